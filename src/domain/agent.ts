@@ -1,0 +1,60 @@
+import { z } from 'zod';
+import { EntityId, Meta } from './common.js';
+import { Provider } from './model.js';
+
+/** Looks like a secret rather than a variable name: refused so no key is ever stored. */
+const KEY_LIKE = /^(sk-|sk_|pk-|xai-|AIza|ghp_|gsk_|hf_)|^[A-Za-z0-9+/_-]{32,}$/;
+
+export const EnvVarName = z
+  .string()
+  .max(128)
+  .refine((v) => !KEY_LIKE.test(v), {
+    message:
+      'looks like an API key: give the NAME of an environment variable (e.g. "OPENAI_API_KEY"), never the key',
+  })
+  .refine((v) => /^[A-Za-z_][A-Za-z0-9_]*$/.test(v), {
+    message: 'must be an environment variable name: letters, digits and underscores, e.g. "OPENAI_API_KEY"',
+  });
+
+export const ModelSettings = z.strictObject({
+  provider: Provider,
+  modelId: z.string().min(1).max(200),
+  temperature: z.number().min(0).max(2).default(0.7),
+  maxTokens: z.number().int().positive().max(2_000_000).optional(),
+  topP: z.number().min(0).max(1).optional(),
+  frequencyPenalty: z.number().min(-2).max(2).optional(),
+  presencePenalty: z.number().min(-2).max(2).optional(),
+  stop: z.array(z.string().max(100)).max(16).optional(),
+  apiKeyEnv: EnvVarName.optional(),
+  baseUrl: z.url().optional(),
+});
+export type ModelSettings = z.infer<typeof ModelSettings>;
+
+export const SYNC_STATUSES = ['synchronized', 'stale'] as const;
+
+export const AgentInput = z.strictObject({
+  $schema: z.string().optional(),
+  id: EntityId.optional(),
+  name: z.string().trim().min(1).max(100),
+  description: z.string().max(1000).optional(),
+  personalityId: EntityId,
+  roleId: EntityId,
+  model: ModelSettings,
+  instructions: z.string().max(20_000).optional(),
+});
+export type AgentInput = z.input<typeof AgentInput>;
+
+/** What the agent was composed against; kept by AgentService, not written by hand. */
+export const Composition = z.object({
+  personalityVersion: z.number().int().min(0),
+  roleVersion: z.number().int().min(0),
+  configurationHash: z.string().regex(/^[0-9a-f]{64}$/),
+  syncStatus: z.enum(SYNC_STATUSES),
+});
+export type Composition = z.infer<typeof Composition>;
+
+export const Agent = AgentInput.omit({ $schema: true })
+  .extend({ id: EntityId })
+  .extend(Composition.shape)
+  .extend(Meta.shape);
+export type Agent = z.infer<typeof Agent>;

@@ -1,0 +1,98 @@
+import { z } from 'zod';
+import { type Issue, validationError } from './errors.js';
+
+/** Lowercase slug: safe as a file name on every platform, no separators, no traversal. */
+export const ID_PATTERN = /^[a-z0-9]+(?:-[a-z0-9]+)*$/;
+
+export const EntityId = z
+  .string()
+  .min(1)
+  .max(64)
+  .regex(ID_PATTERN, 'must be a lowercase slug: a-z, 0-9 and single dashes, e.g. "calm-analyst"');
+export type EntityId = z.infer<typeof EntityId>;
+
+/** Kept by the store, never written by hand. */
+export const Meta = z.object({
+  revision: z.number().int().min(1),
+  createdAt: z.iso.datetime(),
+  updatedAt: z.iso.datetime(),
+});
+export type Meta = z.infer<typeof Meta>;
+export const META_KEYS = ['revision', 'createdAt', 'updatedAt'] as const;
+
+/** The id a name gets when none is given: "Calm Analyst!" → "calm-analyst". */
+export function slugify(name: string): string {
+  return name
+    .normalize('NFKD')
+    .replace(/[\u0300-\u036f]/g, '')
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '-')
+    .replace(/^-+|-+$/g, '')
+    .slice(0, 64)
+    .replace(/-+$/g, '');
+}
+
+/** Throws VALIDATION_FAILED naming the file, entity and field of each problem. */
+export function assertValidId(id: unknown, kind: string, file?: string): asserts id is string {
+  const r = EntityId.safeParse(id);
+  if (!r.success) {
+    const shown = typeof id === 'string' ? JSON.stringify(id) : String(id);
+    const issue: Issue = {
+      path: 'id',
+      message: `${r.error.issues[0]?.message ?? 'invalid id'}, got ${shown}`,
+    };
+    if (file) issue.file = file;
+    throw validationError(`${file ? `${file}: ` : ''}${kind} id ${issue.message}`, [issue], { kind, id });
+  }
+}
+
+/** zod issues → our issues, with a dotted path and the offending value where useful. */
+export function toIssues(error: z.ZodError, where: { file?: string; entity?: string } = {}): Issue[] {
+  return error.issues.map((i) => {
+    const path = i.path.map(String).join('.') || '(root)';
+    let message = i.message;
+    if (i.code === 'unrecognized_keys')
+      message = `unknown field${i.keys.length > 1 ? 's' : ''} ${i.keys.map((k) => `"${k}"`).join(', ')}`;
+    const issue: Issue = { path, message };
+    if (where.file) issue.file = where.file;
+    if (where.entity) issue.entity = where.entity;
+    return issue;
+  });
+}
+
+/** One line per issue: `personalities/calm.json: bigFive.openness: must be ...`. */
+export function formatIssues(issues: Issue[]): string {
+  return issues
+    .map(
+      (i) =>
+        `${i.file ? `${i.file}: ` : ''}${i.entity && !i.file ? `${i.entity}: ` : ''}${i.path}: ${i.message}`,
+    )
+    .join('\n');
+}
+
+/** Parse with a schema or throw VALIDATION_FAILED whose message lists every issue. */
+export function parseOrThrow<S extends z.ZodType>(
+  schema: S,
+  value: unknown,
+  where: { kind: string; file?: string; entity?: string },
+): z.infer<S> {
+  const r = schema.safeParse(value);
+  if (r.success) return r.data;
+  const issues = toIssues(r.error, where);
+  const head = `invalid ${where.kind}${where.entity ? ` "${where.entity}"` : ''}${where.file ? ` in ${where.file}` : ''}`;
+  throw validationError(`${head}:\n${formatIssues(issues)}`, issues, {
+    kind: where.kind,
+    entity: where.entity,
+    file: where.file,
+  });
+}
+
+/** An integer 0–100 with a message that names the rule. */
+export const Score = z
+  .number({
+    error: (i) =>
+      i.input === undefined ? 'is required' : `must be an integer 0–100, got ${JSON.stringify(i.input)}`,
+  })
+  .int({ error: (i) => `must be an integer 0–100, got ${JSON.stringify(i.input)}` })
+  .min(0, { error: (i) => `must be an integer 0–100, got ${JSON.stringify(i.input)}` })
+  .max(100, { error: (i) => `must be an integer 0–100, got ${JSON.stringify(i.input)}` });

@@ -1,0 +1,129 @@
+/** Stable error codes: the CLI, the run log and callers switch on these, never on messages. */
+export const ERROR_CODES = [
+  'VALIDATION_FAILED',
+  'NOT_FOUND',
+  'ALREADY_EXISTS',
+  'REFERENCE_IN_USE',
+  'IMMUTABLE_ROLE',
+  'CONCURRENT_MODIFICATION',
+  'TIMEOUT',
+  'CIRCUIT_OPEN',
+  'BULKHEAD_FULL',
+  'TRANSIENT',
+  'PERMANENT',
+  'CANCELLED',
+  'WORKFLOW_FAILED',
+  'NOT_A_TROUPE_DIRECTORY',
+  'LOCK_FAILED',
+  'IO_ERROR',
+  'USAGE',
+] as const;
+export type ErrorCode = (typeof ERROR_CODES)[number];
+
+export type ErrorContext = Record<string, unknown>;
+
+/** One field-level problem: where (file, entity, dotted path) and what. */
+export interface Issue {
+  file?: string;
+  entity?: string;
+  path: string;
+  message: string;
+}
+
+const MARKER = Symbol.for('troupe.error');
+
+const RETRYABLE_BY_DEFAULT: ReadonlySet<ErrorCode> = new Set([
+  'TIMEOUT',
+  'TRANSIENT',
+  'CONCURRENT_MODIFICATION',
+  'LOCK_FAILED',
+  'BULKHEAD_FULL',
+]);
+
+export interface TroupeErrorOptions {
+  cause?: unknown;
+  context?: ErrorContext;
+  retryable?: boolean;
+  issues?: Issue[];
+}
+
+/** The one error type Troupe throws; `code` is stable, `context` is structured, `cause` chains. */
+export class TroupeError extends Error {
+  readonly code: ErrorCode;
+  readonly retryable: boolean;
+  readonly context: ErrorContext;
+  readonly issues: Issue[];
+  readonly [MARKER] = true;
+
+  constructor(code: ErrorCode, message: string, opts: TroupeErrorOptions = {}) {
+    super(message, opts.cause === undefined ? undefined : { cause: opts.cause });
+    this.name = 'TroupeError';
+    this.code = code;
+    this.retryable = opts.retryable ?? RETRYABLE_BY_DEFAULT.has(code);
+    this.context = opts.context ?? {};
+    this.issues = opts.issues ?? [];
+  }
+
+  toJSON(): SerializedError {
+    return serializeError(this);
+  }
+}
+
+/** Marker check rather than instanceof, so two copies of the package still agree. */
+export const isTroupeError = (e: unknown): e is TroupeError =>
+  typeof e === 'object' && e !== null && (e as Record<symbol, unknown>)[MARKER] === true;
+
+export interface SerializedError {
+  name: string;
+  code: string;
+  message: string;
+  retryable: boolean;
+  context?: ErrorContext;
+  issues?: Issue[];
+  cause?: SerializedError;
+}
+
+/** A plain-data form of any thrown value, cause chain included (bounded depth). */
+export function serializeError(e: unknown, depth = 0): SerializedError {
+  if (isTroupeError(e)) {
+    const out: SerializedError = { name: e.name, code: e.code, message: e.message, retryable: e.retryable };
+    if (Object.keys(e.context).length > 0) out.context = e.context;
+    if (e.issues.length > 0) out.issues = e.issues;
+    if (e.cause !== undefined && depth < 8) out.cause = serializeError(e.cause, depth + 1);
+    return out;
+  }
+  if (e instanceof Error) {
+    const out: SerializedError = { name: e.name, code: 'PERMANENT', message: e.message, retryable: false };
+    if (e.cause !== undefined && depth < 8) out.cause = serializeError(e.cause, depth + 1);
+    return out;
+  }
+  return { name: 'Error', code: 'PERMANENT', message: String(e), retryable: false };
+}
+
+/** Messages of an error and its causes, outermost first. */
+export function causeChain(e: unknown): string[] {
+  const out: string[] = [];
+  let cur: unknown = e;
+  for (let i = 0; cur !== undefined && i < 10; i++) {
+    out.push(cur instanceof Error ? cur.message : String(cur));
+    cur = cur instanceof Error ? cur.cause : undefined;
+  }
+  return out;
+}
+
+export const validationError = (message: string, issues: Issue[], context: ErrorContext = {}) =>
+  new TroupeError('VALIDATION_FAILED', message, { issues, context });
+
+export const notFound = (kind: string, id: string, suggestions: string[] = []) =>
+  new TroupeError(
+    'NOT_FOUND',
+    `${kind} "${id}" not found${suggestions.length ? `; did you mean ${suggestions.map((s) => `"${s}"`).join(', ')}?` : ''}`,
+    { context: { kind, id, suggestions } },
+  );
+
+export const concurrentModification = (kind: string, id: string, expected: number, actual: number) =>
+  new TroupeError(
+    'CONCURRENT_MODIFICATION',
+    `${kind} "${id}" was modified concurrently: expected revision ${expected}, found ${actual}`,
+    { context: { kind, id, expectedRevision: expected, actualRevision: actual } },
+  );

@@ -1,0 +1,81 @@
+import { z } from 'zod';
+import type { Agent } from './agent.js';
+import { ModelSettings } from './agent.js';
+import { hashOf } from './canonical.js';
+import { EntityId, Meta } from './common.js';
+import { BIG_FIVE_TRAITS, effectiveBehaviors, type Personality } from './personality.js';
+import type { Role } from './role.js';
+
+/** What an application hands to a model: the composed prompt and the model settings. */
+export const ResolvedConfiguration = z.strictObject({
+  agentId: EntityId,
+  agentName: z.string(),
+  personality: z.strictObject({ id: EntityId, revision: z.number().int() }),
+  role: z.strictObject({ id: EntityId, revision: z.number().int() }),
+  systemPrompt: z.string(),
+  model: ModelSettings,
+});
+export type ResolvedConfiguration = z.infer<typeof ResolvedConfiguration>;
+
+/** The materialized file `resolved/<agentId>.json`: the configuration and its checksum. */
+export const ResolvedFile = z
+  .strictObject({
+    id: EntityId,
+    checksum: z.string().regex(/^[0-9a-f]{64}$/),
+    configuration: ResolvedConfiguration,
+  })
+  .extend(Meta.shape);
+export type ResolvedFile = z.infer<typeof ResolvedFile>;
+
+type AgentParts = Pick<Agent, 'id' | 'name' | 'model'> & { instructions?: string | undefined };
+
+const level = (n: number) =>
+  n >= 80 ? 'very high' : n >= 60 ? 'high' : n > 40 ? 'moderate' : n > 20 ? 'low' : 'very low';
+
+/** Composes role, personality and agent into one system prompt; pure and deterministic. */
+export function composeSystemPrompt(agent: AgentParts, personality: Personality, role: Role): string {
+  const traits = BIG_FIVE_TRAITS.map(
+    (t) => `${t} ${level(personality.bigFive[t])} (${personality.bigFive[t]})`,
+  ).join(', ');
+  const behaviors = Object.entries(effectiveBehaviors(personality))
+    .filter(([, v]) => v !== 50)
+    .map(([k, v]) => `${k} ${v}`)
+    .join(', ');
+  const c = role.constraints;
+  const constraintLines = [
+    c.tone ? `Tone: ${c.tone}.` : '',
+    c.bannedTopics?.length ? `Do not discuss: ${c.bannedTopics.join(', ')}.` : '',
+    c.maxResponseLength ? `Keep responses under ${c.maxResponseLength} characters.` : '',
+  ].filter(Boolean);
+  return [
+    `You are ${agent.name}, acting as ${role.name}.`,
+    role.systemPrompt,
+    role.capabilities.length ? `Capabilities: ${role.capabilities.join(', ')}.` : '',
+    ...constraintLines,
+    `Personality "${personality.name}": ${traits}.`,
+    behaviors ? `Behaviours (0–100, default 50): ${behaviors}.` : '',
+    personality.customInstructions ?? '',
+    agent.instructions ?? '',
+  ]
+    .filter(Boolean)
+    .join('\n\n');
+}
+
+/** The resolved configuration of an agent against the given personality and role. */
+export function resolveConfiguration(
+  agent: AgentParts,
+  personality: Personality,
+  role: Role,
+): ResolvedConfiguration {
+  return {
+    agentId: agent.id,
+    agentName: agent.name,
+    personality: { id: personality.id, revision: personality.revision },
+    role: { id: role.id, revision: role.revision },
+    systemPrompt: composeSystemPrompt(agent, personality, role),
+    model: agent.model,
+  };
+}
+
+/** The configurationHash: sha256 of the canonical JSON of the resolved configuration. */
+export const configurationHash = (c: ResolvedConfiguration): string => hashOf(c);

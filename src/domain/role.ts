@@ -1,0 +1,31 @@
+import { z } from 'zod';
+import { EntityId, Meta } from './common.js';
+
+export const Capability = z
+  .string()
+  .regex(/^[a-z0-9]+(?:-[a-z0-9]+)*$/, 'must be a kebab-case id such as "technical-guidance"');
+
+export const RoleConstraints = z.strictObject({
+  tone: z.string().max(200).optional(),
+  bannedTopics: z.array(z.string().min(1).max(200)).max(100).optional(),
+  maxResponseLength: z.number().int().positive().max(1_000_000).optional(),
+  requiredModelCapabilities: z.array(Capability).max(20).optional(),
+  minContextWindow: z.number().int().positive().optional(),
+});
+export type RoleConstraints = z.infer<typeof RoleConstraints>;
+
+export const RoleInput = z.strictObject({
+  $schema: z.string().optional(),
+  id: EntityId.optional(),
+  name: z.string().trim().min(1).max(100),
+  description: z.string().max(1000).default(''),
+  systemPrompt: z.string().min(1).max(20_000),
+  capabilities: z.array(Capability).max(50).default([]),
+  constraints: RoleConstraints.default({}),
+});
+export type RoleInput = z.input<typeof RoleInput>;
+
+export const Role = RoleInput.omit({ $schema: true })
+  .extend({ id: EntityId, predefined: z.boolean().default(false) })
+  .extend(Meta.shape);
+export type Role = z.infer<typeof Role>;

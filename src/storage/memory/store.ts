@@ -1,0 +1,67 @@
+import { keyOf, planBatch } from '../batch.js';
+import type {
+  BatchOp,
+  CommitResult,
+  DocInput,
+  Kind,
+  Store,
+  StoredDoc,
+  StoreOptions,
+  WriteOptions,
+} from '../store.js';
+
+const clone = <T>(v: T): T => structuredClone(v);
+
+/** An in-process store: the reference adapter, and the one the testing kit's fakes use. */
+export class MemoryStore implements Store {
+  readonly #docs = new Map<string, StoredDoc>();
+  readonly #now: () => number;
+  #tail: Promise<unknown> = Promise.resolve();
+
+  constructor(opts: StoreOptions = {}) {
+    this.#now = opts.now ?? Date.now;
+  }
+
+  async get(kind: Kind, id: string): Promise<StoredDoc | undefined> {
+    const d = this.#docs.get(keyOf(kind, id));
+    return d && clone(d);
+  }
+
+  async list(kind: Kind): Promise<StoredDoc[]> {
+    const prefix = `${kind}/`;
+    return [...this.#docs.entries()]
+      .filter(([k]) => k.startsWith(prefix))
+      .map(([, d]) => clone(d))
+      .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  }
+
+  async put(kind: Kind, doc: DocInput, opts: WriteOptions = {}): Promise<StoredDoc> {
+    const { results } = await this.commit([
+      { op: 'put', kind, doc, expectedRevision: opts.expectedRevision },
+    ]);
+    return results[0]!.doc;
+  }
+
+  async delete(kind: Kind, id: string, opts: WriteOptions = {}): Promise<StoredDoc> {
+    const { results } = await this.commit([
+      { op: 'delete', kind, id, expectedRevision: opts.expectedRevision },
+    ]);
+    return results[0]!.doc;
+  }
+
+  /** Serialized so a plan is never computed against state another commit is changing. */
+  commit(ops: BatchOp[]): Promise<CommitResult> {
+    const run = this.#tail.then(async () => {
+      const { changes, result } = await planBatch(ops, (k, id) => this.get(k, id), this.#now);
+      for (const [key, c] of changes) {
+        if (c.doc) this.#docs.set(key, clone(c.doc));
+        else this.#docs.delete(key);
+      }
+      return clone(result);
+    });
+    this.#tail = run.catch(() => undefined);
+    return run;
+  }
+
+  async close(): Promise<void> {}
+}

@@ -1,0 +1,56 @@
+/** The entity kinds a store holds; each is also the folder name in the file store. */
+export const KINDS = ['personalities', 'roles', 'agents', 'models', 'resolved'] as const;
+export type Kind = (typeof KINDS)[number];
+
+/** A stored document: the entity's own fields plus the store's metadata. */
+export interface StoredDoc {
+  id: string;
+  revision: number;
+  createdAt: string;
+  updatedAt: string;
+  [field: string]: unknown;
+}
+
+/** A document to write; metadata fields, if present, are ignored and set by the store. */
+export type DocInput = { id: string; [field: string]: unknown };
+
+export interface WriteOptions {
+  /** Compare-and-swap: 0 means "must not exist yet"; a number means "must be at this revision". */
+  expectedRevision?: number | undefined;
+}
+
+export type BatchOp =
+  | { op: 'put'; kind: Kind; doc: DocInput; expectedRevision?: number | undefined }
+  | { op: 'delete'; kind: Kind; id: string; expectedRevision?: number | undefined };
+
+export interface CommitResult {
+  /** One entry per op, in order: the written document, or the deleted one's last state. */
+  results: Array<{ op: 'put' | 'delete'; kind: Kind; id: string; doc: StoredDoc }>;
+}
+
+/**
+ * The one storage interface. Every adapter (memory, file, PostgreSQL) runs the same
+ * contract suite. `commit` is all-or-nothing across kinds; CAS mismatches throw
+ * CONCURRENT_MODIFICATION naming both revisions; a missing entity on delete throws NOT_FOUND.
+ */
+export interface Store {
+  get(kind: Kind, id: string): Promise<StoredDoc | undefined>;
+  list(kind: Kind): Promise<StoredDoc[]>;
+  put(kind: Kind, doc: DocInput, opts?: WriteOptions): Promise<StoredDoc>;
+  delete(kind: Kind, id: string, opts?: WriteOptions): Promise<StoredDoc>;
+  commit(ops: BatchOp[]): Promise<CommitResult>;
+  close(): Promise<void>;
+}
+
+export interface StoreOptions {
+  /** Source of timestamps; defaults to the system clock. */
+  now?: () => number;
+}
+
+export const singular: Record<Kind, string> = {
+  personalities: 'personality',
+  roles: 'role',
+  agents: 'agent',
+  models: 'model',
+  resolved: 'resolved configuration',
+};
