@@ -1,0 +1,66 @@
+import { type FileHandle, open, readdir, rename, unlink } from 'node:fs/promises';
+import { join } from 'node:path';
+import { errnoOf, ioError } from './io.js';
+import { isTempName, tempPathFor } from './layout.js';
+
+/**
+ * Replaces `path` so that readers see either the old file or the whole new one, never a part:
+ * write a hidden temp file in the same directory, fsync it, then rename it over the target.
+ * The caller fsyncs the directory (once per batch) to make the rename itself durable.
+ */
+export async function writeFileAtomic(path: string, data: string | Uint8Array): Promise<void> {
+  const tmp = tempPathFor(path);
+  let fh: FileHandle | undefined;
+  try {
+    fh = await open(tmp, 'wx');
+    await fh.writeFile(data);
+    await fh.sync();
+    await fh.close();
+    fh = undefined;
+    await rename(tmp, path);
+  } catch (e) {
+    await fh?.close().catch(() => undefined);
+    await unlink(tmp).catch(() => undefined);
+    throw ioError('write', path, e);
+  }
+}
+
+/** Makes created, renamed and removed entries of a directory durable. */
+export async function fsyncDir(path: string): Promise<void> {
+  let fh: FileHandle | undefined;
+  try {
+    fh = await open(path, 'r');
+    await fh.sync();
+  } catch (e) {
+    // Some platforms cannot open or sync a directory; the data files themselves are synced.
+    const code = errnoOf(e);
+    if (code !== 'EISDIR' && code !== 'EPERM' && code !== 'EINVAL' && code !== 'ENOENT') {
+      throw ioError('sync the directory', path, e);
+    }
+  } finally {
+    await fh?.close().catch(() => undefined);
+  }
+}
+
+/** Removes a file; a file that is already gone is fine. */
+export async function removeFile(path: string): Promise<void> {
+  try {
+    await unlink(path);
+  } catch (e) {
+    if (errnoOf(e) !== 'ENOENT') throw ioError('remove', path, e);
+  }
+}
+
+/** Deletes temp files a crashed writer left in `dir`. Only safe while holding the store lock. */
+export async function removeTempFiles(dir: string): Promise<number> {
+  let names: string[];
+  try {
+    names = await readdir(dir);
+  } catch (e) {
+    if (errnoOf(e) === 'ENOENT') return 0;
+    throw ioError('read the directory', dir, e);
+  }
+  const temps = names.filter(isTempName);
+  await Promise.all(temps.map((n) => removeFile(join(dir, n))));
+  return temps.length;
+}

@@ -1,0 +1,80 @@
+import { mkdir, readdir, readFile } from 'node:fs/promises';
+import type { Kind, StoredDoc } from '../store.js';
+import { removeFile, writeFileAtomic } from './atomic-write.js';
+import { decodeDoc, invalidFiles } from './codec.js';
+import { errnoOf, ioError } from './io.js';
+import { backupRel, type Layout } from './layout.js';
+
+/** One kept previous version of an entity: `.troupe/backups/<kind>/<id>/<revision>.json`. */
+export interface BackupInfo {
+  kind: Kind;
+  id: string;
+  revision: number;
+  /** Path relative to the store directory. */
+  file: string;
+}
+
+/** Revisions with a backup, newest first. */
+async function revisions(layout: Layout, kind: Kind, id: string): Promise<number[]> {
+  const dir = layout.backupDir(kind, id);
+  let names: string[];
+  try {
+    names = await readdir(dir);
+  } catch (e) {
+    if (errnoOf(e) === 'ENOENT') return [];
+    throw ioError('read the backups in', dir, e);
+  }
+  return names
+    .map((n) => /^(\d+)\.json$/.exec(n)?.[1])
+    .filter((r): r is string => r !== undefined)
+    .map(Number)
+    .sort((a, b) => b - a);
+}
+
+/**
+ * Keeps the file's previous content (byte for byte) before it is overwritten or deleted. The
+ * copy is fsynced but its directory is not: after a power loss a backup may be missing, never torn.
+ */
+export async function writeBackup(layout: Layout, kind: Kind, id: string, revision: number, text: string) {
+  const dir = layout.backupDir(kind, id);
+  try {
+    await mkdir(dir, { recursive: true });
+  } catch (e) {
+    throw ioError('create', dir, e);
+  }
+  await writeFileAtomic(layout.backup(kind, id, revision), text);
+}
+
+/** Deletes all but the newest `keep` backups of an entity. */
+export async function pruneBackups(layout: Layout, kind: Kind, id: string, keep: number) {
+  const old = (await revisions(layout, kind, id)).slice(keep);
+  await Promise.all(old.map((r) => removeFile(layout.backup(kind, id, r))));
+}
+
+export async function listBackups(layout: Layout, kind: Kind, id: string): Promise<BackupInfo[]> {
+  return (await revisions(layout, kind, id)).map((revision) => ({
+    kind,
+    id,
+    revision,
+    file: backupRel(kind, id, revision),
+  }));
+}
+
+export async function readBackup(
+  layout: Layout,
+  kind: Kind,
+  id: string,
+  revision: number,
+): Promise<StoredDoc | undefined> {
+  const path = layout.backup(kind, id, revision);
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (e) {
+    if (errnoOf(e) === 'ENOENT') return undefined;
+    throw ioError('read', path, e);
+  }
+  const d = decodeDoc(text, backupRel(kind, id, revision), id);
+  if (!d.ok) throw invalidFiles([d.issue], { kind, id, revision });
+  return d.doc;
+}

@@ -1,0 +1,130 @@
+import { EntityId, Meta } from '../../domain/common.js';
+import type { Issue } from '../../domain/errors.js';
+import { validationError } from '../../domain/errors.js';
+import type { Kind, StoredDoc } from '../store.js';
+import { locateJsonError } from './json-position.js';
+
+/** One `*.json` file of a kind folder as `scan` sees it; never an exception. */
+export interface ScanEntry {
+  kind: Kind;
+  /** Path relative to the store directory, with `/`, e.g. `personalities/calm.json`. */
+  file: string;
+  /** The id the file name gives. */
+  id: string;
+  /** Set when the file is a valid stored document. */
+  doc?: StoredDoc;
+  /** The parsed JSON, whenever the file is valid JSON (also for hand-written files without metadata). */
+  raw?: unknown;
+  /** The first problem found, when the file is not a valid stored document. */
+  error?: Issue;
+}
+
+export type Decoded = { ok: true; doc: StoredDoc; raw: unknown } | { ok: false; raw?: unknown; issue: Issue };
+
+/** Pretty JSON, 2-space indent, trailing newline; keys stay in the document's own order. */
+export const encodeDoc = (doc: StoredDoc): string => `${JSON.stringify(doc, null, 2)}\n`;
+
+/** `personalities/calm.json: id: ...`; a whole-file problem has no field path. */
+export const describeIssue = (i: Issue) =>
+  `${i.file ? `${i.file}: ` : ''}${i.path === '(root)' ? '' : `${i.path}: `}${i.message}`;
+
+/** VALIDATION_FAILED listing every issue, one per line. */
+export function invalidFiles(issues: Issue[], context: Record<string, unknown> = {}) {
+  const head =
+    issues.length === 1
+      ? describeIssue(issues[0]!)
+      : `${issues.length} invalid files:\n${issues.map(describeIssue).join('\n')}`;
+  return validationError(head, issues, context);
+}
+
+const typeName = (v: unknown) => (v === null ? 'null' : Array.isArray(v) ? 'an array' : typeof v);
+
+function jsonIssue(text: string, file: string, error: unknown): Issue {
+  const at = locateJsonError(text);
+  if (at)
+    return {
+      file,
+      path: '(root)',
+      message: `invalid JSON at line ${at.line} column ${at.column}: ${at.message}`,
+    };
+  return {
+    file,
+    path: '(root)',
+    message: `invalid JSON: ${error instanceof Error ? error.message : String(error)}`,
+  };
+}
+
+function metaIssue(raw: Record<string, unknown>, file: string): Issue | undefined {
+  const missing = (['revision', 'createdAt', 'updatedAt'] as const).filter((k) => raw[k] === undefined);
+  if (missing.length === 3) {
+    return {
+      file,
+      path: 'revision',
+      message:
+        'missing store metadata (revision, createdAt, updatedAt): the file was not saved by troupe; ' +
+        'import or re-save it through troupe instead of writing it by hand',
+    };
+  }
+  const shape = Meta.shape;
+  if (!shape.revision.safeParse(raw.revision).success) {
+    return {
+      file,
+      path: 'revision',
+      message: `${raw.revision === undefined ? 'is missing' : `must be a whole number of at least 1, got ${JSON.stringify(raw.revision)}`}`,
+    };
+  }
+  for (const k of ['createdAt', 'updatedAt'] as const) {
+    if (!shape[k].safeParse(raw[k]).success) {
+      return {
+        file,
+        path: k,
+        message:
+          raw[k] === undefined
+            ? 'is missing'
+            : `must be an ISO date-time like "2024-05-01T12:00:00.000Z", got ${JSON.stringify(raw[k])}`,
+      };
+    }
+  }
+  return undefined;
+}
+
+/**
+ * Parses and checks one entity file: valid JSON, an object, `id` equal to the file name, and
+ * the store's metadata present. The domain schema is not applied here; services do that.
+ */
+export function decodeDoc(text: string, file: string, fileId: string): Decoded {
+  if (!EntityId.safeParse(fileId).success) {
+    return {
+      ok: false,
+      issue: {
+        file,
+        path: 'id',
+        message: `the file name is not a valid id (a lowercase slug like "calm-analyst" is required), got ${JSON.stringify(fileId)}`,
+      },
+    };
+  }
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text);
+  } catch (e) {
+    return { ok: false, issue: jsonIssue(text, file, e) };
+  }
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
+    return {
+      ok: false,
+      raw,
+      issue: { file, path: '(root)', message: `must be a JSON object, got ${typeName(raw)}` },
+    };
+  }
+  const obj = raw as Record<string, unknown>;
+  if (obj.id !== fileId) {
+    const message =
+      obj.id === undefined
+        ? `is missing; it must be ${JSON.stringify(fileId)} (the file name)`
+        : `is ${JSON.stringify(obj.id)} but the file is named ${fileId}.json; they must match`;
+    return { ok: false, raw, issue: { file, path: 'id', message } };
+  }
+  const issue = metaIssue(obj, file);
+  if (issue) return { ok: false, raw, issue };
+  return { ok: true, doc: obj as StoredDoc, raw };
+}

@@ -1,0 +1,60 @@
+import { randomBytes } from 'node:crypto';
+import { basename, dirname, join } from 'node:path';
+import type { Kind } from '../store.js';
+
+/** The hidden folder holding the store's own files; everything else in the root is readable data. */
+export const TROUPE_DIR = '.troupe';
+/** Version of the on-disk layout, written to `.troupe/store.json`. */
+export const STORE_FORMAT = 1;
+
+/** Absolute paths of one store's files. Relative names (for messages) always use `/`. */
+export class Layout {
+  readonly troupe: string;
+  readonly marker: string;
+  readonly journal: string;
+  readonly lock: string;
+  readonly backups: string;
+  readonly gitignore: string;
+
+  constructor(readonly root: string) {
+    this.troupe = join(root, TROUPE_DIR);
+    this.marker = join(this.troupe, 'store.json');
+    this.journal = join(this.troupe, 'journal');
+    this.lock = join(this.troupe, 'lock');
+    this.backups = join(this.troupe, 'backups');
+    this.gitignore = join(this.troupe, '.gitignore');
+  }
+
+  kindDir(kind: Kind): string {
+    return join(this.root, kind);
+  }
+
+  entity(kind: Kind, id: string): string {
+    return join(this.root, kind, `${id}.json`);
+  }
+
+  backupDir(kind: Kind, id: string): string {
+    return join(this.backups, kind, id);
+  }
+
+  backup(kind: Kind, id: string, revision: number): string {
+    return join(this.backups, kind, id, `${revision}.json`);
+  }
+}
+
+export const entityRel = (kind: Kind, id: string) => `${kind}/${id}.json`;
+export const backupRel = (kind: Kind, id: string, revision: number) =>
+  `${TROUPE_DIR}/backups/${kind}/${id}/${revision}.json`;
+
+/** `calm.json` → `calm`; hidden files (temp files start with a dot) and other extensions → undefined. */
+export function idFromFileName(name: string): string | undefined {
+  if (name.startsWith('.') || !name.endsWith('.json')) return undefined;
+  return name.slice(0, -'.json'.length);
+}
+
+/** A sibling temp name that is hidden and does not end in `.json`, so readers never take it for data. */
+export function tempPathFor(path: string): string {
+  return join(dirname(path), `.${basename(path)}.${process.pid}-${randomBytes(4).toString('hex')}.tmp`);
+}
+
+export const isTempName = (name: string) => name.startsWith('.') && name.endsWith('.tmp');

@@ -1,0 +1,243 @@
+import { randomUUID } from 'node:crypto';
+import { open, readFile, stat, unlink, utimes } from 'node:fs/promises';
+import { hostname } from 'node:os';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { TroupeError } from '../../domain/errors.js';
+import { errnoOf, ioError } from './io.js';
+
+/** Who holds a lock file; written into it so others can tell a live holder from a dead one. */
+interface Owner {
+  pid: number;
+  host: string;
+  token: string;
+  since: number;
+}
+
+/** Shared by every copy of this module loaded in the process, so they agree on what is held. */
+interface Registry {
+  chains: Map<string, Promise<void>>;
+  held: Set<string>;
+}
+const REGISTRY = Symbol.for('troupe.file-store.locks');
+const slot = globalThis as Record<symbol, Registry | undefined>;
+slot[REGISTRY] ??= { chains: new Map<string, Promise<void>>(), held: new Set<string>() };
+const registry: Registry = slot[REGISTRY];
+
+/**
+ * Runs `fn` after every earlier call with the same key has settled: commits of all stores on
+ * one directory in this process take turns, so the file lock is only contended across processes.
+ */
+export function serialize<T>(key: string, fn: () => Promise<T>): Promise<T> {
+  const prev = registry.chains.get(key) ?? Promise.resolve();
+  const run = prev.then(fn);
+  const tail = run.then(
+    () => undefined,
+    () => undefined,
+  );
+  registry.chains.set(key, tail);
+  void tail.then(() => {
+    if (registry.chains.get(key) === tail) registry.chains.delete(key);
+  });
+  return run;
+}
+
+export interface LockOptions {
+  /** The store directory, for messages. */
+  dir: string;
+  /** A lock whose holder cannot be checked is taken over when untouched this long. */
+  staleMs: number;
+  /** Give up with LOCK_FAILED after waiting this long. */
+  timeoutMs: number;
+}
+
+const isAlive = (pid: number) => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return errnoOf(e) === 'EPERM';
+  }
+};
+
+interface Seen {
+  owner: Owner | undefined;
+  mtimeMs: number;
+  stale: boolean;
+}
+
+async function inspect(path: string, staleMs: number): Promise<Seen | undefined> {
+  let text: string;
+  let mtimeMs: number;
+  try {
+    [text, { mtimeMs }] = await Promise.all([readFile(path, 'utf8'), stat(path)]);
+  } catch (e) {
+    if (errnoOf(e) === 'ENOENT') return undefined;
+    throw ioError('read the lock', path, e);
+  }
+  let owner: Owner | undefined;
+  try {
+    const o = JSON.parse(text) as Owner;
+    if (Number.isInteger(o.pid) && typeof o.host === 'string' && typeof o.token === 'string') owner = o;
+  } catch {
+    // Empty while its creator is still writing it, or damaged: judged by age alone.
+  }
+  let stale: boolean;
+  if (owner && owner.host === hostname()) {
+    // Same machine: the holder's liveness is known exactly, so a killed process frees the lock at once.
+    stale = owner.pid === process.pid ? !registry.held.has(owner.token) : !isAlive(owner.pid);
+  } else {
+    stale = Date.now() - mtimeMs > staleMs;
+  }
+  return { owner, mtimeMs, stale };
+}
+
+async function createExclusive(path: string, owner: Owner): Promise<boolean> {
+  try {
+    const fh = await open(path, 'wx');
+    try {
+      await fh.writeFile(JSON.stringify(owner));
+    } finally {
+      await fh.close();
+    }
+    return true;
+  } catch (e) {
+    if (errnoOf(e) === 'EEXIST') return false;
+    throw ioError('create the lock', path, e);
+  }
+}
+
+const newOwner = (): Owner => ({
+  pid: process.pid,
+  host: hostname(),
+  token: randomUUID(),
+  since: Date.now(),
+});
+
+/**
+ * Removes a stale lock, guarded by a second lock file so two processes that both saw the same
+ * stale lock cannot remove each other's fresh one. True when the stale lock is gone.
+ */
+async function breakStale(path: string, seen: Seen, staleMs: number): Promise<boolean> {
+  const guardPath = `${path}.breaking`;
+  const guard = newOwner();
+  registry.held.add(guard.token);
+  try {
+    if (!(await createExclusive(guardPath, guard))) {
+      const other = await inspect(guardPath, staleMs);
+      if (other?.stale) await unlink(guardPath).catch(() => undefined);
+      return false;
+    }
+    try {
+      const now = await inspect(path, staleMs);
+      if (!now) return true;
+      const same = now.owner?.token === seen.owner?.token && (seen.owner || now.mtimeMs === seen.mtimeMs);
+      if (!same || !now.stale) return false;
+      await unlink(path).catch((e: unknown) => {
+        if (errnoOf(e) !== 'ENOENT') throw ioError('remove the stale lock', path, e);
+      });
+      return true;
+    } finally {
+      await unlink(guardPath).catch(() => undefined);
+    }
+  } finally {
+    registry.held.delete(guard.token);
+  }
+}
+
+/** A held inter-process lock: keeps its file fresh while held and removes it only if still its own. */
+export class HeldLock {
+  #lost = false;
+  readonly #timer: NodeJS.Timeout;
+
+  constructor(
+    readonly path: string,
+    readonly owner: Owner,
+    private readonly opts: LockOptions,
+  ) {
+    this.#timer = setInterval(
+      () => {
+        const t = new Date();
+        utimes(path, t, t).catch(() => {
+          this.#lost = true;
+        });
+      },
+      Math.max(50, Math.floor(opts.staleMs / 3)),
+    );
+    this.#timer.unref();
+  }
+
+  /** Throws LOCK_FAILED if another process has taken the lock over (e.g. after a long stall). */
+  async assertHeld(): Promise<void> {
+    const seen = this.#lost ? undefined : await inspect(this.path, this.opts.staleMs);
+    if (!seen || seen.owner?.token !== this.owner.token) {
+      throw new TroupeError(
+        'LOCK_FAILED',
+        `lost the lock on the troupe store at ${this.opts.dir}; nothing was written`,
+        {
+          context: { dir: this.opts.dir },
+        },
+      );
+    }
+  }
+
+  async release(): Promise<void> {
+    clearInterval(this.#timer);
+    try {
+      const seen = await inspect(this.path, this.opts.staleMs);
+      if (seen?.owner?.token === this.owner.token) await unlink(this.path);
+    } catch (e) {
+      if (errnoOf(e) !== 'ENOENT') throw ioError('release the lock', this.path, e);
+    } finally {
+      registry.held.delete(this.owner.token);
+    }
+  }
+}
+
+/** Takes the lock file at `path`, waiting (with backoff) up to `timeoutMs`; stale locks are broken. */
+export async function acquireLock(path: string, opts: LockOptions): Promise<HeldLock> {
+  const owner = newOwner();
+  const deadline = Date.now() + opts.timeoutMs;
+  let delay = 1;
+  registry.held.add(owner.token);
+  try {
+    for (;;) {
+      if (await createExclusive(path, owner)) return new HeldLock(path, owner, opts);
+      const seen = await inspect(path, opts.staleMs);
+      if (!seen) continue;
+      if (seen.stale && (await breakStale(path, seen, opts.staleMs))) continue;
+      if (Date.now() >= deadline) throw lockTimeout(opts, seen.owner);
+      await sleep(delay + Math.random() * delay);
+      delay = Math.min(delay * 2, 25);
+    }
+  } catch (e) {
+    registry.held.delete(owner.token);
+    throw e;
+  }
+}
+
+function lockTimeout(opts: LockOptions, holder: Owner | undefined) {
+  const who = holder ? `process ${holder.pid} on ${holder.host}` : 'another process';
+  return new TroupeError(
+    'LOCK_FAILED',
+    `could not lock the troupe store at ${opts.dir} within ${opts.timeoutMs} ms: ${who} holds it; ` +
+      'try again, or remove .troupe/lock if no troupe process is running',
+    { context: { dir: opts.dir, holder, timeoutMs: opts.timeoutMs } },
+  );
+}
+
+/** Serializes within the process, then holds the inter-process lock while `fn` runs. */
+export function withLock<T>(
+  key: string,
+  path: string,
+  opts: LockOptions,
+  fn: (lock: HeldLock) => Promise<T>,
+): Promise<T> {
+  return serialize(key, async () => {
+    const lock = await acquireLock(path, opts);
+    try {
+      return await fn(lock);
+    } finally {
+      await lock.release();
+    }
+  });
+}

@@ -1,0 +1,51 @@
+import { readdir, readFile } from 'node:fs/promises';
+import type { Kind } from '../store.js';
+import { decodeDoc, type ScanEntry } from './codec.js';
+import { errnoOf, ioError, mapLimit } from './io.js';
+import { idFromFileName, type Layout } from './layout.js';
+
+const READ_PARALLEL = 32;
+
+/**
+ * Reads every `*.json` file of the given kind folders (hidden and temp files are skipped), in
+ * file-name order, each with its document or its first problem. Bad files never throw.
+ */
+export async function scanFolders(layout: Layout, kinds: readonly Kind[]): Promise<ScanEntry[]> {
+  const out: ScanEntry[] = [];
+  for (const k of kinds) {
+    const dir = layout.kindDir(k);
+    let names: string[];
+    try {
+      names = (await readdir(dir, { withFileTypes: true }))
+        .filter((d) => !d.isDirectory())
+        .map((d) => d.name);
+    } catch (e) {
+      if (errnoOf(e) === 'ENOENT') continue;
+      throw ioError('read the directory', dir, e);
+    }
+    const files = names.flatMap((n) => {
+      const id = idFromFileName(n);
+      return id === undefined ? [] : [{ id, name: n }];
+    });
+    files.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    out.push(
+      ...(await mapLimit(files, READ_PARALLEL, async ({ id, name }): Promise<ScanEntry> => {
+        const file = `${k}/${name}`;
+        let text: string;
+        try {
+          text = await readFile(layout.entity(k, id), 'utf8');
+        } catch (e) {
+          const message = `could not read: ${e instanceof Error ? e.message : String(e)}`;
+          return { kind: k, file, id, error: { file, path: '(root)', message } };
+        }
+        const d = decodeDoc(text, file, id);
+        const entry: ScanEntry = { kind: k, file, id };
+        if (d.raw !== undefined) entry.raw = d.ok ? structuredClone(d.raw) : d.raw;
+        if (d.ok) entry.doc = d.doc;
+        else entry.error = d.issue;
+        return entry;
+      })),
+    );
+  }
+  return out;
+}

@@ -1,0 +1,304 @@
+import { mkdir, mkdtemp, readdir, readFile, rm, utimes, writeFile } from 'node:fs/promises';
+import { hostname, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { isTroupeError, type TroupeError } from '../../domain/errors.js';
+import { describeStoreContract } from '../contract.test-helper.js';
+import { KINDS } from '../store.js';
+import { FileStore, type FileStoreOptions } from './index.js';
+
+const dirs: string[] = [];
+const tempDir = async () => {
+  const d = await mkdtemp(join(tmpdir(), 'troupe-file-'));
+  dirs.push(d);
+  return d;
+};
+afterAll(async () => {
+  await Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true })));
+});
+
+describeStoreContract(
+  'file',
+  async () => FileStore.init(await tempDir()),
+  async () => {
+    const d = dirs.pop();
+    if (d) await rm(d, { recursive: true, force: true });
+  },
+);
+
+const fresh = async (opts: FileStoreOptions = {}) => {
+  const dir = await tempDir();
+  return { dir, store: await FileStore.init(dir, opts) };
+};
+
+const failure = async (p: Promise<unknown>): Promise<TroupeError> => {
+  try {
+    await p;
+  } catch (e) {
+    if (isTroupeError(e)) return e;
+    throw e;
+  }
+  throw new Error('expected a TroupeError, nothing was thrown');
+};
+
+describe('FileStore layout', () => {
+  it('init creates the readable layout and the marker, on a missing directory', async () => {
+    const dir = join(await tempDir(), 'nested', 'cast');
+    const store = await FileStore.init(dir);
+    for (const k of KINDS) expect(await readdir(join(dir, k))).toEqual([]);
+    expect(JSON.parse(await readFile(join(dir, '.troupe', 'store.json'), 'utf8'))).toEqual({ format: 1 });
+    expect(await readdir(join(dir, '.troupe', 'backups'))).toEqual([]);
+    await store.close();
+  });
+
+  it('init is idempotent on an existing store and keeps its data; open finds it', async () => {
+    const { dir, store } = await fresh();
+    await store.put('roles', { id: 'writer' });
+    const again = await FileStore.init(dir);
+    expect((await again.get('roles', 'writer'))?.revision).toBe(1);
+    const opened = await FileStore.open(dir);
+    expect((await opened.list('roles')).map((d) => d.id)).toEqual(['writer']);
+  });
+
+  it('a marker of another format is VALIDATION_FAILED naming .troupe/store.json', async () => {
+    const { dir } = await fresh();
+    await writeFile(join(dir, '.troupe', 'store.json'), '{"format": 2}\n');
+    const e = await failure(FileStore.open(dir));
+    expect(e.code).toBe('VALIDATION_FAILED');
+    expect(e.message).toMatch(/^\.troupe\/store\.json: was written by a newer troupe/);
+    await writeFile(join(dir, '.troupe', 'store.json'), 'nope');
+    expect((await failure(FileStore.init(dir))).code).toBe('VALIDATION_FAILED');
+  });
+
+  it('open of a directory without .troupe/store.json is NOT_A_TROUPE_DIRECTORY naming it', async () => {
+    const dir = await tempDir();
+    const e = await failure(FileStore.open(dir));
+    expect(e.code).toBe('NOT_A_TROUPE_DIRECTORY');
+    expect(e.message).toContain(dir);
+    expect(e.message).toContain('troupe init');
+    expect((await failure(FileStore.open(join(dir, 'missing')))).code).toBe('NOT_A_TROUPE_DIRECTORY');
+  });
+
+  it('writes pretty JSON with a trailing newline, fields in the document order, metadata kept', async () => {
+    const { dir, store } = await fresh({ now: () => Date.UTC(2024, 4, 1) });
+    await store.put('personalities', { name: 'Calm', id: 'calm', traits: { warmth: 80 } });
+    const text = await readFile(join(dir, 'personalities', 'calm.json'), 'utf8');
+    expect(text).toBe(
+      `${JSON.stringify(
+        {
+          name: 'Calm',
+          id: 'calm',
+          traits: { warmth: 80 },
+          revision: 1,
+          createdAt: '2024-05-01T00:00:00.000Z',
+          updatedAt: '2024-05-01T00:00:00.000Z',
+        },
+        null,
+        2,
+      )}\n`,
+    );
+  });
+
+  it('leaves no journal, lock or temp file behind after commits', async () => {
+    const { dir, store } = await fresh();
+    await Promise.all(Array.from({ length: 5 }, (_, i) => store.put('agents', { id: `a${i}` })));
+    await store.delete('agents', 'a0');
+    expect((await readdir(join(dir, '.troupe'))).sort()).toEqual(['.gitignore', 'backups', 'store.json']);
+    expect((await readdir(join(dir, 'agents'))).sort()).toEqual(['a1.json', 'a2.json', 'a3.json', 'a4.json']);
+  });
+
+  it('reads come from disk: a second store on the directory sees writes at once', async () => {
+    const { dir, store } = await fresh();
+    const other = await FileStore.open(dir);
+    await store.put('roles', { id: 'r', v: 1 });
+    expect((await other.get('roles', 'r'))?.v).toBe(1);
+    await writeFile(
+      join(dir, 'roles', 'r.json'),
+      JSON.stringify({ ...(await store.get('roles', 'r')), v: 2, revision: 5 }),
+    );
+    expect((await other.get('roles', 'r'))?.v).toBe(2);
+    expect((await store.put('roles', { id: 'r', v: 3 }, { expectedRevision: 5 })).revision).toBe(6);
+  });
+
+  it('a closed store refuses further calls', async () => {
+    const { store } = await fresh();
+    await store.close();
+    expect((await failure(store.get('roles', 'r'))).code).toBe('USAGE');
+    expect((await failure(store.put('roles', { id: 'r' }))).code).toBe('USAGE');
+  });
+});
+
+describe('FileStore ids and bad files', () => {
+  it.each(['../store', '..', 'a/b', 'A', ''])(
+    'get and delete of the id %j are VALIDATION_FAILED',
+    async (id) => {
+      const { store } = await fresh();
+      expect((await failure(store.get('personalities', id))).code).toBe('VALIDATION_FAILED');
+      expect((await failure(store.delete('personalities', id))).code).toBe('VALIDATION_FAILED');
+      expect((await failure(store.listBackups('personalities', id))).code).toBe('VALIDATION_FAILED');
+    },
+  );
+
+  it('an unknown kind is VALIDATION_FAILED, not a path', async () => {
+    const { store } = await fresh();
+    const kind = '../.troupe' as 'roles';
+    expect((await failure(store.get(kind, 'store'))).code).toBe('VALIDATION_FAILED');
+    expect((await failure(store.list(kind))).code).toBe('VALIDATION_FAILED');
+  });
+
+  it('invalid JSON: get and list name the file, line and column', async () => {
+    const { dir, store } = await fresh();
+    await store.put('personalities', { id: 'fine' });
+    await writeFile(join(dir, 'personalities', 'calm.json'), '{\n  "id": "calm",\n    name: 1\n}\n');
+    const e = await failure(store.get('personalities', 'calm'));
+    expect(e.code).toBe('VALIDATION_FAILED');
+    expect(e.message).toMatch(/^personalities\/calm\.json: invalid JSON at line 3 column 5: /);
+    expect(e.issues).toEqual([
+      { file: 'personalities/calm.json', path: '(root)', message: expect.any(String) },
+    ]);
+    const l = await failure(store.list('personalities'));
+    expect(l.code).toBe('VALIDATION_FAILED');
+    expect(l.message).toContain('personalities/calm.json: invalid JSON at line 3 column 5');
+    expect(await store.get('personalities', 'fine')).toBeDefined();
+  });
+
+  it('a commit touching a corrupt file fails and changes nothing', async () => {
+    const { dir, store } = await fresh();
+    await writeFile(join(dir, 'roles', 'bad.json'), '{"id": "bad",');
+    const e = await failure(
+      store.commit([
+        { op: 'put', kind: 'roles', doc: { id: 'ok' } },
+        { op: 'put', kind: 'roles', doc: { id: 'bad' } },
+      ]),
+    );
+    expect(e.message).toMatch(/^roles\/bad\.json: invalid JSON at line 1 column 14/);
+    expect(await store.get('roles', 'ok')).toBeUndefined();
+  });
+
+  it('reports an id that differs from the file name, and a file without a valid revision', async () => {
+    const { dir, store } = await fresh();
+    const good = await store.put('roles', { id: 'writer' });
+    await writeFile(join(dir, 'roles', 'editor.json'), JSON.stringify({ ...good, id: 'other' }));
+    const e = await failure(store.get('roles', 'editor'));
+    expect(e.message).toBe(
+      'roles/editor.json: id: is "other" but the file is named editor.json; they must match',
+    );
+    expect(e.issues[0]).toMatchObject({ file: 'roles/editor.json', path: 'id' });
+    await writeFile(join(dir, 'roles', 'writer.json'), JSON.stringify({ ...good, revision: 0 }));
+    const r = await failure(store.get('roles', 'writer'));
+    expect(r.message).toMatch(/^roles\/writer\.json: revision: must be a whole number of at least 1, got 0/);
+    const l = await failure(store.list('roles'));
+    expect(l.issues.map((i) => i.file)).toEqual(['roles/editor.json', 'roles/writer.json']);
+  });
+
+  it('a hand-written file without metadata: scan reads it raw, get reports it clearly', async () => {
+    const { dir, store } = await fresh();
+    await writeFile(join(dir, 'personalities', 'calm.json'), '{ "id": "calm", "name": "Calm" }\n');
+    const e = await failure(store.get('personalities', 'calm'));
+    expect(e.message).toMatch(/^personalities\/calm\.json: revision: missing store metadata/);
+    const [entry] = await store.scan('personalities');
+    expect(entry).toMatchObject({
+      kind: 'personalities',
+      file: 'personalities/calm.json',
+      id: 'calm',
+      raw: { id: 'calm', name: 'Calm' },
+      error: { file: 'personalities/calm.json', path: 'revision' },
+    });
+    expect(entry?.doc).toBeUndefined();
+  });
+
+  it('scan lists every json file with its doc or problem, ignoring temp and other files', async () => {
+    const { dir, store } = await fresh();
+    await store.put('roles', { id: 'good' });
+    await store.put('agents', { id: 'agent' });
+    await writeFile(join(dir, 'roles', 'broken.json'), '[1,]');
+    await writeFile(join(dir, 'roles', 'Bad Name.json'), '{}');
+    await writeFile(join(dir, 'roles', 'list.json'), '[]');
+    await writeFile(join(dir, 'roles', '.good.json.123-abcd.tmp'), '{"id":');
+    await writeFile(join(dir, 'roles', 'notes.txt'), 'hello');
+    await mkdir(join(dir, 'roles', 'sub.json'));
+    const all = await store.scan();
+    expect(all.map((e) => [e.file, e.doc ? 'doc' : e.error?.message])).toEqual([
+      ['roles/Bad Name.json', expect.stringMatching(/^the file name is not a valid id/)],
+      [
+        'roles/broken.json',
+        'invalid JSON at line 1 column 4: trailing comma before "]" is not allowed in JSON',
+      ],
+      ['roles/good.json', 'doc'],
+      ['roles/list.json', 'must be a JSON object, got an array'],
+      ['agents/agent.json', 'doc'],
+    ]);
+    expect((await store.scan('agents')).map((e) => e.id)).toEqual(['agent']);
+    expect((await failure(store.list('roles'))).issues).toHaveLength(3);
+  });
+});
+
+describe('FileStore concurrency and locking', () => {
+  it('two stores on the same directory with concurrent CAS writers: exactly one wins', async () => {
+    const { dir, store } = await fresh();
+    const other = await FileStore.open(dir);
+    await store.put('personalities', { id: 'p', n: 0 });
+    const attempts = await Promise.allSettled(
+      Array.from({ length: 10 }, (_, i) =>
+        (i % 2 ? store : other).put('personalities', { id: 'p', n: i + 1 }, { expectedRevision: 1 }),
+      ),
+    );
+    const won = attempts.filter((a) => a.status === 'fulfilled');
+    expect(won).toHaveLength(1);
+    const lost = attempts.flatMap((a) => (a.status === 'rejected' ? [a.reason as TroupeError] : []));
+    expect(new Set(lost.map((e) => e.code))).toEqual(new Set(['CONCURRENT_MODIFICATION']));
+    expect((await other.get('personalities', 'p'))?.revision).toBe(2);
+  });
+
+  it('read-modify-write loops on two stores lose no increment', async () => {
+    const { dir, store } = await fresh({ backups: 0 });
+    const other = await FileStore.open(dir, { backups: 0 });
+    await store.put('models', { id: 'counter', n: 0 });
+    const bump = async (s: FileStore) => {
+      for (let i = 0; i < 15; i++) {
+        for (;;) {
+          const cur = (await s.get('models', 'counter'))!;
+          try {
+            await s.put(
+              'models',
+              { id: 'counter', n: (cur.n as number) + 1 },
+              { expectedRevision: cur.revision },
+            );
+            break;
+          } catch (e) {
+            if (!isTroupeError(e) || e.code !== 'CONCURRENT_MODIFICATION') throw e;
+          }
+        }
+      }
+    };
+    await Promise.all([bump(store), bump(other), bump(store)]);
+    expect((await other.get('models', 'counter'))?.n).toBe(45);
+  });
+
+  it('waits for a live holder and fails with retryable LOCK_FAILED naming the directory', async () => {
+    const { dir } = await fresh();
+    const store = await FileStore.open(dir, { lockTimeoutMs: 150 });
+    const holder = { pid: 1, host: `elsewhere-${hostname()}`, token: 't', since: Date.now() };
+    await writeFile(join(dir, '.troupe', 'lock'), JSON.stringify(holder));
+    const started = Date.now();
+    const e = await failure(store.put('roles', { id: 'r' }));
+    expect(Date.now() - started).toBeGreaterThanOrEqual(140);
+    expect(e.code).toBe('LOCK_FAILED');
+    expect(e.retryable).toBe(true);
+    expect(e.message).toContain(dir);
+    expect(await store.get('roles', 'r')).toBeUndefined();
+  });
+
+  it('breaks a lock left by a dead process at once, and an untouched remote one once stale', async () => {
+    const { dir } = await fresh();
+    const lock = join(dir, '.troupe', 'lock');
+    const store = await FileStore.open(dir, { lockTimeoutMs: 2000, lockStaleMs: 60_000 });
+    await writeFile(lock, JSON.stringify({ pid: 2 ** 22 + 17, host: hostname(), token: 'x', since: 0 }));
+    await store.put('roles', { id: 'a' });
+    await writeFile(lock, JSON.stringify({ pid: 1, host: `elsewhere-${hostname()}`, token: 'y', since: 0 }));
+    const old = new Date(Date.now() - 120_000);
+    await utimes(lock, old, old);
+    await store.put('roles', { id: 'b' });
+    expect((await store.list('roles')).map((d) => d.id)).toEqual(['a', 'b']);
+  });
+});
