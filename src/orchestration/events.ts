@@ -1,0 +1,140 @@
+import type { Issue, SerializedError } from '../domain/errors.js';
+import type { CircuitState } from './policies/circuit-breaker.js';
+
+/** The states a run moves through; the last four are final (partially-completed until resumed). */
+export const RUN_STATES = [
+  'pending',
+  'running',
+  'compensating',
+  'completed',
+  'failed',
+  'compensated',
+  'partially-completed',
+] as const;
+export type RunState = (typeof RUN_STATES)[number];
+
+/** How a run ended. */
+export type RunStatus = 'completed' | 'compensated' | 'failed' | 'partially-completed';
+
+export interface DeferredStep {
+  stepId: string;
+  /** When the service is expected back: the circuit's recovery time or the next retry delay. */
+  retryAt: number;
+  error: SerializedError;
+}
+
+export interface CompensationFailure {
+  stepId: string;
+  error: SerializedError;
+}
+
+export interface CheckpointRecord {
+  phase: CheckpointPhase;
+  stepId?: string;
+  issues: Issue[];
+}
+
+export type CheckpointPhase = 'step' | 'failure' | 'completion';
+
+/** What `run`, `resume` and `recoverInterrupted` return: an outcome, never a throw for a step failure. */
+export interface RunResult {
+  runId: string;
+  workflowId: string;
+  status: RunStatus;
+  /** Output of every step that completed (this pass and, after a resume, earlier ones). */
+  outputs: Record<string, unknown>;
+  /** The failure that ended the run (redacted), with workflow/step/service/operation/attempt context. */
+  error?: SerializedError;
+  /** Step ids in the order they were compensated. */
+  compensated: string[];
+  compensationFailures: CompensationFailure[];
+  deferred: DeferredStep[];
+  /** Checkpoints that reported issues. */
+  checkpointIssues: CheckpointRecord[];
+  /** Set if the run log could not be written: the outcome above happened but is not durable. */
+  logError?: SerializedError;
+}
+
+export type StepEventKind =
+  | 'start'
+  | 'attempt'
+  | 'attempt-failed'
+  | 'retry-scheduled'
+  | 'success'
+  | 'failure'
+  | 'fallback'
+  | 'conflict-retry'
+  | 'requeued'
+  | 'deferred'
+  | 'skipped'
+  | 'circuit'
+  | 'compensate-start'
+  | 'compensated'
+  | 'compensation-failed';
+
+/** Something that happened to one step; everything in it is already redacted. */
+export interface StepEvent {
+  runId: string;
+  workflowId: string;
+  stepId: string;
+  service: string;
+  operation: string;
+  kind: StepEventKind;
+  attempt: number;
+  at: number;
+  durationMs?: number;
+  delayMs?: number;
+  circuit?: CircuitState;
+  error?: SerializedError;
+  retryAt?: number;
+  /** The resolved input (on `start`, and on `compensate-start` the compensation's input). */
+  input?: unknown;
+  /** The step's output (on `success`). */
+  output?: unknown;
+  /** On `success`: the value came from the fallback, so the step has nothing to compensate. */
+  viaFallback?: boolean;
+}
+
+export interface StateChangeEvent {
+  runId: string;
+  workflowId: string;
+  from: RunState | null;
+  to: RunState;
+  at: number;
+}
+
+export interface RunnerEvents {
+  stateChange: StateChangeEvent;
+  step: StepEvent;
+}
+
+/** A tiny typed event emitter; a listener that throws cannot break a run. */
+export class Emitter<E extends object> {
+  readonly #listeners = new Map<keyof E, Set<(event: never) => void>>();
+
+  on<K extends keyof E>(name: K, listener: (event: E[K]) => void): () => void {
+    let set = this.#listeners.get(name);
+    if (!set) {
+      set = new Set();
+      this.#listeners.set(name, set);
+    }
+    set.add(listener as (event: never) => void);
+    return () => set.delete(listener as (event: never) => void);
+  }
+
+  has(name: keyof E): boolean {
+    return (this.#listeners.get(name)?.size ?? 0) > 0;
+  }
+
+  emit<K extends keyof E>(name: K, event: E[K]): void {
+    const set = this.#listeners.get(name);
+    if (!set) return;
+    for (const l of set) {
+      try {
+        (l as (event: E[K]) => void)(event);
+      } catch {
+        // Observers must not change the outcome of a run.
+      }
+    }
+  }
+}

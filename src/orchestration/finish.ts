@@ -1,0 +1,72 @@
+import { TroupeError } from '../domain/errors.js';
+import { compensate } from './compensation.js';
+import type { StepDefinition } from './definition.js';
+import type { RunResult } from './events.js';
+import { type PassResult, runCheckpoint } from './execution.js';
+import type { RunContext } from './run-context.js';
+import type { RunOutcome } from './run-log.js';
+
+/** Record the final state (with its outcome) and build the result the caller gets. */
+export async function endRun(
+  ctx: RunContext,
+  status: RunResult['status'],
+  parts: Partial<Pick<RunOutcome, 'error' | 'deferred' | 'compensated' | 'compensationFailures'>> = {},
+): Promise<RunResult> {
+  const outcome: RunOutcome = {
+    status,
+    compensated: parts.compensated ?? [],
+    compensationFailures: parts.compensationFailures ?? [],
+    deferred: parts.deferred ?? [],
+    checkpointIssues: ctx.checkpointIssues,
+  };
+  if (parts.error) outcome.error = parts.error;
+  ctx.setState(status, outcome);
+  const logError = await ctx.flush();
+  const result: RunResult = {
+    runId: ctx.runId,
+    workflowId: ctx.workflowId,
+    outputs: ctx.outputs(),
+    ...outcome,
+  };
+  if (logError !== undefined) result.logError = ctx.describeError(logError);
+  return result;
+}
+
+/**
+ * A failure nothing recovered: compensate completed steps (reverse completion order), run the
+ * failure checkpoint, and end compensated, or failed if any compensation failed.
+ */
+export async function compensateAndEnd(
+  ctx: RunContext,
+  error: unknown,
+  step?: StepDefinition,
+  attempt?: number,
+): Promise<RunResult> {
+  if (ctx.state !== 'compensating') ctx.setState('compensating');
+  const { compensated, failures } = await compensate(ctx);
+  await runCheckpoint(ctx, 'failure');
+  return endRun(ctx, failures.length > 0 ? 'failed' : 'compensated', {
+    error: ctx.describeError(error, step, attempt),
+    compensated,
+    compensationFailures: failures,
+  });
+}
+
+/** Turn the outcome of a pass into the run's end: failed, partially completed, or completed. */
+export async function finishPass(ctx: RunContext, pass: PassResult): Promise<RunResult> {
+  if (pass.failure) {
+    const step = ctx.plan.byId.get(pass.failure.stepId);
+    return compensateAndEnd(ctx, pass.failure.error, step, pass.failure.attempt);
+  }
+  if (pass.deferred.length > 0) return endRun(ctx, 'partially-completed', { deferred: pass.deferred });
+  const issues = await runCheckpoint(ctx, 'completion');
+  if (issues.length > 0) {
+    const error = new TroupeError(
+      'VALIDATION_FAILED',
+      `checkpoint on completion: ${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`,
+      { issues, retryable: false },
+    );
+    return compensateAndEnd(ctx, error);
+  }
+  return endRun(ctx, 'completed');
+}

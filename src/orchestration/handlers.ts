@@ -1,0 +1,36 @@
+import type { Issue, SerializedError } from '../domain/errors.js';
+import type { Clock } from './clock.js';
+import type { CheckpointPhase } from './events.js';
+
+/** What a handler gets besides its input. */
+export interface StepContext {
+  /** Aborts on timeout (reason: a TIMEOUT error) or when the run is cancelled. */
+  signal: AbortSignal;
+  /** 1-based, counting every call of this step in this run (retries and conflict re-runs). */
+  attempt: number;
+  runId: string;
+  workflowId: string;
+  stepId: string;
+  clock: Clock;
+  /** Set when the step is re-run to resolve a conflict: the error of the previous run. */
+  previousError?: SerializedError;
+}
+
+/** The code behind one operation of a service; the runner never knows what it does. */
+// biome-ignore lint/suspicious/noExplicitAny: handlers choose their own input type.
+export type Handler = (input: any, ctx: StepContext) => Promise<unknown>;
+
+/** Handlers by service, then by operation. */
+export type ServiceHandlers = Record<string, Record<string, Handler>>;
+
+/** What a checkpoint sees: where the run is and every output so far. */
+export interface CheckpointContext {
+  runId: string;
+  workflowId: string;
+  phase: CheckpointPhase;
+  stepId?: string;
+  outputs: Record<string, unknown>;
+}
+
+/** Validates state at a checkpoint; any issue returned after a step fails that step. */
+export type Checkpoint = (c: CheckpointContext) => Promise<Issue[]>;

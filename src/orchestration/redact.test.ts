@@ -1,0 +1,48 @@
+import { describe, expect, it } from 'vitest';
+import { REDACTED, Redactor, redact } from './redact.js';
+
+describe('redact', () => {
+  it('redacts sensitive keys deep, but not *Env keys that name a variable', () => {
+    const input = {
+      model: {
+        provider: 'openai',
+        apiKey: 'sk-live-1234567890',
+        apiKeyEnv: 'OPENAI_API_KEY',
+        maxTokens: 4096,
+      },
+      headers: [{ Authorization: 'Bearer abcdef' }],
+      password: 'hunter22',
+      client_secret: { nested: 'x' },
+      'api-key': 'k-123456',
+      accessToken: 'tok-987654',
+      name: 'Ada',
+    };
+    expect(redact(input)).toEqual({
+      model: { provider: 'openai', apiKey: REDACTED, apiKeyEnv: 'OPENAI_API_KEY', maxTokens: 4096 },
+      headers: [{ Authorization: REDACTED }],
+      password: REDACTED,
+      client_secret: REDACTED,
+      'api-key': REDACTED,
+      accessToken: REDACTED,
+      name: 'Ada',
+    });
+    expect(input.password).toBe('hunter22');
+  });
+
+  it('adds extra keys, case-insensitively', () => {
+    expect(redact({ ssn: '123', SSN: '456', other: 'ok' }, ['ssn'])).toEqual({
+      ssn: REDACTED,
+      SSN: REDACTED,
+      other: 'ok',
+    });
+  });
+
+  it('scrubs secrets it has seen out of other strings (an error message quoting a key)', () => {
+    const r = new Redactor();
+    r.learn({ apiKey: 'sk-live-1234567890' });
+    expect(r.redact({ message: 'rejected key sk-live-1234567890 for user' })).toEqual({
+      message: `rejected key ${REDACTED} for user`,
+    });
+    expect(r.redact('sk-live-1234567890')).toBe(REDACTED);
+  });
+});

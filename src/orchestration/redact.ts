@@ -1,0 +1,112 @@
+/** What replaces a sensitive value. */
+export const REDACTED = '[redacted]';
+
+/** Key names that hold secrets by default. */
+export const DEFAULT_SENSITIVE = /(api[-_]?key|secret|token|password|authorization|credential)/i;
+
+/** `apiKeyEnv`, `TOKEN_ENV`: these hold the *name* of a variable, never the secret itself. */
+const NAMES_A_VARIABLE = /env$/i;
+
+/** `maxTokens: 4096` is a count, not a secret: numbers under keys ending in "tokens" are kept. */
+const COUNTS_TOKENS = /tokens$/i;
+
+/** Shorter values are not scrubbed out of free text: too likely to match innocent words. */
+const MIN_SCRUB_LENGTH = 6;
+
+const isPlainObject = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/**
+ * Deep redaction for everything that leaves the engine (run log, events, errors). Values under
+ * sensitive keys become "[redacted]"; the secret strings it has seen are also scrubbed out of
+ * any other string (an error message that quotes a key, say), so one redactor per run.
+ */
+export class Redactor {
+  readonly #extra: Set<string>;
+  readonly #secrets = new Set<string>();
+  #scrubber: RegExp | undefined;
+
+  constructor(extraKeys: Iterable<string> = []) {
+    this.#extra = new Set([...extraKeys].map((k) => k.toLowerCase()));
+  }
+
+  /** True if values under this key are secrets. */
+  isSensitive(key: string): boolean {
+    if (this.#extra.has(key.toLowerCase())) return true;
+    return DEFAULT_SENSITIVE.test(key) && !NAMES_A_VARIABLE.test(key);
+  }
+
+  /** A redacted deep copy of `value` (JSON-like data; other objects are kept as they are). */
+  redact<T>(value: T): T {
+    this.#collect(value, 0);
+    return this.#copy(value, 0) as T;
+  }
+
+  /** Remember secrets inside `value` without copying it (e.g. the workflow input at the start). */
+  learn(value: unknown): void {
+    this.#collect(value, 0);
+  }
+
+  #collect(value: unknown, depth: number): void {
+    if (depth > 32) return;
+    if (Array.isArray(value)) {
+      for (const item of value) this.#collect(item, depth + 1);
+    } else if (isPlainObject(value)) {
+      for (const k in value) {
+        const item = value[k];
+        if (this.isSensitive(k)) this.#remember(item);
+        else this.#collect(item, depth + 1);
+      }
+    }
+  }
+
+  #remember(value: unknown): void {
+    if (typeof value === 'string') {
+      if (value.length >= MIN_SCRUB_LENGTH && !this.#secrets.has(value)) {
+        this.#secrets.add(value);
+        this.#scrubber = undefined;
+      }
+    } else if (Array.isArray(value)) {
+      for (const v of value) this.#remember(v);
+    } else if (isPlainObject(value)) {
+      for (const k in value) this.#remember(value[k]);
+    }
+  }
+
+  #scrub(text: string): string {
+    if (this.#secrets.size === 0) return text;
+    this.#scrubber ??= new RegExp(
+      [...this.#secrets]
+        .sort((a, b) => b.length - a.length)
+        .map((s) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))
+        .join('|'),
+      'g',
+    );
+    return text.replace(this.#scrubber, REDACTED);
+  }
+
+  #copy(value: unknown, depth: number): unknown {
+    if (typeof value === 'string') return this.#scrub(value);
+    if (depth > 32 || typeof value !== 'object' || value === null) return value;
+    if (Array.isArray(value)) return value.map((v) => this.#copy(v, depth + 1));
+    const proto = Object.getPrototypeOf(value);
+    if (proto !== Object.prototype && proto !== null) {
+      if (value instanceof Error) return this.#scrub(value.message);
+      return value;
+    }
+    const source = value as Record<string, unknown>;
+    const out: Record<string, unknown> = {};
+    for (const k in source) {
+      const item = source[k];
+      const secret =
+        item !== undefined && this.isSensitive(k) && !(typeof item === 'number' && COUNTS_TOKENS.test(k));
+      out[k] = secret ? REDACTED : this.#copy(item, depth + 1);
+    }
+    return out;
+  }
+}
+
+/** One-off deep redaction with the default rules plus `extraKeys`. */
+export function redact<T>(value: T, extraKeys: Iterable<string> = []): T {
+  return new Redactor(extraKeys).redact(value);
+}

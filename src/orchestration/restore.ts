@@ -1,0 +1,50 @@
+import { defineWorkflow } from './definition.js';
+import { planFor } from './plan.js';
+import { Redactor } from './redact.js';
+import { type Engine, RunContext } from './run-context.js';
+import type { RunRecord } from './run-log.js';
+
+/**
+ * Rebuild a run's context from its log: the definition and input of its `created` event,
+ * and the recorded input and output of every step that completed, in completion order.
+ * Values were redacted before they were logged, so a secret comes back as "[redacted]".
+ */
+export function contextFromRecord(
+  engine: Engine,
+  record: RunRecord,
+  sensitiveKeys: readonly string[],
+): RunContext {
+  const def = defineWorkflow(record.definition);
+  const plan = planFor(def);
+  const ctx = new RunContext({
+    engine,
+    runId: record.runId,
+    def,
+    plan,
+    input: record.input,
+    redactor: new Redactor([...sensitiveKeys, ...plan.sensitive]),
+  });
+  ctx.state = record.state;
+  const byId = new Map(record.steps.map((s) => [s.stepId, s]));
+  for (const id of record.completionOrder) {
+    const s = byId.get(id);
+    if (!s) continue;
+    ctx.completed.set(id, { input: s.input, output: s.output, viaFallback: s.viaFallback === true });
+    if (s.status === 'compensated') ctx.compensatedSteps.add(id);
+  }
+  return ctx;
+}
+
+/** A context that can only record the end of a run whose log cannot be replayed. */
+export function bareContext(engine: Engine, record: RunRecord, sensitiveKeys: readonly string[]): RunContext {
+  const ctx = new RunContext({
+    engine,
+    runId: record.runId,
+    def: { id: record.workflowId, maxParallel: 1, steps: [] },
+    plan: { steps: [], byId: new Map(), dependents: new Map(), sensitive: [] },
+    input: record.input,
+    redactor: new Redactor(sensitiveKeys),
+  });
+  ctx.state = record.state;
+  return ctx;
+}

@@ -1,0 +1,151 @@
+import { type SerializedError, serializeError } from '../domain/errors.js';
+import type { Clock } from './clock.js';
+import type { PolicyDefinition, StepDefinition, WorkflowDefinition } from './definition.js';
+import type { CheckpointRecord, Emitter, RunnerEvents, RunState, StepEvent } from './events.js';
+import type { Checkpoint, ServiceHandlers } from './handlers.js';
+import type { Plan } from './plan.js';
+import type { Bulkhead } from './policies/bulkhead.js';
+import type { CircuitBreaker, CircuitBreakerOptions } from './policies/circuit-breaker.js';
+import { effectivePolicy } from './policies/policy.js';
+import type { Random } from './random.js';
+import type { Redactor } from './redact.js';
+import type { RunEvent, RunLog, RunOutcome } from './run-log.js';
+
+/** The runner's shared parts that every run uses. */
+export interface Engine {
+  services: ServiceHandlers;
+  clock: Clock;
+  random: Random;
+  runLog: RunLog;
+  emitter: Emitter<RunnerEvents>;
+  servicePolicies: Record<string, PolicyDefinition> | undefined;
+  checkpoint: Checkpoint | undefined;
+  breakerFor(service: string, options: CircuitBreakerOptions): CircuitBreaker;
+  bulkhead(name: string): Bulkhead | undefined;
+}
+
+/** A completed step as later steps, checkpoints and compensation see it. */
+export interface StepResult {
+  input: unknown;
+  output: unknown;
+  /** The value came from a fallback: nothing happened in the service, nothing to compensate. */
+  viaFallback: boolean;
+}
+
+/** Everything one run knows while it executes; its event helpers redact before anything leaves. */
+export class RunContext {
+  readonly engine: Engine;
+  readonly runId: string;
+  readonly workflowId: string;
+  readonly def: WorkflowDefinition;
+  readonly plan: Plan;
+  readonly input: unknown;
+  readonly redactor: Redactor;
+  /** Cancels the run's handlers; a resumed run gets the signal passed to `resume`. */
+  signal: AbortSignal | undefined;
+  state: RunState | null = null;
+  /** Completed steps in completion order (the order compensation reverses). */
+  readonly completed = new Map<string, StepResult>();
+  /** Steps already compensated (a recovered run may have done some before it stopped). */
+  readonly compensatedSteps = new Set<string>();
+  readonly checkpointIssues: CheckpointRecord[] = [];
+  #chain: Promise<void> = Promise.resolve();
+  #logError: unknown;
+  readonly #policies = new Map<string, PolicyDefinition>();
+
+  constructor(init: {
+    engine: Engine;
+    runId: string;
+    def: WorkflowDefinition;
+    plan: Plan;
+    input: unknown;
+    redactor: Redactor;
+    signal?: AbortSignal | undefined;
+  }) {
+    this.engine = init.engine;
+    this.runId = init.runId;
+    this.workflowId = init.def.id;
+    this.def = init.def;
+    this.plan = init.plan;
+    this.input = init.input;
+    this.redactor = init.redactor;
+    this.signal = init.signal;
+  }
+
+  now(): number {
+    return this.engine.clock.now();
+  }
+
+  /** The step's policy after merging step, workflow and runner settings (cached per step). */
+  policyFor(step: StepDefinition): PolicyDefinition {
+    let p = this.#policies.get(step.id);
+    if (!p) {
+      p = effectivePolicy(step, this.def, this.engine.servicePolicies);
+      this.#policies.set(step.id, p);
+    }
+    return p;
+  }
+
+  /** Append to the run log in order; a write failure is kept and reported by `flush`. */
+  record(event: RunEvent): void {
+    this.#chain = this.#chain.then(() =>
+      this.engine.runLog.append(this.runId, event).catch((e: unknown) => {
+        this.#logError ??= e;
+      }),
+    );
+  }
+
+  /** Wait for every log write so far; returns the first write error, if any. */
+  async flush(): Promise<unknown> {
+    await this.#chain;
+    return this.#logError;
+  }
+
+  /** An error as it is recorded: serialized, with the step's context, redacted. */
+  describeError(error: unknown, step?: StepDefinition, attempt?: number): SerializedError {
+    const s = serializeError(error);
+    const context: Record<string, unknown> = { ...s.context, workflowId: this.workflowId, runId: this.runId };
+    if (step) {
+      context.stepId = step.id;
+      context.service = step.service;
+      context.operation = step.operation;
+    }
+    if (attempt !== undefined) context.attempt = attempt;
+    return this.redactor.redact({ ...s, context });
+  }
+
+  stepEvent(
+    step: StepDefinition,
+    kind: StepEvent['kind'],
+    attempt: number,
+    fields: Partial<StepEvent> = {},
+  ): void {
+    const event: StepEvent = {
+      runId: this.runId,
+      workflowId: this.workflowId,
+      stepId: step.id,
+      service: step.service,
+      operation: step.operation,
+      kind,
+      attempt,
+      at: this.now(),
+      ...fields,
+    };
+    this.engine.emitter.emit('step', event);
+    this.record({ type: 'step', ...event });
+  }
+
+  setState(to: RunState, outcome?: RunOutcome): void {
+    const from = this.state;
+    this.state = to;
+    const at = this.now();
+    this.engine.emitter.emit('stateChange', { runId: this.runId, workflowId: this.workflowId, from, to, at });
+    this.record(outcome ? { type: 'state', at, from, to, outcome } : { type: 'state', at, from, to });
+  }
+
+  outputs(): Record<string, unknown> {
+    const out: Record<string, unknown> = {};
+    for (const [id, r] of this.completed) out[id] = r.output;
+    return out;
+  }
+}

@@ -1,0 +1,280 @@
+import type { SerializedError } from '../domain/errors.js';
+import type { WorkflowDefinition } from './definition.js';
+import type {
+  CheckpointPhase,
+  CheckpointRecord,
+  CompensationFailure,
+  DeferredStep,
+  RunResult,
+  RunState,
+  StepEvent,
+} from './events.js';
+import type { CircuitState } from './policies/circuit-breaker.js';
+
+/** Run ids become file names: letters, digits, "_" and "-" only, so no path can be smuggled in. */
+export const RUN_ID = /^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$/;
+
+/** The summary a final state event carries, so a finished run reads complete from its log alone. */
+export type RunOutcome = Omit<RunResult, 'outputs' | 'runId' | 'workflowId'>;
+
+/** One line of a run's log. The first is always `created`; all values are already redacted. */
+export type RunEvent =
+  | {
+      type: 'created';
+      at: number;
+      runId: string;
+      workflowId: string;
+      definition: WorkflowDefinition;
+      input: unknown;
+    }
+  | { type: 'state'; at: number; from: RunState | null; to: RunState; outcome?: RunOutcome }
+  | ({ type: 'step' } & StepEvent)
+  | {
+      type: 'checkpoint';
+      at: number;
+      phase: CheckpointPhase;
+      stepId?: string;
+      issues: CheckpointRecord['issues'];
+    };
+
+export type StepStatus =
+  | 'pending'
+  | 'running'
+  | 'succeeded'
+  | 'failed'
+  | 'deferred'
+  | 'skipped'
+  | 'compensating'
+  | 'compensated'
+  | 'compensation-failed';
+
+export interface AttemptRecord {
+  attempt: number;
+  startedAt: number;
+  durationMs?: number;
+  error?: SerializedError;
+}
+
+/** One step's timeline. */
+export interface StepRecord {
+  stepId: string;
+  service: string;
+  operation: string;
+  status: StepStatus;
+  attempts: AttemptRecord[];
+  startedAt?: number;
+  completedAt?: number;
+  durationMs?: number;
+  input?: unknown;
+  output?: unknown;
+  viaFallback?: boolean;
+  error?: SerializedError;
+  retryAt?: number;
+  circuit: Array<{ at: number; state: CircuitState }>;
+  compensation?: { startedAt: number; finishedAt?: number; error?: SerializedError };
+}
+
+/** A run as its log tells it: states with times, each step's attempts, compensations, checkpoints. */
+export interface RunRecord {
+  runId: string;
+  workflowId: string;
+  definition: WorkflowDefinition;
+  input: unknown;
+  state: RunState;
+  createdAt: number;
+  updatedAt: number;
+  states: Array<{ state: RunState; at: number }>;
+  /** In definition order. */
+  steps: StepRecord[];
+  /** Steps that succeeded, in the order they did (the order compensation reverses). */
+  completionOrder: string[];
+  compensated: string[];
+  compensationFailures: CompensationFailure[];
+  deferred: DeferredStep[];
+  checkpoints: Array<CheckpointRecord & { at: number }>;
+  /** Present once the run reached a final state. */
+  outcome?: RunOutcome;
+  events: RunEvent[];
+}
+
+export interface RunSummary {
+  runId: string;
+  workflowId: string;
+  state: RunState;
+  createdAt: number;
+  updatedAt: number;
+}
+
+/** Durable history of runs: what `resume` and `recoverInterrupted` work from. */
+export interface RunLog {
+  append(runId: string, event: RunEvent): Promise<void>;
+  read(runId: string): Promise<RunRecord | undefined>;
+  list(): Promise<RunSummary[]>;
+}
+
+function applyStep(record: RunRecord, e: StepEvent & { type: 'step' }): void {
+  const step = record.steps.find((s) => s.stepId === e.stepId);
+  if (!step) return;
+  switch (e.kind) {
+    case 'start':
+      step.status = 'running';
+      step.startedAt = e.at;
+      step.attempts = [];
+      delete step.error;
+      if ('input' in e) step.input = e.input;
+      break;
+    case 'attempt':
+      step.attempts.push({ attempt: e.attempt, startedAt: e.at });
+      break;
+    case 'attempt-failed': {
+      const a = step.attempts.findLast((x) => x.attempt === e.attempt);
+      if (a) {
+        if (e.durationMs !== undefined) a.durationMs = e.durationMs;
+        if (e.error) a.error = e.error;
+      }
+      break;
+    }
+    case 'success': {
+      const a = step.attempts.findLast((x) => x.attempt === e.attempt);
+      if (a && e.durationMs !== undefined && a.durationMs === undefined) a.durationMs = e.at - a.startedAt;
+      step.status = 'succeeded';
+      step.completedAt = e.at;
+      if (e.durationMs !== undefined) step.durationMs = e.durationMs;
+      if ('output' in e) step.output = e.output;
+      if (e.viaFallback) step.viaFallback = true;
+      record.completionOrder = record.completionOrder.filter((id) => id !== e.stepId);
+      record.completionOrder.push(e.stepId);
+      record.deferred = record.deferred.filter((d) => d.stepId !== e.stepId);
+      break;
+    }
+    case 'failure':
+      // A checkpoint can fail a step that already succeeded; it stays in the completion order.
+      step.status = 'failed';
+      step.completedAt = e.at;
+      if (e.durationMs !== undefined) step.durationMs = e.durationMs;
+      if (e.error) step.error = e.error;
+      break;
+    case 'deferred':
+      step.status = 'deferred';
+      if (e.error) step.error = e.error;
+      if (e.retryAt !== undefined) step.retryAt = e.retryAt;
+      record.deferred = record.deferred.filter((d) => d.stepId !== e.stepId);
+      if (e.error) record.deferred.push({ stepId: e.stepId, retryAt: e.retryAt ?? e.at, error: e.error });
+      break;
+    case 'skipped':
+      step.status = 'skipped';
+      break;
+    case 'circuit':
+      if (e.circuit) step.circuit.push({ at: e.at, state: e.circuit });
+      break;
+    case 'compensate-start':
+      step.status = 'compensating';
+      step.compensation = { startedAt: e.at };
+      break;
+    case 'compensated':
+      step.status = 'compensated';
+      step.compensation = { ...(step.compensation ?? { startedAt: e.at }), finishedAt: e.at };
+      record.compensated.push(e.stepId);
+      break;
+    case 'compensation-failed': {
+      step.status = 'compensation-failed';
+      const error = e.error ?? { name: 'Error', code: 'PERMANENT', message: 'unknown', retryable: false };
+      step.compensation = { ...(step.compensation ?? { startedAt: e.at }), finishedAt: e.at, error };
+      record.compensationFailures.push({ stepId: e.stepId, error });
+      break;
+    }
+    default:
+      break;
+  }
+}
+
+/** Replay a run's events into its record; undefined if the log does not start with `created`. */
+export function foldRunEvents(events: readonly RunEvent[]): RunRecord | undefined {
+  const first = events[0];
+  if (first?.type !== 'created') return undefined;
+  const record: RunRecord = {
+    runId: first.runId,
+    workflowId: first.workflowId,
+    definition: first.definition,
+    input: first.input,
+    state: 'pending',
+    createdAt: first.at,
+    updatedAt: first.at,
+    states: [],
+    steps: first.definition.steps.map((s) => ({
+      stepId: s.id,
+      service: s.service,
+      operation: s.operation,
+      status: 'pending',
+      attempts: [],
+      circuit: [],
+    })),
+    completionOrder: [],
+    compensated: [],
+    compensationFailures: [],
+    deferred: [],
+    checkpoints: [],
+    events: [...events],
+  };
+  for (const e of events) {
+    record.updatedAt = Math.max(record.updatedAt, e.at);
+    if (e.type === 'state') {
+      record.state = e.to;
+      record.states.push({ state: e.to, at: e.at });
+      if (e.outcome) record.outcome = e.outcome;
+      // A new pass (resume) starts with a fresh compensation account.
+      if (e.to === 'running') {
+        record.compensated = [];
+        record.compensationFailures = [];
+      }
+    } else if (e.type === 'step') {
+      applyStep(record, e);
+    } else if (e.type === 'checkpoint') {
+      const c: CheckpointRecord & { at: number } = { at: e.at, phase: e.phase, issues: e.issues };
+      if (e.stepId !== undefined) c.stepId = e.stepId;
+      record.checkpoints.push(c);
+    }
+  }
+  return record;
+}
+
+export const summarize = (r: RunRecord): RunSummary => ({
+  runId: r.runId,
+  workflowId: r.workflowId,
+  state: r.state,
+  createdAt: r.createdAt,
+  updatedAt: r.updatedAt,
+});
+
+/** A run log in memory: for tests and for runs that need no durability. */
+export class MemoryRunLog implements RunLog {
+  readonly #runs = new Map<string, RunEvent[]>();
+
+  async append(runId: string, event: RunEvent): Promise<void> {
+    let events = this.#runs.get(runId);
+    if (!events) {
+      events = [];
+      this.#runs.set(runId, events);
+    }
+    events.push(event);
+  }
+
+  async read(runId: string): Promise<RunRecord | undefined> {
+    const events = this.#runs.get(runId);
+    return events ? foldRunEvents(events) : undefined;
+  }
+
+  async list(): Promise<RunSummary[]> {
+    const out: RunSummary[] = [];
+    for (const events of this.#runs.values()) {
+      const r = foldRunEvents(events);
+      if (r) out.push(summarize(r));
+    }
+    return out;
+  }
+
+  /** The raw events of a run, in order. */
+  events(runId: string): readonly RunEvent[] {
+    return this.#runs.get(runId) ?? [];
+  }
+}

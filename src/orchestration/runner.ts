@@ -1,0 +1,278 @@
+import { randomUUID } from 'node:crypto';
+import { type Issue, notFound, TroupeError, validationError } from '../domain/errors.js';
+import { type Clock, realClock } from './clock.js';
+import {
+  defineWorkflow,
+  type PolicyDefinition,
+  type WorkflowDefinition,
+  type WorkflowDefinitionInput,
+} from './definition.js';
+import { Emitter, type RunnerEvents, type RunResult } from './events.js';
+import { runPass } from './execution.js';
+import { compensateAndEnd, endRun, finishPass } from './finish.js';
+import type { Checkpoint, ServiceHandlers } from './handlers.js';
+import { planFor } from './plan.js';
+import { Bulkhead, type BulkheadOptions } from './policies/bulkhead.js';
+import { CircuitBreaker, type CircuitState } from './policies/circuit-breaker.js';
+import { effectivePolicy } from './policies/policy.js';
+import { mathRandom, type Random } from './random.js';
+import { Redactor } from './redact.js';
+import { bareContext, contextFromRecord } from './restore.js';
+import { type Engine, RunContext } from './run-context.js';
+import { MemoryRunLog, RUN_ID, type RunLog, type RunRecord } from './run-log.js';
+
+export type { Checkpoint, CheckpointContext, Handler, ServiceHandlers, StepContext } from './handlers.js';
+
+export interface RunnerOptions {
+  services: ServiceHandlers;
+  clock?: Clock;
+  random?: Random;
+  /** Where runs are recorded; defaults to memory. */
+  runLog?: RunLog;
+  /** Policies per service, used where neither the step nor the workflow sets a field. */
+  servicePolicies?: Record<string, PolicyDefinition>;
+  /** Bulkhead pools that policies name. */
+  bulkheads?: Record<string, BulkheadOptions>;
+  checkpoint?: Checkpoint;
+  /** Extra key names to redact everywhere. */
+  sensitiveKeys?: string[];
+  newRunId?: () => string;
+}
+
+export interface RunOptions {
+  signal?: AbortSignal;
+  runId?: string;
+}
+
+const INTERRUPTED = new Set(['pending', 'running', 'compensating']);
+
+/**
+ * Runs workflow definitions: steps as a DAG under their policies, compensation in reverse
+ * completion order when a failure is not recovered, every transition in the run log.
+ * Step failures are outcomes (`RunResult.status`); only a definition the runner cannot run
+ * (invalid, or naming a missing handler or bulkhead) throws.
+ */
+export class WorkflowRunner {
+  readonly #engine: Engine;
+  readonly #emitter = new Emitter<RunnerEvents>();
+  readonly #breakers = new Map<string, CircuitBreaker>();
+  readonly #bulkheads = new Map<string, Bulkhead>();
+  readonly #sensitiveKeys: readonly string[];
+  readonly #newRunId: () => string;
+  readonly #active = new Set<string>();
+  readonly #suspended = new Map<string, RunContext>();
+  readonly #checked = new WeakSet<WorkflowDefinition>();
+
+  constructor(opts: RunnerOptions) {
+    const issues: Issue[] = [];
+    for (const [name, b] of Object.entries(opts.bulkheads ?? {})) {
+      if (!Number.isInteger(b.maxConcurrent) || b.maxConcurrent < 1)
+        issues.push({
+          path: `bulkheads.${name}.maxConcurrent`,
+          message: `must be an integer ≥ 1, got ${b.maxConcurrent}`,
+        });
+      if (!Number.isInteger(b.maxQueue) || b.maxQueue < 0)
+        issues.push({
+          path: `bulkheads.${name}.maxQueue`,
+          message: `must be an integer ≥ 0, got ${b.maxQueue}`,
+        });
+      this.#bulkheads.set(name, new Bulkhead(name, b));
+    }
+    if (issues.length > 0) throw validationError('invalid runner options', issues);
+    this.#sensitiveKeys = opts.sensitiveKeys ?? [];
+    this.#newRunId = opts.newRunId ?? randomUUID;
+    const clock = opts.clock ?? realClock;
+    this.#engine = {
+      services: opts.services,
+      clock,
+      random: opts.random ?? mathRandom,
+      runLog: opts.runLog ?? new MemoryRunLog(),
+      emitter: this.#emitter,
+      servicePolicies: opts.servicePolicies,
+      checkpoint: opts.checkpoint,
+      breakerFor: (service, options) => {
+        let b = this.#breakers.get(service);
+        if (!b) {
+          b = new CircuitBreaker(service, options, clock);
+          this.#breakers.set(service, b);
+        } else b.configure(options);
+        return b;
+      },
+      bulkhead: (name) => this.#bulkheads.get(name),
+    };
+  }
+
+  /** The log this runner records to. */
+  get runLog(): RunLog {
+    return this.#engine.runLog;
+  }
+
+  /** Listen to run state changes or step events; returns a function that unsubscribes. */
+  on<K extends keyof RunnerEvents>(event: K, listener: (e: RunnerEvents[K]) => void): () => void {
+    return this.#emitter.on(event, listener);
+  }
+
+  /** The circuit state of a service as a call made now would see it. */
+  circuitState(service: string): CircuitState {
+    return this.#breakers.get(service)?.state ?? 'closed';
+  }
+
+  /** Run a workflow to its end; never throws for a step failure. */
+  async run(definition: WorkflowDefinitionInput, input?: unknown, opts: RunOptions = {}): Promise<RunResult> {
+    const def = defineWorkflow(definition);
+    this.#checkRunnable(def);
+    const runId = opts.runId ?? this.#newRunId();
+    if (!RUN_ID.test(runId))
+      throw validationError(`run id ${JSON.stringify(runId)} must be 1–128 of A-Z a-z 0-9 _ -`, [
+        { path: 'runId', message: 'invalid run id' },
+      ]);
+    if (this.#active.has(runId) || (opts.runId !== undefined && (await this.#engine.runLog.read(runId))))
+      throw validationError(`run id "${runId}" is already in use`, [
+        { path: 'runId', message: 'already used' },
+      ]);
+    const plan = planFor(def);
+    const redactor = new Redactor([...this.#sensitiveKeys, ...plan.sensitive]);
+    const ctx = new RunContext({
+      engine: this.#engine,
+      runId,
+      def,
+      plan,
+      input,
+      redactor,
+      signal: opts.signal,
+    });
+    this.#active.add(runId);
+    try {
+      ctx.record({
+        type: 'created',
+        at: ctx.now(),
+        runId,
+        workflowId: def.id,
+        definition: redactor.redact(def),
+        input: redactor.redact(input),
+      });
+      ctx.setState('pending');
+      ctx.setState('running');
+      const pass = await runPass(
+        ctx,
+        plan.steps.map((s) => s.id),
+      );
+      return this.#suspendIfPartial(ctx, await finishPass(ctx, pass));
+    } finally {
+      this.#active.delete(runId);
+    }
+  }
+
+  /**
+   * Continue a partially-completed run: run its deferred steps and their dependents, using
+   * the outputs of the steps that completed (kept in memory, or read back from the run log).
+   */
+  async resume(runId: string, opts: { signal?: AbortSignal } = {}): Promise<RunResult> {
+    if (this.#active.has(runId))
+      throw validationError(`run "${runId}" is still running`, [{ path: 'runId', message: 'run is active' }]);
+    let ctx = this.#suspended.get(runId);
+    if (!ctx) {
+      const record = await this.#engine.runLog.read(runId);
+      if (!record) throw notFound('run', runId);
+      ctx = contextFromRecord(this.#engine, record, this.#sensitiveKeys);
+    }
+    if (ctx.state !== 'partially-completed')
+      throw validationError(`run "${runId}" is ${ctx.state}; only a partially-completed run can be resumed`, [
+        { path: 'runId', message: `run is ${ctx.state}` },
+      ]);
+    this.#checkRunnable(ctx.def);
+    this.#suspended.delete(runId);
+    this.#active.add(runId);
+    try {
+      ctx.signal = opts.signal;
+      ctx.setState('running');
+      const done = ctx.completed;
+      const pass = await runPass(
+        ctx,
+        ctx.plan.steps.filter((s) => !done.has(s.id)).map((s) => s.id),
+      );
+      return this.#suspendIfPartial(ctx, await finishPass(ctx, pass));
+    } finally {
+      this.#active.delete(runId);
+    }
+  }
+
+  /**
+   * Finish runs a crashed process left running or compensating: compensate their completed
+   * steps in reverse completion order (from the recorded inputs and outputs) and end them
+   * compensated, or failed if a compensation fails. Steps that were mid-call are named in
+   * the error's context (`interruptedSteps`): their effect is unknown, so they are not undone.
+   */
+  async recoverInterrupted(): Promise<RunResult[]> {
+    const results: RunResult[] = [];
+    for (const summary of await this.#engine.runLog.list()) {
+      if (!INTERRUPTED.has(summary.state) || this.#active.has(summary.runId)) continue;
+      const record = await this.#engine.runLog.read(summary.runId);
+      if (!record || !INTERRUPTED.has(record.state)) continue;
+      this.#active.add(record.runId);
+      try {
+        results.push(await this.#recover(record));
+      } finally {
+        this.#active.delete(record.runId);
+      }
+    }
+    return results;
+  }
+
+  async #recover(record: RunRecord): Promise<RunResult> {
+    const interruptedSteps = record.steps.filter((s) => s.status === 'running').map((s) => s.stepId);
+    const error = new TroupeError(
+      'WORKFLOW_FAILED',
+      `run "${record.runId}" of workflow "${record.workflowId}" was interrupted while ${record.state}; compensating its completed steps`,
+      { retryable: false, context: { interruptedState: record.state, interruptedSteps } },
+    );
+    let ctx: RunContext;
+    try {
+      ctx = contextFromRecord(this.#engine, record, this.#sensitiveKeys);
+    } catch (cause) {
+      // Without a usable definition nothing can be undone; say so in the log rather than skip it.
+      const failure = new TroupeError('WORKFLOW_FAILED', `run "${record.runId}" cannot be recovered`, {
+        cause,
+      });
+      const ctx0 = bareContext(this.#engine, record, this.#sensitiveKeys);
+      return endRun(ctx0, 'failed', { error: ctx0.describeError(failure) });
+    }
+    return compensateAndEnd(ctx, error);
+  }
+
+  /** Every handler, compensation, fallback and bulkhead the definition names must exist. */
+  #checkRunnable(def: WorkflowDefinition): void {
+    if (this.#checked.has(def)) return;
+    const issues: Issue[] = [];
+    const services = this.#engine.services;
+    const need = (service: string, operation: string, path: string) => {
+      if (typeof services[service]?.[operation] !== 'function')
+        issues.push({ path, message: `no handler for "${service}.${operation}"` });
+    };
+    def.steps.forEach((s, i) => {
+      need(s.service, s.operation, `steps.${i}.operation`);
+      if (s.compensate) need(s.service, s.compensate.operation, `steps.${i}.compensate.operation`);
+      if (s.fallback && 'operation' in s.fallback)
+        need(s.service, s.fallback.operation, `steps.${i}.fallback.operation`);
+      const pool = effectivePolicy(s, def, this.#engine.servicePolicies).bulkhead;
+      if (pool !== undefined && !this.#bulkheads.has(pool))
+        issues.push({
+          path: `steps.${i}.policy.bulkhead`,
+          message: `unknown bulkhead "${pool}"; configured: ${[...this.#bulkheads.keys()].join(', ') || '(none)'}`,
+        });
+    });
+    if (issues.length > 0)
+      throw validationError(
+        `workflow "${def.id}" cannot run:\n${issues.map((i) => `${i.path}: ${i.message}`).join('\n')}`,
+        issues,
+        { workflowId: def.id },
+      );
+    this.#checked.add(def);
+  }
+
+  /** Keep a partially-completed run in memory so `resume` has its unredacted outputs. */
+  #suspendIfPartial(ctx: RunContext, result: RunResult): RunResult {
+    if (result.status === 'partially-completed') this.#suspended.set(ctx.runId, ctx);
+    return result;
+  }
+}

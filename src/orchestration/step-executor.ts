@@ -1,0 +1,175 @@
+import { type SerializedError, TroupeError } from '../domain/errors.js';
+import type { StepDefinition } from './definition.js';
+import type { Handler, StepContext } from './handlers.js';
+import type { CircuitBreaker } from './policies/circuit-breaker.js';
+import { executeFallback, shouldFallback } from './policies/fallback.js';
+import { executePipeline, type PipelineHooks } from './policies/policy.js';
+import { capture, codeOf, type Result } from './policies/result.js';
+import { executeWithTimeout } from './policies/timeout.js';
+import { resolveRefs } from './refs.js';
+import type { RunContext } from './run-context.js';
+
+export type StepOutcome =
+  | { ok: true; stepId: string; input: unknown; output: unknown; viaFallback: boolean; attempts: number }
+  | { ok: false; stepId: string; error: unknown; attempts: number };
+
+/** Look up a handler; a missing one is reported before a run starts, so this is a safety net. */
+export function handlerFor(ctx: RunContext, service: string, operation: string): Handler {
+  const h = ctx.engine.services[service]?.[operation];
+  if (typeof h !== 'function')
+    throw new TroupeError('VALIDATION_FAILED', `no handler for "${service}.${operation}"`, {
+      context: { service, operation },
+    });
+  return h;
+}
+
+function watchCircuit(
+  ctx: RunContext,
+  step: StepDefinition,
+  breaker: CircuitBreaker | undefined,
+  attempt: number,
+) {
+  const before = breaker?.state;
+  return () => {
+    const after = breaker?.state;
+    if (after !== undefined && after !== before) ctx.stepEvent(step, 'circuit', attempt, { circuit: after });
+  };
+}
+
+/**
+ * Run one step through its policies (bulkhead → circuit breaker → retry → timeout → handler),
+ * re-running it on a conflict if its recovery says so, and using its fallback while the
+ * circuit is open. Emits start/attempt/retry/circuit/success events; the scheduler decides
+ * what a failure means (fail, defer, re-run sequentially) and emits that.
+ */
+export async function executeStep(
+  ctx: RunContext,
+  step: StepDefinition,
+  attemptsBefore: number,
+): Promise<StepOutcome> {
+  const { clock, random } = ctx.engine;
+  const started = clock.now();
+  const stepId = step.id;
+  let input: unknown;
+  try {
+    input = resolveRefs(step.input, { input: ctx.input, steps: ctx.completed }, `step "${stepId}" input`);
+  } catch (error) {
+    ctx.stepEvent(step, 'start', attemptsBefore + 1);
+    return { ok: false, stepId, error, attempts: attemptsBefore + 1 };
+  }
+  ctx.stepEvent(step, 'start', attemptsBefore + 1, { input: ctx.redactor.redact(input) });
+
+  const policy = ctx.policyFor(step);
+  const breaker = policy.circuitBreaker
+    ? ctx.engine.breakerFor(step.service, policy.circuitBreaker)
+    : undefined;
+  const bulkhead = policy.bulkhead === undefined ? undefined : ctx.engine.bulkhead(policy.bulkhead);
+  const handler = handlerFor(ctx, step.service, step.operation);
+  const resolveConflicts = step.recovery === 'resolve-conflict-and-retry';
+  const rounds = resolveConflicts ? (policy.retry?.maxAttempts ?? 3) : 1;
+  const label = `${step.service}.${step.operation}`;
+
+  let attempts = attemptsBefore;
+  let previousError: SerializedError | undefined;
+  const hooks: PipelineHooks = {
+    attemptStart: (attempt) => {
+      attempts = attempt;
+      ctx.stepEvent(step, 'attempt', attempt);
+    },
+    attemptEnd: (attempt, result, durationMs) => {
+      if (!result.ok)
+        ctx.stepEvent(step, 'attempt-failed', attempt, {
+          durationMs,
+          error: ctx.describeError(result.error, step, attempt),
+        });
+    },
+    retryScheduled: ({ nextAttempt, delayMs, error }) =>
+      ctx.stepEvent(step, 'retry-scheduled', nextAttempt, {
+        delayMs,
+        error: ctx.describeError(error, step, nextAttempt - 1),
+      }),
+  };
+  const succeed = (output: unknown, viaFallback: boolean): StepOutcome => {
+    const fields = { durationMs: clock.now() - started, output: ctx.redactor.redact(output) };
+    ctx.stepEvent(step, 'success', attempts, viaFallback ? { ...fields, viaFallback } : fields);
+    return { ok: true, stepId, input, output, viaFallback, attempts };
+  };
+
+  let result: Result;
+  for (let round = 1; ; round++) {
+    const circuitChanged = watchCircuit(ctx, step, breaker, attempts + 1);
+    result = await executePipeline(
+      {
+        clock,
+        random,
+        policy,
+        signal: ctx.signal,
+        bulkhead,
+        breaker,
+        label,
+        attemptOffset: attempts,
+        hooks,
+        // A conflict is resolved by re-running the step below, not by waiting and retrying.
+        ...(resolveConflicts ? { shouldRetry: (e: unknown) => codeOf(e) !== 'CONCURRENT_MODIFICATION' } : {}),
+      },
+      (signal, attempt) => {
+        const sc: StepContext = {
+          signal,
+          attempt,
+          runId: ctx.runId,
+          workflowId: ctx.workflowId,
+          stepId,
+          clock,
+        };
+        if (previousError) sc.previousError = previousError;
+        return handler(input, sc);
+      },
+    );
+    circuitChanged();
+    if (result.ok) return succeed(result.value, false);
+    if (round >= rounds || codeOf(result.error) !== 'CONCURRENT_MODIFICATION') break;
+    previousError = ctx.describeError(result.error, step, attempts);
+    ctx.stepEvent(step, 'conflict-retry', attempts + 1, { error: previousError });
+  }
+
+  if (step.fallback && shouldFallback(result.error)) {
+    const original = result.error;
+    ctx.stepEvent(step, 'fallback', attempts, { error: ctx.describeError(original, step, attempts) });
+    const fallback = await capture(() =>
+      executeFallback(step.fallback as NonNullable<StepDefinition['fallback']>, (operation, fbInput) => {
+        const h = handlerFor(ctx, step.service, operation);
+        const resolved =
+          fbInput === undefined
+            ? input
+            : resolveRefs(
+                fbInput,
+                { input: ctx.input, steps: ctx.completed },
+                `step "${stepId}" fallback input`,
+              );
+        return executeWithTimeout(
+          policy.timeoutMs,
+          { clock, signal: ctx.signal, label: `${step.service}.${operation}` },
+          (signal) =>
+            h(resolved, {
+              signal,
+              attempt: attempts,
+              runId: ctx.runId,
+              workflowId: ctx.workflowId,
+              stepId,
+              clock,
+            }),
+        );
+      }),
+    );
+    const settled: Result = fallback.ok ? fallback.value : fallback;
+    if (settled.ok) return succeed(settled.value, true);
+    // Still a circuit-open failure (so a 'defer' recovery applies); the fallback's error is the cause.
+    const error = new TroupeError('CIRCUIT_OPEN', `${label}: circuit open and the fallback failed`, {
+      cause: settled.error,
+      retryable: false,
+      context: { circuitError: ctx.describeError(original) },
+    });
+    return { ok: false, stepId, error, attempts };
+  }
+  return { ok: false, stepId, error: result.error, attempts };
+}
