@@ -1,9 +1,8 @@
 import { TroupeError } from '../domain/errors.js';
 
 /** `{ "$ref": "steps.<id>.output.<path>" }` or `{ "$ref": "input.<path>" }` inside a step's input. */
-export interface RefObject {
-  $ref: string;
-}
+// A type alias (not an interface) so a ref fits where a JSON value is expected.
+export type RefObject = { $ref: string };
 
 export type ParsedRef =
   | { source: 'input'; path: string[] }

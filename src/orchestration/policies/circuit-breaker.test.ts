@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { TroupeError } from '../../domain/errors.js';
 import { VirtualClock } from '../clock.js';
 import { CircuitBreaker, type CircuitState } from './circuit-breaker.js';
-import { capture, fail, ok } from './result.js';
+import { capture, fail, ok, type Result } from './result.js';
 
 const failing = () => Promise.resolve(fail(new TroupeError('TIMEOUT', 'slow')));
 const working = () => Promise.resolve(ok('fine'));
@@ -66,7 +66,7 @@ describe('CircuitBreaker', () => {
     let release: () => void = () => {};
     const probe = b.execute(
       () =>
-        new Promise((resolve) => {
+        new Promise<Result<string>>((resolve) => {
           release = () => resolve(ok('probe'));
         }),
     );

@@ -1,0 +1,274 @@
+import { appendFile, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { TroupeError } from '../domain/errors.js';
+import { workflow } from './builder.js';
+import { VirtualClock } from './clock.js';
+import { defineWorkflow } from './definition.js';
+import { FileRunLog } from './file-run-log.js';
+import type { ServiceHandlers } from './handlers.js';
+import { MemoryRunLog, type RunEvent } from './run-log.js';
+import { WorkflowRunner } from './runner.js';
+
+let dir: string;
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'troupe-runs-'));
+});
+afterEach(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+const SECRET = 'sk-live-4f9a8b7c6d5e';
+const TOKEN = 'tok-session-112233';
+
+describe('FileRunLog', () => {
+  it('writes one JSON line per event to <dir>/<runId>.jsonl, secrets redacted everywhere', async () => {
+    const clock = new VirtualClock({ start: 1_700_000_000_000 });
+    const runLog = new FileRunLog(dir);
+    const runner = new WorkflowRunner({
+      clock,
+      runLog,
+      newRunId: () => 'run-1',
+      services: {
+        agents: {
+          create: async (input: { model: { apiKey: string } }) => ({
+            id: 'ada',
+            sessionToken: TOKEN,
+            model: input.model,
+          }),
+        },
+        files: {
+          write: async (input: { key: string }) => {
+            throw new TroupeError('PERMANENT', `provider rejected key ${input.key}`, {
+              context: { request: { authorization: `Bearer ${TOKEN}` } },
+            });
+          },
+        },
+      },
+    });
+    const def = workflow('create-agent')
+      .step('create', 'agents', 'create', { input: { model: { $ref: 'input.model' } } })
+      .step('write', 'files', 'write', {
+        dependsOn: ['create'],
+        input: { key: { $ref: 'input.model.apiKey' } },
+      })
+      .build();
+    const result = await clock.drive(
+      runner.run(def, {
+        model: { provider: 'openai', apiKey: SECRET, apiKeyEnv: 'OPENAI_API_KEY', maxTokens: 4096 },
+      }),
+    );
+    expect(result.status).toBe('compensated');
+
+    const text = await readFile(join(dir, 'run-1.jsonl'), 'utf8');
+    expect(text).not.toContain(SECRET);
+    expect(text).not.toContain(TOKEN);
+    expect(text).toContain('OPENAI_API_KEY');
+    expect(text).toContain('"maxTokens":4096');
+    expect(text).toContain('provider rejected key [redacted]');
+    const lines = text.trimEnd().split('\n');
+    expect(lines.every((l) => typeof JSON.parse(l) === 'object')).toBe(true);
+    expect((JSON.parse(lines[0] as string) as RunEvent).type).toBe('created');
+    // What the caller gets back is redacted too.
+    expect(JSON.stringify(result.error)).not.toContain(SECRET);
+    expect(JSON.stringify(result.error)).not.toContain(TOKEN);
+
+    const record = await runLog.read('run-1');
+    expect(record?.input).toEqual({
+      model: { provider: 'openai', apiKey: '[redacted]', apiKeyEnv: 'OPENAI_API_KEY', maxTokens: 4096 },
+    });
+    expect(record?.states.map((s) => [s.state, s.at - 1_700_000_000_000])).toEqual([
+      ['pending', 0],
+      ['running', 0],
+      ['compensating', 0],
+      ['compensated', 0],
+    ]);
+    expect(record?.steps[1]).toMatchObject({
+      stepId: 'write',
+      status: 'failed',
+      attempts: [{ attempt: 1, durationMs: 0, error: { code: 'PERMANENT' } }],
+      error: {
+        context: {
+          service: 'files',
+          operation: 'write',
+          attempt: 1,
+          request: { authorization: '[redacted]' },
+        },
+      },
+    });
+    expect(await runLog.list()).toEqual([
+      {
+        runId: 'run-1',
+        workflowId: 'create-agent',
+        state: 'compensated',
+        createdAt: 1_700_000_000_000,
+        updatedAt: 1_700_000_000_000,
+      },
+    ]);
+  });
+
+  it('ignores a torn last line, and repairs it before the next append', async () => {
+    const def = defineWorkflow({ id: 'w', steps: [{ id: 'a', service: 's', operation: 'o' }] });
+    const events: RunEvent[] = [
+      { type: 'created', at: 1, runId: 'r', workflowId: 'w', definition: def, input: null },
+      { type: 'state', at: 1, from: null, to: 'pending' },
+      { type: 'state', at: 2, from: 'pending', to: 'running' },
+    ];
+    const file = join(dir, 'r.jsonl');
+    await writeFile(file, `${events.map((e) => JSON.stringify(e)).join('\n')}\n{"type":"step","at":3,"stepI`);
+    const log = new FileRunLog(dir);
+    const record = await log.read('r');
+    expect(record?.state).toBe('running');
+    expect(record?.events).toHaveLength(3);
+
+    await log.append('r', { type: 'state', at: 4, from: 'running', to: 'completed' });
+    expect((await log.read('r'))?.states.map((s) => s.state)).toEqual(['pending', 'running', 'completed']);
+    expect(await readFile(file, 'utf8')).not.toContain('stepI');
+  });
+
+  it('refuses a corrupt line in the middle, naming file and line', async () => {
+    await writeFile(join(dir, 'r.jsonl'), '{"type":"created"\nnot json\n{"type":"state"}\n');
+    await expect(new FileRunLog(dir).read('r')).rejects.toMatchObject({
+      code: 'IO_ERROR',
+      context: { line: 1 },
+    });
+  });
+
+  it('rejects run ids that are not safe file names', async () => {
+    const log = new FileRunLog(dir);
+    await expect(log.read('../etc/passwd')).rejects.toMatchObject({ code: 'VALIDATION_FAILED' });
+    expect(await log.read('missing')).toBeUndefined();
+    expect(await new FileRunLog(join(dir, 'nope')).list()).toEqual([]);
+  });
+});
+
+describe('recoverInterrupted', () => {
+  function services(undone: unknown[], failUndo = false): ServiceHandlers {
+    return {
+      personalities: {
+        update: async () => ({ id: 'calm', version: 2 }),
+        revert: async (input) => {
+          undone.push(['personalities.revert', input]);
+        },
+      },
+      agents: {
+        sync: async () => ({ synced: ['ada'] }),
+        unsync: async (input) => {
+          if (failUndo) throw new TroupeError('TRANSIENT', 'agents store locked');
+          undone.push(['agents.unsync', input]);
+        },
+      },
+      files: { write: () => new Promise(() => {}) }, // the process "dies" here
+    };
+  }
+  const def = workflow('complex-update')
+    .step('personality', 'personalities', 'update', {
+      input: { id: 'calm' },
+      compensate: { operation: 'revert' },
+    })
+    .step('sync', 'agents', 'sync', { dependsOn: ['personality'], compensate: { operation: 'unsync' } })
+    .step('file', 'files', 'write', { dependsOn: ['sync'] })
+    .build();
+
+  it('compensates a run a crashed process left running, from the log alone', async () => {
+    const clock = new VirtualClock();
+    const crashedLog = new FileRunLog(dir);
+    const crashed = new WorkflowRunner({
+      clock,
+      runLog: crashedLog,
+      services: services([]),
+      newRunId: () => 'r-1',
+    });
+    void crashed.run(def);
+    await clock.runAll();
+    await new Promise((resolve) => setTimeout(resolve, 50)); // let the file writes land
+    await crashedLog.close(); // what the OS does when the process dies
+
+    const undone: unknown[] = [];
+    const fresh = new WorkflowRunner({ clock, runLog: new FileRunLog(dir), services: services(undone) });
+    const results = await fresh.recoverInterrupted();
+    expect(results).toHaveLength(1);
+    const [r] = results;
+    expect(r?.status).toBe('compensated');
+    expect(r?.compensated).toEqual(['sync', 'personality']);
+    expect(r?.error).toMatchObject({
+      code: 'WORKFLOW_FAILED',
+      context: { interruptedState: 'running', interruptedSteps: ['file'] },
+    });
+    expect(undone).toEqual([
+      ['agents.unsync', { input: undefined, output: { synced: ['ada'] } }],
+      ['personalities.revert', { input: { id: 'calm' }, output: { id: 'calm', version: 2 } }],
+    ]);
+    const record = await fresh.runLog.read('r-1');
+    expect(record?.states.map((s) => s.state)).toEqual(['pending', 'running', 'compensating', 'compensated']);
+    // Nothing is left to recover the second time.
+    expect(await fresh.recoverInterrupted()).toEqual([]);
+  });
+
+  it('finishes a compensation that was cut off halfway, and records compensation failures', async () => {
+    const events: RunEvent[] = [
+      { type: 'created', at: 0, runId: 'r-2', workflowId: def.id, definition: def, input: null },
+      { type: 'state', at: 0, from: null, to: 'pending' },
+      { type: 'state', at: 0, from: 'pending', to: 'running' },
+    ];
+    const step = (stepId: string, kind: string, extra: Record<string, unknown> = {}) =>
+      ({
+        type: 'step',
+        runId: 'r-2',
+        workflowId: def.id,
+        stepId,
+        service: stepId === 'sync' ? 'agents' : 'personalities',
+        operation: stepId === 'sync' ? 'sync' : 'update',
+        kind,
+        attempt: 1,
+        at: 5,
+        ...extra,
+      }) as RunEvent;
+    events.push(
+      step('personality', 'start', { input: { id: 'calm' } }),
+      step('personality', 'success', { output: { version: 2 } }),
+      step('sync', 'start'),
+      step('sync', 'success', { output: { synced: ['ada'] } }),
+      { type: 'state', at: 6, from: 'running', to: 'compensating' },
+      step('sync', 'compensate-start'),
+      step('sync', 'compensated'),
+    );
+    const lines = `${events.map((e) => JSON.stringify(e)).join('\n')}\n`;
+    await writeFile(join(dir, 'r-2.jsonl'), lines);
+    await appendFile(join(dir, 'done.jsonl'), ''); // an empty log is not a run
+
+    const undone: unknown[] = [];
+    const runner = new WorkflowRunner({
+      clock: new VirtualClock(),
+      runLog: new FileRunLog(dir),
+      services: services(undone),
+    });
+    const [r] = await runner.recoverInterrupted();
+    expect(r?.status).toBe('compensated');
+    expect(r?.compensated).toEqual(['personality']);
+    expect(undone).toEqual([['personalities.revert', { input: { id: 'calm' }, output: { version: 2 } }]]);
+
+    // Same crash, but the remaining compensation fails: recorded, and the run ends failed.
+    await writeFile(join(dir, 'r-2.jsonl'), lines.replace('"compensated"', '"compensation-failed"'));
+    const failing = new WorkflowRunner({
+      clock: new VirtualClock(),
+      runLog: new FileRunLog(dir),
+      services: services([], true),
+    });
+    const [f] = await failing.recoverInterrupted();
+    expect(f?.status).toBe('failed');
+    expect(f?.compensationFailures.map((x) => [x.stepId, x.error.code])).toEqual([['sync', 'TRANSIENT']]);
+    expect(f?.compensated).toEqual(['personality']);
+  });
+
+  it('works with a memory log shared by two runners too', async () => {
+    const clock = new VirtualClock();
+    const runLog = new MemoryRunLog();
+    void new WorkflowRunner({ clock, runLog, services: services([]), newRunId: () => 'm-1' }).run(def);
+    await clock.runAll();
+    const undone: unknown[] = [];
+    const [r] = await new WorkflowRunner({ clock, runLog, services: services(undone) }).recoverInterrupted();
+    expect(r?.compensated).toEqual(['sync', 'personality']);
+  });
+});

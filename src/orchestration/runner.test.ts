@@ -1,0 +1,416 @@
+import { describe, expect, it } from 'vitest';
+import { type Issue, isTroupeError, TroupeError } from '../domain/errors.js';
+import { workflow } from './builder.js';
+import { VirtualClock } from './clock.js';
+import type { StateChangeEvent, StepEvent } from './events.js';
+import type { CheckpointContext, ServiceHandlers } from './handlers.js';
+import { stepOutput, workflowInput } from './refs.js';
+import { MemoryRunLog } from './run-log.js';
+import { WorkflowRunner } from './runner.js';
+
+function setup(
+  services: ServiceHandlers,
+  extra: Partial<ConstructorParameters<typeof WorkflowRunner>[0]> = {},
+) {
+  const clock = new VirtualClock();
+  const runLog = new MemoryRunLog();
+  let n = 0;
+  const runner = new WorkflowRunner({ services, clock, runLog, newRunId: () => `run-${++n}`, ...extra });
+  return { clock, runLog, runner };
+}
+
+describe('WorkflowRunner: retry through the engine', () => {
+  it('retries a transient failure after 100 then 200 ms (attempts at 0, 100, 300)', async () => {
+    const at: number[] = [];
+    const { clock, runner } = setup({
+      agents: {
+        create: async (_input, ctx) => {
+          at.push(clock.now());
+          if (ctx.attempt < 3) throw new TroupeError('TRANSIENT', 'store busy');
+          return { id: 'ada' };
+        },
+      },
+    });
+    const def = workflow('w')
+      .step('create', 'agents', 'create', {
+        policy: { retry: { maxAttempts: 3, baseDelayMs: 100, multiplier: 2 } },
+      })
+      .build();
+    const result = await clock.drive(runner.run(def));
+    expect(result.status).toBe('completed');
+    expect(result.outputs).toEqual({ create: { id: 'ada' } });
+    expect(at).toEqual([0, 100, 300]);
+  });
+
+  it('does not retry a permanent error: one attempt, then the run fails with context', async () => {
+    let calls = 0;
+    const { clock, runner } = setup({
+      agents: {
+        create: async () => {
+          calls++;
+          throw new TroupeError('PERMANENT', 'role "ghost" does not exist', {
+            cause: new Error('lookup failed'),
+          });
+        },
+      },
+    });
+    const def = workflow('w')
+      .step('create', 'agents', 'create', { policy: { retry: { maxAttempts: 5, baseDelayMs: 100 } } })
+      .build();
+    const result = await clock.drive(runner.run(def));
+    expect(calls).toBe(1);
+    expect(result.status).toBe('compensated');
+    expect(result.error).toMatchObject({
+      code: 'PERMANENT',
+      message: 'role "ghost" does not exist',
+      context: {
+        workflowId: 'w',
+        runId: 'run-1',
+        stepId: 'create',
+        service: 'agents',
+        operation: 'create',
+        attempt: 1,
+      },
+      cause: { message: 'lookup failed' },
+    });
+  });
+
+  it('takes service policies from the runner when the step sets none', async () => {
+    let calls = 0;
+    const { clock, runner } = setup(
+      {
+        flaky: {
+          op: async () => {
+            if (++calls < 2) throw new TroupeError('TRANSIENT', 'again');
+            return 'ok';
+          },
+        },
+      },
+      { servicePolicies: { flaky: { retry: { maxAttempts: 2, baseDelayMs: 10, multiplier: 2 } } } },
+    );
+    const result = await clock.drive(runner.run(workflow('w').step('a', 'flaky', 'op').build()));
+    expect([result.status, calls, clock.now()]).toEqual(['completed', 2, 10]);
+  });
+});
+
+describe('WorkflowRunner: scheduling', () => {
+  it('runs independent steps in parallel up to maxParallel, in definition order', async () => {
+    let running = 0;
+    let maxSeen = 0;
+    const started: string[] = [];
+    const { clock, runner } = setup({
+      checks: {
+        check: async (input: { id: string; ms: number }) => {
+          started.push(`${input.id}@${clock.now()}`);
+          running++;
+          maxSeen = Math.max(maxSeen, running);
+          await clock.sleep(input.ms);
+          running--;
+          return input.id;
+        },
+      },
+    });
+    const b = workflow('batch').maxParallel(3);
+    const ms = [100, 50, 300, 100, 100, 10];
+    ms.forEach((m, i) => {
+      b.step(`c${i}`, 'checks', 'check', { input: { id: `c${i}`, ms: m } });
+    });
+    b.step('sync', 'checks', 'check', { dependsOn: ms.map((_, i) => `c${i}`), input: { id: 'sync', ms: 1 } });
+    const result = await clock.drive(runner.run(b.build()));
+    expect(result.status).toBe('completed');
+    expect(maxSeen).toBe(3);
+    // c3 takes c1's slot at 50, c4 and c5 follow as slots free up; sync waits for all.
+    expect(started).toEqual(['c0@0', 'c1@0', 'c2@0', 'c3@50', 'c4@100', 'c5@150', 'sync@300']);
+  });
+
+  it('resolves refs to upstream outputs and to the workflow input before the call', async () => {
+    const seen: unknown[] = [];
+    const { clock, runner } = setup({
+      personalities: {
+        get: async (input: { id: string }) => ({ id: input.id, version: 7, traits: { humor: 80 } }),
+      },
+      agents: {
+        create: async (input) => {
+          seen.push(input);
+          return { agentId: 'a-1' };
+        },
+      },
+    });
+    const def = workflow('create-agent')
+      .step('personality', 'personalities', 'get', { input: { id: workflowInput('personalityId') } })
+      .step('agent', 'agents', 'create', {
+        dependsOn: ['personality'],
+        input: {
+          name: workflowInput('name'),
+          personality: { id: stepOutput('personality', 'id'), version: stepOutput('personality', 'version') },
+          humor: stepOutput('personality', 'traits.humor'),
+        },
+      })
+      .build();
+    const result = await clock.drive(runner.run(def, { personalityId: 'calm', name: 'Ada' }));
+    expect(result.status).toBe('completed');
+    expect(seen).toEqual([{ name: 'Ada', personality: { id: 'calm', version: 7 }, humor: 80 }]);
+  });
+
+  it('fails the step (not the call to run) when a ref cannot be resolved', async () => {
+    const { clock, runner } = setup({ s: { a: async () => ({}), b: async () => 'never' } });
+    const def = workflow('w')
+      .step('a', 's', 'a')
+      .step('b', 's', 'b', { dependsOn: ['a'], input: stepOutput('a', 'missing') })
+      .build();
+    const result = await clock.drive(runner.run(def));
+    expect(result.status).toBe('compensated');
+    expect(result.error).toMatchObject({ code: 'VALIDATION_FAILED', context: { stepId: 'b' } });
+    expect(result.error?.message).toContain('has no field "missing"');
+  });
+
+  it('throws VALIDATION_FAILED naming service.operation when a handler is missing', async () => {
+    const { runner } = setup({ agents: { create: async () => 1 } });
+    const def = workflow('w')
+      .step('a', 'agents', 'create', { compensate: { operation: 'remove' } })
+      .step('b', 'files', 'write')
+      .build();
+    const error = await runner.run(def).catch((e: unknown) => e);
+    expect(isTroupeError(error) && error.code).toBe('VALIDATION_FAILED');
+    expect((error as TroupeError).issues).toEqual([
+      { path: 'steps.0.compensate.operation', message: 'no handler for "agents.remove"' },
+      { path: 'steps.1.operation', message: 'no handler for "files.write"' },
+    ]);
+  });
+
+  it('throws VALIDATION_FAILED for an invalid definition', async () => {
+    const { runner } = setup({});
+    await expect(
+      runner.run({ id: 'w', steps: [{ id: 'a', service: 's', operation: 'o', dependsOn: ['b'] }] }),
+    ).rejects.toMatchObject({ code: 'VALIDATION_FAILED' });
+  });
+});
+
+/** a, then b/c/d in parallel finishing c (100), d (200), b (300); e needs all three and fails. */
+function sagaSetup(opts: { failUndoOf?: string } = {}) {
+  const undone: string[] = [];
+  const undoInputs: Record<string, unknown> = {};
+  const services: ServiceHandlers = {
+    svc: {
+      work: async (input: { id: string; ms: number }, ctx) => {
+        await ctx.clock.sleep(input.ms);
+        return { made: input.id };
+      },
+      fail: async () => {
+        throw new TroupeError('PERMANENT', 'persist failed');
+      },
+      undo: async (input: { input: { id: string }; output: unknown }) => {
+        if (input.input.id === opts.failUndoOf)
+          throw new TroupeError('TRANSIENT', `cannot release ${input.input.id}`);
+        undone.push(input.input.id);
+        undoInputs[input.input.id] = input;
+      },
+    },
+  };
+  const work = (id: string, ms: number, dependsOn: string[] = [], compensate = true) => ({
+    input: { id, ms },
+    dependsOn,
+    ...(compensate ? { compensate: { operation: 'undo' } } : {}),
+  });
+  const def = workflow('saga')
+    .step('a', 'svc', 'work', work('a', 10))
+    .step('b', 'svc', 'work', work('b', 300, ['a']))
+    .step('c', 'svc', 'work', work('c', 100, ['a']))
+    .step('d', 'svc', 'work', work('d', 200, ['a']))
+    .step('x', 'svc', 'work', work('x', 5, ['a'], false))
+    .step('e', 'svc', 'fail', { dependsOn: ['b', 'c', 'd', 'x'] })
+    .build();
+  return { ...setup(services), def, undone, undoInputs };
+}
+
+describe('WorkflowRunner: compensation', () => {
+  it('compensates completed steps in reverse completion order, skipping steps without compensate', async () => {
+    const { clock, runner, runLog, def, undone, undoInputs } = sagaSetup();
+    const result = await clock.drive(runner.run(def));
+    // Completion order: a (10), x (15), c (110), d (210), b (310).
+    expect(undone).toEqual(['b', 'd', 'c', 'a']);
+    expect(result.compensated).toEqual(['b', 'd', 'c', 'a']);
+    expect(result.status).toBe('compensated');
+    expect(result.error).toMatchObject({ code: 'PERMANENT', context: { stepId: 'e' } });
+    expect(undoInputs.c).toEqual({ input: { id: 'c', ms: 100 }, output: { made: 'c' } });
+    const record = await runLog.read(result.runId);
+    expect(record?.completionOrder).toEqual(['a', 'x', 'c', 'd', 'b']);
+    expect(record?.compensated).toEqual(['b', 'd', 'c', 'a']);
+    expect(record?.states.map((s) => s.state)).toEqual(['pending', 'running', 'compensating', 'compensated']);
+    expect(record?.steps.find((s) => s.stepId === 'x')?.status).toBe('succeeded');
+  });
+
+  it('records a compensation failure, still compensates the rest, and ends failed', async () => {
+    const { clock, runner, runLog, def, undone } = sagaSetup({ failUndoOf: 'd' });
+    const result = await clock.drive(runner.run(def));
+    expect(result.status).toBe('failed');
+    expect(undone).toEqual(['b', 'c', 'a']);
+    expect(result.compensated).toEqual(['b', 'c', 'a']);
+    expect(result.compensationFailures).toHaveLength(1);
+    expect(result.compensationFailures[0]).toMatchObject({
+      stepId: 'd',
+      error: {
+        code: 'TRANSIENT',
+        message: 'cannot release d',
+        context: { stepId: 'd', compensation: 'undo' },
+      },
+    });
+    const record = await runLog.read(result.runId);
+    expect(record?.compensationFailures.map((f) => f.stepId)).toEqual(['d']);
+    expect(record?.steps.find((s) => s.stepId === 'd')?.status).toBe('compensation-failed');
+    expect(record?.state).toBe('failed');
+  });
+
+  it('uses compensate.input with refs to its own step input and output', async () => {
+    const calls: unknown[] = [];
+    const { clock, runner } = setup({
+      reservations: {
+        reserve: async (input: { seats: number }) => ({ reservationId: `r-${input.seats}` }),
+        release: async (input) => {
+          calls.push(input);
+        },
+        charge: async () => {
+          throw new TroupeError('PERMANENT', 'card declined');
+        },
+      },
+    });
+    const def = workflow('book')
+      .step('reserve', 'reservations', 'reserve', {
+        input: { seats: 2 },
+        compensate: {
+          operation: 'release',
+          input: { id: stepOutput('reserve', 'reservationId'), seats: { $ref: 'steps.reserve.input.seats' } },
+        },
+      })
+      .step('charge', 'reservations', 'charge', { dependsOn: ['reserve'] })
+      .build();
+    const result = await clock.drive(runner.run(def));
+    expect(result.status).toBe('compensated');
+    expect(calls).toEqual([{ id: 'r-2', seats: 2 }]);
+  });
+});
+
+describe('WorkflowRunner: events, checkpoints, cancellation', () => {
+  it('emits state changes and step events with attempts, delays and durations', async () => {
+    const { clock, runner } = setup({
+      s: {
+        op: async (_i, ctx) => {
+          await ctx.clock.sleep(20);
+          if (ctx.attempt === 1) throw new TroupeError('TIMEOUT', 'slow');
+          return 'ok';
+        },
+      },
+    });
+    const states: StateChangeEvent[] = [];
+    const steps: StepEvent[] = [];
+    runner.on('stateChange', (e) => states.push(e));
+    const off = runner.on('step', (e) => steps.push(e));
+    const def = workflow('w')
+      .step('a', 's', 'op', { policy: { retry: { maxAttempts: 2, baseDelayMs: 100 } } })
+      .build();
+    await clock.drive(runner.run(def));
+    expect(states.map((s) => [s.from, s.to, s.at])).toEqual([
+      [null, 'pending', 0],
+      ['pending', 'running', 0],
+      ['running', 'completed', 140],
+    ]);
+    expect(steps.map((s) => [s.kind, s.attempt, s.at, s.durationMs ?? null, s.delayMs ?? null])).toEqual([
+      ['start', 1, 0, null, null],
+      ['attempt', 1, 0, null, null],
+      ['attempt-failed', 1, 20, 20, null],
+      ['retry-scheduled', 2, 20, null, 100],
+      ['attempt', 2, 120, null, null],
+      ['success', 2, 140, 140, null],
+    ]);
+    expect(steps[2]?.error).toMatchObject({ code: 'TIMEOUT', context: { stepId: 'a', attempt: 1 } });
+    off();
+    await clock.drive(runner.run(def));
+    expect(steps).toHaveLength(6);
+  });
+
+  it('checkpoints after each step, on failure and on completion; issues fail the step and compensate it', async () => {
+    const phases: string[] = [];
+    const undone: string[] = [];
+    const checkpoint = async (c: CheckpointContext): Promise<Issue[]> => {
+      phases.push(`${c.phase}:${c.stepId ?? '-'}:${Object.keys(c.outputs).join(',')}`);
+      if (c.stepId === 'b') return [{ entity: 'agent', path: 'agents/ada.json', message: 'orphaned agent' }];
+      return [];
+    };
+    const { clock, runner, runLog } = setup(
+      {
+        s: {
+          make: async (input: string) => input,
+          undo: async (input: { output: string }) => {
+            undone.push(input.output);
+          },
+        },
+      },
+      { checkpoint },
+    );
+    const def = workflow('w')
+      .step('a', 's', 'make', { input: 'A', compensate: { operation: 'undo' } })
+      .step('b', 's', 'make', { input: 'B', dependsOn: ['a'], compensate: { operation: 'undo' } })
+      .step('c', 's', 'make', { input: 'C', dependsOn: ['b'] })
+      .build();
+    const result = await clock.drive(runner.run(def));
+    expect(phases).toEqual(['step:a:a', 'step:b:a,b', 'failure:-:a,b']);
+    expect(result.status).toBe('compensated');
+    expect(result.error).toMatchObject({ code: 'VALIDATION_FAILED', context: { stepId: 'b' } });
+    expect(result.error?.issues).toEqual([
+      { entity: 'agent', path: 'agents/ada.json', message: 'orphaned agent' },
+    ]);
+    expect(undone).toEqual(['B', 'A']);
+    expect(result.checkpointIssues).toEqual([
+      {
+        phase: 'step',
+        stepId: 'b',
+        issues: [{ entity: 'agent', path: 'agents/ada.json', message: 'orphaned agent' }],
+      },
+    ]);
+    const record = await runLog.read(result.runId);
+    expect(record?.checkpoints.map((c) => [c.phase, c.stepId ?? null, c.issues.length])).toEqual([
+      ['step', 'a', 0],
+      ['step', 'b', 1],
+      ['failure', null, 0],
+    ]);
+
+    phases.length = 0;
+    const ok = workflow('ok').step('a', 's', 'make', { input: 'A' }).build();
+    expect((await clock.drive(runner.run(ok))).status).toBe('completed');
+    expect(phases).toEqual(['step:a:a', 'completion:-:a']);
+  });
+
+  it('a cancelled run aborts its handlers and still compensates', async () => {
+    const undone: string[] = [];
+    let aborted: unknown;
+    const { clock, runner } = setup({
+      s: {
+        quick: async () => 'done',
+        slow: async (_i, ctx) => {
+          try {
+            await ctx.clock.sleep(10_000, ctx.signal);
+          } catch (e) {
+            aborted = e;
+            throw e;
+          }
+        },
+        undo: async () => {
+          undone.push('quick');
+        },
+      },
+    });
+    const controller = new AbortController();
+    const def = workflow('w')
+      .step('q', 's', 'quick', { compensate: { operation: 'undo' } })
+      .step('s', 's', 'slow', { dependsOn: ['q'] })
+      .build();
+    const pending = runner.run(def, undefined, { signal: controller.signal });
+    await clock.advance(500);
+    controller.abort();
+    const result = await clock.drive(pending);
+    expect(isTroupeError(aborted) && aborted.code).toBe('CANCELLED');
+    expect(result.status).toBe('compensated');
+    expect(result.error?.code).toBe('CANCELLED');
+    expect(undone).toEqual(['quick']);
+  });
+});
