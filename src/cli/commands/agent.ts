@@ -1,0 +1,291 @@
+import { type Command, Option } from 'commander';
+import type { ConfigurationService } from '../../configuration/configuration-service.js';
+import type { Agent, ModelSettings } from '../../domain/agent.js';
+import { isTroupeError, TroupeError } from '../../domain/errors.js';
+import { PROVIDERS } from '../../domain/model.js';
+import { type ResolvedConfiguration, resolveConfiguration } from '../../domain/resolved.js';
+import { mergePatch } from '../../services/merge-patch.js';
+import type { CliContext } from '../context.js';
+import { assertPatch, inputFrom, whereOf } from '../entities.js';
+import { indent, table } from '../format.js';
+import { defined, expectRevisionOption, fromOption, intArg, numberArg } from '../options.js';
+
+interface FieldFlags {
+  id?: string;
+  name?: string;
+  description?: string;
+  personality?: string;
+  role?: string;
+  provider?: string;
+  model?: string;
+  temperature?: number;
+  maxTokens?: number;
+  apiKeyEnv?: string;
+  instructions?: string;
+}
+
+function withFieldOptions(cmd: Command, what: 'create' | 'update'): Command {
+  if (what === 'create') cmd.option('--id <id>', 'id (a lowercase slug); default: the slug of the name');
+  return cmd
+    .option('--name <name>', 'display name')
+    .option('--description <text>', 'one-line description')
+    .option('--personality <id>', 'the personality it uses')
+    .option('--role <id>', 'the role it plays')
+    .addOption(
+      new Option('--provider <provider>', 'model provider (default: found from --model)').choices(PROVIDERS),
+    )
+    .option(
+      '--model <model>',
+      'model id or short name, e.g. gpt-4o or claude-sonnet-4 (see `troupe models list`)',
+    )
+    .option('--temperature <n>', 'sampling temperature, 0–2', numberArg)
+    .option('--max-tokens <n>', 'maximum output tokens', intArg(1))
+    .option(
+      '--api-key-env <NAME>',
+      'the NAME of the environment variable holding the API key (never the key)',
+    )
+    .option('--instructions <text>', 'agent-specific instructions added to the system prompt');
+}
+
+function flagPatch(o: FieldFlags): Record<string, unknown> {
+  const model = defined({
+    provider: o.provider,
+    modelId: o.model,
+    temperature: o.temperature,
+    maxTokens: o.maxTokens,
+    apiKeyEnv: o.apiKeyEnv,
+  });
+  return defined({
+    id: o.id,
+    name: o.name,
+    description: o.description,
+    personalityId: o.personality,
+    roleId: o.role,
+    instructions: o.instructions,
+    model: Object.keys(model).length ? model : undefined,
+  });
+}
+
+/**
+ * `--model gpt-4o` without a provider anywhere: take the catalog's. On create an unknown
+ * model is reported here, with "did you mean", naming the flag.
+ */
+async function inferProvider(
+  config: ConfigurationService,
+  input: Record<string, unknown>,
+  opts: FieldFlags,
+  required: boolean,
+): Promise<void> {
+  const model = input.model as Record<string, unknown> | undefined;
+  if (!opts.model || !model || model.provider !== undefined) return;
+  const found = await config.services.models.find(opts.model);
+  if (found) {
+    model.provider = found.provider;
+    return;
+  }
+  if (!required) return;
+  try {
+    await config.services.models.resolve(opts.model);
+  } catch (e) {
+    if (!isTroupeError(e)) throw e;
+    throw new TroupeError('NOT_FOUND', `--model: ${e.message}`, {
+      cause: e,
+      context: e.context,
+      issues: [{ path: 'model.modelId', message: e.message }],
+    });
+  }
+}
+
+type SyncState = Agent['syncStatus'] | 'broken';
+
+/** The stored syncStatus, corrected by what the personality and role are now. */
+async function syncStates(config: ConfigurationService, agents: Agent[]): Promise<Map<string, SyncState>> {
+  const s = config.services;
+  const personalities = new Map((await s.personalities.list()).map((p) => [p.id, p]));
+  const roles = new Map((await s.roles.list()).map((r) => [r.id, r]));
+  const out = new Map<string, SyncState>();
+  for (const a of agents) {
+    const p = personalities.get(a.personalityId);
+    const r = roles.get(a.roleId);
+    out.set(a.id, !p || !r ? 'broken' : s.agents.isStale(a, p, r) ? 'stale' : a.syncStatus);
+  }
+  return out;
+}
+
+export function describeModel(m: ModelSettings): string {
+  return [
+    `${m.provider} ${m.modelId}`,
+    `temperature ${m.temperature}`,
+    m.maxTokens !== undefined ? `max tokens ${m.maxTokens}` : '',
+    m.topP !== undefined ? `top-p ${m.topP}` : '',
+    m.apiKeyEnv ? `API key from $${m.apiKeyEnv}` : 'no API key variable set',
+  ]
+    .filter(Boolean)
+    .join(', ');
+}
+
+/** A readable summary of one agent. */
+export function describeAgent(a: Agent, sync: SyncState): string[] {
+  const lines = [`${a.name} (${a.id}), revision ${a.revision}, ${sync}`];
+  if (a.description) lines.push(indent(a.description));
+  lines.push(
+    `Personality: ${a.personalityId} (composed at revision ${a.personalityVersion})`,
+    `Role:        ${a.roleId} (composed at revision ${a.roleVersion})`,
+    `Model:       ${describeModel(a.model)}`,
+  );
+  if (a.instructions) lines.push('Instructions:', indent(a.instructions));
+  lines.push(
+    `Configuration hash ${a.configurationHash.slice(0, 12)}…; files agents/${a.id}.json, resolved/${a.id}.json`,
+  );
+  if (sync === 'stale')
+    lines.push('Its personality or role changed since it was composed: run `troupe reconcile`.');
+  return lines;
+}
+
+export function describeResolved(c: ResolvedConfiguration, note?: string): string[] {
+  const model = Object.entries(c.model).filter(([, v]) => v !== undefined);
+  return [
+    `Resolved configuration of agent ${c.agentId} (${c.agentName})`,
+    `  personality ${c.personality.id} revision ${c.personality.revision}, role ${c.role.id} revision ${c.role.revision}`,
+    ...(note ? [`  ${note}`] : []),
+    'Model settings:',
+    ...model.map(([k, v]) => `  ${k.padEnd(16)} ${Array.isArray(v) ? v.join(', ') : String(v)}`),
+    'System prompt:',
+    indent(c.systemPrompt),
+  ];
+}
+
+export function register(program: Command, ctx: CliContext): void {
+  const noun = program.command('agent').description('create, list, show, update and delete agents');
+
+  withFieldOptions(
+    noun
+      .command('create')
+      .description(
+        'create an agent; the --from file may also hold a new `personality` and `role` object, all created in one commit',
+      )
+      .addOption(fromOption('the agent')),
+    'create',
+  ).action(async (opts: FieldFlags & { from?: string }, cmd: Command) => {
+    const out = ctx.output(cmd);
+    const result = await ctx.withConfig(cmd, async (config) => {
+      const file: Record<string, unknown> = opts.from ? await ctx.readObject(opts.from) : {};
+      const { personality, role, ...fromFile } = file;
+      const agent = mergePatch(fromFile, flagPatch(opts)) as Record<string, unknown>;
+      await inferProvider(config, agent, opts, true);
+      return config.createAgent({
+        agent,
+        ...(personality !== undefined ? { personality } : {}),
+        ...(role !== undefined ? { role } : {}),
+        where: whereOf(opts.from),
+      });
+    });
+    out.data(result);
+    const a = result.agent;
+    out.line(
+      `Created agent ${a.id} (${a.name}): personality ${a.personalityId}, role ${a.roleId}, ${describeModel(a.model)}`,
+    );
+    out.line(`  wrote ${result.created.map((c) => `${c}.json`).join(', ')}`);
+  });
+
+  noun
+    .command('list')
+    .description('list agents with their personality, role, model and sync status')
+    .action(async (_opts: object, cmd: Command) => {
+      const out = ctx.output(cmd);
+      const { agents, states } = await ctx.withConfig(cmd, async (config) => {
+        const agents = await config.services.agents.list();
+        return { agents, states: await syncStates(config, agents) };
+      });
+      out.data(agents.map((a) => ({ ...a, syncStatus: states.get(a.id) })));
+      if (agents.length === 0) return out.line('No agents yet; create one with `troupe agent create`.');
+      out.lines(
+        table(
+          ['ID', 'NAME', 'REVISION', 'PERSONALITY', 'ROLE', 'MODEL', 'SYNC'],
+          agents.map((a) => [
+            a.id,
+            a.name,
+            String(a.revision),
+            a.personalityId,
+            a.roleId,
+            `${a.model.provider}/${a.model.modelId}`,
+            states.get(a.id) ?? a.syncStatus,
+          ]),
+        ),
+      );
+    });
+
+  noun
+    .command('show')
+    .description(
+      'show one agent (--json: the stored document); --resolved: its system prompt and model settings',
+    )
+    .argument('<id>', 'agent id')
+    .option('--resolved', 'print the resolved configuration an application hands to the model')
+    .action(async (id: string, opts: { resolved?: boolean }, cmd: Command) => {
+      const out = ctx.output(cmd);
+      await ctx.withConfig(cmd, async (config) => {
+        const s = config.services;
+        const agent = await s.agents.require(id);
+        const sync = (await syncStates(config, [agent])).get(id) ?? agent.syncStatus;
+        if (!opts.resolved) {
+          out.data(agent);
+          return out.lines(describeAgent(agent, sync));
+        }
+        const file = await s.files.get(id);
+        let configuration = file?.configuration;
+        let note: string | undefined;
+        if (!configuration) {
+          const [p, r] = [
+            await s.personalities.require(agent.personalityId),
+            await s.roles.require(agent.roleId),
+          ];
+          configuration = resolveConfiguration(agent, p, r);
+          note = `resolved/${id}.json is missing; composed now (run \`troupe reconcile\` to write it)`;
+        } else if (sync === 'stale') {
+          note = 'stale: its personality or role changed since; run `troupe reconcile` to re-compose';
+        }
+        out.data(configuration);
+        out.lines(describeResolved(configuration, note));
+      });
+    });
+
+  withFieldOptions(
+    noun
+      .command('update')
+      .description('change fields of an agent; it is re-composed against its personality and role')
+      .argument('<id>', 'agent id')
+      .addOption(fromOption('a JSON merge patch (only the fields given change; null removes)'))
+      .addOption(expectRevisionOption()),
+    'update',
+  ).action(
+    async (id: string, opts: FieldFlags & { from?: string; expectRevision?: number }, cmd: Command) => {
+      const out = ctx.output(cmd);
+      const patch = await inputFrom(ctx, opts.from, flagPatch(opts));
+      assertPatch(patch, 'agent');
+      const { agent } = await ctx.withConfig(cmd, async (config) => {
+        await inferProvider(config, patch, opts, false);
+        return config.updateAgent(id, patch, {
+          expectedRevision: opts.expectRevision,
+          ...whereOf(opts.from),
+        });
+      });
+      out.data(agent);
+      out.line(`Updated agent ${id} to revision ${agent.revision}: ${describeModel(agent.model)}`);
+    },
+  );
+
+  noun
+    .command('delete')
+    .description('delete an agent and its resolved configuration')
+    .argument('<id>', 'agent id')
+    .addOption(expectRevisionOption())
+    .action(async (id: string, opts: { expectRevision?: number }, cmd: Command) => {
+      const out = ctx.output(cmd);
+      const r = await ctx.withConfig(cmd, (config) =>
+        config.deleteAgent(id, { expectedRevision: opts.expectRevision }),
+      );
+      out.data(r);
+      out.line(`Deleted agent ${id}`);
+    });
+}

@@ -1,0 +1,74 @@
+import type { Command } from 'commander';
+import type { EntityChange } from '../../configuration/bundle.js';
+import type { CliContext } from '../context.js';
+import { showValue } from '../format.js';
+
+const ORDER: EntityChange['action'][] = ['create', 'update', 'sync', 'delete', 'unchanged'];
+const singular: Record<string, string> = {
+  personalities: 'personality',
+  roles: 'role',
+  models: 'model',
+  agents: 'agent',
+};
+
+const isObj = (v: unknown): v is Record<string, unknown> =>
+  v !== null && typeof v === 'object' && !Array.isArray(v);
+
+/** A created entity's fields as leaves: `bigFive.openness` rather than one `bigFive` object. */
+function leaves(path: string, value: unknown): Array<[string, unknown]> {
+  if (!isObj(value) || Object.keys(value).length === 0) return [[path, value]];
+  return Object.entries(value).flatMap(([k, v]) => leaves(`${path}.${k}`, v));
+}
+
+/** The diff of a bundle, entity by entity and field by field: `path: from → to`. */
+export function describeChanges(changes: EntityChange[]): string[] {
+  const lines: string[] = [];
+  for (const c of changes) {
+    lines.push(`${c.action.padEnd(9)} ${singular[c.kind] ?? c.kind} ${c.id}`);
+    if (c.action === 'create') {
+      const fields = c.changes.filter((f) => f.path !== 'id').flatMap((f) => leaves(f.path, f.to));
+      for (const [path, to] of fields) lines.push(`    ${path}: ${showValue(undefined)} → ${showValue(to)}`);
+    }
+    if (c.action === 'update') {
+      for (const f of c.changes) lines.push(`    ${f.path}: ${showValue(f.from)} → ${showValue(f.to)}`);
+    }
+    if (c.action === 'sync') lines.push('    re-composed against its changed personality or role');
+  }
+  return lines;
+}
+
+const DONE: Record<EntityChange['action'], [string, string]> = {
+  create: ['to create', 'created'],
+  update: ['to update', 'updated'],
+  sync: ['to re-compose', 're-composed'],
+  delete: ['to delete', 'deleted'],
+  unchanged: ['unchanged', 'unchanged'],
+};
+
+/** `2 created, 1 updated, 3 unchanged` (or `2 to create, ...` for a dry run). */
+export function summary(changes: EntityChange[], applied: boolean): string {
+  const n = (a: EntityChange['action']) => changes.filter((c) => c.action === a).length;
+  return ORDER.filter((a) => n(a) > 0)
+    .map((a) => `${n(a)} ${DONE[a][applied ? 1 : 0]}`)
+    .join(', ');
+}
+
+export function register(program: Command, ctx: CliContext): void {
+  program
+    .command('import')
+    .description('apply a bundle file (JSON or YAML) all-or-nothing: create, update, and with --prune delete')
+    .argument('<file>', 'bundle file: { personalities: [], roles: [], models: [], agents: [] }')
+    .option('--dry-run', 'print the diff without writing anything')
+    .option('--prune', 'delete stored agents, personalities and custom roles the bundle leaves out')
+    .action(async (file: string, opts: { dryRun?: boolean; prune?: boolean }, cmd: Command) => {
+      const out = ctx.output(cmd);
+      const bundle = await ctx.readInput(file);
+      const r = await ctx.withConfig(cmd, (config) =>
+        config.applyBundle(bundle, { file, prune: opts.prune === true, dryRun: opts.dryRun === true }),
+      );
+      out.data(r);
+      out.lines(describeChanges(r.changes));
+      const what = summary(r.changes, r.applied) || 'the bundle is empty';
+      out.line(r.applied ? `Imported ${file}: ${what}` : `Dry run: ${what}; nothing written`);
+    });
+}

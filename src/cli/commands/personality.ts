@@ -1,0 +1,172 @@
+import type { Command } from 'commander';
+import { BIG_FIVE_TRAITS, DEFAULT_BEHAVIOR, type Personality } from '../../domain/personality.js';
+import { mergePatch } from '../../services/merge-patch.js';
+import type { CliContext } from '../context.js';
+import {
+  assertPatch,
+  type DeleteFlags,
+  deleteReferenced,
+  inputFrom,
+  reportDependents,
+  whereOf,
+} from '../entities.js';
+import { indent, table } from '../format.js';
+import {
+  addDeleteModeOptions,
+  defined,
+  expectRevisionOption,
+  fromOption,
+  type TraitArg,
+  traitArg,
+  traitPatch,
+} from '../options.js';
+
+interface FieldFlags {
+  id?: string;
+  name?: string;
+  description?: string;
+  customInstructions?: string;
+  trait?: TraitArg[];
+}
+
+const TRAIT_HELP = 'set a Big Five trait or a behaviour to an integer 0–100, e.g. openness=80 (repeatable)';
+
+function withFieldOptions(cmd: Command, what: 'create' | 'update'): Command {
+  if (what === 'create') cmd.option('--id <id>', 'id (a lowercase slug); default: the slug of the name');
+  return cmd
+    .option('--name <name>', 'display name')
+    .option('--description <text>', 'one-line description')
+    .option('--custom-instructions <text>', 'extra instructions added to the system prompt')
+    .option('--trait <name=value>', TRAIT_HELP, traitArg);
+}
+
+const flagPatch = (o: FieldFlags) =>
+  defined({
+    id: o.id,
+    name: o.name,
+    description: o.description,
+    customInstructions: o.customInstructions,
+    ...traitPatch(o.trait),
+  });
+
+/** A readable summary of one personality. */
+export function describePersonality(p: Personality): string[] {
+  const lines = [`${p.name} (${p.id}), revision ${p.revision}`];
+  if (p.description) lines.push(indent(p.description));
+  lines.push('Big Five:');
+  for (const t of BIG_FIVE_TRAITS) lines.push(`  ${t.padEnd(20)} ${p.bigFive[t]}`);
+  const behaviors = Object.entries(p.behaviors).filter(([, v]) => v !== undefined);
+  lines.push(`Behaviours (others ${DEFAULT_BEHAVIOR}):${behaviors.length ? '' : ' none set'}`);
+  for (const [k, v] of behaviors) lines.push(`  ${k.padEnd(20)} ${v}`);
+  if (p.customInstructions) lines.push('Custom instructions:', indent(p.customInstructions));
+  lines.push(`Updated ${p.updatedAt}; file personalities/${p.id}.json`);
+  return lines;
+}
+
+export function register(program: Command, ctx: CliContext): void {
+  const noun = program
+    .command('personality')
+    .description('create, list, show, update and delete personalities (Big Five traits and behaviours)');
+
+  withFieldOptions(
+    noun
+      .command('create')
+      .description('create a personality from flags, a file, a preset, or a mix (flags win over the file)')
+      .addOption(fromOption('the personality'))
+      .option('--preset <id>', 'start from a shipped preset (see `troupe personality presets`)'),
+    'create',
+  ).action(async (opts: FieldFlags & { from?: string; preset?: string }, cmd: Command) => {
+    const out = ctx.output(cmd);
+    const created = await ctx.withConfig(cmd, async (config) => {
+      let input = await inputFrom(ctx, opts.from, flagPatch(opts));
+      if (opts.preset) {
+        const preset = config.services.personalities.fromPresetInput(opts.preset);
+        // A new name without an id gives a new id (its slug) rather than the preset's.
+        if (input.id === undefined && input.name !== undefined) delete preset.id;
+        input = mergePatch(preset, input) as Record<string, unknown>;
+      }
+      return config.createPersonality(input, whereOf(opts.from));
+    });
+    out.data(created);
+    out.line(`Created personality ${created.id} (${created.name}) → personalities/${created.id}.json`);
+  });
+
+  noun
+    .command('list')
+    .description('list personalities')
+    .action(async (_opts: object, cmd: Command) => {
+      const out = ctx.output(cmd);
+      const all = await ctx.withConfig(cmd, (config) => config.services.personalities.list());
+      out.data(all);
+      if (all.length === 0)
+        return out.line('No personalities yet; create one with `troupe personality create`.');
+      out.lines(
+        table(
+          ['ID', 'NAME', 'REVISION'],
+          all.map((p) => [p.id, p.name, String(p.revision)]),
+        ),
+      );
+    });
+
+  noun
+    .command('show')
+    .description('show one personality (--json: the stored document)')
+    .argument('<id>', 'personality id')
+    .action(async (id: string, _opts: object, cmd: Command) => {
+      const out = ctx.output(cmd);
+      const p = await ctx.withConfig(cmd, (config) => config.services.personalities.require(id));
+      out.data(p);
+      out.lines(describePersonality(p));
+    });
+
+  withFieldOptions(
+    noun
+      .command('update')
+      .description('change fields of a personality; agents using it are re-composed or marked stale')
+      .argument('<id>', 'personality id')
+      .addOption(fromOption('a JSON merge patch (only the fields given change; null removes)'))
+      .addOption(expectRevisionOption()),
+    'update',
+  ).action(
+    async (id: string, opts: FieldFlags & { from?: string; expectRevision?: number }, cmd: Command) => {
+      const out = ctx.output(cmd);
+      const patch = await inputFrom(ctx, opts.from, flagPatch(opts));
+      assertPatch(patch, 'personality');
+      await ctx.withConfig(cmd, async (config) => {
+        const r = await config.updatePersonality(id, patch, {
+          expectedRevision: opts.expectRevision,
+          ...whereOf(opts.from),
+        });
+        out.line(`Updated personality ${id} to revision ${r.personality.revision}`);
+        const stale = await reportDependents(out, config, 'personality', r.synced);
+        out.data({ personality: r.personality, agents: r.synced, stale });
+      });
+    },
+  );
+
+  addDeleteModeOptions(
+    noun
+      .command('delete')
+      .description('delete a personality; refused while agents use it unless --cascade or --reassign')
+      .argument('<id>', 'personality id')
+      .addOption(expectRevisionOption()),
+    'personality',
+  ).action((id: string, opts: DeleteFlags, cmd: Command) =>
+    deleteReferenced(ctx, cmd, 'personality', id, opts),
+  );
+
+  noun
+    .command('presets')
+    .description('list the shipped personality presets (use with `create --preset ID`)')
+    .action((_opts: object, cmd: Command) => {
+      const out = ctx.output(cmd);
+      const presets = ctx.presets();
+      out.data(presets);
+      out.lines(
+        table(
+          ['ID', 'NAME', 'DESCRIPTION'],
+          presets.map((p) => [p.id ?? '', p.name, p.description ?? '']),
+        ),
+      );
+    });
+}

@@ -1,0 +1,159 @@
+import type { Command } from 'commander';
+import type { Role } from '../../domain/role.js';
+import type { CliContext } from '../context.js';
+import {
+  assertPatch,
+  type DeleteFlags,
+  deleteReferenced,
+  inputFrom,
+  reportDependents,
+  whereOf,
+} from '../entities.js';
+import { indent, table } from '../format.js';
+import { addDeleteModeOptions, collect, defined, expectRevisionOption, fromOption } from '../options.js';
+
+interface FieldFlags {
+  id?: string;
+  name?: string;
+  description?: string;
+  systemPrompt?: string;
+  capability?: string[];
+}
+
+function withFieldOptions(cmd: Command, what: 'create' | 'update'): Command {
+  if (what === 'create') cmd.option('--id <id>', 'id (a lowercase slug); default: the slug of the name');
+  return cmd
+    .option('--name <name>', 'display name')
+    .option('--description <text>', 'one-line description')
+    .option('--system-prompt <text>', 'the role’s instructions to the model')
+    .option(
+      '--capability <id>',
+      'a kebab-case capability such as technical-guidance (repeatable; replaces the list)',
+      collect,
+    );
+}
+
+const flagPatch = (o: FieldFlags) =>
+  defined({
+    id: o.id,
+    name: o.name,
+    description: o.description,
+    systemPrompt: o.systemPrompt,
+    capabilities: o.capability,
+  });
+
+/** A readable summary of one role. */
+export function describeRole(r: Role): string[] {
+  const lines = [
+    `${r.name} (${r.id}), ${r.predefined ? 'predefined (read-only)' : `revision ${r.revision}`}`,
+  ];
+  if (r.description) lines.push(indent(r.description));
+  lines.push(`Capabilities: ${r.capabilities.join(', ') || 'none'}`);
+  const c = r.constraints;
+  const constraints = [
+    c.tone ? `tone: ${c.tone}` : '',
+    c.bannedTopics?.length ? `banned topics: ${c.bannedTopics.join(', ')}` : '',
+    c.maxResponseLength ? `max response length: ${c.maxResponseLength}` : '',
+    c.requiredModelCapabilities?.length
+      ? `needs a model with: ${c.requiredModelCapabilities.join(', ')}`
+      : '',
+    c.minContextWindow ? `min context window: ${c.minContextWindow}` : '',
+  ].filter(Boolean);
+  if (constraints.length) lines.push('Constraints:', ...constraints.map((x) => `  ${x}`));
+  lines.push('System prompt:', indent(r.systemPrompt));
+  if (!r.predefined) lines.push(`Updated ${r.updatedAt}; file roles/${r.id}.json`);
+  return lines;
+}
+
+export function register(program: Command, ctx: CliContext): void {
+  const noun = program
+    .command('role')
+    .description('create, list, show, update and delete roles (predefined roles are read-only templates)');
+
+  withFieldOptions(
+    noun
+      .command('create')
+      .description('create a custom role from flags, a file, a template, or a mix (flags win over the file)')
+      .addOption(fromOption('the role'))
+      .option('--from-template <id>', 'start from an existing role, e.g. a predefined one such as analyst'),
+    'create',
+  ).action(async (opts: FieldFlags & { from?: string; fromTemplate?: string }, cmd: Command) => {
+    const out = ctx.output(cmd);
+    const role = await ctx.withConfig(cmd, async (config) => {
+      const input = await inputFrom(ctx, opts.from, flagPatch(opts));
+      return config.createRole(input, {
+        ...whereOf(opts.from),
+        ...(opts.fromTemplate ? { template: opts.fromTemplate } : {}),
+      });
+    });
+    out.data(role);
+    out.line(
+      `Created role ${role.id} (${role.name})${opts.fromTemplate ? ` from ${opts.fromTemplate}` : ''} → roles/${role.id}.json`,
+    );
+  });
+
+  noun
+    .command('list')
+    .description('list roles, predefined and custom')
+    .action(async (_opts: object, cmd: Command) => {
+      const out = ctx.output(cmd);
+      const all = await ctx.withConfig(cmd, (config) => config.services.roles.list());
+      out.data(all);
+      out.lines(
+        table(
+          ['ID', 'NAME', 'REVISION', 'KIND'],
+          all.map((r) => [
+            r.id,
+            r.name,
+            r.predefined ? '-' : String(r.revision),
+            r.predefined ? 'predefined' : 'custom',
+          ]),
+        ),
+      );
+    });
+
+  noun
+    .command('show')
+    .description('show one role (--json: the stored document)')
+    .argument('<id>', 'role id')
+    .action(async (id: string, _opts: object, cmd: Command) => {
+      const out = ctx.output(cmd);
+      const r = await ctx.withConfig(cmd, (config) => config.services.roles.require(id));
+      out.data(r);
+      out.lines(describeRole(r));
+    });
+
+  withFieldOptions(
+    noun
+      .command('update')
+      .description('change fields of a custom role; agents using it are re-composed')
+      .argument('<id>', 'role id')
+      .addOption(fromOption('a JSON merge patch (only the fields given change; null removes)'))
+      .addOption(expectRevisionOption()),
+    'update',
+  ).action(
+    async (id: string, opts: FieldFlags & { from?: string; expectRevision?: number }, cmd: Command) => {
+      const out = ctx.output(cmd);
+      const patch = await inputFrom(ctx, opts.from, flagPatch(opts));
+      assertPatch(patch, 'role');
+      await ctx.withConfig(cmd, async (config) => {
+        const r = await config.updateRole(id, patch, {
+          expectedRevision: opts.expectRevision,
+          ...whereOf(opts.from),
+        });
+        out.line(`Updated role ${id} to revision ${r.role.revision}`);
+        const stale = await reportDependents(out, config, 'role', r.synced);
+        out.data({ role: r.role, agents: r.synced, stale });
+      });
+    },
+  );
+
+  addDeleteModeOptions(
+    noun
+      .command('delete')
+      .description('delete a custom role; refused while agents use it unless --cascade or --reassign')
+      .argument('<id>', 'role id')
+      .addOption(expectRevisionOption()),
+    'role',
+  ).action((id: string, opts: DeleteFlags, cmd: Command) => deleteReferenced(ctx, cmd, 'role', id, opts));
+}

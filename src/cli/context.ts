@@ -1,0 +1,105 @@
+import { readFile } from 'node:fs/promises';
+import { isAbsolute, relative, resolve } from 'node:path';
+import type { Command } from 'commander';
+import { ConfigurationService } from '../configuration/configuration-service.js';
+import { createServices, type Services } from '../configuration/services.js';
+import { TroupeError } from '../domain/errors.js';
+import type { PersonalityInput } from '../domain/personality.js';
+import { parseText } from '../services/file-service.js';
+import { FileStore } from '../storage/file/index.js';
+import { MemoryStore } from '../storage/memory/index.js';
+import { type CliIo, Output } from './output.js';
+
+/** The config directory used when neither --dir nor $TROUPE_HOME is given. */
+export const DEFAULT_DIR = './.troupe-config';
+
+/** What each file in commands/ exports: adds its command(s) to the program. */
+export type Register = (program: Command, ctx: CliContext) => void;
+
+export interface GlobalOptions {
+  dir?: string;
+  json?: boolean;
+}
+
+/** What every command needs: the io, the global options, and a way to open the directory. */
+export class CliContext {
+  /** Set by a command that completed but found problems (validate, reconcile): exit 1 without an error. */
+  exitCode = 0;
+
+  constructor(readonly io: CliIo) {}
+
+  globals(cmd: Command): GlobalOptions {
+    return cmd.optsWithGlobals<GlobalOptions>();
+  }
+
+  output(cmd: Command): Output {
+    return new Output(this.io, this.globals(cmd).json === true);
+  }
+
+  /** --dir, else $TROUPE_HOME, else ./.troupe-config; relative to the working directory. */
+  dir(cmd: Command): string {
+    const chosen = this.globals(cmd).dir ?? (this.io.env.TROUPE_HOME || undefined) ?? DEFAULT_DIR;
+    return resolve(this.io.cwd, chosen);
+  }
+
+  /** A path the user gave, resolved against the working directory. */
+  path(p: string): string {
+    return resolve(this.io.cwd, p);
+  }
+
+  /** A path as a person wants to read it: relative when under the working directory, else absolute. */
+  display(p: string): string {
+    const rel = relative(this.io.cwd, p);
+    return rel === '' ? '.' : rel.startsWith('..') || isAbsolute(rel) ? p : rel;
+  }
+
+  /** Opens the config directory (it must be initialised), runs fn, closes the store whatever happens. */
+  async withConfig<T>(
+    cmd: Command,
+    fn: (config: ConfigurationService, store: FileStore) => Promise<T>,
+  ): Promise<T> {
+    const store = await FileStore.open(this.dir(cmd));
+    try {
+      return await fn(new ConfigurationService(store), store);
+    } finally {
+      await store.close();
+    }
+  }
+
+  /** Services over an empty store: what ships with troupe (presets, predefined roles, the model catalog). */
+  shipped(): Services {
+    return createServices(new MemoryStore());
+  }
+
+  presets(): PersonalityInput[] {
+    return this.shipped().personalities.presets();
+  }
+
+  /** Reads a JSON or YAML file the user wrote; errors name the file as the user typed it. */
+  async readInput(file: string): Promise<unknown> {
+    let text: string;
+    try {
+      text = await readFile(this.path(file), 'utf8');
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : String(code);
+      throw new TroupeError('VALIDATION_FAILED', `${file}: cannot read file (${why})`, {
+        cause: e,
+        issues: [{ file, path: '(file)', message: why }],
+      });
+    }
+    return parseText(text, file);
+  }
+
+  /** Like readInput, but the file must hold one object (an entity, a patch, a bundle). */
+  async readObject(file: string): Promise<Record<string, unknown>> {
+    const value = await this.readInput(file);
+    if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+      const got = value === null ? 'null' : Array.isArray(value) ? 'an array' : typeof value;
+      throw new TroupeError('VALIDATION_FAILED', `${file}: must hold an object, got ${got}`, {
+        issues: [{ file, path: '(root)', message: `must be an object, got ${got}` }],
+      });
+    }
+    return value as Record<string, unknown>;
+  }
+}

@@ -1,0 +1,98 @@
+import type { Command } from 'commander';
+import type { ConfigurationService } from '../configuration/configuration-service.js';
+import type { DeleteMode } from '../configuration/delete.js';
+import { TroupeError } from '../domain/errors.js';
+import { mergePatch } from '../services/merge-patch.js';
+import type { CliContext } from './context.js';
+import { plural } from './format.js';
+import type { Output } from './output.js';
+
+/** `{ file }` when the input came from a file, for messages; `{}` otherwise. */
+export const whereOf = (file: string | undefined): { file?: string } => (file ? { file } : {});
+
+/** File fields first, flags over them (flags never remove a field). */
+export async function inputFrom(
+  ctx: CliContext,
+  file: string | undefined,
+  flags: Record<string, unknown>,
+): Promise<Record<string, unknown>> {
+  const base = file ? await ctx.readObject(file) : {};
+  return mergePatch(base, flags) as Record<string, unknown>;
+}
+
+/** An update needs something to change; an empty one is a usage error. */
+export function assertPatch(patch: Record<string, unknown>, label: string): void {
+  if (Object.keys(patch).length === 0) {
+    throw new TroupeError(
+      'USAGE',
+      `nothing to update: give --from FILE (a JSON merge patch) or a field option; see \`troupe ${label} update --help\``,
+    );
+  }
+}
+
+export interface DeleteFlags {
+  cascade?: boolean;
+  reassign?: string;
+  expectRevision?: number;
+}
+
+export const deleteModeOf = (opts: DeleteFlags): DeleteMode =>
+  opts.reassign !== undefined
+    ? { mode: 'reassign', to: opts.reassign }
+    : { mode: opts.cascade ? 'cascade' : 'block' };
+
+/** `troupe personality|role delete ID [--cascade | --reassign ID]`, shared by both nouns. */
+export async function deleteReferenced(
+  ctx: CliContext,
+  cmd: Command,
+  kind: 'personality' | 'role',
+  id: string,
+  opts: DeleteFlags,
+): Promise<void> {
+  const out = ctx.output(cmd);
+  const how = deleteModeOf(opts);
+  const result = await ctx.withConfig(cmd, (config: ConfigurationService) =>
+    kind === 'personality'
+      ? config.deletePersonality(id, how, { expectedRevision: opts.expectRevision })
+      : config.deleteRole(id, how, { expectedRevision: opts.expectRevision }),
+  );
+  out.data(result);
+  out.line(`Deleted ${kind} ${id}`);
+  if (result.agentsDeleted.length) {
+    out.line(
+      `  and ${plural(result.agentsDeleted.length, 'agent')} that used it: ${result.agentsDeleted.join(', ')}`,
+    );
+  }
+  if (result.agentsReassigned.length) {
+    out.line(
+      `  ${plural(result.agentsReassigned.length, 'agent')} moved to ${kind} ${opts.reassign}: ${result.agentsReassigned.join(', ')}`,
+    );
+  }
+}
+
+/** After a personality or role update: which agents use it, and whether they still need a sync. */
+export async function reportDependents(
+  out: Output,
+  config: ConfigurationService,
+  kind: 'personality' | 'role',
+  dependents: string[],
+): Promise<string[]> {
+  if (dependents.length === 0) return [];
+  const s = config.services;
+  const stale: string[] = [];
+  for (const id of dependents) {
+    const a = await s.agents.get(id);
+    if (!a) continue;
+    const p = await s.personalities.get(a.personalityId);
+    const r = await s.roles.get(a.roleId);
+    if (p && r && s.agents.isStale(a, p, r)) stale.push(id);
+  }
+  const fresh = dependents.filter((d) => !stale.includes(d));
+  if (fresh.length)
+    out.line(`  re-composed ${plural(fresh.length, 'agent')} using this ${kind}: ${fresh.join(', ')}`);
+  if (stale.length) {
+    out.line(`  ${plural(stale.length, 'agent')} using this ${kind} now stale: ${stale.join(', ')}`);
+    out.line('  run `troupe reconcile` to re-compose them');
+  }
+  return stale;
+}

@@ -1,0 +1,26 @@
+/** A plain-text table: a header row, then one row per entry, columns padded to fit. */
+export function table(headers: string[], rows: string[][]): string[] {
+  const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const render = (cells: string[]) =>
+    cells
+      .map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i] ?? 0)))
+      .join('  ')
+      .trimEnd();
+  return [render(headers), ...rows.map(render)];
+}
+
+/** A value as a person reads it in a diff: strings quoted, long text shortened. */
+export function showValue(v: unknown, max = 60): string {
+  if (v === undefined) return '(unset)';
+  const text = JSON.stringify(v) ?? String(v);
+  return text.length > max ? `${text.slice(0, max - 1)}…` : text;
+}
+
+/** Indents every line of a block of text. */
+export const indent = (text: string, by = '  '): string =>
+  text
+    .split('\n')
+    .map((l) => (l ? by + l : l))
+    .join('\n');
+
+export const plural = (n: number, word: string, many = `${word}s`) => `${n} ${n === 1 ? word : many}`;

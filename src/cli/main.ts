@@ -1,0 +1,91 @@
+import { readFileSync } from 'node:fs';
+import { Command } from 'commander';
+import { CliContext, DEFAULT_DIR, type Register } from './context.js';
+import { type CliIo, reportError } from './output.js';
+
+/** Every command file, in help order; adding a command is one line here. */
+const COMMANDS: Array<() => Promise<{ register: Register }>> = [
+  () => import('./commands/init.js'),
+  () => import('./commands/personality.js'),
+  () => import('./commands/role.js'),
+  () => import('./commands/agent.js'),
+  () => import('./commands/models.js'),
+  () => import('./commands/validate.js'),
+  () => import('./commands/reconcile.js'),
+  () => import('./commands/export.js'),
+  () => import('./commands/import.js'),
+  () => import('./commands/schema.js'),
+];
+
+const VERSION = (
+  JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }
+).version;
+
+const HELP_FOOTER = `
+Configuration directory:
+  --dir DIR, else $TROUPE_HOME, else ${DEFAULT_DIR} (relative to the working directory).
+  Create it with \`troupe init\`.
+
+Output:
+  Add --json to any command for machine-readable output on stdout; errors are then
+  printed as JSON ({ "error": { code, message, issues, ... } }) on stderr.
+
+Exit codes:
+  0 ok, 1 failed operation or invalid input/configuration, 2 usage error.`;
+
+/** The `troupe` program, wired to the given io; nothing in it calls process.exit. */
+export async function createProgram(ctx: CliContext): Promise<Command> {
+  const { io } = ctx;
+  const width = io.isTTY ? Math.max(60, Math.min(process.stdout.columns || 100, 120)) : 100;
+  const program = new Command('troupe')
+    .description(
+      'Keep the configuration of a cast of AI agents (personalities, roles, agents) valid, consistent and safe on disk.',
+    )
+    .version(VERSION, '-V, --version', 'print the version')
+    .option('--dir <dir>', `configuration directory (default: $TROUPE_HOME, else ${DEFAULT_DIR})`)
+    .option('--json', 'machine-readable output on stdout, errors as JSON on stderr')
+    .exitOverride()
+    .configureOutput({
+      writeOut: io.stdout,
+      writeErr: io.stderr,
+      // Errors are printed by reportError, which knows about --json.
+      outputError: () => {},
+      getOutHelpWidth: () => width,
+      getErrHelpWidth: () => width,
+      getOutHasColors: () => false,
+      getErrHasColors: () => false,
+    })
+    .configureHelp({ showGlobalOptions: true })
+    .showSuggestionAfterError(true)
+    .addHelpText('after', HELP_FOOTER);
+  for (const load of COMMANDS) (await load()).register(program, ctx);
+  return program;
+}
+
+/** `--json` anywhere before a `--`: decides how errors found while parsing are printed. */
+const wantsJson = (argv: string[]) => {
+  const end = argv.indexOf('--');
+  return (end === -1 ? argv : argv.slice(0, end)).includes('--json');
+};
+
+/**
+ * Runs the troupe CLI on `argv` (without the node and script paths) and returns the exit
+ * code: 0 ok, 1 failed operation or invalid input/config, 2 usage error.
+ */
+export async function main(argv: string[], io: Partial<CliIo> = {}): Promise<number> {
+  const full: CliIo = {
+    stdout: io.stdout ?? ((s) => void process.stdout.write(s)),
+    stderr: io.stderr ?? ((s) => void process.stderr.write(s)),
+    env: io.env ?? process.env,
+    cwd: io.cwd ?? process.cwd(),
+    isTTY: io.isTTY ?? process.stdout.isTTY === true,
+  };
+  const ctx = new CliContext(full);
+  try {
+    const program = await createProgram(ctx);
+    await program.parseAsync(argv, { from: 'user' });
+    return ctx.exitCode;
+  } catch (e) {
+    return reportError(e, full, wantsJson(argv));
+  }
+}

@@ -1,0 +1,110 @@
+import { CommanderError } from 'commander';
+import { type Issue, isTroupeError, type SerializedError, serializeError } from '../domain/errors.js';
+
+/** Where the CLI reads and writes; every field has a process default, tests pass their own. */
+export interface CliIo {
+  stdout: (s: string) => void;
+  stderr: (s: string) => void;
+  env: NodeJS.ProcessEnv;
+  cwd: string;
+  isTTY: boolean;
+}
+
+/** 0 ok, 1 failed operation or invalid input/config, 2 usage error. */
+export const EXIT = { ok: 0, failed: 1, usage: 2 } as const;
+export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
+
+/** Commander codes that mean "printed what was asked for", not an error. */
+const COMMANDER_OK = new Set(['commander.helpDisplayed', 'commander.version']);
+
+/** Human text or machine JSON on stdout, depending on `--json`. */
+export class Output {
+  constructor(
+    private readonly io: CliIo,
+    readonly json: boolean,
+  ) {}
+
+  /** One line of human text; skipped in --json mode so stdout stays parseable. */
+  line(text = ''): void {
+    if (!this.json) this.io.stdout(`${text}\n`);
+  }
+
+  lines(texts: string[]): void {
+    for (const t of texts) this.line(t);
+  }
+
+  /** The machine-readable result; printed only in --json mode. */
+  data(value: unknown): void {
+    if (this.json) this.io.stdout(`${JSON.stringify(value, null, 2)}\n`);
+  }
+
+  /** Raw text on stdout in either mode (an exported bundle, a schema). */
+  raw(text: string): void {
+    this.io.stdout(text.endsWith('\n') ? text : `${text}\n`);
+  }
+
+  /** A remark for a person, on stderr so it never mixes with data. */
+  note(text: string): void {
+    if (!this.json) this.io.stderr(`${text}\n`);
+  }
+}
+
+/** The exit code an error maps to. */
+export function exitCodeOf(e: unknown): ExitCode {
+  if (e instanceof CommanderError) {
+    if (COMMANDER_OK.has(e.code)) return EXIT.ok;
+    if (e.code === 'commander.help') return e.exitCode === 0 ? EXIT.ok : EXIT.usage;
+    return EXIT.usage;
+  }
+  if (isTroupeError(e) && e.code === 'USAGE') return EXIT.usage;
+  return EXIT.failed;
+}
+
+const commanderMessage = (e: CommanderError) => e.message.replace(/^error:\s*/, '');
+
+/** The JSON form of an error: serializeError, with commander's usage errors given code USAGE. */
+export function errorJson(e: unknown): { error: SerializedError } {
+  if (e instanceof CommanderError) {
+    return {
+      error: {
+        name: 'UsageError',
+        code: 'USAGE',
+        message: commanderMessage(e),
+        retryable: false,
+        context: { reason: e.code },
+      },
+    };
+  }
+  return { error: serializeError(e) };
+}
+
+const issueLine = (i: Issue) =>
+  `${i.file ? `${i.file}: ` : ''}${i.entity && !i.file ? `${i.entity}: ` : ''}${i.path}: ${i.message}`;
+
+/** `error: <message>` then one line per issue the message does not already say. */
+export function errorText(e: unknown): string {
+  if (e instanceof CommanderError) {
+    return `error: ${commanderMessage(e)}\n(add --help to any command to see its usage)\n`;
+  }
+  const message = e instanceof Error ? e.message : String(e);
+  const lines = [`error: ${message}`];
+  if (isTroupeError(e)) {
+    for (const i of e.issues) {
+      if (!message.includes(i.message)) lines.push(`  ${issueLine(i)}`);
+    }
+  } else if (e instanceof Error && e.stack) {
+    lines.push('  (unexpected error; please report it with the command you ran)');
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+/** Prints an error the way the mode asks (JSON on stderr with --json) and returns its exit code. */
+export function reportError(e: unknown, io: CliIo, json: boolean): ExitCode {
+  const code = exitCodeOf(e);
+  if (code === EXIT.ok) return code;
+  // Commander already printed the help it was asked for; nothing to add.
+  if (e instanceof CommanderError && e.code === 'commander.help') return code;
+  io.stderr(json ? `${JSON.stringify(errorJson(e), null, 2)}\n` : errorText(e));
+  if (!json && io.env.TROUPE_DEBUG && e instanceof Error && e.stack) io.stderr(`${e.stack}\n`);
+  return code;
+}

@@ -1,0 +1,34 @@
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Bundle } from '../configuration/bundle.js';
+import { INPUT_SCHEMAS, jsonSchemas, toInputJsonSchema } from '../domain/json-schema.js';
+
+/** The bundle format with each entry typed, so editors check entities inside a bundle too. */
+const TypedBundle = Bundle.extend({
+  personalities: INPUT_SCHEMAS.personality.array().default([]),
+  roles: INPUT_SCHEMAS.role.array().default([]),
+  models: INPUT_SCHEMAS.model.array().default([]),
+  agents: INPUT_SCHEMAS.agent.array().default([]),
+});
+
+/** Every schema file `troupe schema` writes, by file name. */
+export function schemaFiles(): Record<string, Record<string, unknown>> {
+  const out: Record<string, Record<string, unknown>> = {};
+  for (const [name, schema] of Object.entries(jsonSchemas())) out[`${name}.schema.json`] = schema;
+  out['bundle.schema.json'] = toInputJsonSchema(TypedBundle, 'Troupe bundle');
+  return out;
+}
+
+/** Writes the schema files into dir; files whose content is already right are left untouched. */
+export async function writeSchemas(dir: string): Promise<string[]> {
+  await mkdir(dir, { recursive: true });
+  const written: string[] = [];
+  for (const [file, schema] of Object.entries(schemaFiles())) {
+    const path = join(dir, file);
+    const text = `${JSON.stringify(schema, null, 2)}\n`;
+    const current = await readFile(path, 'utf8').catch(() => undefined);
+    if (current !== text) await writeFile(path, text);
+    written.push(path);
+  }
+  return written;
+}

@@ -1,0 +1,61 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { tempDir } from './helpers.js';
+
+const repo = fileURLToPath(new URL('../../', import.meta.url));
+const bin = fileURLToPath(new URL('../../bin/troupe.js', import.meta.url));
+
+const troupe = (args: string[], cwd = repo) =>
+  spawnSync(process.execPath, [bin, ...args], {
+    cwd,
+    encoding: 'utf8',
+    env: { ...process.env, TROUPE_HOME: '' },
+  });
+
+describe('bin/troupe.js', () => {
+  beforeAll(() => {
+    // The bin runs the compiled CLI: build dist once, as `npm ci` (prepare) does.
+    const tsc = spawnSync(
+      process.execPath,
+      ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.build.json'],
+      {
+        cwd: repo,
+        encoding: 'utf8',
+      },
+    );
+    if (!existsSync(new URL('../../dist/cli/main.js', import.meta.url))) {
+      throw new Error(`build failed:\n${tsc.stdout}${tsc.stderr}`);
+    }
+  });
+
+  it('--help exits 0 and lists the commands', () => {
+    const r = troupe(['--help']);
+    expect(r.status).toBe(0);
+    for (const c of [
+      'init',
+      'personality',
+      'role',
+      'agent',
+      'models',
+      'validate',
+      'reconcile',
+      'export',
+      'import',
+      'schema',
+    ]) {
+      expect(r.stdout).toContain(`  ${c}`);
+    }
+  });
+
+  it('sets the exit code: 2 for usage, 1 for a failed operation, 0 for success', async () => {
+    const dir = await tempDir();
+    expect(troupe(['--nope']).status).toBe(2);
+    expect(troupe(['--dir', dir, 'validate']).status).toBe(1);
+    expect(troupe(['--dir', dir, 'init']).status).toBe(0);
+    const v = troupe(['--dir', dir, 'validate', '--json']);
+    expect(v.status).toBe(0);
+    expect(JSON.parse(v.stdout)).toEqual({ valid: true, problems: [] });
+  });
+});

@@ -1,0 +1,78 @@
+import { readFile, unlink } from 'node:fs/promises';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { seeded, write } from './helpers.js';
+
+describe('troupe validate', () => {
+  it('says "valid" and exits 0 on a consistent directory', async () => {
+    const { t } = await seeded();
+    const r = await t('validate');
+    expect(r).toMatchObject({ code: 0, stdout: 'valid\n', stderr: '' });
+    expect((await t('validate', '--json')).json()).toEqual({ valid: true, problems: [] });
+  });
+
+  it('lists every problem with its file and field, and exits 1', async () => {
+    const { dir, t } = await seeded();
+    const p = JSON.parse(await readFile(join(dir, 'personalities', 'calm.json'), 'utf8'));
+    p.bigFive.openness = 170;
+    await write(dir, 'personalities/calm.json', JSON.stringify(p, null, 2));
+    await write(dir, 'roles/reviewer.json', '{ "id": "reviewer", ');
+    const r = await t('validate');
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(
+      /personalities\/calm\.json[\s\S]*bigFive\.openness: must be an integer 0–100, got 170/,
+    );
+    expect(r.stdout).toMatch(/roles\/reviewer\.json.*invalid JSON/);
+    expect(r.stdout).toMatch(/\d+ problems found/);
+    const j = (await t('validate', '--json')).json<{
+      valid: boolean;
+      problems: Array<{ file: string; kind: string }>;
+    }>();
+    expect(j.valid).toBe(false);
+    expect(j.problems.map((x) => x.file)).toEqual(
+      expect.arrayContaining(['personalities/calm.json', 'roles/reviewer.json']),
+    );
+  });
+
+  it('reports stale agents and missing resolved files as fixable', async () => {
+    const { dir, t } = await seeded();
+    await t('personality', 'update', 'calm', '--trait', 'humor=90');
+    await unlink(join(dir, 'resolved', 'otto.json'));
+    const r = await t('validate');
+    expect(r.code).toBe(1);
+    expect(r.stdout).toContain('agents/ada.json: composed against personality "calm" r1');
+    expect(r.stdout).toContain('resolved/otto.json is missing');
+    expect(r.stdout).toContain('can be fixed with `troupe reconcile`');
+  });
+});
+
+describe('troupe reconcile', () => {
+  it('--dry-run lists what it would fix and writes nothing; then it fixes it', async () => {
+    const { dir, t } = await seeded();
+    await t('personality', 'update', 'calm', '--trait', 'humor=90');
+    const dry = await t('reconcile', '--dry-run');
+    expect(dry.code).toBe(0);
+    expect(dry.stdout).toContain('Would fix 2 problems');
+    expect((await t('validate')).code).toBe(1);
+    const r = await t('reconcile', '--json');
+    expect(r.code).toBe(0);
+    expect(r.json()).toMatchObject({ applied: true, remaining: [] });
+    expect((await t('validate')).stdout).toBe('valid\n');
+    const resolved = JSON.parse(await readFile(join(dir, 'resolved', 'ada.json'), 'utf8'));
+    expect(resolved.configuration.systemPrompt).toContain('humor 90');
+  });
+
+  it('says so when there is nothing to do', async () => {
+    const { t } = await seeded();
+    expect((await t('reconcile')).stdout).toContain('Nothing to reconcile');
+  });
+
+  it('exits 1 when problems remain that need a person', async () => {
+    const { dir, t } = await seeded();
+    await write(dir, 'personalities/calm.json', 'not json');
+    const r = await t('reconcile');
+    expect(r.code).toBe(1);
+    expect(r.stdout).toContain('need a person');
+    expect(r.stdout).toContain('personalities/calm.json');
+  });
+});
