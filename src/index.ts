@@ -1,0 +1,45 @@
+/**
+ * Troupe: keeps the configuration of a cast of AI agents (personalities, roles, agents)
+ * valid, consistent and safe on disk. One section per layer, in the order data flows.
+ */
+
+// Configuration: the ConfigurationService that coordinates the services in all-or-nothing commits.
+export * from './configuration/index.js';
+// Domain: one zod schema per entity (a value and a type of the same name) and pure functions.
+export * from './domain/agent.js';
+export * from './domain/canonical.js';
+export {
+  assertValidId,
+  EntityId,
+  formatIssues,
+  ID_PATTERN,
+  META_KEYS,
+  Meta,
+  parseOrThrow,
+  Score,
+  slugify,
+  toIssues,
+} from './domain/common.js';
+export * from './domain/errors.js';
+export * from './domain/json-schema.js';
+export * from './domain/model.js';
+export * from './domain/personality.js';
+export * from './domain/resolved.js';
+export * from './domain/role.js';
+// Services: one per entity kind, each over a Store.
+export * from './services/index.js';
+// Storage: the Store interface and its adapters.
+export type { ScanEntry } from './storage/file/index.js';
+export { FileStore, type FileStoreOptions } from './storage/file/index.js';
+export { MemoryStore } from './storage/memory/index.js';
+export {
+  type BatchOp,
+  type CommitResult,
+  type DocInput,
+  KINDS,
+  type Kind,
+  type Store,
+  type StoredDoc,
+  type StoreOptions,
+  type WriteOptions,
+} from './storage/store.js';
