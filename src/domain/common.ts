@@ -47,7 +47,10 @@ export function assertValidId(id: unknown, kind: string, file?: string): asserts
 }
 
 /** zod issues → our issues, with a dotted path and the offending value where useful. */
-export function toIssues(error: z.ZodError, where: { file?: string; entity?: string } = {}): Issue[] {
+export function toIssues(
+  error: z.ZodError,
+  where: { file?: string | undefined; entity?: string | undefined } = {},
+): Issue[] {
   return error.issues.map((i) => {
     const path = i.path.map(String).join('.') || '(root)';
     let message = i.message;
@@ -74,7 +77,7 @@ export function formatIssues(issues: Issue[]): string {
 export function parseOrThrow<S extends z.ZodType>(
   schema: S,
   value: unknown,
-  where: { kind: string; file?: string; entity?: string },
+  where: { kind: string; file?: string | undefined; entity?: string | undefined },
 ): z.infer<S> {
   const r = schema.safeParse(value);
   if (r.success) return r.data;

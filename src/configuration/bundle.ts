@@ -1,0 +1,275 @@
+import { z } from 'zod';
+import type { Agent } from '../domain/agent.js';
+import { type Issue, isTroupeError, TroupeError, validationError } from '../domain/errors.js';
+import type { Model } from '../domain/model.js';
+import type { Personality } from '../domain/personality.js';
+import type { Role } from '../domain/role.js';
+import type { Normalized } from '../services/entity-service.js';
+import type { BatchOp, Kind } from '../storage/store.js';
+import { asNew } from './create-agent.js';
+import { diffFields, type FieldChange } from './diff.js';
+import type { Services } from './services.js';
+
+/** A bundle: many entities of all kinds, applied all-or-nothing. */
+export const Bundle = z.strictObject({
+  $schema: z.string().optional(),
+  personalities: z.array(z.unknown()).default([]),
+  roles: z.array(z.unknown()).default([]),
+  models: z.array(z.unknown()).default([]),
+  agents: z.array(z.unknown()).default([]),
+});
+export type Bundle = z.input<typeof Bundle>;
+
+export interface EntityChange {
+  kind: Kind;
+  id: string;
+  action: 'create' | 'update' | 'delete' | 'unchanged' | 'sync';
+  changes: FieldChange[];
+}
+
+export interface BundlePlan {
+  ops: BatchOp[];
+  changes: EntityChange[];
+}
+
+type Staged = { next: Normalized & { revision: number }; current?: { revision: number } };
+
+/**
+ * Plans applying a bundle: creates what is new, updates what differs, re-composes every
+ * agent affected, optionally prunes what the bundle leaves out. Every problem in the
+ * bundle is collected (with its path, e.g. `agents[2].model.temperature`) before failing.
+ */
+export async function planBundle(
+  s: Services,
+  raw: unknown,
+  opts: { file?: string; prune?: boolean; now: string },
+): Promise<BundlePlan> {
+  const file = opts.file;
+  const top = Bundle.safeParse(raw);
+  if (!top.success) {
+    throw validationError(
+      `${file ?? 'bundle'}: not a bundle: ${top.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}`,
+      [
+        {
+          ...(file ? { file } : {}),
+          path: '(root)',
+          message: 'expected { personalities, roles, models, agents }',
+        },
+      ],
+    );
+  }
+  const bundle = top.data;
+  const issues: Issue[] = [];
+  const ops: BatchOp[] = [];
+  const changes: EntityChange[] = [];
+  const staged = {
+    personalities: new Map<string, Staged>(),
+    roles: new Map<string, Staged>(),
+    models: new Map<string, Staged>(),
+  };
+
+  const parseAll = (
+    kind: 'personalities' | 'roles' | 'models' | 'agents',
+    svc: { parse(i: unknown, w: object): Normalized },
+  ) => {
+    const out: Normalized[] = [];
+    const seen = new Set<string>();
+    bundle[kind].forEach((entry, i) => {
+      try {
+        const e = svc.parse(entry, { file });
+        if (seen.has(e.id))
+          issues.push({
+            ...(file ? { file } : {}),
+            path: `${kind}[${i}].id`,
+            message: `duplicate id "${e.id}" in the bundle`,
+          });
+        seen.add(e.id);
+        out.push(e);
+      } catch (err) {
+        if (!isTroupeError(err) || err.code !== 'VALIDATION_FAILED') throw err;
+        for (const is of err.issues) issues.push({ ...is, path: `${kind}[${i}].${is.path}` });
+      }
+    });
+    return out;
+  };
+
+  const stage = async (
+    kind: 'personalities' | 'roles' | 'models',
+    entries: Normalized[],
+    read: (id: string) => Promise<{ revision: number } | undefined>,
+    editable: (e: never) => Record<string, unknown>,
+  ) => {
+    for (const e of entries) {
+      const current = await read(e.id);
+      if (kind === 'roles' && s.roles.isPredefined(e.id)) {
+        issues.push({
+          ...(file ? { file } : {}),
+          path: `roles[${bundle.roles.findIndex((r) => (r as Normalized)?.id === e.id)}].id`,
+          message: `"${e.id}" is a predefined role and cannot be changed`,
+        });
+        continue;
+      }
+      const before = current ? editable(current as never) : undefined;
+      const fieldChanges = diffFields(before ?? {}, e);
+      if (current && fieldChanges.length === 0) {
+        staged[kind].set(e.id, {
+          next: { ...(current as unknown as Normalized), revision: current.revision },
+          current,
+        });
+        changes.push({ kind, id: e.id, action: 'unchanged', changes: [] });
+        continue;
+      }
+      ops.push({ op: 'put', kind, doc: e, expectedRevision: current?.revision ?? 0 });
+      const next = {
+        ...asNew<Normalized & { revision: number }>(e, opts.now),
+        revision: (current?.revision ?? 0) + 1,
+      };
+      staged[kind].set(e.id, current ? { next, current } : { next });
+      changes.push({ kind, id: e.id, action: current ? 'update' : 'create', changes: fieldChanges });
+    }
+  };
+
+  const personalities = parseAll('personalities', s.personalities);
+  const roles = parseAll('roles', s.roles);
+  const models = parseAll('models', s.models);
+  const agents = parseAll('agents', s.agents);
+  await stage(
+    'personalities',
+    personalities,
+    (id) => s.personalities.get(id),
+    (e) => s.personalities.editable(e),
+  );
+  await stage(
+    'roles',
+    roles,
+    (id) => s.roles.get(id),
+    (e) => s.roles.editable(e),
+  );
+  await stage(
+    'models',
+    models,
+    async (id) => (await s.models.get(id)) as { revision: number } | undefined,
+    (e) => s.models.editable(e),
+  );
+
+  const personalityOf = async (id: string) =>
+    (staged.personalities.get(id)?.next as Personality | undefined) ?? (await s.personalities.get(id));
+  const roleOf = async (id: string) => {
+    const st = staged.roles.get(id)?.next;
+    return st ? ({ predefined: false, ...st } as unknown as Role) : await s.roles.get(id);
+  };
+  const catalog = [
+    ...(await s.models.catalog()).filter((m) => !staged.models.has(m.id)),
+    ...[...staged.models.values()].map((m) => m.next as unknown as Model),
+  ];
+
+  const composedAgents = new Set<string>();
+  for (const [i, a] of agents.entries()) {
+    const p = await personalityOf(String(a.personalityId));
+    const r = await roleOf(String(a.roleId));
+    const at = (f: string, message: string) =>
+      issues.push({ ...(file ? { file } : {}), entity: a.id, path: `agents[${i}].${f}`, message });
+    if (!p) at('personalityId', `personality "${a.personalityId}" is neither in the bundle nor stored`);
+    if (!r) at('roleId', `role "${a.roleId}" is neither in the bundle nor stored`);
+    const settings = a.model as { provider: string; modelId: string };
+    const model = catalog.find(
+      (m) =>
+        m.provider === settings.provider &&
+        (m.id === settings.modelId || m.modelId === settings.modelId || m.aliases.includes(settings.modelId)),
+    );
+    if (!model) at('model.modelId', `unknown ${settings.provider} model "${settings.modelId}"`);
+    if (!p || !r || !model) continue;
+    for (const is of s.models.compatibility(settings as never, model, r)) at(is.path, is.message);
+    const current = await s.agents.get(a.id);
+    const composed = s.agents.compose(a, p, r, current?.revision ?? 0);
+    const fieldChanges = diffFields(current ? s.agents.editable(current) : {}, a);
+    const unchanged =
+      current &&
+      fieldChanges.length === 0 &&
+      current.configurationHash === composed.agent.configurationHash &&
+      current.syncStatus === 'synchronized';
+    composedAgents.add(a.id);
+    if (unchanged) {
+      changes.push({ kind: 'agents', id: a.id, action: 'unchanged', changes: [] });
+      continue;
+    }
+    ops.push(...composed.ops);
+    changes.push({
+      kind: 'agents',
+      id: a.id,
+      action: current ? (fieldChanges.length ? 'update' : 'sync') : 'create',
+      changes: fieldChanges,
+    });
+  }
+
+  const existingAgents = await s.agents.list();
+  const keepIds = {
+    personalities: new Set(personalities.map((e) => e.id)),
+    roles: new Set(roles.map((e) => e.id)),
+    agents: new Set(agents.map((e) => e.id)),
+  };
+  const pruneAgents = opts.prune ? existingAgents.filter((a) => !keepIds.agents.has(a.id)) : [];
+  for (const a of pruneAgents) {
+    ops.push(...s.agents.prepareDelete(a, (await s.files.get(a.id)) !== undefined));
+    changes.push({ kind: 'agents', id: a.id, action: 'delete', changes: [] });
+  }
+  const pruned = new Set(pruneAgents.map((a) => a.id));
+  for (const a of existingAgents) {
+    if (composedAgents.has(a.id) || pruned.has(a.id)) continue;
+    const pStaged = staged.personalities.get(a.personalityId);
+    const rStaged = staged.roles.get(a.roleId);
+    if (!pStaged?.current && !rStaged?.current) continue;
+    if (
+      pStaged?.next.revision === pStaged?.current?.revision &&
+      rStaged?.next.revision === rStaged?.current?.revision
+    )
+      continue;
+    const p = await personalityOf(a.personalityId);
+    const r = await roleOf(a.roleId);
+    if (!p || !r) continue;
+    ops.push(...s.agents.prepareSync(a as Agent, p, r).ops);
+    changes.push({ kind: 'agents', id: a.id, action: 'sync', changes: [] });
+  }
+  if (opts.prune) {
+    const prunable = [
+      {
+        kind: 'personalities' as const,
+        label: 'personality',
+        field: 'personalityId' as const,
+        svc: s.personalities,
+        list: await s.personalities.list(),
+      },
+      {
+        kind: 'roles' as const,
+        label: 'role',
+        field: 'roleId' as const,
+        svc: s.roles,
+        list: (await s.roles.list()).filter((r) => !r.predefined),
+      },
+    ];
+    for (const { kind, label, field, svc, list } of prunable) {
+      for (const e of list) {
+        if (keepIds[kind].has(e.id)) continue;
+        const users = existingAgents.filter((a) => a[field] === e.id && !pruned.has(a.id));
+        if (users.length) {
+          issues.push({
+            path: kind,
+            entity: e.id,
+            message: `cannot prune ${label} "${e.id}": used by ${users.map((a) => a.id).join(', ')}`,
+          });
+          continue;
+        }
+        ops.push(svc.prepareDelete(e as never));
+        changes.push({ kind, id: e.id, action: 'delete', changes: [] });
+      }
+    }
+  }
+  if (issues.length) {
+    throw new TroupeError(
+      'VALIDATION_FAILED',
+      `${file ?? 'bundle'}: ${issues.length} problem${issues.length > 1 ? 's' : ''}, nothing applied:\n${issues.map((i) => `  ${i.path}: ${i.message}`).join('\n')}`,
+      { issues, context: { file } },
+    );
+  }
+  return { ops, changes };
+}

@@ -1,0 +1,217 @@
+import { describe, expect, it } from 'vitest';
+import { hashOf } from '../domain/canonical.js';
+import { isTroupeError } from '../domain/errors.js';
+import { agentInput, calm, reviewer, seeded, setup } from './test-setup.test-helper.js';
+
+const failure = async (p: Promise<unknown>) => {
+  try {
+    await p;
+  } catch (e) {
+    if (isTroupeError(e)) return e;
+    throw e;
+  }
+  throw new Error('expected a failure');
+};
+
+describe('ConfigurationService', () => {
+  it('creates an agent composed against its personality and role, with its resolved file', async () => {
+    const { config, store } = await seeded();
+    const a = await config.services.agents.require('a1');
+    expect(a).toMatchObject({ personalityVersion: 1, roleVersion: 1, syncStatus: 'synchronized' });
+    const resolved = await store.get('resolved', 'a1');
+    expect(resolved!.checksum).toBe(a.configurationHash);
+    expect(hashOf(resolved!.configuration)).toBe(a.configurationHash);
+    expect((resolved!.configuration as { systemPrompt: string }).systemPrompt).toContain(
+      'You review code carefully.',
+    );
+  });
+
+  it('creates agent, new personality and new role in one commit, or nothing', async () => {
+    const { config, store } = setup();
+    const bad = await failure(
+      config.createAgent({
+        agent: agentInput('x', { model: { provider: 'openai', modelId: 'gpt-40' } }),
+        personality: calm,
+        role: reviewer,
+      }),
+    );
+    expect(bad.message).toMatch(/did you mean "gpt-4o"/);
+    expect(await store.list('personalities')).toEqual([]);
+    expect(await store.list('roles')).toEqual([]);
+    const ok = await config.createAgent({ agent: agentInput('x'), personality: calm, role: reviewer });
+    expect(ok.created).toEqual(['personalities/calm', 'roles/reviewer', 'agents/x', 'resolved/x']);
+  });
+
+  it('names the referring field and suggests ids for a missing personality', async () => {
+    const { config } = await seeded();
+    const e = await failure(config.createAgent({ agent: agentInput('b', { personalityId: 'clam' }) }));
+    expect(e.code).toBe('NOT_FOUND');
+    expect(e.message).toBe('agent "b": personalityId: personality "clam" not found; did you mean "calm"?');
+  });
+
+  it('refuses a model the role cannot run on', async () => {
+    const { config } = await seeded();
+    const e = await failure(
+      config.createAgent({
+        agent: agentInput('dev', {
+          roleId: 'developer',
+          model: { provider: 'ollama', modelId: 'mistral:7b' },
+        }),
+      }),
+    );
+    expect(e.code).toBe('VALIDATION_FAILED');
+    expect(e.message).toMatch(/role "developer" needs a model with "code"/);
+  });
+
+  it('cascades a personality update to every agent using it', async () => {
+    const { config, store } = await seeded();
+    const before = await config.services.agents.require('a1');
+    const r = await config.updatePersonality('calm', { bigFive: { openness: 90 } });
+    expect(r.synced).toEqual(['a1', 'a2']);
+    expect(r.personality.bigFive.openness).toBe(90);
+    expect(r.personality.bigFive.neuroticism).toBe(10);
+    for (const id of ['a1', 'a2']) {
+      const a = await config.services.agents.require(id);
+      expect(a.personalityVersion).toBe(2);
+      expect(a.configurationHash).not.toBe(before.configurationHash);
+      expect((await store.get('resolved', id))!.checksum).toBe(a.configurationHash);
+    }
+    expect(await config.detectInconsistencies()).toEqual([]);
+  });
+
+  it('update with a stale expected revision changes nothing', async () => {
+    const { config } = await seeded();
+    const e = await failure(config.updatePersonality('calm', { name: 'X' }, { expectedRevision: 7 }));
+    expect(e.code).toBe('CONCURRENT_MODIFICATION');
+    expect(e.message).toMatch(/expected revision 7, found 1/);
+    expect((await config.services.personalities.require('calm')).name).toBe('Calm');
+  });
+
+  it('refuses to delete a personality in use, listing the agents', async () => {
+    const { config } = await seeded();
+    const e = await failure(config.deletePersonality('calm'));
+    expect(e.code).toBe('REFERENCE_IN_USE');
+    expect(e.context.agents).toEqual(['a1', 'a2']);
+    expect(await config.services.personalities.get('calm')).toBeDefined();
+  });
+
+  it('cascades a delete to the agents and their resolved files', async () => {
+    const { config, store } = await seeded();
+    const r = await config.deletePersonality('calm', { mode: 'cascade' });
+    expect(r.agentsDeleted).toEqual(['a1', 'a2']);
+    expect(await store.list('agents')).toEqual([]);
+    expect(await store.list('resolved')).toEqual([]);
+  });
+
+  it('reassigns agents to another personality and re-composes them', async () => {
+    const { config } = await seeded();
+    await config.createPersonality({ ...calm, id: 'warm', name: 'Warm' });
+    await config.deletePersonality('calm', { mode: 'reassign', to: 'warm' });
+    const a = await config.services.agents.require('a1');
+    expect(a.personalityId).toBe('warm');
+    expect(await config.detectInconsistencies()).toEqual([]);
+    const e = await failure(config.deletePersonality('warm', { mode: 'reassign', to: 'nope' }));
+    expect(e.code).toBe('NOT_FOUND');
+    expect((await config.services.agents.require('a1')).personalityId).toBe('warm');
+  });
+
+  it('predefined roles cannot be updated or deleted; a custom role can start from one', async () => {
+    const { config } = setup();
+    expect((await failure(config.updateRole('analyst', { name: 'x' }))).code).toBe('IMMUTABLE_ROLE');
+    expect((await failure(config.deleteRole('analyst'))).code).toBe('IMMUTABLE_ROLE');
+    const custom = await config.createRole({ id: 'my-analyst' }, { template: 'analyst' });
+    const lib = await config.services.roles.require('analyst');
+    expect(custom.systemPrompt).toBe(lib.systemPrompt);
+    expect(custom.predefined).toBe(false);
+  });
+
+  it('applies a bundle all-or-nothing and reports the diff', async () => {
+    const { config, store } = await seeded();
+    const bundle = {
+      personalities: [{ ...calm, bigFive: { ...calm.bigFive, openness: 10 } }],
+      roles: [reviewer],
+      agents: [agentInput('a3')],
+    };
+    const dry = await config.applyBundle(bundle, { dryRun: true });
+    expect(dry.changes.map((c) => `${c.action}:${c.kind}/${c.id}`)).toEqual([
+      'update:personalities/calm',
+      'unchanged:roles/reviewer',
+      'create:agents/a3',
+      'sync:agents/a1',
+      'sync:agents/a2',
+    ]);
+    expect(dry.changes[0]!.changes).toEqual([{ path: 'bigFive.openness', from: 60, to: 10 }]);
+    expect((await store.list('agents')).length).toBe(2);
+    await config.applyBundle(bundle);
+    expect((await store.list('agents')).length).toBe(3);
+    expect(await config.detectInconsistencies()).toEqual([]);
+  });
+
+  it('a bundle with problems lists them all by path and applies nothing', async () => {
+    const { config, store } = setup();
+    const e = await failure(
+      config.applyBundle({
+        personalities: [calm, { ...calm, id: 'b', bigFive: { ...calm.bigFive, openness: 170 } }],
+        roles: [reviewer],
+        agents: [agentInput('a1'), agentInput('a2', { roleId: 'missing' })],
+      }),
+    );
+    expect(e.issues.map((i) => i.path)).toEqual(['personalities[1].bigFive.openness', 'agents[1].roleId']);
+    expect(await store.list('personalities')).toEqual([]);
+  });
+
+  it('detects and reconciles stale agents and edited resolved files', async () => {
+    const { config, store } = await seeded();
+    await config.services.personalities.update('calm', { name: 'Calmer' }); // bypasses the cascade
+    const resolved = (await store.get('resolved', 'a2'))!;
+    await store.put('resolved', {
+      ...resolved,
+      configuration: { ...(resolved.configuration as object), systemPrompt: 'hacked' },
+    });
+    await store.put('resolved', {
+      id: 'ghost',
+      checksum: '0'.repeat(64),
+      configuration: resolved.configuration,
+    });
+    const found = await config.detectInconsistencies();
+    expect(found.map((f) => `${f.kind}:${f.entity}`).sort()).toEqual([
+      'resolved-edited:a2',
+      'resolved-orphaned:ghost',
+      'stale-agent:a1',
+      'stale-agent:a2',
+    ]);
+    const r = await config.reconcile();
+    expect(r.remaining).toEqual([]);
+    expect(await config.detectInconsistencies()).toEqual([]);
+  });
+
+  it('reports dangling references it cannot fix', async () => {
+    const { config, store } = await seeded();
+    await store.delete('personalities', 'calm');
+    const r = await config.reconcile();
+    expect(r.remaining.map((f) => f.kind)).toEqual(['dangling-reference', 'dangling-reference']);
+  });
+
+  it('exports a bundle that imports back unchanged', async () => {
+    const { config } = await seeded();
+    const bundle = await config.exportBundle();
+    const plan = await config.planBundle(bundle);
+    expect(plan.changes.every((c) => c.action === 'unchanged')).toBe(true);
+    expect(plan.ops).toEqual([]);
+  });
+
+  it('prunes what a bundle leaves out, but never a personality still in use', async () => {
+    const { config, store } = await seeded();
+    await config.createPersonality({ ...calm, id: 'unused', name: 'Unused' });
+    const bundle = { personalities: [calm], roles: [reviewer], agents: [agentInput('a1')] };
+    const plan = await config.planBundle(bundle, { prune: true });
+    expect(plan.changes.filter((c) => c.action === 'delete').map((c) => `${c.kind}/${c.id}`)).toEqual([
+      'agents/a2',
+      'personalities/unused',
+    ]);
+    const e = await failure(config.applyBundle({ ...bundle, personalities: [] }, { prune: true }));
+    expect(e.message).toMatch(/cannot prune personality "calm": used by a1/);
+    await config.applyBundle(bundle, { prune: true });
+    expect((await store.list('agents')).map((a) => a.id)).toEqual(['a1']);
+  });
+});

@@ -1,0 +1,89 @@
+import { type Issue, TroupeError, validationError } from '../domain/errors.js';
+import type { Personality } from '../domain/personality.js';
+import type { Role } from '../domain/role.js';
+import type { Normalized, Where } from '../services/entity-service.js';
+import type { BatchOp } from '../storage/store.js';
+import { requireRef } from './references.js';
+import type { Services } from './services.js';
+
+/** Stamps a not-yet-stored entity as it will be after its first commit, for composition. */
+export const asNew = <T>(entity: Normalized, now: string): T =>
+  ({ ...entity, revision: 1, createdAt: now, updatedAt: now }) as T;
+
+export interface CreateAgentRequest {
+  agent: unknown;
+  /** A new personality to create with the agent; else `agent.personalityId` must exist. */
+  personality?: unknown;
+  /** A new role to create with the agent; else `agent.roleId` must exist. */
+  role?: unknown;
+  where?: Where;
+}
+
+/** Checks the agent's model exists and suits its role; issues name the field. */
+export async function checkModel(
+  s: Services,
+  agent: Normalized,
+  role: Role,
+  file?: string,
+): Promise<Issue[]> {
+  const model = agent.model as { provider: string; modelId: string; maxTokens?: number };
+  try {
+    const m = await s.models.resolve(model.modelId, model.provider);
+    return s.models
+      .compatibility(model as never, m, role)
+      .map((i) => ({ ...i, entity: agent.id, ...(file ? { file } : {}) }));
+  } catch (e) {
+    if (e instanceof TroupeError && e.code === 'NOT_FOUND') {
+      return [{ path: 'model.modelId', entity: agent.id, message: e.message, ...(file ? { file } : {}) }];
+    }
+    throw e;
+  }
+}
+
+/** Plans "create an agent with a new or existing personality and role" as one batch. */
+export async function planCreateAgent(s: Services, req: CreateAgentRequest, now: string) {
+  const ops: BatchOp[] = [];
+  const file = req.where?.file;
+  let personality: Personality;
+  let role: Role;
+  const agentDraft = s.agents.parse(
+    {
+      ...(req.agent as object),
+      ...(req.personality ? { personalityId: s.personalities.parse(req.personality, req.where).id } : {}),
+      ...(req.role ? { roleId: s.roles.parse(req.role, req.where).id } : {}),
+    },
+    req.where,
+  );
+  if (req.personality) {
+    const p = s.personalities.prepareCreate(req.personality, req.where);
+    ops.push(p.op);
+    personality = asNew<Personality>(p.entity, now);
+  } else {
+    personality = await requireRef(s.personalities, String(agentDraft.personalityId), {
+      entity: `agent "${agentDraft.id}"`,
+      field: 'personalityId',
+      file,
+    });
+  }
+  if (req.role) {
+    const r = s.roles.prepareCreate(req.role, req.where);
+    ops.push(r.op);
+    role = asNew<Role>({ ...r.entity, predefined: false }, now);
+  } else {
+    role = await requireRef(s.roles, String(agentDraft.roleId), {
+      entity: `agent "${agentDraft.id}"`,
+      field: 'roleId',
+      file,
+    });
+  }
+  const issues = await checkModel(s, agentDraft, role, file);
+  if (issues.length) {
+    throw validationError(
+      `${file ? `${file}: ` : ''}agent "${agentDraft.id}": ${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`,
+      issues,
+    );
+  }
+  const composed = s.agents.compose(agentDraft, personality, role, 0);
+  ops.push(...composed.ops);
+  return { ops, agent: composed.agent, personality, role };
+}

@@ -1,0 +1,86 @@
+import type { Agent } from '../domain/agent.js';
+import { TroupeError, validationError } from '../domain/errors.js';
+import type { BatchOp } from '../storage/store.js';
+import { requireRef } from './references.js';
+import type { Services } from './services.js';
+
+/** What to do with agents that use the entity being deleted. */
+export type DeleteMode = { mode: 'block' } | { mode: 'cascade' } | { mode: 'reassign'; to: string };
+
+export interface DeleteOptions {
+  expectedRevision?: number | undefined;
+}
+
+async function deleteAgentOps(s: Services, agents: Agent[]): Promise<BatchOp[]> {
+  const ops: BatchOp[] = [];
+  for (const a of agents) ops.push(...s.agents.prepareDelete(a, (await s.files.get(a.id)) !== undefined));
+  return ops;
+}
+
+/**
+ * Plans deleting a personality or role. Agents using it block the delete (REFERENCE_IN_USE
+ * listing them) unless the caller cascades (the agents go too) or reassigns them to another
+ * entity of the same kind (they are re-composed against it). One batch either way.
+ */
+export async function planDeleteReferenced(
+  s: Services,
+  kind: 'personalities' | 'roles',
+  id: string,
+  how: DeleteMode,
+  opts: DeleteOptions = {},
+) {
+  const isPersonality = kind === 'personalities';
+  const label = isPersonality ? 'personality' : 'role';
+  const field = isPersonality ? 'personalityId' : 'roleId';
+  const current = isPersonality ? await s.personalities.require(id) : await s.roles.require(id);
+  const ops: BatchOp[] = [
+    isPersonality
+      ? s.personalities.prepareDelete(current as never, opts.expectedRevision)
+      : s.roles.prepareDelete(current as never, opts.expectedRevision),
+  ];
+  const users = isPersonality ? await s.agents.usingPersonality(id) : await s.agents.usingRole(id);
+  const affected = users.map((a) => a.id);
+  if (users.length === 0) return { ops, affected, deleted: [] as string[], reassigned: [] as string[] };
+  if (how.mode === 'block') {
+    throw new TroupeError(
+      'REFERENCE_IN_USE',
+      `${label} "${id}" is used by ${users.length} agent${users.length > 1 ? 's' : ''}: ${affected.join(', ')}; ` +
+        `delete with --cascade to delete them too, or --reassign <${label}-id> to move them`,
+      { context: { kind, id, agents: affected } },
+    );
+  }
+  if (how.mode === 'cascade') {
+    return {
+      ops: [...ops, ...(await deleteAgentOps(s, users))],
+      affected,
+      deleted: affected,
+      reassigned: [] as string[],
+    };
+  }
+  if (how.to === id)
+    throw validationError(`cannot reassign agents of ${label} "${id}" to itself`, [
+      { path: 'reassign', message: 'must differ from the deleted id' },
+    ]);
+  const from = { entity: `--reassign`, field: '--reassign' };
+  for (const a of users) {
+    const patch = { [field]: how.to };
+    const entity = s.agents.patched(a, patch);
+    const p = isPersonality
+      ? await requireRef(s.personalities, how.to, from)
+      : await s.personalities.require(a.personalityId);
+    const r = isPersonality ? await s.roles.require(a.roleId) : await requireRef(s.roles, how.to, from);
+    ops.push(...s.agents.compose(entity, p, r, a.revision).ops);
+  }
+  return { ops, affected, deleted: [] as string[], reassigned: affected };
+}
+
+/** Plans deleting an agent and its resolved file. */
+export async function planDeleteAgent(s: Services, id: string, opts: DeleteOptions = {}) {
+  const a = await s.agents.require(id);
+  if (opts.expectedRevision !== undefined && opts.expectedRevision !== a.revision) {
+    return {
+      ops: [{ op: 'delete', kind: 'agents', id, expectedRevision: opts.expectedRevision }] as BatchOp[],
+    };
+  }
+  return { ops: await deleteAgentOps(s, [a]) };
+}

@@ -1,0 +1,27 @@
+import { AgentService } from '../services/agent-service.js';
+import { FileService } from '../services/file-service.js';
+import { ModelService } from '../services/model-service.js';
+import { PersonalityService } from '../services/personality-service.js';
+import { RoleService } from '../services/role-service.js';
+import type { Store } from '../storage/store.js';
+
+/** The set of services the ConfigurationService coordinates, all over one store. */
+export interface Services {
+  store: Store;
+  personalities: PersonalityService;
+  roles: RoleService;
+  agents: AgentService;
+  models: ModelService;
+  files: FileService;
+}
+
+export function createServices(store: Store): Services {
+  return {
+    store,
+    personalities: new PersonalityService(store),
+    roles: new RoleService(store),
+    agents: new AgentService(store),
+    models: new ModelService(store),
+    files: new FileService(store),
+  };
+}

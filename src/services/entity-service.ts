@@ -1,0 +1,187 @@
+import type { z } from 'zod';
+import { META_KEYS, parseOrThrow, slugify, toIssues } from '../domain/common.js';
+import { concurrentModification, type Issue, notFound, TroupeError } from '../domain/errors.js';
+import type { BatchOp, Kind, Store, StoredDoc } from '../storage/store.js';
+import { mergePatch } from './merge-patch.js';
+import { suggest } from './suggest.js';
+
+export interface Where {
+  /** The file the input came from, named in every error. */
+  file?: string | undefined;
+}
+
+export interface EntitySpec {
+  kind: Kind;
+  /** Singular noun used in messages: "personality". */
+  label: string;
+  input: z.ZodType;
+  stored: z.ZodType;
+}
+
+export type Normalized = { id: string; name?: string; [k: string]: unknown };
+
+const stripMeta = (doc: Record<string, unknown>) => {
+  const out = { ...doc };
+  for (const k of META_KEYS) delete out[k];
+  return out;
+};
+
+/** The path a person sees for an entity, in every adapter: `personalities/calm.json`. */
+export const entityFile = (kind: Kind, id: string) => `${kind}/${id}.json`;
+
+/** Parse / validate / get / list / require for one entity kind over a Store. */
+export class EntityReader<E extends { id: string; revision: number; name?: string }> {
+  constructor(
+    protected readonly store: Store,
+    protected readonly spec: EntitySpec,
+  ) {}
+
+  get label(): string {
+    return this.spec.label;
+  }
+
+  /** Validates user input; the id defaults to the slug of the name. */
+  parse(input: unknown, where: Where = {}): Normalized {
+    const withId =
+      input && typeof input === 'object' && !Array.isArray(input) && (input as Normalized).id === undefined
+        ? { ...(input as object), id: slugify(String((input as Normalized).name ?? '')) || undefined }
+        : input;
+    const data = parseOrThrow(this.spec.input, withId, {
+      kind: this.spec.label,
+      file: where.file,
+      entity: (input as Normalized | undefined)?.id ?? (input as Normalized | undefined)?.name,
+    }) as Normalized;
+    delete data.$schema;
+    return data;
+  }
+
+  /** Every problem with an input, without throwing. */
+  validate(input: unknown, where: Where = {}): Issue[] {
+    try {
+      this.parse(input, where);
+      return [];
+    } catch (e) {
+      if (e instanceof TroupeError && e.code === 'VALIDATION_FAILED') return e.issues;
+      throw e;
+    }
+  }
+
+  /** A stored document as a typed entity; a hand-broken file is VALIDATION_FAILED naming it. */
+  fromDoc(doc: StoredDoc): E {
+    const file = entityFile(this.spec.kind, doc.id);
+    const r = this.spec.stored.safeParse(doc);
+    if (r.success) return r.data as E;
+    const issues = toIssues(r.error, { file, entity: doc.id });
+    throw new TroupeError(
+      'VALIDATION_FAILED',
+      `${file}: stored ${this.spec.label} "${doc.id}" is invalid:\n${issues.map((i) => `  ${i.path}: ${i.message}`).join('\n')}`,
+      { issues, context: { kind: this.spec.kind, id: doc.id, file } },
+    );
+  }
+
+  async get(id: string): Promise<E | undefined> {
+    const doc = await this.store.get(this.spec.kind, id);
+    return doc && this.fromDoc(doc);
+  }
+
+  async list(): Promise<E[]> {
+    return (await this.store.list(this.spec.kind)).map((d) => this.fromDoc(d));
+  }
+
+  /** Like get, but a missing id is NOT_FOUND with "did you mean" suggestions. */
+  async require(id: string): Promise<E> {
+    const found = await this.get(id);
+    if (found) return found;
+    const all = await this.list();
+    throw notFound(
+      this.spec.label,
+      id,
+      suggest(
+        id,
+        all.flatMap((e) => [e.id]),
+      ),
+    );
+  }
+
+  /** The fields a person edits: everything but the store's metadata and derived fields. */
+  editable(e: E): Record<string, unknown> {
+    return stripMeta(e as unknown as Record<string, unknown>);
+  }
+
+  /** Applies a JSON merge patch to the editable fields and validates; the id cannot change. */
+  patched(
+    current: E,
+    patch: unknown,
+    opts: { expectedRevision?: number | undefined; file?: string } = {},
+  ): Normalized {
+    if ((patch as Normalized | null)?.id !== undefined && (patch as Normalized).id !== current.id) {
+      throw new TroupeError(
+        'VALIDATION_FAILED',
+        `${opts.file ? `${opts.file}: ` : ''}id cannot be changed (${current.id} → ${(patch as Normalized).id})`,
+        {
+          issues: [{ path: 'id', message: 'cannot be changed', ...(opts.file ? { file: opts.file } : {}) }],
+        },
+      );
+    }
+    if (opts.expectedRevision !== undefined && opts.expectedRevision !== current.revision) {
+      throw concurrentModification(this.spec.label, current.id, opts.expectedRevision, current.revision);
+    }
+    const merged = mergePatch(this.editable(current), patch);
+    return this.parse({ ...(merged as object), id: current.id }, { file: opts.file });
+  }
+}
+
+/**
+ * Create / update / delete on top of the reader. `prepare*` methods return the batch ops
+ * without writing, so a coordinator can commit several services' changes at once.
+ */
+export class EntityService<
+  E extends { id: string; revision: number; name?: string },
+> extends EntityReader<E> {
+  prepareCreate(input: unknown, where: Where = {}): { entity: Normalized; op: BatchOp } {
+    const entity = this.parse(input, where);
+    return { entity, op: { op: 'put', kind: this.spec.kind, doc: entity, expectedRevision: 0 } };
+  }
+
+  async create(input: unknown, where: Where = {}): Promise<E> {
+    const { op } = this.prepareCreate(input, where);
+    const { results } = await this.store.commit([op]);
+    return this.fromDoc(results[0]!.doc);
+  }
+
+  prepareUpdate(
+    current: E,
+    patch: unknown,
+    opts: { expectedRevision?: number | undefined; file?: string } = {},
+  ) {
+    const entity = this.patched(current, patch, opts);
+    const op: BatchOp = { op: 'put', kind: this.spec.kind, doc: entity, expectedRevision: current.revision };
+    return { entity, op };
+  }
+
+  async update(
+    id: string,
+    patch: unknown,
+    opts: { expectedRevision?: number | undefined; file?: string } = {},
+  ): Promise<E> {
+    const current = await this.require(id);
+    const { op } = this.prepareUpdate(current, patch, opts);
+    const { results } = await this.store.commit([op]);
+    return this.fromDoc(results[0]!.doc);
+  }
+
+  prepareDelete(current: E, expectedRevision?: number): BatchOp {
+    return {
+      op: 'delete',
+      kind: this.spec.kind,
+      id: current.id,
+      expectedRevision: expectedRevision ?? current.revision,
+    };
+  }
+
+  async delete(id: string, opts: { expectedRevision?: number | undefined } = {}): Promise<E> {
+    const current = await this.require(id);
+    await this.store.commit([this.prepareDelete(current, opts.expectedRevision)]);
+    return current;
+  }
+}

@@ -1,0 +1,86 @@
+import type { ModelSettings } from '../domain/agent.js';
+import { type Issue, notFound } from '../domain/errors.js';
+import { type Model, ModelInput, Model as ModelSchema } from '../domain/model.js';
+import type { Role } from '../domain/role.js';
+import type { Store } from '../storage/store.js';
+import { loadShipped } from './data.js';
+import { EntityService } from './entity-service.js';
+import { suggest } from './suggest.js';
+
+let shipped: Model[] | undefined;
+
+/**
+ * The model catalog: providers and models shipped as data, plus the user's own entries in
+ * the config directory's `models/`. A model is found by id, dated model id or alias.
+ */
+export class ModelService extends EntityService<Model & { revision: number }> {
+  constructor(store: Store) {
+    super(store, { kind: 'models', label: 'model', input: ModelInput, stored: ModelSchema });
+  }
+
+  shipped(): Model[] {
+    shipped ??= loadShipped<unknown>('models').map((m) => ModelSchema.parse(m));
+    return structuredClone(shipped);
+  }
+
+  /** User entries override shipped ones with the same id. */
+  async catalog(): Promise<Model[]> {
+    const own = await super.list();
+    const ids = new Set(own.map((m) => m.id));
+    return [...own, ...this.shipped().filter((m) => !ids.has(m.id))];
+  }
+
+  /** Finds a model by id, provider model id or alias, optionally within one provider. */
+  async find(name: string, provider?: string): Promise<Model | undefined> {
+    const all = await this.catalog();
+    const matches = (m: Model) => m.id === name || m.modelId === name || m.aliases.includes(name);
+    return all.find((m) => matches(m) && (!provider || m.provider === provider)) ?? undefined;
+  }
+
+  /** Like find, but unknown is NOT_FOUND with "did you mean" among that provider's models. */
+  async resolve(name: string, provider?: string): Promise<Model> {
+    const found = await this.find(name, provider);
+    if (found) return found;
+    const all = await this.catalog();
+    const pool = all.filter((m) => !provider || m.provider === provider);
+    const names = pool.flatMap((m) => [m.id, m.modelId, ...m.aliases]);
+    const elsewhere = provider
+      ? all.find((m) => m.id === name || m.modelId === name || m.aliases.includes(name))
+      : undefined;
+    const err = notFound(provider ? `${provider} model` : 'model', name, suggest(name, names));
+    if (elsewhere) err.message += ` (it is a ${elsewhere.provider} model)`;
+    return Promise.reject(err);
+  }
+
+  /** Problems with running a role on a model: missing capabilities, too small a context. */
+  compatibility(settings: Pick<ModelSettings, 'provider' | 'maxTokens'>, model: Model, role: Role): Issue[] {
+    const issues: Issue[] = [];
+    if (model.provider !== settings.provider) {
+      issues.push({
+        path: 'model.provider',
+        message: `model "${model.id}" is served by ${model.provider}, not ${settings.provider}`,
+      });
+    }
+    for (const cap of role.constraints.requiredModelCapabilities ?? []) {
+      if (!model.capabilities.includes(cap)) {
+        issues.push({
+          path: 'model.modelId',
+          message: `role "${role.id}" needs a model with "${cap}"; ${model.id} has ${model.capabilities.join(', ') || 'none'}`,
+        });
+      }
+    }
+    if (role.constraints.minContextWindow && model.contextWindow < role.constraints.minContextWindow) {
+      issues.push({
+        path: 'model.modelId',
+        message: `role "${role.id}" needs a context window of ${role.constraints.minContextWindow}; ${model.id} has ${model.contextWindow}`,
+      });
+    }
+    if (settings.maxTokens && model.maxOutputTokens && settings.maxTokens > model.maxOutputTokens) {
+      issues.push({
+        path: 'model.maxTokens',
+        message: `${model.id} allows at most ${model.maxOutputTokens} output tokens, got ${settings.maxTokens}`,
+      });
+    }
+    return issues;
+  }
+}

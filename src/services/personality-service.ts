@@ -1,0 +1,48 @@
+import { notFound } from '../domain/errors.js';
+import {
+  type Personality,
+  PersonalityInput,
+  Personality as PersonalitySchema,
+} from '../domain/personality.js';
+import type { Store } from '../storage/store.js';
+import { loadShipped } from './data.js';
+import { EntityService, type Where } from './entity-service.js';
+import { suggest } from './suggest.js';
+
+let presets: PersonalityInput[] | undefined;
+
+/** Personalities: Big Five traits plus behaviours; a dozen presets ship as data. */
+export class PersonalityService extends EntityService<Personality> {
+  constructor(store: Store) {
+    super(store, {
+      kind: 'personalities',
+      label: 'personality',
+      input: PersonalityInput,
+      stored: PersonalitySchema,
+    });
+  }
+
+  /** The shipped archetypes (calm analyst, warm coach, ...), as inputs ready to create. */
+  presets(): PersonalityInput[] {
+    presets ??= loadShipped<PersonalityInput>('personalities');
+    return structuredClone(presets);
+  }
+
+  /** Creates a personality from a preset, with overrides merged over it. */
+  async createFromPreset(presetId: string, overrides: Record<string, unknown> = {}, where: Where = {}) {
+    return this.create(this.fromPresetInput(presetId, overrides), where);
+  }
+
+  fromPresetInput(presetId: string, overrides: Record<string, unknown> = {}): Record<string, unknown> {
+    const preset = this.presets().find((p) => p.id === presetId);
+    if (!preset) {
+      throw notFoundPreset(
+        presetId,
+        this.presets().map((p) => p.id!),
+      );
+    }
+    return { ...preset, ...overrides, id: overrides.id ?? (overrides.name ? undefined : preset.id) };
+  }
+}
+
+const notFoundPreset = (id: string, ids: string[]) => notFound('personality preset', id, suggest(id, ids));
