@@ -100,10 +100,14 @@ export async function runPass(ctx: RunContext, pending: readonly string[]): Prom
       for (const id of running) overlapped.add(id);
     }
     running.add(step.id);
-    void executeStep(ctx, step, attempts.get(step.id) ?? 0).then((outcome) => {
-      settled.push(outcome);
-      wake?.();
-    });
+    const before = attempts.get(step.id) ?? 0;
+    void executeStep(ctx, step, before)
+      // executeStep reports failures as values; this only guards against a bug hanging the run.
+      .catch((error: unknown): StepOutcome => ({ ok: false, stepId: step.id, error, attempts: before + 1 }))
+      .then((outcome) => {
+        settled.push(outcome);
+        wake?.();
+      });
   };
 
   for (;;) {

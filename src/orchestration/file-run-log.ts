@@ -108,6 +108,8 @@ export class FileRunLog implements RunLog {
       if (!handle) {
         handle = this.#openHandle(file);
         this.#handles.set(runId, handle);
+        // A failed open is not cached: the next append tries again.
+        handle.catch(() => this.#handles.delete(runId));
       }
       const h = await handle;
       await h.write(`${JSON.stringify(event)}\n`);

@@ -115,6 +115,48 @@ describe('circuit breaker in the runner (threshold 3, timeout 2000 ms, recovery 
     const second = await clock.drive(runner.run(def));
     expect([second.status, second.outputs.models]).toEqual(['completed', ['gpt-4o']]);
   });
+
+  it('a step completed by its fallback is not compensated (nothing happened in the service)', async () => {
+    const clock = new VirtualClock();
+    const undone: string[] = [];
+    const runner = new WorkflowRunner({
+      clock,
+      services: {
+        models: {
+          list: async () => {
+            throw new TroupeError('TRANSIENT', 'catalog down');
+          },
+          forget: async () => {
+            undone.push('models');
+          },
+        },
+        agents: {
+          create: async () => 'ada',
+          remove: async () => {
+            undone.push('agents');
+          },
+          fail: async () => {
+            throw new TroupeError('PERMANENT', 'no');
+          },
+        },
+      },
+    });
+    const def = workflow('w')
+      .step('agent', 'agents', 'create', { compensate: { operation: 'remove' } })
+      .step('models', 'models', 'list', {
+        dependsOn: ['agent'],
+        policy: { circuitBreaker: { failureThreshold: 1, recoveryMs: 1_000 } },
+        fallback: { value: [] },
+        compensate: { operation: 'forget' },
+      })
+      .step('boom', 'agents', 'fail', { dependsOn: ['models'] })
+      .build();
+    await clock.drive(runner.run(def)); // opens the circuit
+    const result = await clock.drive(runner.run(def));
+    expect(result.outputs.models).toEqual([]);
+    expect(result.compensated).toEqual(['agent']);
+    expect(undone).toEqual(['agents', 'agents']);
+  });
 });
 
 describe('circuit breaker half-open probe (threshold 2, recovery 3000 ms)', () => {

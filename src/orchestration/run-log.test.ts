@@ -272,3 +272,29 @@ describe('recoverInterrupted', () => {
     expect(r?.compensated).toEqual(['sync', 'personality']);
   });
 });
+
+describe('logged definitions', () => {
+  it('redact constants written into the definition, and still validate for resume', async () => {
+    const runLog = new FileRunLog(dir);
+    const runner = new WorkflowRunner({
+      runLog,
+      newRunId: () => 'd-1',
+      services: { llm: { ping: async () => 'pong' } },
+      sensitiveKeys: ['ssn'],
+    });
+    const def = workflow('w')
+      .step('id', 'llm', 'ping', { input: { apiKey: SECRET, ssn: '078-05-1120', id: 'kept' } })
+      .build();
+    await runner.run(def);
+    const text = await readFile(join(dir, 'd-1.jsonl'), 'utf8');
+    expect(text).not.toContain(SECRET);
+    expect(text).not.toContain('078-05-1120');
+    const record = await runLog.read('d-1');
+    expect(record?.definition.steps[0]?.input).toEqual({
+      apiKey: '[redacted]',
+      ssn: '[redacted]',
+      id: 'kept',
+    });
+    expect(defineWorkflow(record?.definition as never).steps[0]?.id).toBe('id');
+  });
+});

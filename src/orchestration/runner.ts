@@ -46,6 +46,21 @@ export interface RunOptions {
 
 const INTERRUPTED = new Set(['pending', 'running', 'compensating']);
 
+/** The definition as logged: constant values (inputs, fallback values) redacted, structure intact. */
+function redactDefinition(def: WorkflowDefinition, redactor: Redactor): WorkflowDefinition {
+  return {
+    ...def,
+    steps: def.steps.map((s) => {
+      const out = { ...s };
+      if (s.input !== undefined) out.input = redactor.redact(s.input);
+      if (s.compensate?.input !== undefined)
+        out.compensate = { ...s.compensate, input: redactor.redact(s.compensate.input) };
+      if (s.fallback !== undefined) out.fallback = redactor.redact(s.fallback);
+      return out;
+    }),
+  };
+}
+
 /**
  * Runs workflow definitions: steps as a DAG under their policies, compensation in reverse
  * completion order when a failure is not recovered, every transition in the run log.
@@ -148,7 +163,7 @@ export class WorkflowRunner {
         at: ctx.now(),
         runId,
         workflowId: def.id,
-        definition: redactor.redact(def),
+        definition: redactDefinition(def, redactor),
         input: redactor.redact(input),
       });
       ctx.setState('pending');
