@@ -52,12 +52,14 @@ export { mathRandom, type Random, seededRandom } from './random.js';
 export { DEFAULT_SENSITIVE, REDACTED, Redactor, redact } from './redact.js';
 export {
   collectRefs,
+  hasRefs,
   isRef,
   type ParsedRef,
   parseRef,
   type RefObject,
   type RefScope,
   ref,
+  resolveRef,
   resolveRefs,
   stepOutput,
   workflowInput,
