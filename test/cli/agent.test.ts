@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { Agent } from '../../src/domain/agent.js';
 import type { ResolvedConfiguration } from '../../src/domain/resolved.js';
-import { cli, seeded, snapshot, tempDir, write } from './helpers.js';
+import { cli, makeStale, seeded, snapshot, tempDir, write } from './helpers.js';
 
 describe('troupe agent', () => {
   it('creates an agent from flags, finding the provider from the model name', async () => {
@@ -100,11 +100,20 @@ describe('troupe agent', () => {
     expect(otto).toMatch(/^otto\s+Otto\s+1\s+calm\s+reviewer\s+openai\/gpt-4o\s+synchronized$/);
   });
 
-  it('marks agents stale after their personality changes', async () => {
+  it('re-composes its agents when their personality changes', async () => {
     const { t } = await seeded();
-    await t('personality', 'update', 'calm', '--trait', 'openness=70');
+    expect((await t('personality', 'update', 'calm', '--trait', 'humor=90')).code).toBe(0);
+    const c = (await t('agent', 'show', 'ada', '--resolved', '--json')).json<ResolvedConfiguration>();
+    expect(c.systemPrompt).toContain('humor 90');
+    expect(c.personality.revision).toBe(2);
+  });
+
+  it('marks an agent stale when its personality moved on without it', async () => {
+    const { dir, t } = await seeded();
+    await makeStale(dir, 'ada');
     const agents = (await t('agent', 'list', '--json')).json<Agent[]>();
-    expect(agents.map((a) => a.syncStatus)).toEqual(['stale', 'stale']);
+    expect(agents.map((a) => a.syncStatus)).toEqual(['stale', 'synchronized']);
+    expect((await t('agent', 'list')).stdout).toMatch(/^ada\s.*\sstale$/m);
     expect((await t('agent', 'show', 'ada')).stdout).toContain('run `troupe reconcile`');
   });
 

@@ -82,6 +82,14 @@ export async function snapshot(dir: string): Promise<Record<string, string>> {
 
 export const write = (dir: string, name: string, text: string) => writeFile(join(dir, name), text);
 
+/** Edits a stored agent by hand so it looks composed against an older personality: a stale agent. */
+export async function makeStale(dir: string, agentId: string): Promise<void> {
+  const file = join(dir, 'agents', `${agentId}.json`);
+  const agent = JSON.parse(await readFile(file, 'utf8')) as { personalityVersion: number };
+  agent.personalityVersion = 0;
+  await writeFile(file, `${JSON.stringify(agent, null, 2)}\n`);
+}
+
 export const calmYaml = `# a personality written by hand
 id: calm
 name: Calm

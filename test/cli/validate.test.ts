@@ -1,7 +1,7 @@
 import { readFile, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { seeded, write } from './helpers.js';
+import { makeStale, seeded, snapshot, write } from './helpers.js';
 
 describe('troupe validate', () => {
   it('says "valid" and exits 0 on a consistent directory', async () => {
@@ -36,11 +36,11 @@ describe('troupe validate', () => {
 
   it('reports stale agents and missing resolved files as fixable', async () => {
     const { dir, t } = await seeded();
-    await t('personality', 'update', 'calm', '--trait', 'humor=90');
+    await makeStale(dir, 'ada');
     await unlink(join(dir, 'resolved', 'otto.json'));
     const r = await t('validate');
     expect(r.code).toBe(1);
-    expect(r.stdout).toContain('agents/ada.json: composed against personality "calm" r1');
+    expect(r.stdout).toContain('agents/ada.json: composed against personality "calm" r0');
     expect(r.stdout).toContain('resolved/otto.json is missing');
     expect(r.stdout).toContain('can be fixed with `troupe reconcile`');
   });
@@ -48,18 +48,21 @@ describe('troupe validate', () => {
 
 describe('troupe reconcile', () => {
   it('--dry-run lists what it would fix and writes nothing; then it fixes it', async () => {
-    const { dir, t } = await seeded();
-    await t('personality', 'update', 'calm', '--trait', 'humor=90');
+    const { root, dir, t } = await seeded();
+    await makeStale(dir, 'ada');
+    await unlink(join(dir, 'resolved', 'otto.json'));
+    const before = await snapshot(root);
     const dry = await t('reconcile', '--dry-run');
     expect(dry.code).toBe(0);
     expect(dry.stdout).toContain('Would fix 2 problems');
-    expect((await t('validate')).code).toBe(1);
+    expect(dry.stdout).toContain('resolved/otto.json is missing');
+    expect(await snapshot(root)).toEqual(before);
     const r = await t('reconcile', '--json');
     expect(r.code).toBe(0);
     expect(r.json()).toMatchObject({ applied: true, remaining: [] });
     expect((await t('validate')).stdout).toBe('valid\n');
-    const resolved = JSON.parse(await readFile(join(dir, 'resolved', 'ada.json'), 'utf8'));
-    expect(resolved.configuration.systemPrompt).toContain('humor 90');
+    expect(JSON.parse(await readFile(join(dir, 'agents', 'ada.json'), 'utf8')).personalityVersion).toBe(1);
+    expect((await snapshot(dir))['resolved/otto.json']).toBeDefined();
   });
 
   it('says so when there is nothing to do', async () => {
