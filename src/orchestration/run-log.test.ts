@@ -182,7 +182,11 @@ describe('recoverInterrupted', () => {
     });
     void crashed.run(def);
     await clock.runAll();
-    await new Promise((resolve) => setTimeout(resolve, 50)); // let the file writes land
+    // Wait (real time) until the log shows the last step started: that is where the process "dies".
+    for (let i = 0; i < 200; i++) {
+      if ((await crashedLog.read('r-1'))?.steps[2]?.status === 'running') break;
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
     await crashedLog.close(); // what the OS does when the process dies
 
     const undone: unknown[] = [];
