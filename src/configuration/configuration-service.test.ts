@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { hashOf } from '../domain/canonical.js';
 import { isTroupeError } from '../domain/errors.js';
+import { configurationHash } from '../domain/resolved.js';
 import { agentInput, calm, reviewer, seeded, setup } from './test-setup.test-helper.js';
 
 const failure = async (p: Promise<unknown>) => {
@@ -20,7 +20,7 @@ describe('ConfigurationService', () => {
     expect(a).toMatchObject({ personalityVersion: 1, roleVersion: 1, syncStatus: 'synchronized' });
     const resolved = await store.get('resolved', 'a1');
     expect(resolved!.checksum).toBe(a.configurationHash);
-    expect(hashOf(resolved!.configuration)).toBe(a.configurationHash);
+    expect(configurationHash(resolved!.configuration as never)).toBe(a.configurationHash);
     expect((resolved!.configuration as { systemPrompt: string }).systemPrompt).toContain(
       'You review code carefully.',
     );

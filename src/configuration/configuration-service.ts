@@ -1,105 +1,287 @@
 import type { Agent } from '../domain/agent.js';
+import { slugify } from '../domain/common.js';
+import { TroupeError } from '../domain/errors.js';
 import type { Personality } from '../domain/personality.js';
 import type { Role } from '../domain/role.js';
-import type { BatchOp, Store } from '../storage/store.js';
-import { type BundlePlan, planBundle } from './bundle.js';
-import { planUpdateAgent, planUpdatePersonality, planUpdateRole, type UpdateOptions } from './cascade.js';
-import { detectInconsistencies, type Inconsistency, planReconcile } from './consistency.js';
-import { type CreateAgentRequest, planCreateAgent } from './create-agent.js';
-import { type DeleteMode, type DeleteOptions, planDeleteAgent, planDeleteReferenced } from './delete.js';
+import type { Clock } from '../orchestration/clock.js';
+import {
+  defineWorkflow,
+  type PolicyDefinition,
+  type WorkflowDefinition,
+  type WorkflowDefinitionInput,
+} from '../orchestration/definition.js';
+import type { RunResult } from '../orchestration/events.js';
+import type { Checkpoint, ServiceHandlers } from '../orchestration/handlers.js';
+import type { Random } from '../orchestration/random.js';
+import { MemoryRunLog, type RunLog, type RunRecord, type RunSummary } from '../orchestration/run-log.js';
+import { WorkflowRunner } from '../orchestration/runner.js';
+import type { Store } from '../storage/store.js';
+import type { BundlePlan, EntityChange } from './bundle.js';
+import type { ConflictEntry, ConflictStrategy, MergeRule } from './conflict.js';
+import { detectInconsistencies, type Inconsistency } from './consistency.js';
+import type { DeleteMode } from './delete.js';
+import { buildHandlers } from './handlers.js';
+import { checkScope } from './integrity.js';
 import { createServices, type Services } from './services.js';
+import * as wf from './workflows.js';
 
 export interface ConfigurationServiceOptions {
+  /** Timestamps of stored entities; defaults to the clock's now. */
   now?: () => number;
+  clock?: Clock;
+  random?: Random;
+  /** Where workflow runs are recorded; the CLI uses a FileRunLog under `.troupe/runs`. */
+  runLog?: RunLog;
+  /** Services to coordinate instead of real ones over `store` (the testing kit passes fakes). */
+  services?: Services;
+  /** Policies per service (personality, role, model, agent, file, configuration). */
+  servicePolicies?: Record<string, PolicyDefinition>;
+  sensitiveKeys?: string[];
+  /** Wraps the handlers, e.g. to inject faults at the operation level. */
+  wrapHandlers?: (h: ServiceHandlers) => ServiceHandlers;
 }
 
+export interface CreateAgentRequest {
+  agent: unknown;
+  /** A new personality to create with the agent; else `agent.personalityId` must exist. */
+  personality?: unknown;
+  /** A new role to create with the agent (from `template` if given); else `agent.roleId` must exist. */
+  role?: unknown;
+  template?: string;
+  file?: string;
+  /** Same as `file`, for callers that pass a location object. */
+  where?: { file?: string | undefined };
+}
+
+export interface UpdateOptions {
+  expectedRevision?: number | undefined;
+  file?: string;
+  /** What to do when the stored revision is not the expected one (default reject). */
+  strategy?: ConflictStrategy;
+  rules?: Record<string, MergeRule>;
+  defaultRule?: MergeRule;
+  base?: Record<string, unknown>;
+}
+
+const agentIdOf = (a: unknown) => {
+  const o = (a ?? {}) as { id?: unknown; name?: unknown };
+  return typeof o.id === 'string' ? o.id : slugify(String(o.name ?? ''));
+};
+
+type Touched = { touched?: string[] };
+
+const touchedOf = (outputs: Record<string, unknown>) =>
+  Object.values(outputs).flatMap((o) => ((o as Touched | null)?.touched ?? []) as string[]);
+
 /**
- * Coordinates PersonalityService, RoleService, AgentService, ModelService and FileService:
- * every change that spans them is planned as one batch and committed all-or-nothing.
+ * Coordinates PersonalityService, RoleService, AgentService, ModelService and FileService.
+ * Every operation that spans them is a built-in workflow run by the WorkflowRunner: steps
+ * under retry / circuit breaker / timeout policies, checkpoints, compensation in reverse
+ * order on failure, and a durable run log. A run that does not complete throws a
+ * TroupeError with the failing step's code, and leaves the store as it was.
  */
 export class ConfigurationService {
   readonly services: Services;
-  readonly #now: () => number;
+  readonly runner: WorkflowRunner;
+  readonly runLog: RunLog;
 
   constructor(store: Store, opts: ConfigurationServiceOptions = {}) {
-    this.services = createServices(store);
-    this.#now = opts.now ?? Date.now;
+    this.services = opts.services ?? createServices(store);
+    this.runLog = opts.runLog ?? new MemoryRunLog();
+    const clockNow = opts.clock ? () => opts.clock!.now() : Date.now;
+    const now = opts.now ?? clockNow;
+    const handlers = buildHandlers(this.services, () => new Date(now()).toISOString());
+    const policy = opts.servicePolicies ?? {};
+    this.runner = new WorkflowRunner({
+      services: opts.wrapHandlers ? opts.wrapHandlers(handlers) : handlers,
+      runLog: this.runLog,
+      checkpoint: this.#checkpoint,
+      servicePolicies: Object.fromEntries(
+        ['personality', 'role', 'model', 'agent', 'file', 'configuration'].map((s) => [
+          s,
+          policy[s] ?? wf.DEFAULT_SERVICE_POLICY,
+        ]),
+      ),
+      ...(opts.clock ? { clock: opts.clock } : {}),
+      ...(opts.random ? { random: opts.random } : {}),
+      ...(opts.sensitiveKeys ? { sensitiveKeys: opts.sensitiveKeys } : {}),
+    });
   }
 
-  protected nowIso(): string {
-    return new Date(this.#now()).toISOString();
+  /** Between steps references must hold; on completion everything touched must be consistent. */
+  readonly #checkpoint: Checkpoint = async (c) =>
+    checkScope(
+      this.services,
+      { touched: touchedOf(c.outputs) },
+      c.phase === 'completion' ? 'full' : 'references',
+    );
+
+  /** Runs a workflow; returns its outputs if it completed, else throws the failing step's error. */
+  async run(def: WorkflowDefinition, input: unknown): Promise<RunResult> {
+    const result = await this.runner.run(def, input);
+    if (result.status === 'completed') return result;
+    throw this.errorOf(result);
   }
 
-  protected async commit(ops: BatchOp[]) {
-    return ops.length ? this.services.store.commit(ops) : { results: [] };
+  /** The public error for a run that did not complete. */
+  errorOf(result: RunResult): TroupeError {
+    const e = result.error;
+    const context = {
+      ...(e?.context ?? {}),
+      runId: result.runId,
+      workflowId: result.workflowId,
+      status: result.status,
+      compensated: result.compensated,
+    };
+    if (result.status === 'failed' && result.compensationFailures.length > 0) {
+      return new TroupeError(
+        'WORKFLOW_FAILED',
+        `workflow ${result.workflowId} (run ${result.runId}) failed and ${result.compensationFailures.length} compensation(s) failed too: ${result.compensationFailures.map((f) => `${f.stepId}: ${f.error.message}`).join('; ')}; see \`troupe workflow show ${result.runId}\``,
+        {
+          context: { ...context, compensationFailures: result.compensationFailures },
+          cause: e,
+          retryable: false,
+        },
+      );
+    }
+    if (result.status === 'partially-completed') {
+      return new TroupeError(
+        'WORKFLOW_FAILED',
+        `workflow ${result.workflowId} partially completed; deferred: ${result.deferred.map((d) => d.stepId).join(', ')}; finish with \`troupe workflow resume ${result.runId}\``,
+        { context: { ...context, deferred: result.deferred } },
+      );
+    }
+    return new TroupeError(
+      (e?.code as TroupeError['code']) ?? 'WORKFLOW_FAILED',
+      e?.message ?? `workflow ${result.workflowId} failed`,
+      {
+        context,
+        issues: e?.issues ?? [],
+        retryable: e?.retryable ?? false,
+      },
+    );
   }
 
   async createPersonality(input: unknown, where: { file?: string } = {}): Promise<Personality> {
-    return this.services.personalities.create(input, where);
+    const r = await this.run(wf.createPersonalityWorkflow, { personality: input, file: where.file ?? null });
+    return this.services.personalities.require((r.outputs.personality as { id: string }).id);
   }
 
   async createRole(input: unknown, where: { file?: string; template?: string } = {}): Promise<Role> {
-    const body = where.template
-      ? await this.services.roles.fromTemplateInput(where.template, input as Record<string, unknown>)
-      : input;
-    return this.services.roles.create(body, where);
+    const r = await this.run(wf.createRoleWorkflow, {
+      role: input,
+      template: where.template ?? null,
+      file: where.file ?? null,
+    });
+    return this.services.roles.require((r.outputs.role as { id: string }).id);
   }
 
-  /** Creates an agent, with a new personality and/or role if given, in one commit. */
-  async createAgent(req: CreateAgentRequest): Promise<{ agent: Agent; created: string[] }> {
-    const plan = await planCreateAgent(this.services, req, this.nowIso());
-    const { results } = await this.commit(plan.ops);
-    const agent = results.find((r) => r.kind === 'agents')!.doc;
-    return { agent: this.services.agents.fromDoc(agent), created: results.map((r) => `${r.kind}/${r.id}`) };
+  /** Creates an agent, with a new personality and/or role if given, all or nothing. */
+  async createAgent(req: CreateAgentRequest): Promise<{ agent: Agent; created: string[]; runId: string }> {
+    const r = await this.run(wf.createAgentWorkflow, {
+      agent: req.agent,
+      personality: req.personality ?? null,
+      role: req.role ?? null,
+      template: req.template ?? null,
+      personalityId: req.personality
+        ? null
+        : ((req.agent as Record<string, unknown> | null)?.personalityId ?? null),
+      roleId: req.role ? null : ((req.agent as Record<string, unknown> | null)?.roleId ?? null),
+      agentId: agentIdOf(req.agent),
+      file: req.file ?? req.where?.file ?? null,
+    });
+    const created = ['agent', 'resolved'].flatMap((s) => (r.outputs[s] as Touched).touched ?? []);
+    return {
+      agent: await this.services.agents.require((r.outputs.agent as { id: string }).id),
+      created,
+      runId: r.runId,
+    };
   }
 
-  /** Updates a personality and re-composes every agent using it, in one commit. */
+  /** Updates a personality and re-composes every agent using it, all or nothing. */
   async updatePersonality(id: string, patch: unknown, opts: UpdateOptions = {}) {
-    const plan = await planUpdatePersonality(this.services, id, patch, opts, this.nowIso());
-    const { results } = await this.commit(plan.ops);
-    return { personality: this.services.personalities.fromDoc(results[0]!.doc), synced: plan.dependents };
+    const r = await this.run(wf.updatePersonalityWorkflow, { id, patch, ...opts });
+    const u = r.outputs.update as { conflicts: ConflictEntry[] };
+    return {
+      personality: await this.services.personalities.require(id),
+      synced: (r.outputs.sync as { agents: string[] }).agents,
+      conflicts: u.conflicts,
+      runId: r.runId,
+    };
   }
 
   async updateRole(id: string, patch: unknown, opts: UpdateOptions = {}) {
-    const plan = await planUpdateRole(this.services, id, patch, opts, this.nowIso());
-    const { results } = await this.commit(plan.ops);
-    return { role: this.services.roles.fromDoc(results[0]!.doc), synced: plan.dependents };
+    const r = await this.run(wf.updateRoleWorkflow, { id, patch, ...opts });
+    const u = r.outputs.update as { conflicts: ConflictEntry[] };
+    return {
+      role: await this.services.roles.require(id),
+      synced: (r.outputs.sync as { agents: string[] }).agents,
+      conflicts: u.conflicts,
+      runId: r.runId,
+    };
   }
 
-  async updateAgent(id: string, patch: unknown, opts: UpdateOptions = {}) {
-    const plan = await planUpdateAgent(this.services, id, patch, opts);
-    const { results } = await this.commit(plan.ops);
-    return { agent: this.services.agents.fromDoc(results[0]!.doc) };
+  async updateAgent(id: string, patch: unknown, opts: Pick<UpdateOptions, 'expectedRevision' | 'file'> = {}) {
+    const r = await this.run(wf.updateAgentWorkflow, { id, patch, ...opts });
+    return { agent: await this.services.agents.require(id), runId: r.runId };
   }
 
   /** Deletes a personality: refused while agents use it, unless cascaded or reassigned. */
-  async deletePersonality(id: string, how: DeleteMode = { mode: 'block' }, opts: DeleteOptions = {}) {
-    const plan = await planDeleteReferenced(this.services, 'personalities', id, how, opts);
-    await this.commit(plan.ops);
-    return { deleted: id, agentsDeleted: plan.deleted, agentsReassigned: plan.reassigned };
+  async deletePersonality(
+    id: string,
+    how: DeleteMode = { mode: 'block' },
+    opts: { expectedRevision?: number | undefined } = {},
+  ) {
+    return this.#deleteReferenced(wf.deletePersonalityWorkflow, id, how, opts);
   }
 
-  async deleteRole(id: string, how: DeleteMode = { mode: 'block' }, opts: DeleteOptions = {}) {
-    const plan = await planDeleteReferenced(this.services, 'roles', id, how, opts);
-    await this.commit(plan.ops);
-    return { deleted: id, agentsDeleted: plan.deleted, agentsReassigned: plan.reassigned };
+  async deleteRole(
+    id: string,
+    how: DeleteMode = { mode: 'block' },
+    opts: { expectedRevision?: number | undefined } = {},
+  ) {
+    return this.#deleteReferenced(wf.deleteRoleWorkflow, id, how, opts);
   }
 
-  async deleteAgent(id: string, opts: DeleteOptions = {}) {
-    await this.commit((await planDeleteAgent(this.services, id, opts)).ops);
-    return { deleted: id };
+  async #deleteReferenced(
+    def: WorkflowDefinition,
+    id: string,
+    how: DeleteMode,
+    opts: { expectedRevision?: number | undefined },
+  ) {
+    const r = await this.run(def, {
+      id,
+      mode: how.mode,
+      to: how.mode === 'reassign' ? how.to : null,
+      expectedRevision: opts.expectedRevision ?? null,
+    });
+    const d = r.outputs.detach as { deleted: string[]; reassigned: string[] };
+    return { deleted: id, agentsDeleted: d.deleted, agentsReassigned: d.reassigned, runId: r.runId };
+  }
+
+  async deleteAgent(id: string, opts: { expectedRevision?: number | undefined } = {}) {
+    const r = await this.run(wf.deleteAgentWorkflow, { id, expectedRevision: opts.expectedRevision ?? null });
+    return { deleted: id, runId: r.runId };
   }
 
   /** Plans a bundle without writing: the field-by-field diff of what would change. */
   async planBundle(bundle: unknown, opts: { file?: string; prune?: boolean } = {}): Promise<BundlePlan> {
-    return planBundle(this.services, bundle, { ...opts, now: this.nowIso() });
+    const { planBundle } = await import('./bundle.js');
+    return planBundle(this.services, bundle, { ...opts, now: new Date().toISOString() });
   }
 
-  /** Applies a bundle all-or-nothing. */
-  async applyBundle(bundle: unknown, opts: { file?: string; prune?: boolean; dryRun?: boolean } = {}) {
-    const plan = await this.planBundle(bundle, opts);
-    if (!opts.dryRun) await this.commit(plan.ops);
-    return { changes: plan.changes, applied: !opts.dryRun };
+  /** Applies a bundle (any number of entities of all kinds) all-or-nothing. */
+  async applyBundle(
+    bundle: unknown,
+    opts: { file?: string; prune?: boolean; dryRun?: boolean } = {},
+  ): Promise<{ changes: EntityChange[]; applied: boolean; runId?: string }> {
+    if (opts.dryRun) return { changes: (await this.planBundle(bundle, opts)).changes, applied: false };
+    const r = await this.run(wf.applyBundleWorkflow, {
+      bundle,
+      prune: opts.prune ?? false,
+      file: opts.file ?? null,
+    });
+    return { changes: (r.outputs.plan as BundlePlan).changes, applied: true, runId: r.runId };
   }
 
   /** Everything stored, as a bundle (custom roles only; predefined roles ship with Troupe). */
@@ -117,11 +299,38 @@ export class ConfigurationService {
     return detectInconsistencies(this.services);
   }
 
-  /** Fixes what can be fixed (stale agents, resolved files) in one commit; reports the rest. */
+  /** Fixes what can be fixed (stale agents, resolved files, orphans) in one commit; reports the rest. */
   async reconcile(opts: { dryRun?: boolean } = {}) {
-    const found = await this.detectInconsistencies();
-    const plan = await planReconcile(this.services, found);
-    if (!opts.dryRun) await this.commit(plan.ops);
-    return { fixed: plan.fixed, remaining: plan.remaining, applied: !opts.dryRun };
+    if (opts.dryRun) {
+      const { planReconcile } = await import('./consistency.js');
+      const plan = await planReconcile(this.services, await this.detectInconsistencies());
+      return { fixed: plan.fixed, remaining: plan.remaining, applied: false };
+    }
+    const r = await this.run(wf.reconcileWorkflow, {});
+    const plan = r.outputs.plan as { fixed: Inconsistency[]; remaining: Inconsistency[] };
+    return { fixed: plan.fixed, remaining: plan.remaining, applied: true, runId: r.runId };
+  }
+
+  /** Runs a user-defined workflow (JSON) over the same services and operations. */
+  async runWorkflow(definition: WorkflowDefinitionInput, input: unknown = {}): Promise<RunResult> {
+    return this.runner.run(defineWorkflow(definition), input);
+  }
+
+  /** Finishes a partially-completed run (its deferred steps). */
+  async resume(runId: string): Promise<RunResult> {
+    return this.runner.resume(runId);
+  }
+
+  /** Finds runs a crash interrupted and compensates them; call when opening a directory. */
+  async recover(): Promise<RunResult[]> {
+    return this.runner.recoverInterrupted();
+  }
+
+  async listRuns(): Promise<RunSummary[]> {
+    return this.runLog.list();
+  }
+
+  async showRun(runId: string): Promise<RunRecord | undefined> {
+    return this.runLog.read(runId);
   }
 }

@@ -75,9 +75,13 @@ export async function planDeleteReferenced(
 }
 
 /** Plans deleting an agent and its resolved file. */
-export async function planDeleteAgent(s: Services, id: string, opts: DeleteOptions = {}) {
+export async function planDeleteAgent(
+  s: Services,
+  id: string,
+  opts: { expectedRevision?: number | null | undefined } = {},
+) {
   const a = await s.agents.require(id);
-  if (opts.expectedRevision !== undefined && opts.expectedRevision !== a.revision) {
+  if (opts.expectedRevision != null && opts.expectedRevision !== a.revision) {
     return {
       ops: [{ op: 'delete', kind: 'agents', id, expectedRevision: opts.expectedRevision }] as BatchOp[],
     };

@@ -77,5 +77,9 @@ export function resolveConfiguration(
   };
 }
 
-/** The configurationHash: sha256 of the canonical JSON of the resolved configuration. */
-export const configurationHash = (c: ResolvedConfiguration): string => hashOf(c);
+/**
+ * The configurationHash: sha256 of the canonical JSON of what a model is handed (agent,
+ * prompt, settings). Revisions are left out, so restoring old content restores the old hash.
+ */
+export const configurationHash = (c: ResolvedConfiguration): string =>
+  hashOf({ agentId: c.agentId, agentName: c.agentName, systemPrompt: c.systemPrompt, model: c.model });

@@ -2,9 +2,8 @@ import { readFile } from 'node:fs/promises';
 import { extname } from 'node:path';
 import { parseDocument } from 'yaml';
 import type { Agent } from '../domain/agent.js';
-import { hashOf } from '../domain/canonical.js';
 import { TroupeError } from '../domain/errors.js';
-import { type ResolvedFile, ResolvedFile as ResolvedFileSchema } from '../domain/resolved.js';
+import { configurationHash, type ResolvedFile, ResolvedFile as ResolvedFileSchema } from '../domain/resolved.js';
 import type { Store } from '../storage/store.js';
 import { EntityReader } from './entity-service.js';
 
@@ -34,7 +33,7 @@ export class FileService extends EntityReader<ResolvedFile> {
   check(agent: Agent, file: ResolvedFile | undefined): ResolvedMismatch | undefined {
     const path = `resolved/${agent.id}.json`;
     if (!file) return { agentId: agent.id, file: path, problem: 'missing', message: `${path} is missing` };
-    const actual = hashOf(file.configuration);
+    const actual = configurationHash(file.configuration);
     if (actual !== file.checksum) {
       return {
         agentId: agent.id,

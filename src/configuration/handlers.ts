@@ -1,0 +1,258 @@
+import { TroupeError, validationError } from '../domain/errors.js';
+import type { Role } from '../domain/role.js';
+import type { ServiceHandlers } from '../orchestration/handlers.js';
+import type { BatchOp } from '../storage/store.js';
+import { planBundle } from './bundle.js';
+import { detectInconsistencies, planReconcile } from './consistency.js';
+import { asNew, checkModel, planCreateAgent } from './create-agent.js';
+import { planDeleteAgent, planDeleteReferenced } from './delete.js';
+import { checkScope } from './integrity.js';
+import { requireRef } from './references.js';
+import type { Services } from './services.js';
+import { commitWithUndo, type UndoableCommit } from './undo.js';
+import { updateWithStrategy } from './update-step.js';
+
+type File = { file?: string };
+
+/** Compensation shared by every writing step: apply the inverse of what it committed. */
+const revert =
+  (s: Services) =>
+  async ({ output }: { output: UndoableCommit }) =>
+    commitWithUndo(s.store, output.undo);
+
+/**
+ * The operations the built-in workflows call, by service. Each writing operation commits
+ * once and returns its inverse (`undo`) so its compensation is exact; the runner knows none
+ * of this — it only sees services and operations.
+ */
+export function buildHandlers(s: Services, nowIso: () => string): ServiceHandlers {
+  const commit = (ops: BatchOp[]) => commitWithUndo(s.store, ops);
+  return {
+    personality: {
+      /** Validates a new personality, or checks the referenced one exists. Writes nothing. */
+      check: async (i: { personality?: unknown; id?: string; agentId?: string } & File) => {
+        if (i.personality) return { id: s.personalities.parse(i.personality, i).id, isNew: true };
+        const p = await requireRef(s.personalities, String(i.id), {
+          entity: `agent "${i.agentId}"`,
+          field: 'personalityId',
+          file: i.file,
+        });
+        return { id: p.id, isNew: false };
+      },
+      /** Creates a personality on its own. */
+      create: async (i: { personality: unknown } & File) => {
+        const { op } = s.personalities.prepareCreate(i.personality, i);
+        return { ...(await commit([op])), id: op.op === 'put' ? op.doc.id : '' };
+      },
+      update: (i) => updateWithStrategy(s, 'personalities', i),
+      restore: (c) => restoreAndSync(s, c),
+      remove: async (i: { id: string; expectedRevision?: number }) =>
+        commit([s.personalities.prepareDelete(await s.personalities.require(i.id), i.expectedRevision)]),
+      revert: revert(s),
+    },
+    role: {
+      /**
+       * Validates a new role (from a template if given) or checks the referenced one exists,
+       * then checks the agent's model has what the role needs. Writes nothing.
+       */
+      check: async (
+        i: {
+          role?: unknown;
+          template?: string;
+          id?: string;
+          agent?: Record<string, unknown>;
+          agentId?: string;
+        } & File,
+      ) => {
+        let role: Role;
+        if (i.role) {
+          const body = i.template
+            ? await s.roles.fromTemplateInput(i.template, i.role as Record<string, unknown>)
+            : i.role;
+          role = asNew<Role>({ ...s.roles.parse(body, i), predefined: false }, nowIso());
+          if (s.roles.isPredefined(role.id)) s.roles.prepareCreate(body, i);
+        } else {
+          role = await requireRef(s.roles, String(i.id), {
+            entity: `agent "${i.agentId}"`,
+            field: 'roleId',
+            file: i.file,
+          });
+        }
+        if (i.agent) {
+          const agent = s.agents.parse(
+            { ...i.agent, roleId: role.id, personalityId: i.agent.personalityId ?? 'unchecked' },
+            i,
+          );
+          const issues = await checkModel(s, agent, role, i.file);
+          if (issues.length)
+            throw validationError(
+              `${i.file ? `${i.file}: ` : ''}agent "${agent.id}": ${issues.map((x) => `${x.path}: ${x.message}`).join('; ')}`,
+              issues,
+            );
+        }
+        return { id: role.id, isNew: Boolean(i.role) };
+      },
+      /** Creates a role on its own (optionally from a template). */
+      create: async (i: { role: Record<string, unknown>; template?: string } & File) => {
+        const body = i.template ? await s.roles.fromTemplateInput(i.template, i.role) : i.role;
+        const { op } = s.roles.prepareCreate(body, i);
+        return { ...(await commit([op])), id: op.op === 'put' ? op.doc.id : '' };
+      },
+      update: (i) => updateWithStrategy(s, 'roles', i),
+      restore: (c) => restoreAndSync(s, c),
+      remove: async (i: { id: string; expectedRevision?: number }) =>
+        commit([s.roles.prepareDelete(await s.roles.require(i.id), i.expectedRevision)]),
+      revert: revert(s),
+    },
+    agent: {
+      /** Stores the agent with its new personality and role (if any) in one commit. */
+      create: async (
+        i: {
+          agent: Record<string, unknown>;
+          personality?: unknown;
+          role?: unknown;
+          template?: string;
+        } & File,
+      ) => {
+        const role =
+          i.role && i.template
+            ? await s.roles.fromTemplateInput(i.template, i.role as Record<string, unknown>)
+            : i.role;
+        const plan = await planCreateAgent(
+          s,
+          {
+            agent: i.agent,
+            personality: i.personality ?? undefined,
+            role: role ?? undefined,
+            where: { file: i.file ?? undefined },
+          },
+          nowIso(),
+        );
+        const agentOp = plan.ops.filter((o) => o.kind !== 'resolved');
+        return { ...(await commit(agentOp)), id: String(plan.agent.id) };
+      },
+      /** Re-composes an agent after a patch, against its (possibly new) personality and role. */
+      update: async (i: { id: string; patch: unknown; expectedRevision?: number } & File) => {
+        const current = await s.agents.require(i.id);
+        const entity = s.agents.patched(current, i.patch, i);
+        const where = { entity: `agent "${i.id}"`, file: i.file };
+        const p = await requireRef(s.personalities, String(entity.personalityId), {
+          ...where,
+          field: 'personalityId',
+        });
+        const r = await requireRef(s.roles, String(entity.roleId), { ...where, field: 'roleId' });
+        const issues = await checkModel(s, entity, r, i.file);
+        if (issues.length)
+          throw validationError(
+            `agent "${i.id}": ${issues.map((x) => `${x.path}: ${x.message}`).join('; ')}`,
+            issues,
+          );
+        return { ...(await commit([s.agents.compose(entity, p, r, current.revision).ops[0]!])), id: i.id };
+      },
+      /** Re-composes every agent using a personality or role (the resolved files follow in the file step). */
+      sync: async (i: { personalityId?: string; roleId?: string }) => {
+        const agents = i.personalityId
+          ? await s.agents.usingPersonality(i.personalityId)
+          : await s.agents.usingRole(String(i.roleId));
+        const ops: BatchOp[] = [];
+        for (const a of agents) {
+          const p = await s.personalities.require(a.personalityId);
+          const r = await s.roles.require(a.roleId);
+          ops.push(s.agents.prepareSync(a, p, r).ops[0]!);
+        }
+        return { ...(await commit(ops)), agents: agents.map((a) => a.id) };
+      },
+      /** Moves the agents off a personality/role: refused, cascaded (deleted) or reassigned. */
+      detach: async (i: {
+        kind: 'personalities' | 'roles';
+        id: string;
+        mode: 'block' | 'cascade' | 'reassign';
+        to?: string;
+        expectedRevision?: number;
+      }) => {
+        const how =
+          i.mode === 'reassign' ? { mode: 'reassign' as const, to: String(i.to) } : { mode: i.mode };
+        const plan = await planDeleteReferenced(s, i.kind, i.id, how, {
+          expectedRevision: i.expectedRevision,
+        });
+        const agentOps = plan.ops.filter((o) => o.kind === 'agents' || o.kind === 'resolved');
+        return { ...(await commit(agentOps)), deleted: plan.deleted, reassigned: plan.reassigned };
+      },
+      remove: async (i: { id: string; expectedRevision?: number }) =>
+        commit((await planDeleteAgent(s, i.id, i)).ops),
+      revert: revert(s),
+    },
+    file: {
+      /** Writes the resolved configuration of each agent; its checksum is the agent's hash. */
+      materialize: async (i: { agents: string[] }) => {
+        const ops: BatchOp[] = [];
+        for (const id of i.agents) {
+          const a = await s.agents.get(id);
+          if (!a) continue;
+          const composed = s.agents.prepareSync(
+            a,
+            await s.personalities.require(a.personalityId),
+            await s.roles.require(a.roleId),
+          );
+          if (composed.resolved.checksum !== a.configurationHash) {
+            throw new TroupeError(
+              'CONCURRENT_MODIFICATION',
+              `agent "${id}" changed while its resolved configuration was written`,
+              { context: { agentId: id } },
+            );
+          }
+          ops.push(composed.ops[1]!);
+        }
+        return commit(ops);
+      },
+      /** Commits a planned batch (a bundle, a reconcile) all-or-nothing. */
+      persist: async (i: { ops: BatchOp[] }) => commit(i.ops),
+      revert: revert(s),
+    },
+    configuration: {
+      planBundle: async (i: { bundle: unknown; prune?: boolean } & File) =>
+        planBundle(s, i.bundle, { ...i, now: nowIso() }),
+      planReconcile: async () => {
+        const found = await detectInconsistencies(s);
+        const plan = await planReconcile(s, found);
+        return { ops: plan.ops, fixed: plan.fixed, remaining: plan.remaining };
+      },
+      /** Fails the run if the touched entities are not consistent (refs, sync, checksums). */
+      verify: async (i: { touched: Array<string[] | string> }) => {
+        const touched = i.touched.flat();
+        const issues = await checkScope(s, { touched }, 'full');
+        if (issues.length) {
+          throw new TroupeError(
+            'VALIDATION_FAILED',
+            `consistency check failed:\n${issues.map((x) => `  ${x.file ?? x.entity}: ${x.path}: ${x.message}`).join('\n')}`,
+            { issues, retryable: false },
+          );
+        }
+        return { checked: touched.length };
+      },
+    },
+  };
+}
+
+/** Compensation of an update: put the old content back and re-compose its agents, in one commit. */
+async function restoreAndSync(
+  s: Services,
+  c: { output: UndoableCommit & { kind: 'personalities' | 'roles'; id: string } },
+) {
+  const restored = await commitWithUndo(s.store, c.output.undo);
+  const agents =
+    c.output.kind === 'personalities'
+      ? await s.agents.usingPersonality(c.output.id)
+      : await s.agents.usingRole(c.output.id);
+  const ops: BatchOp[] = [];
+  for (const a of agents)
+    ops.push(
+      ...s.agents.prepareSync(
+        a,
+        await s.personalities.require(a.personalityId),
+        await s.roles.require(a.roleId),
+      ).ops,
+    );
+  const synced = await commitWithUndo(s.store, ops);
+  return { undo: [...synced.undo, ...restored.undo], touched: [...restored.touched, ...synced.touched] };
+}

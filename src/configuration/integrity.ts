@@ -1,0 +1,78 @@
+import type { Issue } from '../domain/errors.js';
+import type { Services } from './services.js';
+
+export interface Scope {
+  /** Entity keys as `kind/id`, e.g. `agents/a1`. */
+  touched: string[];
+}
+
+export type IntegrityLevel = 'references' | 'full';
+
+/**
+ * Checks the entities a run touched. `references`: no agent points at a missing personality
+ * or role, no resolved file without its agent, no deleted personality/role still used —
+ * true between saga steps. `full` adds: agents synchronized and resolved files matching.
+ */
+export async function checkScope(s: Services, scope: Scope, level: IntegrityLevel): Promise<Issue[]> {
+  const issues: Issue[] = [];
+  const agentIds = new Set<string>();
+  const all = await s.agents.list();
+  const byId = new Map(all.map((a) => [a.id, a]));
+  const users = (kind: string, id: string) =>
+    all.filter((a) => (kind === 'personalities' ? a.personalityId : a.roleId) === id);
+  const goneIds: Array<{ kind: 'personalities' | 'roles'; id: string }> = [];
+  for (const key of new Set(scope.touched)) {
+    const [kind, id] = key.split('/') as [string, string];
+    if (kind === 'agents' || kind === 'resolved') agentIds.add(id);
+    if ((kind === 'personalities' || kind === 'roles') && !(await s.store.get(kind, id))) {
+      if (kind === 'personalities' || !s.roles.isPredefined(id)) goneIds.push({ kind, id });
+    }
+    if (kind === 'personalities' || kind === 'roles') for (const a of users(kind, id)) agentIds.add(a.id);
+  }
+  for (const { kind, id } of goneIds) {
+    const using = users(kind, id);
+    if (using.length)
+      issues.push({
+        path: kind,
+        entity: id,
+        message: `deleted ${kind === 'roles' ? 'role' : 'personality'} "${id}" is still used by ${using.map((a) => a.id).join(', ')}`,
+      });
+  }
+  for (const id of agentIds) {
+    const file = `agents/${id}.json`;
+    const a = byId.get(id);
+    const resolved = await s.files.get(id);
+    if (!a) {
+      if (resolved)
+        issues.push({
+          file: `resolved/${id}.json`,
+          entity: id,
+          path: '(file)',
+          message: 'orphaned: its agent does not exist',
+        });
+      continue;
+    }
+    const p = await s.personalities.get(a.personalityId);
+    const r = await s.roles.get(a.roleId);
+    if (!p)
+      issues.push({
+        file,
+        entity: id,
+        path: 'personalityId',
+        message: `personality "${a.personalityId}" does not exist`,
+      });
+    if (!r) issues.push({ file, entity: id, path: 'roleId', message: `role "${a.roleId}" does not exist` });
+    if (level === 'references' || !p || !r) continue;
+    if (s.agents.isStale(a, p, r))
+      issues.push({
+        file,
+        entity: id,
+        path: 'personalityVersion',
+        message: 'stale: not composed against the current personality and role',
+      });
+    const mismatch = s.files.check(a, resolved);
+    if (mismatch)
+      issues.push({ file: mismatch.file, entity: id, path: 'checksum', message: mismatch.message });
+  }
+  return issues;
+}

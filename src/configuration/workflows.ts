@@ -1,0 +1,185 @@
+import { workflow } from '../orchestration/builder.js';
+import type { PolicyDefinition, WorkflowDefinition } from '../orchestration/definition.js';
+import { workflowInput as input, stepOutput as out } from '../orchestration/refs.js';
+
+/** Every writing step is undone by its service's `revert` (or `restore` for updates). */
+const revert = { operation: 'revert' } as const;
+
+/** The consistency check closing a workflow: everything the given steps touched. */
+const verifyAfter = (...steps: string[]) => ({
+  input: { touched: steps.map((id) => out(id, 'touched')) },
+  dependsOn: [steps[steps.length - 1]!],
+});
+
+/** Default policies of the built-in workflows: short timeouts, a few retries of transient errors. */
+export const DEFAULT_SERVICE_POLICY: PolicyDefinition = {
+  timeoutMs: 10_000,
+  retry: { maxAttempts: 3, baseDelayMs: 50, multiplier: 2, maxDelayMs: 1000, jitterPercent: 25 },
+  circuitBreaker: { failureThreshold: 5, recoveryMs: 5000 },
+};
+
+/**
+ * create-agent: personality check ∥ role capability check (with the model) → agent
+ * creation (with the new personality and role, one commit) → resolved file → consistency
+ * check. Checks write nothing; a later failure compensates in reverse completion order.
+ */
+export const createAgentWorkflow: WorkflowDefinition = workflow('create-agent')
+  .description('Create an agent with a new or existing personality and role, all or nothing')
+  .maxParallel(2)
+  .step('personality', 'personality', 'check', {
+    input: {
+      personality: input('personality'),
+      id: input('personalityId'),
+      agentId: input('agentId'),
+      file: input('file'),
+    },
+  })
+  .step('role', 'role', 'check', {
+    input: {
+      role: input('role'),
+      template: input('template'),
+      id: input('roleId'),
+      agent: input('agent'),
+      agentId: input('agentId'),
+      file: input('file'),
+    },
+  })
+  .step('agent', 'agent', 'create', {
+    input: {
+      agent: input('agent'),
+      personality: input('personality'),
+      role: input('role'),
+      template: input('template'),
+      file: input('file'),
+    },
+    dependsOn: ['personality', 'role'],
+    compensate: revert,
+  })
+  .step('resolved', 'file', 'materialize', {
+    input: { agents: [out('agent', 'id')] },
+    dependsOn: ['agent'],
+    compensate: revert,
+  })
+  .step('verify', 'configuration', 'verify', verifyAfter('agent', 'resolved'))
+  .build();
+
+/** update-personality / update-role: update → re-compose agents → rewrite resolved files → check. */
+function cascadingUpdate(kind: 'personality' | 'role'): WorkflowDefinition {
+  const ref = kind === 'personality' ? 'personalityId' : 'roleId';
+  return workflow(`update-${kind}`)
+    .description(`Update a ${kind} and every agent that uses it, all or nothing`)
+    .step('update', kind, 'update', {
+      input: input(),
+      compensate: { operation: 'restore' },
+      recovery: 'resolve-conflict-and-retry',
+    })
+    .step('sync', 'agent', 'sync', {
+      input: { [ref]: input('id') },
+      dependsOn: ['update'],
+      compensate: revert,
+    })
+    .step('resolved', 'file', 'materialize', {
+      input: { agents: out('sync', 'agents') },
+      dependsOn: ['sync'],
+      compensate: revert,
+    })
+    .step('verify', 'configuration', 'verify', verifyAfter('update', 'sync', 'resolved'))
+    .build();
+}
+export const updatePersonalityWorkflow = cascadingUpdate('personality');
+export const updateRoleWorkflow = cascadingUpdate('role');
+
+/** update-agent: re-compose the agent → rewrite its resolved file → check. */
+export const updateAgentWorkflow: WorkflowDefinition = workflow('update-agent')
+  .step('agent', 'agent', 'update', {
+    input: input(),
+    compensate: revert,
+    recovery: 'resolve-conflict-and-retry',
+  })
+  .step('resolved', 'file', 'materialize', {
+    input: { agents: [input('id')] },
+    dependsOn: ['agent'],
+    compensate: revert,
+  })
+  .step('verify', 'configuration', 'verify', verifyAfter('agent', 'resolved'))
+  .build();
+
+/** delete-personality / delete-role: detach agents (block, cascade or reassign) → delete → check. */
+function referencedDelete(kind: 'personality' | 'role'): WorkflowDefinition {
+  const plural = kind === 'personality' ? 'personalities' : 'roles';
+  return workflow(`delete-${kind}`)
+    .description(`Delete a ${kind}: refused while agents use it, unless cascaded or reassigned`)
+    .step('detach', 'agent', 'detach', {
+      input: {
+        kind: plural,
+        id: input('id'),
+        mode: input('mode'),
+        to: input('to'),
+        expectedRevision: input('expectedRevision'),
+      },
+      compensate: revert,
+    })
+    .step('delete', kind, 'remove', {
+      input: { id: input('id'), expectedRevision: input('expectedRevision') },
+      dependsOn: ['detach'],
+      compensate: revert,
+    })
+    .step('verify', 'configuration', 'verify', verifyAfter('detach', 'delete'))
+    .build();
+}
+export const deletePersonalityWorkflow = referencedDelete('personality');
+export const deleteRoleWorkflow = referencedDelete('role');
+
+export const deleteAgentWorkflow: WorkflowDefinition = workflow('delete-agent')
+  .step('delete', 'agent', 'remove', { input: input(), compensate: revert })
+  .step('verify', 'configuration', 'verify', verifyAfter('delete'))
+  .build();
+
+/** apply-bundle: plan (validate everything, diff) → one all-or-nothing commit → check. */
+export const applyBundleWorkflow: WorkflowDefinition = workflow('apply-bundle')
+  .step('plan', 'configuration', 'planBundle', { input: input() })
+  .step('persist', 'file', 'persist', {
+    input: { ops: out('plan', 'ops') },
+    dependsOn: ['plan'],
+    compensate: revert,
+  })
+  .step('verify', 'configuration', 'verify', verifyAfter('persist'))
+  .build();
+
+/** reconcile: detect → fix what can be fixed in one commit → check what was fixed. */
+export const reconcileWorkflow: WorkflowDefinition = workflow('reconcile')
+  .step('plan', 'configuration', 'planReconcile', { input: {} })
+  .step('persist', 'file', 'persist', {
+    input: { ops: out('plan', 'ops') },
+    dependsOn: ['plan'],
+    compensate: revert,
+  })
+  .step('verify', 'configuration', 'verify', verifyAfter('persist'))
+  .build();
+
+export const BUILT_IN_WORKFLOWS = [
+  createAgentWorkflow,
+  updatePersonalityWorkflow,
+  updateRoleWorkflow,
+  updateAgentWorkflow,
+  deletePersonalityWorkflow,
+  deleteRoleWorkflow,
+  deleteAgentWorkflow,
+  applyBundleWorkflow,
+  reconcileWorkflow,
+];
+
+/** create-personality / create-role: one write and a consistency check, in the same run log. */
+export const createPersonalityWorkflow: WorkflowDefinition = workflow('create-personality')
+  .step('personality', 'personality', 'create', {
+    input: { personality: input('personality'), file: input('file') },
+    compensate: revert,
+  })
+  .build();
+export const createRoleWorkflow: WorkflowDefinition = workflow('create-role')
+  .step('role', 'role', 'create', {
+    input: { role: input('role'), template: input('template'), file: input('file') },
+    compensate: revert,
+  })
+  .build();
+BUILT_IN_WORKFLOWS.push(createPersonalityWorkflow, createRoleWorkflow);
