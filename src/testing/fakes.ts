@@ -1,0 +1,216 @@
+import { createServices, type Services } from '../configuration/services.js';
+import { TroupeError } from '../domain/errors.js';
+import { type Clock, VirtualClock } from '../orchestration/clock.js';
+import type { ServiceHandlers } from '../orchestration/handlers.js';
+import { MemoryStore } from '../storage/memory/store.js';
+import type {
+  BatchOp,
+  CommitResult,
+  DocInput,
+  Kind,
+  Store,
+  StoredDoc,
+  WriteOptions,
+} from '../storage/store.js';
+import { FaultInjector } from './faults.js';
+
+export interface FakeServiceOptions {
+  /** Methods to treat as async although not declared `async` (they return a promise). */
+  asyncMethods?: readonly string[];
+}
+
+const realOf = new WeakMap<object, object>();
+
+// The constructor of `async function` values; a method declared async is one of these.
+const AsyncFunction = (async () => {}).constructor;
+
+/** An AbortSignal among the arguments, or in an argument's `signal` field (a StepContext, `{ signal }`). */
+function findSignal(args: readonly unknown[]): AbortSignal | undefined {
+  for (const a of args) {
+    if (a instanceof AbortSignal) return a;
+    const s = typeof a === 'object' && a !== null ? (a as { signal?: unknown }).signal : undefined;
+    if (s instanceof AbortSignal) return s;
+  }
+  return undefined;
+}
+
+/**
+ * A Proxy over a real service: each async method first applies the faults for
+ * (`name`, method name), then calls the real method; sync methods pass through, counted.
+ * The real method runs with the real object as `this`, so its internal calls are not faulted.
+ */
+export function fakeService<T extends object>(
+  real: T,
+  name: string,
+  faults: FaultInjector,
+  clock: Clock = faults.clock,
+  opts: FakeServiceOptions = {},
+): T {
+  const asyncNames = new Set(opts.asyncMethods ?? []);
+  const wrapped = new Map<string, unknown>();
+  const proxy = new Proxy(real, {
+    get(target, prop) {
+      const value: unknown = Reflect.get(target, prop, target);
+      if (typeof value !== 'function' || typeof prop === 'symbol' || prop === 'constructor') return value;
+      const cached = wrapped.get(prop);
+      if (cached !== undefined) return cached;
+      const fn = value as (...args: unknown[]) => unknown;
+      const wrapper =
+        fn instanceof AsyncFunction || asyncNames.has(prop)
+          ? (...args: unknown[]) =>
+              faults.invoke(name, prop, () => fn.apply(target, args), { signal: findSignal(args), clock })
+          : (...args: unknown[]) => faults.passThrough(name, prop, () => fn.apply(target, args));
+      wrapped.set(prop, wrapper);
+      return wrapper;
+    },
+  });
+  realOf.set(proxy, real);
+  return proxy;
+}
+
+/** The real object behind a fake (or the value itself if it is not one): calls it are neither faulted nor counted. */
+export function unwrapFake<T extends object>(maybeFake: T): T {
+  return (realOf.get(maybeFake) as T | undefined) ?? maybeFake;
+}
+
+/** Workflow handlers with faults: every operation of every service goes through the injector. */
+export function fakeHandlers(
+  handlers: ServiceHandlers,
+  faults: FaultInjector,
+  clock: Clock = faults.clock,
+): ServiceHandlers {
+  const out: ServiceHandlers = {};
+  for (const [service, ops] of Object.entries(handlers))
+    out[service] = fakeService(ops, service, faults, clock, { asyncMethods: Object.keys(ops) });
+  return out;
+}
+
+/**
+ * A Store wrapper that can die mid-commit: after `crashNextCommit()` the next write is not
+ * applied and throws PERMANENT with context `{ crash: true }`, so the inner store keeps its
+ * before-state. Every write (put, delete, commit) is a commit here. With `faults`, each call
+ * also goes through the injector as service `name` ("store").
+ */
+export class FaultyStore implements Store {
+  readonly inner: Store;
+  readonly name: string;
+  readonly #faults: FaultInjector | undefined;
+  #armed = 0;
+  #commits = 0;
+  #crashed = 0;
+
+  constructor(inner: Store, opts: { faults?: FaultInjector; name?: string } = {}) {
+    this.inner = inner;
+    this.name = opts.name ?? 'store';
+    this.#faults = opts.faults;
+  }
+
+  /** The next `n` commits (default 1) crash without being applied. */
+  crashNextCommit(n = 1): this {
+    if (!(Number.isInteger(n) && n >= 1))
+      throw new TroupeError('USAGE', `crashNextCommit: n must be an integer ≥ 1, got ${n}`);
+    this.#armed += n;
+    return this;
+  }
+
+  /** Commits applied. */
+  get commits(): number {
+    return this.#commits;
+  }
+
+  /** Commits that crashed (not applied). */
+  get crashedCommits(): number {
+    return this.#crashed;
+  }
+
+  #through<T>(operation: string, call: () => Promise<T>): Promise<T> {
+    return this.#faults ? this.#faults.invoke(this.name, operation, call) : call();
+  }
+
+  get(kind: Kind, id: string): Promise<StoredDoc | undefined> {
+    return this.#through('get', () => this.inner.get(kind, id));
+  }
+
+  list(kind: Kind): Promise<StoredDoc[]> {
+    return this.#through('list', () => this.inner.list(kind));
+  }
+
+  async put(kind: Kind, doc: DocInput, opts: WriteOptions = {}): Promise<StoredDoc> {
+    const { results } = await this.#commit('put', [
+      { op: 'put', kind, doc, expectedRevision: opts.expectedRevision },
+    ]);
+    return results[0]!.doc;
+  }
+
+  async delete(kind: Kind, id: string, opts: WriteOptions = {}): Promise<StoredDoc> {
+    const { results } = await this.#commit('delete', [
+      { op: 'delete', kind, id, expectedRevision: opts.expectedRevision },
+    ]);
+    return results[0]!.doc;
+  }
+
+  commit(ops: BatchOp[]): Promise<CommitResult> {
+    return this.#commit('commit', ops);
+  }
+
+  close(): Promise<void> {
+    return this.inner.close();
+  }
+
+  #commit(operation: string, ops: BatchOp[]): Promise<CommitResult> {
+    return this.#through(operation, async () => {
+      if (this.#armed > 0) {
+        this.#armed -= 1;
+        this.#crashed += 1;
+        throw new TroupeError(
+          'PERMANENT',
+          `${this.name}: crashed during ${operation} of ${ops.length} op(s)`,
+          {
+            retryable: false,
+            context: { crash: true, service: this.name, operation, ops: ops.length },
+          },
+        );
+      }
+      const result = await this.inner.commit(ops);
+      this.#commits += 1;
+      return result;
+    });
+  }
+}
+
+export interface FakeServicesOptions {
+  /** The store under the services; defaults to a MemoryStore stamped by `now`. */
+  store?: Store;
+  faults?: FaultInjector;
+  /** Defaults to the injector's clock, or a new VirtualClock. */
+  clock?: Clock;
+  /** Store timestamps; defaults to `clock.now()`. */
+  now?: () => number;
+}
+
+export interface FakeServices {
+  /** Proxies of the real services over `store`; `services.store` is `store`. */
+  services: Services;
+  store: FaultyStore;
+  faults: FaultInjector;
+  clock: Clock;
+}
+
+/** The five services as fakes over one (faulty) store, sharing one injector. */
+export function createFakeServices(opts: FakeServicesOptions = {}): FakeServices {
+  const clock = opts.clock ?? opts.faults?.clock ?? new VirtualClock();
+  const faults = opts.faults ?? new FaultInjector({ clock });
+  const now = opts.now ?? (() => clock.now());
+  const given = opts.store ?? new MemoryStore({ now });
+  const store = given instanceof FaultyStore ? given : new FaultyStore(given, { faults });
+  const real = createServices(store);
+  const services: Services = {
+    store,
+    personalities: fakeService(real.personalities, 'personalities', faults, clock),
+    roles: fakeService(real.roles, 'roles', faults, clock),
+    agents: fakeService(real.agents, 'agents', faults, clock),
+    models: fakeService(real.models, 'models', faults, clock),
+    files: fakeService(real.files, 'files', faults, clock),
+  };
+  return { services, store, faults, clock };
+}

@@ -1,0 +1,37 @@
+import type { AgentInput } from '../domain/agent.js';
+import type { PersonalityInput } from '../domain/personality.js';
+import type { RoleInput } from '../domain/role.js';
+
+/** A valid personality input: calm, conscientious, a little humour. */
+export const samplePersonality = {
+  id: 'calm',
+  name: 'Calm',
+  bigFive: { openness: 60, conscientiousness: 80, extraversion: 30, agreeableness: 60, neuroticism: 10 },
+  behaviors: { humor: 20 },
+} satisfies PersonalityInput;
+
+/** A valid custom role input (not one of the predefined roles). */
+export const sampleRole = {
+  id: 'reviewer',
+  name: 'Reviewer',
+  description: 'Reviews code',
+  systemPrompt: 'You review code carefully.',
+  capabilities: ['code-review'],
+} satisfies RoleInput;
+
+/** A valid agent input using `samplePersonality` and `sampleRole` on a catalog model. */
+export function sampleAgent(id: string, overrides: Partial<AgentInput> = {}): AgentInput {
+  return {
+    id,
+    name: id.toUpperCase(),
+    personalityId: samplePersonality.id,
+    roleId: sampleRole.id,
+    model: {
+      provider: 'anthropic',
+      modelId: 'claude-sonnet-4',
+      temperature: 0.3,
+      apiKeyEnv: 'ANTHROPIC_API_KEY',
+    },
+    ...overrides,
+  };
+}
