@@ -1,6 +1,6 @@
 import { TroupeError, validationError } from '../domain/errors.js';
 import type { Role } from '../domain/role.js';
-import type { ServiceHandlers } from '../orchestration/handlers.js';
+import type { ServiceHandlers, StepContext } from '../orchestration/handlers.js';
 import type { BatchOp } from '../storage/store.js';
 import { planBundle } from './bundle.js';
 import { detectInconsistencies, planReconcile } from './consistency.js';
@@ -9,7 +9,7 @@ import { planDeleteAgent, planDeleteReferenced } from './delete.js';
 import { checkScope } from './integrity.js';
 import { requireRef } from './references.js';
 import type { Services } from './services.js';
-import { commitWithUndo, type UndoableCommit } from './undo.js';
+import { applyUndo, commitWithUndo, type UndoableCommit } from './undo.js';
 import { updateWithStrategy } from './update-step.js';
 
 type File = { file?: string };
@@ -17,8 +17,8 @@ type File = { file?: string };
 /** Compensation shared by every writing step: apply the inverse of what it committed. */
 const revert =
   (s: Services) =>
-  async ({ output }: { output: UndoableCommit }) =>
-    commitWithUndo(s.store, output.undo);
+  async ({ output }: { output: UndoableCommit }, ctx?: StepContext) =>
+    applyUndo(s.store, output.undo, ctx?.intent);
 
 /**
  * The operations the built-in workflows call, by service. Each writing operation commits
@@ -26,11 +26,14 @@ const revert =
  * of this — it only sees services and operations.
  */
 export function buildHandlers(s: Services, nowIso: () => string): ServiceHandlers {
-  const commit = (ops: BatchOp[]) => commitWithUndo(s.store, ops);
+  const commit = (ops: BatchOp[], ctx?: StepContext) => commitWithUndo(s.store, ops, ctx?.intent);
   return {
     personality: {
       /** Validates a new personality, or checks the referenced one exists. Writes nothing. */
-      check: async (i: { personality?: unknown; id?: string; agentId?: string } & File) => {
+      check: async (
+        i: { personality?: unknown; id?: string; agentId?: string } & File,
+        ctx?: StepContext,
+      ) => {
         if (i.personality) return { id: s.personalities.parse(i.personality, i).id, isNew: true };
         const p = await requireRef(s.personalities, String(i.id), {
           entity: `agent "${i.agentId}"`,
@@ -40,14 +43,14 @@ export function buildHandlers(s: Services, nowIso: () => string): ServiceHandler
         return { id: p.id, isNew: false };
       },
       /** Creates a personality on its own. */
-      create: async (i: { personality: unknown } & File) => {
+      create: async (i: { personality: unknown } & File, ctx?: StepContext) => {
         const { op } = s.personalities.prepareCreate(i.personality, i);
-        return { ...(await commit([op])), id: op.op === 'put' ? op.doc.id : '' };
+        return { ...(await commit([op], ctx)), id: op.op === 'put' ? op.doc.id : '' };
       },
-      update: (i) => updateWithStrategy(s, 'personalities', i),
-      restore: (c) => restoreAndSync(s, c),
-      remove: async (i: { id: string; expectedRevision?: number }) =>
-        commit([s.personalities.prepareDelete(await s.personalities.require(i.id), i.expectedRevision)]),
+      update: (i, ctx) => updateWithStrategy(s, 'personalities', i, ctx),
+      restore: (c, ctx) => restoreAndSync(s, c, ctx),
+      remove: async (i: { id: string; expectedRevision?: number }, ctx?: StepContext) =>
+        commit([s.personalities.prepareDelete(await s.personalities.require(i.id), i.expectedRevision)], ctx),
       revert: revert(s),
     },
     role: {
@@ -93,15 +96,15 @@ export function buildHandlers(s: Services, nowIso: () => string): ServiceHandler
         return { id: role.id, isNew: Boolean(i.role) };
       },
       /** Creates a role on its own (optionally from a template). */
-      create: async (i: { role: Record<string, unknown>; template?: string } & File) => {
+      create: async (i: { role: Record<string, unknown>; template?: string } & File, ctx?: StepContext) => {
         const body = i.template ? await s.roles.fromTemplateInput(i.template, i.role) : i.role;
         const { op } = s.roles.prepareCreate(body, i);
-        return { ...(await commit([op])), id: op.op === 'put' ? op.doc.id : '' };
+        return { ...(await commit([op], ctx)), id: op.op === 'put' ? op.doc.id : '' };
       },
-      update: (i) => updateWithStrategy(s, 'roles', i),
-      restore: (c) => restoreAndSync(s, c),
-      remove: async (i: { id: string; expectedRevision?: number }) =>
-        commit([s.roles.prepareDelete(await s.roles.require(i.id), i.expectedRevision)]),
+      update: (i, ctx) => updateWithStrategy(s, 'roles', i, ctx),
+      restore: (c, ctx) => restoreAndSync(s, c, ctx),
+      remove: async (i: { id: string; expectedRevision?: number }, ctx?: StepContext) =>
+        commit([s.roles.prepareDelete(await s.roles.require(i.id), i.expectedRevision)], ctx),
       revert: revert(s),
     },
     agent: {
@@ -113,6 +116,7 @@ export function buildHandlers(s: Services, nowIso: () => string): ServiceHandler
           role?: unknown;
           template?: string;
         } & File,
+        ctx?: StepContext,
       ) => {
         const role =
           i.role && i.template
@@ -129,10 +133,13 @@ export function buildHandlers(s: Services, nowIso: () => string): ServiceHandler
           nowIso(),
         );
         const agentOp = plan.ops.filter((o) => o.kind !== 'resolved');
-        return { ...(await commit(agentOp)), id: String(plan.agent.id) };
+        return { ...(await commit(agentOp, ctx)), id: String(plan.agent.id) };
       },
       /** Re-composes an agent after a patch, against its (possibly new) personality and role. */
-      update: async (i: { id: string; patch: unknown; expectedRevision?: number } & File) => {
+      update: async (
+        i: { id: string; patch: unknown; expectedRevision?: number } & File,
+        ctx?: StepContext,
+      ) => {
         const current = await s.agents.require(i.id);
         const entity = s.agents.patched(current, i.patch, i);
         const where = { entity: `agent "${i.id}"`, file: i.file };
@@ -147,10 +154,13 @@ export function buildHandlers(s: Services, nowIso: () => string): ServiceHandler
             `agent "${i.id}": ${issues.map((x) => `${x.path}: ${x.message}`).join('; ')}`,
             issues,
           );
-        return { ...(await commit([s.agents.compose(entity, p, r, current.revision).ops[0]!])), id: i.id };
+        return {
+          ...(await commit([s.agents.compose(entity, p, r, current.revision).ops[0]!], ctx)),
+          id: i.id,
+        };
       },
       /** Re-composes every agent using a personality or role (the resolved files follow in the file step). */
-      sync: async (i: { personalityId?: string; roleId?: string }) => {
+      sync: async (i: { personalityId?: string; roleId?: string }, ctx?: StepContext) => {
         const agents = i.personalityId
           ? await s.agents.usingPersonality(i.personalityId)
           : await s.agents.usingRole(String(i.roleId));
@@ -160,31 +170,34 @@ export function buildHandlers(s: Services, nowIso: () => string): ServiceHandler
           const r = await s.roles.require(a.roleId);
           ops.push(s.agents.prepareSync(a, p, r).ops[0]!);
         }
-        return { ...(await commit(ops)), agents: agents.map((a) => a.id) };
+        return { ...(await commit(ops, ctx)), agents: agents.map((a) => a.id) };
       },
       /** Moves the agents off a personality/role: refused, cascaded (deleted) or reassigned. */
-      detach: async (i: {
-        kind: 'personalities' | 'roles';
-        id: string;
-        mode: 'block' | 'cascade' | 'reassign';
-        to?: string;
-        expectedRevision?: number;
-      }) => {
+      detach: async (
+        i: {
+          kind: 'personalities' | 'roles';
+          id: string;
+          mode: 'block' | 'cascade' | 'reassign';
+          to?: string;
+          expectedRevision?: number;
+        },
+        ctx?: StepContext,
+      ) => {
         const how =
           i.mode === 'reassign' ? { mode: 'reassign' as const, to: String(i.to) } : { mode: i.mode };
         const plan = await planDeleteReferenced(s, i.kind, i.id, how, {
           expectedRevision: i.expectedRevision,
         });
         const agentOps = plan.ops.filter((o) => o.kind === 'agents' || o.kind === 'resolved');
-        return { ...(await commit(agentOps)), deleted: plan.deleted, reassigned: plan.reassigned };
+        return { ...(await commit(agentOps, ctx)), deleted: plan.deleted, reassigned: plan.reassigned };
       },
-      remove: async (i: { id: string; expectedRevision?: number }) =>
-        commit((await planDeleteAgent(s, i.id, i)).ops),
+      remove: async (i: { id: string; expectedRevision?: number }, ctx?: StepContext) =>
+        commit((await planDeleteAgent(s, i.id, i)).ops, ctx),
       revert: revert(s),
     },
     file: {
       /** Writes the resolved configuration of each agent; its checksum is the agent's hash. */
-      materialize: async (i: { agents: string[] }) => {
+      materialize: async (i: { agents: string[] }, ctx?: StepContext) => {
         const ops: BatchOp[] = [];
         for (const id of i.agents) {
           const a = await s.agents.get(id);
@@ -203,14 +216,14 @@ export function buildHandlers(s: Services, nowIso: () => string): ServiceHandler
           }
           ops.push(composed.ops[1]!);
         }
-        return commit(ops);
+        return commit(ops, ctx);
       },
       /** Commits a planned batch (a bundle, a reconcile) all-or-nothing. */
-      persist: async (i: { ops: BatchOp[] }) => commit(i.ops),
+      persist: async (i: { ops: BatchOp[] }, ctx?: StepContext) => commit(i.ops, ctx),
       revert: revert(s),
     },
     configuration: {
-      planBundle: async (i: { bundle: unknown; prune?: boolean } & File) =>
+      planBundle: async (i: { bundle: unknown; prune?: boolean } & File, ctx?: StepContext) =>
         planBundle(s, i.bundle, { ...i, now: nowIso() }),
       planReconcile: async () => {
         const found = await detectInconsistencies(s);
@@ -218,7 +231,7 @@ export function buildHandlers(s: Services, nowIso: () => string): ServiceHandler
         return { ops: plan.ops, fixed: plan.fixed, remaining: plan.remaining };
       },
       /** Fails the run if the touched entities are not consistent (refs, sync, checksums). */
-      verify: async (i: { touched: Array<string[] | string> }) => {
+      verify: async (i: { touched: Array<string[] | string> }, ctx?: StepContext) => {
         const touched = i.touched.flat();
         const issues = await checkScope(s, { touched }, 'full');
         if (issues.length) {
@@ -238,8 +251,9 @@ export function buildHandlers(s: Services, nowIso: () => string): ServiceHandler
 async function restoreAndSync(
   s: Services,
   c: { output: UndoableCommit & { kind: 'personalities' | 'roles'; id: string } },
+  ctx?: StepContext,
 ) {
-  const restored = await commitWithUndo(s.store, c.output.undo);
+  const restored = await applyUndo(s.store, c.output.undo, ctx?.intent);
   const agents =
     c.output.kind === 'personalities'
       ? await s.agents.usingPersonality(c.output.id)
@@ -253,6 +267,6 @@ async function restoreAndSync(
         await s.roles.require(a.roleId),
       ).ops,
     );
-  const synced = await commitWithUndo(s.store, ops);
+  const synced = await commitWithUndo(s.store, ops, ctx?.intent);
   return { undo: [...synced.undo, ...restored.undo], touched: [...restored.touched, ...synced.touched] };
 }

@@ -1,4 +1,5 @@
 import { isTroupeError, TroupeError } from '../domain/errors.js';
+import type { StepContext } from '../orchestration/handlers.js';
 import type { StoredDoc } from '../storage/store.js';
 import { type ConflictEntry, type ConflictStrategy, type MergeRule, resolveConflict } from './conflict.js';
 import type { Services } from './services.js';
@@ -27,7 +28,12 @@ const hasBackups = (x: unknown): x is Backups => typeof (x as Backups).readBacku
  * settled by the chosen strategy with a conflict log; a write that loses a race at commit
  * time is CONCURRENT_MODIFICATION, which the workflow answers by running this step again.
  */
-export async function updateWithStrategy(s: Services, kind: 'personalities' | 'roles', i: UpdateStepInput) {
+export async function updateWithStrategy(
+  s: Services,
+  kind: 'personalities' | 'roles',
+  i: UpdateStepInput,
+  ctx?: StepContext,
+) {
   const svc = kind === 'personalities' ? s.personalities : s.roles;
   const current = await svc.require(i.id);
   let patch = i.patch;
@@ -65,7 +71,7 @@ export async function updateWithStrategy(s: Services, kind: 'personalities' | 'r
   });
   try {
     return {
-      ...(await commitWithUndo(s.store, [op])),
+      ...(await commitWithUndo(s.store, [op], ctx?.intent)),
       kind,
       id: i.id,
       revision: current.revision + 1,

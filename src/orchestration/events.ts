@@ -70,7 +70,9 @@ export type StepEventKind =
   | 'circuit'
   | 'compensate-start'
   | 'compensated'
-  | 'compensation-failed';
+  | 'compensation-failed'
+  /** What the step is about to do, recorded durably so a crash mid-step can still be undone. */
+  | 'intent';
 
 /** Something that happened to one step; everything in it is already redacted. */
 export interface StepEvent {

@@ -14,7 +14,14 @@ import {
 
 const FINAL_STATES = new Set(['completed', 'failed', 'compensated', 'partially-completed']);
 /** Step events that recovery relies on are made durable like state transitions. */
-const DURABLE_STEP_KINDS = new Set(['success', 'failure', 'deferred', 'compensated', 'compensation-failed']);
+const DURABLE_STEP_KINDS = new Set([
+  'success',
+  'failure',
+  'deferred',
+  'compensated',
+  'compensation-failed',
+  'intent',
+]);
 
 function assertRunId(runId: string): void {
   if (!RUN_ID.test(runId))

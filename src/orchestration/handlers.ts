@@ -14,6 +14,11 @@ export interface StepContext {
   clock: Clock;
   /** Set when the step is re-run to resolve a conflict: the error of the previous run. */
   previousError?: SerializedError;
+  /**
+   * Durably records how to undo what the handler is about to do, before it does it. If the
+   * process dies mid-step, recovery compensates the step with this as its output.
+   */
+  intent?(data: unknown): Promise<void>;
 }
 
 /** The code behind one operation of a service; the runner never knows what it does. */

@@ -32,6 +32,12 @@ export function contextFromRecord(
     ctx.completed.set(id, { input: s.input, output: s.output, viaFallback: s.viaFallback === true });
     if (s.status === 'compensated') ctx.compensatedSteps.add(id);
   }
+  // A step that died mid-call is undone from the intent it recorded before acting, if any.
+  for (const s of record.steps) {
+    if (s.status === 'running' && s.intent !== undefined) {
+      ctx.completed.set(s.stepId, { input: s.input, output: s.intent, viaFallback: false });
+    }
+  }
   return ctx;
 }
 

@@ -68,6 +68,8 @@ export interface StepRecord {
   input?: unknown;
   output?: unknown;
   viaFallback?: boolean;
+  /** Recorded by the handler before its side effect: how to undo it if the process dies mid-step. */
+  intent?: unknown;
   error?: SerializedError;
   retryAt?: number;
   circuit: Array<{ at: number; state: CircuitState }>;
@@ -134,6 +136,9 @@ function applyStep(record: RunRecord, e: StepEvent & { type: 'step' }): void {
       }
       break;
     }
+    case 'intent':
+      step.intent = e.output;
+      break;
     case 'success': {
       const a = step.attempts.findLast((x) => x.attempt === e.attempt);
       if (a && e.durationMs !== undefined && a.durationMs === undefined) a.durationMs = e.at - a.startedAt;

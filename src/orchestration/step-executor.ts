@@ -120,6 +120,11 @@ export async function executeStep(
           workflowId: ctx.workflowId,
           stepId,
           clock,
+          intent: async (data) => {
+            ctx.stepEvent(step, 'intent', attempt, { output: ctx.redactor.redact(data) });
+            const error = await ctx.flush();
+            if (error) throw error;
+          },
         };
         if (previousError) sc.previousError = previousError;
         return handler(input, sc);
