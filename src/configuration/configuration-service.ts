@@ -12,6 +12,7 @@ import {
 } from '../orchestration/definition.js';
 import type { RunResult } from '../orchestration/events.js';
 import type { Checkpoint, ServiceHandlers } from '../orchestration/handlers.js';
+import type { BulkheadOptions } from '../orchestration/policies/bulkhead.js';
 import type { Random } from '../orchestration/random.js';
 import { MemoryRunLog, type RunLog, type RunRecord, type RunSummary } from '../orchestration/run-log.js';
 import { WorkflowRunner } from '../orchestration/runner.js';
@@ -37,6 +38,8 @@ export interface ConfigurationServiceOptions {
   /** Policies per service (personality, role, model, agent, file, configuration). */
   servicePolicies?: Record<string, PolicyDefinition>;
   sensitiveKeys?: string[];
+  /** Bulkhead pools that workflow policies can name (`policy.bulkhead`). */
+  bulkheads?: Record<string, BulkheadOptions>;
   /** Wraps the handlers, e.g. to inject faults at the operation level. */
   wrapHandlers?: (h: ServiceHandlers) => ServiceHandlers;
 }
@@ -105,6 +108,7 @@ export class ConfigurationService {
       ...(opts.clock ? { clock: opts.clock } : {}),
       ...(opts.random ? { random: opts.random } : {}),
       ...(opts.sensitiveKeys ? { sensitiveKeys: opts.sensitiveKeys } : {}),
+      ...(opts.bulkheads ? { bulkheads: opts.bulkheads } : {}),
     });
   }
 
