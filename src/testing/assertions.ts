@@ -5,7 +5,7 @@ import type { Agent } from '../domain/agent.js';
 import type { RunResult, RunState, RunStatus } from '../orchestration/events.js';
 import type { RunRecord } from '../orchestration/run-log.js';
 import { KINDS, type Kind, type Store, type StoredDoc } from '../storage/store.js';
-import { FaultyStore, unwrapFake } from './fakes.js';
+import { FaultyStore } from './fakes.js';
 import { WorkflowRecorder } from './recorder.js';
 
 /** Throws node's AssertionError, so every test runner reports it as a failed assertion. */
@@ -15,7 +15,8 @@ function fail(
   expected: unknown,
   stackStartFn: (...args: never[]) => unknown,
 ): never {
-  throw new AssertionError({ message, actual, expected, operator: 'deepStrictEqual', stackStartFn });
+  // Named after the assertion: for 'deepStrictEqual' node would append its own diff to the message.
+  throw new AssertionError({ message, actual, expected, operator: stackStartFn.name, stackStartFn });
 }
 
 const show = (v: unknown) => JSON.stringify(v);
@@ -155,14 +156,9 @@ export async function assertReferencesIntact(
   services: Services,
   opts: { allowStale?: boolean } = {},
 ): Promise<void> {
-  const s = {
-    personalities: unwrapFake(services.personalities),
-    roles: unwrapFake(services.roles),
-    agents: unwrapFake(services.agents),
-    models: unwrapFake(services.models),
-    files: unwrapFake(services.files),
-  };
+  // Fresh services over the bare store: checking must neither hit faults nor count as calls.
   const store = bareStore(services);
+  const s = createServices(store);
   const problems: string[] = [];
   for (const doc of await store.list('agents')) {
     let agent: Agent;
