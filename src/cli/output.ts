@@ -42,11 +42,6 @@ export class Output {
   raw(text: string): void {
     this.io.stdout(text.endsWith('\n') ? text : `${text}\n`);
   }
-
-  /** A remark for a person, on stderr so it never mixes with data. */
-  note(text: string): void {
-    if (!this.json) this.io.stderr(`${text}\n`);
-  }
 }
 
 /** The exit code an error maps to. */
