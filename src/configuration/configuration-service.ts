@@ -194,7 +194,7 @@ export class ConfigurationService {
       agentId: agentIdOf(req.agent),
       file: req.file ?? req.where?.file ?? null,
     });
-    const created = ['agent', 'resolved'].flatMap((s) => (r.outputs[s] as Touched).touched ?? []);
+    const created = (r.outputs.persist as Touched).touched ?? [];
     return {
       agent: await this.services.agents.require((r.outputs.agent as { id: string }).id),
       created,

@@ -108,15 +108,17 @@ export function buildHandlers(s: Services, nowIso: () => string): ServiceHandler
       revert: revert(s),
     },
     agent: {
-      /** Stores the agent with its new personality and role (if any) in one commit. */
-      create: async (
+      /**
+       * Plans the agent with its new personality and role (if any) and its resolved file:
+       * the batch the persist step commits at once. Writes nothing.
+       */
+      compose: async (
         i: {
           agent: Record<string, unknown>;
           personality?: unknown;
           role?: unknown;
           template?: string;
         } & File,
-        ctx?: StepContext,
       ) => {
         const role =
           i.role && i.template
@@ -132,8 +134,7 @@ export function buildHandlers(s: Services, nowIso: () => string): ServiceHandler
           },
           nowIso(),
         );
-        const agentOp = plan.ops.filter((o) => o.kind !== 'resolved');
-        return { ...(await commit(agentOp, ctx)), id: String(plan.agent.id) };
+        return { ops: plan.ops, id: String(plan.agent.id) };
       },
       /** Re-composes an agent after a patch, against its (possibly new) personality and role. */
       update: async (

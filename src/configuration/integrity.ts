@@ -1,3 +1,4 @@
+import type { Agent } from '../domain/agent.js';
 import type { Issue } from '../domain/errors.js';
 import type { Services } from './services.js';
 
@@ -11,36 +12,41 @@ export type IntegrityLevel = 'references' | 'full';
 /**
  * Checks the entities a run touched. `references`: no agent points at a missing personality
  * or role, no resolved file without its agent, no deleted personality/role still used —
- * true between saga steps. `full` adds: agents synchronized and resolved files matching.
+ * true between saga steps. `full` adds: the agents of touched personalities and roles, and
+ * every touched agent, are synchronized and their resolved files match.
+ * Lists agents only when a personality or role is involved; otherwise reads by id.
  */
 export async function checkScope(s: Services, scope: Scope, level: IntegrityLevel): Promise<Issue[]> {
   const issues: Issue[] = [];
   const agentIds = new Set<string>();
-  const all = await s.agents.list();
-  const byId = new Map(all.map((a) => [a.id, a]));
-  const users = (kind: string, id: string) =>
-    all.filter((a) => (kind === 'personalities' ? a.personalityId : a.roleId) === id);
-  const goneIds: Array<{ kind: 'personalities' | 'roles'; id: string }> = [];
+  const referenced: Array<{ kind: 'personalities' | 'roles'; id: string; gone: boolean }> = [];
   for (const key of new Set(scope.touched)) {
     const [kind, id] = key.split('/') as [string, string];
     if (kind === 'agents' || kind === 'resolved') agentIds.add(id);
-    if ((kind === 'personalities' || kind === 'roles') && !(await s.store.get(kind, id))) {
-      if (kind === 'personalities' || !s.roles.isPredefined(id)) goneIds.push({ kind, id });
+    if (kind === 'personalities' || kind === 'roles') {
+      const doc = await s.store.get(kind, id);
+      const gone = !doc && (kind === 'personalities' || !s.roles.isPredefined(id));
+      // Revision 1 means created by this run: its only users are agents the run touched too.
+      if (gone || (level === 'full' && doc && doc.revision > 1)) referenced.push({ kind, id, gone });
     }
-    if (kind === 'personalities' || kind === 'roles') for (const a of users(kind, id)) agentIds.add(a.id);
   }
-  for (const { kind, id } of goneIds) {
-    const using = users(kind, id);
-    if (using.length)
-      issues.push({
-        path: kind,
-        entity: id,
-        message: `deleted ${kind === 'roles' ? 'role' : 'personality'} "${id}" is still used by ${using.map((a) => a.id).join(', ')}`,
-      });
+  if (referenced.length) {
+    const all: Agent[] = await s.agents.list();
+    for (const { kind, id, gone } of referenced) {
+      const using = all.filter((a) => (kind === 'personalities' ? a.personalityId : a.roleId) === id);
+      if (gone && using.length) {
+        issues.push({
+          path: kind,
+          entity: id,
+          message: `deleted ${kind === 'roles' ? 'role' : 'personality'} "${id}" is still used by ${using.map((a) => a.id).join(', ')}`,
+        });
+      }
+      for (const a of using) agentIds.add(a.id);
+    }
   }
   for (const id of agentIds) {
     const file = `agents/${id}.json`;
-    const a = byId.get(id);
+    const a = await s.agents.get(id);
     const resolved = await s.files.get(id);
     if (!a) {
       if (resolved)
@@ -63,13 +69,14 @@ export async function checkScope(s: Services, scope: Scope, level: IntegrityLeve
       });
     if (!r) issues.push({ file, entity: id, path: 'roleId', message: `role "${a.roleId}" does not exist` });
     if (level === 'references' || !p || !r) continue;
-    if (s.agents.isStale(a, p, r))
+    if (s.agents.isStale(a, p, r)) {
       issues.push({
         file,
         entity: id,
         path: 'personalityVersion',
         message: 'stale: not composed against the current personality and role',
       });
+    }
     const mismatch = s.files.check(a, resolved);
     if (mismatch)
       issues.push({ file: mismatch.file, entity: id, path: 'checksum', message: mismatch.message });

@@ -34,13 +34,7 @@ const ids = async (dir: string) => {
 };
 
 /** The step (service.operation) during which the child dies; `:after` = after it committed. */
-const points = [
-  'agent.create',
-  'agent.create:after',
-  'file.materialize',
-  'file.materialize:after',
-  'agent.revert:in-compensation',
-];
+const points = ['file.persist', 'file.persist:after', 'configuration.verify', 'file.revert:in-compensation'];
 
 describe('a crash in the middle of a workflow', () => {
   it.each(points)('killed at %s: the next open compensates it, all or nothing', async (point) => {

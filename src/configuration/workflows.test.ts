@@ -56,11 +56,11 @@ describe('built-in workflows', () => {
     const { runId } = await config.createAgent({ agent: agentInput('a3') });
     const run = await config.showRun(runId);
     expect(run!.states.map((s) => s.state)).toEqual(['pending', 'running', 'completed']);
-    expect(run!.steps.map((st) => st.stepId)).toEqual(['personality', 'role', 'agent', 'resolved', 'verify']);
+    expect(run!.steps.map((st) => st.stepId)).toEqual(['personality', 'role', 'agent', 'persist', 'verify']);
   });
 
-  it('a failing resolved-file step compensates the agent creation: nothing is left', async () => {
-    const { store, clock, config } = await withFault(failing('file', 'materialize', 'PERMANENT'));
+  it('a failing consistency check compensates the agent creation: nothing is left', async () => {
+    const { store, clock, config } = await withFault(failing('configuration', 'verify', 'PERMANENT'));
     const before = await snapshot(store);
     const e = await failure(
       clock.drive(
@@ -68,15 +68,17 @@ describe('built-in workflows', () => {
       ),
     );
     expect(e.code).toBe('PERMANENT');
-    expect(e.context).toMatchObject({ stepId: 'resolved', status: 'compensated', compensated: ['agent'] });
+    expect(e.context).toMatchObject({ stepId: 'verify', status: 'compensated', compensated: ['persist'] });
     expect(await snapshot(store)).toEqual(before);
   });
 
   it('a transient failure is retried with backoff and the run completes', async () => {
-    const { clock, config } = await withFault(failing('file', 'materialize', 'TRANSIENT', 2));
+    const { clock, config } = await withFault(failing('file', 'persist', 'TRANSIENT', 2));
     const r = await clock.drive(config.createAgent({ agent: agentInput('a3') }));
     const run = await config.showRun(r.runId);
-    expect(run!.steps.find((st) => st.stepId === 'resolved')!.attempts).toHaveLength(3);
+    const attempts = run!.steps.find((st) => st.stepId === 'persist')!.attempts;
+    expect(attempts).toHaveLength(3);
+    expect(attempts[1]!.startedAt - attempts[0]!.startedAt).toBeGreaterThanOrEqual(37);
     expect(await config.detectInconsistencies()).toEqual([]);
   });
 

@@ -20,8 +20,8 @@ export const DEFAULT_SERVICE_POLICY: PolicyDefinition = {
 
 /**
  * create-agent: personality check ∥ role capability check (with the model) → agent
- * creation (with the new personality and role, one commit) → resolved file → consistency
- * check. Checks write nothing; a later failure compensates in reverse completion order.
+ * composition → persist (personality, role, agent and resolved file in one commit) →
+ * consistency check. Only persist writes; a failure after it is compensated.
  */
 export const createAgentWorkflow: WorkflowDefinition = workflow('create-agent')
   .description('Create an agent with a new or existing personality and role, all or nothing')
@@ -44,7 +44,7 @@ export const createAgentWorkflow: WorkflowDefinition = workflow('create-agent')
       file: input('file'),
     },
   })
-  .step('agent', 'agent', 'create', {
+  .step('agent', 'agent', 'compose', {
     input: {
       agent: input('agent'),
       personality: input('personality'),
@@ -53,14 +53,13 @@ export const createAgentWorkflow: WorkflowDefinition = workflow('create-agent')
       file: input('file'),
     },
     dependsOn: ['personality', 'role'],
-    compensate: revert,
   })
-  .step('resolved', 'file', 'materialize', {
-    input: { agents: [out('agent', 'id')] },
+  .step('persist', 'file', 'persist', {
+    input: { ops: out('agent', 'ops') },
     dependsOn: ['agent'],
     compensate: revert,
   })
-  .step('verify', 'configuration', 'verify', verifyAfter('agent', 'resolved'))
+  .step('verify', 'configuration', 'verify', verifyAfter('persist'))
   .build();
 
 /** update-personality / update-role: update → re-compose agents → rewrite resolved files → check. */

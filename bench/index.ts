@@ -1,0 +1,14 @@
+import { engineBench } from './engine.bench.js';
+import { formatTable } from './run.js';
+import { workflowBench } from './workflow.bench.js';
+
+/** `npm run bench`: every benchmark, each row with its ratio to a baseline measured in the same run. */
+const sections: Array<[string, () => Promise<Parameters<typeof formatTable>[0]>]> = [
+  ['Workflow engine: per-step policy overhead and whole runs', engineBench],
+  ['create-agent on the file store vs one-by-one atomic writes', workflowBench],
+];
+
+for (const [title, bench] of sections) {
+  console.log(`\n## ${title}\n`);
+  console.log(formatTable(await bench()));
+}
