@@ -1,10 +1,11 @@
 import { readFile } from 'node:fs/promises';
-import { isAbsolute, relative, resolve } from 'node:path';
+import { isAbsolute, join, relative, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { ConfigurationService } from '../configuration/configuration-service.js';
 import { createServices, type Services } from '../configuration/services.js';
 import { TroupeError } from '../domain/errors.js';
 import type { PersonalityInput } from '../domain/personality.js';
+import { FileRunLog } from '../orchestration/file-run-log.js';
 import { parseText } from '../services/file-service.js';
 import { FileStore } from '../storage/file/index.js';
 import { MemoryStore } from '../storage/memory/index.js';
@@ -12,6 +13,9 @@ import { type CliIo, Output } from './output.js';
 
 /** The config directory used when neither --dir nor $TROUPE_HOME is given. */
 export const DEFAULT_DIR = './.troupe-config';
+
+/** Where workflow run logs live, relative to the config directory. */
+export const RUNS_DIR = '.troupe/runs';
 
 /** What each file in commands/ exports: adds its command(s) to the program. */
 export type Register = (program: Command, ctx: CliContext) => void;
@@ -53,15 +57,20 @@ export class CliContext {
     return rel === '' ? '.' : rel.startsWith('..') || isAbsolute(rel) ? p : rel;
   }
 
-  /** Opens the config directory (it must be initialised), runs fn, closes the store whatever happens. */
+  /**
+   * Opens the config directory (it must be initialised), runs fn, closes everything whatever
+   * happens. Workflow runs are recorded durably in `.troupe/runs/`, one JSON-lines file per run.
+   */
   async withConfig<T>(
     cmd: Command,
     fn: (config: ConfigurationService, store: FileStore) => Promise<T>,
   ): Promise<T> {
     const store = await FileStore.open(this.dir(cmd));
+    const runLog = new FileRunLog(join(store.dir, RUNS_DIR));
     try {
-      return await fn(new ConfigurationService(store), store);
+      return await fn(new ConfigurationService(store, { runLog }), store);
     } finally {
+      await runLog.close();
       await store.close();
     }
   }

@@ -166,7 +166,7 @@ describe('troupe agent', () => {
     const { dir, t } = await seeded();
     const r = await t('agent', 'delete', 'otto', '--json');
     expect(r.code).toBe(0);
-    expect(r.json()).toEqual({ deleted: 'otto' });
+    expect(r.json()).toMatchObject({ deleted: 'otto' });
     const files = Object.keys(await snapshot(dir));
     expect(files).not.toContain('agents/otto.json');
     expect(files).not.toContain('resolved/otto.json');

@@ -62,12 +62,19 @@ export function cli(dir: string, cwd = dir) {
   return (...args: string[]) => run(['--dir', dir, ...args], { cwd });
 }
 
-/** Every file under dir (and every directory, as `path/`) with its exact bytes, for before/after comparison. */
+/** Workflow run logs: every run is recorded, failed ones too, so they are not part of "what changed". */
+const RUN_LOGS = /(^|\/)\.troupe\/runs$/;
+
+/**
+ * Every file under dir (and every directory, as `path/`) with its exact bytes, for
+ * before/after comparison; the workflow run logs in `.troupe/runs/` are left out.
+ */
 export async function snapshot(dir: string): Promise<Record<string, string>> {
   const out: Record<string, string> = {};
   const walk = async (rel: string) => {
     for (const e of await readdir(join(dir, rel), { withFileTypes: true })) {
       const p = rel ? `${rel}/${e.name}` : e.name;
+      if (RUN_LOGS.test(p)) continue;
       if (e.isDirectory()) {
         out[`${p}/`] = '';
         await walk(p);

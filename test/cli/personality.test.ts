@@ -140,7 +140,7 @@ describe('troupe personality', () => {
     await t('personality', 'create', '--preset', 'warm-coach');
     const r = await t('personality', 'delete', 'warm-coach', '--json');
     expect(r.code).toBe(0);
-    expect(r.json()).toEqual({ deleted: 'warm-coach', agentsDeleted: [], agentsReassigned: [] });
+    expect(r.json()).toMatchObject({ deleted: 'warm-coach', agentsDeleted: [], agentsReassigned: [] });
     expect((await t('personality', 'show', 'warm-coach')).code).toBe(1);
   });
 

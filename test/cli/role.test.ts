@@ -75,7 +75,11 @@ describe('troupe role', () => {
     const { t } = await seeded();
     const r = await t('role', 'delete', 'reviewer', '--cascade', '--json');
     expect(r.code).toBe(0);
-    expect(r.json()).toEqual({ deleted: 'reviewer', agentsDeleted: ['ada', 'otto'], agentsReassigned: [] });
+    expect(r.json()).toMatchObject({
+      deleted: 'reviewer',
+      agentsDeleted: ['ada', 'otto'],
+      agentsReassigned: [],
+    });
   });
 
   it('--reassign moves agents to another role', async () => {

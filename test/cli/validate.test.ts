@@ -1,4 +1,4 @@
-import { readFile, unlink } from 'node:fs/promises';
+import { readdir, readFile, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { makeStale, seeded, snapshot, write } from './helpers.js';
@@ -77,5 +77,25 @@ describe('troupe reconcile', () => {
     expect(r.code).toBe(1);
     expect(r.stdout).toContain('need a person');
     expect(r.stdout).toContain('personalities/calm.json');
+  });
+});
+
+describe('workflow run logs', () => {
+  it('records every run in .troupe/runs, failed ones included, without touching the configuration', async () => {
+    const { dir, t } = await seeded();
+    const runs = async () =>
+      (await readdir(join(dir, '.troupe', 'runs'))).filter((f) => f.endsWith('.jsonl'));
+    const before = (await runs()).length;
+    expect(before).toBeGreaterThan(0);
+    const bad = await t('personality', 'delete', 'calm', '--json');
+    expect(bad.code).toBe(1);
+    const runId = (bad.error() as { context?: { runId?: string } }).context?.runId;
+    expect(runId).toBeTypeOf('string');
+    expect(await runs()).toContain(`${runId}.jsonl`);
+    const lines = (await readFile(join(dir, '.troupe', 'runs', `${runId}.jsonl`), 'utf8')).trim().split('\n');
+    expect(lines.map((l) => JSON.parse(l) as { type: string; to?: string }).at(-1)).toMatchObject({
+      type: 'state',
+    });
+    expect((await t('validate')).stdout).toBe('valid\n');
   });
 });
