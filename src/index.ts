@@ -1,7 +1,10 @@
 /**
  * Troupe: keeps the configuration of a cast of AI agents (personalities, roles, agents)
- * valid, consistent and safe on disk. One section per layer, in the order data flows.
+ * valid, consistent and safe on disk. One section per layer, from the domain up.
  */
+
+// Orchestration: workflow definitions, the runner, its policies, clocks and run logs.
+export * from './orchestration/index.js';
 
 // Configuration: the ConfigurationService that coordinates the services in all-or-nothing commits.
 export * from './configuration/index.js';
