@@ -207,9 +207,41 @@ export async function snapshotStore(from: Store | Services): Promise<StoreSnapsh
   return Object.fromEntries(KINDS.map((k, i) => [k, lists[i] ?? []])) as StoreSnapshot;
 }
 
-/** The store holds exactly the snapshot's documents (revisions and timestamps included). */
-export async function assertStoreEquals(from: Store | Services, expected: StoreSnapshot): Promise<void> {
-  const actual = await snapshotStore(from);
+/** Fields that record history rather than content: a rollback moves them forward. */
+const HISTORY_FIELDS = ['revision', 'createdAt', 'updatedAt', 'personalityVersion', 'roleVersion'];
+
+/** A copy without history fields, at any depth (a resolved file names the revisions it used). */
+const withoutHistory = (v: unknown): unknown => {
+  if (Array.isArray(v)) return v.map(withoutHistory);
+  if (v === null || typeof v !== 'object') return v;
+  return Object.fromEntries(
+    Object.entries(v)
+      .filter(([f]) => !HISTORY_FIELDS.includes(f))
+      .map(([f, x]) => [f, withoutHistory(x)]),
+  );
+};
+
+const contentOf = (snap: StoreSnapshot): StoreSnapshot =>
+  Object.fromEntries(
+    Object.entries(snap).map(([k, docs]) => [
+      k,
+      docs.map((d) => ({ ...(withoutHistory(d) as object), id: d.id })),
+    ]),
+  ) as StoreSnapshot;
+
+/**
+ * The store holds exactly the snapshot's documents, revisions and timestamps included; with
+ * `{ content: true }`, only their content: a compensated update writes the old content back
+ * as a new revision (revisions only move forward), which this accepts.
+ */
+export async function assertStoreEquals(
+  from: Store | Services,
+  snapshot: StoreSnapshot,
+  opts: { content?: boolean } = {},
+): Promise<void> {
+  const raw = await snapshotStore(from);
+  const actual = opts.content ? contentOf(raw) : raw;
+  const expected = opts.content ? contentOf(snapshot) : snapshot;
   const diffs: string[] = [];
   for (const kind of KINDS) {
     const before = new Map(expected[kind].map((d) => [d.id, d]));
@@ -218,7 +250,11 @@ export async function assertStoreEquals(from: Store | Services, expected: StoreS
       const was = before.get(id);
       if (!was) diffs.push(`${kind}/${id}: added (revision ${d.revision})`);
       else if (!deepEqual(was, d))
-        diffs.push(`${kind}/${id}: changed (revision ${was.revision} → ${d.revision})`);
+        diffs.push(
+          opts.content
+            ? `${kind}/${id}: content changed`
+            : `${kind}/${id}: changed (revision ${was.revision} → ${d.revision})`,
+        );
     }
     for (const id of before.keys()) if (!after.has(id)) diffs.push(`${kind}/${id}: removed`);
   }

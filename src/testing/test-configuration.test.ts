@@ -57,7 +57,7 @@ describe('createTestConfiguration', () => {
   it('compensates a failed agent creation in reverse order and leaves the store as it was', async () => {
     const tc = await seeded();
     const before = await snapshotStore(tc.store);
-    // The last step fails, after the agent and its resolved file were written.
+    // The last step fails, after the agent, its personality, role and resolved file were written.
     tc.faults.failNext('configuration', 1, 'PERMANENT', 'verify');
     const e = await failure(
       tc.drive(
@@ -72,7 +72,7 @@ describe('createTestConfiguration', () => {
     expect(e.message).toBe('configuration.verify: injected PERMANENT error');
     assertTransitions(tc.recorder, undefined, ['pending', 'running', 'compensating', 'compensated']);
     const expected = await expectedCompensation(tc);
-    expect(expected.length).toBeGreaterThanOrEqual(2);
+    expect(expected).toEqual(['persist']);
     assertCompensationOrder(tc.recorder, expected);
     await assertStoreEquals(tc.store, before);
     await assertNoOrphanedEntities(tc.store);
@@ -80,9 +80,9 @@ describe('createTestConfiguration', () => {
 
   it('retries a transient step failure after the seeded backoff delay', async () => {
     const tc = await seeded({ seed: 7 });
-    tc.faults.failNext('agent', 1, 'TRANSIENT', 'create');
+    tc.faults.failNext('agent', 1, 'TRANSIENT', 'compose');
     await tc.drive(tc.config.createAgent({ agent: sampleAgent('cy') }));
-    const step = tc.recorder.steps().find((s) => s.service === 'agent' && s.operation === 'create')!.stepId;
+    const step = tc.recorder.steps().find((s) => s.service === 'agent' && s.operation === 'compose')!.stepId;
     const attempts = tc.recorder.attempts(step);
     expect(attempts.map((a) => [a.attempt, a.outcome])).toEqual([
       [1, 'failed'],
@@ -93,14 +93,14 @@ describe('createTestConfiguration', () => {
     expect(delay).toBeGreaterThanOrEqual(37.5);
     expect(delay).toBeLessThanOrEqual(62.5);
     const again = await seeded({ seed: 7 });
-    again.faults.failNext('agent', 1, 'TRANSIENT', 'create');
+    again.faults.failNext('agent', 1, 'TRANSIENT', 'compose');
     await again.drive(again.config.createAgent({ agent: sampleAgent('cy') }));
     expect(again.recorder.attemptTimes(step)).toEqual(attempts.map((a) => a.at));
   });
 
   it('ends a hung step with its timeout at exactly timeoutMs', async () => {
     const tc = await seeded({ servicePolicies: { agent: { timeoutMs: 2000 } } });
-    tc.faults.hangNext('agent', 'create');
+    tc.faults.hangNext('agent', 'compose');
     const e = await failure(tc.drive(tc.config.createAgent({ agent: sampleAgent('dee') })));
     expect(e.code).toBe('TIMEOUT');
     expect(tc.clock.now()).toBe(2000);

@@ -16,7 +16,7 @@ export interface TestConfigurationOptions extends TestEnvironmentOptions {
   servicePolicies?: Record<string, PolicyDefinition>;
   sensitiveKeys?: string[];
   /**
-   * Also route the workflow operations (`agent.create`, `file.materialize`, ...) through the
+   * Also route the workflow operations (`agent.compose`, `file.persist`, ...) through the
    * injector, under the workflows' service names (`personality`, `role`, `model`, `agent`,
    * `file`, `configuration`), so a fault can fail one step. Default true.
    */
@@ -46,7 +46,7 @@ export interface TestConfiguration {
  * A ConfigurationService over fake services on a virtual clock, with a seeded random, an
  * in-memory run log, a fault injector and a recorder attached to its runner. Faults can be
  * injected per service method (`faults.failNext('agents', 1)`), per workflow operation
- * (`faults.failNext('agent', 1, 'PERMANENT', 'create')`) or on the store
+ * (`faults.failNext('agent', 1, 'PERMANENT', 'compose')`) or on the store
  * (`faults.addLatency('store', 50)`, `store.crashNextCommit()`).
  */
 export function createTestConfiguration(opts: TestConfigurationOptions = {}): TestConfiguration {

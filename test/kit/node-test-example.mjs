@@ -27,17 +27,21 @@ afterEach(async () => {
   await tc?.cleanup();
 });
 
-describe('creating an agent when a later step fails', () => {
+describe('updating a personality when a later step fails', () => {
   it('compensates the written steps in reverse order and leaves no orphans', async () => {
     const { config, faults, recorder, store, drive } = await castReady();
+    await drive(config.createAgent({ agent: sampleAgent('ada') }));
     const before = await snapshotStore(store);
 
     faults.failNext('configuration', 1, 'PERMANENT', 'verify');
-    await assert.rejects(drive(config.createAgent({ agent: sampleAgent('ada') })), { code: 'PERMANENT' });
+    await assert.rejects(drive(config.updatePersonality('calm', { bigFive: { openness: 95 } })), {
+      code: 'PERMANENT',
+    });
 
     assertTransitions(recorder, undefined, ['pending', 'running', 'compensating', 'compensated']);
-    assertCompensationOrder(recorder, ['resolved', 'agent']);
-    await assertStoreEquals(store, before);
+    assertCompensationOrder(recorder, ['resolved', 'sync', 'update']);
+    // Content as before; revisions only move forward, so a rollback is a new revision.
+    await assertStoreEquals(store, before, { content: true });
     await assertNoOrphanedEntities(store);
   });
 });
@@ -46,7 +50,7 @@ describe('creating an agent while a step is flaky', () => {
   it('retries the transient failure on the virtual clock and succeeds', async () => {
     const { config, faults, recorder, drive } = await castReady();
 
-    faults.failNext('agent', 1, 'TRANSIENT', 'create');
+    faults.failNext('agent', 1, 'TRANSIENT', 'compose');
     const { agent } = await drive(config.createAgent({ agent: sampleAgent('bo') }));
 
     assert.equal(agent.id, 'bo');

@@ -31,20 +31,24 @@ afterEach(async () => {
   await tc?.cleanup();
 });
 
-describe('creating an agent when a later step fails', () => {
+describe('updating a personality when a later step fails', () => {
   it('compensates the written steps in reverse order and leaves no orphans', async () => {
     const { config, faults, recorder, store, drive } = await castReady();
+    await drive(config.createAgent({ agent: sampleAgent('ada') }));
     const before = await snapshotStore(store);
 
-    // The consistency check at the end of create-agent fails once, permanently.
+    // The consistency check at the end of the cascading update fails once, permanently.
     faults.failNext('configuration', 1, 'PERMANENT', 'verify');
-    await expect(drive(config.createAgent({ agent: sampleAgent('ada') }))).rejects.toMatchObject({
+    await expect(
+      drive(config.updatePersonality('calm', { bigFive: { openness: 95 } })),
+    ).rejects.toMatchObject({
       code: 'PERMANENT',
     });
 
     assertTransitions(recorder, undefined, ['pending', 'running', 'compensating', 'compensated']);
-    assertCompensationOrder(recorder, ['resolved', 'agent']);
-    await assertStoreEquals(store, before);
+    assertCompensationOrder(recorder, ['resolved', 'sync', 'update']);
+    // Content as before; revisions only move forward, so a rollback is a new revision.
+    await assertStoreEquals(store, before, { content: true });
     await assertNoOrphanedEntities(store);
   });
 });
@@ -53,7 +57,7 @@ describe('creating an agent while a step is flaky', () => {
   it('retries the transient failure on the virtual clock and succeeds', async () => {
     const { config, faults, recorder, clock, drive } = await castReady();
 
-    faults.failNext('agent', 1, 'TRANSIENT', 'create');
+    faults.failNext('agent', 1, 'TRANSIENT', 'compose');
     const { agent } = await drive(config.createAgent({ agent: sampleAgent('bo') }));
 
     expect(agent.id).toBe('bo');
