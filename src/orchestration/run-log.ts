@@ -9,6 +9,7 @@ import type {
   RunState,
   StepEvent,
 } from './events.js';
+import type { RunOwner } from './owner.js';
 import type { CircuitState } from './policies/circuit-breaker.js';
 
 /** Run ids become file names: letters, digits, "_" and "-" only, so no path can be smuggled in. */
@@ -26,6 +27,8 @@ export type RunEvent =
       workflowId: string;
       definition: WorkflowDefinition;
       input: unknown;
+      /** The process running it; recovery leaves runs of live processes alone. */
+      owner?: RunOwner;
     }
   | { type: 'state'; at: number; from: RunState | null; to: RunState; outcome?: RunOutcome }
   | ({ type: 'step' } & StepEvent)
@@ -82,6 +85,7 @@ export interface RunRecord {
   workflowId: string;
   definition: WorkflowDefinition;
   input: unknown;
+  owner?: RunOwner;
   state: RunState;
   createdAt: number;
   updatedAt: number;
@@ -202,6 +206,7 @@ export function foldRunEvents(events: readonly RunEvent[]): RunRecord | undefine
     workflowId: first.workflowId,
     definition: first.definition,
     input: first.input,
+    ...(first.owner ? { owner: first.owner } : {}),
     state: 'pending',
     createdAt: first.at,
     updatedAt: first.at,

@@ -11,6 +11,7 @@ import { Emitter, type RunnerEvents, type RunResult } from './events.js';
 import { runPass } from './execution.js';
 import { compensateAndEnd, endRun, finishPass } from './finish.js';
 import type { Checkpoint, ServiceHandlers } from './handlers.js';
+import { currentOwner, ownerMayBeAlive } from './owner.js';
 import { planFor } from './plan.js';
 import { Bulkhead, type BulkheadOptions } from './policies/bulkhead.js';
 import { CircuitBreaker, type CircuitState } from './policies/circuit-breaker.js';
@@ -165,6 +166,7 @@ export class WorkflowRunner {
         workflowId: def.id,
         definition: redactDefinition(def, redactor),
         input: redactor.redact(input),
+        owner: currentOwner(),
       });
       ctx.setState('pending');
       ctx.setState('running');
@@ -223,7 +225,7 @@ export class WorkflowRunner {
     for (const summary of await this.#engine.runLog.list()) {
       if (!INTERRUPTED.has(summary.state) || this.#active.has(summary.runId)) continue;
       const record = await this.#engine.runLog.read(summary.runId);
-      if (!record || !INTERRUPTED.has(record.state)) continue;
+      if (!record || !INTERRUPTED.has(record.state) || ownerMayBeAlive(record.owner)) continue;
       this.#active.add(record.runId);
       try {
         results.push(await this.#recover(record));

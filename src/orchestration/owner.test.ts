@@ -1,0 +1,25 @@
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { hostname } from 'node:os';
+import { describe, expect, it } from 'vitest';
+import { currentOwner, ownerMayBeAlive } from './owner.js';
+
+describe('run owners', () => {
+  it('a live process on this host may own a run; once it exits, it does not', async () => {
+    const child = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 10000)'], { stdio: 'ignore' });
+    const owner = { pid: child.pid!, host: hostname() };
+    expect(ownerMayBeAlive(owner)).toBe(true);
+    child.kill('SIGKILL');
+    await once(child, 'exit');
+    expect(ownerMayBeAlive(owner)).toBe(false);
+  });
+
+  it('this process (a runner that is not running it) and a missing owner never block recovery', () => {
+    expect(ownerMayBeAlive(currentOwner())).toBe(false);
+    expect(ownerMayBeAlive(undefined)).toBe(false);
+  });
+
+  it('a process on another host is assumed alive', () => {
+    expect(ownerMayBeAlive({ pid: 1, host: `${hostname()}-elsewhere` })).toBe(true);
+  });
+});
