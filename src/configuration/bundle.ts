@@ -32,6 +32,9 @@ export interface BundlePlan {
   changes: EntityChange[];
 }
 
+/** Where a parsed entry sat in the bundle (a symbol, so it never reaches the store). */
+const AT = Symbol('bundle index');
+
 type Staged = { next: Normalized & { revision: number }; current?: { revision: number } };
 
 /**
@@ -72,7 +75,8 @@ export async function planBundle(
     kind: 'personalities' | 'roles' | 'models' | 'agents',
     svc: { parse(i: unknown, w: object): Normalized },
   ) => {
-    const out: Normalized[] = [];
+    /** Each parsed entry keeps its index in the bundle, so later problems name the right one. */
+    const out: Array<Normalized & { [AT]?: number }> = [];
     const seen = new Set<string>();
     bundle[kind].forEach((entry, i) => {
       try {
@@ -84,7 +88,7 @@ export async function planBundle(
             message: `duplicate id "${e.id}" in the bundle`,
           });
         seen.add(e.id);
-        out.push(e);
+        out.push(Object.defineProperty(e, AT, { value: i, enumerable: false }));
       } catch (err) {
         if (!isTroupeError(err) || err.code !== 'VALIDATION_FAILED') throw err;
         for (const is of err.issues) issues.push({ ...is, path: `${kind}[${i}].${is.path}` });
@@ -164,7 +168,8 @@ export async function planBundle(
   ];
 
   const composedAgents = new Set<string>();
-  for (const [i, a] of agents.entries()) {
+  for (const a of agents) {
+    const i = a[AT];
     const p = await personalityOf(String(a.personalityId));
     const r = await roleOf(String(a.roleId));
     const at = (f: string, message: string) =>

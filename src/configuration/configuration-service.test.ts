@@ -215,3 +215,18 @@ describe('ConfigurationService', () => {
     expect((await store.list('agents')).map((a) => a.id)).toEqual(['a1']);
   });
 });
+
+describe('bundle problem paths', () => {
+  it('name the agent by its index in the bundle even when an earlier agent failed to parse', async () => {
+    const { config } = setup();
+    const e = await failure(
+      config.applyBundle({
+        personalities: [calm],
+        roles: [reviewer],
+        agents: [{ name: 'bad', colour: 'red' }, agentInput('ok', { roleId: 'missing' })],
+      }),
+    );
+    const missing = e.issues.filter((i) => /neither in the bundle nor stored/.test(i.message));
+    expect(missing.map((i) => i.path)).toEqual(['agents[1].roleId']);
+  });
+});

@@ -109,6 +109,8 @@ export async function detectInconsistencies(s: Services): Promise<Inconsistency[
     (d) => s.files.fromDoc(d),
     found,
   );
+  // An agent whose personality or role file is broken is not dangling: that file is the problem.
+  const broken = new Set(found.filter((f) => f.kind === 'invalid-file').map((f) => f.file));
   const pById = new Map(personalities.map((p) => [p.id, p]));
   const rById = new Map(roles.map((r) => [r.id, r]));
   const fById = new Map(resolved.map((f) => [f.id, f]));
@@ -116,7 +118,7 @@ export async function detectInconsistencies(s: Services): Promise<Inconsistency[
     const file = `agents/${a.id}.json`;
     const p = pById.get(a.personalityId);
     const r = rById.get(a.roleId);
-    if (!p)
+    if (!p && !broken.has(`personalities/${a.personalityId}.json`))
       found.push({
         kind: 'dangling-reference',
         entity: a.id,
@@ -124,7 +126,7 @@ export async function detectInconsistencies(s: Services): Promise<Inconsistency[
         message: `${file}: personalityId "${a.personalityId}" does not exist`,
         fixable: false,
       });
-    if (!r)
+    if (!r && !broken.has(`roles/${a.roleId}.json`))
       found.push({
         kind: 'dangling-reference',
         entity: a.id,

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { EntityId, Meta } from './common.js';
+import { between, EntityId, Meta } from './common.js';
 import { Provider } from './model.js';
 
 /** Looks like a secret rather than a variable name: refused so no key is ever stored. */
@@ -19,11 +19,11 @@ export const EnvVarName = z
 export const ModelSettings = z.strictObject({
   provider: Provider,
   modelId: z.string().min(1).max(200),
-  temperature: z.number().min(0).max(2).default(0.7),
-  maxTokens: z.number().int().positive().max(2_000_000).optional(),
-  topP: z.number().min(0).max(1).optional(),
-  frequencyPenalty: z.number().min(-2).max(2).optional(),
-  presencePenalty: z.number().min(-2).max(2).optional(),
+  temperature: between(0, 2).default(0.7),
+  maxTokens: between(1, 2_000_000, { int: true }).optional(),
+  topP: between(0, 1).optional(),
+  frequencyPenalty: between(-2, 2).optional(),
+  presencePenalty: between(-2, 2).optional(),
   stop: z.array(z.string().max(100)).max(16).optional(),
   apiKeyEnv: EnvVarName.optional(),
   baseUrl: z.url().optional(),

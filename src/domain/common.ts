@@ -99,3 +99,12 @@ export const Score = z
   .int({ error: (i) => `must be an integer 0–100, got ${JSON.stringify(i.input)}` })
   .min(0, { error: (i) => `must be an integer 0–100, got ${JSON.stringify(i.input)}` })
   .max(100, { error: (i) => `must be an integer 0–100, got ${JSON.stringify(i.input)}` });
+
+/** A number in [min, max] whose errors say the range and what was given. */
+export function between(min: number, max: number, opts: { int?: boolean } = {}) {
+  const what = `must be ${opts.int ? 'an integer' : 'a number'} ${min}–${max}`;
+  const msg = (i: { input: unknown }) =>
+    i.input === undefined ? 'is required' : `${what}, got ${JSON.stringify(i.input)}`;
+  const n = z.number({ error: msg });
+  return (opts.int ? n.int({ error: msg }) : n).min(min, { error: msg }).max(max, { error: msg });
+}

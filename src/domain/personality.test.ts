@@ -91,3 +91,21 @@ describe('slugify', () => {
     ['../etc/passwd', 'etc-passwd'],
   ])('%j → %j', (name, slug) => expect(slugify(name)).toBe(slug));
 });
+
+describe('model settings ranges', () => {
+  it('say the range and the value given', () => {
+    const agent = {
+      name: 'A',
+      personalityId: 'p',
+      roleId: 'r',
+      model: { provider: 'openai', modelId: 'gpt-4o' },
+    };
+    const r = AgentInput.safeParse({ ...agent, model: { ...agent.model, temperature: 3, maxTokens: 1.5 } });
+    expect(r.success).toBe(false);
+    const messages = Object.fromEntries(r.error!.issues.map((i) => [i.path.join('.'), i.message]));
+    expect(messages).toEqual({
+      'model.temperature': 'must be a number 0–2, got 3',
+      'model.maxTokens': 'must be an integer 1–2000000, got 1.5',
+    });
+  });
+});

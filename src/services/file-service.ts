@@ -3,7 +3,11 @@ import { extname } from 'node:path';
 import { parseDocument } from 'yaml';
 import type { Agent } from '../domain/agent.js';
 import { TroupeError } from '../domain/errors.js';
-import { configurationHash, type ResolvedFile, ResolvedFile as ResolvedFileSchema } from '../domain/resolved.js';
+import {
+  configurationHash,
+  type ResolvedFile,
+  ResolvedFile as ResolvedFileSchema,
+} from '../domain/resolved.js';
 import type { Store } from '../storage/store.js';
 import { EntityReader } from './entity-service.js';
 
@@ -94,18 +98,22 @@ export function parseText(text: string, file: string): unknown {
     const where = pos ? ` at line ${pos.line} column ${pos.col}` : '';
     throw new TroupeError(
       'VALIDATION_FAILED',
-      `${file}: invalid YAML${where}: ${first.message.split('\n')[0]}`,
+      `${file}: invalid YAML${where}: ${yamlMessage(first.message)}`,
       {
         issues: doc.errors.map((err) => ({
           file,
           path: '(file)',
-          message: err.message.split('\n')[0] ?? 'invalid YAML',
+          message: yamlMessage(err.message),
         })),
       },
     );
   }
   return doc.toJS();
 }
+
+/** The first line of a yaml error, without the position it repeats (we print our own). */
+const yamlMessage = (m: string) =>
+  (m.split('\n')[0] ?? 'invalid YAML').replace(/ at line \d+, column \d+:?$/, '').replace(/:$/, '');
 
 function lineCol(text: string, pos: number): string {
   const before = text.slice(0, pos);

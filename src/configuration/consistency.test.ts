@@ -1,0 +1,28 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { FileStore } from '../storage/file/store.js';
+import { ConfigurationService } from './configuration-service.js';
+import { agentInput, calm, reviewer } from './test-setup.test-helper.js';
+
+let dir: string | undefined;
+afterEach(async () => {
+  if (dir) await rm(dir, { recursive: true, force: true });
+});
+
+describe('detectInconsistencies on a directory edited by hand', () => {
+  it('reports a broken personality file once, not its agents as dangling', async () => {
+    dir = await mkdtemp(join(tmpdir(), 'troupe-consistency-'));
+    const store = await FileStore.init(dir);
+    const config = new ConfigurationService(store);
+    await config.createPersonality(calm);
+    await config.createRole(reviewer);
+    await config.createAgent({ agent: agentInput('a1') });
+    await writeFile(join(dir, 'personalities', 'calm.json'), '{ "id": "calm", "name": ');
+    const found = await config.detectInconsistencies();
+    expect(found.map((f) => `${f.kind}:${f.file}`)).toEqual(['invalid-file:personalities/calm.json']);
+    expect(found[0]!.message).toMatch(/personalities\/calm\.json/);
+    await store.close();
+  });
+});
