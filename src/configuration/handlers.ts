@@ -30,10 +30,7 @@ export function buildHandlers(s: Services, nowIso: () => string): ServiceHandler
   return {
     personality: {
       /** Validates a new personality, or checks the referenced one exists. Writes nothing. */
-      check: async (
-        i: { personality?: unknown; id?: string; agentId?: string } & File,
-        ctx?: StepContext,
-      ) => {
+      check: async (i: { personality?: unknown; id?: string; agentId?: string } & File) => {
         if (i.personality) return { id: s.personalities.parse(i.personality, i).id, isNew: true };
         const p = await requireRef(s.personalities, String(i.id), {
           entity: `agent "${i.agentId}"`,
@@ -224,7 +221,7 @@ export function buildHandlers(s: Services, nowIso: () => string): ServiceHandler
       revert: revert(s),
     },
     configuration: {
-      planBundle: async (i: { bundle: unknown; prune?: boolean } & File, ctx?: StepContext) =>
+      planBundle: async (i: { bundle: unknown; prune?: boolean } & File) =>
         planBundle(s, i.bundle, { ...i, now: nowIso() }),
       planReconcile: async () => {
         const found = await detectInconsistencies(s);
@@ -232,7 +229,7 @@ export function buildHandlers(s: Services, nowIso: () => string): ServiceHandler
         return { ops: plan.ops, fixed: plan.fixed, remaining: plan.remaining };
       },
       /** Fails the run if the touched entities are not consistent (refs, sync, checksums). */
-      verify: async (i: { touched: Array<string[] | string> }, ctx?: StepContext) => {
+      verify: async (i: { touched: Array<string[] | string> }) => {
         const touched = i.touched.flat();
         const issues = await checkScope(s, { touched }, 'full');
         if (issues.length) {
