@@ -1,7 +1,23 @@
 export { Bundle, type BundlePlan, type EntityChange } from './bundle.js';
-export { ConfigurationService, type ConfigurationServiceOptions } from './configuration-service.js';
+export {
+  ConfigurationService,
+  type ConfigurationServiceOptions,
+  type CreateAgentRequest,
+  type UpdateOptions,
+} from './configuration-service.js';
+export {
+  type ConflictEntry,
+  type ConflictStrategy,
+  MERGE_RULES,
+  type MergeRule,
+  resolveConflict,
+  STRATEGIES,
+} from './conflict.js';
 export type { Inconsistency, InconsistencyKind } from './consistency.js';
-export type { CreateAgentRequest } from './create-agent.js';
 export type { DeleteMode } from './delete.js';
 export { diffFields, type FieldChange } from './diff.js';
+export { buildHandlers } from './handlers.js';
+export { checkScope, type IntegrityLevel } from './integrity.js';
 export { createServices, type Services } from './services.js';
+export { applyUndo, commitWithUndo, type UndoableCommit, type UndoOp } from './undo.js';
+export * from './workflows.js';
