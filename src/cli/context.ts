@@ -5,6 +5,7 @@ import { ConfigurationService } from '../configuration/configuration-service.js'
 import { createServices, type Services } from '../configuration/services.js';
 import { TroupeError } from '../domain/errors.js';
 import type { PersonalityInput } from '../domain/personality.js';
+import type { RunResult } from '../orchestration/events.js';
 import { FileRunLog } from '../orchestration/file-run-log.js';
 import { parseText } from '../services/file-service.js';
 import { FileStore } from '../storage/file/index.js';
@@ -16,6 +17,17 @@ export const DEFAULT_DIR = './.troupe-config';
 
 /** Where workflow run logs live, relative to the config directory. */
 export const RUNS_DIR = '.troupe/runs';
+
+/** `recovered run <id> (<workflow>): compensated`, and what went wrong if it did not end compensated. */
+export function recoveredLine(r: RunResult): string {
+  const failed = r.compensationFailures.map((f) => `${f.stepId}: ${f.error.message}`).join('; ');
+  const why = failed
+    ? ` (compensation failed: ${failed})`
+    : r.status !== 'compensated' && r.error
+      ? ` (${r.error.message})`
+      : '';
+  return `recovered run ${r.runId} (${r.workflowId}): ${r.status}${why}`;
+}
 
 /** What each file in commands/ exports: adds its command(s) to the program. */
 export type Register = (program: Command, ctx: CliContext) => void;
@@ -60,19 +72,39 @@ export class CliContext {
   /**
    * Opens the config directory (it must be initialised), runs fn, closes everything whatever
    * happens. Workflow runs are recorded durably in `.troupe/runs/`, one JSON-lines file per run.
+   * Before fn, runs a crashed process left half-done are compensated (runs whose owner process
+   * is alive are left alone), with one line per recovered run on stderr; `recover: false`
+   * skips that (for `troupe workflow recover`, which reports it itself).
    */
   async withConfig<T>(
     cmd: Command,
     fn: (config: ConfigurationService, store: FileStore) => Promise<T>,
+    opts: { recover?: boolean } = {},
   ): Promise<T> {
     const store = await FileStore.open(this.dir(cmd));
     const runLog = new FileRunLog(join(store.dir, RUNS_DIR));
     try {
-      return await fn(new ConfigurationService(store, { runLog }), store);
+      const config = new ConfigurationService(store, { runLog });
+      if (opts.recover !== false) await this.#recover(config);
+      return await fn(config, store);
     } finally {
       await runLog.close();
       await store.close();
     }
+  }
+
+  /** Compensates interrupted runs; a run log that cannot be read is a warning, not a failed command. */
+  async #recover(config: ConfigurationService): Promise<void> {
+    let recovered: RunResult[];
+    try {
+      recovered = await config.recover();
+    } catch (e) {
+      this.io.stderr(
+        `warning: could not check for interrupted workflow runs: ${e instanceof Error ? e.message : String(e)}\n`,
+      );
+      return;
+    }
+    for (const r of recovered) this.io.stderr(`${recoveredLine(r)}\n`);
   }
 
   /** Services over an empty store: what ships with troupe (presets, predefined roles, the model catalog). */

@@ -14,6 +14,8 @@ const COMMANDS: Array<() => Promise<{ register: Register }>> = [
   () => import('./commands/reconcile.js'),
   () => import('./commands/export.js'),
   () => import('./commands/import.js'),
+  () => import('./commands/apply.js'),
+  () => import('./commands/workflow.js'),
   () => import('./commands/schema.js'),
 ];
 

@@ -33,7 +33,7 @@ export async function tempDir(): Promise<string> {
 /** Runs the CLI in-process with captured output; the environment is empty unless given. */
 export async function run(
   args: string[],
-  opts: { cwd?: string; env?: NodeJS.ProcessEnv } = {},
+  opts: { cwd?: string; env?: NodeJS.ProcessEnv; isTTY?: boolean } = {},
 ): Promise<RunResult> {
   let stdout = '';
   let stderr = '';
@@ -46,7 +46,7 @@ export async function run(
     },
     env: opts.env ?? {},
     cwd: opts.cwd ?? tmpdir(),
-    isTTY: false,
+    isTTY: opts.isTTY ?? false,
   });
   return {
     code,

@@ -1,7 +1,9 @@
 import type { Command } from 'commander';
 import type { EntityChange } from '../../configuration/bundle.js';
+import { applyBundleWorkflow } from '../../configuration/workflows.js';
 import type { CliContext } from '../context.js';
 import { showValue } from '../format.js';
+import { withProgress } from '../progress.js';
 
 const ORDER: EntityChange['action'][] = ['create', 'update', 'sync', 'delete', 'unchanged'];
 const singular: Record<string, string> = {
@@ -53,6 +55,38 @@ export function summary(changes: EntityChange[], applied: boolean): string {
     .join(', ');
 }
 
+export interface ApplyFlags {
+  dryRun?: boolean;
+  prune?: boolean;
+}
+
+/** Progress for big bundles: the apply-bundle workflow has few steps, but its commit may be large. */
+const entityCount = (bundle: unknown): number =>
+  bundle !== null && typeof bundle === 'object'
+    ? Object.values(bundle).reduce<number>((n, v) => n + (Array.isArray(v) ? v.length : 0), 0)
+    : 0;
+
+/** `troupe import FILE` and `troupe apply -f FILE`: plan or apply a bundle, then print the diff. */
+export async function applyBundleFile(
+  ctx: CliContext,
+  cmd: Command,
+  file: string,
+  opts: ApplyFlags,
+  verb: string,
+): Promise<void> {
+  const out = ctx.output(cmd);
+  const bundle = await ctx.readInput(file);
+  const r = await ctx.withConfig(cmd, (config) =>
+    withProgress(ctx, cmd, config, Math.max(applyBundleWorkflow.steps.length, entityCount(bundle)), () =>
+      config.applyBundle(bundle, { file, prune: opts.prune === true, dryRun: opts.dryRun === true }),
+    ),
+  );
+  out.data(r);
+  out.lines(describeChanges(r.changes));
+  const what = summary(r.changes, r.applied) || 'the bundle is empty';
+  out.line(r.applied ? `${verb} ${file}: ${what}` : `Dry run: ${what}; nothing written`);
+}
+
 export function register(program: Command, ctx: CliContext): void {
   program
     .command('import')
@@ -60,15 +94,7 @@ export function register(program: Command, ctx: CliContext): void {
     .argument('<file>', 'bundle file: { personalities: [], roles: [], models: [], agents: [] }')
     .option('--dry-run', 'print the diff without writing anything')
     .option('--prune', 'delete stored agents, personalities and custom roles the bundle leaves out')
-    .action(async (file: string, opts: { dryRun?: boolean; prune?: boolean }, cmd: Command) => {
-      const out = ctx.output(cmd);
-      const bundle = await ctx.readInput(file);
-      const r = await ctx.withConfig(cmd, (config) =>
-        config.applyBundle(bundle, { file, prune: opts.prune === true, dryRun: opts.dryRun === true }),
-      );
-      out.data(r);
-      out.lines(describeChanges(r.changes));
-      const what = summary(r.changes, r.applied) || 'the bundle is empty';
-      out.line(r.applied ? `Imported ${file}: ${what}` : `Dry run: ${what}; nothing written`);
-    });
+    .action((file: string, opts: ApplyFlags, cmd: Command) =>
+      applyBundleFile(ctx, cmd, file, opts, 'Imported'),
+    );
 }

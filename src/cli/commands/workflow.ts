@@ -1,0 +1,279 @@
+import type { Command } from 'commander';
+import type { ConfigurationService } from '../../configuration/configuration-service.js';
+import { buildHandlers } from '../../configuration/handlers.js';
+import { BUILT_IN_WORKFLOWS, DEFAULT_SERVICE_POLICY } from '../../configuration/workflows.js';
+import { type Issue, isTroupeError, notFound, TroupeError, validationError } from '../../domain/errors.js';
+import {
+  defineWorkflow,
+  type PolicyDefinition,
+  type WorkflowDefinition,
+  type WorkflowDefinitionInput,
+  workflowJsonSchema,
+} from '../../orchestration/definition.js';
+import type { RunResult } from '../../orchestration/events.js';
+import { effectivePolicy } from '../../orchestration/policies/policy.js';
+import { suggest } from '../../services/suggest.js';
+import { type CliContext, recoveredLine } from '../context.js';
+import { plural, table } from '../format.js';
+import { EXIT, errorJson, errorText, type Output } from '../output.js';
+import { withProgress } from '../progress.js';
+import {
+  describePlan,
+  describeRun,
+  describeWorkflow,
+  errorSummary,
+  levelsOf,
+  planStep,
+  timestamp,
+} from '../timeline.js';
+
+/** The services a workflow's steps can call: what the CLI's ConfigurationService runs them with. */
+const SERVICES = ['personality', 'role', 'model', 'agent', 'file', 'configuration'];
+const SERVICE_POLICIES: Record<string, PolicyDefinition> = Object.fromEntries(
+  SERVICES.map((s) => [s, DEFAULT_SERVICE_POLICY]),
+);
+
+/** Shortest prefix shown for a run id in suggestions. */
+const SHORT_ID = 8;
+
+/** Every `service.operation` a workflow may name (the handlers need no store to be listed). */
+function operations(ctx: CliContext): Map<string, Set<string>> {
+  const handlers = buildHandlers(ctx.shipped(), () => new Date().toISOString());
+  return new Map(Object.entries(handlers).map(([service, ops]) => [service, new Set(Object.keys(ops))]));
+}
+
+/**
+ * Reads and validates a definition file: the schema and the graph (defineWorkflow), then
+ * that every operation, compensation and fallback names an operation troupe has and that
+ * no policy names a bulkhead (the CLI configures none). Errors name the file.
+ */
+async function loadDefinition(ctx: CliContext, file: string): Promise<WorkflowDefinition> {
+  const raw = await ctx.readInput(file);
+  let def: WorkflowDefinition;
+  try {
+    def = defineWorkflow(raw as WorkflowDefinitionInput);
+  } catch (e) {
+    if (!isTroupeError(e)) throw e;
+    throw new TroupeError(e.code, `${file}: ${e.message}`, {
+      cause: e,
+      context: { ...e.context, file },
+      issues: e.issues.map((i) => ({ ...i, file })),
+    });
+  }
+  const known = operations(ctx);
+  const issues: Issue[] = [];
+  const need = (service: string, operation: string, path: string) => {
+    const ops = known.get(service);
+    if (ops?.has(operation)) return;
+    const hint = ops
+      ? `service "${service}" has ${[...ops].join(', ')}`
+      : `services are ${[...known.keys()].join(', ')}`;
+    const close = suggest(
+      `${service}.${operation}`,
+      [...known].flatMap(([s, o]) => [...o].map((x) => `${s}.${x}`)),
+    );
+    issues.push({
+      file,
+      path,
+      message: `no handler for "${service}.${operation}"${close.length ? `; did you mean ${close.map((c) => `"${c}"`).join(', ')}?` : ''} (${hint})`,
+    });
+  };
+  def.steps.forEach((s, i) => {
+    need(s.service, s.operation, `steps.${i}.operation`);
+    if (s.compensate) need(s.service, s.compensate.operation, `steps.${i}.compensate.operation`);
+    if (s.fallback && 'operation' in s.fallback)
+      need(s.service, s.fallback.operation, `steps.${i}.fallback.operation`);
+    const pool = effectivePolicy(s, def, SERVICE_POLICIES).bulkhead;
+    if (pool !== undefined)
+      issues.push({
+        file,
+        path: `steps.${i}.policy.bulkhead`,
+        message: `unknown bulkhead "${pool}"; the troupe command line configures none`,
+      });
+  });
+  if (issues.length)
+    throw validationError(
+      `${file}: workflow "${def.id}" cannot run:\n${issues.map((i) => `  ${i.path}: ${i.message}`).join('\n')}`,
+      issues,
+      { workflowId: def.id, file },
+    );
+  return def;
+}
+
+/** A run id as given, or the one run whose id starts with it; else NOT_FOUND with did-you-mean. */
+async function resolveRunId(config: ConfigurationService, given: string): Promise<string> {
+  const ids = (await config.listRuns()).map((r) => r.runId);
+  if (ids.includes(given)) return given;
+  const matches = given.length >= 4 ? ids.filter((id) => id.startsWith(given)) : [];
+  if (matches.length === 1) return matches[0] as string;
+  if (matches.length > 1)
+    throw validationError(
+      `run id "${given}" is ambiguous: ${matches.join(', ')}`,
+      [{ path: 'runId', message: `matches ${plural(matches.length, 'run')}` }],
+      { runId: given, matches },
+    );
+  const len = Math.max(SHORT_ID, given.length);
+  const close = suggest(
+    given,
+    ids.map((id) => id.slice(0, len)),
+  );
+  const e = notFound('run', given, close);
+  throw new TroupeError('NOT_FOUND', `${e.message} (see \`troupe workflow list\`)`, {
+    context: e.context,
+  });
+}
+
+/** The human summary of a run's result, and its error on stderr; exit 1 unless it completed. */
+function reportResult(
+  ctx: CliContext,
+  out: Output,
+  config: ConfigurationService,
+  r: RunResult,
+  verb: string,
+): void {
+  out.data(r);
+  out.line(`${verb} ${r.runId} of workflow ${r.workflowId}: ${r.status}`);
+  const done = Object.keys(r.outputs);
+  if (done.length) out.line(`  completed steps: ${done.join(', ')}`);
+  if (r.compensated.length) out.line(`  compensated (in this order): ${r.compensated.join(', ')}`);
+  for (const f of r.compensationFailures)
+    out.line(`  compensation of ${f.stepId} failed: ${errorSummary(f.error)}`);
+  for (const d of r.deferred)
+    out.line(`  deferred: ${d.stepId} until ${timestamp(d.retryAt)} (${errorSummary(d.error)})`);
+  if (r.status === 'partially-completed') out.line(`  finish it with \`troupe workflow resume ${r.runId}\``);
+  out.line(`  timeline: \`troupe workflow show ${r.runId}\``);
+  if (r.logError) ctx.io.stderr(`warning: the run log could not be written: ${r.logError.message}\n`);
+  if (r.status !== 'completed') {
+    const e = config.errorOf(r);
+    ctx.io.stderr(out.json ? `${JSON.stringify(errorJson(e), null, 2)}\n` : errorText(e));
+    ctx.exitCode = EXIT.failed;
+  }
+}
+
+export function register(program: Command, ctx: CliContext): void {
+  const noun = program
+    .command('workflow')
+    .description('run your own workflows, and list, inspect, resume and recover workflow runs');
+
+  noun
+    .command('run')
+    .description(
+      'run a workflow definition (JSON or YAML) over troupe’s services; exit 1 unless it completes',
+    )
+    .argument(
+      '<file>',
+      'workflow definition: { id, steps: [{ id, service, operation, input, dependsOn, ... }] }',
+    )
+    .option('--input <file>', 'the workflow input (JSON or YAML), what { "$ref": "input.<path>" } reads')
+    .option('--dry-run', 'validate the definition and print the plan without running it')
+    .action(async (file: string, opts: { input?: string; dryRun?: boolean }, cmd: Command) => {
+      const out = ctx.output(cmd);
+      const def = await loadDefinition(ctx, file);
+      const input = opts.input === undefined ? {} : await ctx.readInput(opts.input);
+      if (opts.dryRun) {
+        out.data({
+          valid: true,
+          workflowId: def.id,
+          maxParallel: def.maxParallel,
+          levels: levelsOf(def).map((l) => l.map((s) => planStep(s, def, SERVICE_POLICIES))),
+        });
+        out.lines(describePlan(def, SERVICE_POLICIES));
+        out.line('Dry run: the definition is valid; nothing was run');
+        return;
+      }
+      await ctx.withConfig(cmd, async (config) => {
+        const r = await withProgress(ctx, cmd, config, def.steps.length, () =>
+          config.runWorkflow(def, input),
+        );
+        reportResult(ctx, out, config, r, 'Run');
+      });
+    });
+
+  noun
+    .command('list')
+    .description('list the recorded workflow runs, newest first')
+    .action(async (_opts: object, cmd: Command) => {
+      const out = ctx.output(cmd);
+      const runs = await ctx.withConfig(cmd, (config) => config.listRuns());
+      runs.sort((a, b) => b.createdAt - a.createdAt || b.updatedAt - a.updatedAt);
+      out.data(runs);
+      if (runs.length === 0) return out.line('No workflow runs yet.');
+      out.lines(
+        table(
+          ['RUN', 'WORKFLOW', 'STATE', 'CREATED', 'UPDATED'],
+          runs.map((r) => [r.runId, r.workflowId, r.state, timestamp(r.createdAt), timestamp(r.updatedAt)]),
+        ),
+      );
+    });
+
+  noun
+    .command('show')
+    .description('show the timeline of a run: states, attempts, retries, circuits, compensations, error')
+    .argument('<id>', 'run id (or a unique prefix of at least 4 characters)')
+    .action(async (id: string, _opts: object, cmd: Command) => {
+      const out = ctx.output(cmd);
+      const record = await ctx.withConfig(cmd, async (config) => {
+        const r = await config.showRun(await resolveRunId(config, id));
+        if (!r) throw notFound('run', id);
+        return r;
+      });
+      out.data(record);
+      out.lines(describeRun(record));
+    });
+
+  noun
+    .command('resume')
+    .description('finish a partially-completed run: run its deferred steps and what depends on them')
+    .argument('<id>', 'run id (or a unique prefix of at least 4 characters)')
+    .action(async (id: string, _opts: object, cmd: Command) => {
+      const out = ctx.output(cmd);
+      await ctx.withConfig(cmd, async (config) => {
+        const runId = await resolveRunId(config, id);
+        const record = await config.showRun(runId);
+        const size = record?.definition.steps.length ?? 0;
+        const r = await withProgress(ctx, cmd, config, size, () => config.resume(runId));
+        reportResult(ctx, out, config, r, 'Resumed run');
+      });
+    });
+
+  noun
+    .command('recover')
+    .description(
+      'compensate the runs a crashed troupe process left half-done (any troupe command does it too)',
+    )
+    .action(async (_opts: object, cmd: Command) => {
+      const out = ctx.output(cmd);
+      const results = await ctx.withConfig(cmd, (config) => config.recover(), { recover: false });
+      out.data(results);
+      if (results.length === 0) return out.line('No interrupted runs: nothing to recover');
+      for (const r of results) {
+        out.line(recoveredLine(r).replace(/^recovered/, 'Recovered'));
+        if (r.compensated.length) out.line(`  compensated (in this order): ${r.compensated.join(', ')}`);
+        const interrupted = r.error?.context?.interruptedSteps;
+        if (Array.isArray(interrupted) && interrupted.length)
+          out.line(
+            `  interrupted mid-call (not undone unless they recorded an intent): ${interrupted.join(', ')}`,
+          );
+      }
+      if (results.some((r) => r.status !== 'compensated')) ctx.exitCode = EXIT.failed;
+    });
+
+  noun
+    .command('builtins')
+    .description('list the built-in workflows and their steps')
+    .action((_opts: object, cmd: Command) => {
+      const out = ctx.output(cmd);
+      out.data(BUILT_IN_WORKFLOWS);
+      BUILT_IN_WORKFLOWS.forEach((def, i) => {
+        if (i > 0) out.line();
+        out.lines(describeWorkflow(def));
+      });
+    });
+
+  noun
+    .command('schema')
+    .description('print the JSON Schema of a workflow definition')
+    .action((_opts: object, cmd: Command) => {
+      ctx.output(cmd).raw(JSON.stringify(workflowJsonSchema(), null, 2));
+    });
+}

@@ -1,0 +1,612 @@
+import { describe, expect, it } from 'vitest';
+import { run, seeded, snapshot, write } from './helpers.js';
+import {
+  deadPid,
+  deferredRun,
+  failedRun,
+  interruptedCreate,
+  liveProcess,
+  runFiles,
+  writeRun,
+} from './run-logs.js';
+
+const UUID = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/;
+
+const checkThenVerify = `
+id: check-and-verify
+description: Check that a personality exists, then verify the configuration
+steps:
+  - id: check
+    service: personality
+    operation: check
+    input: { id: { $ref: input.id } }
+  - id: verify
+    service: configuration
+    operation: verify
+    input: { touched: [] }
+    dependsOn: [check]
+`;
+
+const bold = (id: string) => ({
+  id,
+  name: id,
+  bigFive: { openness: 90, conscientiousness: 40, extraversion: 80, agreeableness: 40, neuroticism: 30 },
+});
+
+/** Creates two personalities (the second after the first), then removes one that does not exist. */
+const createThenFail = {
+  id: 'create-then-fail',
+  steps: [
+    {
+      id: 'first',
+      service: 'personality',
+      operation: 'create',
+      input: { personality: { $ref: 'input.first' } },
+      compensate: { operation: 'revert' },
+    },
+    {
+      id: 'second',
+      service: 'personality',
+      operation: 'create',
+      input: { personality: { $ref: 'input.second' } },
+      dependsOn: ['first'],
+      compensate: { operation: 'revert' },
+    },
+    {
+      id: 'remove',
+      service: 'personality',
+      operation: 'remove',
+      input: { id: 'ghost' },
+      dependsOn: ['second'],
+    },
+  ],
+};
+
+/** The configuration files, without the store's own state (backups, run logs) under .troupe/. */
+const entities = async (dir: string) =>
+  Object.fromEntries(Object.entries(await snapshot(dir)).filter(([path]) => !path.startsWith('.troupe/')));
+
+interface RunResultJson {
+  runId: string;
+  workflowId: string;
+  status: string;
+  compensated: string[];
+  outputs: Record<string, unknown>;
+}
+
+describe('troupe workflow run', () => {
+  it('runs a workflow file calling built-in operations and prints the run id', async () => {
+    const { root, t } = await seeded();
+    await write(root, 'flow.yaml', checkThenVerify);
+    await write(root, 'in.json', '{ "id": "calm" }');
+    const r = await t('workflow', 'run', 'flow.yaml', '--input', 'in.json');
+    expect(r.code).toBe(0);
+    const runId = UUID.exec(r.stdout)?.[0];
+    expect(r.stdout).toContain(`Run ${runId} of workflow check-and-verify: completed`);
+    expect(r.stdout).toContain('completed steps: check, verify');
+    const runs = (await t('workflow', 'list', '--json')).json<Array<{ runId: string; state: string }>>();
+    expect(runs).toContainEqual(expect.objectContaining({ runId, state: 'completed' }));
+
+    const j = await t('workflow', 'run', 'flow.yaml', '--input', 'in.json', '--json');
+    expect(j.code).toBe(0);
+    const result = j.json<RunResultJson>();
+    expect(result.status).toBe('completed');
+    expect(result.outputs.check).toEqual({ id: 'calm', isNew: false });
+  });
+
+  it('fails the run (exit 1) when a step fails, e.g. checking a personality that does not exist', async () => {
+    const { root, t } = await seeded();
+    await write(root, 'flow.yaml', checkThenVerify);
+    await write(root, 'in.json', '{ "id": "clam" }');
+    const r = await t('workflow', 'run', 'flow.yaml', '--input', 'in.json');
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/Run [0-9a-f-]{36} of workflow check-and-verify: compensated/);
+    expect(r.stderr).toContain('personality "clam" not found; did you mean "calm"?');
+  });
+
+  it('--dry-run prints the plan level by level and creates no run', async () => {
+    const { root, dir, t } = await seeded();
+    await write(root, 'flow.json', JSON.stringify(createThenFail));
+    const before = await runFiles(dir);
+    const r = await t('workflow', 'run', 'flow.json', '--dry-run');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('Workflow create-then-fail: 3 steps in 3 levels');
+    expect(r.stdout).toMatch(/Level 1:\n {2}first {2}personality\.create\n/);
+    expect(r.stdout).toMatch(/Level 2:\n {2}second {2}personality\.create\n {6}after first\n/);
+    expect(r.stdout).toContain('policy: timeout 10 s; retry up to 3 attempts');
+    expect(r.stdout).toContain('compensate: personality.revert');
+    expect(r.stdout).toContain('Dry run: the definition is valid; nothing was run');
+    expect(await runFiles(dir)).toEqual(before);
+
+    const j = await t('workflow', 'run', 'flow.json', '--dry-run', '--json');
+    const plan = j.json<{
+      valid: boolean;
+      levels: Array<Array<{ id: string; compensate: string | null }>>;
+    }>();
+    expect(plan.valid).toBe(true);
+    expect(plan.levels.map((l) => l.map((s) => s.id))).toEqual([['first'], ['second'], ['remove']]);
+    expect(plan.levels[2]?.[0]?.compensate).toBeNull();
+    expect(await runFiles(dir)).toEqual(before);
+  });
+
+  it('a definition with a dependency cycle is refused, naming the cycle', async () => {
+    const { root, dir, t } = await seeded();
+    await write(
+      root,
+      'loop.yaml',
+      `id: loop
+steps:
+  - { id: a, service: personality, operation: check, dependsOn: [b] }
+  - { id: b, service: personality, operation: check, dependsOn: [a] }
+`,
+    );
+    const before = await runFiles(dir);
+    const r = await t('workflow', 'run', 'loop.yaml');
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('loop.yaml: invalid workflow "loop"');
+    expect(r.stderr).toContain('dependency cycle a → b → a');
+    const j = await t('workflow', 'run', 'loop.yaml', '--dry-run', '--json');
+    expect(j.code).toBe(1);
+    expect(j.error().code).toBe('VALIDATION_FAILED');
+    expect(j.error().issues).toContainEqual(
+      expect.objectContaining({ file: 'loop.yaml', message: 'dependency cycle a → b → a' }),
+    );
+    expect(await runFiles(dir)).toEqual(before);
+  });
+
+  it('a step naming an operation troupe does not have is refused, naming it', async () => {
+    const { root, dir, t } = await seeded();
+    await write(
+      root,
+      'bad.yaml',
+      `id: bad
+steps:
+  - { id: a, service: nosuch, operation: op }
+  - { id: b, service: personality, operation: chek }
+`,
+    );
+    const before = await runFiles(dir);
+    for (const args of [[], ['--dry-run']]) {
+      const r = await t('workflow', 'run', 'bad.yaml', ...args);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toContain('steps.0.operation: no handler for "nosuch.op"');
+      expect(r.stderr).toMatch(
+        /steps\.1\.operation: no handler for "personality\.chek"; did you mean "personality\.check"/,
+      );
+    }
+    expect(await runFiles(dir)).toEqual(before);
+  });
+
+  it('a failing run is compensated in reverse order and `show` prints its timeline', async () => {
+    const { root, dir, t } = await seeded();
+    await write(root, 'flow.json', JSON.stringify(createThenFail));
+    await write(root, 'in.json', JSON.stringify({ first: bold('bold'), second: bold('brave') }));
+    const before = await entities(dir);
+    const r = await t('workflow', 'run', 'flow.json', '--input', 'in.json');
+    expect(r.code).toBe(1);
+    const runId = UUID.exec(r.stdout)?.[0] as string;
+    expect(r.stdout).toContain(`Run ${runId} of workflow create-then-fail: compensated`);
+    expect(r.stdout).toContain('compensated (in this order): second, first');
+    expect(r.stdout).toContain(`timeline: \`troupe workflow show ${runId}\``);
+    expect(r.stderr).toContain('error: personality "ghost" not found');
+    expect(await entities(dir)).toEqual(before);
+
+    const show = await t('workflow', 'show', runId);
+    expect(show.code).toBe(0);
+    const out = show.stdout;
+    expect(out).toContain(`Run ${runId}\n  workflow  create-then-fail\n  state     compensated\n`);
+    expect(out).toMatch(
+      /States:\n {2}\+\d+ms +pending\n {2}\+\d+ms +running\n {2}\+\d+ms +compensating\n {2}\+\d+ms +compensated\n/,
+    );
+    expect(out).toMatch(
+      / {2}first {2}personality\.create {2}compensated\n {6}attempt 1 {2}\+\d+ms {2}\d+ ms {2}ok\n {6}compensation personality\.revert {2}\+\d+ms {2}\d+ ms {2}ok\n/,
+    );
+    expect(out).toMatch(
+      / {2}remove {2}personality\.remove {2}failed {2}after second\n {6}attempt 1 {2}\+\d+ms {2}\d+ ms {2}NOT_FOUND: personality "ghost" not found\n/,
+    );
+    expect(out).toMatch(
+      /Compensations \(in the order they ran\):\n {2}1\. second {2}personality\.revert {2}\+\d+ms {2}compensated\n {2}2\. first {2}personality\.revert {2}\+\d+ms {2}compensated\n/,
+    );
+    expect(out).toContain(
+      'Error:\n  NOT_FOUND: personality "ghost" not found\n  at workflow create-then-fail, step remove, service personality, operation remove, attempt 1',
+    );
+
+    const j = (await t('workflow', 'show', runId, '--json')).json<{
+      state: string;
+      compensated: string[];
+      completionOrder: string[];
+    }>();
+    expect(j).toMatchObject({ state: 'compensated', compensated: ['second', 'first'] });
+    expect(j.completionOrder).toEqual(['first', 'second']);
+    // A unique prefix is enough.
+    expect((await t('workflow', 'show', runId.slice(0, 8))).stdout).toBe(out);
+
+    const failed = await t('workflow', 'run', 'flow.json', '--input', 'in.json', '--json');
+    expect(failed.code).toBe(1);
+    const stdout = JSON.parse(failed.stdout) as RunResultJson;
+    expect(stdout).toMatchObject({ status: 'compensated', compensated: ['second', 'first'] });
+    expect(failed.error()).toMatchObject({ code: 'NOT_FOUND' });
+  });
+});
+
+describe('troupe workflow list / show', () => {
+  it('lists runs newest first', async () => {
+    const { root, dir, t } = await seeded();
+    await writeRun(dir, 'old-run', deferredRun('old-run'));
+    await write(root, 'flow.yaml', checkThenVerify);
+    await write(root, 'in.json', '{ "id": "calm" }');
+    const ran = await t('workflow', 'run', 'flow.yaml', '--input', 'in.json');
+    const runId = UUID.exec(ran.stdout)?.[0] as string;
+    const r = await t('workflow', 'list');
+    expect(r.code).toBe(0);
+    const lines = r.stdout.trimEnd().split('\n');
+    expect(lines[0]).toMatch(/^RUN +WORKFLOW +STATE +CREATED +UPDATED$/);
+    expect(lines[1]).toMatch(
+      new RegExp(`^${runId} +check-and-verify +completed +\\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\dZ`),
+    );
+    expect(lines.at(-1)).toMatch(
+      /^old-run +nightly +partially-completed +2026-01-02 10:00:00Z +2026-01-02 10:00:00Z$/,
+    );
+    const j = (await t('workflow', 'list', '--json')).json<Array<{ runId: string; createdAt: number }>>();
+    expect(j).toHaveLength(lines.length - 1);
+    expect(j[0]?.runId).toBe(runId);
+    expect(j.at(-1)?.runId).toBe('old-run');
+    expect(j.map((x) => x.createdAt)).toEqual([...j.map((x) => x.createdAt)].sort((a, b) => b - a));
+  });
+
+  it('shows retries, circuit changes, deferred steps and how to resume', async () => {
+    const { dir, t } = await seeded();
+    await writeRun(dir, 'nightly-1', deferredRun('nightly-1'));
+    const r = await t('workflow', 'show', 'nightly-1');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain(
+      '  state     partially-completed\n  started   2026-01-02 10:00:00Z by process',
+    );
+    expect(r.stdout).toContain(
+      [
+        '  verify  configuration.verify  deferred  after check',
+        '      attempt 1  +14ms  10 ms  TIMEOUT: configuration.verify timed out after 10 ms',
+        '      retry: attempt 2 after 100 ms',
+        '      attempt 2  +124ms  10 ms  TIMEOUT: configuration.verify timed out after 10 ms',
+        '      circuit open +134ms (service configuration)',
+        '      deferred +134ms, retry at 2026-01-02 10:00:30Z (+30.1s)',
+      ].join('\n'),
+    );
+    expect(r.stdout).toContain(
+      'Deferred:\n  verify  retry at 2026-01-02 10:00:30Z (+30.1s)  TIMEOUT: configuration.verify timed out after 10 ms\n  finish with `troupe workflow resume nightly-1`',
+    );
+  });
+
+  it('shows a failed compensation and the error with its context and cause chain', async () => {
+    const { dir, t } = await seeded();
+    await writeRun(dir, 'broken-1', failedRun('broken-1'));
+    const r = await t('workflow', 'show', 'broken-1');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain(
+      '      compensation personality.revert  +22ms  8 ms  CONCURRENT_MODIFICATION: cannot undo personalities/bold',
+    );
+    expect(r.stdout).toContain(
+      'Compensations (in the order they ran):\n  1. create  personality.revert  +30ms  failed: CONCURRENT_MODIFICATION',
+    );
+    expect(r.stdout).toContain(
+      [
+        'Error:',
+        '  VALIDATION_FAILED: consistency check failed',
+        '  at workflow broken, step verify, service configuration, operation verify, attempt 1',
+        '  caused by IO_ERROR: cannot read personalities/bold.json',
+        '  caused by PERMANENT: EIO: i/o error, read',
+      ].join('\n'),
+    );
+  });
+
+  it('an unknown run id is exit 1 with a suggestion among run id prefixes', async () => {
+    const { root, t } = await seeded();
+    await write(root, 'flow.yaml', checkThenVerify);
+    await write(root, 'in.json', '{ "id": "calm" }');
+    const runId = UUID.exec(
+      (await t('workflow', 'run', 'flow.yaml', '--input', 'in.json')).stdout,
+    )?.[0] as string;
+    const typo = `${runId.slice(0, 7)}${runId[7] === '0' ? '1' : '0'}`;
+    const r = await t('workflow', 'show', typo);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(`run "${typo}" not found; did you mean "${runId.slice(0, 8)}"?`);
+    const j = await t('workflow', 'show', 'nope', '--json');
+    expect(j.code).toBe(1);
+    expect(j.error()).toMatchObject({ code: 'NOT_FOUND', context: { kind: 'run', id: 'nope' } });
+  });
+});
+
+describe('troupe workflow resume', () => {
+  it('an unknown run id is exit 1', async () => {
+    const { t } = await seeded();
+    const r = await t('workflow', 'resume', 'no-such-run');
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('run "no-such-run" not found');
+    expect((await t('workflow', 'resume', 'no-such-run', '--json')).error().code).toBe('NOT_FOUND');
+  });
+
+  it('a run that is not partially completed cannot be resumed', async () => {
+    const { root, t } = await seeded();
+    await write(root, 'flow.yaml', checkThenVerify);
+    await write(root, 'in.json', '{ "id": "calm" }');
+    const runId = UUID.exec(
+      (await t('workflow', 'run', 'flow.yaml', '--input', 'in.json')).stdout,
+    )?.[0] as string;
+    const r = await t('workflow', 'resume', runId);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(`run "${runId}" is completed; only a partially-completed run can be resumed`);
+  });
+
+  it('finishes a partially-completed run: its deferred step runs and the run completes', async () => {
+    const { dir, t } = await seeded();
+    await writeRun(dir, 'nightly-2', deferredRun('nightly-2'));
+    const r = await t('workflow', 'resume', 'nightly-2');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('Resumed run nightly-2 of workflow nightly: completed');
+    expect(r.stdout).toContain('completed steps: check, verify');
+    const show = await t('workflow', 'show', 'nightly-2', '--json');
+    expect(show.json()).toMatchObject({
+      state: 'completed',
+      deferred: [],
+      completionOrder: ['check', 'verify'],
+    });
+    const again = await t('workflow', 'resume', 'nightly-2', '--json');
+    expect(again.code).toBe(1);
+    expect(again.error().code).toBe('VALIDATION_FAILED');
+  });
+});
+
+describe('recovery of runs a crashed process left half-done', () => {
+  async function withInterruptedRun() {
+    const s = await seeded();
+    await write(s.root, 'bold.json', JSON.stringify(bold('bold')));
+    expect((await s.t('personality', 'create', '--from', 'bold.json')).code).toBe(0);
+    return s;
+  }
+
+  it('any command compensates it first and says so on stderr', async () => {
+    const { dir, t } = await withInterruptedRun();
+    await writeRun(dir, 'crashed-1', interruptedCreate('crashed-1', 'bold', { pid: deadPid() }));
+    const r = await t('personality', 'list');
+    expect(r.code).toBe(0);
+    expect(r.stderr).toBe('recovered run crashed-1 (create-personality): compensated\n');
+    expect(r.stdout).not.toContain('bold');
+    expect(r.stdout).toContain('calm');
+    expect((await t('personality', 'show', 'bold')).code).toBe(1);
+    const show = await t('workflow', 'show', 'crashed-1');
+    expect(show.stdout).toContain('  state     compensated\n');
+    expect(show.stdout).toMatch(/\n {2}1\. personality {2}personality\.revert {2}\+\S+ {2}compensated\n/);
+    expect(show.stdout).toContain('interrupted while running; compensating its completed steps');
+    expect(show.stdout).toContain('  interrupted mid-call: verify\n');
+    // Once is enough.
+    expect((await t('personality', 'list')).stderr).toBe('');
+  });
+
+  it('with --json the notice goes to stderr and stdout stays parseable', async () => {
+    const { dir, t } = await withInterruptedRun();
+    await writeRun(dir, 'crashed-2', interruptedCreate('crashed-2', 'bold', { pid: deadPid() }));
+    const r = await t('personality', 'list', '--json');
+    expect(r.code).toBe(0);
+    expect(r.stderr).toBe('recovered run crashed-2 (create-personality): compensated\n');
+    expect(r.json<Array<{ id: string }>>().map((p) => p.id)).toEqual(['calm']);
+  });
+
+  it('leaves alone a run whose owner process is still alive', async () => {
+    const { dir, t } = await withInterruptedRun();
+    const live = liveProcess();
+    try {
+      await writeRun(dir, 'busy-1', interruptedCreate('busy-1', 'bold', { pid: live.pid }));
+      const r = await t('personality', 'list', '--json');
+      expect(r.stderr).toBe('');
+      expect(r.json<Array<{ id: string }>>().map((p) => p.id)).toEqual(['bold', 'calm']);
+      const show = await t('workflow', 'show', 'busy-1');
+      expect(show.stdout).toContain('  state     running (still running)\n');
+    } finally {
+      live.stop();
+    }
+  });
+
+  it('`troupe workflow recover` does it explicitly and prints what it did', async () => {
+    const { dir, t } = await withInterruptedRun();
+    await writeRun(dir, 'crashed-3', interruptedCreate('crashed-3', 'bold', { pid: deadPid() }));
+    const r = await t('workflow', 'recover');
+    expect(r.code).toBe(0);
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toBe(
+      [
+        'Recovered run crashed-3 (create-personality): compensated',
+        '  compensated (in this order): personality',
+        '  interrupted mid-call (not undone unless they recorded an intent): verify',
+        '',
+      ].join('\n'),
+    );
+    expect((await t('personality', 'show', 'bold')).code).toBe(1);
+    const again = await t('workflow', 'recover', '--json');
+    expect(again.json()).toEqual([]);
+    expect((await t('workflow', 'recover')).stdout).toBe('No interrupted runs: nothing to recover\n');
+  });
+
+  it('`workflow recover --json` prints the results', async () => {
+    const { dir, t } = await withInterruptedRun();
+    await writeRun(dir, 'crashed-4', interruptedCreate('crashed-4', 'bold', { pid: deadPid() }));
+    const r = await t('workflow', 'recover', '--json');
+    expect(r.json()).toEqual([
+      expect.objectContaining({ runId: 'crashed-4', status: 'compensated', compensated: ['personality'] }),
+    ]);
+  });
+});
+
+describe('troupe workflow builtins / schema', () => {
+  it('lists the built-in workflows with their steps', async () => {
+    const r = await run(['workflow', 'builtins']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('create-agent: Create an agent with a new or existing personality and role');
+    expect(r.stdout).toMatch(/ {2}persist +file\.persist +agent +file\.revert +-\n/);
+    expect(r.stdout).toMatch(
+      / {2}update +personality\.update +- +personality\.restore +resolve-conflict-and-retry\n/,
+    );
+    const j = (await run(['workflow', 'builtins', '--json'])).json<Array<{ id: string; steps: unknown[] }>>();
+    expect(j.map((w) => w.id)).toEqual(
+      expect.arrayContaining(['create-agent', 'update-personality', 'apply-bundle', 'reconcile']),
+    );
+  });
+
+  it('prints the JSON Schema of a definition', async () => {
+    for (const args of [
+      ['workflow', 'schema'],
+      ['workflow', 'schema', '--json'],
+    ]) {
+      const r = await run(args);
+      expect(r.code).toBe(0);
+      const schema = r.json<{ properties: Record<string, unknown>; required: string[] }>();
+      expect(Object.keys(schema.properties)).toEqual(expect.arrayContaining(['id', 'steps', 'maxParallel']));
+      expect(schema.required).toEqual(expect.arrayContaining(['id', 'steps']));
+    }
+  });
+});
+
+describe('troupe apply -f', () => {
+  it('applies a bundle like import, and --dry-run writes nothing', async () => {
+    const { root, dir, t } = await seeded();
+    const b = (await t('export')).json<{ personalities: unknown[] }>();
+    b.personalities.push(bold('bold'));
+    await write(root, 'cast.json', JSON.stringify(b));
+    const before = await snapshot(dir);
+    const dry = await t('apply', '-f', 'cast.json', '--dry-run');
+    expect(dry.code).toBe(0);
+    expect(dry.stdout).toContain('create    personality bold');
+    expect(dry.stdout).toContain('Dry run: 1 to create, 4 unchanged; nothing written');
+    expect(await snapshot(dir)).toEqual(before);
+    expect((await t('apply', '--file', 'cast.json', '--dry-run', '--json')).json()).toMatchObject({
+      applied: false,
+    });
+
+    const r = await t('apply', '-f', 'cast.json');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('Applied cast.json: 1 created, 4 unchanged');
+    expect((await t('personality', 'show', 'bold')).code).toBe(0);
+    const again = await t('apply', '-f', 'cast.json', '--json');
+    expect(again.json()).toMatchObject({ applied: true, runId: expect.stringMatching(UUID) });
+  });
+
+  it('-f is required (exit 2)', async () => {
+    const { t } = await seeded();
+    const r = await t('apply');
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain("required option '-f, --file <file>' not specified");
+  });
+});
+
+describe('progress on a terminal', () => {
+  const fourSteps = `
+id: four
+steps:
+  - { id: p, service: personality, operation: check, input: { id: calm } }
+  - { id: r, service: role, operation: check, input: { id: reviewer } }
+  - { id: v1, service: configuration, operation: verify, input: { touched: [] }, dependsOn: [p, r] }
+  - { id: v2, service: configuration, operation: verify, input: { touched: [] }, dependsOn: [v1] }
+`;
+
+  it('prints a line per step on stderr for runs of 4 or more steps', async () => {
+    const { root, dir } = await seeded();
+    await write(root, 'four.yaml', fourSteps);
+    const r = await run(['--dir', dir, 'workflow', 'run', 'four.yaml'], { cwd: root, isTTY: true });
+    expect(r.code).toBe(0);
+    for (const id of [
+      'p (personality.check)',
+      'r (role.check)',
+      'v1 (configuration.verify)',
+      'v2 (configuration.verify)',
+    ]) {
+      expect(r.stderr).toContain(`  ▶ ${id} started\n`);
+      expect(r.stderr).toMatch(new RegExp(`  ✓ ${id.replace(/[().]/g, '\\$&')} done in \\d+ ms\\n`));
+    }
+    expect(r.stdout).not.toContain('▶');
+    expect(r.stdout).toContain('of workflow four: completed');
+  });
+
+  it('shows compensations as they happen', async () => {
+    const { root, dir } = await seeded();
+    const flow = {
+      ...createThenFail,
+      steps: [
+        ...createThenFail.steps,
+        {
+          id: 'last',
+          service: 'configuration',
+          operation: 'verify',
+          input: { touched: [] },
+          dependsOn: ['remove'],
+        },
+      ],
+    };
+    await write(root, 'flow.json', JSON.stringify(flow));
+    await write(root, 'in.json', JSON.stringify({ first: bold('bold'), second: bold('brave') }));
+    const r = await run(['--dir', dir, 'workflow', 'run', 'flow.json', '--input', 'in.json'], {
+      cwd: root,
+      isTTY: true,
+    });
+    expect(r.code).toBe(1);
+    const progress = r.stderr.split('\n').filter((l) => /^ {2}[▶✓✗↶↻-] /.test(l));
+    expect(progress.map((l) => l.replace(/ in \d+ ms$/, ''))).toEqual([
+      '  ▶ first (personality.create) started',
+      '  ✓ first (personality.create) done',
+      '  ▶ second (personality.create) started',
+      '  ✓ second (personality.create) done',
+      '  ▶ remove (personality.remove) started',
+      '  ✗ remove (personality.remove) NOT_FOUND: personality "ghost" not found',
+      '  ↶ second (personality.create) compensating',
+      '  ↶ second (personality.create) compensated',
+      '  ↶ first (personality.create) compensating',
+      '  ↶ first (personality.create) compensated',
+    ]);
+  });
+
+  it('is off with --json, off when not a terminal, and off for short runs', async () => {
+    const { root, dir } = await seeded();
+    await write(root, 'four.yaml', fourSteps);
+    await write(root, 'two.yaml', checkThenVerify);
+    await write(root, 'in.json', '{ "id": "calm" }');
+    const json = await run(['--dir', dir, 'workflow', 'run', 'four.yaml', '--json'], {
+      cwd: root,
+      isTTY: true,
+    });
+    expect(json.stderr).toBe('');
+    expect(json.json<RunResultJson>().status).toBe('completed');
+    const pipe = await run(['--dir', dir, 'workflow', 'run', 'four.yaml'], { cwd: root, isTTY: false });
+    expect(pipe.stderr).toBe('');
+    const short = await run(['--dir', dir, 'workflow', 'run', 'two.yaml', '--input', 'in.json'], {
+      cwd: root,
+      isTTY: true,
+    });
+    expect(short.code).toBe(0);
+    expect(short.stderr).toBe('');
+  });
+
+  it('apply and import show the apply-bundle workflow for bundles of 4 or more entities', async () => {
+    const { root, dir, t } = await seeded();
+    await write(root, 'cast.json', (await t('export')).stdout);
+    for (const args of [
+      ['apply', '-f', 'cast.json'],
+      ['import', 'cast.json'],
+    ]) {
+      const r = await run(['--dir', dir, ...args], { cwd: root, isTTY: true });
+      expect(r.code).toBe(0);
+      expect(r.stderr).toContain('  ▶ plan (configuration.planBundle) started\n');
+      expect(r.stderr).toContain('  ▶ persist (file.persist) started\n');
+      expect(r.stderr).toMatch(/ {2}✓ verify \(configuration\.verify\) done in \d+ ms\n/);
+      expect(r.stdout).not.toContain('▶');
+    }
+  });
+});
+
+describe('workflow runs and the directory', () => {
+  it('every run is a file in .troupe/runs', async () => {
+    const { root, dir, t } = await seeded();
+    await write(root, 'flow.yaml', checkThenVerify);
+    await write(root, 'in.json', '{ "id": "calm" }');
+    const before = await runFiles(dir);
+    const runId = UUID.exec((await t('workflow', 'run', 'flow.yaml', '--input', 'in.json')).stdout)?.[0];
+    expect(await runFiles(dir)).toEqual([...before, `${runId}.jsonl`].sort());
+  });
+});
