@@ -1,6 +1,12 @@
 import type { Command } from 'commander';
 import { BIG_FIVE_TRAITS, DEFAULT_BEHAVIOR, type Personality } from '../../domain/personality.js';
 import { mergePatch } from '../../services/merge-patch.js';
+import {
+  addConflictOptions,
+  type ConflictFlags,
+  conflictOptions,
+  describeConflicts,
+} from '../conflict-options.js';
 import type { CliContext } from '../context.js';
 import {
   assertPatch,
@@ -120,29 +126,32 @@ export function register(program: Command, ctx: CliContext): void {
     });
 
   withFieldOptions(
-    noun
-      .command('update')
-      .description('change fields of a personality; agents using it are re-composed or marked stale')
-      .argument('<id>', 'personality id')
-      .addOption(fromOption('a JSON merge patch (only the fields given change; null removes)'))
-      .addOption(expectRevisionOption()),
+    addConflictOptions(
+      noun
+        .command('update')
+        .description('change fields of a personality; agents using it are re-composed or marked stale')
+        .argument('<id>', 'personality id')
+        .addOption(fromOption('a JSON merge patch (only the fields given change; null removes)'))
+        .addOption(expectRevisionOption()),
+    ),
     'update',
-  ).action(
-    async (id: string, opts: FieldFlags & { from?: string; expectRevision?: number }, cmd: Command) => {
-      const out = ctx.output(cmd);
-      const patch = await inputFrom(ctx, opts.from, flagPatch(opts));
-      assertPatch(patch, 'personality');
-      await ctx.withConfig(cmd, async (config) => {
-        const r = await config.updatePersonality(id, patch, {
-          expectedRevision: opts.expectRevision,
-          ...whereOf(opts.from),
-        });
-        out.line(`Updated personality ${id} to revision ${r.personality.revision}`);
-        const stale = await reportDependents(out, config, 'personality', r.synced);
-        out.data({ personality: r.personality, agents: r.synced, stale });
+  ).action(async (id: string, opts: FieldFlags & ConflictFlags & { from?: string }, cmd: Command) => {
+    const out = ctx.output(cmd);
+    const onConflict = conflictOptions(opts);
+    const patch = await inputFrom(ctx, opts.from, flagPatch(opts));
+    assertPatch(patch, 'personality');
+    await ctx.withConfig(cmd, async (config) => {
+      const r = await config.updatePersonality(id, patch, {
+        expectedRevision: opts.expectRevision,
+        ...onConflict,
+        ...whereOf(opts.from),
       });
-    },
-  );
+      out.line(`Updated personality ${id} to revision ${r.personality.revision}`);
+      out.lines(describeConflicts(r.conflicts));
+      const stale = await reportDependents(out, config, 'personality', r.synced);
+      out.data({ personality: r.personality, agents: r.synced, stale, conflicts: r.conflicts });
+    });
+  });
 
   addDeleteModeOptions(
     noun

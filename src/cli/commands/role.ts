@@ -1,5 +1,11 @@
 import type { Command } from 'commander';
 import type { Role } from '../../domain/role.js';
+import {
+  addConflictOptions,
+  type ConflictFlags,
+  conflictOptions,
+  describeConflicts,
+} from '../conflict-options.js';
 import type { CliContext } from '../context.js';
 import {
   assertPatch,
@@ -124,29 +130,32 @@ export function register(program: Command, ctx: CliContext): void {
     });
 
   withFieldOptions(
-    noun
-      .command('update')
-      .description('change fields of a custom role; agents using it are re-composed')
-      .argument('<id>', 'role id')
-      .addOption(fromOption('a JSON merge patch (only the fields given change; null removes)'))
-      .addOption(expectRevisionOption()),
+    addConflictOptions(
+      noun
+        .command('update')
+        .description('change fields of a custom role; agents using it are re-composed')
+        .argument('<id>', 'role id')
+        .addOption(fromOption('a JSON merge patch (only the fields given change; null removes)'))
+        .addOption(expectRevisionOption()),
+    ),
     'update',
-  ).action(
-    async (id: string, opts: FieldFlags & { from?: string; expectRevision?: number }, cmd: Command) => {
-      const out = ctx.output(cmd);
-      const patch = await inputFrom(ctx, opts.from, flagPatch(opts));
-      assertPatch(patch, 'role');
-      await ctx.withConfig(cmd, async (config) => {
-        const r = await config.updateRole(id, patch, {
-          expectedRevision: opts.expectRevision,
-          ...whereOf(opts.from),
-        });
-        out.line(`Updated role ${id} to revision ${r.role.revision}`);
-        const stale = await reportDependents(out, config, 'role', r.synced);
-        out.data({ role: r.role, agents: r.synced, stale });
+  ).action(async (id: string, opts: FieldFlags & ConflictFlags & { from?: string }, cmd: Command) => {
+    const out = ctx.output(cmd);
+    const onConflict = conflictOptions(opts);
+    const patch = await inputFrom(ctx, opts.from, flagPatch(opts));
+    assertPatch(patch, 'role');
+    await ctx.withConfig(cmd, async (config) => {
+      const r = await config.updateRole(id, patch, {
+        expectedRevision: opts.expectRevision,
+        ...onConflict,
+        ...whereOf(opts.from),
       });
-    },
-  );
+      out.line(`Updated role ${id} to revision ${r.role.revision}`);
+      out.lines(describeConflicts(r.conflicts));
+      const stale = await reportDependents(out, config, 'role', r.synced);
+      out.data({ role: r.role, agents: r.synced, stale, conflicts: r.conflicts });
+    });
+  });
 
   addDeleteModeOptions(
     noun
