@@ -326,7 +326,8 @@ export function describeRun(record: RunRecord): string[] {
   for (const s of record.steps) {
     const spec = def.steps.find((d) => d.id === s.stepId);
     const after = spec?.dependsOn?.length ? `  after ${spec.dependsOn.join(', ')}` : '';
-    lines.push(`  ${s.stepId}  ${s.service}.${s.operation}  ${s.status}${after}`);
+    const status = s.status === 'pending' && !INTERRUPTED.has(record.state) ? 'not run' : s.status;
+    lines.push(`  ${s.stepId}  ${s.service}.${s.operation}  ${status}${after}`);
     for (const l of stepLines(record, s.stepId)) lines.push(`      ${l}`);
   }
 
@@ -340,7 +341,10 @@ export function describeRun(record: RunRecord): string[] {
       const op = def.steps.find((d) => d.id === e.stepId)?.compensate?.operation ?? '?';
       const result =
         e.kind === 'compensated' ? 'compensated' : `failed: ${e.error ? errorSummary(e.error) : ''}`;
-      lines.push(`  ${i + 1}. ${e.stepId}  ${e.service}.${op}  ${offset(e.at - t0)}  ${result}`);
+      const took = e.durationMs ?? 0;
+      lines.push(
+        `  ${i + 1}. ${e.stepId}  ${e.service}.${op}  ${offset(e.at - took - t0)}  ${duration(took)}  ${result}`,
+      );
     });
   } else if (record.state === 'compensated' || record.state === 'failed') {
     lines.push('', 'Compensations: none (no completed step had one)');

@@ -205,7 +205,7 @@ steps:
       / {2}remove {2}personality\.remove {2}failed {2}after second\n {6}attempt 1 {2}\+\d+ms {2}\d+ ms {2}NOT_FOUND: personality "ghost" not found\n/,
     );
     expect(out).toMatch(
-      /Compensations \(in the order they ran\):\n {2}1\. second {2}personality\.revert {2}\+\d+ms {2}compensated\n {2}2\. first {2}personality\.revert {2}\+\d+ms {2}compensated\n/,
+      /Compensations \(in the order they ran\):\n {2}1\. second {2}personality\.revert {2}\+\d+ms {2}\d+ ms {2}compensated\n {2}2\. first {2}personality\.revert {2}\+\d+ms {2}\d+ ms {2}compensated\n/,
     );
     expect(out).toContain(
       'Error:\n  NOT_FOUND: personality "ghost" not found\n  at workflow create-then-fail, step remove, service personality, operation remove, attempt 1',
@@ -286,7 +286,7 @@ describe('troupe workflow list / show', () => {
       '      compensation personality.revert  +22ms  8 ms  CONCURRENT_MODIFICATION: cannot undo personalities/bold',
     );
     expect(r.stdout).toContain(
-      'Compensations (in the order they ran):\n  1. create  personality.revert  +30ms  failed: CONCURRENT_MODIFICATION',
+      'Compensations (in the order they ran):\n  1. create  personality.revert  +22ms  8 ms  failed: CONCURRENT_MODIFICATION',
     );
     expect(r.stdout).toContain(
       [
@@ -375,7 +375,9 @@ describe('recovery of runs a crashed process left half-done', () => {
     expect((await t('personality', 'show', 'bold')).code).toBe(1);
     const show = await t('workflow', 'show', 'crashed-1');
     expect(show.stdout).toContain('  state     compensated\n');
-    expect(show.stdout).toMatch(/\n {2}1\. personality {2}personality\.revert {2}\+\S+ {2}compensated\n/);
+    expect(show.stdout).toMatch(
+      /\n {2}1\. personality {2}personality\.revert {2}\+\S+ {2}\d+ ms {2}compensated\n/,
+    );
     expect(show.stdout).toContain('interrupted while running; compensating its completed steps');
     expect(show.stdout).toContain('  interrupted mid-call: verify\n');
     // Once is enough.
