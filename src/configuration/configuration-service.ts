@@ -1,6 +1,6 @@
 import type { Agent } from '../domain/agent.js';
 import { slugify } from '../domain/common.js';
-import { TroupeError } from '../domain/errors.js';
+import { type SerializedError, TroupeError } from '../domain/errors.js';
 import type { Personality } from '../domain/personality.js';
 import type { Role } from '../domain/role.js';
 import type { Clock } from '../orchestration/clock.js';
@@ -66,10 +66,21 @@ export interface UpdateOptions {
   base?: Record<string, unknown>;
 }
 
+/** A recorded error back as a TroupeError, cause chain included. */
+const fromSerialized = (e: SerializedError): TroupeError =>
+  new TroupeError(e.code as TroupeError['code'], e.message, {
+    ...(e.context ? { context: e.context } : {}),
+    ...(e.issues ? { issues: e.issues } : {}),
+    retryable: e.retryable,
+    ...(e.cause ? { cause: fromSerialized(e.cause) } : {}),
+  });
+
 const agentIdOf = (a: unknown) => {
   const o = (a ?? {}) as { id?: unknown; name?: unknown };
   return typeof o.id === 'string' ? o.id : slugify(String(o.name ?? ''));
 };
+
+const BUILT_IN_SERVICES = ['personality', 'role', 'model', 'agent', 'file', 'configuration'];
 
 type Touched = { touched?: string[] };
 
@@ -99,12 +110,11 @@ export class ConfigurationService {
       services: opts.wrapHandlers ? opts.wrapHandlers(handlers) : handlers,
       runLog: this.runLog,
       checkpoint: this.#checkpoint,
-      servicePolicies: Object.fromEntries(
-        ['personality', 'role', 'model', 'agent', 'file', 'configuration'].map((s) => [
-          s,
-          policy[s] ?? wf.DEFAULT_SERVICE_POLICY,
-        ]),
-      ),
+      // Built-in services get the default policy unless given one; other services as given.
+      servicePolicies: {
+        ...Object.fromEntries(BUILT_IN_SERVICES.map((s) => [s, wf.DEFAULT_SERVICE_POLICY])),
+        ...policy,
+      },
       ...(opts.clock ? { clock: opts.clock } : {}),
       ...(opts.random ? { random: opts.random } : {}),
       ...(opts.sensitiveKeys ? { sensitiveKeys: opts.sensitiveKeys } : {}),
@@ -143,7 +153,7 @@ export class ConfigurationService {
         `workflow ${result.workflowId} (run ${result.runId}) failed and ${result.compensationFailures.length} compensation(s) failed too: ${result.compensationFailures.map((f) => `${f.stepId}: ${f.error.message}`).join('; ')}; see \`troupe workflow show ${result.runId}\``,
         {
           context: { ...context, compensationFailures: result.compensationFailures },
-          cause: e,
+          ...(e ? { cause: fromSerialized(e) } : {}),
           retryable: false,
         },
       );
@@ -162,6 +172,7 @@ export class ConfigurationService {
         context,
         issues: e?.issues ?? [],
         retryable: e?.retryable ?? false,
+        ...(e?.cause ? { cause: fromSerialized(e.cause) } : {}),
       },
     );
   }
