@@ -41,6 +41,7 @@ export {
   type FaultRule,
   type InvokeOptions,
 } from './faults.js';
+export * from './fixtures/index.js';
 export {
   type Figure,
   type MeasureOptions,

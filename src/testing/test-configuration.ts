@@ -1,6 +1,8 @@
 import { ConfigurationService } from '../configuration/configuration-service.js';
 import type { Services } from '../configuration/services.js';
 import type { PolicyDefinition } from '../orchestration/definition.js';
+import type { ServiceHandlers } from '../orchestration/handlers.js';
+import type { BulkheadOptions } from '../orchestration/policies/bulkhead.js';
 import { MemoryRunLog } from '../orchestration/run-log.js';
 import type { Store } from '../storage/store.js';
 import { createTestEnvironment, type TestEnvironment, type TestEnvironmentOptions } from './environment.js';
@@ -21,6 +23,10 @@ export interface TestConfigurationOptions extends TestEnvironmentOptions {
    * `file`, `configuration`), so a fault can fail one step. Default true.
    */
   stepFaults?: boolean;
+  /** Bulkhead pools the workflows' policies may name. */
+  bulkheads?: Record<string, BulkheadOptions>;
+  /** Extra operations (a service of your own) for user workflows, built over the fakes. */
+  handlers?: (services: Services) => ServiceHandlers;
 }
 
 /** Everything a coordinated test needs, wired together. */
@@ -64,7 +70,11 @@ export function createTestConfiguration(opts: TestConfigurationOptions = {}): Te
     now,
     ...(opts.servicePolicies ? { servicePolicies: opts.servicePolicies } : {}),
     ...(opts.sensitiveKeys ? { sensitiveKeys: opts.sensitiveKeys } : {}),
-    ...(opts.stepFaults === false ? {} : { wrapHandlers: (h) => fakeHandlers(h, faults, clock) }),
+    ...(opts.bulkheads ? { bulkheads: opts.bulkheads } : {}),
+    wrapHandlers: (h) => {
+      const all = opts.handlers ? { ...h, ...opts.handlers(fakes.services) } : h;
+      return opts.stepFaults === false ? all : fakeHandlers(all, faults, clock);
+    },
   });
   const recorder = new WorkflowRecorder();
   recorder.attach(config.runner);
