@@ -1,4 +1,5 @@
 import { engineBench } from './engine.bench.js';
+import { kitBench } from './kit.bench.js';
 import { formatTable } from './run.js';
 import { workflowBench } from './workflow.bench.js';
 
@@ -6,6 +7,7 @@ import { workflowBench } from './workflow.bench.js';
 const sections: Array<[string, () => Promise<Parameters<typeof formatTable>[0]>]> = [
   ['Workflow engine: per-step policy overhead and whole runs', engineBench],
   ['create-agent on the file store vs one-by-one atomic writes', workflowBench],
+  ["Testing kit: the original plan's figures against their budgets (target ≥ 20× under)", kitBench],
 ];
 
 for (const [title, bench] of sections) {

@@ -1,4 +1,5 @@
 import type { z } from 'zod';
+import { canonicalJson } from '../domain/canonical.js';
 import { META_KEYS, parseOrThrow, slugify, toIssues } from '../domain/common.js';
 import { concurrentModification, type Issue, notFound, TroupeError } from '../domain/errors.js';
 import type { BatchOp, Kind, Store, StoredDoc } from '../storage/store.js';
@@ -26,11 +27,24 @@ const stripMeta = (doc: Record<string, unknown>) => {
   return out;
 };
 
+const PARSE_CACHE_SIZE = 2000;
+
+/** Freezes a parsed entity so a shared cached value cannot be changed by a caller. */
+export function deepFreeze<T>(v: T): T {
+  if (v && typeof v === 'object' && !Object.isFrozen(v)) {
+    for (const x of Object.values(v)) deepFreeze(x);
+    Object.freeze(v);
+  }
+  return v;
+}
+
 /** The path a person sees for an entity, in every adapter: `personalities/calm.json`. */
 export const entityFile = (kind: Kind, id: string) => `${kind}/${id}.json`;
 
 /** Parse / validate / get / list / require for one entity kind over a Store. */
 export class EntityReader<E extends { id: string; revision: number; name?: string }> {
+  readonly #parsed = new Map<string, { source: string; entity: E }>();
+
   constructor(
     protected readonly store: Store,
     protected readonly spec: EntitySpec,
@@ -68,9 +82,18 @@ export class EntityReader<E extends { id: string; revision: number; name?: strin
 
   /** A stored document as a typed entity; a hand-broken file is VALIDATION_FAILED naming it. */
   fromDoc(doc: StoredDoc): E {
+    // A stored revision never changes, so its parse is cached; entities come back frozen.
+    const key = `${doc.id}\u0000${doc.revision}\u0000${doc.updatedAt}`;
+    const hit = this.#parsed.get(key);
+    if (hit && hit.source === canonicalJson(doc)) return hit.entity;
     const file = entityFile(this.spec.kind, doc.id);
     const r = this.spec.stored.safeParse(doc);
-    if (r.success) return r.data as E;
+    if (r.success) {
+      if (this.#parsed.size >= PARSE_CACHE_SIZE) this.#parsed.clear();
+      const entity = deepFreeze(r.data as E);
+      this.#parsed.set(key, { source: canonicalJson(doc), entity });
+      return entity;
+    }
     const issues = toIssues(r.error, { file, entity: doc.id });
     throw new TroupeError(
       'VALIDATION_FAILED',

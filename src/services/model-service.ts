@@ -4,7 +4,7 @@ import { type Model, ModelInput, Model as ModelSchema } from '../domain/model.js
 import type { Role } from '../domain/role.js';
 import type { Store } from '../storage/store.js';
 import { loadShipped } from './data.js';
-import { EntityService } from './entity-service.js';
+import { deepFreeze, EntityService } from './entity-service.js';
 import { suggest } from './suggest.js';
 
 let shipped: Model[] | undefined;
@@ -18,9 +18,10 @@ export class ModelService extends EntityService<Model & { revision: number }> {
     super(store, { kind: 'models', label: 'model', input: ModelInput, stored: ModelSchema });
   }
 
-  shipped(): Model[] {
-    shipped ??= loadShipped<unknown>('models').map((m) => ModelSchema.parse(m));
-    return structuredClone(shipped);
+  /** The shipped catalog: parsed once, deeply frozen, shared (never copied per call). */
+  shipped(): readonly Model[] {
+    shipped ??= loadShipped<unknown>('models').map((m) => deepFreeze(ModelSchema.parse(m)));
+    return shipped;
   }
 
   /** User entries override shipped ones with the same id. */

@@ -14,7 +14,8 @@ const clone = <T>(v: T): T => structuredClone(v);
 
 /** An in-process store: the reference adapter, and the one the testing kit's fakes use. */
 export class MemoryStore implements Store {
-  readonly #docs = new Map<string, StoredDoc>();
+  /** Documents by kind, then id: listing one kind never walks the others. */
+  readonly #docs = new Map<Kind, Map<string, StoredDoc>>();
   readonly #now: () => number;
   #tail: Promise<unknown> = Promise.resolve();
 
@@ -22,16 +23,20 @@ export class MemoryStore implements Store {
     this.#now = opts.now ?? Date.now;
   }
 
+  #of(kind: Kind): Map<string, StoredDoc> {
+    let m = this.#docs.get(kind);
+    if (!m) this.#docs.set(kind, (m = new Map()));
+    return m;
+  }
+
   async get(kind: Kind, id: string): Promise<StoredDoc | undefined> {
-    const d = this.#docs.get(keyOf(kind, id));
+    const d = this.#of(kind).get(id);
     return d && clone(d);
   }
 
   async list(kind: Kind): Promise<StoredDoc[]> {
-    const prefix = `${kind}/`;
-    return [...this.#docs.entries()]
-      .filter(([k]) => k.startsWith(prefix))
-      .map(([, d]) => clone(d))
+    return [...this.#of(kind).values()]
+      .map((d) => clone(d))
       .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   }
 
@@ -53,9 +58,9 @@ export class MemoryStore implements Store {
   commit(ops: BatchOp[]): Promise<CommitResult> {
     const run = this.#tail.then(async () => {
       const { changes, result } = await planBatch(ops, (k, id) => this.get(k, id), this.#now);
-      for (const [key, c] of changes) {
-        if (c.doc) this.#docs.set(key, clone(c.doc));
-        else this.#docs.delete(key);
+      for (const c of changes.values()) {
+        if (c.doc) this.#of(c.kind).set(c.id, clone(c.doc));
+        else this.#of(c.kind).delete(c.id);
       }
       return clone(result);
     });
