@@ -123,12 +123,15 @@ export class ConfigurationService {
   }
 
   /** Between steps references must hold; on completion everything touched must be consistent. */
-  readonly #checkpoint: Checkpoint = async (c) =>
-    checkScope(
+  readonly #checkpoint: Checkpoint = async (c) => {
+    // After a step: what that step wrote. On failure and completion: everything the run wrote.
+    const outputs = c.phase === 'step' && c.stepId ? { [c.stepId]: c.outputs[c.stepId] } : c.outputs;
+    return checkScope(
       this.services,
-      { touched: touchedOf(c.outputs) },
+      { touched: touchedOf(outputs) },
       c.phase === 'completion' ? 'full' : 'references',
     );
+  };
 
   /** Runs a workflow; returns its outputs if it completed, else throws the failing step's error. */
   async run(def: WorkflowDefinition, input: unknown): Promise<RunResult> {

@@ -1,5 +1,4 @@
 import type { z } from 'zod';
-import { canonicalJson } from '../domain/canonical.js';
 import { META_KEYS, parseOrThrow, slugify, toIssues } from '../domain/common.js';
 import { concurrentModification, type Issue, notFound, TroupeError } from '../domain/errors.js';
 import type { BatchOp, Kind, Store, StoredDoc } from '../storage/store.js';
@@ -85,13 +84,14 @@ export class EntityReader<E extends { id: string; revision: number; name?: strin
     // A stored revision never changes, so its parse is cached; entities come back frozen.
     const key = `${doc.id}\u0000${doc.revision}\u0000${doc.updatedAt}`;
     const hit = this.#parsed.get(key);
-    if (hit && hit.source === canonicalJson(doc)) return hit.entity;
+    const source = JSON.stringify(doc);
+    if (hit && hit.source === source) return hit.entity;
     const file = entityFile(this.spec.kind, doc.id);
     const r = this.spec.stored.safeParse(doc);
     if (r.success) {
       if (this.#parsed.size >= PARSE_CACHE_SIZE) this.#parsed.clear();
       const entity = deepFreeze(r.data as E);
-      this.#parsed.set(key, { source: canonicalJson(doc), entity });
+      this.#parsed.set(key, { source, entity });
       return entity;
     }
     const issues = toIssues(r.error, { file, entity: doc.id });

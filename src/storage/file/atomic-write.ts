@@ -1,20 +1,26 @@
-import { type FileHandle, open, readdir, rename, unlink } from 'node:fs/promises';
+import { type FileHandle, open, readdir, readFile, rename, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { errnoOf, ioError } from './io.js';
 import { isTempName, tempPathFor } from './layout.js';
 
 /**
  * Replaces `path` so that readers see either the old file or the whole new one, never a part:
- * write a hidden temp file in the same directory, fsync it, then rename it over the target.
- * The caller fsyncs the directory (once per batch) to make the rename itself durable.
+ * write a hidden temp file in the same directory, then rename it over the target. With
+ * `durable` (the default) the temp file is fsynced before the rename; without it the caller
+ * makes the file durable later (see `syncFile`). Either way the caller fsyncs the directory
+ * to make the rename itself durable.
  */
-export async function writeFileAtomic(path: string, data: string | Uint8Array): Promise<void> {
+export async function writeFileAtomic(
+  path: string,
+  data: string | Uint8Array,
+  { durable = true }: { durable?: boolean } = {},
+): Promise<void> {
   const tmp = tempPathFor(path);
   let fh: FileHandle | undefined;
   try {
     fh = await open(tmp, 'wx');
     await fh.writeFile(data);
-    await fh.sync();
+    if (durable) await fh.sync();
     await fh.close();
     fh = undefined;
     await rename(tmp, path);
@@ -23,6 +29,37 @@ export async function writeFileAtomic(path: string, data: string | Uint8Array): 
     await unlink(tmp).catch(() => undefined);
     throw ioError('write', path, e);
   }
+}
+
+/** Flushes a file's content to disk; false when there is no such file. */
+export async function syncFile(path: string): Promise<boolean> {
+  let fh: FileHandle | undefined;
+  try {
+    fh = await open(path, 'r+');
+    await fh.sync();
+    return true;
+  } catch (e) {
+    if (errnoOf(e) === 'ENOENT') return false;
+    throw ioError('sync', path, e);
+  } finally {
+    await fh?.close().catch(() => undefined);
+  }
+}
+
+/**
+ * Writes a file's current content again through a new, fsynced file: used after a failed
+ * sync, when the kernel may have given up on the old pages yet report the next sync clean.
+ */
+export async function rewriteFile(path: string): Promise<boolean> {
+  let data: Buffer;
+  try {
+    data = await readFile(path);
+  } catch (e) {
+    if (errnoOf(e) === 'ENOENT') return false;
+    throw ioError('read', path, e);
+  }
+  await writeFileAtomic(path, data);
+  return true;
 }
 
 /** Makes created, renamed and removed entries of a directory durable. */

@@ -33,7 +33,9 @@ async function revisions(layout: Layout, kind: Kind, id: string): Promise<number
 
 /**
  * Keeps the file's previous content (byte for byte) before it is overwritten or deleted. The
- * copy is fsynced but its directory is not: after a power loss a backup may be missing, never torn.
+ * copy is not fsynced here: the checkpoint that makes the commit's files durable syncs it too,
+ * and recovery removes a copy that a power loss left torn. Its directory is never fsynced, so
+ * after a power loss a backup may be missing, never torn.
  */
 export async function writeBackup(layout: Layout, kind: Kind, id: string, revision: number, text: string) {
   const dir = layout.backupDir(kind, id);
@@ -42,7 +44,20 @@ export async function writeBackup(layout: Layout, kind: Kind, id: string, revisi
   } catch (e) {
     throw ioError('create', dir, e);
   }
-  await writeFileAtomic(layout.backup(kind, id, revision), text);
+  await writeFileAtomic(layout.backup(kind, id, revision), text, { durable: false });
+}
+
+/** Removes the backup of `revision` if it is not a valid document (torn by a power loss). */
+export async function dropTornBackup(layout: Layout, kind: Kind, id: string, revision: number) {
+  const path = layout.backup(kind, id, revision);
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (e) {
+    if (errnoOf(e) === 'ENOENT') return;
+    throw ioError('read', path, e);
+  }
+  if (!decodeDoc(text, backupRel(kind, id, revision), id).ok) await removeFile(path);
 }
 
 /** Deletes all but the newest `keep` backups of an entity. */

@@ -38,3 +38,31 @@ export function crashBatch(): BatchOp[] {
   }
   return ops;
 }
+
+/**
+ * The crash batch and then three more commits that update, delete and re-create some of the same
+ * entities (a re-created entity starts again at revision 1), all planned on what came before.
+ */
+export function crashSequence(): BatchOp[][] {
+  return [
+    crashBatch(),
+    [
+      { op: 'put', kind: 'personalities', doc: { id: 'old-0', label: 'third' }, expectedRevision: 2 },
+      { op: 'delete', kind: 'roles', id: 'new-5' },
+      { op: 'put', kind: 'agents', doc: { id: 'new-6', label: 'new 6 updated' } },
+    ],
+    [
+      { op: 'put', kind: 'roles', doc: { id: 'new-5', label: 'new 5 again' }, expectedRevision: 0 },
+      { op: 'delete', kind: 'resolved', id: 'new-0' },
+      { op: 'put', kind: 'models', doc: { id: 'old-1', label: 'models 1 updated' } },
+      { op: 'put', kind: 'personalities', doc: { id: 'old-2', label: 'back' }, expectedRevision: 0 },
+    ],
+    [
+      { op: 'put', kind: 'roles', doc: { id: 'new-5', label: 'new 5 again, updated' }, expectedRevision: 1 },
+      { op: 'put', kind: 'resolved', doc: { id: 'new-0', label: 'new 0 again' }, expectedRevision: 0 },
+      { op: 'delete', kind: 'agents', id: 'old-1' },
+      { op: 'delete', kind: 'personalities', id: 'old-2' },
+      { op: 'put', kind: 'models', doc: { id: 'new-7', label: 'new 7 updated' } },
+    ],
+  ];
+}

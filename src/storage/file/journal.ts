@@ -1,9 +1,11 @@
 import { createHash } from 'node:crypto';
-import { access, type FileHandle, open, readFile } from 'node:fs/promises';
+import * as fs from 'node:fs';
+import { readFile, stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
+import { promisify } from 'node:util';
 import { EntityId } from '../../domain/common.js';
 import { KINDS, type Kind, type StoredDoc } from '../store.js';
-import { fsyncDir, removeFile } from './atomic-write.js';
+import { fsyncDir } from './atomic-write.js';
 import { errnoOf, ioError } from './io.js';
 
 /** One entity's final state in a commit, and the revision it replaced (0: it did not exist). */
@@ -15,17 +17,39 @@ export interface JournalChange {
   doc: StoredDoc | null;
 }
 
+/**
+ * One entry of the write-ahead journal:
+ * - `commit`: a whole batch; once it is durable the batch is committed;
+ * - `applied`: every file of the commit just before it is in its final state (not fsynced);
+ * - `resync`: a checkpoint failed, so the next one rewrites the files instead of only syncing them.
+ */
+export type JournalEntry =
+  | { type: 'commit'; seq: number; changes: JournalChange[] }
+  | { type: 'applied'; seq: number }
+  | { type: 'resync' };
+
 const MAGIC = 'troupe-journal';
 const VERSION = 1;
+/** Longest possible header line, so a damaged file is never scanned far for a newline. */
+const MAX_HEADER = 128;
+/** Bytes read from the end of the journal to find its last entry; an `applied` entry is ~100. */
+const TAIL = 256;
 
 const sha256 = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
 
+const bodyOf = (e: JournalEntry) => {
+  if (e.type === 'commit') return { seq: e.seq, changes: e.changes };
+  if (e.type === 'applied') return { applied: e.seq };
+  return { resync: true };
+};
+
 /**
- * One record, self-checking: a header line `troupe-journal 1 <body bytes> <sha256 of body>`
- * then the JSON body. A record cut short or damaged fails the length or checksum test.
+ * One self-checking frame: a header line `troupe-journal 1 <body bytes> <sha256 of body>` then
+ * the JSON body, which never contains a raw newline. A frame cut short or damaged fails the
+ * length or checksum test; frames follow each other with nothing in between.
  */
-export function encodeJournal(changes: JournalChange[]): Buffer {
-  const body = Buffer.from(JSON.stringify({ changes }), 'utf8');
+export function encodeEntry(entry: JournalEntry): Buffer {
+  const body = Buffer.from(JSON.stringify(bodyOf(entry)), 'utf8');
   return Buffer.concat([Buffer.from(`${MAGIC} ${VERSION} ${body.length} ${sha256(body)}\n`, 'utf8'), body]);
 }
 
@@ -40,23 +64,67 @@ const isChange = (c: unknown): c is JournalChange => {
   return d.id === id && Number.isInteger(d.revision) && (d.revision as number) >= 1;
 };
 
-/** The record's changes, or undefined when it is incomplete or damaged (and must be discarded). */
-export function decodeJournal(buf: Buffer): JournalChange[] | undefined {
-  const nl = buf.indexOf(0x0a);
+const isSeq = (n: unknown): n is number => Number.isInteger(n) && (n as number) >= 0;
+
+function toEntry(parsed: unknown): JournalEntry | undefined {
+  if (typeof parsed !== 'object' || parsed === null) return undefined;
+  const o = parsed as Record<string, unknown>;
+  if (Array.isArray(o.changes)) {
+    // A record without `seq` was left by a version that kept one commit per journal file.
+    const seq = o.seq ?? 0;
+    return isSeq(seq) && o.changes.every(isChange) ? { type: 'commit', seq, changes: o.changes } : undefined;
+  }
+  if (isSeq(o.applied)) return { type: 'applied', seq: o.applied };
+  if (o.resync === true) return { type: 'resync' };
+  return undefined;
+}
+
+/** The complete frame starting at `offset`, and where it ends; undefined if torn or damaged. */
+export function decodeEntryAt(buf: Buffer, offset: number): { entry: JournalEntry; end: number } | undefined {
+  const nl = buf.subarray(offset, offset + MAX_HEADER).indexOf(0x0a);
   if (nl < 0) return undefined;
-  const [magic, version, length, sum, ...rest] = buf.subarray(0, nl).toString('utf8').split(' ');
+  const [magic, version, length, sum, ...rest] = buf
+    .subarray(offset, offset + nl)
+    .toString('utf8')
+    .split(' ');
   if (magic !== MAGIC || version !== String(VERSION) || rest.length > 0 || !/^\d+$/.test(length ?? '')) {
     return undefined;
   }
-  const body = buf.subarray(nl + 1);
-  if (body.length !== Number(length) || sha256(body) !== sum) return undefined;
+  const start = offset + nl + 1;
+  const end = start + Number(length);
+  if (end > buf.length) return undefined;
+  const body = buf.subarray(start, end);
+  if (sha256(body) !== sum) return undefined;
   try {
-    const parsed = JSON.parse(body.toString('utf8')) as { changes?: unknown };
-    if (!Array.isArray(parsed.changes) || !parsed.changes.every(isChange)) return undefined;
-    return parsed.changes;
+    const entry = toEntry(JSON.parse(body.toString('utf8')));
+    return entry && { entry, end };
   } catch {
     return undefined;
   }
+}
+
+/**
+ * Every complete entry from the start, in order, and the end of the last one. Anything after it
+ * is a torn tail: an entry whose writer died (or lost power) before finishing it.
+ */
+export function parseJournal(buf: Buffer): { entries: JournalEntry[]; end: number } {
+  const entries: JournalEntry[] = [];
+  let end = 0;
+  while (end < buf.length) {
+    const next = decodeEntryAt(buf, end);
+    if (!next) break;
+    entries.push(next.entry);
+    end = next.end;
+  }
+  return { entries, end };
+}
+
+/** The entry whose frame ends exactly at the end of `tail` (the last bytes of a journal), if any. */
+export function lastEntry(tail: Buffer): JournalEntry | undefined {
+  const at = tail.lastIndexOf(`${MAGIC} `);
+  if (at < 0) return undefined;
+  const found = decodeEntryAt(tail, at);
+  return found && found.end === tail.length ? found.entry : undefined;
 }
 
 export interface JournalWriteHooks {
@@ -64,51 +132,194 @@ export interface JournalWriteHooks {
   journalPartial?: (() => void | Promise<void>) | undefined;
 }
 
+/** What the journal holds, as seen under the store lock. */
+export interface JournalState {
+  size: number;
+  /** Sequence number of the last commit; 0 when empty. */
+  seq: number;
+  /** Empty, or ending with an `applied` entry: every commit in it has been applied. */
+  clean: boolean;
+}
+
+const p = {
+  open: promisify(fs.open),
+  close: promisify(fs.close),
+  read: promisify(fs.read),
+  write: promisify(fs.write),
+  fdatasync: promisify(fs.fdatasync),
+  fsync: promisify(fs.fsync),
+  fstat: promisify(fs.fstat),
+  ftruncate: promisify(fs.ftruncate),
+};
+
+/** Descriptors of journals whose store was dropped without close(). */
+const orphans = new FinalizationRegistry<number>((fd) => {
+  try {
+    fs.closeSync(fd);
+  } catch {
+    // Already closed.
+  }
+});
+
+const { O_RDWR, O_APPEND, O_CREAT, O_EXCL } = fs.constants;
+
 /**
- * Writes the record and makes it durable: fsync the file, then its directory so the name
- * exists after a power loss. Once this resolves the commit is decided.
+ * The store's write-ahead journal, `.troupe/journal`: one long-lived file that every process
+ * appends to (O_APPEND) while holding the store lock, and that a checkpoint empties in place.
+ * Because the file stays, a commit only needs to fdatasync it, never its directory.
  */
-export async function writeJournal(path: string, changes: JournalChange[], hooks: JournalWriteHooks = {}) {
-  const data = encodeJournal(changes);
-  let fh: FileHandle | undefined;
-  try {
-    fh = await open(path, 'w');
-    if (hooks.journalPartial) {
-      const half = Math.floor(data.length / 2);
-      await fh.write(data, 0, half);
-      await fh.sync();
-      await hooks.journalPartial();
-      await fh.write(data, half, data.length - half);
-    } else {
-      await fh.write(data);
+export class Journal {
+  #fd: number | undefined;
+  #ino = -1;
+
+  constructor(readonly path: string) {}
+
+  async #open(create: boolean): Promise<number> {
+    let fd: number;
+    try {
+      fd = await p.open(this.path, O_RDWR | O_APPEND);
+    } catch (e) {
+      if (errnoOf(e) !== 'ENOENT' || !create) throw ioError('open the journal', this.path, e);
+      try {
+        fd = await p.open(this.path, O_RDWR | O_APPEND | O_CREAT | O_EXCL, 0o644);
+      } catch (e2) {
+        throw ioError('create the journal', this.path, e2);
+      }
+      // A new file: its name must be durable before any commit relies on it.
+      await fsyncDir(dirname(this.path));
     }
-    await fh.sync();
-  } catch (e) {
-    throw ioError('write the journal', path, e);
-  } finally {
-    await fh?.close().catch(() => undefined);
+    this.#fd = fd;
+    this.#ino = (await p.fstat(fd)).ino;
+    orphans.register(this, fd, this);
+    return fd;
   }
-  await fsyncDir(dirname(path));
+
+  async #drop(): Promise<void> {
+    const fd = this.#fd;
+    if (fd === undefined) return;
+    this.#fd = undefined;
+    orphans.unregister(this);
+    await p.close(fd).catch(() => undefined);
+  }
+
+  /** A descriptor on the file now at the path (reopened if the file was replaced). */
+  async #current(create: boolean): Promise<{ fd: number; size: number } | undefined> {
+    let st: fs.Stats;
+    try {
+      st = await stat(this.path);
+    } catch (e) {
+      if (errnoOf(e) !== 'ENOENT') throw ioError('check the journal', this.path, e);
+      await this.#drop();
+      if (!create) return undefined;
+      return { fd: await this.#open(true), size: 0 };
+    }
+    if (this.#fd === undefined || st.ino !== this.#ino) {
+      await this.#drop();
+      return { fd: await this.#open(create), size: st.size };
+    }
+    return { fd: this.#fd, size: st.size };
+  }
+
+  /** Only under the store lock: reads the last entry to tell whether any commit may be unfinished. */
+  async inspect(): Promise<JournalState> {
+    const cur = await this.#current(false);
+    if (!cur || cur.size === 0) return { size: 0, seq: 0, clean: true };
+    const n = Math.min(TAIL, cur.size);
+    const tail = Buffer.alloc(n);
+    try {
+      await readFully(cur.fd, tail, cur.size - n);
+    } catch (e) {
+      throw ioError('read the journal', this.path, e);
+    }
+    const last = lastEntry(tail);
+    return last?.type === 'applied'
+      ? { size: cur.size, seq: last.seq, clean: true }
+      : { size: cur.size, seq: 0, clean: false };
+  }
+
+  /** The whole journal; empty when there is none. */
+  async read(): Promise<Buffer> {
+    try {
+      return await readFile(this.path);
+    } catch (e) {
+      if (errnoOf(e) === 'ENOENT') return Buffer.alloc(0);
+      throw ioError('read the journal', this.path, e);
+    }
+  }
+
+  /**
+   * Appends a commit record and makes it durable (fdatasync). Once this resolves the commit is
+   * decided. On failure the journal is cut back to `size`, so the record is never replayed.
+   */
+  async commit(entry: JournalEntry, size: number, hooks: JournalWriteHooks = {}): Promise<void> {
+    const data = encodeEntry(entry);
+    const { fd } = (await this.#current(true))!;
+    try {
+      if (hooks.journalPartial) {
+        const half = Math.floor(data.length / 2);
+        await writeFully(fd, data.subarray(0, half));
+        await p.fdatasync(fd);
+        await hooks.journalPartial();
+        await writeFully(fd, data.subarray(half));
+      } else {
+        await writeFully(fd, data);
+      }
+      await p.fdatasync(fd);
+    } catch (e) {
+      await p
+        .ftruncate(fd, size)
+        .then(() => p.fsync(fd))
+        .catch(() => undefined);
+      throw ioError('write the journal', this.path, e);
+    }
+  }
+
+  /** Appends an entry without waiting for the disk: a hint that recovery may rely on only while the machine stays up. */
+  async note(entry: JournalEntry): Promise<void> {
+    const cur = await this.#current(false);
+    if (!cur) return;
+    try {
+      await writeFully(cur.fd, encodeEntry(entry));
+    } catch (e) {
+      throw ioError('write the journal', this.path, e);
+    }
+  }
+
+  /** Empties the journal durably: the end of a checkpoint. */
+  async truncate(): Promise<void> {
+    const cur = await this.#current(false);
+    if (!cur) return;
+    try {
+      await p.ftruncate(cur.fd, 0);
+      await p.fsync(cur.fd);
+    } catch (e) {
+      throw ioError('empty the journal', this.path, e);
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.#drop();
+  }
 }
 
-/** `absent`: no journal; `damaged`: a journal that never finished being written; otherwise its changes. */
-export async function readJournal(path: string): Promise<'absent' | 'damaged' | JournalChange[]> {
-  let buf: Buffer;
-  try {
-    buf = await readFile(path);
-  } catch (e) {
-    if (errnoOf(e) === 'ENOENT') return 'absent';
-    throw ioError('read the journal', path, e);
-  }
-  return decodeJournal(buf) ?? 'damaged';
+async function writeFully(fd: number, data: Buffer): Promise<void> {
+  let off = 0;
+  while (off < data.length) off += (await p.write(fd, data, off, data.length - off)).bytesWritten;
 }
 
-export const removeJournal = (path: string) => removeFile(path);
+async function readFully(fd: number, into: Buffer, position: number): Promise<void> {
+  let off = 0;
+  while (off < into.length) {
+    const { bytesRead } = await p.read(fd, into, off, into.length - off, position + off);
+    if (bytesRead === 0) throw new Error('the journal ended early');
+    off += bytesRead;
+  }
+}
 
-export async function journalExists(path: string): Promise<boolean> {
+/** True when a journal file exists and is not empty (no lock needed to ask). */
+export async function journalHasEntries(path: string): Promise<boolean> {
   try {
-    await access(path);
-    return true;
+    return (await stat(path)).size > 0;
   } catch (e) {
     if (errnoOf(e) === 'ENOENT') return false;
     throw ioError('check for the journal', path, e);

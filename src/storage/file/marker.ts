@@ -61,6 +61,10 @@ export async function createLayout(layout: Layout): Promise<void> {
   await writeFile(layout.gitignore, GITIGNORE, { flag: 'wx' }).catch((e: unknown) => {
     if (errnoOf(e) !== 'EEXIST') throw ioError('write', layout.gitignore, e);
   });
+  // The write-ahead journal: created empty once, so commits append to a file that already exists.
+  await writeFile(layout.journal, '', { flag: 'wx' }).catch((e: unknown) => {
+    if (errnoOf(e) !== 'EEXIST') throw ioError('create', layout.journal, e);
+  });
   await fsyncDir(layout.troupe);
   await fsyncDir(layout.root);
 }

@@ -1,4 +1,5 @@
-import { mkdir, mkdtemp, readdir, readFile, rm, utimes, writeFile } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { mkdir, mkdtemp, readdir, readFile, rm, stat, truncate, utimes, writeFile } from 'node:fs/promises';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -6,6 +7,7 @@ import { isTroupeError, type TroupeError } from '../../domain/errors.js';
 import { describeStoreContract } from '../contract.test-helper.js';
 import { KINDS } from '../store.js';
 import { FileStore, type FileStoreOptions } from './index.js';
+import { parseJournal } from './journal.js';
 
 const dirs: string[] = [];
 const tempDir = async () => {
@@ -30,6 +32,10 @@ const fresh = async (opts: FileStoreOptions = {}) => {
   const dir = await tempDir();
   return { dir, store: await FileStore.init(dir, opts) };
 };
+
+const journalCommits = async (dir: string) =>
+  parseJournal(await readFile(join(dir, '.troupe', 'journal'))).entries.filter((e) => e.type === 'commit')
+    .length;
 
 const failure = async (p: Promise<unknown>): Promise<TroupeError> => {
   try {
@@ -99,12 +105,26 @@ describe('FileStore layout', () => {
     );
   });
 
-  it('leaves no journal, lock or temp file behind after commits', async () => {
+  it('keeps its commits in the journal until a checkpoint; close() empties it, no lock or temp file left', async () => {
     const { dir, store } = await fresh();
     await Promise.all(Array.from({ length: 5 }, (_, i) => store.put('agents', { id: `a${i}` })));
     await store.delete('agents', 'a0');
-    expect((await readdir(join(dir, '.troupe'))).sort()).toEqual(['.gitignore', 'backups', 'store.json']);
+    expect((await readdir(join(dir, '.troupe'))).sort()).toEqual([
+      '.gitignore',
+      'backups',
+      'journal',
+      'store.json',
+    ]);
+    expect(await journalCommits(dir)).toBe(6);
     expect((await readdir(join(dir, 'agents'))).sort()).toEqual(['a1.json', 'a2.json', 'a3.json', 'a4.json']);
+    await store.close();
+    expect((await readdir(join(dir, '.troupe'))).sort()).toEqual([
+      '.gitignore',
+      'backups',
+      'journal',
+      'store.json',
+    ]);
+    expect((await stat(join(dir, '.troupe', 'journal'))).size).toBe(0);
   });
 
   it('reads come from disk: a second store on the directory sees writes at once', async () => {
@@ -300,5 +320,111 @@ describe('FileStore concurrency and locking', () => {
     await utimes(lock, old, old);
     await store.put('roles', { id: 'b' });
     expect((await store.list('roles')).map((d) => d.id)).toEqual(['a', 'b']);
+  });
+});
+
+describe('FileStore journal and checkpoints', () => {
+  it('checkpoints once the journal holds checkpointCommits commits', async () => {
+    const { dir, store } = await fresh({ checkpointCommits: 3 });
+    await store.put('roles', { id: 'a' });
+    await store.put('roles', { id: 'b' });
+    expect(await journalCommits(dir)).toBe(2);
+    await store.put('roles', { id: 'c' });
+    expect((await stat(join(dir, '.troupe', 'journal'))).size).toBe(0);
+    await store.put('roles', { id: 'd' });
+    expect(await journalCommits(dir)).toBe(1);
+    expect((await store.list('roles')).map((d) => d.id)).toEqual(['a', 'b', 'c', 'd']);
+  });
+
+  it('a commit that changes nothing, or fails, writes nothing to the journal', async () => {
+    const { dir, store } = await fresh();
+    expect((await failure(store.delete('roles', 'missing'))).code).toBe('NOT_FOUND');
+    await store.commit([]);
+    expect((await stat(join(dir, '.troupe', 'journal'))).size).toBe(0);
+  });
+
+  it('opening replays the journal: restores a file lost or torn since its commit, drops a torn backup', async () => {
+    const { dir, store } = await fresh();
+    await store.put('roles', { id: 'r', v: 1 });
+    await store.put('roles', { id: 'r', v: 2 });
+    await store.put('roles', { id: 'gone' });
+    await store.put('roles', { id: 'empty' });
+    // What a power loss can leave of files renamed into place but not yet fsynced.
+    await rm(join(dir, 'roles', 'gone.json'));
+    await truncate(join(dir, 'roles', 'empty.json'), 0);
+    await truncate(join(dir, '.troupe', 'backups', 'roles', 'r', '1.json'), 3);
+    const reopened = await FileStore.open(dir);
+    expect((await reopened.list('roles')).map((d) => [d.id, d.revision, d.v])).toEqual([
+      ['empty', 1, undefined],
+      ['gone', 1, undefined],
+      ['r', 2, 2],
+    ]);
+    expect(await reopened.listBackups('roles', 'r')).toEqual([]);
+    expect((await stat(join(dir, '.troupe', 'journal'))).size).toBe(0);
+  });
+
+  it('opening leaves alone a file edited by hand at the same or a higher revision since its commit', async () => {
+    const { dir, store } = await fresh();
+    const a = await store.put('roles', { id: 'a', v: 1 });
+    const b = await store.put('roles', { id: 'b', v: 1 });
+    await writeFile(join(dir, 'roles', 'a.json'), JSON.stringify({ ...a, v: 'hand' }));
+    await writeFile(join(dir, 'roles', 'b.json'), JSON.stringify({ ...b, v: 'hand', revision: 7 }));
+    const reopened = await FileStore.open(dir);
+    expect((await reopened.list('roles')).map((d) => [d.id, d.revision, d.v])).toEqual([
+      ['a', 1, 'hand'],
+      ['b', 7, 'hand'],
+    ]);
+  });
+
+  it('a failed checkpoint keeps the records; the next commit replays them and rewrites the files', async () => {
+    let fail = true;
+    const { dir, store } = await fresh({
+      checkpointCommits: 2,
+      hooks: {
+        checkpointSynced: () => {
+          if (fail) throw new Error('disk full');
+        },
+      },
+    });
+    await store.put('roles', { id: 'a' });
+    await store.put('roles', { id: 'b' });
+    const journal = parseJournal(await readFile(join(dir, '.troupe', 'journal'))).entries;
+    expect(journal.map((e) => e.type)).toEqual(['commit', 'applied', 'commit', 'applied', 'resync']);
+    fail = false;
+    await store.put('roles', { id: 'c' });
+    expect(await journalCommits(dir)).toBe(1);
+    expect((await store.list('roles')).map((d) => d.id)).toEqual(['a', 'b', 'c']);
+    await store.close();
+    expect((await stat(join(dir, '.troupe', 'journal'))).size).toBe(0);
+  });
+
+  it('opening finishes a journal left by a crash of the version that kept one commit per file', async () => {
+    const { dir } = await fresh();
+    const doc = {
+      id: 'w',
+      revision: 1,
+      createdAt: '2024-01-01T00:00:00.000Z',
+      updatedAt: '2024-01-01T00:00:00.000Z',
+    };
+    // The same frame; that version's body has no sequence number.
+    const body = Buffer.from(JSON.stringify({ changes: [{ kind: 'roles', id: 'w', prev: 0, doc }] }));
+    const sum = createHash('sha256').update(body).digest('hex');
+    await writeFile(
+      join(dir, '.troupe', 'journal'),
+      Buffer.concat([Buffer.from(`troupe-journal 1 ${body.length} ${sum}\n`), body]),
+    );
+    const reopened = await FileStore.open(dir);
+    expect(await reopened.get('roles', 'w')).toEqual(doc);
+    expect((await stat(join(dir, '.troupe', 'journal'))).size).toBe(0);
+  });
+
+  it('works on a store whose journal file is missing (created before it had one)', async () => {
+    const { dir } = await fresh();
+    await rm(join(dir, '.troupe', 'journal'));
+    const store = await FileStore.open(dir);
+    await store.put('roles', { id: 'r' });
+    expect(await journalCommits(dir)).toBe(1);
+    await store.close();
+    expect((await stat(join(dir, '.troupe', 'journal'))).size).toBe(0);
   });
 });

@@ -21,15 +21,15 @@ import {
   type FileStoreHooks,
   type PendingChange,
   pruneAfter,
-  recover,
 } from './apply.js';
 import { type BackupInfo, listBackups, readBackup } from './backups.js';
 import { decodeDoc, invalidFiles, type ScanEntry } from './codec.js';
 import { errnoOf, ioError } from './io.js';
-import { journalExists, removeJournal, writeJournal } from './journal.js';
+import { Journal, journalHasEntries, parseJournal } from './journal.js';
 import { entityRel, Layout, TROUPE_DIR } from './layout.js';
 import { type HeldLock, withLock } from './lock.js';
 import { createLayout, readMarker } from './marker.js';
+import { checkpoint, recover } from './recovery.js';
 import { scanFolders } from './scan.js';
 
 export interface FileStoreOptions extends StoreOptions {
@@ -39,6 +39,11 @@ export interface FileStoreOptions extends StoreOptions {
   lockStaleMs?: number | undefined;
   /** How long a commit waits for the lock before LOCK_FAILED; default 15 s. */
   lockTimeoutMs?: number | undefined;
+  /**
+   * Commits the journal may hold before a checkpoint fsyncs their files and empties it (it also
+   * runs past 1 MiB of journal, and on close()); default 64, 1 checkpoints after every commit.
+   */
+  checkpointCommits?: number | undefined;
   /** Crash-injection points for tests. */
   hooks?: FileStoreHooks | undefined;
 }
@@ -64,15 +69,22 @@ function checkOptions(opts: FileStoreOptions) {
   const e =
     bad('backups', opts.backups, 0) ??
     bad('lockStaleMs', opts.lockStaleMs, 1) ??
-    bad('lockTimeoutMs', opts.lockTimeoutMs, 0);
+    bad('lockTimeoutMs', opts.lockTimeoutMs, 0) ??
+    bad('checkpointCommits', opts.checkpointCommits, 1);
   if (e) throw e;
 }
+
+/** Past this many bytes of journal a commit checkpoints, whatever the number of commits. */
+const CHECKPOINT_BYTES = 1 << 20;
 
 /**
  * The embedded default store: one pretty JSON file per entity under `<dir>/<kind>/<id>.json`,
  * with its own state in `<dir>/.troupe/`. Every commit holds an inter-process lock, plans
- * against the files on disk, records the whole batch in one fsynced journal record and then
- * applies it, so a crash at any point leaves all of a batch or none of it.
+ * against the files on disk and appends the whole batch to a write-ahead journal as one
+ * fdatasynced record: that is the commit point. It then replaces the files (temp file and
+ * rename, so readers in any process see them at once and never half-written) without an fsync
+ * each. A checkpoint later fsyncs the files and their folders and only then drops the
+ * records, so a crash or power loss at any point leaves all of a batch or none of it.
  */
 export class FileStore implements Store {
   readonly dir: string;
@@ -80,9 +92,13 @@ export class FileStore implements Store {
   readonly #key: string;
   readonly #now: () => number;
   readonly #ctx: ApplyContext;
+  readonly #journal: Journal;
+  readonly #checkpointCommits: number;
   readonly #lockOpts: { dir: string; staleMs: number; timeoutMs: number };
   readonly #pending = new Set<Promise<unknown>>();
   #closed = false;
+  /** This store has written to the journal, so close() checkpoints it. */
+  #wrote = false;
 
   private constructor(layout: Layout, key: string, opts: FileStoreOptions) {
     this.dir = layout.root;
@@ -90,6 +106,8 @@ export class FileStore implements Store {
     this.#key = key;
     this.#now = opts.now ?? Date.now;
     this.#ctx = { layout, backups: opts.backups ?? 5, hooks: opts.hooks ?? {} };
+    this.#journal = new Journal(layout.journal);
+    this.#checkpointCommits = opts.checkpointCommits ?? 64;
     this.#lockOpts = {
       dir: layout.root,
       staleMs: opts.lockStaleMs ?? 10_000,
@@ -105,16 +123,18 @@ export class FileStore implements Store {
     return FileStore.open(layout.root, opts);
   }
 
-  /** Opens an existing store (NOT_A_TROUPE_DIRECTORY otherwise), finishing any interrupted commit. */
+  /**
+   * Opens an existing store (NOT_A_TROUPE_DIRECTORY otherwise). A journal with records left in
+   * it is replayed and checkpointed: the machine may have lost power since they were applied.
+   */
   static async open(dir: string, opts: FileStoreOptions = {}): Promise<FileStore> {
     checkOptions(opts);
     const layout = new Layout(resolve(dir));
     await readMarker(layout);
     const store = new FileStore(layout, await realpath(layout.root), opts);
-    // A journal means a commit is running elsewhere or died; under the lock, only the latter remains.
-    if (await journalExists(layout.journal)) {
+    if (await journalHasEntries(layout.journal)) {
       await store.#withLock(async () => {
-        await recover(store.#ctx);
+        await recover(store.#ctx, store.#journal);
       });
     }
     return store;
@@ -201,13 +221,32 @@ export class FileStore implements Store {
 
   async #commitLocked(ops: BatchOp[], lock: HeldLock): Promise<CommitResult> {
     const ctx = this.#ctx;
-    await recover(ctx);
+    const journal = this.#journal;
+    let state = await journal.inspect();
+    if (!state.clean) {
+      // A commit that died in another process (or one of ours that failed): finish it first.
+      await recover(ctx, journal);
+      state = await journal.inspect();
+    }
+    // Every file the batch names is read at once; planning then takes them in op order, so it
+    // reports the same first problem as reading them one by one would.
+    const prefetched = new Map<string, Promise<Read>>();
+    for (const op of ops) {
+      const id = op?.op === 'delete' ? op.id : (op?.doc as { id?: unknown } | undefined)?.id;
+      if (typeof id !== 'string' || typeof op.kind !== 'string') continue;
+      const key = keyOf(op.kind, id);
+      if (prefetched.has(key)) continue;
+      const read = this.#read(op.kind, id);
+      read.catch(() => undefined);
+      prefetched.set(key, read);
+    }
     const reads = new Map<string, Read>();
     const { changes, result: planned } = await planBatch(
       ops,
       async (kind, id) => {
-        const r = await this.#read(kind, id);
-        reads.set(keyOf(kind, id), r);
+        const key = keyOf(kind, id);
+        const r = await (prefetched.get(key) ?? this.#read(kind, id));
+        reads.set(key, r);
         return r.doc;
       },
       this.#now,
@@ -219,38 +258,50 @@ export class FileStore implements Store {
       return { kind: c.kind, id: c.id, prev: before?.doc?.revision ?? 0, doc: c.doc, before: before?.text };
     });
     await lock.assertHeld();
-    try {
-      await writeJournal(
-        this.#layout.journal,
-        pending.map(({ before: _b, ...c }) => c),
-        ctx.hooks,
-      );
-    } catch (e) {
-      // Not durably recorded, so not committed: make sure no later recovery replays it.
-      await removeJournal(this.#layout.journal).catch(() => undefined);
-      throw e;
-    }
+    const seq = state.seq + 1;
+    this.#wrote = true;
+    await journal.commit(
+      { type: 'commit', seq, changes: pending.map(({ before: _b, ...c }) => c) },
+      state.size,
+      ctx.hooks,
+    );
     await ctx.hooks.afterJournal?.();
     try {
       await applyChanges(ctx, pending);
     } catch (e) {
-      // The journal already decides the outcome: finish it now if the disk allows, else on next open.
+      // The journal already decides the outcome: finish it now if the disk allows, else later.
       try {
-        await recover(ctx);
+        await recover(ctx, journal);
       } catch {
         throw new TroupeError(
           'IO_ERROR',
           `${e instanceof Error ? e.message : String(e)}; the change is recorded in ${TROUPE_DIR}/journal ` +
-            'and will be completed when the store is next opened',
+            'and will be completed by the next commit or when the store is next opened',
           { cause: e, context: { dir: this.dir } },
         );
       }
       return result;
     }
-    await ctx.hooks.beforeJournalRemove?.();
-    await removeJournal(this.#layout.journal);
+    // Without this note the next lock holder replays the commit, which changes nothing.
+    await journal.note({ type: 'applied', seq }).catch(() => undefined);
+    await ctx.hooks.afterApplied?.();
     await pruneAfter(ctx, pending);
+    if (seq >= this.#checkpointCommits || state.size >= CHECKPOINT_BYTES) await this.#checkpoint();
     return result;
+  }
+
+  /**
+   * Checkpoints under the lock. The commits are durable in the journal whatever happens here,
+   * so a failure is not the caller's: the records stay, marked so that the next checkpoint
+   * writes the files again rather than trusting a later sync, and that checkpoint runs as
+   * soon as any process next takes the lock to commit.
+   */
+  async #checkpoint(): Promise<void> {
+    try {
+      await checkpoint(this.#ctx, this.#journal, parseJournal(await this.#journal.read()).entries);
+    } catch {
+      await this.#journal.note({ type: 'resync' }).catch(() => undefined);
+    }
   }
 
   /** Previous versions of an entity kept in `.troupe/backups/`, newest first. */
@@ -274,9 +325,26 @@ export class FileStore implements Store {
     return readBackup(this.#layout, kind, id, revision);
   }
 
-  /** Waits for this store's commits in flight; later calls fail with USAGE. */
+  /**
+   * Waits for this store's commits in flight and, if it wrote any, checkpoints the journal so
+   * its files are durable without it; later calls fail with USAGE.
+   */
   async close(): Promise<void> {
+    if (this.#closed) return;
     this.#closed = true;
     await Promise.allSettled([...this.#pending]);
+    try {
+      if (this.#wrote && (await journalHasEntries(this.#layout.journal))) {
+        await this.#withLock(async () => {
+          const state = await this.#journal.inspect();
+          if (!state.clean) await recover(this.#ctx, this.#journal);
+          else if (state.size > 0) {
+            await checkpoint(this.#ctx, this.#journal, parseJournal(await this.#journal.read()).entries);
+          }
+        });
+      }
+    } finally {
+      await this.#journal.close();
+    }
   }
 }

@@ -1,4 +1,4 @@
-import { keyOf, planBatch } from '../batch.js';
+import { planBatch } from '../batch.js';
 import type {
   BatchOp,
   CommitResult,
@@ -25,7 +25,10 @@ export class MemoryStore implements Store {
 
   #of(kind: Kind): Map<string, StoredDoc> {
     let m = this.#docs.get(kind);
-    if (!m) this.#docs.set(kind, (m = new Map()));
+    if (!m) {
+      m = new Map();
+      this.#docs.set(kind, m);
+    }
     return m;
   }
 

@@ -1,0 +1,155 @@
+import { readFile } from 'node:fs/promises';
+import { keyOf } from '../batch.js';
+import { KINDS, type StoredDoc } from '../store.js';
+import { type ApplyContext, inKindDir, PARALLEL_WRITES } from './apply.js';
+import {
+  fsyncDir,
+  removeFile,
+  removeTempFiles,
+  rewriteFile,
+  syncFile,
+  writeFileAtomic,
+} from './atomic-write.js';
+import { dropTornBackup, pruneBackups, writeBackup } from './backups.js';
+import { decodeDoc, encodeDoc } from './codec.js';
+import { errnoOf, ioError, mapLimit } from './io.js';
+import { type Journal, type JournalChange, type JournalEntry, parseJournal } from './journal.js';
+import { entityRel } from './layout.js';
+
+const commitsOf = (entries: JournalEntry[]) =>
+  entries.flatMap((e) => (e.type === 'commit' ? [e.changes] : []));
+
+/**
+ * Makes every file the journal's commits wrote durable, then empties the journal: fsync each
+ * entity file and backup they wrote (or, after a failed checkpoint, write it again through a
+ * fsynced file), then each folder they changed, then truncate the journal durably. A crash
+ * before the truncation leaves the records, which recovery replays (a no-op) and checkpoints
+ * again. Call only while holding the store lock.
+ */
+export async function checkpoint(
+  ctx: ApplyContext,
+  journal: Journal,
+  entries: JournalEntry[],
+  extraFiles: Iterable<string> = [],
+): Promise<void> {
+  const { layout, hooks } = ctx;
+  const rewrite = entries.some((e) => e.type === 'resync');
+  const files = new Set(extraFiles);
+  const dirs = new Set<string>();
+  for (const c of commitsOf(entries).flat()) {
+    dirs.add(layout.kindDir(c.kind));
+    if (c.doc) files.add(layout.entity(c.kind, c.id));
+    // Written when the commit replaced an existing version (the store's backup setting may differ per process).
+    if (c.prev > 0) files.add(layout.backup(c.kind, c.id, c.prev));
+  }
+  let synced = 0;
+  await mapLimit([...files], PARALLEL_WRITES, async (path) => {
+    await (rewrite ? rewriteFile(path) : syncFile(path));
+    synced++;
+    await hooks.checkpointSynced?.(synced);
+  });
+  await Promise.all([...dirs].map((d) => fsyncDir(d)));
+  await hooks.beforeJournalTruncate?.();
+  await journal.truncate();
+}
+
+type OnDisk = { state: 'missing' } | { state: 'unreadable' } | { state: 'doc'; revision: number };
+
+async function readText(path: string): Promise<string | undefined> {
+  try {
+    return await readFile(path, 'utf8');
+  } catch (e) {
+    if (errnoOf(e) === 'ENOENT') return undefined;
+    throw ioError('read', path, e);
+  }
+}
+
+/**
+ * Runs one file through its changes in journal order, in memory, with idempotent rules: a put
+ * applies to a missing, unreadable (torn, zero-length) or lower-revision file and is skipped
+ * when the file is already at or past it; a delete applies to a file at or below the revision
+ * it replaced. Because every commit was planned against the one before it, this ends in the
+ * last committed state from any state a crash can leave: the file's state before any of the
+ * records, after any prefix of them, torn, or missing. A file edited by hand since (same or
+ * higher revision) is left alone. Returns the final state (undefined: leave the file as it is).
+ */
+export function finalState(current: OnDisk, changes: JournalChange[]): StoredDoc | null | undefined {
+  let now = current;
+  let target: StoredDoc | null | undefined;
+  for (const c of changes) {
+    if (c.doc) {
+      if (now.state !== 'doc' || now.revision < c.doc.revision) {
+        now = { state: 'doc', revision: c.doc.revision };
+        target = c.doc;
+      }
+    } else if (now.state === 'unreadable' || (now.state === 'doc' && now.revision <= c.prev)) {
+      now = { state: 'missing' };
+      target = null;
+    }
+  }
+  return target;
+}
+
+/**
+ * Brings every file the commits touched to its final state, writing each at most once (so a
+ * reader never sees it go back to an older state on the way). Backs up what it replaces and
+ * removes backups a power loss tore. Returns the backups it wrote, to be made durable.
+ */
+async function replay(ctx: ApplyContext, commits: JournalChange[][]): Promise<string[]> {
+  const { layout } = ctx;
+  const byFile = new Map<string, JournalChange[]>();
+  for (const c of commits.flat()) {
+    const key = keyOf(c.kind, c.id);
+    const list = byFile.get(key);
+    if (list) list.push(c);
+    else byFile.set(key, [c]);
+  }
+  const written: string[] = [];
+  await mapLimit([...byFile.values()], PARALLEL_WRITES, async (changes) => {
+    const { kind, id } = changes[0]!;
+    for (const prev of new Set(changes.map((c) => c.prev).filter((r) => r > 0))) {
+      await dropTornBackup(layout, kind, id, prev);
+    }
+    const path = layout.entity(kind, id);
+    const text = await readText(path);
+    let current: OnDisk = { state: 'missing' };
+    if (text !== undefined) {
+      const d = decodeDoc(text, entityRel(kind, id), id);
+      current = d.ok ? { state: 'doc', revision: d.doc.revision } : { state: 'unreadable' };
+    }
+    const target = finalState(current, changes);
+    if (target === undefined) return;
+    if (target === null ? text === undefined : text === encodeDoc(target)) return;
+    if (current.state === 'doc' && ctx.backups > 0) {
+      await writeBackup(layout, kind, id, current.revision, text!);
+      written.push(layout.backup(kind, id, current.revision));
+    }
+    if (target)
+      await inKindDir(layout, kind, () => writeFileAtomic(path, encodeDoc(target), { durable: false }));
+    else await removeFile(path);
+  });
+  if (ctx.backups > 0) {
+    await Promise.all([...byFile.values()].map(([c]) => pruneBackups(layout, c!.kind, c!.id, ctx.backups)));
+  }
+  return written;
+}
+
+/**
+ * Finishes whatever the journal holds. Call only while holding the store lock: then any
+ * unfinished commit or temp file belongs to a writer that is gone. Every complete commit
+ * record is replayed, in order (all of each batch); a torn record at the end, whose commit
+ * never resolved, is discarded (none of it); then a checkpoint makes it all durable and
+ * empties the journal. Safe to run again at any point if it is itself interrupted.
+ */
+export async function recover(ctx: ApplyContext, journal: Journal): Promise<void> {
+  const { layout } = ctx;
+  const buf = await journal.read();
+  if (buf.length === 0) return;
+  const { entries } = parseJournal(buf);
+  const commits = commitsOf(entries);
+  const quiet: ApplyContext = { ...ctx, hooks: {} };
+  await Promise.all(KINDS.map((k) => removeTempFiles(layout.kindDir(k))));
+  await Promise.all(commits.flat().map((c) => removeTempFiles(layout.backupDir(c.kind, c.id))));
+  const written = await replay(quiet, commits);
+  await checkpoint(quiet, journal, entries, written);
+}
