@@ -1,14 +1,13 @@
 import { canonicalJson } from '../domain/canonical.js';
 import { TroupeError } from '../domain/errors.js';
 import { keyOf } from '../storage/batch.js';
-import type { BatchOp, CommitResult, Store, StoredDoc } from '../storage/store.js';
+import type { BatchOp, Store, StoredDoc } from '../storage/store.js';
 
 /** An inverse op, plus the revision that shows the original commit never happened. */
 export type UndoOp = BatchOp & { beforeRevision: number };
 
 /** A commit together with the ops that undo it (used as a workflow step's compensation). */
 export interface UndoableCommit {
-  results: CommitResult['results'];
   undo: UndoOp[];
   touched: string[];
 }
@@ -33,7 +32,7 @@ export async function commitWithUndo(
   ops: BatchOp[],
   intent?: RecordIntent,
 ): Promise<UndoableCommit> {
-  if (ops.length === 0) return { results: [], undo: [], touched: [] };
+  if (ops.length === 0) return { undo: [], touched: [] };
   const prev = new Map<string, StoredDoc | undefined>();
   const finalRev = new Map<string, number>();
   const finalExists = new Map<string, boolean>();
@@ -67,8 +66,8 @@ export async function commitWithUndo(
   }
   const touched = [...prev.keys()];
   await intent?.({ undo, touched });
-  const { results } = await store.commit(pinned);
-  return { results, undo, touched };
+  await store.commit(pinned);
+  return { undo, touched };
 }
 
 /**

@@ -1,9 +1,8 @@
-import { mkdir } from 'node:fs/promises';
 import type { Kind } from '../store.js';
-import { removeFile, writeFileAtomic } from './atomic-write.js';
+import { inDir, removeFile, writeFileAtomic } from './atomic-write.js';
 import { pruneBackups, writeBackup } from './backups.js';
 import { encodeDoc } from './codec.js';
-import { errnoOf, ioError, mapLimit } from './io.js';
+import { mapLimit } from './io.js';
 import type { JournalChange, JournalWriteHooks } from './journal.js';
 import type { Layout } from './layout.js';
 
@@ -36,21 +35,12 @@ export interface PendingChange extends JournalChange {
   before?: string | undefined;
 }
 
-export const PARALLEL_WRITES = 8;
+/** Files written at once: the size of Node's I/O thread pool; more only queue and contend. */
+export const PARALLEL_WRITES = 4;
 
-/** Creates the kind folder if it is missing (e.g. removed by hand), then runs `fn` again. */
-export async function inKindDir<T>(layout: Layout, kind: Kind, fn: () => Promise<T>): Promise<T> {
-  try {
-    return await fn();
-  } catch (e) {
-    const cause = e instanceof Error ? e.cause : undefined;
-    if (errnoOf(cause) !== 'ENOENT') throw e;
-    await mkdir(layout.kindDir(kind), { recursive: true }).catch((m: unknown) => {
-      throw ioError('create', layout.kindDir(kind), m);
-    });
-    return fn();
-  }
-}
+/** Writes the entity file, creating its kind folder if it is missing (e.g. removed by hand). */
+export const writeEntity = (layout: Layout, kind: Kind, path: string, text: string) =>
+  inDir(layout.kindDir(kind), () => writeFileAtomic(path, text, { durable: false }));
 
 /**
  * Brings every entity file to its final state: backs up what it replaces, then replaces it
@@ -60,11 +50,11 @@ export async function inKindDir<T>(layout: Layout, kind: Kind, fn: () => Promise
 export async function applyChanges(ctx: ApplyContext, changes: PendingChange[]): Promise<void> {
   const { layout, hooks } = ctx;
   let applied = 0;
-  await mapLimit(changes, 8, async (c) => {
+  await mapLimit(changes, PARALLEL_WRITES, async (c) => {
     if (c.before !== undefined && ctx.backups > 0) await writeBackup(layout, c.kind, c.id, c.prev, c.before);
     const path = layout.entity(c.kind, c.id);
     const doc = c.doc;
-    if (doc) await inKindDir(layout, c.kind, () => writeFileAtomic(path, encodeDoc(doc), { durable: false }));
+    if (doc) await writeEntity(layout, c.kind, path, encodeDoc(doc));
     else await removeFile(path);
     applied++;
     await hooks.afterApply?.(applied);

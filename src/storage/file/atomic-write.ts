@@ -1,4 +1,4 @@
-import { type FileHandle, open, readdir, readFile, rename, unlink } from 'node:fs/promises';
+import { type FileHandle, mkdir, open, readdir, readFile, rename, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { errnoOf, ioError } from './io.js';
 import { isTempName, tempPathFor } from './layout.js';
@@ -28,6 +28,21 @@ export async function writeFileAtomic(
     await fh?.close().catch(() => undefined);
     await unlink(tmp).catch(() => undefined);
     throw ioError('write', path, e);
+  }
+}
+
+/** Runs `fn`, a write into `dir`; if `dir` does not exist, creates it and runs `fn` again. */
+export async function inDir<T>(dir: string, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (e) {
+    if (errnoOf(e instanceof Error ? e.cause : undefined) !== 'ENOENT') throw e;
+    try {
+      await mkdir(dir, { recursive: true });
+    } catch (m) {
+      throw ioError('create', dir, m);
+    }
+    return fn();
   }
 }
 

@@ -1,6 +1,6 @@
-import { mkdir, readdir, readFile } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import type { Kind, StoredDoc } from '../store.js';
-import { removeFile, writeFileAtomic } from './atomic-write.js';
+import { inDir, removeFile, writeFileAtomic } from './atomic-write.js';
 import { decodeDoc, invalidFiles } from './codec.js';
 import { errnoOf, ioError } from './io.js';
 import { backupRel, type Layout } from './layout.js';
@@ -38,13 +38,9 @@ async function revisions(layout: Layout, kind: Kind, id: string): Promise<number
  * after a power loss a backup may be missing, never torn.
  */
 export async function writeBackup(layout: Layout, kind: Kind, id: string, revision: number, text: string) {
-  const dir = layout.backupDir(kind, id);
-  try {
-    await mkdir(dir, { recursive: true });
-  } catch (e) {
-    throw ioError('create', dir, e);
-  }
-  await writeFileAtomic(layout.backup(kind, id, revision), text, { durable: false });
+  await inDir(layout.backupDir(kind, id), () =>
+    writeFileAtomic(layout.backup(kind, id, revision), text, { durable: false }),
+  );
 }
 
 /** Removes the backup of `revision` if it is not a valid document (torn by a power loss). */

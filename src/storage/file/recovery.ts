@@ -1,15 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import { keyOf } from '../batch.js';
 import { KINDS, type StoredDoc } from '../store.js';
-import { type ApplyContext, inKindDir, PARALLEL_WRITES } from './apply.js';
-import {
-  fsyncDir,
-  removeFile,
-  removeTempFiles,
-  rewriteFile,
-  syncFile,
-  writeFileAtomic,
-} from './atomic-write.js';
+import { type ApplyContext, PARALLEL_WRITES, writeEntity } from './apply.js';
+import { fsyncDir, removeFile, removeTempFiles, rewriteFile, syncFile } from './atomic-write.js';
 import { dropTornBackup, pruneBackups, writeBackup } from './backups.js';
 import { decodeDoc, encodeDoc } from './codec.js';
 import { errnoOf, ioError, mapLimit } from './io.js';
@@ -124,8 +117,7 @@ async function replay(ctx: ApplyContext, commits: JournalChange[][]): Promise<st
       await writeBackup(layout, kind, id, current.revision, text!);
       written.push(layout.backup(kind, id, current.revision));
     }
-    if (target)
-      await inKindDir(layout, kind, () => writeFileAtomic(path, encodeDoc(target), { durable: false }));
+    if (target) await writeEntity(layout, kind, path, encodeDoc(target));
     else await removeFile(path);
   });
   if (ctx.backups > 0) {

@@ -10,7 +10,16 @@ import type {
   WriteOptions,
 } from '../store.js';
 
-const clone = <T>(v: T): T => structuredClone(v);
+/** Documents are JSON: a plain recursive copy is several times faster than structuredClone. */
+function clone<T>(v: T): T {
+  if (Array.isArray(v)) return v.map(clone) as T;
+  if (v !== null && typeof v === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const k in v) out[k] = clone((v as Record<string, unknown>)[k]);
+    return out as T;
+  }
+  return v;
+}
 
 /** An in-process store: the reference adapter, and the one the testing kit's fakes use. */
 export class MemoryStore implements Store {
