@@ -13,7 +13,12 @@ const personality = (i: number) => ({
   name: `P${i}`,
   bigFive: { openness: 60, conscientiousness: 70, extraversion: 40, agreeableness: 60, neuroticism: 20 },
 });
-const role = (i: number) => ({ id: `r${i}`, name: `R${i}`, systemPrompt: 'Review code.', capabilities: ['code-review'] });
+const role = (i: number) => ({
+  id: `r${i}`,
+  name: `R${i}`,
+  systemPrompt: 'Review code.',
+  capabilities: ['code-review'],
+});
 const agent = (i: number) => ({
   id: `a${i}`,
   name: `A${i}`,
@@ -50,7 +55,9 @@ export async function workflowBench(): Promise<BenchRow[]> {
       () => onFile.createAgent({ agent: agent(++n), personality: personality(n), role: role(n) }),
       { iterations, rounds: 5, warmupRounds: 1 },
     );
-    const durable = new ConfigurationService(store, { runLog: new FileRunLog(join(fileDir, '.troupe', 'runs')) });
+    const durable = new ConfigurationService(store, {
+      runLog: new FileRunLog(join(fileDir, '.troupe', 'runs')),
+    });
     const fileWorkflowDurableLog = await timePerOp(
       () => durable.createAgent({ agent: agent(++n), personality: personality(n), role: role(n) }),
       { iterations, rounds: 5, warmupRounds: 1 },
@@ -58,19 +65,23 @@ export async function workflowBench(): Promise<BenchRow[]> {
     await store.close();
 
     const plainDir = await fresh();
-    const docs = (i: number) => [
-      ['personalities', personality(i)],
-      ['roles', role(i)],
-      ['agents', agent(i)],
-      ['resolved', { id: `a${i}`, configuration: { systemPrompt: 'x'.repeat(600) } }],
-    ] as const;
+    const docs = (i: number) =>
+      [
+        ['personalities', personality(i)],
+        ['roles', role(i)],
+        ['agents', agent(i)],
+        ['resolved', { id: `a${i}`, configuration: { systemPrompt: 'x'.repeat(600) } }],
+      ] as const;
     const { mkdir } = await import('node:fs/promises');
-    for (const k of ['personalities', 'roles', 'agents', 'resolved']) await mkdir(join(plainDir, k), { recursive: true });
+    for (const k of ['personalities', 'roles', 'agents', 'resolved'])
+      await mkdir(join(plainDir, k), { recursive: true });
     const oneByOne = await timePerOp(
       async () => {
         const i = ++n;
         for (const [kind, doc] of docs(i)) {
-          await writeFileAtomic(join(plainDir, kind, `${doc.id}.json`), `${JSON.stringify(doc, null, 2)}\n`, { fsync: true });
+          await writeFileAtomic(join(plainDir, kind, `${doc.id}.json`), `${JSON.stringify(doc, null, 2)}\n`, {
+            fsync: true,
+          });
         }
       },
       { iterations, rounds: 5, warmupRounds: 1 },
