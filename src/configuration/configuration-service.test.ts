@@ -1,17 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { isTroupeError } from '../domain/errors.js';
 import { configurationHash } from '../domain/resolved.js';
-import { agentInput, calm, reviewer, seeded, setup } from './test-setup.test-helper.js';
-
-const failure = async (p: Promise<unknown>) => {
-  try {
-    await p;
-  } catch (e) {
-    if (isTroupeError(e)) return e;
-    throw e;
-  }
-  throw new Error('expected a failure');
-};
+import { agentInput, calm, failure, reviewer, seeded, setup } from './test-setup.test-helper.js';
 
 describe('ConfigurationService', () => {
   it('creates an agent composed against its personality and role, with its resolved file', async () => {

@@ -1,3 +1,4 @@
+import { isTroupeError, type TroupeError } from '../domain/errors.js';
 import { MemoryStore } from '../storage/memory/store.js';
 import { ConfigurationService } from './configuration-service.js';
 
@@ -46,4 +47,15 @@ export async function seeded() {
   await env.config.createAgent({ agent: agentInput('a1') });
   await env.config.createAgent({ agent: agentInput('a2') });
   return env;
+}
+
+/** The TroupeError a promise rejects with; fails the test if it resolves. */
+export async function failure(p: Promise<unknown>): Promise<TroupeError> {
+  try {
+    await p;
+  } catch (e) {
+    if (isTroupeError(e)) return e;
+    throw e;
+  }
+  throw new Error('expected a failure');
 }

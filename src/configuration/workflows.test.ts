@@ -1,20 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { isTroupeError, TroupeError } from '../domain/errors.js';
+import { TroupeError } from '../domain/errors.js';
 import { VirtualClock } from '../orchestration/clock.js';
 import type { ServiceHandlers } from '../orchestration/handlers.js';
 import { MemoryStore } from '../storage/memory/store.js';
 import { ConfigurationService } from './configuration-service.js';
-import { agentInput, calm, reviewer, seeded } from './test-setup.test-helper.js';
-
-const failure = async (p: Promise<unknown>) => {
-  try {
-    await p;
-  } catch (e) {
-    if (isTroupeError(e)) return e;
-    throw e;
-  }
-  throw new Error('expected a failure');
-};
+import { agentInput, calm, failure, reviewer, seeded } from './test-setup.test-helper.js';
 
 /** Replaces one operation so it fails with `code` the first `times` calls. */
 const failing = (service: string, operation: string, code: TroupeError['code'], times = Infinity) => {

@@ -1,4 +1,4 @@
-import { workflow } from '../orchestration/builder.js';
+import { type WorkflowBuilder, workflow } from '../orchestration/builder.js';
 import type { PolicyDefinition, WorkflowDefinition } from '../orchestration/definition.js';
 import { workflowInput as input, stepOutput as out } from '../orchestration/refs.js';
 
@@ -10,6 +10,17 @@ const verifyAfter = (...steps: string[]) => ({
   input: { touched: steps.map((id) => out(id, 'touched')) },
   dependsOn: [steps[steps.length - 1]!],
 });
+
+/** The end every planning workflow shares: commit the planned ops at once, then check them. */
+const persistAndVerify = (b: WorkflowBuilder, planStep: string): WorkflowDefinition =>
+  b
+    .step('persist', 'file', 'persist', {
+      input: { ops: out(planStep, 'ops') },
+      dependsOn: [planStep],
+      compensate: revert,
+    })
+    .step('verify', 'configuration', 'verify', verifyAfter('persist'))
+    .build();
 
 /** Default policies of the built-in workflows: short timeouts, a few retries of transient errors. */
 export const DEFAULT_SERVICE_POLICY: PolicyDefinition = {
@@ -23,44 +34,40 @@ export const DEFAULT_SERVICE_POLICY: PolicyDefinition = {
  * composition → persist (personality, role, agent and resolved file in one commit) →
  * consistency check. Only persist writes; a failure after it is compensated.
  */
-export const createAgentWorkflow: WorkflowDefinition = workflow('create-agent')
-  .description('Create an agent with a new or existing personality and role, all or nothing')
-  .maxParallel(2)
-  .step('personality', 'personality', 'check', {
-    input: {
-      personality: input('personality'),
-      id: input('personalityId'),
-      agentId: input('agentId'),
-      file: input('file'),
-    },
-  })
-  .step('role', 'role', 'check', {
-    input: {
-      role: input('role'),
-      template: input('template'),
-      id: input('roleId'),
-      agent: input('agent'),
-      agentId: input('agentId'),
-      file: input('file'),
-    },
-  })
-  .step('agent', 'agent', 'compose', {
-    input: {
-      agent: input('agent'),
-      personality: input('personality'),
-      role: input('role'),
-      template: input('template'),
-      file: input('file'),
-    },
-    dependsOn: ['personality', 'role'],
-  })
-  .step('persist', 'file', 'persist', {
-    input: { ops: out('agent', 'ops') },
-    dependsOn: ['agent'],
-    compensate: revert,
-  })
-  .step('verify', 'configuration', 'verify', verifyAfter('persist'))
-  .build();
+export const createAgentWorkflow: WorkflowDefinition = persistAndVerify(
+  workflow('create-agent')
+    .description('Create an agent with a new or existing personality and role, all or nothing')
+    .maxParallel(2)
+    .step('personality', 'personality', 'check', {
+      input: {
+        personality: input('personality'),
+        id: input('personalityId'),
+        agentId: input('agentId'),
+        file: input('file'),
+      },
+    })
+    .step('role', 'role', 'check', {
+      input: {
+        role: input('role'),
+        template: input('template'),
+        id: input('roleId'),
+        agent: input('agent'),
+        agentId: input('agentId'),
+        file: input('file'),
+      },
+    })
+    .step('agent', 'agent', 'compose', {
+      input: {
+        agent: input('agent'),
+        personality: input('personality'),
+        role: input('role'),
+        template: input('template'),
+        file: input('file'),
+      },
+      dependsOn: ['personality', 'role'],
+    }),
+  'agent',
+);
 
 /** update-personality / update-role: update → re-compose agents → rewrite resolved files → check. */
 function cascadingUpdate(kind: 'personality' | 'role'): WorkflowDefinition {
@@ -135,26 +142,16 @@ export const deleteAgentWorkflow: WorkflowDefinition = workflow('delete-agent')
   .build();
 
 /** apply-bundle: plan (validate everything, diff) → one all-or-nothing commit → check. */
-export const applyBundleWorkflow: WorkflowDefinition = workflow('apply-bundle')
-  .step('plan', 'configuration', 'planBundle', { input: input() })
-  .step('persist', 'file', 'persist', {
-    input: { ops: out('plan', 'ops') },
-    dependsOn: ['plan'],
-    compensate: revert,
-  })
-  .step('verify', 'configuration', 'verify', verifyAfter('persist'))
-  .build();
+export const applyBundleWorkflow: WorkflowDefinition = persistAndVerify(
+  workflow('apply-bundle').step('plan', 'configuration', 'planBundle', { input: input() }),
+  'plan',
+);
 
 /** reconcile: detect → fix what can be fixed in one commit → check what was fixed. */
-export const reconcileWorkflow: WorkflowDefinition = workflow('reconcile')
-  .step('plan', 'configuration', 'planReconcile', { input: {} })
-  .step('persist', 'file', 'persist', {
-    input: { ops: out('plan', 'ops') },
-    dependsOn: ['plan'],
-    compensate: revert,
-  })
-  .step('verify', 'configuration', 'verify', verifyAfter('persist'))
-  .build();
+export const reconcileWorkflow: WorkflowDefinition = persistAndVerify(
+  workflow('reconcile').step('plan', 'configuration', 'planReconcile', { input: {} }),
+  'plan',
+);
 
 export const BUILT_IN_WORKFLOWS = [
   createAgentWorkflow,
