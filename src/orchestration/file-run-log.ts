@@ -1,5 +1,5 @@
 import type { FileHandle } from 'node:fs/promises';
-import { mkdir, open, readdir, readFile } from 'node:fs/promises';
+import { mkdir, open, readdir, readFile, rename } from 'node:fs/promises';
 import { join } from 'node:path';
 import { TroupeError } from '../domain/errors.js';
 import {
@@ -13,6 +13,9 @@ import {
 } from './run-log.js';
 
 const FINAL_STATES = new Set(['completed', 'failed', 'compensated', 'partially-completed']);
+/** Runs that can never change again: their log is renamed `<runId>.done.jsonl`. */
+const DONE_STATES = new Set(['completed', 'failed', 'compensated']);
+const DONE = '.done.jsonl';
 /** Step events that recovery relies on are made durable like state transitions. */
 const DURABLE_STEP_KINDS = new Set([
   'success',
@@ -75,6 +78,16 @@ export class FileRunLog implements RunLog {
     return join(this.dir, `${runId}.jsonl`);
   }
 
+  #doneFile(runId: string): string {
+    assertRunId(runId);
+    return join(this.dir, `${runId}${DONE}`);
+  }
+
+  /** Moves a finished run's log aside so recovery never reads it again (best effort). */
+  async #retire(runId: string): Promise<void> {
+    await rename(this.#file(runId), this.#doneFile(runId)).catch(() => undefined);
+  }
+
   async #openHandle(file: string): Promise<FileHandle> {
     this.#dirReady ??= mkdir(this.dir, { recursive: true }).then(() => undefined);
     await this.#dirReady;
@@ -130,6 +143,7 @@ export class FileRunLog implements RunLog {
       if (final) {
         this.#handles.delete(runId);
         await h.close();
+        if (event.type === 'state' && DONE_STATES.has(event.to)) await this.#retire(runId);
       }
     });
     // Keep the chain alive after a failure so later appends still run; the caller sees the error.
@@ -144,17 +158,28 @@ export class FileRunLog implements RunLog {
   async read(runId: string): Promise<RunRecord | undefined> {
     const file = this.#file(runId);
     await this.#chains.get(runId);
-    let text: string;
-    try {
-      text = await readFile(file, 'utf8');
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-      throw new TroupeError('IO_ERROR', `${file}: cannot read run log`, { cause: e, context: { file } });
+    // A log is renamed when its run finishes: look where it was, then where it went.
+    for (const path of [file, this.#doneFile(runId)]) {
+      let text: string;
+      try {
+        text = await readFile(path, 'utf8');
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code === 'ENOENT') continue;
+        throw new TroupeError('IO_ERROR', `${path}: cannot read run log`, {
+          cause: e,
+          context: { file: path },
+        });
+      }
+      return foldRunEvents(parseRunLines(text, path));
     }
-    return foldRunEvents(parseRunLines(text, file));
+    return undefined;
   }
 
-  async list(): Promise<RunSummary[]> {
+  list(): Promise<RunSummary[]> {
+    return this.#list(false);
+  }
+
+  async #list(unfinishedOnly: boolean): Promise<RunSummary[]> {
     let names: string[];
     try {
       names = await readdir(this.dir);
@@ -165,15 +190,29 @@ export class FileRunLog implements RunLog {
         context: { dir: this.dir },
       });
     }
-    const out: RunSummary[] = [];
-    for (const name of names.sort()) {
+    const ids = new Set<string>();
+    for (const name of names) {
       if (!name.endsWith('.jsonl')) continue;
-      const runId = name.slice(0, -'.jsonl'.length);
-      if (!RUN_ID.test(runId)) continue;
+      const runId = name.slice(0, -(name.endsWith(DONE) ? DONE : '.jsonl').length);
+      if (RUN_ID.test(runId) && !(unfinishedOnly && name.endsWith(DONE))) ids.add(runId);
+    }
+    const out: RunSummary[] = [];
+    for (const runId of [...ids].sort()) {
       const record = await this.read(runId);
-      if (record) out.push(summarize(record));
+      if (!record) continue;
+      // A run that finished but whose log was not moved yet (a crash in between): move it now.
+      if (unfinishedOnly && DONE_STATES.has(record.state)) {
+        await this.#retire(runId);
+        continue;
+      }
+      out.push(summarize(record));
     }
     return out;
+  }
+
+  /** Runs not finished for good (running, compensating, partially-completed): what recovery reads. */
+  listUnfinished(): Promise<RunSummary[]> {
+    return this.#list(true);
   }
 
   /** Close the files of runs still open (runs that have not reached a final state). */

@@ -61,7 +61,8 @@ describe('FileRunLog', () => {
     );
     expect(result.status).toBe('compensated');
 
-    const text = await readFile(join(dir, 'run-1.jsonl'), 'utf8');
+    // A finished run's log is moved aside so recovery never reads it again.
+    const text = await readFile(join(dir, 'run-1.done.jsonl'), 'utf8');
     expect(text).not.toContain(SECRET);
     expect(text).not.toContain(TOKEN);
     expect(text).toContain('OPENAI_API_KEY');
@@ -122,9 +123,12 @@ describe('FileRunLog', () => {
     expect(record?.state).toBe('running');
     expect(record?.events).toHaveLength(3);
 
+    expect((await log.listUnfinished()).map((r) => r.runId)).toEqual(['r']);
     await log.append('r', { type: 'state', at: 4, from: 'running', to: 'completed' });
     expect((await log.read('r'))?.states.map((s) => s.state)).toEqual(['pending', 'running', 'completed']);
-    expect(await readFile(file, 'utf8')).not.toContain('stepI');
+    expect(await readFile(join(dir, 'r.done.jsonl'), 'utf8')).not.toContain('stepI');
+    expect(await log.listUnfinished()).toEqual([]);
+    expect((await log.list()).map((r) => r.runId)).toEqual(['r']);
   });
 
   it('refuses a corrupt line in the middle, naming file and line', async () => {
@@ -290,7 +294,7 @@ describe('logged definitions', () => {
       .step('id', 'llm', 'ping', { input: { apiKey: SECRET, ssn: '078-05-1120', id: 'kept' } })
       .build();
     await runner.run(def);
-    const text = await readFile(join(dir, 'd-1.jsonl'), 'utf8');
+    const text = await readFile(join(dir, 'd-1.done.jsonl'), 'utf8');
     expect(text).not.toContain(SECRET);
     expect(text).not.toContain('078-05-1120');
     const record = await runLog.read('d-1');

@@ -116,6 +116,8 @@ export interface RunLog {
   append(runId: string, event: RunEvent): Promise<void>;
   read(runId: string): Promise<RunRecord | undefined>;
   list(): Promise<RunSummary[]>;
+  /** Only runs that may still change (what recovery needs); cheaper than `list` where offered. */
+  listUnfinished?(): Promise<RunSummary[]>;
 }
 
 function applyStep(record: RunRecord, e: StepEvent & { type: 'step' }): void {

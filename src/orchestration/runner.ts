@@ -222,7 +222,8 @@ export class WorkflowRunner {
    */
   async recoverInterrupted(): Promise<RunResult[]> {
     const results: RunResult[] = [];
-    for (const summary of await this.#engine.runLog.list()) {
+    const log = this.#engine.runLog;
+    for (const summary of await (log.listUnfinished ? log.listUnfinished() : log.list())) {
       if (!INTERRUPTED.has(summary.state) || this.#active.has(summary.runId)) continue;
       const record = await this.#engine.runLog.read(summary.runId);
       if (!record || !INTERRUPTED.has(record.state) || ownerMayBeAlive(record.owner)) continue;
