@@ -3,8 +3,15 @@ import type { ConfigurationService } from '../configuration/configuration-servic
 import type { DeleteMode } from '../configuration/delete.js';
 import { TroupeError } from '../domain/errors.js';
 import { mergePatch } from '../services/merge-patch.js';
+import {
+  addConflictOptions,
+  type ConflictFlags,
+  conflictOptions,
+  describeConflicts,
+} from './conflict-options.js';
 import type { CliContext } from './context.js';
 import { plural } from './format.js';
+import { addDeleteModeOptions, expectRevisionOption, fromOption } from './options.js';
 import type { Output } from './output.js';
 
 /** `{ file }` when the input came from a file, for messages; `{}` otherwise. */
@@ -95,4 +102,63 @@ export async function reportDependents(
     out.line('  run `troupe reconcile` to re-compose them');
   }
   return stale;
+}
+
+/** How `personality` and `role` differ in their `update` and `delete` subcommands. */
+export interface ReferencedCommands<Flags> {
+  kind: 'personality' | 'role';
+  updateDescription: string;
+  deleteDescription: string;
+  /** Adds the noun's field options (`--name`, …) to `update`. */
+  withFieldOptions: (cmd: Command, what: 'update') => Command;
+  /** The merge patch the field options ask for. */
+  flagPatch: (opts: Flags) => Record<string, unknown>;
+}
+
+/** `troupe personality|role update ID` and `delete ID`, shared by both nouns. */
+export function registerUpdateDelete<Flags extends object>(
+  noun: Command,
+  ctx: CliContext,
+  spec: ReferencedCommands<Flags>,
+): void {
+  const { kind } = spec;
+  spec
+    .withFieldOptions(
+      addConflictOptions(
+        noun
+          .command('update')
+          .description(spec.updateDescription)
+          .argument('<id>', `${kind} id`)
+          .addOption(fromOption('a JSON merge patch (only the fields given change; null removes)'))
+          .addOption(expectRevisionOption()),
+      ),
+      'update',
+    )
+    .action(async (id: string, opts: Flags & ConflictFlags & { from?: string }, cmd: Command) => {
+      const out = ctx.output(cmd);
+      const onConflict = conflictOptions(opts);
+      const patch = await inputFrom(ctx, opts.from, spec.flagPatch(opts));
+      assertPatch(patch, kind);
+      await ctx.withConfig(cmd, async (config) => {
+        const options = { expectedRevision: opts.expectRevision, ...onConflict, ...whereOf(opts.from) };
+        const r =
+          kind === 'personality'
+            ? await config.updatePersonality(id, patch, options)
+            : await config.updateRole(id, patch, options);
+        const entity = 'personality' in r ? r.personality : r.role;
+        out.line(`Updated ${kind} ${id} to revision ${entity.revision}`);
+        out.lines(describeConflicts(r.conflicts));
+        const stale = await reportDependents(out, config, kind, r.synced);
+        out.data({ [kind]: entity, agents: r.synced, stale, conflicts: r.conflicts });
+      });
+    });
+
+  addDeleteModeOptions(
+    noun
+      .command('delete')
+      .description(spec.deleteDescription)
+      .argument('<id>', `${kind} id`)
+      .addOption(expectRevisionOption()),
+    kind,
+  ).action((id: string, opts: DeleteFlags, cmd: Command) => deleteReferenced(ctx, cmd, kind, id, opts));
 }

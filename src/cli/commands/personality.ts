@@ -1,31 +1,10 @@
 import type { Command } from 'commander';
 import { BIG_FIVE_TRAITS, DEFAULT_BEHAVIOR, type Personality } from '../../domain/personality.js';
 import { mergePatch } from '../../services/merge-patch.js';
-import {
-  addConflictOptions,
-  type ConflictFlags,
-  conflictOptions,
-  describeConflicts,
-} from '../conflict-options.js';
 import type { CliContext } from '../context.js';
-import {
-  assertPatch,
-  type DeleteFlags,
-  deleteReferenced,
-  inputFrom,
-  reportDependents,
-  whereOf,
-} from '../entities.js';
+import { inputFrom, registerUpdateDelete, whereOf } from '../entities.js';
 import { indent, table } from '../format.js';
-import {
-  addDeleteModeOptions,
-  defined,
-  expectRevisionOption,
-  fromOption,
-  type TraitArg,
-  traitArg,
-  traitPatch,
-} from '../options.js';
+import { defined, fromOption, type TraitArg, traitArg, traitPatch } from '../options.js';
 
 interface FieldFlags {
   id?: string;
@@ -125,44 +104,13 @@ export function register(program: Command, ctx: CliContext): void {
       out.lines(describePersonality(p));
     });
 
-  withFieldOptions(
-    addConflictOptions(
-      noun
-        .command('update')
-        .description('change fields of a personality; agents using it are re-composed or marked stale')
-        .argument('<id>', 'personality id')
-        .addOption(fromOption('a JSON merge patch (only the fields given change; null removes)'))
-        .addOption(expectRevisionOption()),
-    ),
-    'update',
-  ).action(async (id: string, opts: FieldFlags & ConflictFlags & { from?: string }, cmd: Command) => {
-    const out = ctx.output(cmd);
-    const onConflict = conflictOptions(opts);
-    const patch = await inputFrom(ctx, opts.from, flagPatch(opts));
-    assertPatch(patch, 'personality');
-    await ctx.withConfig(cmd, async (config) => {
-      const r = await config.updatePersonality(id, patch, {
-        expectedRevision: opts.expectRevision,
-        ...onConflict,
-        ...whereOf(opts.from),
-      });
-      out.line(`Updated personality ${id} to revision ${r.personality.revision}`);
-      out.lines(describeConflicts(r.conflicts));
-      const stale = await reportDependents(out, config, 'personality', r.synced);
-      out.data({ personality: r.personality, agents: r.synced, stale, conflicts: r.conflicts });
-    });
+  registerUpdateDelete<FieldFlags>(noun, ctx, {
+    kind: 'personality',
+    updateDescription: 'change fields of a personality; agents using it are re-composed or marked stale',
+    deleteDescription: 'delete a personality; refused while agents use it unless --cascade or --reassign',
+    withFieldOptions,
+    flagPatch,
   });
-
-  addDeleteModeOptions(
-    noun
-      .command('delete')
-      .description('delete a personality; refused while agents use it unless --cascade or --reassign')
-      .argument('<id>', 'personality id')
-      .addOption(expectRevisionOption()),
-    'personality',
-  ).action((id: string, opts: DeleteFlags, cmd: Command) =>
-    deleteReferenced(ctx, cmd, 'personality', id, opts),
-  );
 
   noun
     .command('presets')

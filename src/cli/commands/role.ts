@@ -1,22 +1,9 @@
 import type { Command } from 'commander';
 import type { Role } from '../../domain/role.js';
-import {
-  addConflictOptions,
-  type ConflictFlags,
-  conflictOptions,
-  describeConflicts,
-} from '../conflict-options.js';
 import type { CliContext } from '../context.js';
-import {
-  assertPatch,
-  type DeleteFlags,
-  deleteReferenced,
-  inputFrom,
-  reportDependents,
-  whereOf,
-} from '../entities.js';
+import { inputFrom, registerUpdateDelete, whereOf } from '../entities.js';
 import { indent, table } from '../format.js';
-import { addDeleteModeOptions, collect, defined, expectRevisionOption, fromOption } from '../options.js';
+import { collect, defined, fromOption } from '../options.js';
 
 interface FieldFlags {
   id?: string;
@@ -129,40 +116,11 @@ export function register(program: Command, ctx: CliContext): void {
       out.lines(describeRole(r));
     });
 
-  withFieldOptions(
-    addConflictOptions(
-      noun
-        .command('update')
-        .description('change fields of a custom role; agents using it are re-composed')
-        .argument('<id>', 'role id')
-        .addOption(fromOption('a JSON merge patch (only the fields given change; null removes)'))
-        .addOption(expectRevisionOption()),
-    ),
-    'update',
-  ).action(async (id: string, opts: FieldFlags & ConflictFlags & { from?: string }, cmd: Command) => {
-    const out = ctx.output(cmd);
-    const onConflict = conflictOptions(opts);
-    const patch = await inputFrom(ctx, opts.from, flagPatch(opts));
-    assertPatch(patch, 'role');
-    await ctx.withConfig(cmd, async (config) => {
-      const r = await config.updateRole(id, patch, {
-        expectedRevision: opts.expectRevision,
-        ...onConflict,
-        ...whereOf(opts.from),
-      });
-      out.line(`Updated role ${id} to revision ${r.role.revision}`);
-      out.lines(describeConflicts(r.conflicts));
-      const stale = await reportDependents(out, config, 'role', r.synced);
-      out.data({ role: r.role, agents: r.synced, stale, conflicts: r.conflicts });
-    });
+  registerUpdateDelete<FieldFlags>(noun, ctx, {
+    kind: 'role',
+    updateDescription: 'change fields of a custom role; agents using it are re-composed',
+    deleteDescription: 'delete a custom role; refused while agents use it unless --cascade or --reassign',
+    withFieldOptions,
+    flagPatch,
   });
-
-  addDeleteModeOptions(
-    noun
-      .command('delete')
-      .description('delete a custom role; refused while agents use it unless --cascade or --reassign')
-      .argument('<id>', 'role id')
-      .addOption(expectRevisionOption()),
-    'role',
-  ).action((id: string, opts: DeleteFlags, cmd: Command) => deleteReferenced(ctx, cmd, 'role', id, opts));
 }
