@@ -39,8 +39,10 @@ export function liveProcess(): { pid: number; stop: () => void } {
   return { pid: child.pid, stop: () => child.kill('SIGKILL') };
 }
 
+type StepRef = { id: string; service: string; operation: string };
+
 const step =
-  (runId: string, workflowId: string, s: { id: string; service: string; operation: string }) =>
+  (runId: string, workflowId: string, s: StepRef) =>
   (kind: string, at: number, fields: Event = {}): Event => ({
     type: 'step',
     runId,
@@ -58,7 +60,7 @@ const state = (from: string | null, to: string, at: number, outcome?: Event): Ev
   outcome ? { type: 'state', at: T0 + at, from, to, outcome } : { type: 'state', at: T0 + at, from, to };
 
 const stepError =
-  (runId: string, workflowId: string, s: { id: string; service: string; operation: string }) =>
+  (runId: string, workflowId: string, s: StepRef) =>
   (code: string, message: string, attempt: number, extra: Event = {}): Event => ({
     name: 'TroupeError',
     code,
@@ -67,6 +69,40 @@ const stepError =
     context: { workflowId, runId, stepId: s.id, service: s.service, operation: s.operation, attempt },
     ...extra,
   });
+
+/** The owner of a run whose process has exited. */
+const crashed = (): Event => ({ pid: deadPid(), host: hostname() });
+
+/**
+ * A run of two steps, `first` then `second`: the events of each step, and the start of the
+ * log (the `created` event with the steps' definitions, then pending and running).
+ */
+function twoStepRun(runId: string, workflowId: string, first: StepRef, second: StepRef) {
+  return {
+    first: step(runId, workflowId, first),
+    second: step(runId, workflowId, second),
+    created: (steps: [Event, Event], input: Event, owner: Event): Event[] => [
+      {
+        type: 'created',
+        at: T0,
+        runId,
+        workflowId,
+        definition: {
+          id: workflowId,
+          maxParallel: 4,
+          steps: [
+            { ...first, ...steps[0] },
+            { ...second, ...steps[1] },
+          ],
+        },
+        input,
+        owner,
+      },
+      state(null, 'pending', 0),
+      state('pending', 'running', 1),
+    ],
+  };
+}
 
 /**
  * A run of `create-personality` (create, then verify) that a crashed process left running:
@@ -83,35 +119,16 @@ export function interruptedCreate(runId: string, id: string, owner: { pid: numbe
     bigFive: { openness: 90, conscientiousness: 40, extraversion: 80, agreeableness: 40, neuroticism: 30 },
   };
   const undo = [{ op: 'delete', kind: 'personalities', id, expectedRevision: 1, beforeRevision: 0 }];
-  const c = step(runId, workflowId, create);
-  const v = step(runId, workflowId, verify);
+  const { first: c, second: v, created } = twoStepRun(runId, workflowId, create, verify);
   return [
-    {
-      type: 'created',
-      at: T0,
-      runId,
-      workflowId,
-      definition: {
-        id: workflowId,
-        maxParallel: 4,
-        steps: [
-          {
-            ...create,
-            input: { personality: { $ref: 'input.personality' } },
-            compensate: { operation: 'revert' },
-          },
-          {
-            ...verify,
-            input: { touched: [{ $ref: 'steps.personality.output.touched' }] },
-            dependsOn: ['personality'],
-          },
-        ],
-      },
-      input: { personality },
-      owner: { host: hostname(), ...owner },
-    },
-    state(null, 'pending', 0),
-    state('pending', 'running', 1),
+    ...created(
+      [
+        { input: { personality: { $ref: 'input.personality' } }, compensate: { operation: 'revert' } },
+        { input: { touched: [{ $ref: 'steps.personality.output.touched' }] }, dependsOn: ['personality'] },
+      ],
+      { personality },
+      { host: hostname(), ...owner },
+    ),
     c('start', 1, { input: { personality } }),
     c('attempt', 2),
     c('intent', 3, { output: { undo, touched: [`personalities/${id}`] } }),
@@ -133,39 +150,27 @@ export function deferredRun(runId: string): Event[] {
   const workflowId = 'nightly';
   const check = { id: 'check', service: 'personality', operation: 'check' };
   const verify = { id: 'verify', service: 'configuration', operation: 'verify' };
-  const c = step(runId, workflowId, check);
-  const v = step(runId, workflowId, verify);
+  const { first: c, second: v, created } = twoStepRun(runId, workflowId, check, verify);
   const timeout = (attempt: number) =>
     stepError(runId, workflowId, verify)('TIMEOUT', 'configuration.verify timed out after 10 ms', attempt);
   const retryAt = T0 + 30_134;
   return [
-    {
-      type: 'created',
-      at: T0,
-      runId,
-      workflowId,
-      definition: {
-        id: workflowId,
-        maxParallel: 4,
-        steps: [
-          { ...check, input: { id: 'calm' } },
-          {
-            ...verify,
-            input: { touched: [] },
-            dependsOn: ['check'],
-            recovery: 'defer',
-            policy: {
-              retry: { maxAttempts: 2, baseDelayMs: 100, multiplier: 2 },
-              circuitBreaker: { failureThreshold: 2, recoveryMs: 30_000 },
-            },
+    ...created(
+      [
+        { input: { id: 'calm' } },
+        {
+          input: { touched: [] },
+          dependsOn: ['check'],
+          recovery: 'defer',
+          policy: {
+            retry: { maxAttempts: 2, baseDelayMs: 100, multiplier: 2 },
+            circuitBreaker: { failureThreshold: 2, recoveryMs: 30_000 },
           },
-        ],
-      },
-      input: {},
-      owner: { pid: deadPid(), host: hostname() },
-    },
-    state(null, 'pending', 0),
-    state('pending', 'running', 1),
+        },
+      ],
+      {},
+      crashed(),
+    ),
     c('start', 1, { input: { id: 'calm' } }),
     c('attempt', 2),
     c('success', 12, { durationMs: 11, output: { id: 'calm', isNew: false } }),
@@ -195,8 +200,7 @@ export function failedRun(runId: string): Event[] {
   const workflowId = 'broken';
   const create = { id: 'create', service: 'personality', operation: 'create' };
   const verify = { id: 'verify', service: 'configuration', operation: 'verify' };
-  const c = step(runId, workflowId, create);
-  const v = step(runId, workflowId, verify);
+  const { first: c, second: v, created } = twoStepRun(runId, workflowId, create, verify);
   const failure = stepError(runId, workflowId, verify)('VALIDATION_FAILED', 'consistency check failed', 1, {
     retryable: false,
     cause: {
@@ -215,24 +219,14 @@ export function failedRun(runId: string): Event[] {
     ),
   };
   return [
-    {
-      type: 'created',
-      at: T0,
-      runId,
-      workflowId,
-      definition: {
-        id: workflowId,
-        maxParallel: 4,
-        steps: [
-          { ...create, input: { personality: { id: 'bold' } }, compensate: { operation: 'revert' } },
-          { ...verify, input: { touched: [] }, dependsOn: ['create'] },
-        ],
-      },
-      input: {},
-      owner: { pid: deadPid(), host: hostname() },
-    },
-    state(null, 'pending', 0),
-    state('pending', 'running', 1),
+    ...created(
+      [
+        { input: { personality: { id: 'bold' } }, compensate: { operation: 'revert' } },
+        { input: { touched: [] }, dependsOn: ['create'] },
+      ],
+      {},
+      crashed(),
+    ),
     c('start', 1),
     c('attempt', 2),
     c('success', 12, { durationMs: 11, output: { undo: [], touched: [] } }),
