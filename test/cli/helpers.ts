@@ -57,9 +57,12 @@ export async function run(
   };
 }
 
-/** A CLI bound to one config directory: `t('personality', 'list')` runs `troupe --dir DIR personality list`. */
-export function cli(dir: string, cwd = dir) {
-  return (...args: string[]) => run(['--dir', dir, ...args], { cwd });
+/**
+ * A CLI bound to one config directory: `t('personality', 'list')` runs `troupe --dir DIR personality list`
+ * (as on a terminal when isTTY).
+ */
+export function cli(dir: string, cwd = dir, isTTY = false) {
+  return (...args: string[]) => run(['--dir', dir, ...args], { cwd, isTTY });
 }
 
 /** Workflow run logs: every run is recorded, failed ones too, so they are not part of "what changed". */

@@ -1,87 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { run, seeded, snapshot, write } from './helpers.js';
-import {
-  deadPid,
-  deferredRun,
-  failedRun,
-  interruptedCreate,
-  liveProcess,
-  runFiles,
-  writeRun,
-} from './run-logs.js';
-
-const UUID = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/;
-
-const checkThenVerify = `
-id: check-and-verify
-description: Check that a personality exists, then verify the configuration
-steps:
-  - id: check
-    service: personality
-    operation: check
-    input: { id: { $ref: input.id } }
-  - id: verify
-    service: configuration
-    operation: verify
-    input: { touched: [] }
-    dependsOn: [check]
-`;
-
-const bold = (id: string) => ({
-  id,
-  name: id,
-  bigFive: { openness: 90, conscientiousness: 40, extraversion: 80, agreeableness: 40, neuroticism: 30 },
-});
-
-/** Creates two personalities (the second after the first), then removes one that does not exist. */
-const createThenFail = {
-  id: 'create-then-fail',
-  steps: [
-    {
-      id: 'first',
-      service: 'personality',
-      operation: 'create',
-      input: { personality: { $ref: 'input.first' } },
-      compensate: { operation: 'revert' },
-    },
-    {
-      id: 'second',
-      service: 'personality',
-      operation: 'create',
-      input: { personality: { $ref: 'input.second' } },
-      dependsOn: ['first'],
-      compensate: { operation: 'revert' },
-    },
-    {
-      id: 'remove',
-      service: 'personality',
-      operation: 'remove',
-      input: { id: 'ghost' },
-      dependsOn: ['second'],
-    },
-  ],
-};
-
-/** The configuration files, without the store's own state (backups, run logs) under .troupe/. */
-const entities = async (dir: string) =>
-  Object.fromEntries(Object.entries(await snapshot(dir)).filter(([path]) => !path.startsWith('.troupe/')));
-
-interface RunResultJson {
-  runId: string;
-  workflowId: string;
-  status: string;
-  compensated: string[];
-  outputs: Record<string, unknown>;
-}
+import { run, seeded, write } from './helpers.js';
+import { deferredRun, failedRun, runFiles, writeRun } from './run-logs.js';
+import { bold, createThenFail, entities, type RunResultJson, runCheckThenVerify, UUID } from './workflows.js';
 
 describe('troupe workflow run', () => {
   it('runs a workflow file calling built-in operations and prints the run id', async () => {
     const { root, t } = await seeded();
-    await write(root, 'flow.yaml', checkThenVerify);
-    await write(root, 'in.json', '{ "id": "calm" }');
-    const r = await t('workflow', 'run', 'flow.yaml', '--input', 'in.json');
+    const { r, runId } = await runCheckThenVerify(root, t);
     expect(r.code).toBe(0);
-    const runId = UUID.exec(r.stdout)?.[0];
     expect(r.stdout).toContain(`Run ${runId} of workflow check-and-verify: completed`);
     expect(r.stdout).toContain('completed steps: check, verify');
     const runs = (await t('workflow', 'list', '--json')).json<Array<{ runId: string; state: string }>>();
@@ -96,9 +22,7 @@ describe('troupe workflow run', () => {
 
   it('fails the run (exit 1) when a step fails, e.g. checking a personality that does not exist', async () => {
     const { root, t } = await seeded();
-    await write(root, 'flow.yaml', checkThenVerify);
-    await write(root, 'in.json', '{ "id": "clam" }');
-    const r = await t('workflow', 'run', 'flow.yaml', '--input', 'in.json');
+    const { r } = await runCheckThenVerify(root, t, 'clam');
     expect(r.code).toBe(1);
     expect(r.stdout).toMatch(/Run [0-9a-f-]{36} of workflow check-and-verify: compensated/);
     expect(r.stderr).toContain('personality "clam" not found; did you mean "calm"?');
@@ -233,10 +157,7 @@ describe('troupe workflow list / show', () => {
   it('lists runs newest first', async () => {
     const { root, dir, t } = await seeded();
     await writeRun(dir, 'old-run', deferredRun('old-run'));
-    await write(root, 'flow.yaml', checkThenVerify);
-    await write(root, 'in.json', '{ "id": "calm" }');
-    const ran = await t('workflow', 'run', 'flow.yaml', '--input', 'in.json');
-    const runId = UUID.exec(ran.stdout)?.[0] as string;
+    const { runId } = await runCheckThenVerify(root, t);
     const r = await t('workflow', 'list');
     expect(r.code).toBe(0);
     const lines = r.stdout.trimEnd().split('\n');
@@ -254,58 +175,51 @@ describe('troupe workflow list / show', () => {
     expect(j.map((x) => x.createdAt)).toEqual([...j.map((x) => x.createdAt)].sort((a, b) => b - a));
   });
 
-  it('shows retries, circuit changes, deferred steps and how to resume', async () => {
+  it.each([
+    {
+      name: 'shows retries, circuit changes, deferred steps and how to resume',
+      runId: 'nightly-1',
+      log: deferredRun,
+      parts: [
+        '  state     partially-completed\n  started   2026-01-02 10:00:00Z by process',
+        [
+          '  verify  configuration.verify  deferred  after check',
+          '      attempt 1  +14ms  10 ms  TIMEOUT: configuration.verify timed out after 10 ms',
+          '      retry: attempt 2 after 100 ms',
+          '      attempt 2  +124ms  10 ms  TIMEOUT: configuration.verify timed out after 10 ms',
+          '      circuit open +134ms (service configuration)',
+          '      deferred +134ms, retry at 2026-01-02 10:00:30Z (+30.1s)',
+        ].join('\n'),
+        'Deferred:\n  verify  retry at 2026-01-02 10:00:30Z (+30.1s)  TIMEOUT: configuration.verify timed out after 10 ms\n  finish with `troupe workflow resume nightly-1`',
+      ],
+    },
+    {
+      name: 'shows a failed compensation and the error with its context and cause chain',
+      runId: 'broken-1',
+      log: failedRun,
+      parts: [
+        '      compensation personality.revert  +22ms  8 ms  CONCURRENT_MODIFICATION: cannot undo personalities/bold',
+        'Compensations (in the order they ran):\n  1. create  personality.revert  +22ms  8 ms  failed: CONCURRENT_MODIFICATION',
+        [
+          'Error:',
+          '  VALIDATION_FAILED: consistency check failed',
+          '  at workflow broken, step verify, service configuration, operation verify, attempt 1',
+          '  caused by IO_ERROR: cannot read personalities/bold.json',
+          '  caused by PERMANENT: EIO: i/o error, read',
+        ].join('\n'),
+      ],
+    },
+  ])('$name', async ({ runId, log, parts }) => {
     const { dir, t } = await seeded();
-    await writeRun(dir, 'nightly-1', deferredRun('nightly-1'));
-    const r = await t('workflow', 'show', 'nightly-1');
+    await writeRun(dir, runId, log(runId));
+    const r = await t('workflow', 'show', runId);
     expect(r.code).toBe(0);
-    expect(r.stdout).toContain(
-      '  state     partially-completed\n  started   2026-01-02 10:00:00Z by process',
-    );
-    expect(r.stdout).toContain(
-      [
-        '  verify  configuration.verify  deferred  after check',
-        '      attempt 1  +14ms  10 ms  TIMEOUT: configuration.verify timed out after 10 ms',
-        '      retry: attempt 2 after 100 ms',
-        '      attempt 2  +124ms  10 ms  TIMEOUT: configuration.verify timed out after 10 ms',
-        '      circuit open +134ms (service configuration)',
-        '      deferred +134ms, retry at 2026-01-02 10:00:30Z (+30.1s)',
-      ].join('\n'),
-    );
-    expect(r.stdout).toContain(
-      'Deferred:\n  verify  retry at 2026-01-02 10:00:30Z (+30.1s)  TIMEOUT: configuration.verify timed out after 10 ms\n  finish with `troupe workflow resume nightly-1`',
-    );
-  });
-
-  it('shows a failed compensation and the error with its context and cause chain', async () => {
-    const { dir, t } = await seeded();
-    await writeRun(dir, 'broken-1', failedRun('broken-1'));
-    const r = await t('workflow', 'show', 'broken-1');
-    expect(r.code).toBe(0);
-    expect(r.stdout).toContain(
-      '      compensation personality.revert  +22ms  8 ms  CONCURRENT_MODIFICATION: cannot undo personalities/bold',
-    );
-    expect(r.stdout).toContain(
-      'Compensations (in the order they ran):\n  1. create  personality.revert  +22ms  8 ms  failed: CONCURRENT_MODIFICATION',
-    );
-    expect(r.stdout).toContain(
-      [
-        'Error:',
-        '  VALIDATION_FAILED: consistency check failed',
-        '  at workflow broken, step verify, service configuration, operation verify, attempt 1',
-        '  caused by IO_ERROR: cannot read personalities/bold.json',
-        '  caused by PERMANENT: EIO: i/o error, read',
-      ].join('\n'),
-    );
+    for (const part of parts) expect(r.stdout).toContain(part);
   });
 
   it('an unknown run id is exit 1 with a suggestion among run id prefixes', async () => {
     const { root, t } = await seeded();
-    await write(root, 'flow.yaml', checkThenVerify);
-    await write(root, 'in.json', '{ "id": "calm" }');
-    const runId = UUID.exec(
-      (await t('workflow', 'run', 'flow.yaml', '--input', 'in.json')).stdout,
-    )?.[0] as string;
+    const { runId } = await runCheckThenVerify(root, t);
     const typo = `${runId.slice(0, 7)}${runId[7] === '0' ? '1' : '0'}`;
     const r = await t('workflow', 'show', typo);
     expect(r.code).toBe(1);
@@ -327,11 +241,7 @@ describe('troupe workflow resume', () => {
 
   it('a run that is not partially completed cannot be resumed', async () => {
     const { root, t } = await seeded();
-    await write(root, 'flow.yaml', checkThenVerify);
-    await write(root, 'in.json', '{ "id": "calm" }');
-    const runId = UUID.exec(
-      (await t('workflow', 'run', 'flow.yaml', '--input', 'in.json')).stdout,
-    )?.[0] as string;
+    const { runId } = await runCheckThenVerify(root, t);
     const r = await t('workflow', 'resume', runId);
     expect(r.code).toBe(1);
     expect(r.stderr).toContain(`run "${runId}" is completed; only a partially-completed run can be resumed`);
@@ -353,88 +263,6 @@ describe('troupe workflow resume', () => {
     const again = await t('workflow', 'resume', 'nightly-2', '--json');
     expect(again.code).toBe(1);
     expect(again.error().code).toBe('VALIDATION_FAILED');
-  });
-});
-
-describe('recovery of runs a crashed process left half-done', () => {
-  async function withInterruptedRun() {
-    const s = await seeded();
-    await write(s.root, 'bold.json', JSON.stringify(bold('bold')));
-    expect((await s.t('personality', 'create', '--from', 'bold.json')).code).toBe(0);
-    return s;
-  }
-
-  it('any command compensates it first and says so on stderr', async () => {
-    const { dir, t } = await withInterruptedRun();
-    await writeRun(dir, 'crashed-1', interruptedCreate('crashed-1', 'bold', { pid: deadPid() }));
-    const r = await t('personality', 'list');
-    expect(r.code).toBe(0);
-    expect(r.stderr).toBe('recovered run crashed-1 (create-personality): compensated\n');
-    expect(r.stdout).not.toContain('bold');
-    expect(r.stdout).toContain('calm');
-    expect((await t('personality', 'show', 'bold')).code).toBe(1);
-    const show = await t('workflow', 'show', 'crashed-1');
-    expect(show.stdout).toContain('  state     compensated\n');
-    expect(show.stdout).toMatch(
-      /\n {2}1\. personality {2}personality\.revert {2}\+\S+ {2}\d+ ms {2}compensated\n/,
-    );
-    expect(show.stdout).toContain('interrupted while running; compensating its completed steps');
-    expect(show.stdout).toContain('  interrupted mid-call: verify\n');
-    // Once is enough.
-    expect((await t('personality', 'list')).stderr).toBe('');
-  });
-
-  it('with --json the notice goes to stderr and stdout stays parseable', async () => {
-    const { dir, t } = await withInterruptedRun();
-    await writeRun(dir, 'crashed-2', interruptedCreate('crashed-2', 'bold', { pid: deadPid() }));
-    const r = await t('personality', 'list', '--json');
-    expect(r.code).toBe(0);
-    expect(r.stderr).toBe('recovered run crashed-2 (create-personality): compensated\n');
-    expect(r.json<Array<{ id: string }>>().map((p) => p.id)).toEqual(['calm']);
-  });
-
-  it('leaves alone a run whose owner process is still alive', async () => {
-    const { dir, t } = await withInterruptedRun();
-    const live = liveProcess();
-    try {
-      await writeRun(dir, 'busy-1', interruptedCreate('busy-1', 'bold', { pid: live.pid }));
-      const r = await t('personality', 'list', '--json');
-      expect(r.stderr).toBe('');
-      expect(r.json<Array<{ id: string }>>().map((p) => p.id)).toEqual(['bold', 'calm']);
-      const show = await t('workflow', 'show', 'busy-1');
-      expect(show.stdout).toContain('  state     running (still running)\n');
-    } finally {
-      live.stop();
-    }
-  });
-
-  it('`troupe workflow recover` does it explicitly and prints what it did', async () => {
-    const { dir, t } = await withInterruptedRun();
-    await writeRun(dir, 'crashed-3', interruptedCreate('crashed-3', 'bold', { pid: deadPid() }));
-    const r = await t('workflow', 'recover');
-    expect(r.code).toBe(0);
-    expect(r.stderr).toBe('');
-    expect(r.stdout).toBe(
-      [
-        'Recovered run crashed-3 (create-personality): compensated',
-        '  compensated (in this order): personality',
-        '  interrupted mid-call (not undone unless they recorded an intent): verify',
-        '',
-      ].join('\n'),
-    );
-    expect((await t('personality', 'show', 'bold')).code).toBe(1);
-    const again = await t('workflow', 'recover', '--json');
-    expect(again.json()).toEqual([]);
-    expect((await t('workflow', 'recover')).stdout).toBe('No interrupted runs: nothing to recover\n');
-  });
-
-  it('`workflow recover --json` prints the results', async () => {
-    const { dir, t } = await withInterruptedRun();
-    await writeRun(dir, 'crashed-4', interruptedCreate('crashed-4', 'bold', { pid: deadPid() }));
-    const r = await t('workflow', 'recover', '--json');
-    expect(r.json()).toEqual([
-      expect.objectContaining({ runId: 'crashed-4', status: 'compensated', compensated: ['personality'] }),
-    ]);
   });
 });
 
@@ -467,148 +295,11 @@ describe('troupe workflow builtins / schema', () => {
   });
 });
 
-describe('troupe apply -f', () => {
-  it('applies a bundle like import, and --dry-run writes nothing', async () => {
-    const { root, dir, t } = await seeded();
-    const b = (await t('export')).json<{ personalities: unknown[] }>();
-    b.personalities.push(bold('bold'));
-    await write(root, 'cast.json', JSON.stringify(b));
-    const before = await snapshot(dir);
-    const dry = await t('apply', '-f', 'cast.json', '--dry-run');
-    expect(dry.code).toBe(0);
-    expect(dry.stdout).toContain('create    personality bold');
-    expect(dry.stdout).toContain('Dry run: 1 to create, 4 unchanged; nothing written');
-    expect(await snapshot(dir)).toEqual(before);
-    expect((await t('apply', '--file', 'cast.json', '--dry-run', '--json')).json()).toMatchObject({
-      applied: false,
-    });
-
-    const r = await t('apply', '-f', 'cast.json');
-    expect(r.code).toBe(0);
-    expect(r.stdout).toContain('Applied cast.json: 1 created, 4 unchanged');
-    expect((await t('personality', 'show', 'bold')).code).toBe(0);
-    const again = await t('apply', '-f', 'cast.json', '--json');
-    expect(again.json()).toMatchObject({ applied: true, runId: expect.stringMatching(UUID) });
-  });
-
-  it('-f is required (exit 2)', async () => {
-    const { t } = await seeded();
-    const r = await t('apply');
-    expect(r.code).toBe(2);
-    expect(r.stderr).toContain("required option '-f, --file <file>' not specified");
-  });
-});
-
-describe('progress on a terminal', () => {
-  const fourSteps = `
-id: four
-steps:
-  - { id: p, service: personality, operation: check, input: { id: calm } }
-  - { id: r, service: role, operation: check, input: { id: reviewer } }
-  - { id: v1, service: configuration, operation: verify, input: { touched: [] }, dependsOn: [p, r] }
-  - { id: v2, service: configuration, operation: verify, input: { touched: [] }, dependsOn: [v1] }
-`;
-
-  it('prints a line per step on stderr for runs of 4 or more steps', async () => {
-    const { root, dir } = await seeded();
-    await write(root, 'four.yaml', fourSteps);
-    const r = await run(['--dir', dir, 'workflow', 'run', 'four.yaml'], { cwd: root, isTTY: true });
-    expect(r.code).toBe(0);
-    for (const id of [
-      'p (personality.check)',
-      'r (role.check)',
-      'v1 (configuration.verify)',
-      'v2 (configuration.verify)',
-    ]) {
-      expect(r.stderr).toContain(`  ▶ ${id} started\n`);
-      expect(r.stderr).toMatch(new RegExp(`  ✓ ${id.replace(/[().]/g, '\\$&')} done in \\d+ ms\\n`));
-    }
-    expect(r.stdout).not.toContain('▶');
-    expect(r.stdout).toContain('of workflow four: completed');
-  });
-
-  it('shows compensations as they happen', async () => {
-    const { root, dir } = await seeded();
-    const flow = {
-      ...createThenFail,
-      steps: [
-        ...createThenFail.steps,
-        {
-          id: 'last',
-          service: 'configuration',
-          operation: 'verify',
-          input: { touched: [] },
-          dependsOn: ['remove'],
-        },
-      ],
-    };
-    await write(root, 'flow.json', JSON.stringify(flow));
-    await write(root, 'in.json', JSON.stringify({ first: bold('bold'), second: bold('brave') }));
-    const r = await run(['--dir', dir, 'workflow', 'run', 'flow.json', '--input', 'in.json'], {
-      cwd: root,
-      isTTY: true,
-    });
-    expect(r.code).toBe(1);
-    const progress = r.stderr.split('\n').filter((l) => /^ {2}[▶✓✗↶↻-] /.test(l));
-    expect(progress.map((l) => l.replace(/ in \d+ ms$/, ''))).toEqual([
-      '  ▶ first (personality.create) started',
-      '  ✓ first (personality.create) done',
-      '  ▶ second (personality.create) started',
-      '  ✓ second (personality.create) done',
-      '  ▶ remove (personality.remove) started',
-      '  ✗ remove (personality.remove) NOT_FOUND: personality "ghost" not found',
-      '  ↶ second (personality.create) compensating',
-      '  ↶ second (personality.create) compensated',
-      '  ↶ first (personality.create) compensating',
-      '  ↶ first (personality.create) compensated',
-    ]);
-  });
-
-  it('is off with --json, off when not a terminal, and off for short runs', async () => {
-    const { root, dir } = await seeded();
-    await write(root, 'four.yaml', fourSteps);
-    await write(root, 'two.yaml', checkThenVerify);
-    await write(root, 'in.json', '{ "id": "calm" }');
-    const json = await run(['--dir', dir, 'workflow', 'run', 'four.yaml', '--json'], {
-      cwd: root,
-      isTTY: true,
-    });
-    expect(json.stderr).toBe('');
-    expect(json.json<RunResultJson>().status).toBe('completed');
-    const pipe = await run(['--dir', dir, 'workflow', 'run', 'four.yaml'], { cwd: root, isTTY: false });
-    expect(pipe.stderr).toBe('');
-    const short = await run(['--dir', dir, 'workflow', 'run', 'two.yaml', '--input', 'in.json'], {
-      cwd: root,
-      isTTY: true,
-    });
-    expect(short.code).toBe(0);
-    expect(short.stderr).toBe('');
-  });
-
-  it('apply and import show the apply-bundle workflow for bundles of 4 or more entities', async () => {
-    const { root, dir, t } = await seeded();
-    await write(root, 'cast.json', (await t('export')).stdout);
-    for (const args of [
-      ['apply', '-f', 'cast.json'],
-      ['import', 'cast.json'],
-    ]) {
-      const r = await run(['--dir', dir, ...args], { cwd: root, isTTY: true });
-      expect(r.code).toBe(0);
-      expect(r.stderr).toContain('  ▶ plan (configuration.planBundle) started\n');
-      expect(r.stderr).toContain('  ▶ persist (file.persist) started\n');
-      expect(r.stderr).toMatch(/ {2}✓ verify \(configuration\.verify\) done in \d+ ms\n/);
-      expect(r.stdout).not.toContain('▶');
-    }
-  });
-});
-
 describe('workflow runs and the directory', () => {
   it('every run is a file in .troupe/runs', async () => {
     const { root, dir, t } = await seeded();
-    await write(root, 'flow.yaml', checkThenVerify);
-    await write(root, 'in.json', '{ "id": "calm" }');
     const before = await runFiles(dir);
-    const runId = UUID.exec((await t('workflow', 'run', 'flow.yaml', '--input', 'in.json')).stdout)?.[0];
+    const { runId } = await runCheckThenVerify(root, t);
     // Finished, so its log is already moved aside as <runId>.done.jsonl.
     expect(await runFiles(dir)).toEqual([...before, `${runId}.done.jsonl`].sort());
   });

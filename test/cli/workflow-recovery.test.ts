@@ -1,0 +1,89 @@
+import { describe, expect, it } from 'vitest';
+import { seeded, write } from './helpers.js';
+import { deadPid, interruptedCreate, liveProcess, writeRun } from './run-logs.js';
+import { bold } from './workflows.js';
+
+describe('recovery of runs a crashed process left half-done', () => {
+  async function withInterruptedRun() {
+    const s = await seeded();
+    await write(s.root, 'bold.json', JSON.stringify(bold('bold')));
+    expect((await s.t('personality', 'create', '--from', 'bold.json')).code).toBe(0);
+    return s;
+  }
+
+  /** A seeded directory with personality bold, created by a run whose process then crashed. */
+  async function withCrashedRun(runId: string) {
+    const s = await withInterruptedRun();
+    await writeRun(s.dir, runId, interruptedCreate(runId, 'bold', { pid: deadPid() }));
+    return s;
+  }
+
+  it('any command compensates it first and says so on stderr', async () => {
+    const { t } = await withCrashedRun('crashed-1');
+    const r = await t('personality', 'list');
+    expect(r.code).toBe(0);
+    expect(r.stderr).toBe('recovered run crashed-1 (create-personality): compensated\n');
+    expect(r.stdout).not.toContain('bold');
+    expect(r.stdout).toContain('calm');
+    expect((await t('personality', 'show', 'bold')).code).toBe(1);
+    const show = await t('workflow', 'show', 'crashed-1');
+    expect(show.stdout).toContain('  state     compensated\n');
+    expect(show.stdout).toMatch(
+      /\n {2}1\. personality {2}personality\.revert {2}\+\S+ {2}\d+ ms {2}compensated\n/,
+    );
+    expect(show.stdout).toContain('interrupted while running; compensating its completed steps');
+    expect(show.stdout).toContain('  interrupted mid-call: verify\n');
+    // Once is enough.
+    expect((await t('personality', 'list')).stderr).toBe('');
+  });
+
+  it('with --json the notice goes to stderr and stdout stays parseable', async () => {
+    const { t } = await withCrashedRun('crashed-2');
+    const r = await t('personality', 'list', '--json');
+    expect(r.code).toBe(0);
+    expect(r.stderr).toBe('recovered run crashed-2 (create-personality): compensated\n');
+    expect(r.json<Array<{ id: string }>>().map((p) => p.id)).toEqual(['calm']);
+  });
+
+  it('leaves alone a run whose owner process is still alive', async () => {
+    const { dir, t } = await withInterruptedRun();
+    const live = liveProcess();
+    try {
+      await writeRun(dir, 'busy-1', interruptedCreate('busy-1', 'bold', { pid: live.pid }));
+      const r = await t('personality', 'list', '--json');
+      expect(r.stderr).toBe('');
+      expect(r.json<Array<{ id: string }>>().map((p) => p.id)).toEqual(['bold', 'calm']);
+      const show = await t('workflow', 'show', 'busy-1');
+      expect(show.stdout).toContain('  state     running (still running)\n');
+    } finally {
+      live.stop();
+    }
+  });
+
+  it('`troupe workflow recover` does it explicitly and prints what it did', async () => {
+    const { t } = await withCrashedRun('crashed-3');
+    const r = await t('workflow', 'recover');
+    expect(r.code).toBe(0);
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toBe(
+      [
+        'Recovered run crashed-3 (create-personality): compensated',
+        '  compensated (in this order): personality',
+        '  interrupted mid-call (not undone unless they recorded an intent): verify',
+        '',
+      ].join('\n'),
+    );
+    expect((await t('personality', 'show', 'bold')).code).toBe(1);
+    const again = await t('workflow', 'recover', '--json');
+    expect(again.json()).toEqual([]);
+    expect((await t('workflow', 'recover')).stdout).toBe('No interrupted runs: nothing to recover\n');
+  });
+
+  it('`workflow recover --json` prints the results', async () => {
+    const { t } = await withCrashedRun('crashed-4');
+    const r = await t('workflow', 'recover', '--json');
+    expect(r.json()).toEqual([
+      expect.objectContaining({ runId: 'crashed-4', status: 'compensated', compensated: ['personality'] }),
+    ]);
+  });
+});
