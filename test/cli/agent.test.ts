@@ -3,7 +3,19 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { Agent } from '../../src/domain/agent.js';
 import type { ResolvedConfiguration } from '../../src/domain/resolved.js';
-import { cli, makeStale, seeded, snapshot, tempDir, write } from './helpers.js';
+import { initialised, makeStale, seeded, snapshot, write } from './helpers.js';
+
+/** An agent file that brings its own personality keen and role scout. */
+const scout = (model: Record<string, unknown>) => ({
+  name: 'Scout',
+  model,
+  personality: {
+    id: 'keen',
+    name: 'Keen',
+    bigFive: { openness: 90, conscientiousness: 50, extraversion: 60, agreeableness: 50, neuroticism: 20 },
+  },
+  role: { id: 'scout', name: 'Scout', systemPrompt: 'Find things.' },
+});
 
 describe('troupe agent', () => {
   it('creates an agent from flags, finding the provider from the model name', async () => {
@@ -33,25 +45,8 @@ describe('troupe agent', () => {
   });
 
   it('creates agent, personality and role from one file in one commit', async () => {
-    const root = await tempDir();
-    const t = cli(join(root, 'cfg'), root);
-    await t('init');
-    const file = {
-      name: 'Scout',
-      model: { provider: 'openai', modelId: 'gpt-4o', apiKeyEnv: 'OPENAI_API_KEY' },
-      personality: {
-        id: 'keen',
-        name: 'Keen',
-        bigFive: {
-          openness: 90,
-          conscientiousness: 50,
-          extraversion: 60,
-          agreeableness: 50,
-          neuroticism: 20,
-        },
-      },
-      role: { id: 'scout', name: 'Scout', systemPrompt: 'Find things.' },
-    };
+    const { root, t } = await initialised();
+    const file = scout({ provider: 'openai', modelId: 'gpt-4o', apiKeyEnv: 'OPENAI_API_KEY' });
     await write(root, 'scout.json', JSON.stringify(file));
     const r = await t('agent', 'create', '--from', 'scout.json', '--temperature', '1.1');
     expect(r.code).toBe(0);
@@ -64,25 +59,8 @@ describe('troupe agent', () => {
   });
 
   it('the one-file create is all-or-nothing: a bad model writes none of the three', async () => {
-    const root = await tempDir();
-    const t = cli(join(root, 'cfg'), root);
-    await t('init');
-    const file = {
-      name: 'Scout',
-      model: { provider: 'openai', modelId: 'gpt-40' },
-      personality: {
-        id: 'keen',
-        name: 'Keen',
-        bigFive: {
-          openness: 90,
-          conscientiousness: 50,
-          extraversion: 60,
-          agreeableness: 50,
-          neuroticism: 20,
-        },
-      },
-      role: { id: 'scout', name: 'Scout', systemPrompt: 'Find things.' },
-    };
+    const { root, t } = await initialised();
+    const file = scout({ provider: 'openai', modelId: 'gpt-40' });
     await write(root, 'scout.yaml', JSON.stringify(file));
     const before = await snapshot(join(root, 'cfg'));
     const r = await t('agent', 'create', '--from', 'scout.yaml');

@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { cli, seeded, snapshot, tempDir, write } from './helpers.js';
+import { cli, initialised, seeded, snapshot, write } from './helpers.js';
 
 interface BundleOut {
   personalities: Array<{ id: string }>;
@@ -111,9 +111,7 @@ describe('troupe export / import', () => {
   });
 
   it('import of a file that is not a bundle is an error', async () => {
-    const root = await tempDir();
-    const t = cli(join(root, 'cfg'), root);
-    await t('init');
+    const { root, t } = await initialised();
     await write(root, 'x.json', '{"agentz": []}');
     const r = await t('import', 'x.json', '--json');
     expect(r.code).toBe(1);

@@ -65,6 +65,15 @@ export function cli(dir: string, cwd = dir, isTTY = false) {
   return (...args: string[]) => run(['--dir', dir, ...args], { cwd, isTTY });
 }
 
+/** A temporary root with an initialised config directory `cfg` in it, and a CLI bound to it. */
+export async function initialised() {
+  const root = await tempDir();
+  const dir = join(root, 'cfg');
+  const t = cli(dir, root);
+  await t('init');
+  return { root, dir, t };
+}
+
 /** Workflow run logs: every run is recorded, failed ones too, so they are not part of "what changed". */
 const RUN_LOGS = /(^|\/)\.troupe\/runs$/;
 
