@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { seeded } from './helpers.js';
+import { type Cli, seeded } from './helpers.js';
 
 interface Updated {
   personality?: { revision: number; bigFive: Record<string, number>; behaviors: Record<string, number> };
@@ -15,18 +15,18 @@ async function raced() {
   return s;
 }
 
+/** `personality update calm` by a writer that read revision 1. */
+const updateFromRevision1 = (t: Cli, ...args: string[]) =>
+  t('personality', 'update', 'calm', '--expect-revision', '1', ...args);
+
 describe('personality update --on-conflict', () => {
   it('rejects a stale --expect-revision by default', async () => {
     const { t } = await raced();
-    const r = await t('personality', 'update', 'calm', '--expect-revision', '1', '--trait', 'openness=50');
+    const r = await updateFromRevision1(t, '--trait', 'openness=50');
     expect(r.code).toBe(1);
     expect(r.stderr).toContain('expected revision 1, found 2');
-    const explicit = await t(
-      'personality',
-      'update',
-      'calm',
-      '--expect-revision',
-      '1',
+    const explicit = await updateFromRevision1(
+      t,
       '--on-conflict',
       'reject',
       '--trait',
@@ -42,18 +42,7 @@ describe('personality update --on-conflict', () => {
     ['first-write-wins', 70],
   ])('%s settles the field both changed', async (strategy, openness) => {
     const { t } = await raced();
-    const r = await t(
-      'personality',
-      'update',
-      'calm',
-      '--expect-revision',
-      '1',
-      '--on-conflict',
-      strategy,
-      '--trait',
-      'openness=50',
-      '--json',
-    );
+    const r = await updateFromRevision1(t, '--on-conflict', strategy, '--trait', 'openness=50', '--json');
     expect(r.code).toBe(0);
     const u = r.json<Updated>();
     expect(u.personality?.bigFive.openness).toBe(openness);
@@ -71,12 +60,8 @@ describe('personality update --on-conflict', () => {
 
   it('field-merge applies a rule per field, and "*=RULE" to the others', async () => {
     const { t } = await raced();
-    const r = await t(
-      'personality',
-      'update',
-      'calm',
-      '--expect-revision',
-      '1',
+    const r = await updateFromRevision1(
+      t,
       '--on-conflict',
       'field-merge',
       '--merge-rule',

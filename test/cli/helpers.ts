@@ -61,9 +61,10 @@ export async function run(
  * A CLI bound to one config directory: `t('personality', 'list')` runs `troupe --dir DIR personality list`
  * (as on a terminal when isTTY).
  */
-export function cli(dir: string, cwd = dir, isTTY = false) {
+export function cli(dir: string, cwd = dir, isTTY = false): Cli {
   return (...args: string[]) => run(['--dir', dir, ...args], { cwd, isTTY });
 }
+export type Cli = (...args: string[]) => Promise<RunResult>;
 
 /** A temporary root with an initialised config directory `cfg` in it, and a CLI bound to it. */
 export async function initialised() {

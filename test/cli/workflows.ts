@@ -1,4 +1,4 @@
-import type { cli } from './helpers.js';
+import type { Cli } from './helpers.js';
 import { snapshot, write } from './helpers.js';
 
 /** Workflow definitions and helpers the `troupe workflow` tests share. */
@@ -71,7 +71,7 @@ export interface RunResultJson {
  * Writes checkThenVerify as flow.yaml and `{ "id": ID }` as in.json in root, then runs it
  * (`troupe workflow run flow.yaml --input in.json`): the result and the run id it printed.
  */
-export async function runCheckThenVerify(root: string, t: ReturnType<typeof cli>, id = 'calm') {
+export async function runCheckThenVerify(root: string, t: Cli, id = 'calm') {
   await write(root, 'flow.yaml', checkThenVerify);
   await write(root, 'in.json', `{ "id": "${id}" }`);
   const r = await t('workflow', 'run', 'flow.yaml', '--input', 'in.json');
