@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { tempDir } from './helpers.js';
+import { COMMANDS, tempDir } from './helpers.js';
 
 const repo = fileURLToPath(new URL('../../', import.meta.url));
 const bin = fileURLToPath(new URL('../../bin/troupe.js', import.meta.url));
@@ -33,18 +33,7 @@ describe('bin/troupe.js', () => {
   it('--help exits 0 and lists the commands', () => {
     const r = troupe(['--help']);
     expect(r.status).toBe(0);
-    for (const c of [
-      'init',
-      'personality',
-      'role',
-      'agent',
-      'models',
-      'validate',
-      'reconcile',
-      'export',
-      'import',
-      'schema',
-    ]) {
+    for (const c of COMMANDS) {
       expect(r.stdout).toContain(`  ${c}`);
     }
   });

@@ -75,6 +75,20 @@ export async function initialised() {
   return { root, dir, t };
 }
 
+/** The top-level commands `troupe --help` lists. */
+export const COMMANDS = [
+  'init',
+  'personality',
+  'role',
+  'agent',
+  'models',
+  'validate',
+  'reconcile',
+  'export',
+  'import',
+  'schema',
+];
+
 /** Workflow run logs: every run is recorded, failed ones too, so they are not part of "what changed". */
 const RUN_LOGS = /(^|\/)\.troupe\/runs$/;
 

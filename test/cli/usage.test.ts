@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { run, seeded, snapshot } from './helpers.js';
+import { COMMANDS, run, seeded, snapshot } from './helpers.js';
 
 describe('usage errors exit 2 and change nothing', () => {
   it.each([
@@ -86,18 +86,7 @@ describe('help and version', () => {
   it('--help lists every command and documents the directory default and exit codes', async () => {
     const r = await run(['--help']);
     expect(r.code).toBe(0);
-    for (const c of [
-      'init',
-      'personality',
-      'role',
-      'agent',
-      'models',
-      'validate',
-      'reconcile',
-      'export',
-      'import',
-      'schema',
-    ]) {
+    for (const c of COMMANDS) {
       expect(r.stdout).toMatch(new RegExp(`\\n  ${c}\\b`));
     }
     expect(r.stdout).toContain('$TROUPE_HOME, else ./.troupe-config');
