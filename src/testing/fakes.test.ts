@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { isTroupeError } from '../domain/errors.js';
+import { failure } from '../configuration/test-setup.test-helper.js';
 import { VirtualClock } from '../orchestration/clock.js';
 import { PersonalityService } from '../services/personality-service.js';
 import { MemoryStore } from '../storage/memory/store.js';
@@ -7,16 +7,6 @@ import { assertStoreEquals, snapshotStore } from './assertions.js';
 import { createFakeServices, FaultyStore, fakeService, unwrapFake } from './fakes.js';
 import { FaultInjector } from './faults.js';
 import { samplePersonality } from './samples.js';
-
-const failure = async (p: Promise<unknown>) => {
-  try {
-    await p;
-  } catch (e) {
-    if (isTroupeError(e)) return e;
-    throw e;
-  }
-  throw new Error('expected a failure');
-};
 
 describe('fakeService', () => {
   it('faults async methods, passes sync ones through, and counts both', async () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { isTroupeError, type TroupeError } from '../domain/errors.js';
+import { failure } from '../configuration/test-setup.test-helper.js';
 import {
   assertCompensationOrder,
   assertNoOrphanedEntities,
@@ -10,16 +10,6 @@ import {
 } from './assertions.js';
 import { sampleAgent, samplePersonality, sampleRole } from './samples.js';
 import { createTestConfiguration, type TestConfiguration } from './test-configuration.js';
-
-const failure = async (p: Promise<unknown>): Promise<TroupeError> => {
-  try {
-    await p;
-  } catch (e) {
-    if (isTroupeError(e)) return e;
-    throw e;
-  }
-  throw new Error('expected a failure');
-};
 
 async function seeded(opts: Parameters<typeof createTestConfiguration>[0] = {}) {
   const tc = createTestConfiguration(opts);
