@@ -16,6 +16,20 @@ const FILES: Record<string, string> = {
   'list.json': '[1, 2]',
 };
 
+/** `agent create` of agent Z (gpt-4o) with the personality and role given. */
+const createZ = (personality: string, role: string) => [
+  'agent',
+  'create',
+  '--name',
+  'Z',
+  '--personality',
+  personality,
+  '--role',
+  role,
+  '--model',
+  'gpt-4o',
+];
+
 /**
  * Each case: a command a user can get wrong. It must exit 1 with a message naming what is
  * wrong (file, entity, field) and leave every file of the directory byte-identical.
@@ -88,35 +102,13 @@ const CASES: Array<{ name: string; args: string[]; message: RegExp; code?: strin
   },
   {
     name: 'a missing personality reference',
-    args: [
-      'agent',
-      'create',
-      '--name',
-      'Z',
-      '--personality',
-      'clam',
-      '--role',
-      'reviewer',
-      '--model',
-      'gpt-4o',
-    ],
+    args: createZ('clam', 'reviewer'),
     message: /agent "z": personalityId: personality "clam" not found; did you mean "calm"\?/,
     code: 'NOT_FOUND',
   },
   {
     name: 'a missing role reference',
-    args: [
-      'agent',
-      'create',
-      '--name',
-      'Z',
-      '--personality',
-      'calm',
-      '--role',
-      'reviwer',
-      '--model',
-      'gpt-4o',
-    ],
+    args: createZ('calm', 'reviwer'),
     message: /roleId: role "reviwer" not found; did you mean "reviewer"\?/,
     code: 'NOT_FOUND',
   },
