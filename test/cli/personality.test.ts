@@ -2,19 +2,11 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { Personality } from '../../src/domain/personality.js';
-import { calmYaml, cli, seeded, tempDir, write } from './helpers.js';
-
-async function fresh() {
-  const root = await tempDir();
-  const dir = join(root, 'cfg');
-  const t = cli(dir, root);
-  await t('init');
-  return { root, dir, t };
-}
+import { calmYaml, cli, initialised, seeded, tempDir, write } from './helpers.js';
 
 describe('troupe personality', () => {
   it('creates from a preset with traits overriding it, in --json the stored document', async () => {
-    const { dir, t } = await fresh();
+    const { dir, t } = await initialised();
     const r = await t(
       'personality',
       'create',
@@ -37,14 +29,14 @@ describe('troupe personality', () => {
   });
 
   it('a new name on a preset gives a new id', async () => {
-    const { t } = await fresh();
+    const { t } = await initialised();
     const r = await t('personality', 'create', '--preset', 'warm-coach', '--name', 'My Coach');
     expect(r.code).toBe(0);
     expect(r.stdout).toContain('Created personality my-coach (My Coach)');
   });
 
   it('creates from flags alone', async () => {
-    const { t } = await fresh();
+    const { t } = await initialised();
     const traits = [
       'openness=1',
       'conscientiousness=2',
@@ -66,7 +58,7 @@ describe('troupe personality', () => {
   });
 
   it('creates from a YAML file with flags winning over its fields', async () => {
-    const { root, t } = await fresh();
+    const { root, t } = await initialised();
     await write(root, 'calm.yaml', calmYaml);
     const r = await t(
       'personality',
@@ -136,7 +128,7 @@ describe('troupe personality', () => {
   });
 
   it('deletes an unused personality', async () => {
-    const { t } = await fresh();
+    const { t } = await initialised();
     await t('personality', 'create', '--preset', 'warm-coach');
     const r = await t('personality', 'delete', 'warm-coach', '--json');
     expect(r.code).toBe(0);
