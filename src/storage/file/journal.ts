@@ -220,7 +220,10 @@ export class Journal {
     return { fd: this.#fd, size: st.size };
   }
 
-  /** Only under the store lock: reads the last entry to tell whether any commit may be unfinished. */
+  /**
+   * Only under the store lock: reads the last entry to tell whether any commit may be
+   * unfinished, and checks the descriptor that `commit` and `note` then use under that hold.
+   */
   async inspect(): Promise<JournalState> {
     const cur = await this.#current(false);
     if (!cur || cur.size === 0) return { size: 0, seq: 0, clean: true };
@@ -253,7 +256,8 @@ export class Journal {
    */
   async commit(entry: JournalEntry, size: number, hooks: JournalWriteHooks = {}): Promise<void> {
     const data = encodeEntry(entry);
-    const { fd } = (await this.#current(true))!;
+    // inspect() checked the descriptor under this same hold of the lock (none: no file yet).
+    const fd = this.#fd ?? (await this.#current(true))!.fd;
     try {
       if (hooks.journalPartial) {
         const half = Math.floor(data.length / 2);
@@ -274,26 +278,29 @@ export class Journal {
     }
   }
 
-  /** Appends an entry without waiting for the disk: a hint that recovery may rely on only while the machine stays up. */
+  /**
+   * Appends an entry without waiting for the disk: a hint that only processes running since it
+   * was written rely on (opening a store replays every record whatever the hints say).
+   */
   async note(entry: JournalEntry): Promise<void> {
-    const cur = await this.#current(false);
-    if (!cur) return;
+    const fd = this.#fd ?? (await this.#current(false))?.fd;
+    if (fd === undefined) return;
     try {
-      await writeFully(cur.fd, encodeEntry(entry));
+      await writeFully(fd, encodeEntry(entry));
     } catch (e) {
       throw ioError('write the journal', this.path, e);
     }
   }
 
-  /** Empties the journal durably: the end of a checkpoint. */
-  async truncate(): Promise<void> {
+  /** Cuts the journal to `length` bytes durably; 0 (the end of a checkpoint) empties it. */
+  async truncate(length = 0): Promise<void> {
     const cur = await this.#current(false);
     if (!cur) return;
     try {
-      await p.ftruncate(cur.fd, 0);
+      await p.ftruncate(cur.fd, length);
       await p.fsync(cur.fd);
     } catch (e) {
-      throw ioError('empty the journal', this.path, e);
+      throw ioError('truncate the journal', this.path, e);
     }
   }
 

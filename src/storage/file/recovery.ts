@@ -28,25 +28,33 @@ export async function checkpoint(
   const { layout, hooks } = ctx;
   const rewrite = entries.some((e) => e.type === 'resync');
   const files = new Set(extraFiles);
-  const dirs = new Set<string>();
+  // The root too, in case a kind folder removed by hand had to be created again.
+  const dirs = new Set<string>([layout.root]);
   for (const c of commitsOf(entries).flat()) {
     dirs.add(layout.kindDir(c.kind));
     if (c.doc) files.add(layout.entity(c.kind, c.id));
     // Written when the commit replaced an existing version (the store's backup setting may differ per process).
     if (c.prev > 0) files.add(layout.backup(c.kind, c.id, c.prev));
   }
-  let synced = 0;
-  await mapLimit([...files], PARALLEL_WRITES, async (path) => {
-    await (rewrite ? rewriteFile(path) : syncFile(path));
-    synced++;
-    await hooks.checkpointSynced?.(synced);
-  });
-  await Promise.all([...dirs].map((d) => fsyncDir(d)));
-  await hooks.beforeJournalTruncate?.();
-  await journal.truncate();
+  try {
+    let synced = 0;
+    await mapLimit([...files], PARALLEL_WRITES, async (path) => {
+      await (rewrite ? rewriteFile(path) : syncFile(path));
+      synced++;
+      await hooks.checkpointSynced?.(synced);
+    });
+    await Promise.all([...dirs].map((d) => fsyncDir(d)));
+    await hooks.beforeJournalTruncate?.();
+    await journal.truncate();
+  } catch (e) {
+    // After a failed sync the kernel may report the next one clean without having written the
+    // pages: have whichever checkpoint comes next write the files again instead.
+    if (!rewrite) await journal.note({ type: 'resync' }).catch(() => undefined);
+    throw e;
+  }
 }
 
-type OnDisk = { state: 'missing' } | { state: 'unreadable' } | { state: 'doc'; revision: number };
+export type OnDisk = { state: 'missing' } | { state: 'unreadable' } | { state: 'doc'; revision: number };
 
 async function readText(path: string): Promise<string | undefined> {
   try {
@@ -115,14 +123,12 @@ async function replay(ctx: ApplyContext, commits: JournalChange[][]): Promise<st
     if (target === null ? text === undefined : text === encodeDoc(target)) return;
     if (current.state === 'doc' && ctx.backups > 0) {
       await writeBackup(layout, kind, id, current.revision, text!);
+      await pruneBackups(layout, kind, id, ctx.backups);
       written.push(layout.backup(kind, id, current.revision));
     }
     if (target) await writeEntity(layout, kind, path, encodeDoc(target));
     else await removeFile(path);
   });
-  if (ctx.backups > 0) {
-    await Promise.all([...byFile.values()].map(([c]) => pruneBackups(layout, c!.kind, c!.id, ctx.backups)));
-  }
   return written;
 }
 
@@ -137,7 +143,9 @@ export async function recover(ctx: ApplyContext, journal: Journal): Promise<void
   const { layout } = ctx;
   const buf = await journal.read();
   if (buf.length === 0) return;
-  const { entries } = parseJournal(buf);
+  const { entries, end } = parseJournal(buf);
+  // A torn record never committed: cut it off, so anything appended later can be read.
+  if (end < buf.length) await journal.truncate(end);
   const commits = commitsOf(entries);
   const quiet: ApplyContext = { ...ctx, hooks: {} };
   await Promise.all(KINDS.map((k) => removeTempFiles(layout.kindDir(k))));

@@ -76,6 +76,8 @@ function checkOptions(opts: FileStoreOptions) {
 
 /** Past this many bytes of journal a commit checkpoints, whatever the number of commits. */
 const CHECKPOINT_BYTES = 1 << 20;
+/** Entity files a commit reads in parallel before planning. */
+const READ_AHEAD = 32;
 
 /**
  * The embedded default store: one pretty JSON file per entity under `<dir>/<kind>/<id>.json`,
@@ -97,6 +99,7 @@ export class FileStore implements Store {
   readonly #lockOpts: { dir: string; staleMs: number; timeoutMs: number };
   readonly #pending = new Set<Promise<unknown>>();
   #closed = false;
+  #closing: Promise<void> | undefined;
   /** This store has written to the journal, so close() checkpoints it. */
   #wrote = false;
 
@@ -228,10 +231,11 @@ export class FileStore implements Store {
       await recover(ctx, journal);
       state = await journal.inspect();
     }
-    // Every file the batch names is read at once; planning then takes them in op order, so it
-    // reports the same first problem as reading them one by one would.
+    // The files the batch names are read at once (up to READ_AHEAD; any more on demand);
+    // planning takes them in op order, so it reports the same first problem either way.
     const prefetched = new Map<string, Promise<Read>>();
     for (const op of ops) {
+      if (prefetched.size >= READ_AHEAD) break;
       const id = op?.op === 'delete' ? op.id : (op?.doc as { id?: unknown } | undefined)?.id;
       if (typeof id !== 'string' || typeof op.kind !== 'string') continue;
       const key = keyOf(op.kind, id);
@@ -282,7 +286,7 @@ export class FileStore implements Store {
       }
       return result;
     }
-    // Without this note the next lock holder replays the commit, which changes nothing.
+    // Tells the next lock holder this commit needs no replay (without it, replaying changes nothing).
     await journal.note({ type: 'applied', seq }).catch(() => undefined);
     await ctx.hooks.afterApplied?.();
     await pruneAfter(ctx, pending);
@@ -300,7 +304,7 @@ export class FileStore implements Store {
     try {
       await checkpoint(this.#ctx, this.#journal, parseJournal(await this.#journal.read()).entries);
     } catch {
-      await this.#journal.note({ type: 'resync' }).catch(() => undefined);
+      // Left to the next checkpoint, as described above.
     }
   }
 
@@ -329,9 +333,13 @@ export class FileStore implements Store {
    * Waits for this store's commits in flight and, if it wrote any, checkpoints the journal so
    * its files are durable without it; later calls fail with USAGE.
    */
-  async close(): Promise<void> {
-    if (this.#closed) return;
+  close(): Promise<void> {
     this.#closed = true;
+    this.#closing ??= this.#close();
+    return this.#closing;
+  }
+
+  async #close(): Promise<void> {
     await Promise.allSettled([...this.#pending]);
     try {
       if (this.#wrote && (await journalHasEntries(this.#layout.journal))) {
