@@ -100,3 +100,9 @@ export function addDeleteModeOptions(cmd: Command, label: string): Command {
       ),
     );
 }
+
+/** `--id` (on create), `--name` and `--description`: the fields every entity's create and update take. */
+export function addNameOptions(cmd: Command, what: 'create' | 'update'): Command {
+  if (what === 'create') cmd.option('--id <id>', 'id (a lowercase slug); default: the slug of the name');
+  return cmd.option('--name <name>', 'display name').option('--description <text>', 'one-line description');
+}

@@ -8,7 +8,7 @@ import { mergePatch } from '../../services/merge-patch.js';
 import type { CliContext } from '../context.js';
 import { assertPatch, inputFrom, whereOf } from '../entities.js';
 import { indent, table } from '../format.js';
-import { defined, expectRevisionOption, fromOption, intArg, numberArg } from '../options.js';
+import { addNameOptions, defined, expectRevisionOption, fromOption, intArg, numberArg } from '../options.js';
 
 interface FieldFlags {
   id?: string;
@@ -25,10 +25,7 @@ interface FieldFlags {
 }
 
 function withFieldOptions(cmd: Command, what: 'create' | 'update'): Command {
-  if (what === 'create') cmd.option('--id <id>', 'id (a lowercase slug); default: the slug of the name');
-  return cmd
-    .option('--name <name>', 'display name')
-    .option('--description <text>', 'one-line description')
+  return addNameOptions(cmd, what)
     .option('--personality <id>', 'the personality it uses')
     .option('--role <id>', 'the role it plays')
     .addOption(

@@ -4,7 +4,7 @@ import { mergePatch } from '../../services/merge-patch.js';
 import type { CliContext } from '../context.js';
 import { inputFrom, registerUpdateDelete, whereOf } from '../entities.js';
 import { indent, table } from '../format.js';
-import { defined, fromOption, type TraitArg, traitArg, traitPatch } from '../options.js';
+import { addNameOptions, defined, fromOption, type TraitArg, traitArg, traitPatch } from '../options.js';
 
 interface FieldFlags {
   id?: string;
@@ -17,10 +17,7 @@ interface FieldFlags {
 const TRAIT_HELP = 'set a Big Five trait or a behaviour to an integer 0–100, e.g. openness=80 (repeatable)';
 
 function withFieldOptions(cmd: Command, what: 'create' | 'update'): Command {
-  if (what === 'create') cmd.option('--id <id>', 'id (a lowercase slug); default: the slug of the name');
-  return cmd
-    .option('--name <name>', 'display name')
-    .option('--description <text>', 'one-line description')
+  return addNameOptions(cmd, what)
     .option('--custom-instructions <text>', 'extra instructions added to the system prompt')
     .option('--trait <name=value>', TRAIT_HELP, traitArg);
 }

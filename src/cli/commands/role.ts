@@ -3,7 +3,7 @@ import type { Role } from '../../domain/role.js';
 import type { CliContext } from '../context.js';
 import { inputFrom, registerUpdateDelete, whereOf } from '../entities.js';
 import { indent, table } from '../format.js';
-import { collect, defined, fromOption } from '../options.js';
+import { addNameOptions, collect, defined, fromOption } from '../options.js';
 
 interface FieldFlags {
   id?: string;
@@ -14,10 +14,7 @@ interface FieldFlags {
 }
 
 function withFieldOptions(cmd: Command, what: 'create' | 'update'): Command {
-  if (what === 'create') cmd.option('--id <id>', 'id (a lowercase slug); default: the slug of the name');
-  return cmd
-    .option('--name <name>', 'display name')
-    .option('--description <text>', 'one-line description')
+  return addNameOptions(cmd, what)
     .option('--system-prompt <text>', 'the role’s instructions to the model')
     .option(
       '--capability <id>',
