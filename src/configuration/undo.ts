@@ -61,8 +61,18 @@ export async function commitWithUndo(
       undo.push({ op: 'put', kind: op.kind, doc: body(before), expectedRevision: after, beforeRevision });
     else if (after)
       undo.push({ op: 'delete', kind: op.kind, id: idOf(op), expectedRevision: after, beforeRevision });
-    else if (before)
-      undo.push({ op: 'put', kind: op.kind, doc: body(before), expectedRevision: 0, beforeRevision });
+    else if (before) {
+      // Brought back exactly as it was, revision included, so agents composed against it stay valid.
+      const restore = { revision: before.revision, createdAt: before.createdAt, updatedAt: before.updatedAt };
+      undo.push({
+        op: 'put',
+        kind: op.kind,
+        doc: body(before),
+        expectedRevision: 0,
+        restore,
+        beforeRevision,
+      });
+    }
   }
   const touched = [...prev.keys()];
   await intent?.({ undo, touched });

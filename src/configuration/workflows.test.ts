@@ -6,15 +6,21 @@ import { MemoryStore } from '../storage/memory/store.js';
 import { ConfigurationService } from './configuration-service.js';
 import { agentInput, calm, failure, reviewer, seeded } from './test-setup.test-helper.js';
 
-/** Replaces one operation so it fails with `code` the first `times` calls. */
-const failing = (service: string, operation: string, code: TroupeError['code'], times = Infinity) => {
-  let n = 0;
+/** Replaces one operation so it fails with `code` `times` times, after letting `pass` calls through. */
+const failing = (
+  service: string,
+  operation: string,
+  code: TroupeError['code'],
+  times = Infinity,
+  pass = 0,
+) => {
+  let n = -pass;
   return (h: ServiceHandlers): ServiceHandlers => ({
     ...h,
     [service]: {
       ...h[service],
       [operation]: async (input, ctx) => {
-        if (n++ < times) throw new TroupeError(code, `${service}.${operation} failed (${code})`);
+        if (n++ >= 0 && n <= times) throw new TroupeError(code, `${service}.${operation} failed (${code})`);
         return h[service]![operation]!(input, ctx);
       },
     },
@@ -92,12 +98,25 @@ describe('built-in workflows', () => {
     expect(await snapshot(store)).toEqual(before);
   });
 
-  it('a cascade delete whose last step fails restores the deleted agents', async () => {
-    const { store, clock, config } = await withFault(failing('personality', 'remove', 'PERMANENT'));
-    const before = await snapshot(store);
-    await failure(clock.drive(config.deletePersonality('calm', { mode: 'cascade' })));
-    expect(await snapshot(store)).toEqual(before);
-  });
+  it.each([
+    ['the delete step', 'personality', 'remove', 0],
+    ['the consistency check', 'configuration', 'verify', 1], // the update below runs verify once
+  ])(
+    'a cascade delete failing at %s restores personality and agents exactly',
+    async (_, service, operation, pass) => {
+      const { store, clock, config } = await withFault(
+        failing(service, operation, 'PERMANENT', Infinity, pass),
+      );
+      await clock.drive(config.updatePersonality('calm', { name: 'Calm too' })); // revision 2, agents composed against it
+      const before = await snapshot(store);
+      const exact = await store.list('personalities');
+      await failure(clock.drive(config.deletePersonality('calm', { mode: 'cascade' })));
+      expect(await snapshot(store)).toEqual(before);
+      // Brought back exactly: same revision and timestamps, so its agents are not stale.
+      expect(await store.list('personalities')).toEqual(exact);
+      expect(await config.detectInconsistencies()).toEqual([]);
+    },
+  );
 
   it('a 500-entity bundle applies completely, and a failing commit applies none of it', async () => {
     const bundle = {

@@ -65,7 +65,18 @@ export async function planBatch(
     const prev = pending ? (pending.doc ?? undefined) : await current(op.kind, id);
     checkRevision(op.kind, id, op.expectedRevision, prev);
     if (op.op === 'put') {
-      const doc = stamp(op.doc, prev, nowIso);
+      if (op.restore && prev) {
+        throw new TroupeError(
+          'ALREADY_EXISTS',
+          `cannot restore ${singular[op.kind]} "${id}": it exists (revision ${prev.revision})`,
+          {
+            context: { kind: op.kind, id, actualRevision: prev.revision },
+          },
+        );
+      }
+      const doc = op.restore
+        ? { ...stamp(op.doc, undefined, nowIso), ...op.restore }
+        : stamp(op.doc, prev, nowIso);
       changes.set(key, { kind: op.kind, id, doc });
       results.push({ op: 'put', kind: op.kind, id, doc });
     } else {

@@ -150,6 +150,35 @@ export function describeStoreContract(
       }
     });
 
+    it('restores a deleted document with its old revision and timestamps', async () => {
+      await store.put('personalities', { id: 'p', v: 1 });
+      const before = await store.put('personalities', { id: 'p', v: 2 });
+      await store.delete('personalities', 'p');
+      const { createdAt, updatedAt, revision } = before;
+      await store.commit([
+        {
+          op: 'put',
+          kind: 'personalities',
+          doc: { id: 'p', v: 2 },
+          expectedRevision: 0,
+          restore: { revision, createdAt, updatedAt },
+        },
+      ]);
+      expect(await store.get('personalities', 'p')).toEqual(before);
+      expect(
+        await code(
+          store.commit([
+            {
+              op: 'put',
+              kind: 'personalities',
+              doc: { id: 'p' },
+              restore: { revision, createdAt, updatedAt },
+            },
+          ]),
+        ),
+      ).toBe('ALREADY_EXISTS');
+    });
+
     it('later ops in one batch see earlier ones', async () => {
       const r = await store.commit([
         { op: 'put', kind: 'roles', doc: { id: 'r', v: 1 }, expectedRevision: 0 },

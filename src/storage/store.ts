@@ -20,7 +20,18 @@ export interface WriteOptions {
 }
 
 export type BatchOp =
-  | { op: 'put'; kind: Kind; doc: DocInput; expectedRevision?: number | undefined }
+  | {
+      op: 'put';
+      kind: Kind;
+      doc: DocInput;
+      expectedRevision?: number | undefined;
+      /**
+       * Undo of a delete: bring the document back with the metadata it had (revision and
+       * timestamps), so whatever was composed against that revision stays valid. Only
+       * allowed where the document does not exist.
+       */
+      restore?: { revision: number; createdAt: string; updatedAt: string } | undefined;
+    }
   | { op: 'delete'; kind: Kind; id: string; expectedRevision?: number | undefined };
 
 export interface CommitResult {
