@@ -91,8 +91,11 @@ describe('workflow run logs', () => {
     expect(bad.code).toBe(1);
     const runId = (bad.error() as { context?: { runId?: string } }).context?.runId;
     expect(runId).toBeTypeOf('string');
-    expect(await runs()).toContain(`${runId}.jsonl`);
-    const lines = (await readFile(join(dir, '.troupe', 'runs', `${runId}.jsonl`), 'utf8')).trim().split('\n');
+    // The run ended for good (compensated), so its log is moved aside as <runId>.done.jsonl.
+    expect(await runs()).toContain(`${runId}.done.jsonl`);
+    const lines = (await readFile(join(dir, '.troupe', 'runs', `${runId}.done.jsonl`), 'utf8'))
+      .trim()
+      .split('\n');
     expect(lines.map((l) => JSON.parse(l) as { type: string; to?: string }).at(-1)).toMatchObject({
       type: 'state',
     });
