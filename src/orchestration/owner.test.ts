@@ -23,3 +23,38 @@ describe('run owners', () => {
     expect(ownerMayBeAlive({ pid: 1, host: `${hostname()}-elsewhere` })).toBe(true);
   });
 });
+
+describe('two runners in one process', () => {
+  it("one runner's recovery leaves another runner's live run alone", async () => {
+    const { WorkflowRunner } = await import('./runner.js');
+    const { MemoryRunLog } = await import('./run-log.js');
+    const { workflow } = await import('./builder.js');
+    const log = new MemoryRunLog();
+    let release: () => void = () => {};
+    const gate = new Promise<void>((r) => {
+      release = r;
+    });
+    const undone: string[] = [];
+    const services = {
+      s: {
+        write: async () => 'written',
+        wait: async () => gate,
+        undo: async () => {
+          undone.push('write');
+        },
+      },
+    };
+    const a = new WorkflowRunner({ services, runLog: log });
+    const b = new WorkflowRunner({ services, runLog: log });
+    const def = workflow('w')
+      .step('write', 's', 'write', { compensate: { operation: 'undo' } })
+      .step('wait', 's', 'wait', { dependsOn: ['write'] })
+      .build();
+    const running = a.run(def);
+    await new Promise((r) => setTimeout(r, 10));
+    expect(await b.recoverInterrupted()).toEqual([]);
+    release();
+    expect((await running).status).toBe('completed');
+    expect(undone).toEqual([]);
+  });
+});

@@ -9,13 +9,22 @@ export interface RunOwner {
 export const currentOwner = (): RunOwner => ({ pid: process.pid, host: hostname() });
 
 /**
- * True when the owner may still be running: another process on this host that answers
- * signal 0, or any process on another host (which cannot be checked from here).
+ * Run ids executing in this process, across every runner and every copy of this module
+ * (a global registry), so one runner's recovery never undoes another runner's live run.
  */
-export function ownerMayBeAlive(owner: RunOwner | undefined): boolean {
+const KEY = Symbol.for('troupe.activeRuns');
+export const activeRuns: Set<string> = ((globalThis as Record<symbol, unknown>)[KEY] ??=
+  new Set<string>()) as Set<string>;
+
+/**
+ * True when the owner may still be running: this process if the run is active in it, another
+ * process on this host that answers signal 0, or any process on another host (which cannot
+ * be checked from here).
+ */
+export function ownerMayBeAlive(owner: RunOwner | undefined, runId?: string): boolean {
   if (!owner) return false;
   if (owner.host !== hostname()) return true;
-  if (owner.pid === process.pid) return false;
+  if (owner.pid === process.pid) return runId !== undefined && activeRuns.has(runId);
   try {
     process.kill(owner.pid, 0);
     return true;

@@ -8,6 +8,7 @@ import { VirtualClock } from './clock.js';
 import { defineWorkflow } from './definition.js';
 import { FileRunLog } from './file-run-log.js';
 import type { ServiceHandlers } from './handlers.js';
+import { activeRuns } from './owner.js';
 import { MemoryRunLog, type RunEvent } from './run-log.js';
 import { WorkflowRunner } from './runner.js';
 
@@ -192,6 +193,7 @@ describe('recoverInterrupted', () => {
       await new Promise((resolve) => setTimeout(resolve, 10));
     }
     await crashedLog.close(); // what the OS does when the process dies
+    activeRuns.delete('r-1'); // and the process's runs die with it
 
     const undone: unknown[] = [];
     const fresh = new WorkflowRunner({ clock, runLog: new FileRunLog(dir), services: services(undone) });
@@ -275,6 +277,7 @@ describe('recoverInterrupted', () => {
     const runLog = new MemoryRunLog();
     void new WorkflowRunner({ clock, runLog, services: services([]), newRunId: () => 'm-1' }).run(def);
     await clock.runAll();
+    activeRuns.delete('m-1'); // as if its process had died
     const undone: unknown[] = [];
     const [r] = await new WorkflowRunner({ clock, runLog, services: services(undone) }).recoverInterrupted();
     expect(r?.compensated).toEqual(['sync', 'personality']);

@@ -11,7 +11,7 @@ import { Emitter, type RunnerEvents, type RunResult } from './events.js';
 import { runPass } from './execution.js';
 import { compensateAndEnd, endRun, finishPass } from './finish.js';
 import type { Checkpoint, ServiceHandlers } from './handlers.js';
-import { currentOwner, ownerMayBeAlive } from './owner.js';
+import { activeRuns, currentOwner, ownerMayBeAlive } from './owner.js';
 import { planFor } from './plan.js';
 import { Bulkhead, type BulkheadOptions } from './policies/bulkhead.js';
 import { CircuitBreaker, type CircuitState } from './policies/circuit-breaker.js';
@@ -75,7 +75,8 @@ export class WorkflowRunner {
   readonly #bulkheads = new Map<string, Bulkhead>();
   readonly #sensitiveKeys: readonly string[];
   readonly #newRunId: () => string;
-  readonly #active = new Set<string>();
+  /** Runs executing in this process, shared by every runner (see owner.ts). */
+  readonly #active = activeRuns;
   readonly #suspended = new Map<string, RunContext>();
   readonly #checked = new WeakSet<WorkflowDefinition>();
 
@@ -226,7 +227,7 @@ export class WorkflowRunner {
     for (const summary of await (log.listUnfinished ? log.listUnfinished() : log.list())) {
       if (!INTERRUPTED.has(summary.state) || this.#active.has(summary.runId)) continue;
       const record = await this.#engine.runLog.read(summary.runId);
-      if (!record || !INTERRUPTED.has(record.state) || ownerMayBeAlive(record.owner)) continue;
+      if (!record || !INTERRUPTED.has(record.state) || ownerMayBeAlive(record.owner, record.runId)) continue;
       this.#active.add(record.runId);
       try {
         results.push(await this.#recover(record));
