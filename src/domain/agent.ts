@@ -1,14 +1,12 @@
 import { z } from 'zod';
 import { between, EntityId, Meta } from './common.js';
 import { Provider } from './model.js';
-
-/** Looks like a secret rather than a variable name: refused so no key is ever stored. */
-const KEY_LIKE = /^(sk-|sk_|pk-|xai-|AIza|ghp_|gsk_|hf_)|^[A-Za-z0-9+/_-]{32,}$/;
+import { looksLikeSecret } from './secrets.js';
 
 export const EnvVarName = z
   .string()
   .max(128)
-  .refine((v) => !KEY_LIKE.test(v), {
+  .refine((v) => !looksLikeSecret(v), {
     message:
       'looks like an API key: give the NAME of an environment variable (e.g. "OPENAI_API_KEY"), never the key',
   })

@@ -62,6 +62,10 @@ describe('agent schema', () => {
     roleId: 'r',
     model: { provider: 'openai', modelId: 'gpt-4o' },
   };
+  it('accepts a long upper-case environment variable name', () => {
+    const name = 'ACME_PRODUCTION_OPENAI_API_KEY_V2';
+    expect(AgentInput.parse({ ...agent, model: { ...agent.model, apiKeyEnv: name } }).model.apiKeyEnv).toBe(name);
+  });
   it('accepts an environment variable name for the API key', () => {
     expect(
       AgentInput.parse({ ...agent, model: { ...agent.model, apiKeyEnv: 'OPENAI_API_KEY' } }).model.apiKeyEnv,

@@ -46,3 +46,18 @@ describe('redact', () => {
     expect(r.redact('sk-live-1234567890')).toBe(REDACTED);
   });
 });
+
+describe('keys pasted where a variable name belongs', () => {
+  it('are redacted, while real variable names are kept', () => {
+    const out = redact({
+      model: { apiKeyEnv: 'sk-proj-abcdefghijklmnopqrstuvwxyz123456' },
+      other: { tokenEnv: 'ACME_PRODUCTION_OPENAI_API_KEY_V2', apiKeyEnv: 'OPENAI_API_KEY' },
+      message: 'refused sk-proj-abcdefghijklmnopqrstuvwxyz123456 as a name',
+    });
+    expect(out).toEqual({
+      model: { apiKeyEnv: '[redacted]' },
+      other: { tokenEnv: 'ACME_PRODUCTION_OPENAI_API_KEY_V2', apiKeyEnv: 'OPENAI_API_KEY' },
+      message: 'refused [redacted] as a name',
+    });
+  });
+});

@@ -1,3 +1,5 @@
+import { looksLikeSecret } from '../domain/secrets.js';
+
 /** What replaces a sensitive value. */
 export const REDACTED = '[redacted]';
 
@@ -36,6 +38,12 @@ export class Redactor {
     return DEFAULT_SENSITIVE.test(key) && !NAMES_A_VARIABLE.test(key);
   }
 
+  /** A secret by key, or a key pasted where a variable name belongs (`apiKeyEnv: "sk-..."`). */
+  #isSecret(key: string, value: unknown): boolean {
+    if (this.isSensitive(key)) return !(typeof value === 'number' && COUNTS_TOKENS.test(key));
+    return NAMES_A_VARIABLE.test(key) && typeof value === 'string' && looksLikeSecret(value);
+  }
+
   /** A redacted deep copy of `value` (JSON-like data; other objects are kept as they are). */
   redact<T>(value: T): T {
     this.#collect(value, 0);
@@ -54,7 +62,7 @@ export class Redactor {
     } else if (isPlainObject(value)) {
       for (const k in value) {
         const item = value[k];
-        if (this.isSensitive(k)) this.#remember(item);
+        if (this.#isSecret(k, item)) this.#remember(item);
         else this.#collect(item, depth + 1);
       }
     }
@@ -98,9 +106,7 @@ export class Redactor {
     const out: Record<string, unknown> = {};
     for (const k in source) {
       const item = source[k];
-      const secret =
-        item !== undefined && this.isSensitive(k) && !(typeof item === 'number' && COUNTS_TOKENS.test(k));
-      out[k] = secret ? REDACTED : this.#copy(item, depth + 1);
+      out[k] = item !== undefined && this.#isSecret(k, item) ? REDACTED : this.#copy(item, depth + 1);
     }
     return out;
   }
