@@ -138,6 +138,33 @@ describe('built-in workflows', () => {
   });
 });
 
+describe('a step that times out but writes anyway', () => {
+  it('is undone once its call settles: a failed run leaves nothing behind', async () => {
+    // persist records its intent, then stalls past its timeout (a slow lock), then commits.
+    const slow = (h: ServiceHandlers): ServiceHandlers => ({
+      ...h,
+      file: {
+        ...h.file,
+        persist: (input, ctx) =>
+          h.file!.persist!(input, {
+            ...ctx,
+            intent: async (d) => {
+              await ctx.intent?.(d);
+              await ctx.clock.sleep(45_000); // ignores the abort: the write still happens
+            },
+          }),
+      },
+    });
+    const { store, clock, config } = await withFault(slow);
+    const before = await snapshot(store);
+    const e = await failure(clock.drive(config.createAgent({ agent: agentInput('late') })));
+    expect(e.code).toBe('TIMEOUT');
+    expect(await store.get('agents', 'late')).toBeUndefined();
+    expect(await snapshot(store)).toEqual(before);
+    expect(await config.detectInconsistencies()).toEqual([]);
+  });
+});
+
 describe('concurrent updates of one personality', () => {
   const race = async () => {
     const { config } = await seeded();

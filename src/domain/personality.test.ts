@@ -64,7 +64,9 @@ describe('agent schema', () => {
   };
   it('accepts a long upper-case environment variable name', () => {
     const name = 'ACME_PRODUCTION_OPENAI_API_KEY_V2';
-    expect(AgentInput.parse({ ...agent, model: { ...agent.model, apiKeyEnv: name } }).model.apiKeyEnv).toBe(name);
+    expect(AgentInput.parse({ ...agent, model: { ...agent.model, apiKeyEnv: name } }).model.apiKeyEnv).toBe(
+      name,
+    );
   });
   it('accepts an environment variable name for the API key', () => {
     expect(

@@ -29,13 +29,37 @@ export function compensationOrder(ctx: RunContext): StepDefinition[] {
  * with a signal of its own, so a cancelled run still cleans up. A failed compensation is
  * recorded and the others still run.
  */
+/**
+ * Steps that failed after recording an intent (a timed-out call may still have written):
+ * undone first, each intent of each attempt, once every call of the step has settled.
+ */
+async function failedWithIntents(
+  ctx: RunContext,
+): Promise<Array<{ step: StepDefinition; done: { input: unknown; output: unknown } }>> {
+  const out: Array<{ step: StepDefinition; done: { input: unknown; output: unknown } }> = [];
+  for (const [id, intents] of ctx.intents) {
+    const step = ctx.plan.byId.get(id);
+    if (!step?.compensate || ctx.completed.has(id) || ctx.compensatedSteps.has(id)) continue;
+    await Promise.all(ctx.inFlight.get(id) ?? []);
+    for (const intent of [...intents].reverse())
+      out.push({ step, done: { input: undefined, output: intent } });
+  }
+  return out;
+}
+
 export async function compensate(ctx: RunContext): Promise<CompensationResult> {
   const { clock, random } = ctx.engine;
   const compensated: string[] = [];
   const failures: CompensationFailure[] = [];
-  for (const step of compensationOrder(ctx)) {
+  const todo = [
+    ...(await failedWithIntents(ctx)),
+    ...compensationOrder(ctx).map((step) => ({
+      step,
+      done: ctx.completed.get(step.id) as { input: unknown; output: unknown },
+    })),
+  ];
+  for (const { step, done } of todo) {
     const spec = step.compensate as NonNullable<StepDefinition['compensate']>;
-    const done = ctx.completed.get(step.id) as { input: unknown; output: unknown };
     const started = clock.now();
     let attempt = 0;
     const result: Result = await capture(async () => {

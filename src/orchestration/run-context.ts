@@ -49,6 +49,23 @@ export class RunContext {
   /** Steps already compensated (a recovered run may have done some before it stopped). */
   readonly compensatedSteps = new Set<string>();
   readonly checkpointIssues: CheckpointRecord[] = [];
+  /** Undo data handlers recorded before acting, per step and attempt (see StepContext.intent). */
+  readonly intents = new Map<string, unknown[]>();
+  /** Handler calls still running per step: a timed-out call may yet finish its write. */
+  readonly inFlight = new Map<string, Set<Promise<unknown>>>();
+
+  /** Tracks a handler call until it settles, whatever its caller stopped waiting for. */
+  track<T>(stepId: string, call: Promise<T>): Promise<T> {
+    let calls = this.inFlight.get(stepId);
+    if (!calls) this.inFlight.set(stepId, (calls = new Set()));
+    const settled = call.then(
+      () => undefined,
+      () => undefined,
+    );
+    calls.add(settled);
+    void settled.then(() => calls.delete(settled));
+    return call;
+  }
   #chain: Promise<void> = Promise.resolve();
   #logError: unknown;
   readonly #policies = new Map<string, PolicyDefinition>();

@@ -121,13 +121,16 @@ export async function executeStep(
           stepId,
           clock,
           intent: async (data) => {
+            const list = ctx.intents.get(stepId) ?? [];
+            list.push(data);
+            ctx.intents.set(stepId, list);
             ctx.stepEvent(step, 'intent', attempt, { output: ctx.redactor.redact(data) });
             const error = await ctx.flush();
             if (error) throw error;
           },
         };
         if (previousError) sc.previousError = previousError;
-        return handler(input, sc);
+        return ctx.track(stepId, handler(input, sc));
       },
     );
     circuitChanged();

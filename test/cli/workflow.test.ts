@@ -37,7 +37,7 @@ describe('troupe workflow run', () => {
     expect(r.stdout).toContain('Workflow create-then-fail: 3 steps in 3 levels');
     expect(r.stdout).toMatch(/Level 1:\n {2}first {2}personality\.create\n/);
     expect(r.stdout).toMatch(/Level 2:\n {2}second {2}personality\.create\n {6}after first\n/);
-    expect(r.stdout).toContain('policy: timeout 10 s; retry up to 3 attempts');
+    expect(r.stdout).toContain('policy: timeout 30 s; retry up to 3 attempts');
     expect(r.stdout).toContain('compensate: personality.revert');
     expect(r.stdout).toContain('Dry run: the definition is valid; nothing was run');
     expect(await runFiles(dir)).toEqual(before);
