@@ -105,6 +105,11 @@ export class CliContext {
       return;
     }
     for (const r of recovered) this.io.stderr(`${recoveredLine(r)}\n`);
+    const log = config.runLog;
+    if (log instanceof FileRunLog) {
+      for (const u of log.unreadable)
+        this.io.stderr(`warning: run log ${u.runId} is damaged and was skipped: ${u.error}\n`);
+    }
   }
 
   /** Services over an empty store: what ships with troupe (presets, predefined roles, the model catalog). */

@@ -25,4 +25,18 @@ describe('detectInconsistencies on a directory edited by hand', () => {
     expect(found[0]!.message).toMatch(/personalities\/calm\.json/);
     await store.close();
   });
+
+  it('reports a broken agent file once, not its resolved file as an orphan', async () => {
+    dir = await mkdtemp(join(tmpdir(), 'troupe-consistency-'));
+    const store = await FileStore.init(dir);
+    const config = new ConfigurationService(store);
+    await config.createPersonality(calm);
+    await config.createRole(reviewer);
+    await config.createAgent({ agent: agentInput('a1') });
+    await writeFile(join(dir, 'agents', 'a1.json'), '{ "id": "a1" }\n');
+    const found = await config.detectInconsistencies();
+    expect(found.map((f) => `${f.kind}:${f.file}`)).toEqual(['invalid-file:agents/a1.json']);
+    expect((await config.reconcile()).remaining.map((f) => f.file)).toEqual(['agents/a1.json']);
+    await store.close();
+  });
 });

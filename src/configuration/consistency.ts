@@ -155,7 +155,8 @@ export async function detectInconsistencies(s: Services): Promise<Inconsistency[
   }
   const agentIds = new Set(agents.map((a) => a.id));
   for (const f of resolved) {
-    if (!agentIds.has(f.id))
+    // An agent file that exists but is broken is reported itself; its resolved file is not an orphan.
+    if (!agentIds.has(f.id) && !broken.has(`agents/${f.id}.json`))
       found.push({
         kind: 'resolved-orphaned',
         entity: f.id,

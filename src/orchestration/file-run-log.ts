@@ -65,6 +65,8 @@ export function parseRunLines(text: string, file: string): RunEvent[] {
  */
 export class FileRunLog implements RunLog {
   readonly dir: string;
+  /** Logs the last `list` / `listUnfinished` could not read, with why. */
+  unreadable: Array<{ runId: string; error: string }> = [];
   readonly #handles = new Map<string, Promise<FileHandle>>();
   readonly #chains = new Map<string, Promise<void>>();
   #dirReady: Promise<void> | undefined;
@@ -197,8 +199,16 @@ export class FileRunLog implements RunLog {
       if (RUN_ID.test(runId) && !(unfinishedOnly && name.endsWith(DONE))) ids.add(runId);
     }
     const out: RunSummary[] = [];
+    this.unreadable = [];
     for (const runId of [...ids].sort()) {
-      const record = await this.read(runId);
+      let record: RunRecord | undefined;
+      try {
+        record = await this.read(runId);
+      } catch (e) {
+        // One damaged log must not hide the others (nor stop recovery of theirs): set it aside.
+        this.unreadable.push({ runId, error: e instanceof Error ? e.message : String(e) });
+        continue;
+      }
       if (!record) continue;
       // A run that finished but whose log was not moved yet (a crash in between): move it now.
       if (unfinishedOnly && DONE_STATES.has(record.state)) {

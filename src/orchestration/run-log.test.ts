@@ -309,3 +309,24 @@ describe('logged definitions', () => {
     expect(defineWorkflow(record?.definition as never).steps[0]?.id).toBe('id');
   });
 });
+
+describe('a damaged log among many', () => {
+  it('is set aside by list and recovery; the others are still listed and recovered', async () => {
+    const def = defineWorkflow({ id: 'w', steps: [{ id: 'a', service: 's', operation: 'o' }] });
+    const created = (runId: string) =>
+      JSON.stringify({ type: 'created', at: 1, runId, workflowId: 'w', definition: def, input: null });
+    await writeFile(
+      join(dir, 'good.jsonl'),
+      `${created('good')}\n${JSON.stringify({ type: 'state', at: 1, from: null, to: 'running' })}\n`,
+    );
+    await writeFile(
+      join(dir, 'bad.jsonl'),
+      `${created('bad')}\nGARBAGE\n{"type":"state","at":2,"from":null,"to":"running"}\n`,
+    );
+    const log = new FileRunLog(dir);
+    expect((await log.list()).map((r) => r.runId)).toEqual(['good']);
+    expect(log.unreadable.map((u) => u.runId)).toEqual(['bad']);
+    const runner = new WorkflowRunner({ runLog: log, services: { s: { o: async () => 1 } } });
+    expect((await runner.recoverInterrupted()).map((r) => r.runId)).toEqual(['good']);
+  });
+});
