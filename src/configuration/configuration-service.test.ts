@@ -219,3 +219,14 @@ describe('bundle problem paths', () => {
     expect(missing.map((i) => i.path)).toEqual(['agents[1].roleId']);
   });
 });
+
+describe('missing references', () => {
+  it('are named as required fields, not looked up as "null"', async () => {
+    const { config } = await seeded();
+    const e = await failure(
+      config.createAgent({ agent: { name: 'Nobody', model: { provider: 'openai', modelId: 'gpt-4o' } } }),
+    );
+    expect(e.code).toBe('VALIDATION_FAILED');
+    expect(e.message).toMatch(/^agent "nobody": (personalityId|roleId) is required$/);
+  });
+});

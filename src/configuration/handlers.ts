@@ -14,6 +14,18 @@ import { updateWithStrategy } from './update-step.js';
 
 type File = { file?: string };
 
+/** Who refers to a personality or role in a check: the agent being created, if named. */
+const referrer = (i: { agentId?: string | null }) => (i.agentId ? `agent "${i.agentId}"` : 'step input');
+
+/** A reference a check needs: missing is VALIDATION_FAILED naming the field, never "null" not found. */
+function required(id: unknown, field: string, i: { agentId?: string | null } & File): string {
+  if (typeof id === 'string' && id) return id;
+  const where = `${i.file ? `${i.file}: ` : ''}${referrer(i)}`;
+  throw validationError(`${where}: ${field} is required`, [
+    { path: field, message: 'is required', ...(i.file ? { file: i.file } : {}) },
+  ]);
+}
+
 /** Compensation shared by every writing step: apply the inverse of what it committed. */
 const revert =
   (s: Services) =>
@@ -32,8 +44,8 @@ export function buildHandlers(s: Services, nowIso: () => string): ServiceHandler
       /** Validates a new personality, or checks the referenced one exists. Writes nothing. */
       check: async (i: { personality?: unknown; id?: string; agentId?: string } & File) => {
         if (i.personality) return { id: s.personalities.parse(i.personality, i).id, isNew: true };
-        const p = await requireRef(s.personalities, String(i.id), {
-          entity: `agent "${i.agentId}"`,
+        const p = await requireRef(s.personalities, required(i.id, 'personalityId', i), {
+          entity: referrer(i),
           field: 'personalityId',
           file: i.file,
         });
@@ -72,8 +84,8 @@ export function buildHandlers(s: Services, nowIso: () => string): ServiceHandler
           role = asNew<Role>({ ...s.roles.parse(body, i), predefined: false }, nowIso());
           if (s.roles.isPredefined(role.id)) s.roles.prepareCreate(body, i);
         } else {
-          role = await requireRef(s.roles, String(i.id), {
-            entity: `agent "${i.agentId}"`,
+          role = await requireRef(s.roles, required(i.id, 'roleId', i), {
+            entity: referrer(i),
             field: 'roleId',
             file: i.file,
           });
