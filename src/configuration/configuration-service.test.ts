@@ -230,3 +230,39 @@ describe('missing references', () => {
     expect(e.message).toMatch(/^agent "nobody": (personalityId|roleId) is required$/);
   });
 });
+
+describe('model compatibility beyond create', () => {
+  const onSmallModel = (id: string) =>
+    agentInput(id, { model: { provider: 'ollama', modelId: 'mistral:7b' } });
+
+  it('a role update that its agents’ models cannot serve is refused, naming them', async () => {
+    const { config } = await seeded();
+    await config.createAgent({ agent: onSmallModel('small') });
+    const e = await failure(
+      config.updateRole('reviewer', { constraints: { requiredModelCapabilities: ['vision'] } }),
+    );
+    expect(e.code).toBe('VALIDATION_FAILED');
+    expect(e.message).toMatch(/agent "small": model\.modelId: role "reviewer" needs a model with "vision"/);
+    expect((await config.services.roles.require('reviewer')).constraints).toEqual({});
+  });
+
+  it('reassigning agents to a role their model cannot serve is refused', async () => {
+    const { config } = await seeded();
+    await config.createRole({ ...reviewer, id: 'other', name: 'Other' });
+    await config.createAgent({ agent: { ...onSmallModel('small'), roleId: 'other' } });
+    const e = await failure(config.deleteRole('other', { mode: 'reassign', to: 'developer' }));
+    expect(e.message).toMatch(
+      /cannot reassign agent "small" to role "developer": .*needs a model with "code"/,
+    );
+  });
+
+  it('detectInconsistencies reports an agent whose model no longer suits its role', async () => {
+    const { config, store } = await seeded();
+    await config.createAgent({ agent: onSmallModel('small') });
+    const role = (await store.get('roles', 'reviewer'))!;
+    await store.put('roles', { ...role, constraints: { requiredModelCapabilities: ['vision'] } }); // by hand
+    const found = (await config.detectInconsistencies()).filter((f) => f.kind === 'model-incompatible');
+    // a1 and a2 run on claude-sonnet-4, which has vision; only the small local model falls short.
+    expect(found.map((f) => f.entity)).toEqual(['small']);
+  });
+});

@@ -1,7 +1,9 @@
 import type { Agent } from '../domain/agent.js';
 import { type Issue, isTroupeError } from '../domain/errors.js';
 import type { ResolvedFile } from '../domain/resolved.js';
+import type { Normalized } from '../services/entity-service.js';
 import type { BatchOp, Kind, StoredDoc } from '../storage/store.js';
+import { checkModel } from './create-agent.js';
 import type { Services } from './services.js';
 
 export type InconsistencyKind =
@@ -11,7 +13,8 @@ export type InconsistencyKind =
   | 'resolved-missing'
   | 'resolved-checksum'
   | 'resolved-edited'
-  | 'resolved-orphaned';
+  | 'resolved-orphaned'
+  | 'model-incompatible';
 
 export interface Inconsistency {
   kind: InconsistencyKind;
@@ -134,6 +137,18 @@ export async function detectInconsistencies(s: Services): Promise<Inconsistency[
         message: `${file}: roleId "${a.roleId}" does not exist`,
         fixable: false,
       });
+    if (r) {
+      // The model must exist and suit the role: a role edited by hand, or a removed custom model.
+      for (const issue of await checkModel(s, s.agents.editable(a) as Normalized, r, file)) {
+        found.push({
+          kind: 'model-incompatible',
+          entity: a.id,
+          file,
+          message: `${file}: ${issue.path}: ${issue.message}`,
+          fixable: false,
+        });
+      }
+    }
     if (p && r && s.agents.isStale(a, p, r)) {
       found.push({
         kind: 'stale-agent',

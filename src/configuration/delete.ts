@@ -1,6 +1,7 @@
 import type { Agent } from '../domain/agent.js';
 import { TroupeError, validationError } from '../domain/errors.js';
 import type { BatchOp } from '../storage/store.js';
+import { checkModel } from './create-agent.js';
 import { requireRef } from './references.js';
 import type { Services } from './services.js';
 
@@ -69,6 +70,13 @@ export async function planDeleteReferenced(
       ? await requireRef(s.personalities, how.to, from)
       : await s.personalities.require(a.personalityId);
     const r = isPersonality ? await s.roles.require(a.roleId) : await requireRef(s.roles, how.to, from);
+    const issues = isPersonality ? [] : await checkModel(s, entity, r);
+    if (issues.length) {
+      throw validationError(
+        `cannot reassign agent "${a.id}" to role "${how.to}": ${issues.map((x) => `${x.path}: ${x.message}`).join('; ')}`,
+        issues,
+      );
+    }
     ops.push(...s.agents.compose(entity, p, r, a.revision).ops);
   }
   return { ops, affected, deleted: [] as string[], reassigned: affected };

@@ -1,6 +1,7 @@
-import { TroupeError, validationError } from '../domain/errors.js';
+import { type Issue, TroupeError, validationError } from '../domain/errors.js';
 import type { Role } from '../domain/role.js';
 import type { ServiceHandlers, StepContext } from '../orchestration/handlers.js';
+import type { Normalized } from '../services/entity-service.js';
 import type { BatchOp } from '../storage/store.js';
 import { planBundle } from './bundle.js';
 import { detectInconsistencies, planReconcile } from './consistency.js';
@@ -175,10 +176,19 @@ export function buildHandlers(s: Services, nowIso: () => string): ServiceHandler
           ? await s.agents.usingPersonality(i.personalityId)
           : await s.agents.usingRole(String(i.roleId));
         const ops: BatchOp[] = [];
+        const issues: Issue[] = [];
         for (const a of agents) {
           const p = await s.personalities.require(a.personalityId);
           const r = await s.roles.require(a.roleId);
+          // A role change must not leave an agent on a model that cannot serve the role any more.
+          if (i.roleId) issues.push(...(await checkModel(s, s.agents.editable(a) as Normalized, r)));
           ops.push(s.agents.prepareSync(a, p, r).ops[0]!);
+        }
+        if (issues.length) {
+          throw validationError(
+            `role "${i.roleId}" would no longer suit its agents' models:\n${issues.map((x) => `  agent "${x.entity}": ${x.path}: ${x.message}`).join('\n')}`,
+            issues,
+          );
         }
         return { ...(await commit(ops, ctx)), agents: agents.map((a) => a.id) };
       },
