@@ -13,8 +13,9 @@ export const currentOwner = (): RunOwner => ({ pid: process.pid, host: hostname(
  * (a global registry), so one runner's recovery never undoes another runner's live run.
  */
 const KEY = Symbol.for('troupe.activeRuns');
-export const activeRuns: Set<string> = ((globalThis as Record<symbol, unknown>)[KEY] ??=
-  new Set<string>()) as Set<string>;
+const registry = globalThis as Record<symbol, Set<string> | undefined>;
+registry[KEY] ??= new Set<string>();
+export const activeRuns: Set<string> = registry[KEY];
 
 /**
  * True when the owner may still be running: this process if the run is active in it, another

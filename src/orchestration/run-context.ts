@@ -57,13 +57,17 @@ export class RunContext {
   /** Tracks a handler call until it settles, whatever its caller stopped waiting for. */
   track<T>(stepId: string, call: Promise<T>): Promise<T> {
     let calls = this.inFlight.get(stepId);
-    if (!calls) this.inFlight.set(stepId, (calls = new Set()));
+    if (!calls) {
+      calls = new Set();
+      this.inFlight.set(stepId, calls);
+    }
+    const set = calls;
     const settled = call.then(
       () => undefined,
       () => undefined,
     );
-    calls.add(settled);
-    void settled.then(() => calls.delete(settled));
+    set.add(settled);
+    void settled.then(() => set.delete(settled));
     return call;
   }
   #chain: Promise<void> = Promise.resolve();
