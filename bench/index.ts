@@ -1,4 +1,5 @@
 import { engineBench } from './engine.bench.js';
+import { fileStoreBench } from './file-store.bench.js';
 import { kitBench } from './kit.bench.js';
 import { formatTable } from './run.js';
 import { workflowBench } from './workflow.bench.js';
@@ -6,6 +7,7 @@ import { workflowBench } from './workflow.bench.js';
 /** `npm run bench`: every benchmark, each row with its ratio to a baseline measured in the same run. */
 const sections: Array<[string, () => Promise<Parameters<typeof formatTable>[0]>]> = [
   ['Workflow engine: per-step policy overhead and whole runs', engineBench],
+  ['File store commits vs one-by-one atomic writes', fileStoreBench],
   ['create-agent on the file store vs one-by-one atomic writes', workflowBench],
   ["Testing kit: the original plan's figures against their budgets (target ≥ 20× under)", kitBench],
 ];

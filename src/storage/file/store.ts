@@ -1,4 +1,5 @@
-import { readFile, realpath } from 'node:fs/promises';
+import { readFileSync, statSync } from 'node:fs';
+import { realpath } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { assertValidId } from '../../domain/common.js';
 import { TroupeError, validationError } from '../../domain/errors.js';
@@ -50,6 +51,21 @@ export interface FileStoreOptions extends StoreOptions {
 
 type Read = { doc?: StoredDoc; text?: string };
 
+/** A decoded file, valid while its inode, size and mtime are unchanged (every write renames a new inode in). */
+type Cached = { ino: bigint; size: bigint; mtimeNs: bigint; doc: StoredDoc; text: string };
+const READ_CACHE_SIZE = 4096;
+
+/** Documents are JSON: a plain recursive copy keeps the cached one safe from callers. */
+function copy<T>(v: T): T {
+  if (Array.isArray(v)) return v.map(copy) as T;
+  if (v !== null && typeof v === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const k in v) out[k] = copy((v as Record<string, unknown>)[k]);
+    return out as T;
+  }
+  return v;
+}
+
 function assertKind(kind: unknown): asserts kind is Kind {
   if (!KINDS.includes(kind as Kind)) {
     throw validationError(`unknown kind ${JSON.stringify(kind)}; expected one of ${KINDS.join(', ')}`, [
@@ -94,6 +110,7 @@ export class FileStore implements Store {
   readonly #key: string;
   readonly #now: () => number;
   readonly #ctx: ApplyContext;
+  readonly #cache = new Map<string, Cached>();
   readonly #journal: Journal;
   readonly #checkpointCommits: number;
   readonly #lockOpts: { dir: string; staleMs: number; timeoutMs: number };
@@ -158,20 +175,37 @@ export class FileStore implements Store {
     return withLock(this.#key, this.#layout.lock, this.#lockOpts, fn);
   }
 
-  /** Reads one entity file from disk; VALIDATION_FAILED naming the file if it is not a valid document. */
+  /**
+   * Reads one entity file from disk; VALIDATION_FAILED naming the file if it is not a valid
+   * document. A stat decides whether the last decode of that file still holds: always from
+   * disk, so other processes' writes are seen at once, without re-reading unchanged files.
+   */
   async #read(kind: Kind, id: string): Promise<Read> {
     assertKind(kind);
     assertValidId(id, singular[kind]);
     const path = this.#layout.entity(kind, id);
     let text: string;
+    let st: { ino: bigint; size: bigint; mtimeNs: bigint };
     try {
-      text = await readFile(path, 'utf8');
+      // Synchronous on purpose: a stat and a small read cost microseconds, far less than a
+      // round trip through the I/O thread pool, and a workflow makes dozens of them.
+      st = statSync(path, { bigint: true });
+      const hit = this.#cache.get(path);
+      if (hit && hit.ino === st.ino && hit.size === st.size && hit.mtimeNs === st.mtimeNs) {
+        return { doc: copy(hit.doc), text: hit.text };
+      }
+      text = readFileSync(path, 'utf8');
     } catch (e) {
       if (errnoOf(e) === 'ENOENT') return {};
       throw ioError('read', path, e);
     }
     const d = decodeDoc(text, entityRel(kind, id), id);
     if (!d.ok) throw invalidFiles([d.issue], { kind, id, file: d.issue.file });
+    // Only cache what the stat describes: a file replaced between stat and read is read again next time.
+    if (BigInt(Buffer.byteLength(text)) === st.size) {
+      if (this.#cache.size >= READ_CACHE_SIZE) this.#cache.clear();
+      this.#cache.set(path, { ino: st.ino, size: st.size, mtimeNs: st.mtimeNs, doc: copy(d.doc), text });
+    }
     return { doc: d.doc, text };
   }
 
