@@ -83,6 +83,7 @@ const agentIdOf = (a: unknown) => {
 const BUILT_IN_SERVICES = ['personality', 'role', 'model', 'agent', 'file', 'configuration'];
 
 type Touched = { touched?: string[] };
+type Verified = { verified?: string[] };
 
 const touchedOf = (outputs: Record<string, unknown>) =>
   Object.values(outputs).flatMap((o) => ((o as Touched | null)?.touched ?? []) as string[]);
@@ -124,13 +125,16 @@ export class ConfigurationService {
 
   /** Between steps references must hold; on completion everything touched must be consistent. */
   readonly #checkpoint: Checkpoint = async (c) => {
-    // After a step: what that step wrote. On failure and completion: everything the run wrote.
+    // After a step: what that step wrote. On failure and completion: everything the run wrote,
+    // less what a verify step of the run already checked in full.
     const outputs = c.phase === 'step' && c.stepId ? { [c.stepId]: c.outputs[c.stepId] } : c.outputs;
-    return checkScope(
-      this.services,
-      { touched: touchedOf(outputs) },
-      c.phase === 'completion' ? 'full' : 'references',
+    const verified = new Set(
+      c.phase === 'completion'
+        ? Object.values(c.outputs).flatMap((o) => (o as Verified | null)?.verified ?? [])
+        : [],
     );
+    const touched = touchedOf(outputs).filter((k) => !verified.has(k));
+    return checkScope(this.services, { touched }, c.phase === 'completion' ? 'full' : 'references');
   };
 
   /** Runs a workflow; returns its outputs if it completed, else throws the failing step's error. */

@@ -261,7 +261,7 @@ export function buildHandlers(s: Services, nowIso: () => string): ServiceHandler
             { issues, retryable: false },
           );
         }
-        return { checked: touched.length };
+        return { checked: touched.length, verified: touched };
       },
     },
   };

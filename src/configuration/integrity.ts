@@ -44,10 +44,18 @@ export async function checkScope(s: Services, scope: Scope, level: IntegrityLeve
       for (const a of using) agentIds.add(a.id);
     }
   }
-  for (const id of agentIds) {
+  // Reads in parallel: on the file store each is a round trip to the disk.
+  const checked = await Promise.all(
+    [...agentIds].map(async (id) => {
+      const [a, resolved] = await Promise.all([s.agents.get(id), s.files.get(id)]);
+      const [p, r] = a
+        ? await Promise.all([s.personalities.get(a.personalityId), s.roles.get(a.roleId)])
+        : [];
+      return { id, a, resolved, p, r };
+    }),
+  );
+  for (const { id, a, resolved, p, r } of checked) {
     const file = `agents/${id}.json`;
-    const a = await s.agents.get(id);
-    const resolved = await s.files.get(id);
     if (!a) {
       if (resolved)
         issues.push({
@@ -58,8 +66,6 @@ export async function checkScope(s: Services, scope: Scope, level: IntegrityLeve
         });
       continue;
     }
-    const p = await s.personalities.get(a.personalityId);
-    const r = await s.roles.get(a.roleId);
     if (!p)
       issues.push({
         file,
