@@ -162,9 +162,11 @@ export async function planBundle(
     const st = staged.roles.get(id)?.next;
     return st ? ({ predefined: false, ...st } as unknown as Role) : await s.roles.get(id);
   };
+  // The bundle's own models first, then the user's, then the shipped ones: the same order
+  // ModelService.find uses, so a name resolves to the same model on import as on create.
   const catalog = [
-    ...(await s.models.catalog()).filter((m) => !staged.models.has(m.id)),
     ...[...staged.models.values()].map((m) => m.next as unknown as Model),
+    ...(await s.models.catalog()).filter((m) => !staged.models.has(m.id)),
   ];
 
   const composedAgents = new Set<string>();

@@ -344,8 +344,8 @@ export class ConfigurationService {
   }
 
   /** Finds runs a crash interrupted and compensates them; call when opening a directory. */
-  async recover(): Promise<RunResult[]> {
-    return this.runner.recoverInterrupted();
+  async recover(opts: { force?: readonly string[] } = {}): Promise<RunResult[]> {
+    return this.runner.recoverInterrupted(opts);
   }
 
   async listRuns(): Promise<RunSummary[]> {

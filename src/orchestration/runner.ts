@@ -219,15 +219,21 @@ export class WorkflowRunner {
    * Finish runs a crashed process left running or compensating: compensate their completed
    * steps in reverse completion order (from the recorded inputs and outputs) and end them
    * compensated, or failed if a compensation fails. Steps that were mid-call are named in
-   * the error's context (`interruptedSteps`): their effect is unknown, so they are not undone.
+   * the error's context (`interruptedSteps`) and undone from the intent they recorded before
+   * acting, if any (without one, nothing was written yet).
+   * Runs whose owner may be alive are skipped, unless named in `force` (e.g. a run of a
+   * container that no longer exists, whose host cannot be checked from here).
    */
-  async recoverInterrupted(): Promise<RunResult[]> {
+  async recoverInterrupted(opts: { force?: readonly string[] } = {}): Promise<RunResult[]> {
     const results: RunResult[] = [];
     const log = this.#engine.runLog;
+    const forced = new Set(opts.force ?? []);
     for (const summary of await (log.listUnfinished ? log.listUnfinished() : log.list())) {
       if (!INTERRUPTED.has(summary.state) || this.#active.has(summary.runId)) continue;
       const record = await this.#engine.runLog.read(summary.runId);
-      if (!record || !INTERRUPTED.has(record.state) || ownerMayBeAlive(record.owner, record.runId)) continue;
+      if (!record || !INTERRUPTED.has(record.state)) continue;
+      // A run of another host cannot be checked from here: only recovered when named (`force`).
+      if (!forced.has(record.runId) && ownerMayBeAlive(record.owner, record.runId)) continue;
       this.#active.add(record.runId);
       try {
         results.push(await this.#recover(record));

@@ -60,6 +60,21 @@ describe('recovery of runs a crashed process left half-done', () => {
     }
   });
 
+  it('a run of another host is left alone until named with --force', async () => {
+    const { dir, t } = await withInterruptedRun();
+    await writeRun(dir, 'far-1', interruptedCreate('far-1', 'bold', { pid: 1, host: 'gone-container-3f2a' }));
+    expect((await t('workflow', 'recover')).stdout).not.toContain('far-1');
+    expect(
+      (await t('personality', 'list', '--json')).json<Array<{ id: string }>>().map((p) => p.id),
+    ).toContain('bold');
+    const forced = await t('workflow', 'recover', '--force', 'far-1');
+    expect(forced.code).toBe(0);
+    expect(forced.stdout).toContain('Recovered run far-1 (create-personality): compensated');
+    expect(
+      (await t('personality', 'list', '--json')).json<Array<{ id: string }>>().map((p) => p.id),
+    ).not.toContain('bold');
+  });
+
   it('`troupe workflow recover` does it explicitly and prints what it did', async () => {
     const { t } = await withCrashedRun('crashed-3');
     const r = await t('workflow', 'recover');

@@ -241,9 +241,15 @@ export function register(program: Command, ctx: CliContext): void {
     .description(
       'compensate the runs a crashed troupe process left half-done (any troupe command does it too)',
     )
-    .action(async (_opts: object, cmd: Command) => {
+    .option(
+      '--force <run-id...>',
+      'also recover these runs although their process may be alive (a run of another host, e.g. a container that is gone)',
+    )
+    .action(async (opts: { force?: string[] }, cmd: Command) => {
       const out = ctx.output(cmd);
-      const results = await ctx.withConfig(cmd, (config) => config.recover(), { recover: false });
+      const results = await ctx.withConfig(cmd, (config) => config.recover({ force: opts.force ?? [] }), {
+        recover: false,
+      });
       out.data(results);
       if (results.length === 0) return out.line('No interrupted runs: nothing to recover');
       for (const r of results) {
