@@ -206,7 +206,7 @@ export class Journal {
   async #current(create: boolean): Promise<{ fd: number; size: number } | undefined> {
     let st: fs.Stats;
     try {
-      st = await stat(this.path);
+      st = fs.statSync(this.path); // synchronous: checked on every commit, cheaper than the I/O pool
     } catch (e) {
       if (errnoOf(e) !== 'ENOENT') throw ioError('check the journal', this.path, e);
       await this.#drop();

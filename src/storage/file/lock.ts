@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { writeFileSync } from 'node:fs';
-import { readFile, stat, unlink, utimes } from 'node:fs/promises';
+import { readFileSync, statSync, writeFileSync } from 'node:fs';
+import { unlink, utimes } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { TroupeError } from '../../domain/errors.js';
@@ -70,7 +70,9 @@ async function inspect(path: string, staleMs: number): Promise<Seen | undefined>
   let text: string;
   let mtimeMs: number;
   try {
-    [text, { mtimeMs }] = await Promise.all([readFile(path, 'utf8'), stat(path)]);
+    // Synchronous: a tiny file read under a commit's critical path; the I/O pool costs more.
+    text = readFileSync(path, 'utf8');
+    ({ mtimeMs } = statSync(path));
   } catch (e) {
     if (errnoOf(e) === 'ENOENT') return undefined;
     throw ioError('read the lock', path, e);

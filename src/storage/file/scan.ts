@@ -1,4 +1,5 @@
-import { readdir, readFile } from 'node:fs/promises';
+import { readdirSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import type { Kind } from '../store.js';
 import { decodeDoc, type ScanEntry } from './codec.js';
 import { errnoOf, ioError, mapLimit } from './io.js';
@@ -16,7 +17,7 @@ export async function scanFolders(layout: Layout, kinds: readonly Kind[]): Promi
     const dir = layout.kindDir(k);
     let names: string[];
     try {
-      names = (await readdir(dir, { withFileTypes: true }))
+      names = readdirSync(dir, { withFileTypes: true }) // synchronous: one small directory listing
         .filter((d) => !d.isDirectory())
         .map((d) => d.name);
     } catch (e) {
