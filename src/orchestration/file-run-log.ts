@@ -16,15 +16,12 @@ const FINAL_STATES = new Set(['completed', 'failed', 'compensated', 'partially-c
 /** Runs that can never change again: their log is renamed `<runId>.done.jsonl`. */
 const DONE_STATES = new Set(['completed', 'failed', 'compensated']);
 const DONE = '.done.jsonl';
-/** Step events that recovery relies on are made durable like state transitions. */
-const DURABLE_STEP_KINDS = new Set([
-  'success',
-  'failure',
-  'deferred',
-  'compensated',
-  'compensation-failed',
-  'intent',
-]);
+/**
+ * Step events recovery relies on: what a step is about to write (intent), the outputs of
+ * steps it may have to compensate (success of a step with `compensate`), and compensation
+ * progress. An fsync makes every earlier line durable too, so the rest need none of their own.
+ */
+const DURABLE_STEP_KINDS = new Set(['deferred', 'compensated', 'compensation-failed', 'intent']);
 
 function assertRunId(runId: string): void {
   if (!RUN_ID.test(runId))
@@ -59,20 +56,30 @@ export function parseRunLines(text: string, file: string): RunEvent[] {
 }
 
 /**
- * One JSON-lines file per run at `<dir>/<runId>.jsonl`. Each append is one `write` of one
- * line; state transitions (and the step events recovery needs) are fsynced before the append
- * resolves, so the log can be read back after a crash.
+ * One JSON-lines file per run at `<dir>/<runId>.jsonl` (`<runId>.done.jsonl` once it ended for
+ * good). Each append is one `write` of one line. What recovery needs — intents, outputs of
+ * compensable steps, compensation progress, the final state — is fsynced before the append
+ * resolves, which makes every line before it durable too; the rest waits for the next fsync.
  */
 export class FileRunLog implements RunLog {
   readonly dir: string;
   /** Logs the last `list` / `listUnfinished` could not read, with why. */
   unreadable: Array<{ runId: string; error: string }> = [];
+  /** Per run being written: the steps that can be compensated (their outputs must survive a crash). */
+  readonly #undoable = new Map<string, Set<string>>();
   readonly #handles = new Map<string, Promise<FileHandle>>();
   readonly #chains = new Map<string, Promise<void>>();
   #dirReady: Promise<void> | undefined;
 
   constructor(dir: string) {
     this.dir = dir;
+  }
+
+  #mustPersist(runId: string, kind: string, stepId: string): boolean {
+    if (DURABLE_STEP_KINDS.has(kind)) return true;
+    if (kind !== 'success') return false;
+    const undoable = this.#undoable.get(runId);
+    return undoable === undefined || undoable.has(stepId); // a run this instance did not start: be safe
   }
 
   #file(runId: string): string {
@@ -136,13 +143,16 @@ export class FileRunLog implements RunLog {
       const h = await handle;
       await h.write(`${JSON.stringify(event)}\n`);
       const final = event.type === 'state' && FINAL_STATES.has(event.to);
-      if (
-        event.type === 'created' ||
-        event.type === 'state' ||
-        (event.type === 'step' && DURABLE_STEP_KINDS.has(event.kind))
-      )
+      if (event.type === 'created') {
+        this.#undoable.set(
+          runId,
+          new Set(event.definition.steps.filter((s) => s.compensate).map((s) => s.id)),
+        );
+      }
+      if (final || (event.type === 'step' && this.#mustPersist(runId, event.kind, event.stepId)))
         await h.sync();
       if (final) {
+        this.#undoable.delete(runId);
         this.#handles.delete(runId);
         await h.close();
         if (event.type === 'state' && DONE_STATES.has(event.to)) await this.#retire(runId);
