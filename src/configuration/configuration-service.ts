@@ -1,6 +1,6 @@
 import type { Agent } from '../domain/agent.js';
 import { slugify } from '../domain/common.js';
-import { type SerializedError, TroupeError } from '../domain/errors.js';
+import type { TroupeError } from '../domain/errors.js';
 import type { Personality } from '../domain/personality.js';
 import type { Role } from '../domain/role.js';
 import type { Clock } from '../orchestration/clock.js';
@@ -23,6 +23,7 @@ import { detectInconsistencies, type Inconsistency } from './consistency.js';
 import type { DeleteMode } from './delete.js';
 import { buildHandlers } from './handlers.js';
 import { checkScope } from './integrity.js';
+import { runError } from './run-error.js';
 import { createServices, type Services } from './services.js';
 import * as wf from './workflows.js';
 
@@ -65,15 +66,6 @@ export interface UpdateOptions {
   defaultRule?: MergeRule;
   base?: Record<string, unknown>;
 }
-
-/** A recorded error back as a TroupeError, cause chain included. */
-const fromSerialized = (e: SerializedError): TroupeError =>
-  new TroupeError(e.code as TroupeError['code'], e.message, {
-    ...(e.context ? { context: e.context } : {}),
-    ...(e.issues ? { issues: e.issues } : {}),
-    retryable: e.retryable,
-    ...(e.cause ? { cause: fromSerialized(e.cause) } : {}),
-  });
 
 const agentIdOf = (a: unknown) => {
   const o = (a ?? {}) as { id?: unknown; name?: unknown };
@@ -146,42 +138,7 @@ export class ConfigurationService {
 
   /** The public error for a run that did not complete. */
   errorOf(result: RunResult): TroupeError {
-    const e = result.error;
-    const context = {
-      ...(e?.context ?? {}),
-      runId: result.runId,
-      workflowId: result.workflowId,
-      status: result.status,
-      compensated: result.compensated,
-    };
-    if (result.status === 'failed' && result.compensationFailures.length > 0) {
-      return new TroupeError(
-        'WORKFLOW_FAILED',
-        `workflow ${result.workflowId} (run ${result.runId}) failed and ${result.compensationFailures.length} compensation(s) failed too: ${result.compensationFailures.map((f) => `${f.stepId}: ${f.error.message}`).join('; ')}; see \`troupe workflow show ${result.runId}\``,
-        {
-          context: { ...context, compensationFailures: result.compensationFailures },
-          ...(e ? { cause: fromSerialized(e) } : {}),
-          retryable: false,
-        },
-      );
-    }
-    if (result.status === 'partially-completed') {
-      return new TroupeError(
-        'WORKFLOW_FAILED',
-        `workflow ${result.workflowId} partially completed; deferred: ${result.deferred.map((d) => d.stepId).join(', ')}; finish with \`troupe workflow resume ${result.runId}\``,
-        { context: { ...context, deferred: result.deferred } },
-      );
-    }
-    return new TroupeError(
-      (e?.code as TroupeError['code']) ?? 'WORKFLOW_FAILED',
-      e?.message ?? `workflow ${result.workflowId} failed`,
-      {
-        context,
-        issues: e?.issues ?? [],
-        retryable: e?.retryable ?? false,
-        ...(e?.cause ? { cause: fromSerialized(e.cause) } : {}),
-      },
-    );
+    return runError(result);
   }
 
   async createPersonality(input: unknown, where: { file?: string } = {}): Promise<Personality> {
