@@ -10,7 +10,7 @@ import { planDeleteAgent, planDeleteReferenced } from './delete.js';
 import { checkScope } from './integrity.js';
 import { requireRef } from './references.js';
 import type { Services } from './services.js';
-import { applyUndo, commitWithUndo, type UndoableCommit } from './undo.js';
+import { applyUndo, commitWithUndo, type UndoableCommit, type UndoOp } from './undo.js';
 import { updateWithStrategy } from './update-step.js';
 
 type File = { file?: string };
@@ -30,8 +30,8 @@ function required(id: unknown, field: string, i: { agentId?: string | null } & F
 /** Compensation shared by every writing step: apply the inverse of what it committed. */
 const revert =
   (s: Services) =>
-  async ({ output }: { output: UndoableCommit }, ctx?: StepContext) =>
-    applyUndo(s.store, output.undo, ctx?.intent);
+  ({ output }: { output: UndoableCommit }, ctx?: StepContext) =>
+    undoAndResync(s, output.undo, ctx);
 
 /**
  * The operations the built-in workflows call, by service. Each writing operation commits
@@ -58,7 +58,7 @@ export function buildHandlers(s: Services, nowIso: () => string): ServiceHandler
         return { ...(await commit([op], ctx)), id: op.op === 'put' ? op.doc.id : '' };
       },
       update: (i, ctx) => updateWithStrategy(s, 'personalities', i, ctx),
-      restore: (c, ctx) => restoreAndSync(s, c, ctx),
+      restore: revert(s),
       remove: async (i: { id: string; expectedRevision?: number }, ctx?: StepContext) =>
         commit([s.personalities.prepareDelete(await s.personalities.require(i.id), i.expectedRevision)], ctx),
       revert: revert(s),
@@ -112,7 +112,7 @@ export function buildHandlers(s: Services, nowIso: () => string): ServiceHandler
         return { ...(await commit([op], ctx)), id: op.op === 'put' ? op.doc.id : '' };
       },
       update: (i, ctx) => updateWithStrategy(s, 'roles', i, ctx),
-      restore: (c, ctx) => restoreAndSync(s, c, ctx),
+      restore: revert(s),
       remove: async (i: { id: string; expectedRevision?: number }, ctx?: StepContext) =>
         commit([s.roles.prepareDelete(await s.roles.require(i.id), i.expectedRevision)], ctx),
       revert: revert(s),
@@ -267,26 +267,26 @@ export function buildHandlers(s: Services, nowIso: () => string): ServiceHandler
   };
 }
 
-/** Compensation of an update: put the old content back and re-compose its agents, in one commit. */
-async function restoreAndSync(
-  s: Services,
-  c: { output: UndoableCommit & { kind: 'personalities' | 'roles'; id: string } },
-  ctx?: StepContext,
-) {
-  const restored = await applyUndo(s.store, c.output.undo, ctx?.intent);
-  const agents =
-    c.output.kind === 'personalities'
-      ? await s.agents.usingPersonality(c.output.id)
-      : await s.agents.usingRole(c.output.id);
+/**
+ * Compensation shared by every writing step: apply the inverse of what it committed, then
+ * re-compose (agent and resolved file) every agent whose personality or role the undo
+ * rewrote, so a rollback leaves the directory consistent, not merely restored. Idempotent:
+ * a recovery may run it again after a crash between the two commits.
+ */
+async function undoAndResync(s: Services, undo: UndoOp[], ctx?: StepContext) {
+  const restored = await applyUndo(s.store, undo, ctx?.intent);
+  const ids = (kind: string) =>
+    new Set(restored.touched.filter((k) => k.startsWith(`${kind}/`)).map((k) => k.slice(kind.length + 1)));
+  const personalities = ids('personalities');
+  const roles = ids('roles');
+  if (personalities.size === 0 && roles.size === 0) return restored;
   const ops: BatchOp[] = [];
-  for (const a of agents)
-    ops.push(
-      ...s.agents.prepareSync(
-        a,
-        await s.personalities.require(a.personalityId),
-        await s.roles.require(a.roleId),
-      ).ops,
-    );
+  for (const a of await s.agents.list()) {
+    if (!personalities.has(a.personalityId) && !roles.has(a.roleId)) continue;
+    const [p, r] = await Promise.all([s.personalities.get(a.personalityId), s.roles.get(a.roleId)]);
+    if (!p || !r || !s.agents.isStale(a, p, r)) continue;
+    ops.push(...s.agents.prepareSync(a, p, r).ops);
+  }
   const synced = await commitWithUndo(s.store, ops, ctx?.intent);
   return { undo: [...synced.undo, ...restored.undo], touched: [...restored.touched, ...synced.touched] };
 }

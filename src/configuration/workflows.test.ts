@@ -138,6 +138,19 @@ describe('built-in workflows', () => {
   });
 });
 
+describe('rollback of a bundle that changed a personality', () => {
+  it('re-composes its agents: the directory is as consistent as before', async () => {
+    const { store, clock, config } = await withFault(failing('configuration', 'verify', 'PERMANENT'));
+    const hashes = async () => (await store.list('agents')).map((a) => a.configurationHash);
+    const before = { personalities: (await snapshot(store)).personalities, hashes: await hashes() };
+    const bundle = { personalities: [{ ...calm, bigFive: { ...calm.bigFive, openness: 95 } }] };
+    await failure(clock.drive(config.applyBundle(bundle)));
+    // Old content back, agents re-composed against it (same prompts, newer revision numbers).
+    expect({ personalities: (await snapshot(store)).personalities, hashes: await hashes() }).toEqual(before);
+    expect(await config.detectInconsistencies()).toEqual([]);
+  });
+});
+
 describe('a step that times out but writes anyway', () => {
   it('is undone once its call settles: a failed run leaves nothing behind', async () => {
     // persist records its intent, then stalls past its timeout (a slow lock), then commits.
