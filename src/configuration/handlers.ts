@@ -1,6 +1,7 @@
 import { type Issue, TroupeError, validationError } from '../domain/errors.js';
 import type { Role } from '../domain/role.js';
 import type { ServiceHandlers, StepContext } from '../orchestration/handlers.js';
+import type { Composed } from '../services/agent-service.js';
 import type { Normalized } from '../services/entity-service.js';
 import type { BatchOp } from '../storage/store.js';
 import { planBundle } from './bundle.js';
@@ -14,6 +15,9 @@ import { applyUndo, commitWithUndo, type UndoableCommit, type UndoOp } from './u
 import { updateWithStrategy } from './update-step.js';
 
 type File = { file?: string };
+
+/** An agent write with its guards: a personality or role changed meanwhile fails the commit. */
+const agentWithGuards = (c: Composed): BatchOp[] => [c.ops[0]!, ...c.guards];
 
 /** Who refers to a personality or role in a check: the agent being created, if named. */
 const referrer = (i: { agentId?: string | null }) => (i.agentId ? `agent "${i.agentId}"` : 'step input');
@@ -166,7 +170,7 @@ export function buildHandlers(s: Services, nowIso: () => string): ServiceHandler
             issues,
           );
         return {
-          ...(await commit([s.agents.compose(entity, p, r, current.revision).ops[0]!], ctx)),
+          ...(await commit(agentWithGuards(s.agents.compose(entity, p, r, current.revision)), ctx)),
           id: i.id,
         };
       },
@@ -182,7 +186,7 @@ export function buildHandlers(s: Services, nowIso: () => string): ServiceHandler
           const r = await s.roles.require(a.roleId);
           // A role change must not leave an agent on a model that cannot serve the role any more.
           if (i.roleId) issues.push(...(await checkModel(s, s.agents.editable(a) as Normalized, r)));
-          ops.push(s.agents.prepareSync(a, p, r).ops[0]!);
+          ops.push(...agentWithGuards(s.agents.prepareSync(a, p, r)));
         }
         if (issues.length) {
           throw validationError(
@@ -208,7 +212,9 @@ export function buildHandlers(s: Services, nowIso: () => string): ServiceHandler
         const plan = await planDeleteReferenced(s, i.kind, i.id, how, {
           expectedRevision: i.expectedRevision,
         });
-        const agentOps = plan.ops.filter((o) => o.kind === 'agents' || o.kind === 'resolved');
+        const agentOps = plan.ops.filter(
+          (o) => o.kind === 'agents' || o.kind === 'resolved' || o.op === 'check',
+        );
         return { ...(await commit(agentOps, ctx)), deleted: plan.deleted, reassigned: plan.reassigned };
       },
       remove: async (i: { id: string; expectedRevision?: number }, ctx?: StepContext) =>
@@ -234,7 +240,13 @@ export function buildHandlers(s: Services, nowIso: () => string): ServiceHandler
               { context: { agentId: id } },
             );
           }
-          ops.push(composed.ops[1]!);
+          // The file is for this agent revision, this personality and role: all must hold at commit.
+          ops.push(composed.ops[1]!, ...composed.guards, {
+            op: 'check',
+            kind: 'agents',
+            id,
+            expectedRevision: a.revision,
+          });
         }
         return commit(ops, ctx);
       },

@@ -4,7 +4,7 @@ import { keyOf } from '../storage/batch.js';
 import type { BatchOp, Store, StoredDoc } from '../storage/store.js';
 
 /** An inverse op, plus the revision that shows the original commit never happened. */
-export type UndoOp = BatchOp & { beforeRevision: number };
+export type UndoOp = Exclude<BatchOp, { op: 'check' }> & { beforeRevision: number };
 
 /** A commit together with the ops that undo it (used as a workflow step's compensation). */
 export interface UndoableCommit {
@@ -38,6 +38,10 @@ export async function commitWithUndo(
   const finalExists = new Map<string, boolean>();
   const pinned: BatchOp[] = [];
   for (const op of ops) {
+    if (op.op === 'check') {
+      pinned.push(op); // a guard: nothing to undo
+      continue;
+    }
     const key = keyOf(op.kind, idOf(op));
     if (!prev.has(key)) {
       const before = await store.get(op.kind, idOf(op));
@@ -52,6 +56,7 @@ export async function commitWithUndo(
   }
   const undo: UndoOp[] = [];
   for (const op of pinned) {
+    if (op.op === 'check') continue;
     const key = keyOf(op.kind, idOf(op));
     if (undo.some((u) => keyOf(u.kind, idOf(u)) === key)) continue;
     const before = prev.get(key);

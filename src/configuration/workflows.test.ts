@@ -151,6 +151,28 @@ describe('rollback of a bundle that changed a personality', () => {
   });
 });
 
+describe('an agent write racing a personality change', () => {
+  it('is refused by its guards at commit, re-run, and composed against the new personality', async () => {
+    const { store, config } = await seeded();
+    const commit = store.commit.bind(store);
+    let raced = false;
+    store.commit = async (ops) => {
+      if (!raced && ops.some((o) => o.op === 'put' && o.kind === 'agents')) {
+        raced = true; // another process changes the personality between read and commit
+        const p = (await store.get('personalities', 'calm'))!;
+        await commit([{ op: 'put', kind: 'personalities', doc: { ...p, description: 'changed meanwhile' } }]);
+      }
+      return commit(ops);
+    };
+    const r = await config.updateAgent('a1', { name: 'Renamed' });
+    const a1 = await config.services.agents.require('a1');
+    expect(a1.personalityVersion).toBe((await store.get('personalities', 'calm'))!.revision);
+    expect((await config.detectInconsistencies()).filter((f) => f.entity === 'a1')).toEqual([]);
+    const attempts = (await config.showRun(r.runId))!.steps.find((st) => st.stepId === 'agent')!.attempts;
+    expect(attempts.length).toBeGreaterThan(1);
+  });
+});
+
 describe('a step that times out but writes anyway', () => {
   it('is undone once its call settles: a failed run leaves nothing behind', async () => {
     // persist records its intent, then stalls past its timeout (a slow lock), then commits.

@@ -7,6 +7,8 @@ import { EntityReader, type Normalized, type Where } from './entity-service.js';
 
 export interface Composed {
   agent: Normalized;
+  /** Guards: the personality and (custom) role must still be at the revisions composed against. */
+  guards: BatchOp[];
   resolved: Pick<ResolvedFile, 'id' | 'checksum' | 'configuration'>;
   ops: BatchOp[];
 }
@@ -35,12 +37,19 @@ export class AgentService extends EntityReader<Agent> {
       syncStatus: 'synchronized',
     };
     const resolved = { id: entity.id, checksum: hash, configuration };
+    const guards: BatchOp[] = [
+      { op: 'check', kind: 'personalities', id: personality.id, expectedRevision: personality.revision },
+    ];
+    if (!role.predefined)
+      guards.push({ op: 'check', kind: 'roles', id: role.id, expectedRevision: role.revision });
     return {
       agent,
+      guards,
       resolved,
       ops: [
         { op: 'put', kind: 'agents', doc: agent, expectedRevision },
         { op: 'put', kind: 'resolved', doc: resolved },
+        ...guards,
       ],
     };
   }

@@ -64,6 +64,7 @@ export async function planBatch(
     const pending = changes.get(key);
     const prev = pending ? (pending.doc ?? undefined) : await current(op.kind, id);
     checkRevision(op.kind, id, op.expectedRevision, prev);
+    if (op.op === 'check') continue;
     if (op.op === 'put') {
       if (op.restore && prev) {
         throw new TroupeError(

@@ -179,6 +179,21 @@ export function describeStoreContract(
       ).toBe('ALREADY_EXISTS');
     });
 
+    it('a check op writes nothing but fails the whole batch when its revision is stale', async () => {
+      await store.put('personalities', { id: 'p', v: 1 });
+      const put = { op: 'put' as const, kind: 'agents' as const, doc: { id: 'a' } };
+      expect(
+        await code(store.commit([put, { op: 'check', kind: 'personalities', id: 'p', expectedRevision: 2 }])),
+      ).toBe('CONCURRENT_MODIFICATION');
+      expect(await store.get('agents', 'a')).toBeUndefined();
+      const r = await store.commit([
+        put,
+        { op: 'check', kind: 'personalities', id: 'p', expectedRevision: 1 },
+      ]);
+      expect(r.results.map((x) => `${x.op}:${x.kind}/${x.id}`)).toEqual(['put:agents/a']);
+      expect((await store.get('personalities', 'p'))!.revision).toBe(1);
+    });
+
     it('later ops in one batch see earlier ones', async () => {
       const r = await store.commit([
         { op: 'put', kind: 'roles', doc: { id: 'r', v: 1 }, expectedRevision: 0 },

@@ -32,10 +32,15 @@ export type BatchOp =
        */
       restore?: { revision: number; createdAt: string; updatedAt: string } | undefined;
     }
-  | { op: 'delete'; kind: Kind; id: string; expectedRevision?: number | undefined };
+  | { op: 'delete'; kind: Kind; id: string; expectedRevision?: number | undefined }
+  /**
+   * A guard: writes nothing, but the whole batch fails with CONCURRENT_MODIFICATION unless
+   * the document is at this revision — e.g. the personality an agent was composed against.
+   */
+  | { op: 'check'; kind: Kind; id: string; expectedRevision: number };
 
 export interface CommitResult {
-  /** One entry per op, in order: the written document, or the deleted one's last state. */
+  /** One entry per put or delete, in order: the written document, or the deleted one's last state. */
   results: Array<{ op: 'put' | 'delete'; kind: Kind; id: string; doc: StoredDoc }>;
 }
 

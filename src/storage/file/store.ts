@@ -270,7 +270,7 @@ export class FileStore implements Store {
     const prefetched = new Map<string, Promise<Read>>();
     for (const op of ops) {
       if (prefetched.size >= READ_AHEAD) break;
-      const id = op?.op === 'delete' ? op.id : (op?.doc as { id?: unknown } | undefined)?.id;
+      const id = op?.op === 'put' ? (op?.doc as { id?: unknown } | undefined)?.id : op?.id;
       if (typeof id !== 'string' || typeof op.kind !== 'string') continue;
       const key = keyOf(op.kind, id);
       if (prefetched.has(key)) continue;
