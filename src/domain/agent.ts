@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { between, EntityId, Meta } from './common.js';
+import { between, EntityId, FreeText, Meta } from './common.js';
 import { Provider } from './model.js';
 import { looksLikeSecret } from './secrets.js';
 
@@ -34,11 +34,11 @@ export const AgentInput = z.strictObject({
   $schema: z.string().optional(),
   id: EntityId.optional(),
   name: z.string().trim().min(1).max(100),
-  description: z.string().max(1000).optional(),
+  description: FreeText(1000).optional(),
   personalityId: EntityId,
   roleId: EntityId,
   model: ModelSettings,
-  instructions: z.string().max(20_000).optional(),
+  instructions: FreeText(20_000).optional(),
 });
 export type AgentInput = z.input<typeof AgentInput>;
 

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { type Issue, validationError } from './errors.js';
+import { containsSecret, SECRET_IN_TEXT } from './secrets.js';
 
 /** Lowercase slug: safe as a file name on every platform, no separators, no traversal. */
 export const ID_PATTERN = /^[a-z0-9]+(?:-[a-z0-9]+)*$/;
@@ -108,3 +109,10 @@ export function between(min: number, max: number, opts: { int?: boolean } = {}) 
   const n = z.number({ error: msg });
   return (opts.int ? n.int({ error: msg }) : n).min(min, { error: msg }).max(max, { error: msg });
 }
+
+/** Free text a person writes (a prompt, instructions, a description): bounded, and never a secret. */
+export const FreeText = (max: number) =>
+  z
+    .string()
+    .max(max)
+    .refine((v) => !containsSecret(v), { message: SECRET_IN_TEXT });

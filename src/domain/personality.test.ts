@@ -115,3 +115,22 @@ describe('model settings ranges', () => {
     });
   });
 });
+
+describe('secrets in free text', () => {
+  it.each([
+    'Use sk-proj-AbCdEfGhIjKlMnOpQrStUv to call it',
+    'token ghp_abcdefghijklmnopqrstuvwxyz0123456789',
+    'aws AKIAIOSFODNN7EXAMPLE',
+  ])('are refused, naming the field and never echoing the value: %s', (text) => {
+    const r = issuesOf(PersonalityInput, { ...base, customInstructions: text });
+    expect(r.issues[0]).toMatchObject({ path: 'customInstructions' });
+    expect(r.issues[0]!.message).toMatch(/looks like an API key or token/);
+    expect(r.message).not.toContain(text.split(' ').find((w) => w.length > 15));
+  });
+
+  it('plain instructions pass', () => {
+    expect(
+      PersonalityInput.parse({ ...base, customInstructions: 'Ask for the task-specific API docs first.' }),
+    ).toBeTruthy();
+  });
+});

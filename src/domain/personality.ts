@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { EntityId, Meta, Score } from './common.js';
+import { EntityId, FreeText, Meta, Score } from './common.js';
 
 export const BIG_FIVE_TRAITS = [
   'openness',
@@ -57,10 +57,10 @@ export const PersonalityInput = z.strictObject({
   $schema: z.string().optional(),
   id: EntityId.optional(),
   name: z.string().trim().min(1).max(100),
-  description: z.string().max(1000).optional(),
+  description: FreeText(1000).optional(),
   bigFive: BigFive,
   behaviors: Behaviors.default({}),
-  customInstructions: z.string().max(MAX_CUSTOM_INSTRUCTIONS).optional(),
+  customInstructions: FreeText(MAX_CUSTOM_INSTRUCTIONS).optional(),
 });
 export type PersonalityInput = z.input<typeof PersonalityInput>;
 

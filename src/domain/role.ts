@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { EntityId, Meta } from './common.js';
+import { EntityId, FreeText, Meta } from './common.js';
 
 export const Capability = z
   .string()
@@ -18,8 +18,8 @@ export const RoleInput = z.strictObject({
   $schema: z.string().optional(),
   id: EntityId.optional(),
   name: z.string().trim().min(1).max(100),
-  description: z.string().max(1000).default(''),
-  systemPrompt: z.string().min(1).max(20_000),
+  description: FreeText(1000).default(''),
+  systemPrompt: FreeText(20_000).min(1),
   capabilities: z.array(Capability).max(50).default([]),
   constraints: RoleConstraints.default({}),
 });
