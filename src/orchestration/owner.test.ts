@@ -58,3 +58,12 @@ describe('two runners in one process', () => {
     expect(undone).toEqual([]);
   });
 });
+
+describe('a reused pid', () => {
+  it('is not the owner: a live process that started at another time does not block recovery', () => {
+    const me = currentOwner();
+    expect(me.started).toMatch(/^\d+$/); // Linux: read from /proc
+    expect(ownerMayBeAlive({ pid: process.ppid, host: hostname(), started: '1' })).toBe(false);
+    expect(ownerMayBeAlive({ pid: process.ppid, host: hostname() })).toBe(true);
+  });
+});

@@ -1,12 +1,29 @@
+import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 
 /** The process that runs a workflow: recorded so recovery never undoes a live run. */
 export interface RunOwner {
   pid: number;
   host: string;
+  /** When the process started (Linux clock ticks since boot), so a reused pid is told apart. */
+  started?: string;
 }
 
-export const currentOwner = (): RunOwner => ({ pid: process.pid, host: hostname() });
+/** A process's start time from /proc (Linux); undefined elsewhere or if it is gone. */
+function startTimeOf(pid: number): string | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Fields after the command name (which may hold spaces) start after the last ')'.
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
+  } catch {
+    return undefined;
+  }
+}
+
+export const currentOwner = (): RunOwner => {
+  const started = startTimeOf(process.pid);
+  return { pid: process.pid, host: hostname(), ...(started ? { started } : {}) };
+};
 
 /**
  * Run ids executing in this process, across every runner and every copy of this module
@@ -28,7 +45,9 @@ export function ownerMayBeAlive(owner: RunOwner | undefined, runId?: string): bo
   if (owner.pid === process.pid) return runId !== undefined && activeRuns.has(runId);
   try {
     process.kill(owner.pid, 0);
-    return true;
+    // Alive, but is it the same process? A pid reused by another one is not the owner.
+    const started = owner.started === undefined ? undefined : startTimeOf(owner.pid);
+    return started === undefined || started === owner.started;
   } catch (e) {
     return (e as NodeJS.ErrnoException).code === 'EPERM';
   }
