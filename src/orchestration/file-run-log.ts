@@ -1,5 +1,5 @@
 import type { FileHandle } from 'node:fs/promises';
-import { mkdir, open, readdir, readFile, rename } from 'node:fs/promises';
+import { mkdir, open, readdir, readFile, rename, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { TroupeError } from '../domain/errors.js';
 import {
@@ -16,6 +16,30 @@ const FINAL_STATES = new Set(['completed', 'failed', 'compensated', 'partially-c
 /** Runs that can never change again: their log is renamed `<runId>.done.jsonl`. */
 const DONE_STATES = new Set(['completed', 'failed', 'compensated']);
 const DONE = '.done.jsonl';
+/** Logs of finished runs larger than this are compacted when moved aside. */
+const COMPACT_OVER = 64 * 1024;
+/** Step inputs and outputs larger than this are replaced by their size in a compacted log. */
+const KEEP_VALUE_UNDER = 4 * 1024;
+
+/**
+ * A finished run's log without what only recovery needed: intent events are dropped, and
+ * large step inputs and outputs (copies of documents) are replaced by a note of their size.
+ */
+export function compactRunLog(text: string): string {
+  const out: string[] = [];
+  for (const line of text.split('\n')) {
+    if (!line) continue;
+    const event = JSON.parse(line) as Record<string, unknown>;
+    if (event.type === 'step' && event.kind === 'intent') continue;
+    for (const field of ['input', 'output']) {
+      if (event.type !== 'step' || !(field in event)) continue;
+      const size = JSON.stringify(event[field]).length;
+      if (size > KEEP_VALUE_UNDER) event[field] = { omitted: `${size} bytes, dropped when the run finished` };
+    }
+    out.push(JSON.stringify(event));
+  }
+  return `${out.join('\n')}\n`;
+}
 /**
  * Step events recovery relies on: what a step is about to write (intent), the outputs of
  * steps it may have to compensate (success of a step with `compensate`), and compensation
@@ -94,7 +118,21 @@ export class FileRunLog implements RunLog {
 
   /** Moves a finished run's log aside so recovery never reads it again (best effort). */
   async #retire(runId: string): Promise<void> {
-    await rename(this.#file(runId), this.#doneFile(runId)).catch(() => undefined);
+    const from = this.#file(runId);
+    try {
+      // A finished run needs no undo data any more: a large log keeps its timeline, not copies of documents.
+      const text = await readFile(from, 'utf8');
+      if (Buffer.byteLength(text) > COMPACT_OVER) {
+        const tmp = `${this.#doneFile(runId)}.tmp`;
+        await writeFile(tmp, compactRunLog(text));
+        await rename(tmp, this.#doneFile(runId));
+        await unlink(from);
+      } else {
+        await rename(from, this.#doneFile(runId));
+      }
+    } catch {
+      // Best effort: left as it is, it is still a complete log (recovery sees it finished).
+    }
   }
 
   async #openHandle(file: string): Promise<FileHandle> {

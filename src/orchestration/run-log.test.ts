@@ -6,7 +6,7 @@ import { TroupeError } from '../domain/errors.js';
 import { workflow } from './builder.js';
 import { VirtualClock } from './clock.js';
 import { defineWorkflow } from './definition.js';
-import { FileRunLog } from './file-run-log.js';
+import { compactRunLog, FileRunLog } from './file-run-log.js';
 import type { ServiceHandlers } from './handlers.js';
 import { activeRuns } from './owner.js';
 import { MemoryRunLog, type RunEvent } from './run-log.js';
@@ -328,5 +328,25 @@ describe('a damaged log among many', () => {
     expect(log.unreadable.map((u) => u.runId)).toEqual(['bad']);
     const runner = new WorkflowRunner({ runLog: log, services: { s: { o: async () => 1 } } });
     expect((await runner.recoverInterrupted()).map((r) => r.runId)).toEqual(['good']);
+  });
+});
+
+describe('compacting a finished run', () => {
+  it('drops intents and large step values, keeping the timeline', () => {
+    const big = { docs: 'x'.repeat(5000) };
+    const lines = [
+      { type: 'created', at: 1, runId: 'r', workflowId: 'w', definition: {}, input: null },
+      { type: 'step', stepId: 's', kind: 'intent', attempt: 1, at: 2, output: big },
+      { type: 'step', stepId: 's', kind: 'success', attempt: 1, at: 3, output: big },
+      { type: 'step', stepId: 't', kind: 'success', attempt: 1, at: 4, output: { small: true } },
+      { type: 'state', at: 5, from: 'running', to: 'completed' },
+    ];
+    const compacted = compactRunLog(`${lines.map((l) => JSON.stringify(l)).join('\n')}\n`)
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(compacted.map((e) => e.kind ?? e.type)).toEqual(['created', 'success', 'success', 'state']);
+    expect(compacted[1]!.output).toEqual({ omitted: '5011 bytes, dropped when the run finished' });
+    expect(compacted[2]!.output).toEqual({ small: true });
   });
 });
