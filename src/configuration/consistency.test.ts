@@ -7,36 +7,36 @@ import { ConfigurationService } from './configuration-service.js';
 import { agentInput, calm, reviewer } from './test-setup.test-helper.js';
 
 let dir: string | undefined;
+let store: FileStore | undefined;
 afterEach(async () => {
+  await store?.close();
   if (dir) await rm(dir, { recursive: true, force: true });
 });
 
+/** A file store with personality calm, role reviewer and agent a1, and `file` then overwritten by hand. */
+async function handEdited(file: string, text: string) {
+  dir = await mkdtemp(join(tmpdir(), 'troupe-consistency-'));
+  store = await FileStore.init(dir);
+  const config = new ConfigurationService(store);
+  await config.createPersonality(calm);
+  await config.createRole(reviewer);
+  await config.createAgent({ agent: agentInput('a1') });
+  await writeFile(join(dir, file), text);
+  return config;
+}
+
 describe('detectInconsistencies on a directory edited by hand', () => {
   it('reports a broken personality file once, not its agents as dangling', async () => {
-    dir = await mkdtemp(join(tmpdir(), 'troupe-consistency-'));
-    const store = await FileStore.init(dir);
-    const config = new ConfigurationService(store);
-    await config.createPersonality(calm);
-    await config.createRole(reviewer);
-    await config.createAgent({ agent: agentInput('a1') });
-    await writeFile(join(dir, 'personalities', 'calm.json'), '{ "id": "calm", "name": ');
+    const config = await handEdited('personalities/calm.json', '{ "id": "calm", "name": ');
     const found = await config.detectInconsistencies();
     expect(found.map((f) => `${f.kind}:${f.file}`)).toEqual(['invalid-file:personalities/calm.json']);
     expect(found[0]!.message).toMatch(/personalities\/calm\.json/);
-    await store.close();
   });
 
   it('reports a broken agent file once, not its resolved file as an orphan', async () => {
-    dir = await mkdtemp(join(tmpdir(), 'troupe-consistency-'));
-    const store = await FileStore.init(dir);
-    const config = new ConfigurationService(store);
-    await config.createPersonality(calm);
-    await config.createRole(reviewer);
-    await config.createAgent({ agent: agentInput('a1') });
-    await writeFile(join(dir, 'agents', 'a1.json'), '{ "id": "a1" }\n');
+    const config = await handEdited('agents/a1.json', '{ "id": "a1" }\n');
     const found = await config.detectInconsistencies();
     expect(found.map((f) => `${f.kind}:${f.file}`)).toEqual(['invalid-file:agents/a1.json']);
     expect((await config.reconcile()).remaining.map((f) => f.file)).toEqual(['agents/a1.json']);
-    await store.close();
   });
 });

@@ -4,6 +4,7 @@ import { resolve } from 'node:path';
 import { assertValidId } from '../../domain/common.js';
 import { TroupeError, validationError } from '../../domain/errors.js';
 import { keyOf, planBatch } from '../batch.js';
+import { cloneJson } from '../clone.js';
 import {
   type BatchOp,
   type CommitResult,
@@ -54,17 +55,6 @@ type Read = { doc?: StoredDoc; text?: string };
 /** A decoded file, valid while its inode, size and mtime are unchanged (every write renames a new inode in). */
 type Cached = { ino: bigint; size: bigint; mtimeNs: bigint; doc: StoredDoc; text: string };
 const READ_CACHE_SIZE = 4096;
-
-/** Documents are JSON: a plain recursive copy keeps the cached one safe from callers. */
-function copy<T>(v: T): T {
-  if (Array.isArray(v)) return v.map(copy) as T;
-  if (v !== null && typeof v === 'object') {
-    const out: Record<string, unknown> = {};
-    for (const k in v) out[k] = copy((v as Record<string, unknown>)[k]);
-    return out as T;
-  }
-  return v;
-}
 
 function assertKind(kind: unknown): asserts kind is Kind {
   if (!KINDS.includes(kind as Kind)) {
@@ -192,7 +182,7 @@ export class FileStore implements Store {
       st = statSync(path, { bigint: true });
       const hit = this.#cache.get(path);
       if (hit && hit.ino === st.ino && hit.size === st.size && hit.mtimeNs === st.mtimeNs) {
-        return { doc: copy(hit.doc), text: hit.text };
+        return { doc: cloneJson(hit.doc), text: hit.text };
       }
       text = readFileSync(path, 'utf8');
     } catch (e) {
@@ -204,7 +194,7 @@ export class FileStore implements Store {
     // Only cache what the stat describes: a file replaced between stat and read is read again next time.
     if (BigInt(Buffer.byteLength(text)) === st.size) {
       if (this.#cache.size >= READ_CACHE_SIZE) this.#cache.clear();
-      this.#cache.set(path, { ino: st.ino, size: st.size, mtimeNs: st.mtimeNs, doc: copy(d.doc), text });
+      this.#cache.set(path, { ino: st.ino, size: st.size, mtimeNs: st.mtimeNs, doc: cloneJson(d.doc), text });
     }
     return { doc: d.doc, text };
   }

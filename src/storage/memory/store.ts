@@ -1,4 +1,5 @@
 import { planBatch } from '../batch.js';
+import { cloneJson } from '../clone.js';
 import type {
   BatchOp,
   CommitResult,
@@ -9,17 +10,6 @@ import type {
   StoreOptions,
   WriteOptions,
 } from '../store.js';
-
-/** Documents are JSON: a plain recursive copy is several times faster than structuredClone. */
-function clone<T>(v: T): T {
-  if (Array.isArray(v)) return v.map(clone) as T;
-  if (v !== null && typeof v === 'object') {
-    const out: Record<string, unknown> = {};
-    for (const k in v) out[k] = clone((v as Record<string, unknown>)[k]);
-    return out as T;
-  }
-  return v;
-}
 
 /** An in-process store: the reference adapter, and the one the testing kit's fakes use. */
 export class MemoryStore implements Store {
@@ -43,12 +33,12 @@ export class MemoryStore implements Store {
 
   async get(kind: Kind, id: string): Promise<StoredDoc | undefined> {
     const d = this.#of(kind).get(id);
-    return d && clone(d);
+    return d && cloneJson(d);
   }
 
   async list(kind: Kind): Promise<StoredDoc[]> {
     return [...this.#of(kind).values()]
-      .map((d) => clone(d))
+      .map((d) => cloneJson(d))
       .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   }
 
@@ -71,10 +61,10 @@ export class MemoryStore implements Store {
     const run = this.#tail.then(async () => {
       const { changes, result } = await planBatch(ops, (k, id) => this.get(k, id), this.#now);
       for (const c of changes.values()) {
-        if (c.doc) this.#of(c.kind).set(c.id, clone(c.doc));
+        if (c.doc) this.#of(c.kind).set(c.id, cloneJson(c.doc));
         else this.#of(c.kind).delete(c.id);
       }
-      return clone(result);
+      return cloneJson(result);
     });
     this.#tail = run.catch(() => undefined);
     return run;
