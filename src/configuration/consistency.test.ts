@@ -39,4 +39,11 @@ describe('detectInconsistencies on a directory edited by hand', () => {
     expect(found.map((f) => `${f.kind}:${f.file}`)).toEqual(['invalid-file:agents/a1.json']);
     expect((await config.reconcile()).remaining.map((f) => f.file)).toEqual(['agents/a1.json']);
   });
+
+  it('reports a file the store ignores, such as YAML dropped into a kind folder', async () => {
+    const config = await handEdited('personalities/warm.yaml', 'name: Warm\n');
+    const found = await config.detectInconsistencies();
+    expect(found.map((f) => `${f.kind}:${f.file}`)).toEqual(['stray-file:personalities/warm.yaml']);
+    expect(found[0]!.message).toMatch(/ignored: troupe reads only <id>\.json files here/);
+  });
 });

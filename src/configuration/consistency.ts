@@ -14,7 +14,8 @@ export type InconsistencyKind =
   | 'resolved-checksum'
   | 'resolved-edited'
   | 'resolved-orphaned'
-  | 'model-incompatible';
+  | 'model-incompatible'
+  | 'stray-file';
 
 export interface Inconsistency {
   kind: InconsistencyKind;
@@ -28,6 +29,7 @@ export interface Inconsistency {
 /** An adapter that can read every file without stopping at the first bad one (the file store). */
 interface Scannable {
   scan(kind?: Kind): Promise<Array<{ kind: Kind; file: string; id: string; doc?: StoredDoc; error?: Issue }>>;
+  strays?(): Promise<string[]>;
 }
 const canScan = (x: unknown): x is Scannable => typeof (x as Scannable).scan === 'function';
 
@@ -167,6 +169,17 @@ export async function detectInconsistencies(s: Services): Promise<Inconsistency[
         message: mismatch.message,
         fixable: Boolean(p && r),
       });
+  }
+  if (canScan(s.store) && s.store.strays) {
+    for (const file of await s.store.strays()) {
+      found.push({
+        kind: 'stray-file',
+        entity: file,
+        file,
+        message: `${file}: ignored: troupe reads only <id>.json files here (bring YAML in with \`troupe import\`)`,
+        fixable: false,
+      });
+    }
   }
   const agentIds = new Set(agents.map((a) => a.id));
   for (const f of resolved) {

@@ -1,4 +1,4 @@
-import { readFileSync, statSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { realpath } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { assertValidId } from '../../domain/common.js';
@@ -28,7 +28,7 @@ import { type BackupInfo, listBackups, readBackup } from './backups.js';
 import { decodeDoc, invalidFiles, type ScanEntry } from './codec.js';
 import { errnoOf, ioError } from './io.js';
 import { Journal, journalHasEntries, parseJournal } from './journal.js';
-import { entityRel, Layout, TROUPE_DIR } from './layout.js';
+import { entityRel, idFromFileName, Layout, TROUPE_DIR } from './layout.js';
 import { type HeldLock, withLock } from './lock.js';
 import { createLayout, readMarker } from './marker.js';
 import { checkpoint, recover } from './recovery.js';
@@ -210,6 +210,27 @@ export class FileStore implements Store {
     const issues = entries.flatMap((e) => (e.error ? [e.error] : []));
     if (issues.length > 0) throw invalidFiles(issues, { kind });
     return entries.map((e) => e.doc!).sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  }
+
+  /**
+   * Files in the kind folders that the store ignores (not `<id>.json`, not hidden): a YAML
+   * file dropped there by hand, say. `troupe validate` reports them so they are not missed.
+   */
+  async strays(): Promise<string[]> {
+    this.#assertOpen();
+    const out: string[] = [];
+    for (const k of KINDS) {
+      let names: string[];
+      try {
+        names = readdirSync(this.#layout.kindDir(k));
+      } catch (e) {
+        if (errnoOf(e) === 'ENOENT') continue;
+        throw ioError('read the directory', this.#layout.kindDir(k), e);
+      }
+      for (const n of names.sort())
+        if (!n.startsWith('.') && idFromFileName(n) === undefined) out.push(`${k}/${n}`);
+    }
+    return out;
   }
 
   /**
