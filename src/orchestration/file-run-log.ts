@@ -1,5 +1,5 @@
 import type { FileHandle } from 'node:fs/promises';
-import { mkdir, open, readdir, readFile, rename, unlink, writeFile } from 'node:fs/promises';
+import { mkdir, open, readdir, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { TroupeError } from '../domain/errors.js';
 import {
@@ -18,6 +18,8 @@ const DONE_STATES = new Set(['completed', 'failed', 'compensated']);
 const DONE = '.done.jsonl';
 /** Logs of finished runs larger than this are compacted when moved aside. */
 const COMPACT_OVER = 64 * 1024;
+/** Every this many finished runs, logs beyond the retention limit are pruned. */
+const PRUNE_EVERY = 50;
 /** Step inputs and outputs larger than this are replaced by their size in a compacted log. */
 const KEEP_VALUE_UNDER = 4 * 1024;
 
@@ -95,8 +97,13 @@ export class FileRunLog implements RunLog {
   readonly #chains = new Map<string, Promise<void>>();
   #dirReady: Promise<void> | undefined;
 
-  constructor(dir: string) {
+  readonly #keep: number;
+  #retired = 0;
+
+  /** `keep`: how many finished run logs to keep (default 1000); older ones are pruned. */
+  constructor(dir: string, opts: { keep?: number } = {}) {
     this.dir = dir;
+    this.#keep = opts.keep ?? 1000;
   }
 
   #mustPersist(runId: string, kind: string, stepId: string): boolean {
@@ -121,18 +128,31 @@ export class FileRunLog implements RunLog {
     const from = this.#file(runId);
     try {
       // A finished run needs no undo data any more: a large log keeps its timeline, not copies of documents.
-      const text = await readFile(from, 'utf8');
-      if (Buffer.byteLength(text) > COMPACT_OVER) {
+      if ((await stat(from)).size > COMPACT_OVER) {
         const tmp = `${this.#doneFile(runId)}.tmp`;
-        await writeFile(tmp, compactRunLog(text));
+        await writeFile(tmp, compactRunLog(await readFile(from, 'utf8')));
         await rename(tmp, this.#doneFile(runId));
         await unlink(from);
       } else {
         await rename(from, this.#doneFile(runId));
       }
+      if (++this.#retired % PRUNE_EVERY === 0) await this.prune();
     } catch {
       // Best effort: left as it is, it is still a complete log (recovery sees it finished).
     }
+  }
+
+  /** Deletes the oldest finished run logs beyond `keep` (unfinished runs are never touched). */
+  async prune(): Promise<number> {
+    const done = (await readdir(this.dir)).filter((n) => n.endsWith(DONE));
+    if (done.length <= this.#keep) return 0;
+    const aged = await Promise.all(
+      done.map(async (n) => ({ n, t: (await stat(join(this.dir, n))).mtimeMs })),
+    );
+    aged.sort((a, b) => a.t - b.t);
+    const drop = aged.slice(0, aged.length - this.#keep);
+    await Promise.all(drop.map(({ n }) => unlink(join(this.dir, n)).catch(() => undefined)));
+    return drop.length;
   }
 
   async #openHandle(file: string): Promise<FileHandle> {

@@ -1,4 +1,4 @@
-import { appendFile, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { appendFile, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -348,5 +348,22 @@ describe('compacting a finished run', () => {
     expect(compacted.map((e) => e.kind ?? e.type)).toEqual(['created', 'success', 'success', 'state']);
     expect(compacted[1]!.output).toEqual({ omitted: '5011 bytes, dropped when the run finished' });
     expect(compacted[2]!.output).toEqual({ small: true });
+  });
+});
+
+describe('retention', () => {
+  it('prunes the oldest finished logs beyond the limit and never an unfinished one', async () => {
+    const log = new FileRunLog(dir, { keep: 2 });
+    const runner = new WorkflowRunner({ runLog: log, services: { s: { o: async () => 1 } } });
+    const def = defineWorkflow({ id: 'w', steps: [{ id: 'a', service: 's', operation: 'o' }] });
+    for (let i = 0; i < 4; i++) {
+      await runner.run(def);
+      await new Promise((r) => setTimeout(r, 5)); // distinct mtimes
+    }
+    await writeFile(join(dir, 'open.jsonl'), '');
+    expect(await log.prune()).toBe(2);
+    const names = await readdir(dir);
+    expect(names.filter((n) => n.endsWith('.done.jsonl'))).toHaveLength(2);
+    expect(names).toContain('open.jsonl');
   });
 });
