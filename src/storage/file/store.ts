@@ -4,18 +4,16 @@ import { resolve } from 'node:path';
 import { assertValidId } from '../../domain/common.js';
 import { TroupeError, validationError } from '../../domain/errors.js';
 import { keyOf, planBatch } from '../batch.js';
+import { BatchStore } from '../batch-store.js';
 import { cloneJson } from '../clone.js';
 import {
   type BatchOp,
   type CommitResult,
-  type DocInput,
   KINDS,
   type Kind,
-  type Store,
   type StoredDoc,
   type StoreOptions,
   singular,
-  type WriteOptions,
 } from '../store.js';
 import {
   type ApplyContext,
@@ -94,7 +92,7 @@ const READ_AHEAD = 32;
  * each. A checkpoint later fsyncs the files and their folders and only then drops the
  * records, so a crash or power loss at any point leaves all of a batch or none of it.
  */
-export class FileStore implements Store {
+export class FileStore extends BatchStore {
   readonly dir: string;
   readonly #layout: Layout;
   readonly #key: string;
@@ -111,6 +109,7 @@ export class FileStore implements Store {
   #wrote = false;
 
   private constructor(layout: Layout, key: string, opts: FileStoreOptions) {
+    super();
     this.dir = layout.root;
     this.#layout = layout;
     this.#key = key;
@@ -241,20 +240,6 @@ export class FileStore implements Store {
     this.#assertOpen();
     if (kind !== undefined) assertKind(kind);
     return scanFolders(this.#layout, kind === undefined ? KINDS : [kind]);
-  }
-
-  async put(kind: Kind, doc: DocInput, opts: WriteOptions = {}): Promise<StoredDoc> {
-    const { results } = await this.commit([
-      { op: 'put', kind, doc, expectedRevision: opts.expectedRevision },
-    ]);
-    return results[0]!.doc;
-  }
-
-  async delete(kind: Kind, id: string, opts: WriteOptions = {}): Promise<StoredDoc> {
-    const { results } = await this.commit([
-      { op: 'delete', kind, id, expectedRevision: opts.expectedRevision },
-    ]);
-    return results[0]!.doc;
   }
 
   /** All-or-nothing across kinds, and across processes: planned from disk under the lock. */

@@ -1,24 +1,17 @@
 import { planBatch } from '../batch.js';
+import { BatchStore } from '../batch-store.js';
 import { cloneJson } from '../clone.js';
-import type {
-  BatchOp,
-  CommitResult,
-  DocInput,
-  Kind,
-  Store,
-  StoredDoc,
-  StoreOptions,
-  WriteOptions,
-} from '../store.js';
+import type { BatchOp, CommitResult, Kind, StoredDoc, StoreOptions } from '../store.js';
 
 /** An in-process store: the reference adapter, and the one the testing kit's fakes use. */
-export class MemoryStore implements Store {
+export class MemoryStore extends BatchStore {
   /** Documents by kind, then id: listing one kind never walks the others. */
   readonly #docs = new Map<Kind, Map<string, StoredDoc>>();
   readonly #now: () => number;
   #tail: Promise<unknown> = Promise.resolve();
 
   constructor(opts: StoreOptions = {}) {
+    super();
     this.#now = opts.now ?? Date.now;
   }
 
@@ -40,20 +33,6 @@ export class MemoryStore implements Store {
     return [...this.#of(kind).values()]
       .map((d) => cloneJson(d))
       .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
-  }
-
-  async put(kind: Kind, doc: DocInput, opts: WriteOptions = {}): Promise<StoredDoc> {
-    const { results } = await this.commit([
-      { op: 'put', kind, doc, expectedRevision: opts.expectedRevision },
-    ]);
-    return results[0]!.doc;
-  }
-
-  async delete(kind: Kind, id: string, opts: WriteOptions = {}): Promise<StoredDoc> {
-    const { results } = await this.commit([
-      { op: 'delete', kind, id, expectedRevision: opts.expectedRevision },
-    ]);
-    return results[0]!.doc;
   }
 
   /** Serialized so a plan is never computed against state another commit is changing. */
