@@ -3,7 +3,7 @@
 import { access, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { isTroupeError } from '../../domain/errors.js';
+import { casIncrement } from './cas-increment.test-helper.js';
 import { FileStore } from './store.js';
 
 const [dir, barrier, name, count] = process.argv.slice(2);
@@ -23,21 +23,7 @@ for (;;) {
 }
 let conflicts = 0;
 for (let i = 0; i < Number(count); i++) {
-  for (;;) {
-    const cur = await store.get('models', 'counter');
-    if (!cur) throw new Error('counter missing');
-    try {
-      await store.put(
-        'models',
-        { id: 'counter', n: (cur.n as number) + 1 },
-        { expectedRevision: cur.revision },
-      );
-      break;
-    } catch (e) {
-      if (!isTroupeError(e) || e.code !== 'CONCURRENT_MODIFICATION') throw e;
-      conflicts++;
-    }
-  }
+  conflicts += await casIncrement(store);
   await store.put('agents', { id: `${name}-${i}`, by: name });
 }
 await store.close();

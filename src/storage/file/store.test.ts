@@ -6,6 +6,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { isTroupeError, type TroupeError } from '../../domain/errors.js';
 import { describeStoreContract } from '../contract.test-helper.js';
 import { KINDS } from '../store.js';
+import { casIncrement } from './cas-increment.test-helper.js';
 import { FileStore, type FileStoreOptions } from './index.js';
 import { parseJournal } from './journal.js';
 
@@ -275,21 +276,7 @@ describe('FileStore concurrency and locking', () => {
     const other = await FileStore.open(dir, { backups: 0 });
     await store.put('models', { id: 'counter', n: 0 });
     const bump = async (s: FileStore) => {
-      for (let i = 0; i < 15; i++) {
-        for (;;) {
-          const cur = (await s.get('models', 'counter'))!;
-          try {
-            await s.put(
-              'models',
-              { id: 'counter', n: (cur.n as number) + 1 },
-              { expectedRevision: cur.revision },
-            );
-            break;
-          } catch (e) {
-            if (!isTroupeError(e) || e.code !== 'CONCURRENT_MODIFICATION') throw e;
-          }
-        }
-      }
+      for (let i = 0; i < 15; i++) await casIncrement(s);
     };
     await Promise.all([bump(store), bump(other), bump(store)]);
     expect((await other.get('models', 'counter'))?.n).toBe(45);
