@@ -169,6 +169,13 @@ export async function planBundle(
     ...(await s.models.catalog()).filter((m) => !staged.models.has(m.id)),
   ];
 
+  const modelFor = (settings: { provider: string; modelId: string }) =>
+    catalog.find(
+      (m) =>
+        m.provider === settings.provider &&
+        (m.id === settings.modelId || m.modelId === settings.modelId || m.aliases.includes(settings.modelId)),
+    );
+
   const composedAgents = new Set<string>();
   for (const a of agents) {
     const i = a[AT];
@@ -179,22 +186,19 @@ export async function planBundle(
     if (!p) at('personalityId', `personality "${a.personalityId}" is neither in the bundle nor stored`);
     if (!r) at('roleId', `role "${a.roleId}" is neither in the bundle nor stored`);
     const settings = a.model as { provider: string; modelId: string };
-    const model = catalog.find(
-      (m) =>
-        m.provider === settings.provider &&
-        (m.id === settings.modelId || m.modelId === settings.modelId || m.aliases.includes(settings.modelId)),
-    );
+    const model = modelFor(settings);
     if (!model) at('model.modelId', `unknown ${settings.provider} model "${settings.modelId}"`);
     if (!p || !r || !model) continue;
     for (const is of s.models.compatibility(settings as never, model, r)) at(is.path, is.message);
     const current = await s.agents.get(a.id);
-    const composed = s.agents.compose(a, p, r, current?.revision ?? 0);
+    const composed = s.agents.compose(a, p, r, current?.revision ?? 0, model);
     const fieldChanges = diffFields(current ? s.agents.editable(current) : {}, a);
     const unchanged =
       current &&
       fieldChanges.length === 0 &&
       current.configurationHash === composed.agent.configurationHash &&
-      current.syncStatus === 'synchronized';
+      current.syncStatus === 'synchronized' &&
+      !s.agents.isStale(current, p, r, model);
     composedAgents.add(a.id);
     if (unchanged) {
       changes.push({ kind: 'agents', id: a.id, action: 'unchanged', changes: [] });
@@ -234,7 +238,7 @@ export async function planBundle(
     const p = await personalityOf(a.personalityId);
     const r = await roleOf(a.roleId);
     if (!p || !r) continue;
-    ops.push(...s.agents.prepareSync(a as Agent, p, r).ops);
+    ops.push(...s.agents.prepareSync(a as Agent, p, r, modelFor(a.model)).ops);
     changes.push({ kind: 'agents', id: a.id, action: 'sync', changes: [] });
   }
   if (opts.prune) {

@@ -16,7 +16,7 @@ import type { BulkheadOptions } from '../orchestration/policies/bulkhead.js';
 import type { Random } from '../orchestration/random.js';
 import { MemoryRunLog, type RunLog, type RunRecord, type RunSummary } from '../orchestration/run-log.js';
 import { WorkflowRunner } from '../orchestration/runner.js';
-import type { Store } from '../storage/store.js';
+import type { CommitResult, Store, StoredDoc } from '../storage/store.js';
 import type { BundlePlan, EntityChange } from './bundle.js';
 import type { ConflictEntry, ConflictStrategy, MergeRule } from './conflict.js';
 import { detectInconsistencies, type Inconsistency } from './consistency.js';
@@ -75,7 +75,17 @@ const agentIdOf = (a: unknown) => {
 const BUILT_IN_SERVICES = ['personality', 'role', 'model', 'agent', 'file', 'configuration'];
 
 type Touched = { touched?: string[] };
+type Written = Touched & { results?: CommitResult['results']; unchanged?: boolean };
+type CascadeOutput = {
+  conflicts: ConflictEntry[];
+  agents: string[];
+  unchanged: boolean;
+  doc: StoredDoc | null;
+};
 type Verified = { verified?: string[] };
+
+/** The document a single-write step committed (its first result). */
+const writtenDoc = (output: unknown): StoredDoc => (output as Written).results![0]!.doc;
 
 const touchedOf = (outputs: Record<string, unknown>) =>
   Object.values(outputs).flatMap((o) => ((o as Touched | null)?.touched ?? []) as string[]);
@@ -143,7 +153,7 @@ export class ConfigurationService {
 
   async createPersonality(input: unknown, where: { file?: string } = {}): Promise<Personality> {
     const r = await this.run(wf.createPersonalityWorkflow, { personality: input, file: where.file ?? null });
-    return this.services.personalities.require((r.outputs.personality as { id: string }).id);
+    return this.services.personalities.fromDoc(writtenDoc(r.outputs.personality));
   }
 
   async createRole(input: unknown, where: { file?: string; template?: string } = {}): Promise<Role> {
@@ -152,7 +162,7 @@ export class ConfigurationService {
       template: where.template ?? null,
       file: where.file ?? null,
     });
-    return this.services.roles.require((r.outputs.role as { id: string }).id);
+    return this.services.roles.fromDoc(writtenDoc(r.outputs.role));
   }
 
   /** Creates an agent, with a new personality and/or role if given, all or nothing. */
@@ -169,40 +179,57 @@ export class ConfigurationService {
       agentId: agentIdOf(req.agent),
       file: req.file ?? req.where?.file ?? null,
     });
-    const created = (r.outputs.persist as Touched).touched ?? [];
+    const persist = r.outputs.persist as Written;
+    const id = (r.outputs.agent as { id: string }).id;
+    // What this run wrote, not a later read: another writer may have changed it since.
+    const doc = persist.results?.find((x) => x.kind === 'agents' && x.id === id)?.doc;
     return {
-      agent: await this.services.agents.require((r.outputs.agent as { id: string }).id),
-      created,
+      agent: doc ? this.services.agents.fromDoc(doc) : await this.services.agents.require(id),
+      created: persist.touched ?? [],
       runId: r.runId,
     };
   }
 
   /** Updates a personality and re-composes every agent using it, all or nothing. */
+  /**
+   * Updates a personality and re-composes every agent using it, in one commit. The result is
+   * what this call wrote (`unchanged` when the patch changed nothing, which writes nothing).
+   */
   async updatePersonality(id: string, patch: unknown, opts: UpdateOptions = {}) {
     const r = await this.run(wf.updatePersonalityWorkflow, { id, patch, ...opts });
-    const u = r.outputs.update as { conflicts: ConflictEntry[] };
+    const u = r.outputs.update as CascadeOutput;
     return {
-      personality: await this.services.personalities.require(id),
-      synced: (r.outputs.sync as { agents: string[] }).agents,
+      personality: u.doc
+        ? this.services.personalities.fromDoc(u.doc)
+        : await this.services.personalities.require(id),
+      synced: u.agents,
       conflicts: u.conflicts,
+      unchanged: u.unchanged,
       runId: r.runId,
     };
   }
 
   async updateRole(id: string, patch: unknown, opts: UpdateOptions = {}) {
     const r = await this.run(wf.updateRoleWorkflow, { id, patch, ...opts });
-    const u = r.outputs.update as { conflicts: ConflictEntry[] };
+    const u = r.outputs.update as CascadeOutput;
     return {
-      role: await this.services.roles.require(id),
-      synced: (r.outputs.sync as { agents: string[] }).agents,
+      role: u.doc ? this.services.roles.fromDoc(u.doc) : await this.services.roles.require(id),
+      synced: u.agents,
       conflicts: u.conflicts,
+      unchanged: u.unchanged,
       runId: r.runId,
     };
   }
 
   async updateAgent(id: string, patch: unknown, opts: Pick<UpdateOptions, 'expectedRevision' | 'file'> = {}) {
     const r = await this.run(wf.updateAgentWorkflow, { id, patch, ...opts });
-    return { agent: await this.services.agents.require(id), runId: r.runId };
+    const u = r.outputs.agent as Written;
+    const doc = u.results?.find((x) => x.kind === 'agents' && x.id === id)?.doc;
+    return {
+      agent: doc ? this.services.agents.fromDoc(doc) : await this.services.agents.require(id),
+      unchanged: u.unchanged ?? false,
+      runId: r.runId,
+    };
   }
 
   /** Deletes a personality: refused while agents use it, unless cascaded or reassigned. */
@@ -234,7 +261,7 @@ export class ConfigurationService {
       to: how.mode === 'reassign' ? how.to : null,
       expectedRevision: opts.expectedRevision ?? null,
     });
-    const d = r.outputs.detach as { deleted: string[]; reassigned: string[] };
+    const d = r.outputs.delete as { deleted: string[]; reassigned: string[] };
     return { deleted: id, agentsDeleted: d.deleted, agentsReassigned: d.reassigned, runId: r.runId };
   }
 

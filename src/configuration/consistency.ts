@@ -3,7 +3,7 @@ import { type Issue, isTroupeError } from '../domain/errors.js';
 import type { ResolvedFile } from '../domain/resolved.js';
 import type { Normalized } from '../services/entity-service.js';
 import type { BatchOp, Kind, StoredDoc } from '../storage/store.js';
-import { checkModel } from './create-agent.js';
+import { checkModel, modelEntry } from './create-agent.js';
 import type { Services } from './services.js';
 
 export type InconsistencyKind =
@@ -215,7 +215,7 @@ export async function planReconcile(s: Services, found: Inconsistency[]) {
     const a = (await s.agents.get(f.entity)) as Agent;
     const p = await s.personalities.require(a.personalityId);
     const r = await s.roles.require(a.roleId);
-    ops.push(...s.agents.prepareSync(a, p, r).ops);
+    ops.push(...s.agents.prepareSync(a, p, r, await modelEntry(s, a)).ops);
     synced.add(f.entity);
     fixed.push(f);
   }

@@ -83,7 +83,17 @@ export async function planCreateAgent(s: Services, req: CreateAgentRequest, now:
       issues,
     );
   }
-  const composed = s.agents.compose(agentDraft, personality, role, 0);
+  const composed = s.agents.compose(agentDraft, personality, role, 0, await modelEntry(s, agentDraft));
   ops.push(...composed.ops);
   return { ops, agent: composed.agent, personality, role };
+}
+
+/** The catalog entry an agent's model settings name, if it exists (for its content hash). */
+export async function modelEntry(
+  s: Services,
+  agent: Normalized | { model: unknown },
+): Promise<object | undefined> {
+  const m = agent.model as { provider?: string; modelId?: string } | undefined;
+  if (!m?.modelId) return undefined;
+  return s.models.find(m.modelId, m.provider);
 }

@@ -1,7 +1,7 @@
 import type { Agent } from '../domain/agent.js';
-import { TroupeError, validationError } from '../domain/errors.js';
+import { concurrentModification, TroupeError, validationError } from '../domain/errors.js';
 import type { BatchOp } from '../storage/store.js';
-import { checkModel } from './create-agent.js';
+import { checkModel, modelEntry } from './create-agent.js';
 import { requireRef } from './references.js';
 import type { Services } from './services.js';
 
@@ -34,6 +34,8 @@ export async function planDeleteReferenced(
   const label = isPersonality ? 'personality' : 'role';
   const field = isPersonality ? 'personalityId' : 'roleId';
   const current = isPersonality ? await s.personalities.require(id) : await s.roles.require(id);
+  if (opts.expectedRevision != null && opts.expectedRevision !== current.revision)
+    throw concurrentModification(label, id, opts.expectedRevision, current.revision, { retryable: false });
   const ops: BatchOp[] = [
     isPersonality
       ? s.personalities.prepareDelete(current as never, opts.expectedRevision)
@@ -77,7 +79,7 @@ export async function planDeleteReferenced(
         issues,
       );
     }
-    ops.push(...s.agents.compose(entity, p, r, a.revision).ops);
+    ops.push(...s.agents.compose(entity, p, r, a.revision, await modelEntry(s, entity)).ops);
   }
   return { ops, affected, deleted: [] as string[], reassigned: affected };
 }
@@ -89,10 +91,7 @@ export async function planDeleteAgent(
   opts: { expectedRevision?: number | null | undefined } = {},
 ) {
   const a = await s.agents.require(id);
-  if (opts.expectedRevision != null && opts.expectedRevision !== a.revision) {
-    return {
-      ops: [{ op: 'delete', kind: 'agents', id, expectedRevision: opts.expectedRevision }] as BatchOp[],
-    };
-  }
+  if (opts.expectedRevision != null && opts.expectedRevision !== a.revision)
+    throw concurrentModification('agent', id, opts.expectedRevision, a.revision, { retryable: false });
   return { ops: await deleteAgentOps(s, [a]) };
 }

@@ -6,13 +6,14 @@ import type { Normalized } from '../services/entity-service.js';
 import type { BatchOp } from '../storage/store.js';
 import { planBundle } from './bundle.js';
 import { detectInconsistencies, planReconcile } from './consistency.js';
-import { asNew, checkModel, planCreateAgent } from './create-agent.js';
+import { asNew, checkModel, modelEntry, planCreateAgent } from './create-agent.js';
 import { planDeleteAgent, planDeleteReferenced } from './delete.js';
 import { checkScope } from './integrity.js';
+import { commitPlanned } from './planned-commit.js';
 import { requireRef } from './references.js';
 import type { Services } from './services.js';
-import { applyUndo, commitWithUndo, type UndoableCommit, type UndoOp } from './undo.js';
-import { updateWithStrategy } from './update-step.js';
+import { applyUndo, commitWithUndo, skippedError, type UndoableCommit, type UndoOp } from './undo.js';
+import { planCascadingUpdate, type UpdateStepInput } from './update-step.js';
 
 type File = { file?: string };
 
@@ -44,6 +45,14 @@ const revert =
  */
 export function buildHandlers(s: Services, nowIso: () => string): ServiceHandlers {
   const commit = (ops: BatchOp[], ctx?: StepContext) => commitWithUndo(s.store, ops, ctx?.intent);
+  const planners = {
+    'create-agent': (i: ComposeInput) => composeAgent(s, i, nowIso()),
+    bundle: (i: BundleInput) => planBundle(s, i.bundle, { ...i, now: nowIso() }),
+    reconcile: async (_: Record<string, never>) => {
+      const plan = await planReconcile(s, await detectInconsistencies(s));
+      return { ops: plan.ops, fixed: plan.fixed, remaining: plan.remaining };
+    },
+  };
   return {
     personality: {
       /** Validates a new personality, or checks the referenced one exists. Writes nothing. */
@@ -61,10 +70,9 @@ export function buildHandlers(s: Services, nowIso: () => string): ServiceHandler
         const { op } = s.personalities.prepareCreate(i.personality, i);
         return { ...(await commit([op], ctx)), id: op.op === 'put' ? op.doc.id : '' };
       },
-      update: (i, ctx) => updateWithStrategy(s, 'personalities', i, ctx),
+      update: (i: UpdateStepInput, ctx?: StepContext) => cascadingUpdate(s, 'personalities', i, ctx),
       restore: revert(s),
-      remove: async (i: { id: string; expectedRevision?: number }, ctx?: StepContext) =>
-        commit([s.personalities.prepareDelete(await s.personalities.require(i.id), i.expectedRevision)], ctx),
+      remove: (i: DeleteStepInput, ctx?: StepContext) => referencedDelete(s, 'personalities', i, ctx),
       revert: revert(s),
     },
     role: {
@@ -115,10 +123,9 @@ export function buildHandlers(s: Services, nowIso: () => string): ServiceHandler
         const { op } = s.roles.prepareCreate(body, i);
         return { ...(await commit([op], ctx)), id: op.op === 'put' ? op.doc.id : '' };
       },
-      update: (i, ctx) => updateWithStrategy(s, 'roles', i, ctx),
+      update: (i: UpdateStepInput, ctx?: StepContext) => cascadingUpdate(s, 'roles', i, ctx),
       restore: revert(s),
-      remove: async (i: { id: string; expectedRevision?: number }, ctx?: StepContext) =>
-        commit([s.roles.prepareDelete(await s.roles.require(i.id), i.expectedRevision)], ctx),
+      remove: (i: DeleteStepInput, ctx?: StepContext) => referencedDelete(s, 'roles', i, ctx),
       revert: revert(s),
     },
     agent: {
@@ -126,54 +133,15 @@ export function buildHandlers(s: Services, nowIso: () => string): ServiceHandler
        * Plans the agent with its new personality and role (if any) and its resolved file:
        * the batch the persist step commits at once. Writes nothing.
        */
-      compose: async (
-        i: {
-          agent: Record<string, unknown>;
-          personality?: unknown;
-          role?: unknown;
-          template?: string;
-        } & File,
-      ) => {
-        const role =
-          i.role && i.template
-            ? await s.roles.fromTemplateInput(i.template, i.role as Record<string, unknown>)
-            : i.role;
-        const plan = await planCreateAgent(
-          s,
-          {
-            agent: i.agent,
-            personality: i.personality ?? undefined,
-            role: role ?? undefined,
-            where: { file: i.file ?? undefined },
-          },
-          nowIso(),
-        );
-        return { ops: plan.ops, id: String(plan.agent.id) };
+      compose: async (i: ComposeInput) => {
+        const plan = await composeAgent(s, i, nowIso());
+        return { ops: plan.ops, id: plan.id, replan: { planner: 'create-agent', input: i } };
       },
-      /** Re-composes an agent after a patch, against its (possibly new) personality and role. */
+      /** Re-composes an agent after a patch and rewrites its resolved file, in one guarded commit. */
       update: async (
         i: { id: string; patch: unknown; expectedRevision?: number } & File,
         ctx?: StepContext,
-      ) => {
-        const current = await s.agents.require(i.id);
-        const entity = s.agents.patched(current, i.patch, i);
-        const where = { entity: `agent "${i.id}"`, file: i.file };
-        const p = await requireRef(s.personalities, String(entity.personalityId), {
-          ...where,
-          field: 'personalityId',
-        });
-        const r = await requireRef(s.roles, String(entity.roleId), { ...where, field: 'roleId' });
-        const issues = await checkModel(s, entity, r, i.file);
-        if (issues.length)
-          throw validationError(
-            `agent "${i.id}": ${issues.map((x) => `${x.path}: ${x.message}`).join('; ')}`,
-            issues,
-          );
-        return {
-          ...(await commit(agentWithGuards(s.agents.compose(entity, p, r, current.revision)), ctx)),
-          id: i.id,
-        };
-      },
+      ) => ({ ...(await commitPlanned(s, () => planAgentUpdate(s, i), ctx)), id: i.id }),
       /** Re-composes every agent using a personality or role (the resolved files follow in the file step). */
       sync: async (i: { personalityId?: string; roleId?: string }, ctx?: StepContext) => {
         const agents = i.personalityId
@@ -186,7 +154,7 @@ export function buildHandlers(s: Services, nowIso: () => string): ServiceHandler
           const r = await s.roles.require(a.roleId);
           // A role change must not leave an agent on a model that cannot serve the role any more.
           if (i.roleId) issues.push(...(await checkModel(s, s.agents.editable(a) as Normalized, r)));
-          ops.push(...agentWithGuards(s.agents.prepareSync(a, p, r)));
+          ops.push(...agentWithGuards(s.agents.prepareSync(a, p, r, await modelEntry(s, a))));
         }
         if (issues.length) {
           throw validationError(
@@ -218,7 +186,7 @@ export function buildHandlers(s: Services, nowIso: () => string): ServiceHandler
         return { ...(await commit(agentOps, ctx)), deleted: plan.deleted, reassigned: plan.reassigned };
       },
       remove: async (i: { id: string; expectedRevision?: number }, ctx?: StepContext) =>
-        commit((await planDeleteAgent(s, i.id, i)).ops, ctx),
+        commitPlanned(s, () => planDeleteAgent(s, i.id, i), ctx),
       revert: revert(s),
     },
     file: {
@@ -250,18 +218,34 @@ export function buildHandlers(s: Services, nowIso: () => string): ServiceHandler
         }
         return commit(ops, ctx);
       },
-      /** Commits a planned batch (a bundle, a reconcile) all-or-nothing. */
-      persist: async (i: { ops: BatchOp[] }, ctx?: StepContext) => commit(i.ops, ctx),
+      /**
+       * Commits a planned batch (a bundle, a reconcile, a new agent) all-or-nothing. With
+       * `replan` (what the built-in planning steps return), a commit that lost a race is
+       * planned again on fresh state instead of failing.
+       */
+      persist: async (i: { ops: BatchOp[]; replan?: Replan | null }, ctx?: StepContext) => {
+        const r = i.replan;
+        const again = (): Promise<{ ops: BatchOp[] }> =>
+          !r
+            ? Promise.resolve({ ops: i.ops })
+            : r.planner === 'create-agent'
+              ? planners[r.planner](r.input)
+              : r.planner === 'bundle'
+                ? planners[r.planner](r.input)
+                : planners[r.planner]({});
+        return commitPlanned(s, again, ctx, { ops: i.ops });
+      },
       revert: revert(s),
     },
     configuration: {
-      planBundle: async (i: { bundle: unknown; prune?: boolean } & File) =>
-        planBundle(s, i.bundle, { ...i, now: nowIso() }),
-      planReconcile: async () => {
-        const found = await detectInconsistencies(s);
-        const plan = await planReconcile(s, found);
-        return { ops: plan.ops, fixed: plan.fixed, remaining: plan.remaining };
-      },
+      planBundle: async (i: BundleInput) => ({
+        ...(await planners.bundle(i)),
+        replan: { planner: 'bundle', input: i },
+      }),
+      planReconcile: async () => ({
+        ...(await planners.reconcile({})),
+        replan: { planner: 'reconcile', input: {} },
+      }),
       /** Fails the run if the touched entities are not consistent (refs, sync, checksums). */
       verify: async (i: { touched: Array<string[] | string> }) => {
         const touched = i.touched.flat();
@@ -287,6 +271,13 @@ export function buildHandlers(s: Services, nowIso: () => string): ServiceHandler
  */
 async function undoAndResync(s: Services, undo: UndoOp[], ctx?: StepContext) {
   const restored = await applyUndo(s.store, undo, ctx?.intent);
+  const done = await resyncRestored(s, restored, ctx);
+  // What someone else wrote since is theirs: left as it is, and said so.
+  if (restored.skipped.length) throw skippedError(restored.skipped);
+  return done;
+}
+
+async function resyncRestored(s: Services, restored: UndoableCommit, ctx?: StepContext) {
   const ids = (kind: string) =>
     new Set(restored.touched.filter((k) => k.startsWith(`${kind}/`)).map((k) => k.slice(kind.length + 1)));
   const personalities = ids('personalities');
@@ -296,9 +287,101 @@ async function undoAndResync(s: Services, undo: UndoOp[], ctx?: StepContext) {
   for (const a of await s.agents.list()) {
     if (!personalities.has(a.personalityId) && !roles.has(a.roleId)) continue;
     const [p, r] = await Promise.all([s.personalities.get(a.personalityId), s.roles.get(a.roleId)]);
-    if (!p || !r || !s.agents.isStale(a, p, r)) continue;
-    ops.push(...s.agents.prepareSync(a, p, r).ops);
+    if (!p || !r) continue;
+    const model = await modelEntry(s, a);
+    if (!s.agents.isStale(a, p, r, model)) continue;
+    ops.push(...s.agents.prepareSync(a, p, r, model).ops);
   }
   const synced = await commitWithUndo(s.store, ops, ctx?.intent);
   return { undo: [...synced.undo, ...restored.undo], touched: [...restored.touched, ...synced.touched] };
+}
+
+type ComposeInput = {
+  agent: Record<string, unknown>;
+  personality?: unknown;
+  role?: unknown;
+  template?: string;
+} & File;
+type BundleInput = { bundle: unknown; prune?: boolean } & File;
+/** How the persist step plans a change again after losing a race. */
+type Replan =
+  | { planner: 'create-agent'; input: ComposeInput }
+  | { planner: 'bundle'; input: BundleInput }
+  | { planner: 'reconcile'; input: Record<string, never> };
+type DeleteStepInput = {
+  id: string;
+  mode?: 'block' | 'cascade' | 'reassign';
+  to?: string | null;
+  expectedRevision?: number | null;
+};
+
+/** Plans an agent with its new personality and role (if any) and its resolved file: one batch. */
+async function composeAgent(s: Services, i: ComposeInput, now: string) {
+  const role =
+    i.role && i.template
+      ? await s.roles.fromTemplateInput(i.template, i.role as Record<string, unknown>)
+      : i.role;
+  const plan = await planCreateAgent(
+    s,
+    {
+      agent: i.agent,
+      personality: i.personality ?? undefined,
+      role: role ?? undefined,
+      where: { file: i.file ?? undefined },
+    },
+    now,
+  );
+  return { ops: plan.ops, id: String(plan.agent.id) };
+}
+
+/** A personality or role update with every agent and resolved file it re-composes: one commit. */
+async function cascadingUpdate(
+  s: Services,
+  kind: 'personalities' | 'roles',
+  i: UpdateStepInput,
+  ctx?: StepContext,
+) {
+  const done = await commitPlanned(s, () => planCascadingUpdate(s, kind, i), ctx);
+  const written = done.results?.find((r) => r.kind === kind && r.id === i.id)?.doc;
+  return { ...done, revision: written?.revision ?? null, doc: written ?? null };
+}
+
+/** Deleting a personality or role with its agents detached (block, cascade, reassign): one commit. */
+async function referencedDelete(
+  s: Services,
+  kind: 'personalities' | 'roles',
+  i: DeleteStepInput,
+  ctx?: StepContext,
+) {
+  const how =
+    i.mode === 'reassign'
+      ? { mode: 'reassign' as const, to: String(i.to) }
+      : { mode: i.mode ?? ('block' as const) };
+  const plan = () =>
+    planDeleteReferenced(s, kind, i.id, how, {
+      expectedRevision: i.expectedRevision ?? undefined,
+    });
+  return commitPlanned(s, plan, ctx);
+}
+
+/** An agent patch re-composed against its (possibly new) personality and role, with its resolved file. */
+async function planAgentUpdate(
+  s: Services,
+  i: { id: string; patch: unknown; expectedRevision?: number } & File,
+) {
+  const current = await s.agents.require(i.id);
+  const entity = s.agents.patched(current, i.patch, i);
+  const where = { entity: `agent "${i.id}"`, file: i.file };
+  const p = await requireRef(s.personalities, String(entity.personalityId), {
+    ...where,
+    field: 'personalityId',
+  });
+  const r = await requireRef(s.roles, String(entity.roleId), { ...where, field: 'roleId' });
+  const issues = await checkModel(s, entity, r, i.file);
+  if (issues.length)
+    throw validationError(
+      `agent "${i.id}": ${issues.map((x) => `${x.path}: ${x.message}`).join('; ')}`,
+      issues,
+    );
+  return { ops: s.agents.compose(entity, p, r, current.revision, await modelEntry(s, entity)).ops };
 }

@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { isTroupeError } from '../domain/errors.js';
 import { MemoryStore } from '../storage/memory/store.js';
-import { applyUndo, commitWithUndo } from './undo.js';
+import { applyUndo, commitWithUndo, contentHash } from './undo.js';
 
 describe('commitWithUndo / applyUndo', () => {
   const setup = async () => {
@@ -52,11 +51,58 @@ describe('commitWithUndo / applyUndo', () => {
     expect((await store.get('roles', 'kept'))!.revision).toBe(1);
   });
 
-  it('refuses to undo over a change made by someone else since', async () => {
+  it('skips the undo of a document someone else wrote since, naming both revisions', async () => {
     const { store, c } = await setup();
-    await store.put('roles', { id: 'kept', v: 99 });
-    const e = await applyUndo(store, c.undo).catch((x: unknown) => x);
-    expect(isTroupeError(e) && e.code).toBe('CONCURRENT_MODIFICATION');
+    const theirs = await store.put('roles', { id: 'kept', v: 99 });
+    const r = await applyUndo(store, c.undo);
+    expect(r.skipped).toEqual([
+      { key: 'roles/kept', wroteRevision: theirs.revision - 1, foundRevision: theirs.revision },
+    ]);
     expect((await store.get('roles', 'kept'))!.v).toBe(99);
+  });
+
+  it('never undoes a write that lost its race: the winner has the revision this run expected', async () => {
+    const store = new MemoryStore();
+    await store.put('roles', { id: 'r', v: 1 });
+    const recorded: Array<{ undo: unknown[] }> = [];
+    // Both writers read revision 1; the winner commits first and is handed revision 2.
+    const commit = store.commit.bind(store);
+    store.commit = async (ops) => {
+      store.commit = commit;
+      await store.put('roles', { id: 'r', v: 'winner' });
+      return commit(ops);
+    };
+    const loser = commitWithUndo(
+      store,
+      [{ op: 'put', kind: 'roles', doc: { id: 'r', v: 'loser' } }],
+      async (d) => {
+        recorded.push(d);
+      },
+    );
+    await expect(loser).rejects.toMatchObject({ code: 'CONCURRENT_MODIFICATION' });
+    expect(recorded[0]!.undo).toEqual([]); // refused as a whole: nothing to undo in this process
+    // A recovery that reads the intent from the log still finds nothing of this run to undo.
+    const undoAsLogged = [
+      {
+        op: 'put',
+        kind: 'roles',
+        doc: { id: 'r', v: 1 },
+        expectedRevision: 2,
+        beforeRevision: 1,
+        beforeHash: contentHash({ id: 'r', v: 1 }),
+        wrote: contentHash({ id: 'r', v: 'loser' }),
+      },
+    ] as const;
+    const r = await applyUndo(store, [...undoAsLogged]);
+    expect(r.skipped).toHaveLength(1);
+    expect((await store.get('roles', 'r'))!.v).toBe('winner');
+  });
+
+  it('an identical put writes nothing and bumps no revision', async () => {
+    const store = new MemoryStore();
+    const before = await store.put('roles', { id: 'same', v: 1 });
+    const r = await commitWithUndo(store, [{ op: 'put', kind: 'roles', doc: { id: 'same', v: 1 } }]);
+    expect(r.unchanged).toBe(true);
+    expect(await store.get('roles', 'same')).toEqual(before);
   });
 });

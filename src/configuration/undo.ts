@@ -1,41 +1,69 @@
-import { canonicalJson } from '../domain/canonical.js';
-import { TroupeError } from '../domain/errors.js';
+import { canonicalJson, hashOf } from '../domain/canonical.js';
+import { isTroupeError, TroupeError } from '../domain/errors.js';
 import { keyOf } from '../storage/batch.js';
-import type { BatchOp, Store, StoredDoc } from '../storage/store.js';
+import type { BatchOp, CommitResult, Store, StoredDoc } from '../storage/store.js';
 
-/** An inverse op, plus the revision that shows the original commit never happened. */
-export type UndoOp = Exclude<BatchOp, { op: 'check' }> & { beforeRevision: number };
+/**
+ * An inverse op together with the identity of the write it undoes: the revision this run's
+ * commit produced (`expectedRevision`, 0 when it deleted) and the content hash of what it
+ * wrote (`wrote`, absent when it deleted), plus the state before (`beforeRevision`,
+ * `beforeHash`, absent when the document did not exist). An undo applies only while the
+ * stored document is still exactly what this run wrote.
+ */
+export type UndoOp = Exclude<BatchOp, { op: 'check' }> & {
+  beforeRevision: number;
+  beforeHash?: string | undefined;
+  wrote?: string | undefined;
+};
 
 /** A commit together with the ops that undo it (used as a workflow step's compensation). */
 export interface UndoableCommit {
   undo: UndoOp[];
   touched: string[];
+  /** What the store wrote, one entry per put or delete: what this commit did, not a later read. */
+  results?: CommitResult['results'];
+  /** True when every op would have written what is already stored: nothing was written. */
+  unchanged?: boolean;
+}
+
+/** An undo that did not apply because someone else wrote the document after this run did. */
+export interface SkippedUndo {
+  key: string;
+  /** The revision this run's write produced (0: this run deleted it). */
+  wroteRevision: number;
+  /** The revision stored now (0: it does not exist). */
+  foundRevision: number;
 }
 
 /** Durably records the undo before the commit, so a crash mid-step can still be undone. */
 export type RecordIntent = ((data: { undo: UndoOp[]; touched: string[] }) => Promise<void>) | undefined;
 
-const body = (d: StoredDoc) => {
-  const { revision: _r, createdAt: _c, updatedAt: _u, ...rest } = d;
+const body = (d: StoredDoc | Record<string, unknown>) => {
+  const { revision: _r, createdAt: _c, updatedAt: _u, $schema: _s, ...rest } = d as StoredDoc;
   return rest as StoredDoc;
 };
+/** The content identity of a document: everything but the store's metadata. */
+export const contentHash = (d: StoredDoc | Record<string, unknown>) => hashOf(body(d));
 const idOf = (op: BatchOp) => (op.op === 'put' ? op.doc.id : op.id);
+
+/** Errors a store raises before it writes anything: the batch was refused as a whole. */
+const REFUSED = new Set(['CONCURRENT_MODIFICATION', 'ALREADY_EXISTS', 'NOT_FOUND', 'VALIDATION_FAILED']);
 
 /**
  * Commits a batch and returns its inverse, computed before the commit (revisions are pinned,
  * so the revision each write produces is known) and handed to `intent` first. Ops without an
  * expected revision are pinned to the revision read just before: the inverse is exact, or
- * the commit fails with CONCURRENT_MODIFICATION.
+ * the commit fails with CONCURRENT_MODIFICATION. A put of exactly what is stored becomes a
+ * guard, so a change that changes nothing writes nothing (and bumps no revision).
  */
 export async function commitWithUndo(
   store: Store,
   ops: BatchOp[],
   intent?: RecordIntent,
 ): Promise<UndoableCommit> {
-  if (ops.length === 0) return { undo: [], touched: [] };
   const prev = new Map<string, StoredDoc | undefined>();
   const finalRev = new Map<string, number>();
-  const finalExists = new Map<string, boolean>();
+  const finalDoc = new Map<string, BatchOp | undefined>();
   const pinned: BatchOp[] = [];
   for (const op of ops) {
     if (op.op === 'check') {
@@ -43,81 +71,130 @@ export async function commitWithUndo(
       continue;
     }
     const key = keyOf(op.kind, idOf(op));
+    let before: StoredDoc | undefined;
     if (!prev.has(key)) {
-      const before = await store.get(op.kind, idOf(op));
+      before = await store.get(op.kind, idOf(op));
       prev.set(key, before);
       finalRev.set(key, before?.revision ?? 0);
-      pinned.push(
-        op.expectedRevision === undefined ? { ...op, expectedRevision: before?.revision ?? 0 } : op,
-      );
-    } else pinned.push(op);
+    } else before = prev.get(key);
+    const first = !finalDoc.has(key);
+    const pin = first && op.expectedRevision === undefined ? { expectedRevision: before?.revision ?? 0 } : {};
+    const same =
+      first &&
+      op.op === 'put' &&
+      !op.restore &&
+      before !== undefined &&
+      (op.expectedRevision === undefined || op.expectedRevision === before.revision) &&
+      canonicalJson(body(before)) === canonicalJson(body(op.doc));
+    if (same) {
+      pinned.push({ op: 'check', kind: op.kind, id: idOf(op), expectedRevision: before!.revision });
+      continue;
+    }
+    pinned.push({ ...op, ...pin });
     if (op.op === 'put') finalRev.set(key, finalRev.get(key)! + 1);
-    finalExists.set(key, op.op === 'put');
+    finalDoc.set(key, op.op === 'put' ? op : undefined);
   }
+  if (finalDoc.size === 0) return { undo: [], touched: [], results: [], unchanged: true };
   const undo: UndoOp[] = [];
-  for (const op of pinned) {
-    if (op.op === 'check') continue;
-    const key = keyOf(op.kind, idOf(op));
-    if (undo.some((u) => keyOf(u.kind, idOf(u)) === key)) continue;
+  for (const [key, last] of finalDoc) {
     const before = prev.get(key);
+    const [kind, id] = [key.slice(0, key.indexOf('/')), key.slice(key.indexOf('/') + 1)] as [
+      UndoOp['kind'],
+      string,
+    ];
     const beforeRevision = before?.revision ?? 0;
-    const after = finalExists.get(key) ? finalRev.get(key)! : 0;
+    const identity = {
+      beforeRevision,
+      beforeHash: before ? contentHash(before) : undefined,
+      wrote: last && last.op === 'put' ? contentHash(last.doc) : undefined,
+    };
+    const after = last ? finalRev.get(key)! : 0;
     if (after && before)
-      undo.push({ op: 'put', kind: op.kind, doc: body(before), expectedRevision: after, beforeRevision });
-    else if (after)
-      undo.push({ op: 'delete', kind: op.kind, id: idOf(op), expectedRevision: after, beforeRevision });
+      undo.push({ op: 'put', kind, doc: body(before), expectedRevision: after, ...identity });
+    else if (after) undo.push({ op: 'delete', kind, id, expectedRevision: after, ...identity });
     else if (before) {
       // Brought back exactly as it was, revision included, so agents composed against it stay valid.
       const restore = { revision: before.revision, createdAt: before.createdAt, updatedAt: before.updatedAt };
-      undo.push({
-        op: 'put',
-        kind: op.kind,
-        doc: body(before),
-        expectedRevision: 0,
-        restore,
-        beforeRevision,
-      });
+      undo.push({ op: 'put', kind, doc: body(before), expectedRevision: 0, restore, ...identity });
     }
   }
-  const touched = [...prev.keys()];
-  await intent?.({ undo, touched });
-  await store.commit(pinned);
-  return { undo, touched };
+  const touched = [...finalDoc.keys()];
+  const recorded = { undo: [...undo], touched };
+  await intent?.(recorded);
+  try {
+    const { results } = await store.commit(pinned);
+    return { undo, touched, results };
+  } catch (e) {
+    // Refused as a whole (a lost race, say): it wrote nothing, so there is nothing to undo.
+    if (isTroupeError(e) && REFUSED.has(e.code)) recorded.undo.length = 0;
+    throw e;
+  }
+}
+
+/** An undo recorded before writes carried an identity: judged by revision numbers alone. */
+const isLegacy = (u: UndoOp) => u.wrote === undefined && u.beforeHash === undefined;
+
+/** Whether the stored document is exactly what the undone write left there. */
+function isOurs(u: UndoOp, current: StoredDoc | undefined): boolean {
+  if (isLegacy(u)) return (current?.revision ?? 0) === u.expectedRevision;
+  if (u.wrote === undefined) return current === undefined;
+  return current !== undefined && current.revision === u.expectedRevision && contentHash(current) === u.wrote;
+}
+
+/** Whether the stored document is as it was before the write (never applied, or already undone). */
+function isBefore(u: UndoOp, current: StoredDoc | undefined): boolean {
+  if (isLegacy(u)) {
+    const neverApplied = (current?.revision ?? 0) === u.beforeRevision && (u.op === 'delete') === !current;
+    const undone =
+      u.op === 'delete'
+        ? !current
+        : current !== undefined && canonicalJson(body(current)) === canonicalJson(u.doc);
+    return neverApplied || undone;
+  }
+  if (u.beforeHash === undefined) return current === undefined;
+  return current !== undefined && contentHash(current) === u.beforeHash;
 }
 
 /**
- * Applies an undo idempotently: ops whose commit never happened, or that were already
- * undone, are skipped; an entity changed by someone else since is CONCURRENT_MODIFICATION.
+ * Applies an undo idempotently and only to this run's own writes: ops whose commit never
+ * happened, or that were already undone, are skipped; a document someone else wrote since is
+ * left as they wrote it and reported in `skipped` (this run's revision and the one found).
  */
 export async function applyUndo(
   store: Store,
   undo: UndoOp[],
   intent?: RecordIntent,
-): Promise<UndoableCommit> {
+): Promise<UndoableCommit & { skipped: SkippedUndo[] }> {
   const ops: BatchOp[] = [];
+  const skipped: SkippedUndo[] = [];
   for (const u of undo) {
-    const id = idOf(u);
-    const current = await store.get(u.kind, id);
-    const rev = current?.revision ?? 0;
-    if (rev === u.expectedRevision) {
-      const { beforeRevision: _b, ...op } = u;
+    const current = await store.get(u.kind, idOf(u));
+    if (isOurs(u, current)) {
+      const { beforeRevision: _b, beforeHash: _h, wrote: _w, ...op } = u;
       ops.push(op as BatchOp);
-      continue;
+    } else if (!isBefore(u, current)) {
+      skipped.push({
+        key: keyOf(u.kind, idOf(u)),
+        wroteRevision: u.expectedRevision ?? 0,
+        foundRevision: current?.revision ?? 0,
+      });
     }
-    const neverApplied = rev === u.beforeRevision && (u.op === 'delete' ? !current : Boolean(current));
-    const alreadyUndone =
-      u.op === 'delete'
-        ? !current
-        : current !== undefined && canonicalJson(body(current)) === canonicalJson(u.doc);
-    if (neverApplied || alreadyUndone) continue;
-    throw new TroupeError(
-      'CONCURRENT_MODIFICATION',
-      `cannot undo ${u.kind}/${id}: it changed since (expected revision ${u.expectedRevision}, found ${rev})`,
-      {
-        retryable: false,
-        context: { kind: u.kind, id, expectedRevision: u.expectedRevision, actualRevision: rev },
-      },
-    );
   }
-  return commitWithUndo(store, ops, intent);
+  return { ...(await commitWithUndo(store, ops, intent)), skipped };
+}
+
+/** The error a compensation reports when it left other writers' documents alone. */
+export function skippedError(skipped: SkippedUndo[]): TroupeError {
+  const list = skipped
+    .map(
+      (x) =>
+        `${x.key} (this run wrote ${x.wroteRevision ? `revision ${x.wroteRevision}` : 'its deletion'}; ` +
+        `now ${x.foundRevision ? `revision ${x.foundRevision}` : 'deleted'} by another writer)`,
+    )
+    .join(', ');
+  return new TroupeError(
+    'CONCURRENT_MODIFICATION',
+    `skipped undo of ${list}: changed by someone else since, so their version is kept`,
+    { retryable: false, context: { skipped } },
+  );
 }

@@ -1,9 +1,10 @@
-import { isTroupeError, TroupeError } from '../domain/errors.js';
-import type { StepContext } from '../orchestration/handlers.js';
-import type { StoredDoc } from '../storage/store.js';
+import { TroupeError } from '../domain/errors.js';
+import type { Personality } from '../domain/personality.js';
+import type { Role } from '../domain/role.js';
+import type { BatchOp, StoredDoc } from '../storage/store.js';
 import { type ConflictEntry, type ConflictStrategy, type MergeRule, resolveConflict } from './conflict.js';
+import { checkModel, modelEntry } from './create-agent.js';
 import type { Services } from './services.js';
-import { commitWithUndo } from './undo.js';
 
 export interface UpdateStepInput {
   id: string;
@@ -24,16 +25,13 @@ interface Backups {
 const hasBackups = (x: unknown): x is Backups => typeof (x as Backups).readBackup === 'function';
 
 /**
- * Updates a personality or role. A conflict (stored revision ≠ expected) is rejected, or
- * settled by the chosen strategy with a conflict log; a write that loses a race at commit
- * time is CONCURRENT_MODIFICATION, which the workflow answers by running this step again.
+ * Plans updating a personality or role together with every agent that uses it and every
+ * resolved file: one batch, guarded by the revisions it read (the entity, each agent, the
+ * other side of each agent). A conflict with the caller's expected revision is rejected, or
+ * settled by the chosen strategy with a conflict log. Planning again on fresh state is how a
+ * lost race is answered; nothing here writes.
  */
-export async function updateWithStrategy(
-  s: Services,
-  kind: 'personalities' | 'roles',
-  i: UpdateStepInput,
-  ctx?: StepContext,
-) {
+export async function planCascadingUpdate(s: Services, kind: 'personalities' | 'roles', i: UpdateStepInput) {
   const svc = kind === 'personalities' ? s.personalities : s.roles;
   const current = await svc.require(i.id);
   let patch = i.patch;
@@ -66,25 +64,43 @@ export async function updateWithStrategy(
     patch = settled.result;
     conflicts = settled.log;
   }
-  const { op } = (svc as typeof s.personalities).prepareUpdate(current as never, patch, {
+  const { op, entity } = (svc as typeof s.personalities).prepareUpdate(current as never, patch, {
     file: i.file ?? '',
   });
-  try {
-    return {
-      ...(await commitWithUndo(s.store, [op], ctx?.intent)),
-      kind,
-      id: i.id,
-      revision: current.revision + 1,
-      conflicts,
-    };
-  } catch (e) {
-    // Lost the race between read and commit: retryable, so the step is run again on fresh state.
-    if (isTroupeError(e) && e.code === 'CONCURRENT_MODIFICATION')
-      throw new TroupeError(e.code, e.message, {
-        cause: e,
-        context: e.context,
-        retryable: strategy !== 'reject' || i.expectedRevision === undefined,
-      });
-    throw e;
+  const ops: BatchOp[] = [op];
+  const unchanged = svc.entityHashOf(current) === svc.entityHashOf(entity as never);
+  const agents =
+    kind === 'personalities' ? await s.agents.usingPersonality(i.id) : await s.agents.usingRole(i.id);
+  if (unchanged) {
+    // Nothing to re-compose: the commit turns the identical put into a guard and writes nothing.
+    return { ops, kind, id: i.id, conflicts, agents: [] as string[], unchanged: true };
   }
+  // As it will be stored: the patched fields (a removed one stays removed) with the next revision.
+  const updated = {
+    ...entity,
+    ...(kind === 'roles' ? { predefined: false } : {}),
+    revision: current.revision + 1,
+    createdAt: current.createdAt,
+    updatedAt: current.updatedAt,
+  } as unknown as Personality & Role;
+  const issues = [];
+  for (const a of agents) {
+    const [p, r] =
+      kind === 'personalities'
+        ? [updated as Personality, await s.roles.require(a.roleId)]
+        : [await s.personalities.require(a.personalityId), updated as Role];
+    const editable = s.agents.editable(a) as never;
+    // A role change must not leave an agent on a model that cannot serve the role any more.
+    if (kind === 'roles') issues.push(...(await checkModel(s, editable, r)));
+    const composed = s.agents.compose(editable, p, r, a.revision, await modelEntry(s, editable));
+    ops.push(...composed.ops);
+  }
+  if (issues.length) {
+    throw new TroupeError(
+      'VALIDATION_FAILED',
+      `role "${i.id}" would no longer suit its agents' models:\n${issues.map((x) => `  agent "${x.entity}": ${x.path}: ${x.message}`).join('\n')}`,
+      { issues, retryable: false },
+    );
+  }
+  return { ops, kind, id: i.id, conflicts, agents: agents.map((a) => a.id), unchanged: false };
 }

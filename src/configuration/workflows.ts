@@ -15,7 +15,7 @@ const verifyAfter = (...steps: string[]) => ({
 const persistAndVerify = (b: WorkflowBuilder, planStep: string): WorkflowDefinition =>
   b
     .step('persist', 'file', 'persist', {
-      input: { ops: out(planStep, 'ops') },
+      input: { ops: out(planStep, 'ops'), replan: out(planStep, 'replan') },
       dependsOn: [planStep],
       compensate: revert,
     })
@@ -69,9 +69,11 @@ export const createAgentWorkflow: WorkflowDefinition = persistAndVerify(
   'agent',
 );
 
-/** update-personality / update-role: update → re-compose agents → rewrite resolved files → check. */
+/**
+ * update-personality / update-role: the entity, every agent that uses it and every resolved
+ * file in one guarded commit (planned again on fresh state if it loses a race) → check.
+ */
 function cascadingUpdate(kind: 'personality' | 'role'): WorkflowDefinition {
-  const ref = kind === 'personality' ? 'personalityId' : 'roleId';
   return workflow(`update-${kind}`)
     .description(`Update a ${kind} and every agent that uses it, all or nothing`)
     .step('update', kind, 'update', {
@@ -79,45 +81,31 @@ function cascadingUpdate(kind: 'personality' | 'role'): WorkflowDefinition {
       compensate: { operation: 'restore' },
       recovery: 'resolve-conflict-and-retry',
     })
-    .step('sync', 'agent', 'sync', {
-      input: { [ref]: input('id') },
-      dependsOn: ['update'],
-      compensate: revert,
-    })
-    .step('resolved', 'file', 'materialize', {
-      input: { agents: out('sync', 'agents') },
-      dependsOn: ['sync'],
-      compensate: revert,
-    })
-    .step('verify', 'configuration', 'verify', verifyAfter('update', 'sync', 'resolved'))
+    .step('verify', 'configuration', 'verify', verifyAfter('update'))
     .build();
 }
 export const updatePersonalityWorkflow = cascadingUpdate('personality');
 export const updateRoleWorkflow = cascadingUpdate('role');
 
-/** update-agent: re-compose the agent → rewrite its resolved file → check. */
+/** update-agent: the re-composed agent and its resolved file in one guarded commit → check. */
 export const updateAgentWorkflow: WorkflowDefinition = workflow('update-agent')
   .step('agent', 'agent', 'update', {
     input: input(),
     compensate: revert,
     recovery: 'resolve-conflict-and-retry',
   })
-  .step('resolved', 'file', 'materialize', {
-    input: { agents: [input('id')] },
-    dependsOn: ['agent'],
-    compensate: revert,
-  })
-  .step('verify', 'configuration', 'verify', verifyAfter('agent', 'resolved'))
+  .step('verify', 'configuration', 'verify', verifyAfter('agent'))
   .build();
 
-/** delete-personality / delete-role: detach agents (block, cascade or reassign) → delete → check. */
+/**
+ * delete-personality / delete-role: the entity with its agents detached (refused, cascaded or
+ * reassigned) in one guarded commit → check.
+ */
 function referencedDelete(kind: 'personality' | 'role'): WorkflowDefinition {
-  const plural = kind === 'personality' ? 'personalities' : 'roles';
   return workflow(`delete-${kind}`)
     .description(`Delete a ${kind}: refused while agents use it, unless cascaded or reassigned`)
-    .step('detach', 'agent', 'detach', {
+    .step('delete', kind, 'remove', {
       input: {
-        kind: plural,
         id: input('id'),
         mode: input('mode'),
         to: input('to'),
@@ -125,12 +113,7 @@ function referencedDelete(kind: 'personality' | 'role'): WorkflowDefinition {
       },
       compensate: revert,
     })
-    .step('delete', kind, 'remove', {
-      input: { id: input('id'), expectedRevision: input('expectedRevision') },
-      dependsOn: ['detach'],
-      compensate: revert,
-    })
-    .step('verify', 'configuration', 'verify', verifyAfter('detach', 'delete'))
+    .step('verify', 'configuration', 'verify', verifyAfter('delete'))
     .build();
 }
 export const deletePersonalityWorkflow = referencedDelete('personality');

@@ -48,6 +48,19 @@ export const Composition = z.object({
   roleVersion: z.number().int().min(0),
   configurationHash: z.string().regex(/^[0-9a-f]{64}$/),
   syncStatus: z.enum(SYNC_STATUSES),
+  /** Content hashes of the personality, role and model entry composed against (absent in older files). */
+  personalityHash: z
+    .string()
+    .regex(/^[0-9a-f]{64}$/)
+    .optional(),
+  roleHash: z
+    .string()
+    .regex(/^[0-9a-f]{64}$/)
+    .optional(),
+  modelHash: z
+    .string()
+    .regex(/^[0-9a-f]{64}$/)
+    .optional(),
 });
 export type Composition = z.infer<typeof Composition>;
 

@@ -121,9 +121,20 @@ export const notFound = (kind: string, id: string, suggestions: string[] = []) =
     { context: { kind, id, suggestions } },
   );
 
-export const concurrentModification = (kind: string, id: string, expected: number, actual: number) =>
+/**
+ * A compare-and-swap mismatch. Retryable when raised at commit (a lost race: planning again on
+ * fresh state may succeed); `retryable: false` when it is the caller's expected revision that
+ * no longer holds, which no re-plan can change.
+ */
+export const concurrentModification = (
+  kind: string,
+  id: string,
+  expected: number,
+  actual: number,
+  opts: { retryable?: boolean } = {},
+) =>
   new TroupeError(
     'CONCURRENT_MODIFICATION',
     `${kind} "${id}" was modified concurrently: expected revision ${expected}, found ${actual}`,
-    { context: { kind, id, expectedRevision: expected, actualRevision: actual } },
+    { context: { kind, id, expectedRevision: expected, actualRevision: actual }, ...opts },
   );

@@ -1,6 +1,7 @@
 import type { Issue, SerializedError } from '../domain/errors.js';
 import type { Clock } from './clock.js';
 import type { CheckpointPhase } from './events.js';
+import type { Random } from './random.js';
 
 /** What a handler gets besides its input. */
 export interface StepContext {
@@ -12,6 +13,8 @@ export interface StepContext {
   workflowId: string;
   stepId: string;
   clock: Clock;
+  /** The runner's source of randomness (seeded in tests), for a handler's own jitter. */
+  random?: Random;
   /** Set when the step is re-run to resolve a conflict: the error of the previous run. */
   previousError?: SerializedError;
   /**

@@ -120,6 +120,7 @@ export async function executeStep(
           workflowId: ctx.workflowId,
           stepId,
           clock,
+          random,
           intent: async (data) => {
             const list = ctx.intents.get(stepId) ?? [];
             list.push(data);

@@ -1,4 +1,5 @@
 import { type Agent, AgentInput, Agent as AgentSchema } from '../domain/agent.js';
+import { hashOf } from '../domain/canonical.js';
 import type { Personality } from '../domain/personality.js';
 import { configurationHash, type ResolvedFile, resolveConfiguration } from '../domain/resolved.js';
 import type { Role } from '../domain/role.js';
@@ -13,7 +14,21 @@ export interface Composed {
   ops: BatchOp[];
 }
 
-const COMPOSITION_KEYS = ['personalityVersion', 'roleVersion', 'configurationHash', 'syncStatus'] as const;
+const COMPOSITION_KEYS = [
+  'personalityVersion',
+  'roleVersion',
+  'configurationHash',
+  'syncStatus',
+  'personalityHash',
+  'roleHash',
+  'modelHash',
+] as const;
+const METADATA = new Set(['revision', 'createdAt', 'updatedAt', '$schema']);
+
+/** The content hash of an entity (personality, role, model entry): its fields without store metadata. */
+export function entityHash(e: object): string {
+  return hashOf(Object.fromEntries(Object.entries(e).filter(([k]) => !METADATA.has(k))));
+}
 
 /**
  * Agents: a personality, a role and model settings. The service composes an agent against
@@ -26,15 +41,25 @@ export class AgentService extends EntityReader<Agent> {
   }
 
   /** The agent and its resolved file, composed against the given personality and role. */
-  compose(entity: Normalized, personality: Personality, role: Role, expectedRevision?: number): Composed {
+  compose(
+    entity: Normalized,
+    personality: Personality,
+    role: Role,
+    expectedRevision?: number,
+    model?: object,
+  ): Composed {
     const configuration = resolveConfiguration(entity as unknown as Agent, personality, role);
     const hash = configurationHash(configuration);
+    const { modelHash: _m, ...rest } = entity;
     const agent: Normalized = {
-      ...entity,
+      ...rest,
       personalityVersion: personality.revision,
       roleVersion: role.revision,
       configurationHash: hash,
       syncStatus: 'synchronized',
+      personalityHash: entityHash(personality),
+      roleHash: entityHash(role),
+      ...(model ? { modelHash: entityHash(model) } : {}),
     };
     const resolved = { id: entity.id, checksum: hash, configuration };
     const guards: BatchOp[] = [
@@ -54,8 +79,14 @@ export class AgentService extends EntityReader<Agent> {
     };
   }
 
-  prepareCreate(input: unknown, personality: Personality, role: Role, where: Where = {}): Composed {
-    return this.compose(this.parse(input, where), personality, role, 0);
+  prepareCreate(
+    input: unknown,
+    personality: Personality,
+    role: Role,
+    where: Where = {},
+    model?: object,
+  ): Composed {
+    return this.compose(this.parse(input, where), personality, role, 0, model);
   }
 
   prepareUpdate(
@@ -69,8 +100,8 @@ export class AgentService extends EntityReader<Agent> {
   }
 
   /** Re-compose an agent against the current personality and role. */
-  prepareSync(current: Agent, personality: Personality, role: Role): Composed {
-    return this.compose(this.editable(current) as Normalized, personality, role, current.revision);
+  prepareSync(current: Agent, personality: Personality, role: Role, model?: object): Composed {
+    return this.compose(this.editable(current) as Normalized, personality, role, current.revision, model);
   }
 
   prepareDelete(current: Agent, hasResolved: boolean): BatchOp[] {
@@ -81,9 +112,40 @@ export class AgentService extends EntityReader<Agent> {
     return ops;
   }
 
-  /** True when the personality or role changed since the agent was composed. */
-  isStale(agent: Agent, personality: Pick<Personality, 'revision'>, role: Pick<Role, 'revision'>): boolean {
-    return agent.personalityVersion !== personality.revision || agent.roleVersion !== role.revision;
+  /**
+   * What changed since the agent was composed, judged by content as well as revision: its
+   * personality, role or model entry (a hand edit moves no revision but changes the content
+   * hash), or the agent's own settings (its file no longer composes to its configurationHash).
+   * Empty when the agent is in sync.
+   */
+  drift(agent: Agent, personality: Personality, role: Role, model?: object): string[] {
+    const out: string[] = [];
+    const changed = (what: string, recorded: number, now: number, hashNow: string, hashThen?: string) => {
+      if (recorded !== now) out.push(`${what} changed (composed against r${recorded}, now r${now})`);
+      else if (hashThen !== undefined && hashThen !== hashNow)
+        out.push(`${what} was edited by hand (r${now})`);
+    };
+    changed(
+      `personality "${personality.id}"`,
+      agent.personalityVersion,
+      personality.revision,
+      entityHash(personality),
+      agent.personalityHash,
+    );
+    changed(`role "${role.id}"`, agent.roleVersion, role.revision, entityHash(role), agent.roleHash);
+    if (model && agent.modelHash !== undefined && agent.modelHash !== entityHash(model))
+      out.push(`model "${agent.model.modelId}" was changed`);
+    if (out.length === 0) {
+      const composed = configurationHash(resolveConfiguration(agent, personality, role));
+      if (composed !== agent.configurationHash)
+        out.push(`its own settings were edited by hand (they no longer match its configurationHash)`);
+    }
+    return out;
+  }
+
+  /** True when anything the agent was composed from changed since (see `drift`). */
+  isStale(agent: Agent, personality: Personality, role: Role, model?: object): boolean {
+    return this.drift(agent, personality, role, model).length > 0;
   }
 
   async usingPersonality(id: string): Promise<Agent[]> {

@@ -1,4 +1,5 @@
 import type { z } from 'zod';
+import { hashOf } from '../domain/canonical.js';
 import { META_KEYS, parseOrThrow, slugify, toIssues } from '../domain/common.js';
 import { concurrentModification, type Issue, notFound, TroupeError } from '../domain/errors.js';
 import type { BatchOp, Kind, Store, StoredDoc } from '../storage/store.js';
@@ -131,6 +132,11 @@ export class EntityReader<E extends { id: string; revision: number; name?: strin
     return stripMeta(e as unknown as Record<string, unknown>);
   }
 
+  /** The content hash of an entity's editable fields: equal content, equal hash. */
+  entityHashOf(e: E | Normalized): string {
+    return hashOf(this.editable(e as E));
+  }
+
   /** Applies a JSON merge patch to the editable fields and validates; the id cannot change. */
   patched(
     current: E,
@@ -147,7 +153,9 @@ export class EntityReader<E extends { id: string; revision: number; name?: strin
       );
     }
     if (opts.expectedRevision !== undefined && opts.expectedRevision !== current.revision) {
-      throw concurrentModification(this.spec.label, current.id, opts.expectedRevision, current.revision);
+      throw concurrentModification(this.spec.label, current.id, opts.expectedRevision, current.revision, {
+        retryable: false,
+      });
     }
     const merged = mergePatch(this.editable(current), patch);
     return this.parse({ ...(merged as object), id: current.id }, { file: opts.file });

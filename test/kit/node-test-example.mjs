@@ -39,7 +39,7 @@ describe('updating a personality when a later step fails', () => {
     });
 
     assertTransitions(recorder, undefined, ['pending', 'running', 'compensating', 'compensated']);
-    assertCompensationOrder(recorder, ['resolved', 'sync', 'update']);
+    assertCompensationOrder(recorder, ['update']); // one commit wrote it all: one undo
     // Content as before; revisions only move forward, so a rollback is a new revision.
     await assertStoreEquals(store, before, { content: true });
     await assertNoOrphanedEntities(store);
