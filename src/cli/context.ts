@@ -79,13 +79,16 @@ export class CliContext {
   async withConfig<T>(
     cmd: Command,
     fn: (config: ConfigurationService, store: FileStore) => Promise<T>,
-    opts: { recover?: boolean } = {},
+    opts: { recover?: boolean; strays?: boolean } = {},
   ): Promise<T> {
     const store = await FileStore.open(this.dir(cmd));
     const runLog = new FileRunLog(join(store.dir, RUNS_DIR));
     try {
       const config = new ConfigurationService(store, { runLog });
       if (opts.recover !== false) await this.#recover(config);
+      if (opts.strays !== false)
+        for (const file of await store.strays())
+          this.io.stderr(`warning: ignored ${file}: troupe reads only <id>.json files there\n`);
       return await fn(config, store);
     } finally {
       await runLog.close();

@@ -77,31 +77,13 @@ export async function deleteReferenced(
   }
 }
 
-/** After a personality or role update: which agents use it, and whether they still need a sync. */
-export async function reportDependents(
-  out: Output,
-  config: ConfigurationService,
-  kind: 'personality' | 'role',
-  dependents: string[],
-): Promise<string[]> {
-  if (dependents.length === 0) return [];
-  const s = config.services;
-  const stale: string[] = [];
-  for (const id of dependents) {
-    const a = await s.agents.get(id);
-    if (!a) continue;
-    const p = await s.personalities.get(a.personalityId);
-    const r = await s.roles.get(a.roleId);
-    if (p && r && s.agents.isStale(a, p, r)) stale.push(id);
-  }
-  const fresh = dependents.filter((d) => !stale.includes(d));
-  if (fresh.length)
-    out.line(`  re-composed ${plural(fresh.length, 'agent')} using this ${kind}: ${fresh.join(', ')}`);
-  if (stale.length) {
-    out.line(`  ${plural(stale.length, 'agent')} using this ${kind} now stale: ${stale.join(', ')}`);
-    out.line('  run `troupe reconcile` to re-compose them');
-  }
-  return stale;
+/**
+ * After a personality or role update: the agents the same commit re-composed. Reported from
+ * what the command wrote, never from a later read (another writer may have changed them since).
+ */
+function reportDependents(out: Output, kind: 'personality' | 'role', synced: string[]): void {
+  if (synced.length)
+    out.line(`  re-composed ${plural(synced.length, 'agent')} using this ${kind}: ${synced.join(', ')}`);
 }
 
 /** How `personality` and `role` differ in their `update` and `delete` subcommands. */
@@ -146,10 +128,21 @@ export function registerUpdateDelete<Flags extends object>(
             ? await config.updatePersonality(id, patch, options)
             : await config.updateRole(id, patch, options);
         const entity = 'personality' in r ? r.personality : r.role;
-        out.line(`Updated ${kind} ${id} to revision ${entity.revision}`);
+        out.line(
+          r.unchanged
+            ? `${kind} ${id} unchanged at revision ${entity.revision}: nothing to write`
+            : `Updated ${kind} ${id} to revision ${entity.revision}`,
+        );
         out.lines(describeConflicts(r.conflicts));
-        const stale = await reportDependents(out, config, kind, r.synced);
-        out.data({ [kind]: entity, agents: r.synced, stale, conflicts: r.conflicts });
+        reportDependents(out, kind, r.synced);
+        out.data({
+          [kind]: entity,
+          revision: entity.revision,
+          unchanged: r.unchanged,
+          agents: r.synced,
+          stale: [],
+          conflicts: r.conflicts,
+        });
       });
     });
 

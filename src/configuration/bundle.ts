@@ -5,6 +5,7 @@ import type { Model } from '../domain/model.js';
 import type { Personality } from '../domain/personality.js';
 import type { Role } from '../domain/role.js';
 import type { Normalized } from '../services/entity-service.js';
+import { modelMatches } from '../services/model-service.js';
 import type { BatchOp, Kind } from '../storage/store.js';
 import { asNew } from './create-agent.js';
 import { diffFields, type FieldChange } from './diff.js';
@@ -170,11 +171,7 @@ export async function planBundle(
   ];
 
   const modelFor = (settings: { provider: string; modelId: string }) =>
-    catalog.find(
-      (m) =>
-        m.provider === settings.provider &&
-        (m.id === settings.modelId || m.modelId === settings.modelId || m.aliases.includes(settings.modelId)),
-    );
+    catalog.find((m) => modelMatches(m, settings.modelId, settings.provider));
 
   const composedAgents = new Set<string>();
   for (const a of agents) {

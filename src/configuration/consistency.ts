@@ -1,7 +1,9 @@
 import type { Agent } from '../domain/agent.js';
 import { type Issue, isTroupeError } from '../domain/errors.js';
 import type { ResolvedFile } from '../domain/resolved.js';
+import { entityHash } from '../services/agent-service.js';
 import type { Normalized } from '../services/entity-service.js';
+import { modelMatches } from '../services/model-service.js';
 import type { BatchOp, Kind, StoredDoc } from '../storage/store.js';
 import { checkModel, modelEntry } from './create-agent.js';
 import type { Services } from './services.js';
@@ -15,7 +17,8 @@ export type InconsistencyKind =
   | 'resolved-edited'
   | 'resolved-orphaned'
   | 'model-incompatible'
-  | 'stray-file';
+  | 'stray-file'
+  | 'not-adopted';
 
 export interface Inconsistency {
   kind: InconsistencyKind;
@@ -55,7 +58,16 @@ async function readAll<E>(
         continue;
       }
       try {
-        out.push(parse(entry.doc));
+        const e = parse(entry.doc);
+        out.push(e);
+        if (entry.doc.revision === 0)
+          found.push({
+            kind: 'not-adopted',
+            entity: entry.id,
+            file: entry.file,
+            message: `${entry.file}: not yet adopted: written by hand without the store's metadata (revision, createdAt, updatedAt)`,
+            fixable: true,
+          });
       } catch (e) {
         if (!isTroupeError(e)) throw e;
         found.push({
@@ -93,13 +105,17 @@ export async function detectInconsistencies(s: Services): Promise<Inconsistency[
       found,
     )),
   ];
-  await readAll(
+  const ownModels = await readAll(
     s,
     'models',
     () => s.models.list(),
     (d) => s.models.fromDoc(d),
     found,
   );
+  const own = new Set(ownModels.map((m) => m.id));
+  const catalog = [...ownModels, ...s.models.shipped().filter((m) => !own.has(m.id))];
+  const modelOf = ({ provider, modelId }: { provider: string; modelId: string }) =>
+    catalog.find((m) => modelMatches(m, modelId, provider));
   const agents = await readAll(
     s,
     'agents',
@@ -151,12 +167,13 @@ export async function detectInconsistencies(s: Services): Promise<Inconsistency[
         });
       }
     }
-    if (p && r && s.agents.isStale(a, p, r)) {
+    const drift = p && r ? s.agents.drift(a, p, r, modelOf(a.model)) : [];
+    if (drift.length) {
       found.push({
         kind: 'stale-agent',
         entity: a.id,
         file,
-        message: `${file}: composed against personality "${p.id}" r${a.personalityVersion} and role "${r.id}" r${a.roleVersion}; now r${p.revision} and r${r.revision}`,
+        message: `${file}: stale: ${drift.join('; ')}`,
         fixable: true,
       });
     }
@@ -196,13 +213,45 @@ export async function detectInconsistencies(s: Services): Promise<Inconsistency[
   return found;
 }
 
-/** Plans the fixes for what can be fixed: re-compose stale agents and rewrite resolved files, drop orphans. */
+/**
+ * Plans the fixes for what can be fixed, as one batch: adopt hand-written files (the store
+ * adds its metadata) and files edited by hand in place (their revision moves forward, the edit
+ * is kept), then re-compose stale agents against what is adopted and rewrite their resolved
+ * files, and drop orphans.
+ */
 export async function planReconcile(s: Services, found: Inconsistency[]) {
+  const adoptions: BatchOp[] = [];
   const ops: BatchOp[] = [];
   const fixed: Inconsistency[] = [];
   const synced = new Set<string>();
+  /** The revision an entity has once this batch adopted it (itself when it needs no adoption). */
+  const adopted = new Map<string, number>();
+  const adopt = async <E extends { id: string; revision: number }>(
+    kind: Kind,
+    e: E,
+    editedInPlace: boolean,
+  ) => {
+    const key = `${kind}/${e.id}`;
+    let next = adopted.get(key);
+    if (next === undefined) {
+      next = e.revision === 0 || editedInPlace ? e.revision + 1 : e.revision;
+      adopted.set(key, next);
+      if (next !== e.revision) {
+        const doc = (await s.store.get(kind, e.id))!;
+        adoptions.push({ op: 'put', kind, doc, expectedRevision: e.revision, touch: true });
+      }
+    }
+    return next === e.revision ? e : { ...e, revision: next };
+  };
   for (const f of found) {
     if (!f.fixable) continue;
+    if (f.kind === 'not-adopted') {
+      const kind = f.file.slice(0, f.file.indexOf('/')) as Kind;
+      // An agent is adopted by being composed, below.
+      if (kind !== 'agents') await adopt(kind, (await s.store.get(kind, f.entity))!, false);
+      fixed.push(f);
+      continue;
+    }
     if (f.kind === 'resolved-orphaned') {
       ops.push({ op: 'delete', kind: 'resolved', id: f.entity });
       fixed.push(f);
@@ -213,13 +262,20 @@ export async function planReconcile(s: Services, found: Inconsistency[]) {
       continue;
     }
     const a = (await s.agents.get(f.entity)) as Agent;
-    const p = await s.personalities.require(a.personalityId);
-    const r = await s.roles.require(a.roleId);
-    ops.push(...s.agents.prepareSync(a, p, r, await modelEntry(s, a)).ops);
+    const model = await modelEntry(s, a);
+    const p0 = await s.personalities.require(a.personalityId);
+    const r0 = await s.roles.require(a.roleId);
+    const inPlace = (recorded: number, hash: string | undefined, e: { revision: number }) =>
+      recorded === e.revision && hash !== undefined && hash !== entityHash(e);
+    const p = await adopt('personalities', p0, inPlace(a.personalityVersion, a.personalityHash, p0));
+    const r = r0.predefined ? r0 : await adopt('roles', r0, inPlace(a.roleVersion, a.roleHash, r0));
+    if (model && (model as { revision?: number }).revision === 0)
+      await adopt('models', model as { id: string; revision: number }, false);
+    ops.push(...s.agents.prepareSync(a, p, r, model).ops);
     synced.add(f.entity);
     fixed.push(f);
   }
-  return { ops, fixed, remaining: found.filter((f) => !f.fixable) };
+  return { ops: [...adoptions, ...ops], fixed, remaining: found.filter((f) => !f.fixable) };
 }
 
 export type { ResolvedFile };

@@ -2,7 +2,7 @@ import { type Issue, TroupeError, validationError } from '../domain/errors.js';
 import type { Personality } from '../domain/personality.js';
 import type { Role } from '../domain/role.js';
 import type { Normalized, Where } from '../services/entity-service.js';
-import type { BatchOp } from '../storage/store.js';
+import type { BatchOp, Kind } from '../storage/store.js';
 import { requireRef } from './references.js';
 import type { Services } from './services.js';
 
@@ -54,8 +54,10 @@ export async function planCreateAgent(s: Services, req: CreateAgentRequest, now:
     },
     req.where,
   );
+  await assertNotHandWritten(s, 'agents', agentDraft.id);
   if (req.personality) {
     const p = s.personalities.prepareCreate(req.personality, req.where);
+    await assertNotHandWritten(s, 'personalities', p.entity.id);
     ops.push(p.op);
     personality = asNew<Personality>(p.entity, now);
   } else {
@@ -67,6 +69,7 @@ export async function planCreateAgent(s: Services, req: CreateAgentRequest, now:
   }
   if (req.role) {
     const r = s.roles.prepareCreate(req.role, req.where);
+    await assertNotHandWritten(s, 'roles', r.entity.id);
     ops.push(r.op);
     role = asNew<Role>({ ...r.entity, predefined: false }, now);
   } else {
@@ -96,4 +99,18 @@ export async function modelEntry(
   const m = agent.model as { provider?: string; modelId?: string } | undefined;
   if (!m?.modelId) return undefined;
   return s.models.find(m.modelId, m.provider);
+}
+
+/**
+ * A create must not write over a file written by hand (revision 0, not yet adopted): the store
+ * would take it for "absent". Refused as ALREADY_EXISTS, naming the file and the way out.
+ */
+export async function assertNotHandWritten(s: Services, kind: Kind, id: string): Promise<void> {
+  const d = await s.store.get(kind, id);
+  if (d && d.revision === 0)
+    throw new TroupeError(
+      'ALREADY_EXISTS',
+      `${kind}/${id}.json already exists (written by hand, not yet adopted): run \`troupe reconcile\` to adopt it, or update it`,
+      { context: { kind, id, actualRevision: 0 } },
+    );
 }

@@ -6,7 +6,7 @@ import type { Normalized } from '../services/entity-service.js';
 import type { BatchOp } from '../storage/store.js';
 import { planBundle } from './bundle.js';
 import { detectInconsistencies, planReconcile } from './consistency.js';
-import { asNew, checkModel, modelEntry, planCreateAgent } from './create-agent.js';
+import { asNew, assertNotHandWritten, checkModel, modelEntry, planCreateAgent } from './create-agent.js';
 import { planDeleteAgent, planDeleteReferenced } from './delete.js';
 import { checkScope } from './integrity.js';
 import { commitPlanned } from './planned-commit.js';
@@ -67,7 +67,8 @@ export function buildHandlers(s: Services, nowIso: () => string): ServiceHandler
       },
       /** Creates a personality on its own. */
       create: async (i: { personality: unknown } & File, ctx?: StepContext) => {
-        const { op } = s.personalities.prepareCreate(i.personality, i);
+        const { op, entity } = s.personalities.prepareCreate(i.personality, i);
+        await assertNotHandWritten(s, 'personalities', entity.id);
         return { ...(await commit([op], ctx)), id: op.op === 'put' ? op.doc.id : '' };
       },
       update: (i: UpdateStepInput, ctx?: StepContext) => cascadingUpdate(s, 'personalities', i, ctx),
@@ -120,7 +121,8 @@ export function buildHandlers(s: Services, nowIso: () => string): ServiceHandler
       /** Creates a role on its own (optionally from a template). */
       create: async (i: { role: Record<string, unknown>; template?: string } & File, ctx?: StepContext) => {
         const body = i.template ? await s.roles.fromTemplateInput(i.template, i.role) : i.role;
-        const { op } = s.roles.prepareCreate(body, i);
+        const { op, entity } = s.roles.prepareCreate(body, i);
+        await assertNotHandWritten(s, 'roles', entity.id);
         return { ...(await commit([op], ctx)), id: op.op === 'put' ? op.doc.id : '' };
       },
       update: (i: UpdateStepInput, ctx?: StepContext) => cascadingUpdate(s, 'roles', i, ctx),

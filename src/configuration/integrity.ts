@@ -1,5 +1,6 @@
 import type { Agent } from '../domain/agent.js';
 import type { Issue } from '../domain/errors.js';
+import { modelEntry } from './create-agent.js';
 import type { Services } from './services.js';
 
 export interface Scope {
@@ -48,13 +49,13 @@ export async function checkScope(s: Services, scope: Scope, level: IntegrityLeve
   const checked = await Promise.all(
     [...agentIds].map(async (id) => {
       const [a, resolved] = await Promise.all([s.agents.get(id), s.files.get(id)]);
-      const [p, r] = a
-        ? await Promise.all([s.personalities.get(a.personalityId), s.roles.get(a.roleId)])
+      const [p, r, model] = a
+        ? await Promise.all([s.personalities.get(a.personalityId), s.roles.get(a.roleId), modelEntry(s, a)])
         : [];
-      return { id, a, resolved, p, r };
+      return { id, a, resolved, p, r, model };
     }),
   );
-  for (const { id, a, resolved, p, r } of checked) {
+  for (const { id, a, resolved, p, r, model } of checked) {
     const file = `agents/${id}.json`;
     if (!a) {
       if (resolved)
@@ -75,13 +76,9 @@ export async function checkScope(s: Services, scope: Scope, level: IntegrityLeve
       });
     if (!r) issues.push({ file, entity: id, path: 'roleId', message: `role "${a.roleId}" does not exist` });
     if (level === 'references' || !p || !r) continue;
-    if (s.agents.isStale(a, p, r)) {
-      issues.push({
-        file,
-        entity: id,
-        path: 'personalityVersion',
-        message: 'stale: not composed against the current personality and role',
-      });
+    const drift = s.agents.drift(a, p, r, model);
+    if (drift.length) {
+      issues.push({ file, entity: id, path: 'personalityVersion', message: `stale: ${drift.join('; ')}` });
     }
     const mismatch = s.files.check(a, resolved);
     if (mismatch)

@@ -83,7 +83,9 @@ export async function commitWithUndo(
       first &&
       op.op === 'put' &&
       !op.restore &&
+      !op.touch &&
       before !== undefined &&
+      before.revision > 0 && // adopting a hand-written file always writes its metadata
       (op.expectedRevision === undefined || op.expectedRevision === before.revision) &&
       canonicalJson(body(before)) === canonicalJson(body(op.doc));
     if (same) {

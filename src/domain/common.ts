@@ -14,7 +14,8 @@ export type EntityId = z.infer<typeof EntityId>;
 
 /** Kept by the store, never written by hand. */
 export const Meta = z.object({
-  revision: z.number().int().min(1),
+  /** 0: a file written by hand without the store's metadata, not yet adopted (see reconcile). */
+  revision: z.number().int().min(0),
   createdAt: z.iso.datetime(),
   updatedAt: z.iso.datetime(),
 });

@@ -3,7 +3,7 @@ import { hashOf } from '../domain/canonical.js';
 import type { Personality } from '../domain/personality.js';
 import { configurationHash, type ResolvedFile, resolveConfiguration } from '../domain/resolved.js';
 import type { Role } from '../domain/role.js';
-import type { BatchOp, Store } from '../storage/store.js';
+import type { BatchOp, Store, StoredDoc } from '../storage/store.js';
 import { EntityReader, type Normalized, type Where } from './entity-service.js';
 
 export interface Composed {
@@ -23,6 +23,12 @@ const COMPOSITION_KEYS = [
   'roleHash',
   'modelHash',
 ] as const;
+const UNCOMPOSED = {
+  personalityVersion: 0,
+  roleVersion: 0,
+  configurationHash: '0'.repeat(64),
+  syncStatus: 'stale',
+} as const;
 const METADATA = new Set(['revision', 'createdAt', 'updatedAt', '$schema']);
 
 /** The content hash of an entity (personality, role, model entry): its fields without store metadata. */
@@ -154,6 +160,15 @@ export class AgentService extends EntityReader<Agent> {
 
   async usingRole(id: string): Promise<Agent[]> {
     return (await this.list()).filter((a) => a.roleId === id);
+  }
+
+  /**
+   * A hand-written agent file (revision 0, not yet adopted) has no composition yet: it reads as
+   * composed against nothing, so it is stale until `reconcile` composes and adopts it.
+   */
+  override fromDoc(doc: StoredDoc): Agent {
+    if (doc.revision !== 0 || doc.configurationHash !== undefined) return super.fromDoc(doc);
+    return super.fromDoc({ ...UNCOMPOSED, ...doc });
   }
 
   override editable(e: Agent): Record<string, unknown> {

@@ -9,6 +9,10 @@ import { suggest } from './suggest.js';
 
 let shipped: Model[] | undefined;
 
+/** Whether a catalog entry is the one a name (id, provider model id or alias) names, within a provider if given. */
+export const modelMatches = (m: Model, name: string, provider?: string): boolean =>
+  (m.id === name || m.modelId === name || m.aliases.includes(name)) && (!provider || m.provider === provider);
+
 /**
  * The model catalog: providers and models shipped as data, plus the user's own entries in
  * the config directory's `models/`. A model is found by id, dated model id or alias.
@@ -33,9 +37,7 @@ export class ModelService extends EntityService<Model & { revision: number }> {
 
   /** Finds a model by id, provider model id or alias, optionally within one provider. */
   async find(name: string, provider?: string): Promise<Model | undefined> {
-    const all = await this.catalog();
-    const matches = (m: Model) => m.id === name || m.modelId === name || m.aliases.includes(name);
-    return all.find((m) => matches(m) && (!provider || m.provider === provider)) ?? undefined;
+    return (await this.catalog()).find((m) => modelMatches(m, name, provider));
   }
 
   /** Like find, but unknown is NOT_FOUND with "did you mean" among that provider's models. */

@@ -31,6 +31,11 @@ export type BatchOp =
        * allowed where the document does not exist.
        */
       restore?: { revision: number; createdAt: string; updatedAt: string } | undefined;
+      /**
+       * Write even if the content is what is stored (adopting a file edited by hand: its
+       * revision moves forward). Without it, a put of identical content may be left out.
+       */
+      touch?: boolean | undefined;
     }
   | { op: 'delete'; kind: Kind; id: string; expectedRevision?: number | undefined }
   /**

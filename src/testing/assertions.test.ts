@@ -186,7 +186,7 @@ describe('assertReferencesIntact', () => {
     await assertReferencesIntact(services);
     const e = await assertionError(() => assertReferencesIntact(services, { allowStale: false }));
     expect(e.message).toContain(
-      'agents/a1.json: stale (composed against personality r1, role r1; current r2, r1)',
+      'agents/a1.json: stale: personality "calm" changed (composed against r1, now r2)',
     );
   });
 });

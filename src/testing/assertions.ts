@@ -150,7 +150,7 @@ export async function assertNoOrphanedEntities(from: Store | Services): Promise<
 /**
  * Every agent's references hold: its personality, role and model exist, and its resolved
  * file is present, unedited and matches its configurationHash. With `allowStale: false`
- * agents must also be composed against the current personality and role revisions.
+ * agents must also be composed against the current content of their personality, role and model.
  */
 export async function assertReferencesIntact(
   services: Services,
@@ -173,7 +173,8 @@ export async function assertReferencesIntact(
     const role = await s.roles.get(agent.roleId);
     if (!personality) problems.push(`${where}: personality "${agent.personalityId}" does not exist`);
     if (!role) problems.push(`${where}: role "${agent.roleId}" does not exist`);
-    if (!(await s.models.find(agent.model.modelId, agent.model.provider)))
+    const model = await s.models.find(agent.model.modelId, agent.model.provider);
+    if (!model)
       problems.push(`${where}: model "${agent.model.provider}/${agent.model.modelId}" is not in the catalog`);
     const resolvedDoc = await store.get('resolved', agent.id);
     let mismatch: string | undefined;
@@ -183,10 +184,8 @@ export async function assertReferencesIntact(
       mismatch = `resolved/${agent.id}.json: unreadable: ${(e as Error).message}`;
     }
     if (mismatch) problems.push(mismatch);
-    if (opts.allowStale === false && personality && role && s.agents.isStale(agent, personality, role))
-      problems.push(
-        `${where}: stale (composed against personality r${agent.personalityVersion}, role r${agent.roleVersion}; current r${personality.revision}, r${role.revision})`,
-      );
+    const drift = personality && role ? s.agents.drift(agent, personality, role, model) : [];
+    if (opts.allowStale === false && drift.length) problems.push(`${where}: stale: ${drift.join('; ')}`);
   }
   if (problems.length > 0)
     fail(

@@ -40,7 +40,9 @@ describe('troupe validate', () => {
     await unlink(join(dir, 'resolved', 'otto.json'));
     const r = await t('validate');
     expect(r.code).toBe(1);
-    expect(r.stdout).toContain('agents/ada.json: composed against personality "calm" r0');
+    expect(r.stdout).toContain(
+      'agents/ada.json: stale: personality "calm" changed (composed against r0, now r1)',
+    );
     expect(r.stdout).toContain('resolved/otto.json is missing');
     expect(r.stdout).toContain('can be fixed with `troupe reconcile`');
   });

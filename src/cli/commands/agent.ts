@@ -1,5 +1,6 @@
 import { type Command, Option } from 'commander';
 import type { ConfigurationService } from '../../configuration/configuration-service.js';
+import { DriftJudge } from '../../configuration/drift.js';
 import type { Agent, ModelSettings } from '../../domain/agent.js';
 import { isTroupeError, TroupeError } from '../../domain/errors.js';
 import { PROVIDERS } from '../../domain/model.js';
@@ -95,16 +96,21 @@ async function inferProvider(
 
 type SyncState = Agent['syncStatus'] | 'broken';
 
-/** The stored syncStatus, corrected by what the personality and role are now. */
-async function syncStates(config: ConfigurationService, agents: Agent[]): Promise<Map<string, SyncState>> {
-  const s = config.services;
-  const personalities = new Map((await s.personalities.list()).map((p) => [p.id, p]));
-  const roles = new Map((await s.roles.list()).map((r) => [r.id, r]));
-  const out = new Map<string, SyncState>();
+/** The sync state judged by content now (a hand edit anywhere shows), with what drifted. */
+async function syncStates(
+  config: ConfigurationService,
+  agents: Agent[],
+): Promise<Map<string, { state: SyncState; drift: string[] }>> {
+  const judge = new DriftJudge(config.services);
+  const out = new Map<string, { state: SyncState; drift: string[] }>();
   for (const a of agents) {
-    const p = personalities.get(a.personalityId);
-    const r = roles.get(a.roleId);
-    out.set(a.id, !p || !r ? 'broken' : s.agents.isStale(a, p, r) ? 'stale' : a.syncStatus);
+    const d = await judge.drift(a);
+    out.set(
+      a.id,
+      d === 'broken'
+        ? { state: 'broken', drift: [] }
+        : { state: d.length ? 'stale' : a.syncStatus, drift: d },
+    );
   }
   return out;
 }
@@ -194,7 +200,16 @@ export function register(program: Command, ctx: CliContext): void {
         const agents = await config.services.agents.list();
         return { agents, states: await syncStates(config, agents) };
       });
-      out.data(agents.map((a) => ({ ...a, syncStatus: states.get(a.id) })));
+      out.data(
+        agents.map((a) => {
+          const judged = states.get(a.id);
+          return {
+            ...a,
+            syncStatus: judged?.state,
+            ...(judged?.drift.length ? { drift: judged.drift } : {}),
+          };
+        }),
+      );
       if (agents.length === 0) return out.line('No agents yet; create one with `troupe agent create`.');
       out.lines(
         table(
@@ -206,7 +221,7 @@ export function register(program: Command, ctx: CliContext): void {
             a.personalityId,
             a.roleId,
             `${a.model.provider}/${a.model.modelId}`,
-            states.get(a.id) ?? a.syncStatus,
+            states.get(a.id)?.state ?? a.syncStatus,
           ]),
         ),
       );
@@ -224,7 +239,8 @@ export function register(program: Command, ctx: CliContext): void {
       await ctx.withConfig(cmd, async (config) => {
         const s = config.services;
         const agent = await s.agents.require(id);
-        const sync = (await syncStates(config, [agent])).get(id) ?? agent.syncStatus;
+        const judged = (await syncStates(config, [agent])).get(id);
+        const sync = judged?.state ?? agent.syncStatus;
         if (!opts.resolved) {
           out.data(agent);
           return out.lines(describeAgent(agent, sync));
@@ -240,7 +256,7 @@ export function register(program: Command, ctx: CliContext): void {
           configuration = resolveConfiguration(agent, p, r);
           note = `resolved/${id}.json is missing; composed now (run \`troupe reconcile\` to write it)`;
         } else if (sync === 'stale') {
-          note = 'stale: its personality or role changed since; run `troupe reconcile` to re-compose';
+          note = `stale: ${judged?.drift.join('; ')}; run \`troupe reconcile\` to re-compose`;
         }
         out.data(configuration);
         out.lines(describeResolved(configuration, note));
@@ -260,7 +276,7 @@ export function register(program: Command, ctx: CliContext): void {
       const out = ctx.output(cmd);
       const patch = await inputFrom(ctx, opts.from, flagPatch(opts));
       assertPatch(patch, 'agent');
-      const { agent } = await ctx.withConfig(cmd, async (config) => {
+      const { agent, unchanged } = await ctx.withConfig(cmd, async (config) => {
         await inferProvider(config, patch, opts, false);
         return config.updateAgent(id, patch, {
           expectedRevision: opts.expectRevision,
@@ -268,7 +284,11 @@ export function register(program: Command, ctx: CliContext): void {
         });
       });
       out.data(agent);
-      out.line(`Updated agent ${id} to revision ${agent.revision}: ${describeModel(agent.model)}`);
+      out.line(
+        unchanged
+          ? `agent ${id} unchanged at revision ${agent.revision}: nothing to write`
+          : `Updated agent ${id} to revision ${agent.revision}: ${describeModel(agent.model)}`,
+      );
     },
   );
 

@@ -19,8 +19,12 @@ export function register(program: Command, ctx: CliContext): void {
     .description('check every file of the configuration directory; exit 1 if anything is wrong')
     .action(async (_opts: object, cmd: Command) => {
       const out = ctx.output(cmd);
-      const problems = await ctx.withConfig(cmd, (config) => config.detectInconsistencies());
-      out.data({ valid: problems.length === 0, problems });
+      const found = await ctx.withConfig(cmd, (config) => config.detectInconsistencies(), { strays: false });
+      // Files troupe does not read (editor backups, copies) are warnings, never a failure.
+      const warnings = found.filter((p) => p.kind === 'stray-file');
+      const problems = found.filter((p) => p.kind !== 'stray-file');
+      out.data({ valid: problems.length === 0, problems, ...(warnings.length ? { warnings } : {}) });
+      for (const w of warnings) out.line(`warning: ${w.message}`);
       if (problems.length === 0) return out.line('valid');
       for (const p of problems) out.lines(describeProblem(p));
       const fixable = problems.filter((p) => p.fixable).length;

@@ -54,19 +54,11 @@ function jsonIssue(text: string, file: string, error: unknown): Issue {
   };
 }
 
+const META = ['revision', 'createdAt', 'updatedAt'] as const;
+
 function metaIssue(raw: Record<string, unknown>, file: string): Issue | undefined {
-  const missing = (['revision', 'createdAt', 'updatedAt'] as const).filter((k) => raw[k] === undefined);
-  if (missing.length === 3) {
-    return {
-      file,
-      path: 'revision',
-      message:
-        'missing store metadata (revision, createdAt, updatedAt): the file was not saved by troupe; ' +
-        'import or re-save it through troupe instead of writing it by hand',
-    };
-  }
   const shape = Meta.shape;
-  if (!shape.revision.safeParse(raw.revision).success) {
+  if (!shape.revision.safeParse(raw.revision).success || raw.revision === 0) {
     return {
       file,
       path: 'revision',
@@ -92,7 +84,7 @@ function metaIssue(raw: Record<string, unknown>, file: string): Issue | undefine
  * Parses and checks one entity file: valid JSON, an object, `id` equal to the file name, and
  * the store's metadata present. The domain schema is not applied here; services do that.
  */
-export function decodeDoc(text: string, file: string, fileId: string): Decoded {
+export function decodeDoc(text: string, file: string, fileId: string, mtime?: Date): Decoded {
   if (!EntityId.safeParse(fileId).success) {
     return {
       ok: false,
@@ -123,6 +115,12 @@ export function decodeDoc(text: string, file: string, fileId: string): Decoded {
         ? `is missing; it must be ${JSON.stringify(fileId)} (the file name)`
         : `is ${JSON.stringify(obj.id)} but the file is named ${fileId}.json; they must match`;
     return { ok: false, raw, issue: { file, path: 'id', message } };
+  }
+  if (META.every((k) => obj[k] === undefined)) {
+    // Written by hand without the store's metadata: readable at once as revision 0 ("not yet
+    // adopted"), so list, show and export work; `troupe reconcile` adopts it at revision 1.
+    const at = (mtime ?? new Date(0)).toISOString();
+    return { ok: true, doc: { ...obj, revision: 0, createdAt: at, updatedAt: at } as StoredDoc, raw };
   }
   const issue = metaIssue(obj, file);
   if (issue) return { ok: false, raw, issue };

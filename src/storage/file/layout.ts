@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { basename, dirname, join } from 'node:path';
+import { EntityId } from '../../domain/common.js';
 import type { Kind } from '../store.js';
 
 /** The hidden folder holding the store's own files; everything else in the root is readable data. */
@@ -50,6 +51,12 @@ export const backupRel = (kind: Kind, id: string, revision: number) =>
 export function idFromFileName(name: string): string | undefined {
   if (name.startsWith('.') || !name.endsWith('.json')) return undefined;
   return name.slice(0, -'.json'.length);
+}
+
+/** The id of an entity file `<id>.json` whose id is a valid slug; anything else is a stray. */
+export function entityIdFromFileName(name: string): string | undefined {
+  const id = idFromFileName(name);
+  return id !== undefined && EntityId.safeParse(id).success ? id : undefined;
 }
 
 /** A sibling temp name that is hidden and does not end in `.json`, so readers never take it for data. */

@@ -1,9 +1,9 @@
 import { readdirSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import type { Kind } from '../store.js';
 import { decodeDoc, type ScanEntry } from './codec.js';
 import { errnoOf, ioError, mapLimit } from './io.js';
-import { idFromFileName, type Layout } from './layout.js';
+import { entityIdFromFileName, type Layout } from './layout.js';
 
 const READ_PARALLEL = 32;
 
@@ -24,8 +24,9 @@ export async function scanFolders(layout: Layout, kinds: readonly Kind[]): Promi
       if (errnoOf(e) === 'ENOENT') continue;
       throw ioError('read the directory', dir, e);
     }
+    // Editor backups and copies (`ada.orig.json`, `ada.json~`, `.DS_Store`) are not entities: see strays().
     const files = names.flatMap((n) => {
-      const id = idFromFileName(n);
+      const id = entityIdFromFileName(n);
       return id === undefined ? [] : [{ id, name: n }];
     });
     files.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
@@ -33,13 +34,15 @@ export async function scanFolders(layout: Layout, kinds: readonly Kind[]): Promi
       ...(await mapLimit(files, READ_PARALLEL, async ({ id, name }): Promise<ScanEntry> => {
         const file = `${k}/${name}`;
         let text: string;
+        let mtime: Date | undefined;
         try {
           text = await readFile(layout.entity(k, id), 'utf8');
+          mtime = (await stat(layout.entity(k, id))).mtime;
         } catch (e) {
           const message = `could not read: ${e instanceof Error ? e.message : String(e)}`;
           return { kind: k, file, id, error: { file, path: '(root)', message } };
         }
-        const d = decodeDoc(text, file, id);
+        const d = decodeDoc(text, file, id, mtime);
         const entry: ScanEntry = { kind: k, file, id };
         if (d.raw !== undefined) entry.raw = d.ok ? structuredClone(d.raw) : d.raw;
         if (d.ok) entry.doc = d.doc;

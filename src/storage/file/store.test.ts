@@ -212,20 +212,23 @@ describe('FileStore ids and bad files', () => {
     expect(l.issues.map((i) => i.file)).toEqual(['roles/editor.json', 'roles/writer.json']);
   });
 
-  it('a hand-written file without metadata: scan reads it raw, get reports it clearly', async () => {
+  it('a hand-written file without metadata reads as revision 0 (not yet adopted); a create refuses it', async () => {
     const { dir, store } = await fresh();
     await writeFile(join(dir, 'personalities', 'calm.json'), '{ "id": "calm", "name": "Calm" }\n');
-    const e = await failure(store.get('personalities', 'calm'));
-    expect(e.message).toMatch(/^personalities\/calm\.json: revision: missing store metadata/);
+    const doc = await store.get('personalities', 'calm');
+    expect(doc).toMatchObject({ id: 'calm', name: 'Calm', revision: 0 });
+    expect(Date.parse(doc!.createdAt)).toBeGreaterThan(0); // the file's mtime
     const [entry] = await store.scan('personalities');
     expect(entry).toMatchObject({
-      kind: 'personalities',
       file: 'personalities/calm.json',
       id: 'calm',
       raw: { id: 'calm', name: 'Calm' },
-      error: { file: 'personalities/calm.json', path: 'revision' },
     });
-    expect(entry?.doc).toBeUndefined();
+    expect(entry?.doc?.revision).toBe(0);
+    expect((await store.list('personalities')).map((d) => d.id)).toEqual(['calm']);
+    // Adopting it is a put at revision 0: the store adds its metadata.
+    const adopted = await store.put('personalities', { id: 'calm', name: 'Calm' }, { expectedRevision: 0 });
+    expect(adopted.revision).toBe(1);
   });
 
   it('scan lists every json file with its doc or problem, ignoring temp and other files', async () => {
@@ -240,7 +243,6 @@ describe('FileStore ids and bad files', () => {
     await mkdir(join(dir, 'roles', 'sub.json'));
     const all = await store.scan();
     expect(all.map((e) => [e.file, e.doc ? 'doc' : e.error?.message])).toEqual([
-      ['roles/Bad Name.json', expect.stringMatching(/^the file name is not a valid id/)],
       [
         'roles/broken.json',
         'invalid JSON at line 1 column 4: trailing comma before "]" is not allowed in JSON',
@@ -250,7 +252,9 @@ describe('FileStore ids and bad files', () => {
       ['agents/agent.json', 'doc'],
     ]);
     expect((await store.scan('agents')).map((e) => e.id)).toEqual(['agent']);
-    expect((await failure(store.list('roles'))).issues).toHaveLength(3);
+    expect((await failure(store.list('roles'))).issues).toHaveLength(2);
+    // A name that is not `<id>.json` with a valid id is a stray: reported, never read.
+    expect(await store.strays()).toEqual(['roles/Bad Name.json', 'roles/notes.txt']);
   });
 });
 

@@ -26,7 +26,7 @@ import { type BackupInfo, listBackups, readBackup } from './backups.js';
 import { decodeDoc, invalidFiles, type ScanEntry } from './codec.js';
 import { errnoOf, ioError } from './io.js';
 import { Journal, journalHasEntries, parseJournal } from './journal.js';
-import { entityRel, idFromFileName, Layout, TROUPE_DIR } from './layout.js';
+import { entityIdFromFileName, entityRel, isTempName, Layout, TROUPE_DIR } from './layout.js';
 import { type HeldLock, withLock } from './lock.js';
 import { createLayout, readMarker } from './marker.js';
 import { checkpoint, recover } from './recovery.js';
@@ -188,7 +188,7 @@ export class FileStore extends BatchStore {
       if (errnoOf(e) === 'ENOENT') return {};
       throw ioError('read', path, e);
     }
-    const d = decodeDoc(text, entityRel(kind, id), id);
+    const d = decodeDoc(text, entityRel(kind, id), id, new Date(Number(st.mtimeNs / 1_000_000n)));
     if (!d.ok) throw invalidFiles([d.issue], { kind, id, file: d.issue.file });
     // Only cache what the stat describes: a file replaced between stat and read is read again next time.
     if (BigInt(Buffer.byteLength(text)) === st.size) {
@@ -227,7 +227,8 @@ export class FileStore extends BatchStore {
         throw ioError('read the directory', this.#layout.kindDir(k), e);
       }
       for (const n of names.sort())
-        if (!n.startsWith('.') && idFromFileName(n) === undefined) out.push(`${k}/${n}`);
+        if (n !== '.gitkeep' && !isTempName(n) && entityIdFromFileName(n) === undefined)
+          out.push(`${k}/${n}`);
     }
     return out;
   }

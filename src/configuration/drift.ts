@@ -1,0 +1,57 @@
+import type { Agent } from '../domain/agent.js';
+import type { Model } from '../domain/model.js';
+import type { Personality } from '../domain/personality.js';
+import type { Role } from '../domain/role.js';
+import { modelMatches } from '../services/model-service.js';
+import type { Services } from './services.js';
+
+function memo<V>(cache: Map<string, V>, key: string, load: () => V): V {
+  let v = cache.get(key);
+  if (v === undefined) {
+    v = load();
+    cache.set(key, v);
+  }
+  return v;
+}
+
+/** What an agent is composed from, as stored now; undefined parts are missing (a dangling reference). */
+export interface AgentSources {
+  personality: Personality | undefined;
+  role: Role | undefined;
+  model: Model | undefined;
+}
+
+/**
+ * Looks up what agents are composed from, reading each personality, role and the model
+ * catalog once however many agents are judged: the drift of a whole cast costs one pass.
+ */
+export class DriftJudge {
+  readonly #s: Services;
+  #catalog: Promise<Model[]> | undefined;
+  readonly #personalities = new Map<string, Promise<Personality | undefined>>();
+  readonly #roles = new Map<string, Promise<Role | undefined>>();
+
+  constructor(s: Services) {
+    this.#s = s;
+  }
+
+  async sources(a: Pick<Agent, 'personalityId' | 'roleId' | 'model'>): Promise<AgentSources> {
+    const s = this.#s;
+    const p = memo(this.#personalities, a.personalityId, () => s.personalities.get(a.personalityId));
+    const r = memo(this.#roles, a.roleId, () => s.roles.get(a.roleId));
+    this.#catalog ??= s.models.catalog();
+    const [personality, role, catalog] = await Promise.all([p, r, this.#catalog]);
+    const model = catalog.find((m) => modelMatches(m, a.model.modelId, a.model.provider));
+    return { personality, role, model };
+  }
+
+  /**
+   * What changed since the agent was composed (by content as well as revision), or 'broken'
+   * when its personality or role is missing. Empty when it is in sync.
+   */
+  async drift(a: Agent): Promise<string[] | 'broken'> {
+    const { personality, role, model } = await this.sources(a);
+    if (!personality || !role) return 'broken';
+    return this.#s.agents.drift(a, personality, role, model);
+  }
+}

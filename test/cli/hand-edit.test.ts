@@ -1,0 +1,261 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { seeded, write } from './helpers.js';
+
+type Json = Record<string, unknown> & { revision: number };
+
+const readJson = async (dir: string, file: string) =>
+  JSON.parse(await readFile(join(dir, file), 'utf8')) as Json;
+
+/** Edits a stored file by hand, as a person with an editor would: metadata left as it was. */
+async function handEdit(dir: string, file: string, edit: (doc: Json) => void) {
+  const doc = await readJson(dir, file);
+  edit(doc);
+  await write(dir, file, `${JSON.stringify(doc, null, 2)}\n`);
+}
+
+const edits: Array<[string, string, (d: Json) => void, RegExp, string[]]> = [
+  [
+    'a personality trait',
+    'personalities/calm.json',
+    (d) => {
+      (d.bigFive as Record<string, number>).openness = 95;
+    },
+    /agents\/ada\.json: stale: personality "calm" was edited by hand/,
+    ['ada', 'otto'],
+  ],
+  [
+    "a role's system prompt",
+    'roles/reviewer.json',
+    (d) => {
+      d.systemPrompt = 'You review code ruthlessly.';
+    },
+    /agents\/ada\.json: stale: role "reviewer" was edited by hand/,
+    ['ada', 'otto'],
+  ],
+  [
+    "an agent's temperature",
+    'agents/ada.json',
+    (d) => {
+      (d.model as Record<string, number>).temperature = 1.4;
+    },
+    /agents\/ada\.json: stale: its own settings were edited by hand/,
+    ['ada'],
+  ],
+];
+
+describe('a hand edit is seen by content, not by revision numbers', () => {
+  it.each(edits)(
+    '%s: validate names the agent, list says stale, reconcile re-composes',
+    async (_, file, edit, says, stale) => {
+      const { dir, t } = await seeded();
+      await handEdit(dir, file, edit);
+
+      const v = await t('validate');
+      expect(v.code).toBe(1);
+      expect(v.stdout).toMatch(says);
+
+      const list = (await t('agent', 'list', '--json')).json<
+        Array<{ id: string; syncStatus: string; drift?: string[] }>
+      >();
+      expect(list.filter((a) => a.syncStatus === 'stale').map((a) => a.id)).toEqual(stale);
+      const show = await t('agent', 'show', 'ada', '--resolved');
+      expect(show.stdout).toMatch(/stale: .*edited by hand.*troupe reconcile/);
+
+      const r = await t('reconcile');
+      expect(r.code).toBe(0);
+      expect(await t('validate')).toMatchObject({ code: 0, stdout: 'valid\n' });
+      // The edit is kept, and the resolved file now says what the edited content says.
+      const resolved = await readJson(dir, 'resolved/ada.json');
+      const prompt = (resolved.configuration as { systemPrompt: string }).systemPrompt;
+      if (file.startsWith('personalities')) expect(prompt).toContain('openness very high (95)');
+      if (file.startsWith('roles')) expect(prompt).toContain('You review code ruthlessly.');
+      if (file.startsWith('agents'))
+        expect((resolved.configuration as { model: { temperature: number } }).model.temperature).toBe(1.4);
+    },
+  );
+
+  it('a hand edit of a model entry of your own makes its agents stale until reconciled', async () => {
+    const { dir, t } = await seeded();
+    const model = {
+      id: 'local-qwen',
+      provider: 'ollama',
+      modelId: 'qwen2.5:14b',
+      name: 'Qwen 2.5 14B (local)',
+      contextWindow: 32768,
+      capabilities: ['chat', 'code', 'function-calling', 'long-context'],
+    };
+    await write(dir, 'models/local-qwen.json', `${JSON.stringify(model, null, 2)}\n`);
+    // A hand-written model is in the catalog at once.
+    expect((await t('models', 'list', '--provider', 'ollama')).stdout).toContain('local-qwen');
+    const created = await t(
+      'agent',
+      'create',
+      '--name',
+      'Quill',
+      '--personality',
+      'calm',
+      '--role',
+      'reviewer',
+      '--provider',
+      'ollama',
+      '--model',
+      'local-qwen',
+    );
+    expect(created.code).toBe(0);
+    // Written by hand, so not yet adopted: validate says so, reconcile adopts it as it is.
+    const before = await t('validate');
+    expect(before.code).toBe(1);
+    expect(before.stdout).toContain('models/local-qwen.json: not yet adopted');
+    expect((await t('reconcile')).code).toBe(0);
+    expect((await readJson(dir, 'models/local-qwen.json')).revision).toBe(1);
+    expect(await t('validate')).toMatchObject({ code: 0, stdout: 'valid\n' });
+    await handEdit(dir, 'models/local-qwen.json', (d) => {
+      d.contextWindow = 131072;
+    });
+    const v = await t('validate');
+    expect(v.code).toBe(1);
+    expect(v.stdout).toMatch(/agents\/quill\.json: stale: model "local-qwen" was changed/);
+    expect((await t('reconcile')).code).toBe(0);
+    expect(await t('validate')).toMatchObject({ code: 0, stdout: 'valid\n' });
+  });
+
+  it('an update that changes nothing writes nothing and says so', async () => {
+    const { dir, t } = await seeded();
+    const before = await readJson(dir, 'personalities/calm.json');
+    const agentBefore = await readJson(dir, 'agents/ada.json');
+    const r = await t(
+      'personality',
+      'update',
+      'calm',
+      '--trait',
+      `openness=${(before.bigFive as { openness: number }).openness}`,
+    );
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/unchanged/);
+    expect(await readJson(dir, 'personalities/calm.json')).toEqual(before);
+    expect(await readJson(dir, 'agents/ada.json')).toEqual(agentBefore);
+    const j = await t('personality', 'update', 'calm', '--trait', 'openness=60', '--json');
+    expect(j.json<{ unchanged: boolean; revision: number }>()).toMatchObject({
+      unchanged: true,
+      revision: before.revision,
+    });
+  });
+});
+
+describe('the directory as a person keeps it', () => {
+  it('editor backups and copies are ignored with a one-line warning, never an error', async () => {
+    const { dir, t } = await seeded();
+    const ada = await readFile(join(dir, 'agents/ada.json'), 'utf8');
+    await write(dir, 'agents/ada.orig.json', ada);
+    await write(dir, 'agents/ada.json~', ada);
+    await write(dir, 'personalities/calm.json.bak', '{');
+    await write(dir, 'roles/.DS_Store', '\u0000\u0001');
+    for (const args of [['agent', 'list'], ['export'], ['personality', 'list'], ['agent', 'show', 'ada']]) {
+      const r = await t(...args);
+      expect(r.code, args.join(' ')).toBe(0);
+      expect(r.stderr).toContain('warning: ignored agents/ada.orig.json');
+      expect(r.stderr).toContain('warning: ignored agents/ada.json~');
+    }
+    const v = await t('validate');
+    expect(v).toMatchObject({ code: 0 });
+    expect(v.stdout).toContain('warning: agents/ada.orig.json: ignored');
+    expect(v.stdout).toContain('warning: roles/.DS_Store: ignored');
+    expect(v.stdout.trim().split('\n').at(-1)).toBe('valid');
+  });
+
+  it('a hand-written personality is listed, shown and exported, reported "not yet adopted", and adopted by reconcile', async () => {
+    const { dir, t } = await seeded();
+    const bold = {
+      id: 'bold',
+      name: 'Bold',
+      bigFive: { openness: 90, conscientiousness: 40, extraversion: 85, agreeableness: 40, neuroticism: 30 },
+    };
+    await write(dir, 'personalities/bold.json', `${JSON.stringify(bold, null, 2)}\n`);
+    expect((await t('personality', 'list')).stdout).toContain('bold');
+    expect((await t('personality', 'show', 'bold')).code).toBe(0);
+    const exported = await t('export');
+    expect(exported.code).toBe(0);
+    expect(
+      exported.json<{ personalities: Array<{ id: string }> }>().personalities.map((p) => p.id),
+    ).toContain('bold');
+    // A create must not write over it.
+    const dup = await t('personality', 'create', '--from', join(dir, 'personalities/bold.json'));
+    expect(dup.code).toBe(1);
+    expect(dup.stderr).toMatch(
+      /personalities\/bold\.json already exists \(written by hand, not yet adopted\)/,
+    );
+    const v = await t('validate');
+    expect(v.code).toBe(1);
+    expect(v.stdout).toContain('personalities/bold.json: not yet adopted');
+    expect((await t('reconcile')).code).toBe(0);
+    const adopted = await readJson(dir, 'personalities/bold.json');
+    expect(adopted).toMatchObject({ ...bold, revision: 1 });
+    expect(await t('validate')).toMatchObject({ code: 0, stdout: 'valid\n' });
+    // And an agent can use it like any other.
+    const a = await t(
+      'agent',
+      'create',
+      '--name',
+      'Brio',
+      '--personality',
+      'bold',
+      '--role',
+      'reviewer',
+      '--model',
+      'gpt-4o',
+    );
+    expect(a.code).toBe(0);
+  });
+
+  it('a hand-written agent is composed and adopted by reconcile', async () => {
+    const { dir, t } = await seeded();
+    const agent = {
+      id: 'hand',
+      name: 'Hand',
+      personalityId: 'calm',
+      roleId: 'reviewer',
+      model: { provider: 'openai', modelId: 'gpt-4o', temperature: 0.2 },
+    };
+    await write(dir, 'agents/hand.json', `${JSON.stringify(agent, null, 2)}\n`);
+    const list = await t('agent', 'list', '--json');
+    expect(list.code).toBe(0);
+    expect(
+      list.json<Array<{ id: string; syncStatus: string }>>().find((a) => a.id === 'hand')?.syncStatus,
+    ).toBe('stale');
+    expect((await t('validate')).code).toBe(1);
+    expect((await t('reconcile')).code).toBe(0);
+    expect(await readJson(dir, 'agents/hand.json')).toMatchObject({
+      ...agent,
+      revision: 1,
+      syncStatus: 'synchronized',
+    });
+    expect(await t('validate')).toMatchObject({ code: 0, stdout: 'valid\n' });
+  });
+
+  it('a file edited by hand in place is adopted: its revision moves forward and the edit is kept', async () => {
+    const { dir, t } = await seeded();
+    await handEdit(dir, 'personalities/calm.json', (d) => {
+      (d.bigFive as Record<string, number>).openness = 95;
+    });
+    const before = await readJson(dir, 'personalities/calm.json');
+    expect((await t('reconcile')).code).toBe(0);
+    const after = await readJson(dir, 'personalities/calm.json');
+    expect(after.revision).toBe(before.revision + 1);
+    expect((after.bigFive as { openness: number }).openness).toBe(95);
+    const ada = await readJson(dir, 'agents/ada.json');
+    expect(ada.personalityVersion).toBe(after.revision);
+    // A compare-and-swap against the revision read before the hand edit now fails, as it should.
+    const cas = await t(
+      'personality',
+      'update',
+      'calm',
+      '--trait',
+      'humor=5',
+      '--expect-revision',
+      String(before.revision),
+    );
+    expect(cas.code).toBe(1);
+  });
+});
