@@ -22,7 +22,7 @@ import type { ConflictEntry, ConflictStrategy, MergeRule } from './conflict.js';
 import { detectInconsistencies, type Inconsistency } from './consistency.js';
 import type { DeleteMode } from './delete.js';
 import { buildHandlers } from './handlers.js';
-import { checkScope } from './integrity.js';
+import { checkScope, writtenBy } from './integrity.js';
 import { runError } from './run-error.js';
 import { createServices, type Services } from './services.js';
 import * as wf from './workflows.js';
@@ -136,7 +136,8 @@ export class ConfigurationService {
         : [],
     );
     const touched = touchedOf(outputs).filter((k) => !verified.has(k));
-    return checkScope(this.services, { touched }, c.phase === 'completion' ? 'full' : 'references');
+    const written = writtenBy(Object.values(c.outputs).flatMap((o) => (o as Written | null)?.results ?? []));
+    return checkScope(this.services, { touched, written }, c.phase === 'completion' ? 'full' : 'references');
   };
 
   /** Runs a workflow; returns its outputs if it completed, else throws the failing step's error. */

@@ -43,6 +43,9 @@ export async function planDeleteReferenced(
   ];
   const users = isPersonality ? await s.agents.usingPersonality(id) : await s.agents.usingRole(id);
   const affected = users.map((a) => a.id);
+  // Once deleted, no agent may use it: one created meanwhile fails the commit, and the delete is
+  // planned again (refused, or cascaded to that agent too).
+  ops.push({ op: 'absent', kind: 'agents', where: { [field]: id } });
   if (users.length === 0) return { ops, affected, deleted: [] as string[], reassigned: [] as string[] };
   if (how.mode === 'block') {
     throw new TroupeError(

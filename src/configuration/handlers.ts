@@ -3,12 +3,12 @@ import type { Role } from '../domain/role.js';
 import type { ServiceHandlers, StepContext } from '../orchestration/handlers.js';
 import type { Composed } from '../services/agent-service.js';
 import type { Normalized } from '../services/entity-service.js';
-import type { BatchOp } from '../storage/store.js';
+import type { BatchOp, CommitResult } from '../storage/store.js';
 import { planBundle } from './bundle.js';
 import { detectInconsistencies, planReconcile } from './consistency.js';
 import { asNew, assertNotHandWritten, checkModel, modelEntry, planCreateAgent } from './create-agent.js';
 import { planDeleteAgent, planDeleteReferenced } from './delete.js';
-import { checkScope } from './integrity.js';
+import { checkScope, writtenBy } from './integrity.js';
 import { commitPlanned } from './planned-commit.js';
 import { requireRef } from './references.js';
 import type { Services } from './services.js';
@@ -249,9 +249,13 @@ export function buildHandlers(s: Services, nowIso: () => string): ServiceHandler
         replan: { planner: 'reconcile', input: {} },
       }),
       /** Fails the run if the touched entities are not consistent (refs, sync, checksums). */
-      verify: async (i: { touched: Array<string[] | string> }) => {
+      verify: async (i: {
+        touched: Array<string[] | string>;
+        written?: CommitResult['results'][] | null;
+      }) => {
         const touched = i.touched.flat();
-        const issues = await checkScope(s, { touched }, 'full');
+        const written = i.written ? writtenBy(i.written.flat().filter(Boolean)) : undefined;
+        const issues = await checkScope(s, { touched, written }, 'full');
         if (issues.length) {
           throw new TroupeError(
             'VALIDATION_FAILED',

@@ -6,6 +6,24 @@ import type { Services } from './services.js';
 export interface Scope {
   /** Entity keys as `kind/id`, e.g. `agents/a1`. */
   touched: string[];
+  /**
+   * The revision this run's commits left each key at (0: deleted). With it, a document another
+   * writer changed since (or is changing right now) is theirs to check, not this run's: only
+   * what this run wrote is judged, so a concurrent writer can never fail this run's check.
+   */
+  written?: ReadonlyMap<string, number> | undefined;
+}
+
+/** Whose a stored document is now: this run's write, another writer's since, or untouched by the run. */
+type Owner = 'ours' | 'theirs' | 'untouched';
+
+/** The revisions a run's commit results left (the `results` of its writing steps). */
+export function writtenBy(
+  results: ReadonlyArray<{ op: string; kind: string; id: string; doc: { revision: number } }>,
+) {
+  const out = new Map<string, number>();
+  for (const r of results) out.set(`${r.kind}/${r.id}`, r.op === 'delete' ? 0 : r.doc.revision);
+  return out;
 }
 
 export type IntegrityLevel = 'references' | 'full';
@@ -19,6 +37,11 @@ export type IntegrityLevel = 'references' | 'full';
  */
 export async function checkScope(s: Services, scope: Scope, level: IntegrityLevel): Promise<Issue[]> {
   const issues: Issue[] = [];
+  const owner = (key: string, doc: { revision: number } | undefined): Owner => {
+    const w = scope.written?.get(key);
+    if (w === undefined) return scope.written ? 'untouched' : 'ours';
+    return w === (doc?.revision ?? 0) ? 'ours' : 'theirs';
+  };
   const agentIds = new Set<string>();
   const referenced: Array<{ kind: 'personalities' | 'roles'; id: string; gone: boolean }> = [];
   for (const key of new Set(scope.touched)) {
@@ -26,6 +49,7 @@ export async function checkScope(s: Services, scope: Scope, level: IntegrityLeve
     if (kind === 'agents' || kind === 'resolved') agentIds.add(id);
     if (kind === 'personalities' || kind === 'roles') {
       const doc = await s.store.get(kind, id);
+      if (owner(key, doc) === 'theirs') continue;
       const gone = !doc && (kind === 'personalities' || !s.roles.isPredefined(id));
       // Revision 1 means created by this run: its only users are agents the run touched too.
       if (gone || (level === 'full' && doc && doc.revision > 1)) referenced.push({ kind, id, gone });
@@ -57,8 +81,9 @@ export async function checkScope(s: Services, scope: Scope, level: IntegrityLeve
   );
   for (const { id, a, resolved, p, r, model } of checked) {
     const file = `agents/${id}.json`;
+    if (owner(`agents/${id}`, a) === 'theirs') continue;
     if (!a) {
-      if (resolved)
+      if (resolved && owner(`resolved/${id}`, resolved) !== 'theirs')
         issues.push({
           file: `resolved/${id}.json`,
           entity: id,
@@ -67,6 +92,13 @@ export async function checkScope(s: Services, scope: Scope, level: IntegrityLeve
         });
       continue;
     }
+    const pKey = `personalities/${a.personalityId}`;
+    const rKey = `roles/${a.roleId}`;
+    // A source changed by another writer after this run's guarded commit is not this run's doing.
+    const movedOn = (key: string, doc: { revision: number } | undefined, composedAt: number) =>
+      owner(key, doc) === 'theirs' ||
+      (owner(key, doc) === 'untouched' && scope.written && doc?.revision !== composedAt);
+    if (movedOn(pKey, p, a.personalityVersion) || movedOn(rKey, r, a.roleVersion)) continue;
     if (!p)
       issues.push({
         file,
@@ -80,7 +112,7 @@ export async function checkScope(s: Services, scope: Scope, level: IntegrityLeve
     if (drift.length) {
       issues.push({ file, entity: id, path: 'personalityVersion', message: `stale: ${drift.join('; ')}` });
     }
-    const mismatch = s.files.check(a, resolved);
+    const mismatch = owner(`resolved/${id}`, resolved) === 'theirs' ? undefined : s.files.check(a, resolved);
     if (mismatch)
       issues.push({ file: mismatch.file, entity: id, path: 'checksum', message: mismatch.message });
   }

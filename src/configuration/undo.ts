@@ -1,7 +1,14 @@
 import { canonicalJson, hashOf } from '../domain/canonical.js';
 import { isTroupeError, TroupeError } from '../domain/errors.js';
 import { keyOf } from '../storage/batch.js';
-import type { BatchOp, CommitResult, Store, StoredDoc } from '../storage/store.js';
+import {
+  type BatchOp,
+  type CommitResult,
+  type GuardOp,
+  isGuard,
+  type Store,
+  type StoredDoc,
+} from '../storage/store.js';
 
 /**
  * An inverse op together with the identity of the write it undoes: the revision this run's
@@ -10,7 +17,7 @@ import type { BatchOp, CommitResult, Store, StoredDoc } from '../storage/store.j
  * `beforeHash`, absent when the document did not exist). An undo applies only while the
  * stored document is still exactly what this run wrote.
  */
-export type UndoOp = Exclude<BatchOp, { op: 'check' }> & {
+export type UndoOp = Exclude<BatchOp, GuardOp> & {
   beforeRevision: number;
   beforeHash?: string | undefined;
   wrote?: string | undefined;
@@ -44,7 +51,7 @@ const body = (d: StoredDoc | Record<string, unknown>) => {
 };
 /** The content identity of a document: everything but the store's metadata. */
 export const contentHash = (d: StoredDoc | Record<string, unknown>) => hashOf(body(d));
-const idOf = (op: BatchOp) => (op.op === 'put' ? op.doc.id : op.id);
+const idOf = (op: Exclude<BatchOp, { op: 'absent' }>) => (op.op === 'put' ? op.doc.id : op.id);
 
 /** Errors a store raises before it writes anything: the batch was refused as a whole. */
 const REFUSED = new Set(['CONCURRENT_MODIFICATION', 'ALREADY_EXISTS', 'NOT_FOUND', 'VALIDATION_FAILED']);
@@ -66,7 +73,7 @@ export async function commitWithUndo(
   const finalDoc = new Map<string, BatchOp | undefined>();
   const pinned: BatchOp[] = [];
   for (const op of ops) {
-    if (op.op === 'check') {
+    if (isGuard(op)) {
       pinned.push(op); // a guard: nothing to undo
       continue;
     }

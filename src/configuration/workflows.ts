@@ -7,7 +7,7 @@ const revert = { operation: 'revert' } as const;
 
 /** The consistency check closing a workflow: everything the given steps touched. */
 const verifyAfter = (...steps: string[]) => ({
-  input: { touched: steps.map((id) => out(id, 'touched')) },
+  input: { touched: steps.map((id) => out(id, 'touched')), written: steps.map((id) => out(id, 'results')) },
   dependsOn: [steps[steps.length - 1]!],
 });
 

@@ -53,11 +53,17 @@ export async function planBatch(
   ops: BatchOp[],
   current: (kind: Kind, id: string) => Promise<StoredDoc | undefined>,
   now: () => number,
+  all?: (kind: Kind) => Promise<StoredDoc[]>,
 ): Promise<PlannedBatch> {
   const nowIso = new Date(now()).toISOString();
   const changes: PlannedBatch['changes'] = new Map();
   const results: CommitResult['results'] = [];
+  const absent: Array<Extract<BatchOp, { op: 'absent' }>> = [];
   for (const op of ops) {
+    if (op.op === 'absent') {
+      absent.push(op);
+      continue;
+    }
     const id = op.op === 'put' ? op.doc.id : op.id;
     assertValidId(id, singular[op.kind]);
     const key = keyOf(op.kind, id);
@@ -86,5 +92,28 @@ export async function planBatch(
       results.push({ op: 'delete', kind: op.kind, id, doc: prev });
     }
   }
+  for (const guard of absent) await checkAbsent(guard, changes, all);
   return { changes, result: { results } };
+}
+
+/** Fails unless no document of the guard's kind matches its `where` once the batch is applied. */
+async function checkAbsent(
+  guard: Extract<BatchOp, { op: 'absent' }>,
+  changes: PlannedBatch['changes'],
+  all: ((kind: Kind) => Promise<StoredDoc[]>) | undefined,
+) {
+  if (!all) throw new TroupeError('USAGE', `this store cannot check "absent" guards on ${guard.kind}`);
+  const matches = (d: StoredDoc) => Object.entries(guard.where).every(([k, v]) => d[k] === v);
+  const after = new Map((await all(guard.kind)).map((d) => [d.id, d as StoredDoc | null]));
+  for (const c of changes.values()) if (c.kind === guard.kind) after.set(c.id, c.doc);
+  const found = [...after.values()].filter((d): d is StoredDoc => d !== null && matches(d)).map((d) => d.id);
+  if (found.length === 0) return;
+  const what = Object.entries(guard.where)
+    .map(([k, v]) => `${k} "${v}"`)
+    .join(', ');
+  throw new TroupeError(
+    'CONCURRENT_MODIFICATION',
+    `${guard.kind} with ${what} appeared meanwhile: ${found.sort().join(', ')}`,
+    { context: { kind: guard.kind, where: guard.where, found } },
+  );
 }

@@ -194,6 +194,27 @@ export function describeStoreContract(
       expect((await store.get('personalities', 'p'))!.revision).toBe(1);
     });
 
+    it('an absent guard fails the batch when a matching document exists once it is applied', async () => {
+      await store.put('personalities', { id: 'p' });
+      await store.put('agents', { id: 'a', personalityId: 'p' });
+      await store.put('agents', { id: 'b', personalityId: 'q' });
+      const del = { op: 'delete' as const, kind: 'personalities' as const, id: 'p' };
+      const absent = { op: 'absent' as const, kind: 'agents' as const, where: { personalityId: 'p' } };
+      expect(await code(store.commit([del, absent]))).toBe('CONCURRENT_MODIFICATION');
+      expect(await store.get('personalities', 'p')).toBeDefined();
+      // Judged on the state after the batch: deleting the user in the same batch satisfies it.
+      await store.commit([del, { op: 'delete', kind: 'agents', id: 'a' }, absent]);
+      expect(await store.get('personalities', 'p')).toBeUndefined();
+      expect(await store.get('agents', 'b')).toBeDefined();
+      // And a put in the batch that would match fails it.
+      expect(
+        await code(
+          store.commit([{ op: 'put', kind: 'agents', doc: { id: 'c', personalityId: 'p' } }, absent]),
+        ),
+      ).toBe('CONCURRENT_MODIFICATION');
+      expect(await store.get('agents', 'c')).toBeUndefined();
+    });
+
     it('later ops in one batch see earlier ones', async () => {
       const r = await store.commit([
         { op: 'put', kind: 'roles', doc: { id: 'r', v: 1 }, expectedRevision: 0 },

@@ -42,7 +42,17 @@ export type BatchOp =
    * A guard: writes nothing, but the whole batch fails with CONCURRENT_MODIFICATION unless
    * the document is at this revision — e.g. the personality an agent was composed against.
    */
-  | { op: 'check'; kind: Kind; id: string; expectedRevision: number };
+  | { op: 'check'; kind: Kind; id: string; expectedRevision: number }
+  /**
+   * A guard on what no single revision shows: the batch fails with CONCURRENT_MODIFICATION if,
+   * once it is applied, any document of `kind` has every field of `where` — e.g. "no agent
+   * uses personality hub" for a delete, so an agent created meanwhile is never left dangling.
+   */
+  | { op: 'absent'; kind: Kind; where: Record<string, string> };
+
+/** The ops that write nothing: guards checked at commit time. */
+export type GuardOp = Extract<BatchOp, { op: 'check' | 'absent' }>;
+export const isGuard = (op: BatchOp): op is GuardOp => op.op === 'check' || op.op === 'absent';
 
 export interface CommitResult {
   /** One entry per put or delete, in order: the written document, or the deleted one's last state. */

@@ -1,9 +1,9 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { COMMANDS, tempDir } from './helpers.js';
 
+// dist/ is built once for every test file by test/global-build.ts.
 const repo = fileURLToPath(new URL('../../', import.meta.url));
 const bin = fileURLToPath(new URL('../../bin/troupe.js', import.meta.url));
 
@@ -15,21 +15,6 @@ const troupe = (args: string[], cwd = repo) =>
   });
 
 describe('bin/troupe.js', () => {
-  beforeAll(() => {
-    // The bin runs the compiled CLI: build dist once, as `npm ci` (prepare) does.
-    const tsc = spawnSync(
-      process.execPath,
-      ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.build.json'],
-      {
-        cwd: repo,
-        encoding: 'utf8',
-      },
-    );
-    if (!existsSync(new URL('../../dist/cli/main.js', import.meta.url))) {
-      throw new Error(`build failed:\n${tsc.stdout}${tsc.stderr}`);
-    }
-  });
-
   it('--help exits 0 and lists the commands', () => {
     const r = troupe(['--help']);
     expect(r.status).toBe(0);

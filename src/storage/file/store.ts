@@ -267,7 +267,12 @@ export class FileStore extends BatchStore {
     const prefetched = new Map<string, Promise<Read>>();
     for (const op of ops) {
       if (prefetched.size >= READ_AHEAD) break;
-      const id = op?.op === 'put' ? (op?.doc as { id?: unknown } | undefined)?.id : op?.id;
+      const id =
+        op?.op === 'put'
+          ? (op?.doc as { id?: unknown } | undefined)?.id
+          : op?.op === 'absent'
+            ? undefined
+            : op?.id;
       if (typeof id !== 'string' || typeof op.kind !== 'string') continue;
       const key = keyOf(op.kind, id);
       if (prefetched.has(key)) continue;
@@ -285,6 +290,8 @@ export class FileStore extends BatchStore {
         return r.doc;
       },
       this.#now,
+      // Under the lock: what every readable file of a kind holds now, for "absent" guards.
+      async (kind) => (await this.scan(kind)).flatMap((e) => (e.doc ? [e.doc] : [])),
     );
     const result = structuredClone(planned);
     if (changes.size === 0) return result;

@@ -38,7 +38,12 @@ export class MemoryStore extends BatchStore {
   /** Serialized so a plan is never computed against state another commit is changing. */
   commit(ops: BatchOp[]): Promise<CommitResult> {
     const run = this.#tail.then(async () => {
-      const { changes, result } = await planBatch(ops, (k, id) => this.get(k, id), this.#now);
+      const { changes, result } = await planBatch(
+        ops,
+        (k, id) => this.get(k, id),
+        this.#now,
+        (k) => this.list(k),
+      );
       for (const c of changes.values()) {
         if (c.doc) this.#of(c.kind).set(c.id, cloneJson(c.doc));
         else this.#of(c.kind).delete(c.id);

@@ -1,0 +1,113 @@
+import { spawn } from 'node:child_process';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterEach } from 'vitest';
+import { ConfigurationService } from '../../src/configuration/configuration-service.js';
+import { FileStore } from '../../src/storage/file/store.js';
+
+const bin = fileURLToPath(new URL('../../bin/troupe.js', import.meta.url));
+
+export interface Exit {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs `troupe --dir DIR …` as a real process (the compiled CLI); resolves when it exits. */
+export function troupe(dir: string, args: string[]): Promise<Exit> {
+  return run(process.execPath, [bin, '--dir', dir, ...args]);
+}
+
+/** Runs a TypeScript child of this folder through tsx. */
+export function child(script: string, args: string[]): Promise<Exit> {
+  return run(process.execPath, ['--import', 'tsx', fileURLToPath(new URL(script, import.meta.url)), ...args]);
+}
+
+function run(cmd: string, args: string[]): Promise<Exit> {
+  return new Promise((resolve, reject) => {
+    const p = spawn(cmd, args, {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, TROUPE_HOME: '' },
+    });
+    let stdout = '';
+    let stderr = '';
+    p.stdout.on('data', (d: Buffer) => {
+      stdout += d.toString();
+    });
+    p.stderr.on('data', (d: Buffer) => {
+      stderr += d.toString();
+    });
+    p.on('error', reject);
+    p.on('exit', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+const dirs: string[] = [];
+afterEach(async () => {
+  await Promise.all(dirs.splice(0).map((d) => rm(d, { recursive: true, force: true })));
+});
+
+export const BIG_FIVE = {
+  openness: 60,
+  conscientiousness: 80,
+  extraversion: 30,
+  agreeableness: 60,
+  neuroticism: 10,
+};
+
+/** A directory with personality `hub` (and `spare`), role `reviewer` and `agents` agents using hub. */
+export async function castDir(agents = 3): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'troupe-race-'));
+  dirs.push(dir);
+  const store = await FileStore.init(dir);
+  const config = new ConfigurationService(store);
+  await config.createPersonality({ id: 'hub', name: 'Hub', bigFive: BIG_FIVE, behaviors: { humor: 50 } });
+  await config.createPersonality({ id: 'spare', name: 'Spare', bigFive: BIG_FIVE });
+  await config.createRole({ id: 'reviewer', name: 'Reviewer', systemPrompt: 'You review code carefully.' });
+  for (let i = 0; i < agents; i++)
+    await config.createAgent({
+      agent: {
+        id: `a${i}`,
+        name: `A${i}`,
+        personalityId: 'hub',
+        roleId: 'reviewer',
+        model: { provider: 'openai', modelId: 'gpt-4o', temperature: 0.5 },
+      },
+    });
+  await store.close();
+  return dir;
+}
+
+export type Doc = Record<string, unknown> & { revision: number };
+
+export async function readDoc(dir: string, file: string): Promise<Doc | undefined> {
+  try {
+    return JSON.parse(await readFile(join(dir, file), 'utf8')) as Doc;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw e;
+  }
+}
+
+/** Every file of the directory's entity folders with its text: "changed nothing" is checked against it. */
+export async function snapshotDir(dir: string): Promise<Map<string, string>> {
+  const { readdir } = await import('node:fs/promises');
+  const out = new Map<string, string>();
+  for (const k of ['personalities', 'roles', 'agents', 'models', 'resolved']) {
+    for (const f of (await readdir(join(dir, k)).catch(() => [] as string[])).sort())
+      out.set(`${k}/${f}`, await readFile(join(dir, k, f), 'utf8'));
+  }
+  return out;
+}
+
+/** Opens the directory in this process and lists what is inconsistent (empty when all is well). */
+export async function inconsistencies(dir: string): Promise<string[]> {
+  const store = await FileStore.open(dir);
+  try {
+    return (await new ConfigurationService(store).detectInconsistencies()).map((i) => i.message);
+  } finally {
+    await store.close();
+  }
+}
