@@ -1,0 +1,64 @@
+import { describe, expect, it } from 'vitest';
+import { castDir, child, type Doc, inconsistencies, readDoc } from './processes.js';
+
+type Line =
+  | { ok: true; revision: number; humor: number; cas: boolean }
+  | { ok: false; code: string; cas: boolean; message: string };
+
+const lines = (stdout: string) =>
+  stdout
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as Line);
+
+describe('library callers in separate processes updating one personality', () => {
+  it('8 processes × 40 updates (CAS and plain): nothing acknowledged is lost, no revision is handed out twice', async () => {
+    const dir = await castDir(3);
+    const start = (await readDoc(dir, 'personalities/hub.json'))!.revision;
+    const exits = await Promise.all(
+      [...Array(8).keys()].map((w) => child('./library-child.ts', [dir, String(w), '40', 'mixed'])),
+    );
+    for (const e of exits) expect(e.code, e.stderr).toBe(0);
+    const all = exits.flatMap((e) => lines(e.stdout));
+    expect(all).toHaveLength(320);
+    const acks = all.filter((l): l is Extract<Line, { ok: true }> => l.ok);
+    // Only a compare-and-swap may fail, and only because someone else wrote first.
+    for (const f of all.filter((l) => !l.ok)) {
+      expect(f.cas, JSON.stringify(f)).toBe(true);
+      expect(f.code, JSON.stringify(f)).toBe('CONCURRENT_MODIFICATION');
+    }
+    expect(acks.filter((a) => !a.cas)).toHaveLength(160);
+    // Every write got a revision of its own, and every revision is one acknowledged write: none
+    // lost, none applied twice, none undone behind its writer's back.
+    const revisions = acks.map((a) => a.revision).sort((a, b) => a - b);
+    expect(revisions).toEqual(revisions.map((_, i) => start + 1 + i));
+    const stored = (await readDoc(dir, 'personalities/hub.json')) as Doc;
+    expect(stored.revision).toBe(start + acks.length);
+    const last = acks.find((a) => a.revision === stored.revision)!;
+    expect((stored.behaviors as { humor: number }).humor).toBe(last.humor);
+    for (const a of ['a0', 'a1', 'a2'])
+      expect((await readDoc(dir, `agents/${a}.json`))!.personalityVersion).toBe(stored.revision);
+    expect(await inconsistencies(dir)).toEqual([]);
+  }, 180_000);
+
+  it('4 processes applying bundles to the same entities: each apply is whole, never a mix', async () => {
+    const dir = await castDir(3);
+    const exits = await Promise.all(
+      [...Array(4).keys()].map((w) => child('./library-child.ts', [dir, String(w), '10', 'bundle'])),
+    );
+    for (const e of exits) expect(e.code, e.stderr).toBe(0);
+    for (const l of exits.flatMap((e) => lines(e.stdout))) expect(l.ok, JSON.stringify(l)).toBe(true);
+    const hub = (await readDoc(dir, 'personalities/hub.json'))!;
+    const t = (hub.behaviors as { humor: number }).humor;
+    expect((hub.bigFive as { openness: number }).openness).toBe(t);
+    // The agents carry the same bundle's temperature (t or t+101 when t wrapped).
+    const temps = await Promise.all(
+      ['a0', 'a1', 'a2'].map(
+        async (a) => ((await readDoc(dir, `agents/${a}.json`))!.model as { temperature: number }).temperature,
+      ),
+    );
+    expect(new Set(temps).size).toBe(1);
+    expect(Math.round(temps[0]! * 100) % 101).toBe(t);
+    expect(await inconsistencies(dir)).toEqual([]);
+  }, 180_000);
+});
