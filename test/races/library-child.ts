@@ -58,6 +58,7 @@ for (let i = 0; i < Number(count); i++) {
         revision: r.personality.revision,
         humor: r.personality.behaviors?.humor,
         cas,
+        unchanged: r.unchanged,
       }),
     );
   } catch (e) {

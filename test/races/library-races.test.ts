@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { castDir, child, type Doc, inconsistencies, readDoc } from './processes.js';
 
 type Line =
-  | { ok: true; revision: number; humor: number; cas: boolean }
+  | { ok: true; revision: number; humor: number; cas: boolean; unchanged: boolean }
   | { ok: false; code: string; cas: boolean; message: string };
 
 const lines = (stdout: string) =>
@@ -21,17 +21,26 @@ describe('library callers in separate processes updating one personality', () =>
     for (const e of exits) expect(e.code, e.stderr).toBe(0);
     const all = exits.flatMap((e) => lines(e.stdout));
     expect(all).toHaveLength(320);
-    const acks = all.filter((l): l is Extract<Line, { ok: true }> => l.ok);
+    const done = all.filter((l): l is Extract<Line, { ok: true }> => l.ok);
+    // An update to the value already stored writes nothing and says so: it takes no revision.
+    const acks = done.filter((a) => !a.unchanged);
     // Only a compare-and-swap may fail, and only because someone else wrote first.
     for (const f of all.filter((l) => !l.ok)) {
       expect(f.cas, JSON.stringify(f)).toBe(true);
       expect(f.code, JSON.stringify(f)).toBe('CONCURRENT_MODIFICATION');
     }
-    expect(acks.filter((a) => !a.cas)).toHaveLength(160);
+    expect(done.filter((a) => !a.cas)).toHaveLength(160);
     // Every write got a revision of its own, and every revision is one acknowledged write: none
     // lost, none applied twice, none undone behind its writer's back.
     const revisions = acks.map((a) => a.revision).sort((a, b) => a - b);
-    expect(revisions).toEqual(revisions.map((_, i) => start + 1 + i));
+    const gaps = revisions.filter((r, i) => r !== start + 1 + i);
+    const dups = acks.filter((a) => acks.filter((b) => b.revision === a.revision).length > 1);
+    expect(gaps, `duplicates ${JSON.stringify(dups)}`).toEqual([]);
+    // An "unchanged" answer names a revision that really held that value.
+    for (const u of done.filter((a) => a.unchanged)) {
+      const at = acks.find((a) => a.revision === u.revision);
+      expect(u.revision === start || at?.humor === u.humor, JSON.stringify(u)).toBe(true);
+    }
     const stored = (await readDoc(dir, 'personalities/hub.json')) as Doc;
     expect(stored.revision).toBe(start + acks.length);
     const last = acks.find((a) => a.revision === stored.revision)!;
