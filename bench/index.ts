@@ -1,3 +1,4 @@
+import { cascadeBench } from './cascade.bench.js';
 import { engineBench } from './engine.bench.js';
 import { fileStoreBench } from './file-store.bench.js';
 import { kitBench } from './kit.bench.js';
@@ -9,6 +10,7 @@ const sections: Array<[string, () => Promise<Parameters<typeof formatTable>[0]>]
   ['Workflow engine: per-step policy overhead and whole runs', engineBench],
   ['File store commits vs one-by-one atomic writes', fileStoreBench],
   ['create-agent on the file store vs one-by-one atomic writes', workflowBench],
+  ['One commit per change at scale: cascades and large applies on the file store', cascadeBench],
   ["Testing kit: the original plan's figures against their budgets (target ≥ 20× under)", kitBench],
 ];
 

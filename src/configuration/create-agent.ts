@@ -1,7 +1,9 @@
 import { type Issue, TroupeError, validationError } from '../domain/errors.js';
+import type { Model } from '../domain/model.js';
 import type { Personality } from '../domain/personality.js';
 import type { Role } from '../domain/role.js';
 import type { Normalized, Where } from '../services/entity-service.js';
+import { modelMatches } from '../services/model-service.js';
 import type { BatchOp, Kind } from '../storage/store.js';
 import { requireRef } from './references.js';
 import type { Services } from './services.js';
@@ -96,9 +98,21 @@ export async function modelEntry(
   s: Services,
   agent: Normalized | { model: unknown },
 ): Promise<object | undefined> {
-  const m = agent.model as { provider?: string; modelId?: string } | undefined;
-  if (!m?.modelId) return undefined;
-  return s.models.find(m.modelId, m.provider);
+  return modelFinder(s)(agent);
+}
+
+/** Like modelEntry, for many agents: the catalog is read once. */
+export function modelFinder(
+  s: Services,
+): (agent: Normalized | { model: unknown }) => Promise<object | undefined> {
+  let catalog: Promise<Model[]> | undefined;
+  return async (agent) => {
+    const m = agent.model as { provider?: string; modelId?: string } | undefined;
+    if (!m?.modelId) return undefined;
+    catalog ??= s.models.catalog();
+    const { modelId, provider } = m;
+    return (await catalog).find((x) => modelMatches(x, modelId, provider));
+  };
 }
 
 /**

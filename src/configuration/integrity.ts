@@ -1,6 +1,6 @@
 import type { Agent } from '../domain/agent.js';
 import type { Issue } from '../domain/errors.js';
-import { modelEntry } from './create-agent.js';
+import { modelFinder } from './create-agent.js';
 import type { Services } from './services.js';
 
 export interface Scope {
@@ -70,11 +70,12 @@ export async function checkScope(s: Services, scope: Scope, level: IntegrityLeve
     }
   }
   // Reads in parallel: on the file store each is a round trip to the disk.
+  const modelOf = modelFinder(s);
   const checked = await Promise.all(
     [...agentIds].map(async (id) => {
       const [a, resolved] = await Promise.all([s.agents.get(id), s.files.get(id)]);
       const [p, r, model] = a
-        ? await Promise.all([s.personalities.get(a.personalityId), s.roles.get(a.roleId), modelEntry(s, a)])
+        ? await Promise.all([s.personalities.get(a.personalityId), s.roles.get(a.roleId), modelOf(a)])
         : [];
       return { id, a, resolved, p, r, model };
     }),

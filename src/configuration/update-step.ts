@@ -3,7 +3,7 @@ import type { Personality } from '../domain/personality.js';
 import type { Role } from '../domain/role.js';
 import type { BatchOp, StoredDoc } from '../storage/store.js';
 import { type ConflictEntry, type ConflictStrategy, type MergeRule, resolveConflict } from './conflict.js';
-import { checkModel, modelEntry } from './create-agent.js';
+import { checkModel, modelFinder } from './create-agent.js';
 import type { Services } from './services.js';
 
 export interface UpdateStepInput {
@@ -84,6 +84,7 @@ export async function planCascadingUpdate(s: Services, kind: 'personalities' | '
     updatedAt: current.updatedAt,
   } as unknown as Personality & Role;
   const issues = [];
+  const modelOf = modelFinder(s);
   for (const a of agents) {
     const [p, r] =
       kind === 'personalities'
@@ -92,7 +93,7 @@ export async function planCascadingUpdate(s: Services, kind: 'personalities' | '
     const editable = s.agents.editable(a) as never;
     // A role change must not leave an agent on a model that cannot serve the role any more.
     if (kind === 'roles') issues.push(...(await checkModel(s, editable, r)));
-    const composed = s.agents.compose(editable, p, r, a.revision, await modelEntry(s, editable));
+    const composed = s.agents.compose(editable, p, r, a.revision, await modelOf(editable));
     ops.push(...composed.ops);
   }
   if (issues.length) {

@@ -35,6 +35,14 @@ export interface PendingChange extends JournalChange {
   before?: string | undefined;
 }
 
+/**
+ * Whether a change keeps the version it replaces. Resolved files are derived from their agent
+ * (re-composed by `troupe reconcile` at any time), so keeping old copies of them would only
+ * double the writes of every cascade.
+ */
+const keepsBackup = (ctx: ApplyContext, c: PendingChange) =>
+  c.before !== undefined && ctx.backups > 0 && c.kind !== 'resolved';
+
 /** Files written at once: the size of Node's I/O thread pool; more only queue and contend. */
 export const PARALLEL_WRITES = 4;
 
@@ -51,7 +59,7 @@ export async function applyChanges(ctx: ApplyContext, changes: PendingChange[]):
   const { layout, hooks } = ctx;
   let applied = 0;
   await mapLimit(changes, PARALLEL_WRITES, async (c) => {
-    if (c.before !== undefined && ctx.backups > 0) await writeBackup(layout, c.kind, c.id, c.prev, c.before);
+    if (keepsBackup(ctx, c)) await writeBackup(layout, c.kind, c.id, c.prev, c.before!);
     const path = layout.entity(c.kind, c.id);
     const doc = c.doc;
     if (doc) await writeEntity(layout, c.kind, path, encodeDoc(doc));
@@ -63,10 +71,9 @@ export async function applyChanges(ctx: ApplyContext, changes: PendingChange[]):
 
 /** Keeps only the newest backups of the entities whose previous version was just backed up. */
 export async function pruneAfter(ctx: ApplyContext, changes: PendingChange[]): Promise<void> {
-  if (ctx.backups <= 0) return;
   await Promise.all(
     changes
-      .filter((c) => c.before !== undefined)
+      .filter((c) => keepsBackup(ctx, c))
       .map((c) => pruneBackups(ctx.layout, c.kind, c.id, ctx.backups)),
   );
 }
