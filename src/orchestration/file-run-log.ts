@@ -93,6 +93,8 @@ export class FileRunLog implements RunLog {
   unreadable: Array<{ runId: string; error: string }> = [];
   /** Per run being written: the steps that can be compensated (their outputs must survive a crash). */
   readonly #undoable = new Map<string, Set<string>>();
+  /** `runId\0stepId` of steps whose intent this instance made durable. */
+  readonly #intended = new Set<string>();
   readonly #handles = new Map<string, Promise<FileHandle>>();
   readonly #chains = new Map<string, Promise<void>>();
   #dirReady: Promise<void> | undefined;
@@ -107,8 +109,12 @@ export class FileRunLog implements RunLog {
   }
 
   #mustPersist(runId: string, kind: string, stepId: string): boolean {
+    if (kind === 'intent') this.#intended.add(`${runId}\u0000${stepId}`);
     if (DURABLE_STEP_KINDS.has(kind)) return true;
     if (kind !== 'success') return false;
+    // A step whose intent is already durable is undone from that intent if its success is lost
+    // (undo applies only to this run's own writes), so its success line needs no fsync of its own.
+    if (this.#intended.has(`${runId}\u0000${stepId}`)) return false;
     const undoable = this.#undoable.get(runId);
     return undoable === undefined || undoable.has(stepId); // a run this instance did not start: be safe
   }
@@ -211,6 +217,7 @@ export class FileRunLog implements RunLog {
         await h.sync();
       if (final) {
         this.#undoable.delete(runId);
+        for (const k of this.#intended) if (k.startsWith(`${runId}\u0000`)) this.#intended.delete(k);
         this.#handles.delete(runId);
         await h.close();
         if (event.type === 'state' && DONE_STATES.has(event.to)) await this.#retire(runId);
