@@ -46,9 +46,16 @@ const keepsBackup = (ctx: ApplyContext, c: PendingChange) =>
 /** Files written at once: the size of Node's I/O thread pool; more only queue and contend. */
 export const PARALLEL_WRITES = 4;
 
+/**
+ * Above this many files a commit writes through the I/O thread pool, several at once; below
+ * it, a synchronous write costs less than the round trip (measured: 2,000 replaces take about
+ * 0.75 s one by one and 0.45 s four at a time).
+ */
+export const OVERLAP_ABOVE = 32;
+
 /** Writes the entity file, creating its kind folder if it is missing (e.g. removed by hand). */
-export const writeEntity = (layout: Layout, kind: Kind, path: string, text: string) =>
-  inDir(layout.kindDir(kind), () => writeFileAtomic(path, text, { durable: false }));
+export const writeEntity = (layout: Layout, kind: Kind, path: string, text: string, blocking = true) =>
+  inDir(layout.kindDir(kind), () => writeFileAtomic(path, text, { durable: false, blocking }));
 
 /**
  * Brings every entity file to its final state: backs up what it replaces, then replaces it
@@ -58,11 +65,12 @@ export const writeEntity = (layout: Layout, kind: Kind, path: string, text: stri
 export async function applyChanges(ctx: ApplyContext, changes: PendingChange[]): Promise<void> {
   const { layout, hooks } = ctx;
   let applied = 0;
+  const blocking = changes.length <= OVERLAP_ABOVE;
   await mapLimit(changes, PARALLEL_WRITES, async (c) => {
-    if (keepsBackup(ctx, c)) await writeBackup(layout, c.kind, c.id, c.prev, c.before!);
+    if (keepsBackup(ctx, c)) await writeBackup(layout, c.kind, c.id, c.prev, c.before!, blocking);
     const path = layout.entity(c.kind, c.id);
     const doc = c.doc;
-    if (doc) await writeEntity(layout, c.kind, path, encodeDoc(doc));
+    if (doc) await writeEntity(layout, c.kind, path, encodeDoc(doc), blocking);
     else await removeFile(path);
     applied++;
     await hooks.afterApply?.(applied);

@@ -37,9 +37,16 @@ async function revisions(layout: Layout, kind: Kind, id: string): Promise<number
  * and recovery removes a copy that a power loss left torn. Its directory is never fsynced, so
  * after a power loss a backup may be missing, never torn.
  */
-export async function writeBackup(layout: Layout, kind: Kind, id: string, revision: number, text: string) {
+export async function writeBackup(
+  layout: Layout,
+  kind: Kind,
+  id: string,
+  revision: number,
+  text: string,
+  blocking = true,
+) {
   await inDir(layout.backupDir(kind, id), () =>
-    writeFileAtomic(layout.backup(kind, id, revision), text, { durable: false }),
+    writeFileAtomic(layout.backup(kind, id, revision), text, { durable: false, blocking }),
   );
 }
 
