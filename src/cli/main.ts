@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
+import { scrubSecrets } from '../domain/secrets.js';
 import { CliContext, DEFAULT_DIR, type Register } from './context.js';
 import { type CliIo, reportError } from './output.js';
 
@@ -75,9 +76,12 @@ const wantsJson = (argv: string[]) => {
  * code: 0 ok, 1 failed operation or invalid input/config, 2 usage error.
  */
 export async function main(argv: string[], io: Partial<CliIo> = {}): Promise<number> {
+  const stdout = io.stdout ?? ((s: string) => void process.stdout.write(s));
+  const stderr = io.stderr ?? ((s: string) => void process.stderr.write(s));
+  // Everything the CLI prints passes the secret detector: an error quoting a pasted key, say.
   const full: CliIo = {
-    stdout: io.stdout ?? ((s) => void process.stdout.write(s)),
-    stderr: io.stderr ?? ((s) => void process.stderr.write(s)),
+    stdout: (s) => stdout(scrubSecrets(s)),
+    stderr: (s) => stderr(scrubSecrets(s)),
     env: io.env ?? process.env,
     cwd: io.cwd ?? process.cwd(),
     isTTY: io.isTTY ?? process.stdout.isTTY === true,

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { type Issue, validationError } from './errors.js';
-import { containsSecret, SECRET_IN_TEXT } from './secrets.js';
+import { containsSecret, SECRET_IN_TEXT, scrubSecrets } from './secrets.js';
 
 /** Lowercase slug: safe as a file name on every platform, no separators, no traversal. */
 export const ID_PATTERN = /^[a-z0-9]+(?:-[a-z0-9]+)*$/;
@@ -55,7 +55,8 @@ export function toIssues(
 ): Issue[] {
   return error.issues.map((i) => {
     const path = i.path.map(String).join('.') || '(root)';
-    let message = i.message;
+    // A message may quote the value it refuses: never a key pasted there.
+    let message = scrubSecrets(i.message);
     if (i.code === 'unrecognized_keys')
       message = `unknown field${i.keys.length > 1 ? 's' : ''} ${i.keys.map((k) => `"${k}"`).join(', ')}`;
     const issue: Issue = { path, message };

@@ -1,25 +1,80 @@
 /**
- * Looks like a secret rather than a variable name: a known key prefix, or a long token with
- * lowercase letters (variable names are conventionally upper case, so
- * `ACME_PRODUCTION_OPENAI_API_KEY_V2` is a name, not a key).
+ * The one secret detector: the key and token formats troupe refuses anywhere in configuration
+ * and scrubs out of everything it writes or prints (run logs, errors, output). Each format has
+ * a test of its own in secrets.test.ts.
  */
-const KEY_PREFIX = /^(sk-|sk_|pk-|xai-|AIza|ghp_|gsk_|hf_)/;
-const LONG_TOKEN = /^(?=.*[a-z])[A-Za-z0-9+/_=-]{32,}$/;
-
-export const looksLikeSecret = (value: string): boolean => KEY_PREFIX.test(value) || LONG_TOKEN.test(value);
-
-/** Well-known key and token formats, found anywhere inside a text. */
-const EMBEDDED = [
-  /\bsk-(?:proj-|live-|ant-)?[A-Za-z0-9_-]{16,}/,
-  /\bgh[pousr]_[A-Za-z0-9]{30,}/,
-  /\bAKIA[0-9A-Z]{16}\b/,
-  /\bAIza[0-9A-Za-z_-]{30,}/,
-  /\b(?:xai|gsk|hf)[-_][A-Za-z0-9]{20,}/,
-  /\bxox[abpr]-[A-Za-z0-9-]{10,}/,
+export const SECRET_FORMATS: ReadonlyArray<{ name: string; pattern: RegExp }> = [
+  { name: 'Anthropic API key', pattern: /sk-ant-(?:api|admin)\d{2}-[A-Za-z0-9_-]{16,}/g },
+  { name: 'OpenAI API key', pattern: /\bsk-(?:proj-|svcacct-|admin-)?[A-Za-z0-9_-]{16,}/g },
+  { name: 'Stripe key', pattern: /\b(?:sk|rk|pk)_(?:live|test)_[A-Za-z0-9]{16,}/g },
+  { name: 'GitHub token', pattern: /\bgh[pousr]_[A-Za-z0-9]{30,}/g },
+  { name: 'GitHub fine-grained token', pattern: /\bgithub_pat_[A-Za-z0-9_]{20,}/g },
+  { name: 'GitLab token', pattern: /\bgl(?:pat|dt|ptt|rt)-[A-Za-z0-9_-]{20,}/g },
+  { name: 'Slack token', pattern: /\bxox[abposr]-[A-Za-z0-9-]{10,}/g },
+  { name: 'AWS access key id', pattern: /\b(?:AKIA|ASIA|ABIA|ACCA)[0-9A-Z]{16}\b/g },
+  {
+    name: 'AWS secret access key',
+    pattern:
+      /(?<![A-Za-z0-9/+])(?=[A-Za-z0-9/+]*[a-z])(?=[A-Za-z0-9/+]*[A-Z])(?=[A-Za-z0-9/+]*\d)[A-Za-z0-9/+]{40}(?![A-Za-z0-9/+=])/g,
+  },
+  { name: 'Google API key', pattern: /\bAIza[0-9A-Za-z_-]{30,}/g },
+  { name: 'xAI, Groq or Hugging Face token', pattern: /\b(?:xai|gsk|hf)[-_][A-Za-z0-9]{20,}/g },
+  { name: 'JSON Web Token', pattern: /\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}/g },
+  { name: 'private key', pattern: /-----BEGIN [A-Z ]*PRIVATE KEY-----/g },
+  { name: 'credentials in a URL', pattern: /\b[a-z][a-z0-9+.-]*:\/\/[^\s/:@]+:[^\s/@]+@/gi },
+  {
+    name: 'key in a URL query',
+    pattern: /[?&](?:api[_-]?key|key|token|access[_-]?token|secret|password|auth)=[^&\s#]+/gi,
+  },
+  { name: '40-character hex token', pattern: /(?<![0-9A-Fa-f])[0-9A-Fa-f]{40}(?![0-9A-Fa-f])/g },
 ];
 
-/** True when a free text (instructions, prompts, descriptions) carries a key or token. */
-export const containsSecret = (text: string): boolean => EMBEDDED.some((re) => re.test(text));
+/**
+ * Looks like a secret rather than a variable name: a known format, or a long token with
+ * lowercase letters or made of hex digits only (variable names are conventionally upper case,
+ * so `ACME_PRODUCTION_OPENAI_API_KEY_V2` is a name, not a key).
+ */
+const KEY_PREFIX = /^(sk-|sk_|pk-|rk_|xai-|AIza|gh[pousr]_|github_pat_|glpat-|xox|gsk_|hf_|AKIA|ASIA)/;
+const LONG_TOKEN = /^(?=.*[a-z])[A-Za-z0-9+/_=-]{32,}$/;
+const HEX_TOKEN = /^[0-9A-Fa-f_]{32,}$/;
+
+export const looksLikeSecret = (value: string): boolean =>
+  KEY_PREFIX.test(value) || LONG_TOKEN.test(value) || HEX_TOKEN.test(value) || containsSecret(value);
+
+/** The formats found inside a text (empty when none). */
+export function secretFormatsIn(text: string): string[] {
+  return SECRET_FORMATS.filter(({ pattern }) => {
+    pattern.lastIndex = 0;
+    return pattern.test(text);
+  }).map((f) => f.name);
+}
+
+/** True when a text (a prompt, a name, a URL, a stop sequence) carries a key or token. */
+export const containsSecret = (text: string): boolean => secretFormatsIn(text).length > 0;
+
+/** What a scrubbed secret is replaced with. */
+export const SCRUBBED = '[redacted]';
+
+/** The text with every key or token in it replaced by "[redacted]". */
+export function scrubSecrets(text: string): string {
+  let out = text;
+  for (const { pattern } of SECRET_FORMATS) {
+    pattern.lastIndex = 0;
+    out = out.replace(pattern, SCRUBBED);
+  }
+  return out;
+}
 
 export const SECRET_IN_TEXT =
   'contains what looks like an API key or token: keep secrets in environment variables (name one in model.apiKeyEnv), never in configuration';
+
+/** The dotted paths of every string inside `value` that carries a key or token. */
+export function secretPaths(value: unknown, path = '', depth = 0): string[] {
+  if (typeof value === 'string')
+    return containsSecret(value) || (path.endsWith('Env') && looksLikeSecret(value))
+      ? [path || '(root)']
+      : [];
+  if (depth > 64 || value === null || typeof value !== 'object') return [];
+  const entries = Array.isArray(value) ? value.map((v, i) => [String(i), v] as const) : Object.entries(value);
+  return entries.flatMap(([k, v]) => secretPaths(v, path ? `${path}.${k}` : k, depth + 1));
+}

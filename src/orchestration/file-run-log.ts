@@ -18,8 +18,6 @@ const DONE_STATES = new Set(['completed', 'failed', 'compensated']);
 const DONE = '.done.jsonl';
 /** Logs of finished runs larger than this are compacted when moved aside. */
 const COMPACT_OVER = 64 * 1024;
-/** Every this many finished runs, logs beyond the retention limit are pruned. */
-const PRUNE_EVERY = 50;
 /** Step inputs and outputs larger than this are replaced by their size in a compacted log. */
 const KEEP_VALUE_UNDER = 4 * 1024;
 
@@ -100,7 +98,6 @@ export class FileRunLog implements RunLog {
   #dirReady: Promise<void> | undefined;
 
   readonly #keep: number;
-  #retired = 0;
 
   /** `keep`: how many finished run logs to keep (default 1000); older ones are pruned. */
   constructor(dir: string, opts: { keep?: number } = {}) {
@@ -142,7 +139,9 @@ export class FileRunLog implements RunLog {
       } else {
         await rename(from, this.#doneFile(runId));
       }
-      if (++this.#retired % PRUNE_EVERY === 0) await this.prune();
+      // Every process enforces the limit when a run of its own finishes (a CLI process finishes
+      // one): a directory listing, and only over the limit a stat of each finished log.
+      await this.prune();
     } catch {
       // Best effort: left as it is, it is still a complete log (recovery sees it finished).
     }

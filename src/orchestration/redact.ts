@@ -1,4 +1,4 @@
-import { looksLikeSecret } from '../domain/secrets.js';
+import { looksLikeSecret, scrubSecrets } from '../domain/secrets.js';
 
 /** What replaces a sensitive value. */
 export const REDACTED = '[redacted]';
@@ -81,7 +81,9 @@ export class Redactor {
     }
   }
 
-  #scrub(text: string): string {
+  #scrub(raw: string): string {
+    // Keys and tokens recognised by their format, whatever field they were pasted into.
+    const text = scrubSecrets(raw);
     if (this.#secrets.size === 0) return text;
     this.#scrubber ??= new RegExp(
       [...this.#secrets]

@@ -352,18 +352,26 @@ describe('compacting a finished run', () => {
 });
 
 describe('retention', () => {
-  it('prunes the oldest finished logs beyond the limit and never an unfinished one', async () => {
-    const log = new FileRunLog(dir, { keep: 2 });
-    const runner = new WorkflowRunner({ runLog: log, services: { s: { o: async () => 1 } } });
+  it('keeps at most the limit of finished logs, even when each process finishes one run, and never an unfinished one', async () => {
+    await writeFile(join(dir, 'open.jsonl'), '');
     const def = defineWorkflow({ id: 'w', steps: [{ id: 'a', service: 's', operation: 'o' }] });
-    for (let i = 0; i < 4; i++) {
-      await runner.run(def);
+    const ids: string[] = [];
+    for (let i = 0; i < 5; i++) {
+      // A fresh log per run, as a CLI process has: the limit must hold across processes.
+      const log = new FileRunLog(dir, { keep: 2 });
+      const runner = new WorkflowRunner({ runLog: log, services: { s: { o: async () => 1 } } });
+      ids.push((await runner.run(def)).runId);
       await new Promise((r) => setTimeout(r, 5)); // distinct mtimes
     }
-    await writeFile(join(dir, 'open.jsonl'), '');
-    expect(await log.prune()).toBe(2);
     const names = await readdir(dir);
-    expect(names.filter((n) => n.endsWith('.done.jsonl'))).toHaveLength(2);
+    // The newest two remain.
+    expect(names.filter((n) => n.endsWith('.done.jsonl')).sort()).toEqual(
+      ids
+        .slice(-2)
+        .map((id) => `${id}.done.jsonl`)
+        .sort(),
+    );
     expect(names).toContain('open.jsonl');
+    expect(await new FileRunLog(dir, { keep: 2 }).prune()).toBe(0);
   });
 });

@@ -1,7 +1,14 @@
 import type { z } from 'zod';
 import { hashOf } from '../domain/canonical.js';
 import { META_KEYS, parseOrThrow, slugify, toIssues } from '../domain/common.js';
-import { concurrentModification, type Issue, notFound, TroupeError } from '../domain/errors.js';
+import {
+  concurrentModification,
+  type Issue,
+  notFound,
+  TroupeError,
+  validationError,
+} from '../domain/errors.js';
+import { SECRET_IN_TEXT, secretPaths } from '../domain/secrets.js';
 import type { BatchOp, Kind, Store, StoredDoc } from '../storage/store.js';
 import { mergePatch } from './merge-patch.js';
 import { suggest } from './suggest.js';
@@ -66,6 +73,20 @@ export class EntityReader<E extends { id: string; revision: number; name?: strin
       entity: (input as Normalized | undefined)?.id ?? (input as Normalized | undefined)?.name,
     }) as Normalized;
     delete data.$schema;
+    // A key pasted anywhere (a name, a tone, a URL, a stop sequence) is refused, never stored.
+    const leaked = secretPaths(data);
+    if (leaked.length) {
+      const at = where.file ? `${where.file}: ` : '';
+      const issues = leaked.map((path) => ({
+        path,
+        message: SECRET_IN_TEXT,
+        ...(where.file ? { file: where.file } : {}),
+      }));
+      throw validationError(
+        `${at}${this.spec.label}: ${leaked.map((p) => `${p}: ${SECRET_IN_TEXT}`).join('\n')}`,
+        issues,
+      );
+    }
     return data;
   }
 

@@ -6,6 +6,9 @@ import { errnoOf, ioError } from './io.js';
 import { type Layout, STORE_FORMAT, TROUPE_DIR } from './layout.js';
 
 const GITIGNORE =
+  '# Written by troupe: local state that does not belong in version control.\nlock\nlock.breaking\njournal\nbackups/\nruns/\n';
+/** What older versions wrote: brought up to date (run logs hold inputs, so they stay out of git). */
+const OLD_GITIGNORE =
   '# Written by troupe: local state that does not belong in version control.\nlock\nlock.breaking\njournal\nbackups/\n';
 
 /** Checks `.troupe/store.json`: NOT_A_TROUPE_DIRECTORY when absent, VALIDATION_FAILED when unusable. */
@@ -58,8 +61,10 @@ export async function createLayout(layout: Layout): Promise<void> {
     if (!isTroupeError(e) || e.code !== 'NOT_A_TROUPE_DIRECTORY') throw e;
     await writeFileAtomic(layout.marker, `${JSON.stringify({ format: STORE_FORMAT }, null, 2)}\n`);
   }
-  await writeFile(layout.gitignore, GITIGNORE, { flag: 'wx' }).catch((e: unknown) => {
+  await writeFile(layout.gitignore, GITIGNORE, { flag: 'wx' }).catch(async (e: unknown) => {
     if (errnoOf(e) !== 'EEXIST') throw ioError('write', layout.gitignore, e);
+    if ((await readFile(layout.gitignore, 'utf8').catch(() => '')) === OLD_GITIGNORE)
+      await writeFileAtomic(layout.gitignore, GITIGNORE);
   });
   // The write-ahead journal: created empty once, so commits append to a file that already exists.
   await writeFile(layout.journal, '', { flag: 'wx' }).catch((e: unknown) => {

@@ -1,0 +1,81 @@
+import { describe, expect, it } from 'vitest';
+import {
+  containsSecret,
+  looksLikeSecret,
+  SECRET_FORMATS,
+  scrubSecrets,
+  secretFormatsIn,
+  secretPaths,
+} from './secrets.js';
+
+// One sample per format (made up, with the shape of the real thing), and text it must not flag.
+const samples: Record<string, string> = {
+  'Anthropic API key': 'sk-ant-api03-AbCdEfGhIjKlMnOpQrStUvWxYz0123456789_-abcd',
+  'OpenAI API key': 'sk-proj-AbCdEfGhIjKlMnOpQrStUvWx',
+  'Stripe key': 'sk_live_51HabcdefGHIJKLmnopQRST',
+  'GitHub token': 'ghp_abcdefghijklmnopqrstuvwxyz0123456789',
+  'GitHub fine-grained token': 'github_pat_11ABCDEFG0123456789_abcdefghijklmnop',
+  'GitLab token': 'glpat-abcdefghij0123456789',
+  'Slack token': 'xoxb-1234567890-abcdefghij',
+  'AWS access key id': 'AKIAIOSFODNN7EXAMPLE',
+  'AWS secret access key': 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY',
+  'Google API key': 'AIzaSyAbCdEfGhIjKlMnOpQrStUvWxYz0123456',
+  'xAI, Groq or Hugging Face token': 'hf_abcdefghijklmnopqrstuvwx',
+  'JSON Web Token':
+    'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U',
+  'private key': '-----BEGIN RSA PRIVATE KEY-----',
+  'credentials in a URL': 'https://admin:hunter2hunter2@db.example.com/',
+  'key in a URL query': 'https://api.example.com/v1?api_key=abc123def456',
+  '40-character hex token': '0123456789ABCDEF0123456789ABCDEF01234567',
+};
+
+describe('the secret detector', () => {
+  it('has a sample for every format it knows', () => {
+    expect(Object.keys(samples).sort()).toEqual(SECRET_FORMATS.map((f) => f.name).sort());
+  });
+
+  it.each(Object.entries(samples))('finds a %s inside a sentence and scrubs it', (name, secret) => {
+    const text = `Use ${secret} for the call.`;
+    expect(secretFormatsIn(text)).toContain(name);
+    const scrubbed = scrubSecrets(text);
+    expect(scrubbed).not.toContain(secret);
+    expect(scrubbed).toContain('[redacted]');
+    expect(containsSecret(scrubbed)).toBe(false);
+  });
+
+  it.each([
+    'You review code carefully. Keep answers under 400 words.',
+    'See https://docs.example.com/guide/getting-started and http://localhost:11434',
+    'configurationHash 3d20300f6138400e9bba28a9b4427349b1ebda6da945eebee0918603c3308232',
+    'ACME_PRODUCTION_OPENAI_API_KEY_V2',
+    'task-2f6c0a1e-1b2c-4d5e-8f90-123456789abc',
+    'stop at "###" or "</answer>"',
+  ])('leaves ordinary text alone: %s', (text) => {
+    expect(containsSecret(text)).toBe(false);
+    expect(scrubSecrets(text)).toBe(text);
+  });
+
+  it('tells a key from a variable name in *Env fields', () => {
+    for (const name of ['OPENAI_API_KEY', 'ANTHROPIC_API_KEY', 'ACME_PRODUCTION_OPENAI_API_KEY_V2'])
+      expect(looksLikeSecret(name), name).toBe(false);
+    for (const key of [
+      'AKIAIOSFODNN7EXAMPLE',
+      '0123456789ABCDEF0123456789ABCDEF01234567',
+      samples['OpenAI API key']!,
+    ])
+      expect(looksLikeSecret(key), key).toBe(true);
+  });
+
+  it('names the path of every string that carries one, never the value', () => {
+    const paths = secretPaths({
+      name: 'Ada',
+      model: {
+        baseUrl: samples['credentials in a URL'],
+        stop: ['###', samples['Slack token']],
+        apiKeyEnv: 'AKIAIOSFODNN7EXAMPLE',
+      },
+      constraints: { tone: `friendly ${samples['GitHub token']}` },
+    });
+    expect(paths.sort()).toEqual(['constraints.tone', 'model.apiKeyEnv', 'model.baseUrl', 'model.stop.1']);
+  });
+});

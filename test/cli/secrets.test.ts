@@ -1,0 +1,90 @@
+import { readdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { seeded, write } from './helpers.js';
+
+/** Every file under `dir`, run logs included, with its text. */
+async function allFiles(dir: string): Promise<Array<[string, string]>> {
+  const out: Array<[string, string]> = [];
+  for (const e of await readdir(dir, { withFileTypes: true, recursive: true })) {
+    if (!e.isFile()) continue;
+    const path = join(e.parentPath, e.name);
+    out.push([path, await readFile(path, 'utf8')]);
+  }
+  return out;
+}
+
+const KEY = 'sk-ant-api03-Zx9Yw8Vu7Ts6Rq5Po4Nm3Lk2Ji1Hg0Fe-dcba';
+const AWS = 'AKIAIOSFODNN7EXAMPLE';
+const PAT = 'github_pat_11ABCDEFG0123456789_abcdefghijklmnop';
+
+describe('a secret pasted into a command is refused, and never reaches disk or output', () => {
+  const cases: Array<[string, string[], string]> = [
+    ['a description', ['personality', 'update', 'calm', '--description', `my key is ${KEY}`], KEY],
+    ['a trait value', ['personality', 'update', 'calm', '--trait', `openness=${KEY}`], KEY],
+    ['an *Env field', ['agent', 'update', 'ada', '--api-key-env', AWS], AWS],
+    ['a name', ['personality', 'create', '--preset', 'calm-analyst', '--name', `Bot ${PAT}`], PAT],
+    [
+      'a role system prompt',
+      ['role', 'update', 'reviewer', '--system-prompt', `Use ${PAT} to fetch code.`],
+      PAT,
+    ],
+  ];
+
+  it.each(cases)('in %s', async (_, args, secret) => {
+    const { dir, root, t } = await seeded();
+    const before = new Map(await allFiles(dir));
+    for (const json of [false, true]) {
+      const r = await t(...args, ...(json ? ['--json'] : []));
+      expect(r.code, r.stderr).toBe(1);
+      expect(r.stdout + r.stderr).not.toContain(secret);
+    }
+    const after = await allFiles(root);
+    for (const [path, text] of after) expect(text.includes(secret), path).toBe(false);
+    // Nothing but run logs changed.
+    for (const [path, text] of await allFiles(dir))
+      if (!path.includes(`${join('.troupe', 'runs')}`)) expect(before.get(path), path).toBe(text);
+  });
+
+  it('in a file: a role tone, a model base URL with credentials, a stop sequence', async () => {
+    const { dir, root, t } = await seeded();
+    await write(
+      root,
+      'role.json',
+      JSON.stringify({ name: 'Leaky', systemPrompt: 'Review.', constraints: { tone: `calm ${PAT}` } }),
+    );
+    const role = await t('role', 'create', '--from', 'role.json');
+    expect(role.code).toBe(1);
+    expect(role.stderr).toContain('role.json: role: constraints.tone: contains what looks like an API key');
+    const agent = {
+      name: 'Leaky',
+      personalityId: 'calm',
+      roleId: 'reviewer',
+      model: {
+        provider: 'openai',
+        modelId: 'gpt-4o',
+        baseUrl: 'https://admin:s3cretpassw0rd@llm.example.com/v1',
+        stop: ['###', 'xoxb-1234567890-abcdefghij'],
+      },
+    };
+    await write(root, 'agent.json', JSON.stringify(agent));
+    const a = await t('agent', 'create', '--from', 'agent.json', '--json');
+    expect(a.code).toBe(1);
+    expect(
+      a
+        .error()
+        .issues?.map((i) => i.path)
+        .sort(),
+    ).toEqual(['model.baseUrl', 'model.stop.1']);
+    for (const [path, text] of await allFiles(dir)) {
+      for (const s of [PAT, 's3cretpassw0rd', 'xoxb-1234567890-abcdefghij'])
+        expect(text.includes(s), path).toBe(false);
+    }
+    expect(a.stdout + a.stderr).not.toContain('s3cretpassw0rd');
+  });
+
+  it('run logs stay out of git', async () => {
+    const { dir } = await seeded();
+    expect((await readFile(join(dir, '.troupe', '.gitignore'), 'utf8')).split('\n')).toContain('runs/');
+  });
+});
