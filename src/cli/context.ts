@@ -88,7 +88,7 @@ export class CliContext {
       if (opts.recover !== false) await this.#recover(config);
       if (opts.strays !== false)
         for (const file of await store.strays())
-          this.io.stderr(`warning: ignored ${file}: troupe reads only <id>.json files there\n`);
+          this.io.stderr(`warning: ignored ${file}: troupe reads only <id>.json files there, never links\n`);
       return await fn(config, store);
     } finally {
       await runLog.close();

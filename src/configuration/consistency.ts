@@ -193,7 +193,7 @@ export async function detectInconsistencies(s: Services): Promise<Inconsistency[
         kind: 'stray-file',
         entity: file,
         file,
-        message: `${file}: ignored: troupe reads only <id>.json files here (bring YAML in with \`troupe import\`)`,
+        message: `${file}: ignored: troupe reads only <id>.json files here, never links (bring YAML in with \`troupe import\`)`,
         fixable: false,
       });
     }

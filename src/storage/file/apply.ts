@@ -5,6 +5,7 @@ import { encodeDoc } from './codec.js';
 import { mapLimit } from './io.js';
 import type { JournalChange, JournalWriteHooks } from './journal.js';
 import type { Layout } from './layout.js';
+import { isLink, linkRefused } from './links.js';
 
 /**
  * Points inside a commit where tests inject a crash (e.g. `process.kill(process.pid, 'SIGKILL')`).
@@ -42,6 +43,17 @@ export interface PendingChange extends JournalChange {
  */
 const keepsBackup = (ctx: ApplyContext, c: PendingChange) =>
   c.before !== undefined && ctx.backups > 0 && c.kind !== 'resolved';
+
+/**
+ * Refuses, before anything is written, a commit whose backups would go through a symbolic link
+ * (`.troupe/backups/<kind>/<id>` pointing elsewhere): pruning there would delete outside files.
+ */
+export function assertBackupDirs(ctx: ApplyContext, changes: PendingChange[]): void {
+  for (const c of changes) {
+    const dir = ctx.layout.backupDir(c.kind, c.id);
+    if (keepsBackup(ctx, c) && isLink(dir)) throw linkRefused(ctx.layout, dir);
+  }
+}
 
 /** Files written at once: the size of Node's I/O thread pool; more only queue and contend. */
 export const PARALLEL_WRITES = 4;

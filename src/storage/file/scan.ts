@@ -18,7 +18,8 @@ export async function scanFolders(layout: Layout, kinds: readonly Kind[]): Promi
     let names: string[];
     try {
       names = readdirSync(dir, { withFileTypes: true }) // synchronous: one small directory listing
-        .filter((d) => !d.isDirectory())
+        // Directories are not entities; links are never followed (strays() reports them).
+        .filter((d) => !d.isDirectory() && !d.isSymbolicLink())
         .map((d) => d.name);
     } catch (e) {
       if (errnoOf(e) === 'ENOENT') continue;

@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { lstatSync, readdirSync, readFileSync } from 'node:fs';
 import { realpath } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { assertValidId } from '../../domain/common.js';
@@ -18,6 +18,7 @@ import {
 import {
   type ApplyContext,
   applyChanges,
+  assertBackupDirs,
   type FileStoreHooks,
   type PendingChange,
   pruneAfter,
@@ -27,6 +28,7 @@ import { decodeDoc, invalidFiles, type ScanEntry } from './codec.js';
 import { errnoOf, ioError } from './io.js';
 import { Journal, journalHasEntries, parseJournal } from './journal.js';
 import { entityIdFromFileName, entityRel, isTempName, Layout, TROUPE_DIR } from './layout.js';
+import { assertNoLinks, linkRefused } from './links.js';
 import { type HeldLock, withLock } from './lock.js';
 import { createLayout, readMarker } from './marker.js';
 import { checkpoint, recover } from './recovery.js';
@@ -128,6 +130,7 @@ export class FileStore extends BatchStore {
   static async init(dir: string, opts: FileStoreOptions = {}): Promise<FileStore> {
     checkOptions(opts);
     const layout = new Layout(resolve(dir));
+    assertNoLinks(layout);
     await createLayout(layout);
     return FileStore.open(layout.root, opts);
   }
@@ -139,6 +142,7 @@ export class FileStore extends BatchStore {
   static async open(dir: string, opts: FileStoreOptions = {}): Promise<FileStore> {
     checkOptions(opts);
     const layout = new Layout(resolve(dir));
+    assertNoLinks(layout);
     await readMarker(layout);
     const store = new FileStore(layout, await realpath(layout.root), opts);
     if (await journalHasEntries(layout.journal)) {
@@ -178,13 +182,17 @@ export class FileStore extends BatchStore {
     try {
       // Synchronous on purpose: a stat and a small read cost microseconds, far less than a
       // round trip through the I/O thread pool, and a workflow makes dozens of them.
-      st = statSync(path, { bigint: true });
+      const l = lstatSync(path, { bigint: true });
+      // An entity file that is a link is never read through: its target's content stays unseen.
+      if (l.isSymbolicLink()) throw linkRefused(this.#layout, path);
+      st = l;
       const hit = this.#cache.get(path);
       if (hit && hit.ino === st.ino && hit.size === st.size && hit.mtimeNs === st.mtimeNs) {
         return { doc: cloneJson(hit.doc), text: hit.text };
       }
       text = readFileSync(path, 'utf8');
     } catch (e) {
+      if (e instanceof TroupeError) throw e;
       if (errnoOf(e) === 'ENOENT') return {};
       throw ioError('read', path, e);
     }
@@ -219,15 +227,19 @@ export class FileStore extends BatchStore {
     this.#assertOpen();
     const out: string[] = [];
     for (const k of KINDS) {
-      let names: string[];
+      let entries: Array<{ name: string; link: boolean }>;
       try {
-        names = readdirSync(this.#layout.kindDir(k));
+        entries = readdirSync(this.#layout.kindDir(k), { withFileTypes: true }).map((d) => ({
+          name: d.name,
+          link: d.isSymbolicLink(),
+        }));
       } catch (e) {
         if (errnoOf(e) === 'ENOENT') continue;
         throw ioError('read the directory', this.#layout.kindDir(k), e);
       }
-      for (const n of names.sort())
-        if (n !== '.gitkeep' && !isTempName(n) && entityIdFromFileName(n) === undefined)
+      entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+      for (const { name: n, link } of entries)
+        if (link || (n !== '.gitkeep' && !isTempName(n) && entityIdFromFileName(n) === undefined))
           out.push(`${k}/${n}`);
     }
     return out;
@@ -299,6 +311,7 @@ export class FileStore extends BatchStore {
       const before = reads.get(key);
       return { kind: c.kind, id: c.id, prev: before?.doc?.revision ?? 0, doc: c.doc, before: before?.text };
     });
+    assertBackupDirs(ctx, pending);
     await lock.assertHeld();
     const seq = state.seq + 1;
     this.#wrote = true;
