@@ -1,5 +1,5 @@
-import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
+import { processAlive, startTimeOf } from '../platform/process.js';
 
 /** The process that runs a workflow: recorded so recovery never undoes a live run. */
 export interface RunOwner {
@@ -7,17 +7,6 @@ export interface RunOwner {
   host: string;
   /** When the process started (Linux clock ticks since boot), so a reused pid is told apart. */
   started?: string;
-}
-
-/** A process's start time from /proc (Linux); undefined elsewhere or if it is gone. */
-function startTimeOf(pid: number): string | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // Fields after the command name (which may hold spaces) start after the last ')'.
-    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
-  } catch {
-    return undefined;
-  }
 }
 
 export const currentOwner = (): RunOwner => {
@@ -43,12 +32,6 @@ export function ownerMayBeAlive(owner: RunOwner | undefined, runId?: string): bo
   if (!owner) return false;
   if (owner.host !== hostname()) return true;
   if (owner.pid === process.pid) return runId !== undefined && activeRuns.has(runId);
-  try {
-    process.kill(owner.pid, 0);
-    // Alive, but is it the same process? A pid reused by another one is not the owner.
-    const started = owner.started === undefined ? undefined : startTimeOf(owner.pid);
-    return started === undefined || started === owner.started;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
+  // Alive, not a zombie, and the same process: a pid reused by another one is not the owner.
+  return processAlive(owner.pid, owner.started);
 }

@@ -12,6 +12,8 @@ import { isLink, linkRefused } from './links.js';
  * Not for production use; recovery never calls them.
  */
 export interface FileStoreHooks extends JournalWriteHooks {
+  /** Under the lock, the batch planned, just before the store checks it still holds the lock. */
+  beforeCommitPoint?: (() => void | Promise<void>) | undefined;
   /** The commit record is complete and durable; no entity file has changed yet. */
   afterJournal?: (() => void | Promise<void>) | undefined;
   /** `applied` entity files have been replaced or removed so far. */

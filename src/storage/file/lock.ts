@@ -4,6 +4,7 @@ import { unlink, utimes } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { TroupeError } from '../../domain/errors.js';
+import { processAlive, startTimeOf } from '../../platform/process.js';
 import { errnoOf, ioError } from './io.js';
 
 /** Who holds a lock file; written into it so others can tell a live holder from a dead one. */
@@ -12,6 +13,8 @@ interface Owner {
   host: string;
   token: string;
   since: number;
+  /** The holder's process start time (Linux), so a pid reused by another process frees the lock. */
+  started?: string;
 }
 
 /** Shared by every copy of this module loaded in the process, so they agree on what is held. */
@@ -51,15 +54,6 @@ export interface LockOptions {
   timeoutMs: number;
 }
 
-const isAlive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return errnoOf(e) === 'EPERM';
-  }
-};
-
 interface Seen {
   owner: Owner | undefined;
   mtimeMs: number;
@@ -87,7 +81,9 @@ async function inspect(path: string, staleMs: number): Promise<Seen | undefined>
   let stale: boolean;
   if (owner && owner.host === hostname()) {
     // Same machine: the holder's liveness is known exactly, so a killed process frees the lock at once.
-    stale = owner.pid === process.pid ? !registry.held.has(owner.token) : !isAlive(owner.pid);
+    // Another process: alive, not a zombie, and not a reused pid (start times compared).
+    stale =
+      owner.pid === process.pid ? !registry.held.has(owner.token) : !processAlive(owner.pid, owner.started);
   } else {
     stale = Date.now() - mtimeMs > staleMs;
   }
@@ -105,11 +101,13 @@ async function createExclusive(path: string, owner: Owner): Promise<boolean> {
   }
 }
 
+const STARTED = startTimeOf(process.pid);
 const newOwner = (): Owner => ({
   pid: process.pid,
   host: hostname(),
   token: randomUUID(),
   since: Date.now(),
+  ...(STARTED ? { started: STARTED } : {}),
 });
 
 /**

@@ -312,6 +312,7 @@ export class FileStore extends BatchStore {
       return { kind: c.kind, id: c.id, prev: before?.doc?.revision ?? 0, doc: c.doc, before: before?.text };
     });
     assertBackupDirs(ctx, pending);
+    await ctx.hooks.beforeCommitPoint?.();
     await lock.assertHeld();
     const seq = state.seq + 1;
     this.#wrote = true;
