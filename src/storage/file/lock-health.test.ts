@@ -48,7 +48,6 @@ const lockAs = (dir: string, owner: Record<string, unknown>) =>
     JSON.stringify({ host: hostname(), token: 'someone-else', since: Date.now(), ...owner }),
   );
 
-
 describe('the store lock', () => {
   it('a live holder blocks writes until the deadline, then LOCK_FAILED names it', async () => {
     const { dir, store: s } = await store();
