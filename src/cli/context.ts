@@ -1,4 +1,3 @@
-import { readFile } from 'node:fs/promises';
 import { isAbsolute, join, relative, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { ConfigurationService } from '../configuration/configuration-service.js';
@@ -8,6 +7,7 @@ import type { PersonalityInput } from '../domain/personality.js';
 import type { RunResult } from '../orchestration/events.js';
 import { FileRunLog } from '../orchestration/file-run-log.js';
 import { parseText } from '../services/file-service.js';
+import { readTextBounded } from '../services/input-file.js';
 import { FileStore } from '../storage/file/index.js';
 import { MemoryStore } from '../storage/memory/index.js';
 import { type CliIo, Output } from './output.js';
@@ -126,18 +126,7 @@ export class CliContext {
 
   /** Reads a JSON or YAML file the user wrote; errors name the file as the user typed it. */
   async readInput(file: string): Promise<unknown> {
-    let text: string;
-    try {
-      text = await readFile(this.path(file), 'utf8');
-    } catch (e) {
-      const code = (e as NodeJS.ErrnoException).code;
-      const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : String(code);
-      throw new TroupeError('VALIDATION_FAILED', `${file}: cannot read file (${why})`, {
-        cause: e,
-        issues: [{ file, path: '(file)', message: why }],
-      });
-    }
-    return parseText(text, file);
+    return parseText(await readTextBounded(this.path(file), file), file);
   }
 
   /** Like readInput, but the file must hold one object (an entity, a patch, a bundle). */

@@ -15,8 +15,9 @@ export function numberArg(value: string): number {
 export const intArg =
   (min: number) =>
   (value: string): number => {
-    const n = numberArg(value);
-    if (!Number.isInteger(n) || n < min) {
+    // Decimal digits only: "0x1", "1e3" and " 2" are not what a person means by a revision.
+    const n = /^\d+$/.test(value) ? Number(value) : Number.NaN;
+    if (!Number.isSafeInteger(n) || n < min) {
       throw new InvalidArgumentError(`expected a whole number of at least ${min}, got "${value}"`);
     }
     return n;

@@ -9,7 +9,13 @@ export const EntityId = z
   .string()
   .min(1)
   .max(64)
-  .regex(ID_PATTERN, 'must be a lowercase slug: a-z, 0-9 and single dashes, e.g. "calm-analyst"');
+  .regex(ID_PATTERN, 'must be a lowercase slug: a-z, 0-9 and single dashes, e.g. "calm-analyst"')
+  // Ids become file names: a name Windows reserves for a device would make the directory unusable there.
+  .refine((v) => !RESERVED_NAMES.test(v), {
+    message:
+      'is a name Windows reserves for a device (con, prn, aux, nul, com1–9, lpt1–9): choose another id',
+  });
+const RESERVED_NAMES = /^(con|prn|aux|nul|com[1-9]|lpt[1-9])$/;
 export type EntityId = z.infer<typeof EntityId>;
 
 /** Kept by the store, never written by hand. */

@@ -9,6 +9,7 @@ import {
   validationError,
 } from '../domain/errors.js';
 import { SECRET_IN_TEXT, secretPaths } from '../domain/secrets.js';
+import { valueProblems } from '../domain/text.js';
 import type { BatchOp, Kind, Store, StoredDoc } from '../storage/store.js';
 import { mergePatch } from './merge-patch.js';
 import { suggest } from './suggest.js';
@@ -63,6 +64,7 @@ export class EntityReader<E extends { id: string; revision: number; name?: strin
 
   /** Validates user input; the id defaults to the slug of the name. */
   parse(input: unknown, where: Where = {}): Normalized {
+    this.assertClean(input, where);
     const withId =
       input && typeof input === 'object' && !Array.isArray(input) && (input as Normalized).id === undefined
         ? { ...(input as object), id: slugify(String((input as Normalized).name ?? '')) || undefined }
@@ -88,6 +90,17 @@ export class EntityReader<E extends { id: string; revision: number; name?: strin
       );
     }
     return data;
+  }
+
+  /** Refuses, before any schema or merge, prototype keys, unrepresentable numbers, control characters, depth. */
+  assertClean(input: unknown, where: Where = {}): void {
+    const problems = valueProblems(input);
+    if (problems.length === 0) return;
+    const at = where.file ? `${where.file}: ` : '';
+    throw validationError(
+      `${at}${this.spec.label}: ${problems.map((p) => `${p.path}: ${p.message}`).join('\n')}`,
+      problems.map((p) => ({ ...p, ...(where.file ? { file: where.file } : {}) })),
+    );
   }
 
   /** Every problem with an input, without throwing. */
@@ -178,6 +191,7 @@ export class EntityReader<E extends { id: string; revision: number; name?: strin
         retryable: false,
       });
     }
+    this.assertClean(patch, { file: opts.file });
     const merged = mergePatch(this.editable(current), patch);
     return this.parse({ ...(merged as object), id: current.id }, { file: opts.file });
   }

@@ -1,4 +1,3 @@
-import { readFile } from 'node:fs/promises';
 import { extname } from 'node:path';
 import { parseDocument } from 'yaml';
 import type { Agent } from '../domain/agent.js';
@@ -10,6 +9,7 @@ import {
 } from '../domain/resolved.js';
 import type { Store } from '../storage/store.js';
 import { EntityReader } from './entity-service.js';
+import { duplicateJsonKey, readTextBounded } from './input-file.js';
 
 /** Where a materialized configuration disagrees with its agent. */
 export interface ResolvedMismatch {
@@ -60,21 +60,7 @@ export class FileService extends EntityReader<ResolvedFile> {
 
 /** Reads a JSON or YAML file a person wrote; syntax errors name the file, line and column. */
 export async function readInputFile(path: string): Promise<unknown> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new TroupeError(
-      'VALIDATION_FAILED',
-      `${path}: cannot read file (${code === 'ENOENT' ? 'no such file' : code})`,
-      {
-        cause: e,
-        issues: [{ file: path, path: '(file)', message: code === 'ENOENT' ? 'no such file' : String(code) }],
-      },
-    );
-  }
-  return parseText(text, path);
+  return parseText(await readTextBounded(path), path);
 }
 
 /** Parses JSON or YAML text (by extension; YAML also reads JSON) with located errors. */
@@ -82,8 +68,20 @@ export function parseText(text: string, file: string): unknown {
   const ext = extname(file).toLowerCase();
   if (ext === '.json') {
     try {
-      return JSON.parse(text);
+      const value = JSON.parse(text);
+      const dup = duplicateJsonKey(text);
+      if (dup)
+        throw new TroupeError(
+          'VALIDATION_FAILED',
+          `${file}: key "${dup.key}" appears twice in one object (line ${dup.line})`,
+          {
+            issues: [{ file, path: dup.key, message: `appears twice in one object (line ${dup.line})` }],
+          },
+        );
+      return value;
     } catch (e) {
+      if (e instanceof TroupeError) throw e;
+      if (e instanceof RangeError) throw tooDeep(file);
       const m = /position (\d+)/.exec(String((e as Error).message));
       const where = m ? lineCol(text, Number(m[1])) : '';
       throw new TroupeError('VALIDATION_FAILED', `${file}: invalid JSON${where}: ${(e as Error).message}`, {
@@ -108,8 +106,23 @@ export function parseText(text: string, file: string): unknown {
       },
     );
   }
-  return doc.toJS();
+  try {
+    return doc.toJS({ maxAliasCount: 100 });
+  } catch (e) {
+    if (e instanceof RangeError) throw tooDeep(file);
+    // e.g. "Excessive alias count indicates a resource exhaustion attack"
+    const message = yamlMessage((e as Error).message);
+    throw new TroupeError('VALIDATION_FAILED', `${file}: invalid YAML: ${message}`, {
+      cause: e,
+      issues: [{ file, path: '(file)', message }],
+    });
+  }
 }
+
+const tooDeep = (file: string) =>
+  new TroupeError('VALIDATION_FAILED', `${file}: nested too deeply to read`, {
+    issues: [{ file, path: '(file)', message: 'nested too deeply to read' }],
+  });
 
 /** The first line of a yaml error, without the position it repeats (we print our own). */
 const yamlMessage = (m: string) =>

@@ -34,7 +34,12 @@ describe('usage errors exit 2 and change nothing', () => {
     {
       name: 'a bad --expect-revision',
       args: ['agent', 'delete', 'ada', '--expect-revision', 'x'],
-      message: /expected a number/,
+      message: /expected a whole number of at least 1, got "x"/,
+    },
+    {
+      name: 'a hexadecimal --expect-revision',
+      args: ['agent', 'delete', 'ada', '--expect-revision', '0x1'],
+      message: /expected a whole number of at least 1, got "0x1"/,
     },
     {
       name: 'a --trait without =',

@@ -12,6 +12,7 @@ import {
 } from '../../orchestration/definition.js';
 import type { RunResult } from '../../orchestration/events.js';
 import { effectivePolicy } from '../../orchestration/policies/policy.js';
+import { RUN_ID } from '../../orchestration/run-log.js';
 import { suggest } from '../../services/suggest.js';
 import { type CliContext, recoveredLine } from '../context.js';
 import { plural, table } from '../format.js';
@@ -247,6 +248,16 @@ export function register(program: Command, ctx: CliContext): void {
     )
     .action(async (opts: { force?: string[] }, cmd: Command) => {
       const out = ctx.output(cmd);
+      // A run id names a file under .troupe/runs: "../x" is no run of this directory.
+      const bad = (opts.force ?? []).filter((id) => !RUN_ID.test(id));
+      if (bad.length)
+        throw new TroupeError(
+          'USAGE',
+          `--force: not a run id: ${bad.map((b) => JSON.stringify(b)).join(', ')}`,
+          {
+            issues: bad.map((b) => ({ path: '--force', message: `not a run id: ${JSON.stringify(b)}` })),
+          },
+        );
       const results = await ctx.withConfig(cmd, (config) => config.recover({ force: opts.force ?? [] }), {
         recover: false,
       });

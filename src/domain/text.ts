@@ -1,0 +1,51 @@
+/**
+ * Characters no configuration value should carry: C0 and C1 control characters (but tab and
+ * line breaks in free text), and the bidirectional overrides that make text read differently
+ * from how it is stored ("Trojan Source"). Printed raw, they rewrite a terminal.
+ */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: these are exactly what it finds
+const UNSAFE = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069\ufeff]/;
+
+/** The first unsafe character of a text, as "U+001B", or undefined. */
+export function unsafeCharacter(text: string): string | undefined {
+  const m = UNSAFE.exec(text);
+  return m ? `U+${m[0].codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}` : undefined;
+}
+
+/** Keys that would reach an object's prototype when a patch or bundle is merged. */
+export const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
+
+/** How deep a file or patch may nest before it is refused (a real configuration needs about 5). */
+export const MAX_DEPTH = 32;
+
+export interface ValueProblem {
+  path: string;
+  message: string;
+}
+
+/**
+ * Walks parsed input and reports what no entity may hold: prototype keys, numbers JSON cannot
+ * carry (1e400 is Infinity), unsafe characters in strings and keys, nesting deeper than MAX_DEPTH.
+ */
+export function valueProblems(value: unknown, path = '', depth = 0): ValueProblem[] {
+  const at = path || '(root)';
+  if (typeof value === 'string') {
+    const c = unsafeCharacter(value);
+    return c ? [{ path: at, message: `contains the control or direction-override character ${c}` }] : [];
+  }
+  if (typeof value === 'number' && !Number.isFinite(value))
+    return [{ path: at, message: 'is a number too large to represent' }];
+  if (value === null || typeof value !== 'object') return [];
+  if (depth >= MAX_DEPTH) return [{ path: at, message: `is nested more than ${MAX_DEPTH} levels deep` }];
+  const out: ValueProblem[] = [];
+  const entries = Array.isArray(value) ? value.map((v, i) => [String(i), v] as const) : Object.entries(value);
+  for (const [k, v] of entries) {
+    const p = path ? `${path}.${k}` : k;
+    if (!Array.isArray(value) && FORBIDDEN_KEYS.has(k))
+      out.push({ path: p, message: `"${k}" is not allowed as a key` });
+    else if (!Array.isArray(value) && unsafeCharacter(k))
+      out.push({ path: at, message: `has a key with the character ${unsafeCharacter(k)}` });
+    else out.push(...valueProblems(v, p, depth + 1));
+  }
+  return out;
+}

@@ -1,0 +1,94 @@
+import { open } from 'node:fs/promises';
+import { TroupeError } from '../domain/errors.js';
+
+/** The largest input file read (a bundle of ~100k entities); larger ones are refused unread. */
+export const MAX_INPUT_BYTES = 64 * 1024 * 1024;
+
+const refuse = (file: string, message: string, cause?: unknown) =>
+  new TroupeError('VALIDATION_FAILED', `${file}: ${message}`, {
+    ...(cause ? { cause } : {}),
+    issues: [{ file, path: '(file)', message }],
+  });
+
+const REASONS: Record<string, string> = {
+  ENOENT: 'no such file',
+  EISDIR: 'is a directory',
+  EACCES: 'permission denied',
+  ELOOP: 'too many symbolic links',
+};
+
+/**
+ * Reads a file a person wrote, with a bound: only a regular file of at most MAX_INPUT_BYTES,
+ * valid UTF-8 (never silently turned into U+FFFD). `file` is the name as the user typed it.
+ */
+export async function readTextBounded(path: string, file: string = path): Promise<string> {
+  let fh: Awaited<ReturnType<typeof open>> | undefined;
+  try {
+    fh = await open(path, 'r');
+    const st = await fh.stat();
+    if (st.isDirectory()) throw refuse(file, 'cannot read file (is a directory)');
+    if (!st.isFile()) throw refuse(file, 'cannot read file (not a regular file)');
+    if (st.size > MAX_INPUT_BYTES)
+      throw refuse(file, `cannot read file (${st.size} bytes; at most ${MAX_INPUT_BYTES} are read)`);
+    const bytes = await fh.readFile();
+    if (bytes.length > MAX_INPUT_BYTES)
+      throw refuse(file, `cannot read file (more than ${MAX_INPUT_BYTES} bytes)`);
+    try {
+      return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+    } catch (e) {
+      throw refuse(file, `is not valid UTF-8 (at byte ${firstInvalidByte(bytes)})`, e);
+    }
+  } catch (e) {
+    if (e instanceof TroupeError) throw e;
+    const code = (e as NodeJS.ErrnoException).code ?? 'unreadable';
+    throw refuse(file, `cannot read file (${REASONS[code] ?? code})`, e);
+  } finally {
+    await fh?.close().catch(() => undefined);
+  }
+}
+
+/** Where a byte sequence stops being UTF-8 (for the message): a plain walk of the encoding. */
+function firstInvalidByte(bytes: Uint8Array): number {
+  for (let i = 0; i < bytes.length; ) {
+    const b = bytes[i]!;
+    const n =
+      b < 0x80 ? 0 : b >= 0xc2 && b < 0xe0 ? 1 : b >= 0xe0 && b < 0xf0 ? 2 : b >= 0xf0 && b < 0xf5 ? 3 : -1;
+    if (n < 0) return i;
+    for (let k = 1; k <= n; k++) if (((bytes[i + k] ?? 0) & 0xc0) !== 0x80) return i;
+    i += n + 1;
+  }
+  return bytes.length;
+}
+
+/**
+ * The first key an object of this JSON text holds twice (JSON.parse keeps the last one without
+ * a word), with its line; undefined when there is none. One pass over the text.
+ */
+export function duplicateJsonKey(text: string): { key: string; line: number } | undefined {
+  const stack: Array<Set<string> | null> = [];
+  let line = 1;
+  let expectKey = false;
+  for (let i = 0; i < text.length; i++) {
+    const ch = text[i];
+    if (ch === '\n') line++;
+    else if (ch === '{') {
+      stack.push(new Set());
+      expectKey = true;
+    } else if (ch === '[') stack.push(null);
+    else if (ch === '}' || ch === ']') stack.pop();
+    else if (ch === ',') expectKey = stack.at(-1) instanceof Set;
+    else if (ch === '"') {
+      let j = i + 1;
+      while (j < text.length && text[j] !== '"') j += text[j] === '\\' ? 2 : 1;
+      const top = stack.at(-1);
+      if (expectKey && top instanceof Set) {
+        const key = JSON.parse(text.slice(i, j + 1)) as string;
+        if (top.has(key)) return { key, line };
+        top.add(key);
+        expectKey = false;
+      }
+      i = j;
+    }
+  }
+  return undefined;
+}
