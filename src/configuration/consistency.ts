@@ -1,11 +1,11 @@
 import type { Agent } from '../domain/agent.js';
+import { contentHash } from '../domain/canonical.js';
 import { type Issue, isTroupeError } from '../domain/errors.js';
 import type { ResolvedFile } from '../domain/resolved.js';
-import { entityHash } from '../services/agent-service.js';
 import type { Normalized } from '../services/entity-service.js';
 import { modelMatches } from '../services/model-service.js';
 import type { BatchOp, Kind, StoredDoc } from '../storage/store.js';
-import { checkModel, modelEntry } from './create-agent.js';
+import { checkModel, modelFinder } from './create-agent.js';
 import type { Services } from './services.js';
 
 export type InconsistencyKind =
@@ -224,6 +224,7 @@ export async function planReconcile(s: Services, found: Inconsistency[]) {
   const ops: BatchOp[] = [];
   const fixed: Inconsistency[] = [];
   const synced = new Set<string>();
+  const modelOf = modelFinder(s);
   /** The revision an entity has once this batch adopted it (itself when it needs no adoption). */
   const adopted = new Map<string, number>();
   const adopt = async <E extends { id: string; revision: number }>(
@@ -262,11 +263,11 @@ export async function planReconcile(s: Services, found: Inconsistency[]) {
       continue;
     }
     const a = (await s.agents.get(f.entity)) as Agent;
-    const model = await modelEntry(s, a);
+    const model = await modelOf(a);
     const p0 = await s.personalities.require(a.personalityId);
     const r0 = await s.roles.require(a.roleId);
     const inPlace = (recorded: number, hash: string | undefined, e: { revision: number }) =>
-      recorded === e.revision && hash !== undefined && hash !== entityHash(e);
+      recorded === e.revision && hash !== undefined && hash !== contentHash(e);
     const p = await adopt('personalities', p0, inPlace(a.personalityVersion, a.personalityHash, p0));
     const r = r0.predefined ? r0 : await adopt('roles', r0, inPlace(a.roleVersion, a.roleHash, r0));
     if (model && (model as { revision?: number }).revision === 0)

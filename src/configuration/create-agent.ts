@@ -97,14 +97,14 @@ export async function planCreateAgent(s: Services, req: CreateAgentRequest, now:
 export async function modelEntry(
   s: Services,
   agent: Normalized | { model: unknown },
-): Promise<object | undefined> {
+): Promise<Model | undefined> {
   return modelFinder(s)(agent);
 }
 
 /** Like modelEntry, for many agents: the catalog is read once. */
 export function modelFinder(
   s: Services,
-): (agent: Normalized | { model: unknown }) => Promise<object | undefined> {
+): (agent: Normalized | { model: unknown }) => Promise<Model | undefined> {
   let catalog: Promise<Model[]> | undefined;
   return async (agent) => {
     const m = agent.model as { provider?: string; modelId?: string } | undefined;

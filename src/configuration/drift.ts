@@ -2,7 +2,7 @@ import type { Agent } from '../domain/agent.js';
 import type { Model } from '../domain/model.js';
 import type { Personality } from '../domain/personality.js';
 import type { Role } from '../domain/role.js';
-import { modelMatches } from '../services/model-service.js';
+import { modelFinder } from './create-agent.js';
 import type { Services } from './services.js';
 
 function memo<V>(cache: Map<string, V>, key: string, load: () => V): V {
@@ -27,21 +27,20 @@ export interface AgentSources {
  */
 export class DriftJudge {
   readonly #s: Services;
-  #catalog: Promise<Model[]> | undefined;
+  readonly #modelOf: ReturnType<typeof modelFinder>;
   readonly #personalities = new Map<string, Promise<Personality | undefined>>();
   readonly #roles = new Map<string, Promise<Role | undefined>>();
 
   constructor(s: Services) {
     this.#s = s;
+    this.#modelOf = modelFinder(s);
   }
 
   async sources(a: Pick<Agent, 'personalityId' | 'roleId' | 'model'>): Promise<AgentSources> {
     const s = this.#s;
     const p = memo(this.#personalities, a.personalityId, () => s.personalities.get(a.personalityId));
     const r = memo(this.#roles, a.roleId, () => s.roles.get(a.roleId));
-    this.#catalog ??= s.models.catalog();
-    const [personality, role, catalog] = await Promise.all([p, r, this.#catalog]);
-    const model = catalog.find((m) => modelMatches(m, a.model.modelId, a.model.provider));
+    const [personality, role, model] = await Promise.all([p, r, this.#modelOf(a)]);
     return { personality, role, model };
   }
 

@@ -6,7 +6,14 @@ import type { Normalized } from '../services/entity-service.js';
 import type { BatchOp, CommitResult } from '../storage/store.js';
 import { planBundle } from './bundle.js';
 import { detectInconsistencies, planReconcile } from './consistency.js';
-import { asNew, assertNotHandWritten, checkModel, modelEntry, planCreateAgent } from './create-agent.js';
+import {
+  asNew,
+  assertNotHandWritten,
+  checkModel,
+  modelEntry,
+  modelFinder,
+  planCreateAgent,
+} from './create-agent.js';
 import { planDeleteAgent, planDeleteReferenced } from './delete.js';
 import { checkScope, writtenBy } from './integrity.js';
 import { commitPlanned } from './planned-commit.js';
@@ -45,13 +52,16 @@ const revert =
  */
 export function buildHandlers(s: Services, nowIso: () => string): ServiceHandlers {
   const commit = (ops: BatchOp[], ctx?: StepContext) => commitWithUndo(s.store, ops, ctx?.intent);
-  const planners = {
-    'create-agent': (i: ComposeInput) => composeAgent(s, i, nowIso()),
-    bundle: (i: BundleInput) => planBundle(s, i.bundle, { ...i, now: nowIso() }),
-    reconcile: async (_: Record<string, never>) => {
-      const plan = await planReconcile(s, await detectInconsistencies(s));
-      return { ops: plan.ops, fixed: plan.fixed, remaining: plan.remaining };
-    },
+  /** Plans a built-in change again on fresh state (what `file.persist` does after a lost race). */
+  const replan = async (r: Replan): Promise<{ ops: BatchOp[] }> => {
+    switch (r.planner) {
+      case 'create-agent':
+        return composeAgent(s, r.input, nowIso());
+      case 'bundle':
+        return planBundle(s, r.input.bundle, { ...r.input, now: nowIso() });
+      case 'reconcile':
+        return planReconcile(s, await detectInconsistencies(s));
+    }
   };
   return {
     personality: {
@@ -151,12 +161,13 @@ export function buildHandlers(s: Services, nowIso: () => string): ServiceHandler
           : await s.agents.usingRole(String(i.roleId));
         const ops: BatchOp[] = [];
         const issues: Issue[] = [];
+        const modelOf = modelFinder(s);
         for (const a of agents) {
           const p = await s.personalities.require(a.personalityId);
           const r = await s.roles.require(a.roleId);
           // A role change must not leave an agent on a model that cannot serve the role any more.
           if (i.roleId) issues.push(...(await checkModel(s, s.agents.editable(a) as Normalized, r)));
-          ops.push(...agentWithGuards(s.agents.prepareSync(a, p, r, await modelEntry(s, a))));
+          ops.push(...agentWithGuards(s.agents.prepareSync(a, p, r, await modelOf(a))));
         }
         if (issues.length) {
           throw validationError(
@@ -227,27 +238,19 @@ export function buildHandlers(s: Services, nowIso: () => string): ServiceHandler
        */
       persist: async (i: { ops: BatchOp[]; replan?: Replan | null }, ctx?: StepContext) => {
         const r = i.replan;
-        const again = (): Promise<{ ops: BatchOp[] }> =>
-          !r
-            ? Promise.resolve({ ops: i.ops })
-            : r.planner === 'create-agent'
-              ? planners[r.planner](r.input)
-              : r.planner === 'bundle'
-                ? planners[r.planner](r.input)
-                : planners[r.planner]({});
-        return commitPlanned(s, again, ctx, { ops: i.ops });
+        return commitPlanned(s, r ? () => replan(r) : async () => ({ ops: i.ops }), ctx, { ops: i.ops });
       },
       revert: revert(s),
     },
     configuration: {
-      planBundle: async (i: BundleInput) => ({
-        ...(await planners.bundle(i)),
-        replan: { planner: 'bundle', input: i },
-      }),
-      planReconcile: async () => ({
-        ...(await planners.reconcile({})),
-        replan: { planner: 'reconcile', input: {} },
-      }),
+      planBundle: async (i: BundleInput) => {
+        const again: Replan = { planner: 'bundle', input: i };
+        return { ...(await planBundle(s, i.bundle, { ...i, now: nowIso() })), replan: again };
+      },
+      planReconcile: async () => {
+        const again: Replan = { planner: 'reconcile', input: {} };
+        return { ...(await planReconcile(s, await detectInconsistencies(s))), replan: again };
+      },
       /** Fails the run if the touched entities are not consistent (refs, sync, checksums). */
       verify: async (i: {
         touched: Array<string[] | string>;
@@ -290,11 +293,12 @@ async function resyncRestored(s: Services, restored: UndoableCommit, ctx?: StepC
   const roles = ids('roles');
   if (personalities.size === 0 && roles.size === 0) return restored;
   const ops: BatchOp[] = [];
+  const modelOf = modelFinder(s);
   for (const a of await s.agents.list()) {
     if (!personalities.has(a.personalityId) && !roles.has(a.roleId)) continue;
     const [p, r] = await Promise.all([s.personalities.get(a.personalityId), s.roles.get(a.roleId)]);
     if (!p || !r) continue;
-    const model = await modelEntry(s, a);
+    const model = await modelOf(a);
     if (!s.agents.isStale(a, p, r, model)) continue;
     ops.push(...s.agents.prepareSync(a, p, r, model).ops);
   }

@@ -1,4 +1,4 @@
-import { canonicalJson, hashOf } from '../domain/canonical.js';
+import { canonicalJson, contentHash } from '../domain/canonical.js';
 import { isTroupeError, TroupeError } from '../domain/errors.js';
 import { keyOf } from '../storage/batch.js';
 import {
@@ -49,8 +49,9 @@ const body = (d: StoredDoc | Record<string, unknown>) => {
   const { revision: _r, createdAt: _c, updatedAt: _u, $schema: _s, ...rest } = d as StoredDoc;
   return rest as StoredDoc;
 };
-/** The content identity of a document: everything but the store's metadata. */
-export const contentHash = (d: StoredDoc | Record<string, unknown>) => hashOf(body(d));
+
+export { contentHash };
+
 const idOf = (op: Exclude<BatchOp, { op: 'absent' }>) => (op.op === 'put' ? op.doc.id : op.id);
 
 /** Errors a store raises before it writes anything: the batch was refused as a whole. */

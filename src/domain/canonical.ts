@@ -18,6 +18,17 @@ function sortKeys(v: unknown): unknown {
   return v;
 }
 
+/** The store's metadata: left out of a document's content hash. */
+const METADATA = new Set(['revision', 'createdAt', 'updatedAt', '$schema']);
+
+/**
+ * The content identity of a stored document or entity (a personality, a role, a model entry):
+ * the hash of every field but the store's metadata. Equal content, equal hash, at any revision.
+ */
+export function contentHash(doc: object): string {
+  return hashOf(Object.fromEntries(Object.entries(doc).filter(([k]) => !METADATA.has(k))));
+}
+
 /** sha256 of the canonical JSON, hex. */
 export function hashOf(value: unknown): string {
   return createHash('sha256').update(canonicalJson(value)).digest('hex');

@@ -1,5 +1,5 @@
 import { type Agent, AgentInput, Agent as AgentSchema } from '../domain/agent.js';
-import { hashOf } from '../domain/canonical.js';
+import { contentHash } from '../domain/canonical.js';
 import type { Personality } from '../domain/personality.js';
 import { configurationHash, type ResolvedFile, resolveConfiguration } from '../domain/resolved.js';
 import type { Role } from '../domain/role.js';
@@ -29,12 +29,6 @@ const UNCOMPOSED = {
   configurationHash: '0'.repeat(64),
   syncStatus: 'stale',
 } as const;
-const METADATA = new Set(['revision', 'createdAt', 'updatedAt', '$schema']);
-
-/** The content hash of an entity (personality, role, model entry): its fields without store metadata. */
-export function entityHash(e: object): string {
-  return hashOf(Object.fromEntries(Object.entries(e).filter(([k]) => !METADATA.has(k))));
-}
 
 /**
  * Agents: a personality, a role and model settings. The service composes an agent against
@@ -63,9 +57,9 @@ export class AgentService extends EntityReader<Agent> {
       roleVersion: role.revision,
       configurationHash: hash,
       syncStatus: 'synchronized',
-      personalityHash: entityHash(personality),
-      roleHash: entityHash(role),
-      ...(model ? { modelHash: entityHash(model) } : {}),
+      personalityHash: contentHash(personality),
+      roleHash: contentHash(role),
+      ...(model ? { modelHash: contentHash(model) } : {}),
     };
     const resolved = { id: entity.id, checksum: hash, configuration };
     const guards: BatchOp[] = [
@@ -135,11 +129,11 @@ export class AgentService extends EntityReader<Agent> {
       `personality "${personality.id}"`,
       agent.personalityVersion,
       personality.revision,
-      entityHash(personality),
+      contentHash(personality),
       agent.personalityHash,
     );
-    changed(`role "${role.id}"`, agent.roleVersion, role.revision, entityHash(role), agent.roleHash);
-    if (model && agent.modelHash !== undefined && agent.modelHash !== entityHash(model))
+    changed(`role "${role.id}"`, agent.roleVersion, role.revision, contentHash(role), agent.roleHash);
+    if (model && agent.modelHash !== undefined && agent.modelHash !== contentHash(model))
       out.push(`model "${agent.model.modelId}" was changed`);
     if (out.length === 0) {
       const composed = configurationHash(resolveConfiguration(agent, personality, role));

@@ -84,7 +84,12 @@ function metaIssue(raw: Record<string, unknown>, file: string): Issue | undefine
  * Parses and checks one entity file: valid JSON, an object, `id` equal to the file name, and
  * the store's metadata present. The domain schema is not applied here; services do that.
  */
-export function decodeDoc(text: string, file: string, fileId: string, mtime?: Date): Decoded {
+export function decodeDoc(
+  text: string,
+  file: string,
+  fileId: string,
+  mtime?: () => Date | undefined,
+): Decoded {
   if (!EntityId.safeParse(fileId).success) {
     return {
       ok: false,
@@ -119,7 +124,7 @@ export function decodeDoc(text: string, file: string, fileId: string, mtime?: Da
   if (META.every((k) => obj[k] === undefined)) {
     // Written by hand without the store's metadata: readable at once as revision 0 ("not yet
     // adopted"), so list, show and export work; `troupe reconcile` adopts it at revision 1.
-    const at = (mtime ?? new Date(0)).toISOString();
+    const at = (mtime?.() ?? new Date(0)).toISOString();
     return { ok: true, doc: { ...obj, revision: 0, createdAt: at, updatedAt: at } as StoredDoc, raw };
   }
   const issue = metaIssue(obj, file);

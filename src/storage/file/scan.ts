@@ -1,5 +1,5 @@
-import { readdirSync } from 'node:fs';
-import { readFile, stat } from 'node:fs/promises';
+import { readdirSync, statSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import type { Kind } from '../store.js';
 import { decodeDoc, type ScanEntry } from './codec.js';
 import { errnoOf, ioError, mapLimit } from './io.js';
@@ -35,15 +35,14 @@ export async function scanFolders(layout: Layout, kinds: readonly Kind[]): Promi
       ...(await mapLimit(files, READ_PARALLEL, async ({ id, name }): Promise<ScanEntry> => {
         const file = `${k}/${name}`;
         let text: string;
-        let mtime: Date | undefined;
         try {
           text = await readFile(layout.entity(k, id), 'utf8');
-          mtime = (await stat(layout.entity(k, id))).mtime;
         } catch (e) {
           const message = `could not read: ${e instanceof Error ? e.message : String(e)}`;
           return { kind: k, file, id, error: { file, path: '(root)', message } };
         }
-        const d = decodeDoc(text, file, id, mtime);
+        // The file's time is read only for a file written by hand (its dates stand in for metadata).
+        const d = decodeDoc(text, file, id, () => statTime(layout.entity(k, id)));
         const entry: ScanEntry = { kind: k, file, id };
         if (d.raw !== undefined) entry.raw = d.ok ? structuredClone(d.raw) : d.raw;
         if (d.ok) entry.doc = d.doc;
@@ -53,4 +52,12 @@ export async function scanFolders(layout: Layout, kinds: readonly Kind[]): Promi
     );
   }
   return out;
+}
+
+function statTime(path: string): Date | undefined {
+  try {
+    return statSync(path).mtime;
+  } catch {
+    return undefined;
+  }
 }

@@ -196,7 +196,7 @@ export class FileStore extends BatchStore {
       if (errnoOf(e) === 'ENOENT') return {};
       throw ioError('read', path, e);
     }
-    const d = decodeDoc(text, entityRel(kind, id), id, new Date(Number(st.mtimeNs / 1_000_000n)));
+    const d = decodeDoc(text, entityRel(kind, id), id, () => new Date(Number(st.mtimeNs / 1_000_000n)));
     if (!d.ok) throw invalidFiles([d.issue], { kind, id, file: d.issue.file });
     // Only cache what the stat describes: a file replaced between stat and read is read again next time.
     if (BigInt(Buffer.byteLength(text)) === st.size) {
