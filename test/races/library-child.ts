@@ -13,6 +13,11 @@ if (!dir || !who || !count || !mode)
 const store = await FileStore.open(dir);
 const config = new ConfigurationService(store, { runLog: new FileRunLog(`${dir}/.troupe/runs`) });
 const lines: string[] = [];
+/** Each acknowledgement goes out as it happens, so one from a process killed later is still seen. */
+const say = (line: string) => {
+  lines.push(line);
+  if (mode !== 'bundle') process.stdout.write(`${line}\n`);
+};
 for (let i = 0; i < Number(count); i++) {
   const humor = (Number(who) * 1000 + i) % 101;
   const cas = mode === 'cas' || (mode === 'mixed' && i % 2 === 0);
@@ -52,7 +57,7 @@ for (let i = 0; i < Number(count); i++) {
       { behaviors: { humor } },
       cas ? { expectedRevision: read!.revision } : {},
     );
-    lines.push(
+    say(
       JSON.stringify({
         ok: true,
         revision: r.personality.revision,
@@ -63,8 +68,8 @@ for (let i = 0; i < Number(count); i++) {
     );
   } catch (e) {
     if (!isTroupeError(e)) throw e;
-    lines.push(JSON.stringify({ ok: false, code: e.code, cas, message: e.message }));
+    say(JSON.stringify({ ok: false, code: e.code, cas, message: e.message }));
   }
 }
 await store.close();
-process.stdout.write(`${lines.join('\n')}\n`);
+if (mode === 'bundle') process.stdout.write(`${lines.join('\n')}\n`);

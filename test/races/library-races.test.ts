@@ -1,5 +1,9 @@
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { castDir, child, type Doc, inconsistencies, readDoc } from './processes.js';
+import { ConfigurationService } from '../../src/configuration/configuration-service.js';
+import { FileRunLog } from '../../src/orchestration/file-run-log.js';
+import { FileStore } from '../../src/storage/file/store.js';
+import { castDir, child, type Doc, inconsistencies, readDoc, started } from './processes.js';
 
 type Line =
   | { ok: true; revision: number; humor: number; cas: boolean; unchanged: boolean }
@@ -47,6 +51,45 @@ describe('library callers in separate processes updating one personality', () =>
     expect((stored.behaviors as { humor: number }).humor).toBe(last.humor);
     for (const a of ['a0', 'a1', 'a2'])
       expect((await readDoc(dir, `agents/${a}.json`))!.personalityVersion).toBe(stored.revision);
+    expect(await inconsistencies(dir)).toEqual([]);
+  }, 180_000);
+
+  it('4 processes updating at once while one is killed mid-change: every acknowledged write stands, recovery leaves all consistent', async () => {
+    const dir = await castDir(20);
+    const start = (await readDoc(dir, 'personalities/hub.json'))!.revision;
+    const victim = started('./library-child.ts', [dir, '9', '200', 'plain']);
+    const others = [0, 1, 2].map((w) => started('./library-child.ts', [dir, String(w), '30', 'plain']));
+    // Kill the victim once it has acknowledged a few writes: somewhere inside a later one.
+    let ended = false;
+    void victim.exit.then(() => {
+      ended = true;
+    });
+    while (!ended && victim.stdout().split('\n').length <= 3) await new Promise((r) => setTimeout(r, 10));
+    victim.kill();
+    const gone = await victim.exit;
+    expect(gone.code).toBe(null);
+    const exits = await Promise.all(others.map((o) => o.exit));
+    for (const e of exits) expect(e.code, e.stderr).toBe(0);
+    const acks = [gone, ...exits]
+      .flatMap((e) => lines(e.stdout))
+      .filter((l): l is Extract<Line, { ok: true }> => l.ok && !l.unchanged);
+    // The survivors' updates all succeeded; nobody was handed a revision twice.
+    for (const e of exits) for (const l of lines(e.stdout)) expect(l.ok, JSON.stringify(l)).toBe(true);
+    const revisions = acks.map((a) => a.revision);
+    expect(new Set(revisions).size).toBe(revisions.length);
+    // Recovery finishes whatever the killed process left half done, and all is consistent.
+    const store = await FileStore.open(dir);
+    const config = new ConfigurationService(store, { runLog: new FileRunLog(join(dir, '.troupe', 'runs')) });
+    await config.recover({ force: [] });
+    const stored = await config.services.personalities.require('hub');
+    // Every acknowledged revision happened: none is beyond what is stored, and the last one standing is
+    // either acknowledged or the killed process's unacknowledged write (which recovery may have undone).
+    for (const r of revisions) expect(r).toBeLessThanOrEqual(stored.revision);
+    expect(stored.revision).toBeGreaterThan(start);
+    const last = acks.find((x) => x.revision === stored.revision);
+    if (last) expect(stored.behaviors?.humor).toBe(last.humor);
+    expect(await config.detectInconsistencies()).toEqual([]);
+    await store.close();
     expect(await inconsistencies(dir)).toEqual([]);
   }, 180_000);
 

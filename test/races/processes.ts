@@ -22,26 +22,48 @@ export function troupe(dir: string, args: string[]): Promise<Exit> {
 
 /** Runs a TypeScript child of this folder through tsx. */
 export function child(script: string, args: string[]): Promise<Exit> {
-  return run(process.execPath, ['--import', 'tsx', fileURLToPath(new URL(script, import.meta.url)), ...args]);
+  return started(script, args).exit;
+}
+
+/** Like child, with a way to SIGKILL it mid-run. */
+export function started(script: string, args: string[]): Spawned {
+  return spawned(process.execPath, [
+    '--import',
+    'tsx',
+    fileURLToPath(new URL(script, import.meta.url)),
+    ...args,
+  ]);
 }
 
 function run(cmd: string, args: string[]): Promise<Exit> {
-  return new Promise((resolve, reject) => {
-    const p = spawn(cmd, args, {
-      stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, TROUPE_HOME: '' },
-    });
-    let stdout = '';
-    let stderr = '';
-    p.stdout.on('data', (d: Buffer) => {
-      stdout += d.toString();
-    });
-    p.stderr.on('data', (d: Buffer) => {
-      stderr += d.toString();
-    });
+  return spawned(cmd, args).exit;
+}
+
+export interface Spawned {
+  exit: Promise<Exit>;
+  kill: () => void;
+  /** What it has printed on stdout so far. */
+  stdout: () => string;
+}
+
+function spawned(cmd: string, args: string[]): Spawned {
+  const p = spawn(cmd, args, {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, TROUPE_HOME: '' },
+  });
+  let stdout = '';
+  let stderr = '';
+  p.stdout.on('data', (d: Buffer) => {
+    stdout += d.toString();
+  });
+  p.stderr.on('data', (d: Buffer) => {
+    stderr += d.toString();
+  });
+  const exit = new Promise<Exit>((resolve, reject) => {
     p.on('error', reject);
     p.on('exit', (code) => resolve({ code, stdout, stderr }));
   });
+  return { exit, kill: () => p.kill('SIGKILL'), stdout: () => stdout };
 }
 
 const dirs: string[] = [];
