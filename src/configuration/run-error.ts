@@ -26,9 +26,17 @@ export function runError(result: RunResult): TroupeError {
   if (result.status === 'failed' && result.compensationFailures.length > 0) {
     return new TroupeError(
       'WORKFLOW_FAILED',
-      `workflow ${result.workflowId} (run ${result.runId}) failed and ${result.compensationFailures.length} compensation(s) failed too: ${result.compensationFailures.map((f) => `${f.stepId}: ${f.error.message}`).join('; ')}; see \`troupe workflow show ${result.runId}\``,
+      `workflow ${result.workflowId} (run ${result.runId}) failed and ${result.compensationFailures.length} compensation(s) failed too: ${result.compensationFailures.map((f) => `${f.stepId}: ${f.error.message}`).join('; ')}; ${
+        result.undoPending
+          ? `the rest of the undo is left to recovery, which runs the next time troupe opens this directory (or \`troupe workflow recover\`)`
+          : `see \`troupe workflow show ${result.runId}\``
+      }`,
       {
-        context: { ...context, compensationFailures: result.compensationFailures },
+        context: {
+          ...context,
+          compensationFailures: result.compensationFailures,
+          ...(result.undoPending ? { undoPending: true } : {}),
+        },
         ...(e ? { cause: fromSerialized(e) } : {}),
         retryable: false,
       },

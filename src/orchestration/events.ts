@@ -51,6 +51,11 @@ export interface RunResult {
   deferred: DeferredStep[];
   /** Checkpoints that reported issues. */
   checkpointIssues: CheckpointRecord[];
+  /**
+   * Set when a compensation failed for want of disk space or the lock: the run is left
+   * unfinished ("compensating") and recovery undoes the rest when the store is next opened.
+   */
+  undoPending?: true;
   /** Set if the run log could not be written: the outcome above happened but is not durable. */
   logError?: SerializedError;
 }

@@ -33,7 +33,11 @@ function retryAtFor(ctx: RunContext, step: StepDefinition, error: unknown): numb
 async function stepCheckpoint(ctx: RunContext, stepId: string): Promise<unknown> {
   const logError = await ctx.flush();
   if (logError !== undefined)
-    return new TroupeError('IO_ERROR', `run log could not record step "${stepId}"`, { cause: logError });
+    return new TroupeError(
+      'IO_ERROR',
+      `run log could not record step "${stepId}": ${logError instanceof Error ? logError.message : String(logError)}`,
+      { cause: logError },
+    );
   const issues = await runCheckpoint(ctx, 'step', stepId);
   if (issues.length === 0) return undefined;
   return new TroupeError(

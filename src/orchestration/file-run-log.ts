@@ -2,6 +2,7 @@ import type { FileHandle } from 'node:fs/promises';
 import { mkdir, open, readdir, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { TroupeError } from '../domain/errors.js';
+import { ioDetail } from '../platform/errno.js';
 import {
   foldRunEvents,
   RUN_ID,
@@ -56,6 +57,13 @@ function assertRunId(runId: string): void {
         context: { runId },
       },
     );
+}
+
+/** Writes all of `line` (a write to a nearly full disk may take only part of it). */
+async function writeLine(h: FileHandle, line: string): Promise<void> {
+  const data = Buffer.from(line, 'utf8');
+  let off = 0;
+  while (off < data.length) off += (await h.write(data, off, data.length - off)).bytesWritten;
 }
 
 /** Parse JSON lines; a torn last line (a crash mid-write) is dropped, a corrupt middle line is an error. */
@@ -133,8 +141,14 @@ export class FileRunLog implements RunLog {
       // A finished run needs no undo data any more: a large log keeps its timeline, not copies of documents.
       if ((await stat(from)).size > COMPACT_OVER) {
         const tmp = `${this.#doneFile(runId)}.tmp`;
-        await writeFile(tmp, compactRunLog(await readFile(from, 'utf8')));
-        await rename(tmp, this.#doneFile(runId));
+        try {
+          await writeFile(tmp, compactRunLog(await readFile(from, 'utf8')));
+          await rename(tmp, this.#doneFile(runId));
+        } catch (e) {
+          // A full disk: no half-written copy is left behind; the whole log stays where it was.
+          await unlink(tmp).catch(() => undefined);
+          throw e;
+        }
         await unlink(from);
       } else {
         await rename(from, this.#doneFile(runId));
@@ -204,7 +218,18 @@ export class FileRunLog implements RunLog {
         handle.catch(() => this.#handles.delete(runId));
       }
       const h = await handle;
-      await h.write(`${JSON.stringify(event)}\n`);
+      try {
+        await writeLine(h, `${JSON.stringify(event)}\n`);
+      } catch (e) {
+        // A full disk cut the line short: take the handle out of use so the next append reopens
+        // the file, and cutting the torn tail then keeps every later line whole and readable.
+        this.#handles.delete(runId);
+        await h.close().catch(() => undefined);
+        throw new TroupeError('IO_ERROR', `could not write the run log ${file}: ${ioDetail(e)}`, {
+          cause: e,
+          context: { file },
+        });
+      }
       const final = event.type === 'state' && FINAL_STATES.has(event.to);
       if (event.type === 'created') {
         this.#undoable.set(

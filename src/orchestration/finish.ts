@@ -11,6 +11,7 @@ export async function endRun(
   ctx: RunContext,
   status: RunResult['status'],
   parts: Partial<Pick<RunOutcome, 'error' | 'deferred' | 'compensated' | 'compensationFailures'>> = {},
+  { undoPending = false }: { undoPending?: boolean } = {},
 ): Promise<RunResult> {
   const outcome: RunOutcome = {
     status,
@@ -20,17 +21,23 @@ export async function endRun(
     checkpointIssues: ctx.checkpointIssues,
   };
   if (parts.error) outcome.error = parts.error;
-  ctx.setState(status, outcome);
+  // An undo the disk or the lock refused is not the run's last word: its log stays
+  // "compensating", so recovery (the next open of the store, or `workflow recover`) finishes it.
+  if (!undoPending) ctx.setState(status, outcome);
   const logError = await ctx.flush();
   const result: RunResult = {
     runId: ctx.runId,
     workflowId: ctx.workflowId,
     outputs: ctx.outputs(),
     ...outcome,
+    ...(undoPending ? { undoPending: true } : {}),
   };
   if (logError !== undefined) result.logError = ctx.describeError(logError);
   return result;
 }
+
+/** Compensation failures of the environment (a full disk, a lock), not of the undo itself. */
+const RETRY_LATER = new Set(['IO_ERROR', 'LOCK_FAILED']);
 
 /**
  * A failure nothing recovered: compensate completed steps (reverse completion order), run the
@@ -45,11 +52,12 @@ export async function compensateAndEnd(
   if (ctx.state !== 'compensating') ctx.setState('compensating');
   const { compensated, failures } = await compensate(ctx);
   await runCheckpoint(ctx, 'failure');
-  return endRun(ctx, failures.length > 0 ? 'failed' : 'compensated', {
-    error: ctx.describeError(error, step, attempt),
-    compensated,
-    compensationFailures: failures,
-  });
+  return endRun(
+    ctx,
+    failures.length > 0 ? 'failed' : 'compensated',
+    { error: ctx.describeError(error, step, attempt), compensated, compensationFailures: failures },
+    { undoPending: failures.some((f) => RETRY_LATER.has(f.error.code)) },
+  );
 }
 
 /** Turn the outcome of a pass into the run's end: failed, partially completed, or completed. */

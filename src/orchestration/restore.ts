@@ -5,6 +5,13 @@ import { type Engine, RunContext } from './run-context.js';
 import type { RunRecord } from './run-log.js';
 
 /**
+ * Steps undone from their intent: died mid-call, failed after it, or whose undo failed. Not one
+ * whose undo had started (its undo and re-sync may have committed; re-running it would see
+ * the re-sync as another writer's work).
+ */
+const UNDO_FROM_INTENT = new Set(['running', 'failed', 'compensation-failed']);
+
+/**
  * Rebuild a run's context from its log: the definition and input of its `created` event,
  * and the recorded input and output of every step that completed, in completion order.
  * Values were redacted before they were logged, so a secret comes back as "[redacted]".
@@ -32,9 +39,10 @@ export function contextFromRecord(
     ctx.completed.set(id, { input: s.input, output: s.output, viaFallback: s.viaFallback === true });
     if (s.status === 'compensated') ctx.compensatedSteps.add(id);
   }
-  // A step that died mid-call is undone from the intent it recorded before acting, if any.
+  // A step that recorded what it was about to write is undone from that intent: the write may
+  // have happened.
   for (const s of record.steps) {
-    if (s.status === 'running' && s.intent !== undefined) {
+    if (UNDO_FROM_INTENT.has(s.status) && s.intent !== undefined && !ctx.completed.has(s.stepId)) {
       ctx.completed.set(s.stepId, { input: s.input, output: s.intent, viaFallback: false });
     }
   }

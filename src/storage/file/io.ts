@@ -1,16 +1,13 @@
 import { isTroupeError, TroupeError } from '../../domain/errors.js';
+import { errnoOf, ioDetail } from '../../platform/errno.js';
 
-export const errnoOf = (e: unknown): string | undefined =>
-  typeof e === 'object' && e !== null && typeof (e as { code?: unknown }).code === 'string'
-    ? (e as { code: string }).code
-    : undefined;
+export { errnoOf };
 
 /** Wraps a file-system failure in IO_ERROR naming what was being done to which path. */
 export function ioError(action: string, path: string, cause: unknown): TroupeError {
   if (isTroupeError(cause)) return cause;
   const errno = errnoOf(cause);
-  const detail = cause instanceof Error ? cause.message : String(cause);
-  return new TroupeError('IO_ERROR', `could not ${action} ${path}: ${detail}`, {
+  return new TroupeError('IO_ERROR', `could not ${action} ${path}: ${ioDetail(cause)}`, {
     cause,
     context: { path, ...(errno ? { errno } : {}) },
   });

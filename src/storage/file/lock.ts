@@ -1,5 +1,14 @@
 import { randomUUID } from 'node:crypto';
-import { readFileSync, statSync, writeFileSync } from 'node:fs';
+import {
+  closeSync,
+  fstatSync,
+  lstatSync,
+  openSync,
+  readFileSync,
+  statSync,
+  unlinkSync,
+  writeSync,
+} from 'node:fs';
 import { unlink, utimes } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -91,12 +100,31 @@ async function inspect(path: string, staleMs: number): Promise<Seen | undefined>
 }
 
 async function createExclusive(path: string, owner: Owner): Promise<boolean> {
+  let fd: number;
   try {
     // Synchronous: one tiny exclusive create, far cheaper than three trips through the I/O pool.
-    writeFileSync(path, JSON.stringify(owner), { flag: 'wx' });
-    return true;
+    fd = openSync(path, 'wx');
   } catch (e) {
     if (errnoOf(e) === 'EEXIST') return false;
+    throw ioError('create the lock', path, e);
+  }
+  try {
+    const data = Buffer.from(JSON.stringify(owner));
+    let off = 0;
+    while (off < data.length) off += writeSync(fd, data, off, data.length - off);
+    closeSync(fd);
+    return true;
+  } catch (e) {
+    // A full disk: the file is ours (created just now) but empty or cut short. Left behind it
+    // would be judged by age and block every writer until it turned stale: remove it at once,
+    // unless it is no longer the file we created.
+    try {
+      const ours = fstatSync(fd).ino;
+      closeSync(fd);
+      if (lstatSync(path).ino === ours) unlinkSync(path);
+    } catch {
+      // Already closed or gone.
+    }
     throw ioError('create the lock', path, e);
   }
 }

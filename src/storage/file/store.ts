@@ -109,6 +109,11 @@ export class FileStore extends BatchStore {
   #closing: Promise<void> | undefined;
   /** This store has written to the journal, so close() checkpoints it. */
   #wrote = false;
+  /**
+   * A commit of this store is decided in the journal but its files could not be written (a
+   * full disk, say): until they are, the files do not show it, so reads finish it first.
+   */
+  #unapplied = false;
 
   private constructor(layout: Layout, key: string, opts: FileStoreOptions) {
     super();
@@ -206,13 +211,42 @@ export class FileStore extends BatchStore {
     return { doc: d.doc, text };
   }
 
-  async get(kind: Kind, id: string): Promise<StoredDoc | undefined> {
+  /**
+   * Before a read, if a commit of this store is in the journal but not yet in the files:
+   * writes them now, or refuses the read (IO_ERROR) rather than show the files without it.
+   */
+  async #settled(): Promise<void> {
     this.#assertOpen();
+    if (!this.#unapplied) return;
+    try {
+      await this.#withLock(async () => {
+        if (!this.#unapplied) return;
+        if (!(await this.#journal.inspect()).clean) await recover(this.#ctx, this.#journal);
+        this.#unapplied = false;
+      });
+    } catch (e) {
+      throw this.#notApplied(e);
+    }
+  }
+
+  /** The error of a commit decided in the journal whose files could not be written yet. */
+  #notApplied(e: unknown): TroupeError {
+    return new TroupeError(
+      'IO_ERROR',
+      `a committed change could not be written to the files of ${this.dir} yet: ` +
+        `${e instanceof Error ? e.message : String(e)}; it is recorded in ${TROUPE_DIR}/journal ` +
+        'and is completed by the next commit or when the store is next opened',
+      { cause: e, context: { dir: this.dir, committed: true } },
+    );
+  }
+
+  async get(kind: Kind, id: string): Promise<StoredDoc | undefined> {
+    await this.#settled();
     return (await this.#read(kind, id)).doc;
   }
 
   async list(kind: Kind): Promise<StoredDoc[]> {
-    this.#assertOpen();
+    await this.#settled();
     const entries = await this.scan(kind);
     const issues = entries.flatMap((e) => (e.error ? [e.error] : []));
     if (issues.length > 0) throw invalidFiles(issues, { kind });
@@ -224,7 +258,7 @@ export class FileStore extends BatchStore {
    * file dropped there by hand, say. `troupe validate` reports them so they are not missed.
    */
   async strays(): Promise<string[]> {
-    this.#assertOpen();
+    await this.#settled();
     const out: string[] = [];
     for (const k of KINDS) {
       let entries: Array<{ name: string; link: boolean }>;
@@ -250,7 +284,7 @@ export class FileStore extends BatchStore {
    * never throws for a bad file, so a validator can report them all at once.
    */
   async scan(kind?: Kind): Promise<ScanEntry[]> {
-    this.#assertOpen();
+    await this.#settled();
     if (kind !== undefined) assertKind(kind);
     return scanFolders(this.#layout, kind === undefined ? KINDS : [kind]);
   }
@@ -274,6 +308,7 @@ export class FileStore extends BatchStore {
       await recover(ctx, journal);
       state = await journal.inspect();
     }
+    this.#unapplied = false;
     // The files the batch names are read at once (up to READ_AHEAD; any more on demand);
     // planning takes them in op order, so it reports the same first problem either way.
     const prefetched = new Map<string, Promise<Read>>();
@@ -324,18 +359,16 @@ export class FileStore extends BatchStore {
     await ctx.hooks.afterJournal?.();
     try {
       await applyChanges(ctx, pending);
-    } catch (e) {
-      // The journal already decides the outcome: finish it now if the disk allows, else later.
+    } catch {
+      // The journal already decides the outcome: finish it now if the disk allows, else later
+      // (and until then this store's reads try again first, so none shows the files without it).
+      this.#unapplied = true;
       try {
         await recover(ctx, journal);
-      } catch {
-        throw new TroupeError(
-          'IO_ERROR',
-          `${e instanceof Error ? e.message : String(e)}; the change is recorded in ${TROUPE_DIR}/journal ` +
-            'and will be completed by the next commit or when the store is next opened',
-          { cause: e, context: { dir: this.dir } },
-        );
+      } catch (e) {
+        throw this.#notApplied(e);
       }
+      this.#unapplied = false;
       return result;
     }
     // Tells the next lock holder this commit needs no replay (without it, replaying changes nothing).
