@@ -5,23 +5,15 @@ import { ConfigurationService } from '../../src/configuration/configuration-serv
 import { FileRunLog } from '../../src/orchestration/file-run-log.js';
 import type { FileStoreHooks } from '../../src/storage/file/apply.js';
 import { FileStore } from '../../src/storage/file/store.js';
-import { mountSmallDisk, type SmallDisk, smallDiskUnavailable } from './small-disk.js';
+import { BIG_FIVE } from '../races/processes.js';
+import { mountSmallDisk, type SmallDisk, smallDiskSkipReason } from './small-disk.js';
 
 // The disk fills up at the two moments a sweep of free space rarely hits: just after the
 // commit record is durable (the files cannot be written, so the change is decided but not
 // visible), and just after the files are written (the run log cannot record the step).
 
-const reason = await smallDiskUnavailable();
-// biome-ignore lint/suspicious/noConsole: the printed reason a test that needs root is skipped
-if (reason) console.warn(`disk-full tests skipped: ${reason}`);
+const reason = await smallDiskSkipReason('disk-full tests');
 
-const BIG_FIVE = {
-  openness: 60,
-  conscientiousness: 70,
-  extraversion: 40,
-  agreeableness: 60,
-  neuroticism: 20,
-};
 const AGENTS = 30;
 
 const contents = async (dir: string) => {

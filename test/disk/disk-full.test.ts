@@ -1,26 +1,17 @@
 import { cp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { troupe } from '../races/processes.js';
-import { mountSmallDisk, type SmallDisk, smallDiskUnavailable } from './small-disk.js';
+import { BIG_FIVE, troupe } from '../races/processes.js';
+import { mountSmallDisk, type SmallDisk, smallDiskSkipReason } from './small-disk.js';
 
 // A full disk at any moment of a change must leave everything as it was (or, past the commit
 // point, completed): the command fails with a message that says so, nothing is left locked or
 // half written, and once space is freed the next command sees a consistent directory with no
 // run log skipped. The disk is a real tmpfs filled up to a little below each point in turn.
 
-const reason = await smallDiskUnavailable();
-// biome-ignore lint/suspicious/noConsole: the printed reason a test that needs root is skipped
-if (reason) console.warn(`disk-full tests skipped: ${reason}`);
+const reason = await smallDiskSkipReason('disk-full tests');
 
 const AGENTS = 40;
-const BIG_FIVE = {
-  openness: 60,
-  conscientiousness: 70,
-  extraversion: 40,
-  agreeableness: 60,
-  neuroticism: 20,
-};
 /** `agents` agents `<prefix>0…`; those of prefix `a` use personality calm. */
 const bundle = (prefix: string, agents: number) => ({
   personalities:

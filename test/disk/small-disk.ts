@@ -47,6 +47,14 @@ export async function smallDiskUnavailable(): Promise<string | undefined> {
   }
 }
 
+/** The reason `what` is skipped here, printed; undefined when a small disk can be mounted. */
+export async function smallDiskSkipReason(what: string): Promise<string | undefined> {
+  const reason = await smallDiskUnavailable();
+  // biome-ignore lint/suspicious/noConsole: a test that needs root prints why it is skipped
+  if (reason) console.warn(`${what} skipped: ${reason}`);
+  return reason;
+}
+
 export async function mountSmallDisk(sizeMiB: number): Promise<SmallDisk> {
   const path = await mount(sizeMiB);
   const filler = join(path, 'filler');
