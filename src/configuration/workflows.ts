@@ -2,8 +2,8 @@ import { type WorkflowBuilder, workflow } from '../orchestration/builder.js';
 import type { PolicyDefinition, WorkflowDefinition } from '../orchestration/definition.js';
 import { workflowInput as input, stepOutput as out } from '../orchestration/refs.js';
 
-/** Every writing step is undone by its service's `revert` (or `restore` for updates). */
-const revert = { operation: 'revert' } as const;
+/** Every writing step is undone by its service's `revert` (or `restore` for updates), from its output. */
+const revert = { operation: 'revert', needs: 'output' } as const;
 
 /** The consistency check closing a workflow: everything the given steps touched. */
 const verifyAfter = (...steps: string[]) => ({
@@ -78,7 +78,7 @@ function cascadingUpdate(kind: 'personality' | 'role'): WorkflowDefinition {
     .description(`Update a ${kind} and every agent that uses it, all or nothing`)
     .step('update', kind, 'update', {
       input: input(),
-      compensate: { operation: 'restore' },
+      compensate: { operation: 'restore', needs: 'output' },
       recovery: 'resolve-conflict-and-retry',
     })
     .step('verify', 'configuration', 'verify', verifyAfter('update'))

@@ -51,8 +51,14 @@ export const StepDefinition = z.strictObject({
   operation: Name,
   input: Json.optional(),
   dependsOn: z.array(StepId).optional(),
-  /** The operation (same service) that undoes this step; gets `{ input, output }` unless `input` is given. */
-  compensate: z.strictObject({ operation: Name, input: Json.optional() }).optional(),
+  /**
+   * The operation (same service) that undoes this step; gets `{ input, output }` unless `input`
+   * is given. `needs: 'output'` says it reads only the output, so a large step input is kept
+   * in the run log by digest.
+   */
+  compensate: z
+    .strictObject({ operation: Name, input: Json.optional(), needs: z.enum(['output']).optional() })
+    .optional(),
   policy: PolicyDefinition.optional(),
   recovery: z.enum(RECOVERIES).optional(),
   /** Used while the service's circuit is open: another operation of the service, or a constant. */

@@ -3,6 +3,7 @@ import { mkdir, open, readdir, readFile, rename, stat, unlink, writeFile } from 
 import { join } from 'node:path';
 import { TroupeError } from '../domain/errors.js';
 import { ioDetail } from '../platform/errno.js';
+import { digestOf } from './logged.js';
 import {
   foldRunEvents,
   RUN_ID,
@@ -19,12 +20,13 @@ const DONE_STATES = new Set(['completed', 'failed', 'compensated']);
 const DONE = '.done.jsonl';
 /** Logs of finished runs larger than this are compacted when moved aside. */
 const COMPACT_OVER = 64 * 1024;
-/** Step inputs and outputs larger than this are replaced by their size in a compacted log. */
+/** Step inputs and outputs larger than this are replaced by their digest in a compacted log. */
 const KEEP_VALUE_UNDER = 4 * 1024;
 
 /**
  * A finished run's log without what only recovery needed: intent events are dropped, and
- * large step inputs and outputs (copies of documents) are replaced by a note of their size.
+ * large step inputs and outputs (copies of documents) and a large workflow input are replaced
+ * by their digest and size.
  */
 export function compactRunLog(text: string): string {
   const out: string[] = [];
@@ -32,10 +34,11 @@ export function compactRunLog(text: string): string {
     if (!line) continue;
     const event = JSON.parse(line) as Record<string, unknown>;
     if (event.type === 'step' && event.kind === 'intent') continue;
-    for (const field of ['input', 'output']) {
-      if (event.type !== 'step' || !(field in event)) continue;
-      const size = JSON.stringify(event[field]).length;
-      if (size > KEEP_VALUE_UNDER) event[field] = { omitted: `${size} bytes, dropped when the run finished` };
+    const fields = event.type === 'step' ? ['input', 'output'] : event.type === 'created' ? ['input'] : [];
+    for (const field of fields) {
+      if (!(field in event)) continue;
+      const json = JSON.stringify(event[field]);
+      if (json.length > KEEP_VALUE_UNDER) event[field] = digestOf(json);
     }
     out.push(JSON.stringify(event));
   }

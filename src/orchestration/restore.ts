@@ -1,4 +1,5 @@
 import { defineWorkflow } from './definition.js';
+import { isDigest } from './logged.js';
 import { planFor } from './plan.js';
 import { Redactor } from './redact.js';
 import { type Engine, RunContext } from './run-context.js';
@@ -36,14 +37,21 @@ export function contextFromRecord(
   for (const id of record.completionOrder) {
     const s = byId.get(id);
     if (!s) continue;
-    ctx.completed.set(id, { input: s.input, output: s.output, viaFallback: s.viaFallback === true });
+    // A large output kept by digest is undone from the intent the step recorded instead.
+    const output = isDigest(s.output) && s.intent !== undefined ? s.intent : s.output;
+    const input = isDigest(s.input) ? undefined : s.input;
+    ctx.completed.set(id, { input, output, viaFallback: s.viaFallback === true });
     if (s.status === 'compensated') ctx.compensatedSteps.add(id);
   }
   // A step that recorded what it was about to write is undone from that intent: the write may
   // have happened.
   for (const s of record.steps) {
     if (UNDO_FROM_INTENT.has(s.status) && s.intent !== undefined && !ctx.completed.has(s.stepId)) {
-      ctx.completed.set(s.stepId, { input: s.input, output: s.intent, viaFallback: false });
+      ctx.completed.set(s.stepId, {
+        input: isDigest(s.input) ? undefined : s.input,
+        output: s.intent,
+        viaFallback: false,
+      });
     }
   }
   return ctx;

@@ -346,7 +346,10 @@ describe('compacting a finished run', () => {
       .split('\n')
       .map((l) => JSON.parse(l) as Record<string, unknown>);
     expect(compacted.map((e) => e.kind ?? e.type)).toEqual(['created', 'success', 'success', 'state']);
-    expect(compacted[1]!.output).toEqual({ omitted: '5011 bytes, dropped when the run finished' });
+    expect(compacted[1]!.output).toEqual({
+      $digest: expect.stringMatching(/^sha256:[0-9a-f]{64}$/),
+      bytes: 5011,
+    });
     expect(compacted[2]!.output).toEqual({ small: true });
   });
 });

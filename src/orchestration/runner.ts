@@ -11,6 +11,7 @@ import { Emitter, type RunnerEvents, type RunResult } from './events.js';
 import { runPass } from './execution.js';
 import { compensateAndEnd, endRun, finishPass } from './finish.js';
 import type { Checkpoint, ServiceHandlers } from './handlers.js';
+import { forLog } from './logged.js';
 import { activeRuns, currentOwner, ownerMayBeAlive } from './owner.js';
 import { planFor } from './plan.js';
 import { Bulkhead, type BulkheadOptions } from './policies/bulkhead.js';
@@ -166,7 +167,12 @@ export class WorkflowRunner {
         runId,
         workflowId: def.id,
         definition: redactDefinition(def, redactor),
-        input: redactor.redact(input),
+        // Read back only to resume a run with steps that can be deferred.
+        input: forLog(
+          input,
+          redactor,
+          plan.steps.some((st) => st.recovery === 'defer'),
+        ),
         owner: currentOwner(),
       });
       ctx.setState('pending');

@@ -1,6 +1,7 @@
 import { type SerializedError, TroupeError } from '../domain/errors.js';
 import type { StepDefinition } from './definition.js';
 import type { Handler, StepContext } from './handlers.js';
+import { forLog } from './logged.js';
 import type { CircuitBreaker } from './policies/circuit-breaker.js';
 import { executeFallback, shouldFallback } from './policies/fallback.js';
 import { executePipeline, type PipelineHooks } from './policies/policy.js';
@@ -57,7 +58,12 @@ export async function executeStep(
     ctx.stepEvent(step, 'start', attemptsBefore + 1);
     return { ok: false, stepId, error, attempts: attemptsBefore + 1 };
   }
-  ctx.stepEvent(step, 'start', attemptsBefore + 1, { input: ctx.redactor.redact(input) });
+  // Read back only by a compensation that takes `{ input, output }`.
+  const inputNeeded =
+    step.compensate !== undefined &&
+    step.compensate.input === undefined &&
+    step.compensate.needs !== 'output';
+  ctx.stepEvent(step, 'start', attemptsBefore + 1, { input: forLog(input, ctx.redactor, inputNeeded) });
 
   const policy = ctx.policyFor(step);
   const breaker = policy.circuitBreaker
@@ -90,7 +96,12 @@ export async function executeStep(
       }),
   };
   const succeed = (output: unknown, viaFallback: boolean): StepOutcome => {
-    const fields = { durationMs: clock.now() - started, output: ctx.redactor.redact(output) };
+    // Read back to resume the run, by compensations that name other steps' outputs, and to
+    // undo this step unless it recorded an intent (recovery then undoes it from the intent).
+    const outputNeeded =
+      ctx.plan.steps.some((st) => st.recovery === 'defer' || st.compensate?.input !== undefined) ||
+      (step.compensate !== undefined && !ctx.intents.get(stepId)?.length);
+    const fields = { durationMs: clock.now() - started, output: forLog(output, ctx.redactor, outputNeeded) };
     ctx.stepEvent(step, 'success', attempts, viaFallback ? { ...fields, viaFallback } : fields);
     return { ok: true, stepId, input, output, viaFallback, attempts };
   };
