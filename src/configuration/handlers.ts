@@ -21,6 +21,7 @@ import { requireRef } from './references.js';
 import type { Services } from './services.js';
 import { applyUndo, commitWithUndo, skippedError, type UndoableCommit, type UndoOp } from './undo.js';
 import { planCascadingUpdate, type UpdateStepInput } from './update-step.js';
+import { allowFor, bundleSize } from './work-allowance.js';
 
 type File = { file?: string };
 
@@ -243,7 +244,9 @@ export function buildHandlers(s: Services, nowIso: () => string): ServiceHandler
       revert: revert(s),
     },
     configuration: {
-      planBundle: async (i: BundleInput) => {
+      planBundle: async (i: BundleInput, ctx?: StepContext) => {
+        // Planning reads every entity the bundle names and every agent that uses them.
+        allowFor(ctx, 2 * bundleSize(i.bundle));
         const again: Replan = { planner: 'bundle', input: i };
         return { ...(await planBundle(s, i.bundle, { ...i, now: nowIso() })), replan: again };
       },
@@ -252,11 +255,15 @@ export function buildHandlers(s: Services, nowIso: () => string): ServiceHandler
         return { ...(await planReconcile(s, await detectInconsistencies(s))), replan: again };
       },
       /** Fails the run if the touched entities are not consistent (refs, sync, checksums). */
-      verify: async (i: {
-        touched: Array<string[] | string>;
-        written?: CommitResult['results'][] | null;
-      }) => {
+      verify: async (
+        i: {
+          touched: Array<string[] | string>;
+          written?: CommitResult['results'][] | null;
+        },
+        ctx?: StepContext,
+      ) => {
         const touched = i.touched.flat();
+        allowFor(ctx, touched.length);
         const written = i.written ? writtenBy(i.written.flat().filter(Boolean)) : undefined;
         const issues = await checkScope(s, { touched, written }, 'full');
         if (issues.length) {
@@ -279,6 +286,7 @@ export function buildHandlers(s: Services, nowIso: () => string): ServiceHandler
  * a recovery may run it again after a crash between the two commits.
  */
 async function undoAndResync(s: Services, undo: UndoOp[], ctx?: StepContext) {
+  allowFor(ctx, 2 * undo.length); // the undo and the re-sync of the agents it touched
   const restored = await applyUndo(s.store, undo, ctx?.intent);
   const done = await resyncRestored(s, restored, ctx);
   // What someone else wrote since is theirs: left as it is, and said so.

@@ -4,6 +4,7 @@ import type { StepContext } from '../orchestration/handlers.js';
 import type { BatchOp } from '../storage/store.js';
 import type { Services } from './services.js';
 import { commitWithUndo, type UndoableCommit } from './undo.js';
+import { allowFor } from './work-allowance.js';
 
 /** How many times a change is planned again after losing a race before the conflict is the caller's. */
 export const MAX_REPLANS = 16;
@@ -29,6 +30,7 @@ export async function commitPlanned<P extends { ops: BatchOp[] }>(
   for (let replans = 0; ; replans++) {
     try {
       const { ops, ...rest } = planned;
+      allowFor(ctx, ops.length);
       const committed = await commitWithUndo(s.store, ops, ctx?.intent);
       return { ...rest, ...committed, unchanged: committed.unchanged ?? false, replans };
     } catch (e) {

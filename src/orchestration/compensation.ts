@@ -86,10 +86,11 @@ export async function compensate(ctx: RunContext): Promise<CompensationResult> {
           label: `${step.service}.${spec.operation}`,
           hooks: { attemptStart: (n) => (attempt = n) },
         },
-        (signal, n) =>
+        (signal, n, extendDeadline) =>
           handler(input, {
             signal,
             attempt: n,
+            extendDeadline,
             runId: ctx.runId,
             workflowId: ctx.workflowId,
             stepId: step.id,

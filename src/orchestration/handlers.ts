@@ -22,6 +22,11 @@ export interface StepContext {
    * process dies mid-step, recovery compensates the step with this as its output.
    */
   intent?(data: unknown): Promise<void>;
+  /**
+   * Asks for `ms` more from now before the step's timeout fires, for work whose size is known
+   * only once the step runs (a commit of many files); never brings the deadline closer.
+   */
+  extendDeadline?(ms: number): void;
 }
 
 /** The code behind one operation of a service; the runner never knows what it does. */

@@ -123,10 +123,11 @@ export async function executeStep(
         // A conflict is resolved by re-running the step below, not by waiting and retrying.
         ...(resolveConflicts ? { shouldRetry: (e: unknown) => codeOf(e) !== 'CONCURRENT_MODIFICATION' } : {}),
       },
-      (signal, attempt) => {
+      (signal, attempt, extendDeadline) => {
         const sc: StepContext = {
           signal,
           attempt,
+          extendDeadline,
           runId: ctx.runId,
           workflowId: ctx.workflowId,
           stepId,
@@ -169,9 +170,10 @@ export async function executeStep(
         return executeWithTimeout(
           policy.timeoutMs,
           { clock, signal: ctx.signal, label: `${step.service}.${operation}` },
-          (signal) =>
+          (signal, extendDeadline) =>
             h(resolved, {
               signal,
+              extendDeadline,
               attempt: attempts,
               runId: ctx.runId,
               workflowId: ctx.workflowId,

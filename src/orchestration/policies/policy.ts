@@ -5,7 +5,7 @@ import type { Bulkhead } from './bulkhead.js';
 import type { CircuitBreaker } from './circuit-breaker.js';
 import type { Result } from './result.js';
 import { executeWithRetry } from './retry.js';
-import { executeWithTimeout } from './timeout.js';
+import { type ExtendDeadline, executeWithTimeout } from './timeout.js';
 
 const FIELDS = ['timeoutMs', 'retry', 'circuitBreaker', 'bulkhead'] as const;
 
@@ -59,7 +59,7 @@ export interface PipelineEnv {
 /** bulkhead → circuit breaker → retry → timeout → call, each layer present only if configured. */
 export function executePipeline<T>(
   env: PipelineEnv,
-  call: (signal: AbortSignal, attempt: number) => Promise<T>,
+  call: (signal: AbortSignal, attempt: number, extend: ExtendDeadline) => Promise<T>,
 ): Promise<Result<T>> {
   const { clock, policy, hooks } = env;
   const offset = env.attemptOffset ?? 0;
@@ -70,7 +70,7 @@ export function executePipeline<T>(
     const result = await executeWithTimeout(
       policy.timeoutMs,
       { clock, signal: env.signal, label: env.label },
-      (signal) => call(signal, attempt),
+      (signal, extend) => call(signal, attempt, extend),
     );
     hooks?.attemptEnd?.(attempt, result, clock.now() - started);
     return result;

@@ -54,4 +54,33 @@ describe('executeWithTimeout', () => {
     const r = await pending;
     expect(!r.ok && (r.error as TroupeError).code).toBe('CANCELLED');
   });
+
+  it('a call that knows its work is large pushes its deadline out, and times out at the new one', async () => {
+    const clock = new VirtualClock();
+    let aborted: AbortSignal | undefined;
+    const pending = executeWithTimeout(100, { clock, label: 'file.persist' }, async (signal, extend) => {
+      aborted = signal;
+      extend(500); // a commit of many files, once planned
+      await clock.sleep(10_000, signal);
+    });
+    await clock.advance(499);
+    expect(aborted?.aborted).toBe(false);
+    await clock.advance(1);
+    const r = await pending;
+    expect(!r.ok && (r.error as TroupeError).message).toBe(
+      'file.persist timed out after 500 ms (its timeout of 100 ms, extended for its work)',
+    );
+    expect(clock.pendingTimers).toBe(0);
+  });
+
+  it('an extension never brings the deadline closer', async () => {
+    const clock = new VirtualClock();
+    const pending = executeWithTimeout(100, { clock, label: 'x' }, async (signal, extend) => {
+      extend(10);
+      await clock.sleep(50, signal);
+      return 'done';
+    });
+    await clock.advance(50);
+    expect(await pending).toEqual({ ok: true, value: 'done' });
+  });
 });

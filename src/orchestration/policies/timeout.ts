@@ -2,21 +2,29 @@ import { TroupeError } from '../../domain/errors.js';
 import { type Clock, cancelledError } from '../clock.js';
 import { capture, fail, type Result } from './result.js';
 
+/** Moves a running call's deadline later (never earlier): `ms` from now. */
+export type ExtendDeadline = (ms: number) => void;
+const noExtension: ExtendDeadline = () => {};
+
 /**
  * Run `fn` with a signal that aborts after `timeoutMs` (or when `parent` aborts). The result
- * is TIMEOUT (retryable) or CANCELLED even if `fn` ignores its signal and keeps running.
+ * is TIMEOUT (retryable) or CANCELLED even if `fn` ignores its signal and keeps running. `fn`
+ * may push its deadline later once it knows how much work it has (a commit of many files).
  */
 export async function executeWithTimeout<T>(
   timeoutMs: number | undefined,
   env: { clock: Clock; signal?: AbortSignal | undefined; label: string },
-  fn: (signal: AbortSignal) => Promise<T>,
+  fn: (signal: AbortSignal, extend: ExtendDeadline) => Promise<T>,
 ): Promise<Result<T>> {
   const parent = env.signal;
   if (parent?.aborted) return fail(cancelledError(parent));
   // Without a timeout the parent's signal is passed down as is; only its abort needs racing.
   if (timeoutMs === undefined) {
-    return parent === undefined ? capture(() => fn(new AbortController().signal)) : raceParent(parent, fn);
+    return parent === undefined
+      ? capture(() => fn(new AbortController().signal, noExtension))
+      : raceParent(parent, (signal) => fn(signal, noExtension));
   }
+  const { clock } = env;
   const controller = new AbortController();
   let interrupt: (r: Result<T>) => void = () => {};
   const interrupted = new Promise<Result<T>>((resolve) => {
@@ -28,15 +36,28 @@ export async function executeWithTimeout<T>(
     interrupt(fail(error));
   };
   parent?.addEventListener('abort', onParentAbort, { once: true });
-  const cancelTimer = env.clock.setTimeout(() => {
-    const error = new TroupeError('TIMEOUT', `${env.label} timed out after ${timeoutMs} ms`, {
-      context: { timeoutMs },
-    });
+  const started = clock.now();
+  let deadline = started + timeoutMs;
+  const fire = () => {
+    const allowed = deadline - started;
+    const error = new TroupeError(
+      'TIMEOUT',
+      `${env.label} timed out after ${allowed} ms${allowed > timeoutMs ? ` (its timeout of ${timeoutMs} ms, extended for its work)` : ''}`,
+      { context: { timeoutMs: allowed } },
+    );
     controller.abort(error);
     interrupt(fail(error));
-  }, timeoutMs);
+  };
+  let cancelTimer = clock.setTimeout(fire, timeoutMs);
+  const extend: ExtendDeadline = (ms) => {
+    const next = clock.now() + Math.max(0, ms);
+    if (next <= deadline || controller.signal.aborted) return;
+    cancelTimer();
+    deadline = next;
+    cancelTimer = clock.setTimeout(fire, next - clock.now());
+  };
   try {
-    return await Promise.race([capture(() => fn(controller.signal)), interrupted]);
+    return await Promise.race([capture(() => fn(controller.signal, extend)), interrupted]);
   } finally {
     cancelTimer();
     parent?.removeEventListener('abort', onParentAbort);

@@ -187,7 +187,9 @@ export class FileStore extends BatchStore {
     try {
       // Synchronous on purpose: a stat and a small read cost microseconds, far less than a
       // round trip through the I/O thread pool, and a workflow makes dozens of them.
-      const l = lstatSync(path, { bigint: true });
+      // No exception for a missing file: a large bundle asks about thousands of new ids.
+      const l = lstatSync(path, { bigint: true, throwIfNoEntry: false });
+      if (l === undefined) return {};
       // An entity file that is a link is never read through: its target's content stays unseen.
       if (l.isSymbolicLink()) throw linkRefused(this.#layout, path);
       st = l;
