@@ -2,6 +2,7 @@ import { cascadeBench } from './cascade.bench.js';
 import { engineBench } from './engine.bench.js';
 import { fileStoreBench } from './file-store.bench.js';
 import { kitBench } from './kit.bench.js';
+import { largeBundleBench } from './large-bundle.bench.js';
 import { formatTable } from './run.js';
 import { workflowBench } from './workflow.bench.js';
 
@@ -11,6 +12,7 @@ const sections: Array<[string, () => Promise<Parameters<typeof formatTable>[0]>]
   ['File store commits vs one-by-one atomic writes', fileStoreBench],
   ['create-agent on the file store vs one-by-one atomic writes', workflowBench],
   ['One commit per change at scale: cascades and large applies on the file store', cascadeBench],
+  ['Large bundles: 10k and 160k entities, each in a fresh process', largeBundleBench],
   ["Testing kit: the original plan's figures against their budgets (target ≥ 20× under)", kitBench],
 ];
 
