@@ -1,3 +1,4 @@
+import { crashPoint } from '../platform/crash-points.js';
 import type { StepDefinition } from './definition.js';
 import type { CompensationFailure } from './events.js';
 import { executePipeline } from './policies/policy.js';
@@ -73,6 +74,7 @@ export async function compensate(ctx: RunContext): Promise<CompensationResult> {
             );
       ctx.stepEvent(step, 'compensate-start', 1, { input: ctx.redactor.redact(input) });
       const handler = handlerFor(ctx, step.service, spec.operation);
+      crashPoint(`undo:${step.id}`);
       const { timeoutMs, retry } = ctx.policyFor(step);
       const policy = {
         ...(timeoutMs === undefined ? {} : { timeoutMs }),

@@ -2,6 +2,7 @@ import type { FileHandle } from 'node:fs/promises';
 import { mkdir, open, readdir, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { TroupeError } from '../domain/errors.js';
+import { crashPoint } from '../platform/crash-points.js';
 import { ioDetail } from '../platform/errno.js';
 import { digestOf } from './logged.js';
 import {
@@ -18,6 +19,8 @@ const FINAL_STATES = new Set(['completed', 'failed', 'compensated', 'partially-c
 /** Runs that can never change again: their log is renamed `<runId>.done.jsonl`. */
 const DONE_STATES = new Set(['completed', 'failed', 'compensated']);
 const DONE = '.done.jsonl';
+/** An empty run log this old belongs to a run killed before its first line: it is removed. */
+const ABANDONED_AFTER_MS = 60_000;
 /** Logs of finished runs larger than this are compacted when moved aside. */
 const COMPACT_OVER = 64 * 1024;
 /** Step inputs and outputs larger than this are replaced by their digest in a compacted log. */
@@ -233,6 +236,7 @@ export class FileRunLog implements RunLog {
           context: { file },
         });
       }
+      crashPoint('runlog:written');
       const final = event.type === 'state' && FINAL_STATES.has(event.to);
       if (event.type === 'created') {
         this.#undoable.set(
@@ -240,8 +244,10 @@ export class FileRunLog implements RunLog {
           new Set(event.definition.steps.filter((s) => s.compensate).map((s) => s.id)),
         );
       }
-      if (final || (event.type === 'step' && this.#mustPersist(runId, event.kind, event.stepId)))
+      if (final || (event.type === 'step' && this.#mustPersist(runId, event.kind, event.stepId))) {
         await h.sync();
+        crashPoint('runlog:synced');
+      }
       if (final) {
         this.#undoable.delete(runId);
         for (const k of this.#intended) if (k.startsWith(`${runId}\u0000`)) this.#intended.delete(k);
@@ -311,7 +317,12 @@ export class FileRunLog implements RunLog {
         this.unreadable.push({ runId, error: e instanceof Error ? e.message : String(e) });
         continue;
       }
-      if (!record) continue;
+      if (!record) {
+        // Killed between creating its log and writing its first line: it recorded (and so did)
+        // nothing. Removed once surely abandoned, never while a live run may be about to write.
+        if (unfinishedOnly) await this.#dropEmpty(runId);
+        continue;
+      }
       // A run that finished but whose log was not moved yet (a crash in between): move it now.
       if (unfinishedOnly && DONE_STATES.has(record.state)) {
         await this.#retire(runId);
@@ -320,6 +331,16 @@ export class FileRunLog implements RunLog {
       out.push(summarize(record));
     }
     return out;
+  }
+
+  async #dropEmpty(runId: string): Promise<void> {
+    const file = this.#file(runId);
+    try {
+      const st = await stat(file);
+      if (st.size === 0 && Date.now() - st.mtimeMs > ABANDONED_AFTER_MS) await unlink(file);
+    } catch {
+      // Gone already, or not ours to judge: left as it is.
+    }
   }
 
   /** Runs not finished for good (running, compensating, partially-completed): what recovery reads. */

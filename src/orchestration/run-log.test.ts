@@ -1,4 +1,4 @@
-import { appendFile, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { appendFile, mkdtemp, readdir, readFile, rm, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -376,5 +376,18 @@ describe('retention', () => {
     );
     expect(names).toContain('open.jsonl');
     expect(await new FileRunLog(dir, { keep: 2 }).prune()).toBe(0);
+  });
+});
+
+describe('a run killed before its first line', () => {
+  it('leaves an empty log that recovery ignores, removed once abandoned, never while fresh', async () => {
+    await writeFile(join(dir, 'fresh.jsonl'), '');
+    await writeFile(join(dir, 'abandoned.jsonl'), '');
+    const hourAgo = new Date(Date.now() - 3_600_000);
+    await utimes(join(dir, 'abandoned.jsonl'), hourAgo, hourAgo);
+    const runLog = new FileRunLog(dir);
+    expect(await runLog.listUnfinished()).toEqual([]);
+    expect(runLog.unreadable).toEqual([]);
+    expect((await readdir(dir)).sort()).toEqual(['fresh.jsonl']);
   });
 });

@@ -1,4 +1,5 @@
 import { type SerializedError, TroupeError } from '../domain/errors.js';
+import { crashPoint } from '../platform/crash-points.js';
 import type { StepDefinition } from './definition.js';
 import type { Handler, StepContext } from './handlers.js';
 import { forLog } from './logged.js';
@@ -102,6 +103,7 @@ export async function executeStep(
       ctx.plan.steps.some((st) => st.recovery === 'defer' || st.compensate?.input !== undefined) ||
       (step.compensate !== undefined && !ctx.intents.get(stepId)?.length);
     const fields = { durationMs: clock.now() - started, output: forLog(output, ctx.redactor, outputNeeded) };
+    crashPoint(`step:${stepId}:done`);
     ctx.stepEvent(step, 'success', attempts, viaFallback ? { ...fields, viaFallback } : fields);
     return { ok: true, stepId, input, output, viaFallback, attempts };
   };
@@ -143,6 +145,7 @@ export async function executeStep(
           },
         };
         if (previousError) sc.previousError = previousError;
+        crashPoint(`step:${stepId}`);
         return ctx.track(stepId, handler(input, sc));
       },
     );

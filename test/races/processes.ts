@@ -11,13 +11,14 @@ const bin = fileURLToPath(new URL('../../bin/troupe.js', import.meta.url));
 
 export interface Exit {
   code: number | null;
+  signal?: NodeJS.Signals | null;
   stdout: string;
   stderr: string;
 }
 
 /** Runs `troupe --dir DIR …` as a real process (the compiled CLI); resolves when it exits. */
-export function troupe(dir: string, args: string[]): Promise<Exit> {
-  return run(process.execPath, [bin, '--dir', dir, ...args]);
+export function troupe(dir: string, args: string[], env: NodeJS.ProcessEnv = {}): Promise<Exit> {
+  return spawned(process.execPath, [bin, '--dir', dir, ...args], env).exit;
 }
 
 /** Runs a TypeScript child of this folder through tsx. */
@@ -35,10 +36,6 @@ export function started(script: string, args: string[]): Spawned {
   ]);
 }
 
-function run(cmd: string, args: string[]): Promise<Exit> {
-  return spawned(cmd, args).exit;
-}
-
 export interface Spawned {
   exit: Promise<Exit>;
   kill: () => void;
@@ -46,10 +43,10 @@ export interface Spawned {
   stdout: () => string;
 }
 
-function spawned(cmd: string, args: string[]): Spawned {
+function spawned(cmd: string, args: string[], env: NodeJS.ProcessEnv = {}): Spawned {
   const p = spawn(cmd, args, {
     stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, TROUPE_HOME: '' },
+    env: { ...process.env, TROUPE_HOME: '', ...env },
   });
   let stdout = '';
   let stderr = '';
@@ -61,7 +58,7 @@ function spawned(cmd: string, args: string[]): Spawned {
   });
   const exit = new Promise<Exit>((resolve, reject) => {
     p.on('error', reject);
-    p.on('exit', (code) => resolve({ code, stdout, stderr }));
+    p.on('exit', (code, signal) => resolve({ code, signal, stdout, stderr }));
   });
   return { exit, kill: () => p.kill('SIGKILL'), stdout: () => stdout };
 }

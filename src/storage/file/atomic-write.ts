@@ -1,6 +1,7 @@
 import { renameSync, writeFileSync } from 'node:fs';
 import { type FileHandle, mkdir, open, readdir, readFile, rename, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { crashPoint } from '../../platform/crash-points.js';
 import { errnoOf, ioError } from './io.js';
 import { isTempName, tempPathFor } from './layout.js';
 
@@ -17,11 +18,14 @@ export async function writeFileAtomic(
   { durable = true, blocking = true }: { durable?: boolean; blocking?: boolean } = {},
 ): Promise<void> {
   const tmp = tempPathFor(path);
+  crashPoint('file:write');
   if (!durable && !blocking) {
     // Through the I/O thread pool: many such writes at once overlap, for large batches.
     try {
       await writeFile(tmp, data, { flag: 'wx' });
+      crashPoint('file:written');
       await rename(tmp, path);
+      crashPoint('file:renamed');
       return;
     } catch (e) {
       await unlink(tmp).catch(() => undefined);
@@ -32,7 +36,9 @@ export async function writeFileAtomic(
     // No fsync to wait for: two small synchronous calls beat four trips through the I/O pool.
     try {
       writeFileSync(tmp, data, { flag: 'wx' });
+      crashPoint('file:written');
       renameSync(tmp, path);
+      crashPoint('file:renamed');
       return;
     } catch (e) {
       await unlink(tmp).catch(() => undefined);
@@ -46,7 +52,9 @@ export async function writeFileAtomic(
     if (durable) await fh.sync();
     await fh.close();
     fh = undefined;
+    crashPoint('file:written');
     await rename(tmp, path);
+    crashPoint('file:renamed');
   } catch (e) {
     await fh?.close().catch(() => undefined);
     await unlink(tmp).catch(() => undefined);
@@ -75,6 +83,7 @@ export async function syncFile(path: string): Promise<boolean> {
   try {
     fh = await open(path, 'r+');
     await fh.sync();
+    crashPoint('file:synced');
     return true;
   } catch (e) {
     if (errnoOf(e) === 'ENOENT') return false;
@@ -106,6 +115,7 @@ export async function fsyncDir(path: string): Promise<void> {
   try {
     fh = await open(path, 'r');
     await fh.sync();
+    crashPoint('dir:synced');
   } catch (e) {
     // Some platforms cannot open or sync a directory; the data files themselves are synced.
     const code = errnoOf(e);
@@ -119,11 +129,13 @@ export async function fsyncDir(path: string): Promise<void> {
 
 /** Removes a file; a file that is already gone is fine. */
 export async function removeFile(path: string): Promise<void> {
+  crashPoint('file:remove');
   try {
     await unlink(path);
   } catch (e) {
     if (errnoOf(e) !== 'ENOENT') throw ioError('remove', path, e);
   }
+  crashPoint('file:removed');
 }
 
 /** Deletes temp files a crashed writer left in `dir`. Only safe while holding the store lock. */

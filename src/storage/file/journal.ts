@@ -4,6 +4,7 @@ import { readFile, stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { promisify } from 'node:util';
 import { EntityId } from '../../domain/common.js';
+import { crashPoint } from '../../platform/crash-points.js';
 import { KINDS, type Kind, type StoredDoc } from '../store.js';
 import { fsyncDir } from './atomic-write.js';
 import { errnoOf, ioError } from './io.js';
@@ -258,6 +259,7 @@ export class Journal {
     const data = encodeEntry(entry);
     // inspect() checked the descriptor under this same hold of the lock (none: no file yet).
     const fd = this.#fd ?? (await this.#current(true))!.fd;
+    crashPoint('journal:append');
     try {
       if (hooks.journalPartial) {
         const half = Math.floor(data.length / 2);
@@ -268,7 +270,9 @@ export class Journal {
       } else {
         await writeFully(fd, data);
       }
+      crashPoint('journal:written');
       await p.fdatasync(fd);
+      crashPoint('journal:synced');
     } catch (e) {
       await p
         .ftruncate(fd, size)
@@ -296,12 +300,14 @@ export class Journal {
   async truncate(length = 0): Promise<void> {
     const cur = await this.#current(false);
     if (!cur) return;
+    crashPoint('journal:truncate');
     try {
       await p.ftruncate(cur.fd, length);
       await p.fsync(cur.fd);
     } catch (e) {
       throw ioError('truncate the journal', this.path, e);
     }
+    crashPoint('journal:truncated');
   }
 
   async close(): Promise<void> {

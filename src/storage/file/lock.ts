@@ -13,6 +13,7 @@ import { unlink, utimes } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { TroupeError } from '../../domain/errors.js';
+import { crashPoint } from '../../platform/crash-points.js';
 import { processAlive, startTimeOf } from '../../platform/process.js';
 import { errnoOf, ioError } from './io.js';
 
@@ -207,6 +208,7 @@ export class HeldLock {
 
   async release(): Promise<void> {
     clearInterval(this.#timer);
+    crashPoint('lock:release');
     try {
       const seen = await inspect(this.path, this.opts.staleMs);
       if (seen?.owner?.token === this.owner.token) await unlink(this.path);
@@ -226,7 +228,10 @@ export async function acquireLock(path: string, opts: LockOptions): Promise<Held
   registry.held.add(owner.token);
   try {
     for (;;) {
-      if (await createExclusive(path, owner)) return new HeldLock(path, owner, opts);
+      if (await createExclusive(path, owner)) {
+        crashPoint('lock:taken');
+        return new HeldLock(path, owner, opts);
+      }
       const seen = await inspect(path, opts.staleMs);
       if (!seen) continue;
       if (seen.stale && (await breakStale(path, seen, opts.staleMs))) continue;

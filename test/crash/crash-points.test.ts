@@ -1,0 +1,183 @@
+import { cp, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { castDir, inconsistencies, troupe } from '../races/processes.js';
+
+// Every writing command, killed (SIGKILL) at each named crash point it reaches in turn: the
+// next command recovers, and the directory is then all of the change or none of it, consistent,
+// with no run left unfinished and no lock or temp file behind. TROUPE_CRASH_TRACE lists the
+// points a command reaches; TROUPE_CRASH_AT=#N kills it at the N-th.
+
+let root: string;
+let template: string;
+beforeAll(async () => {
+  root = await mkdtemp(join(tmpdir(), 'troupe-crash-points-'));
+  // castDir's own directory is removed after the first test: keep a copy for all of them.
+  template = join(root, 'template');
+  await cp(await castDir(3), template, { recursive: true });
+  await writeFile(
+    join(root, 'bundle.json'),
+    JSON.stringify({
+      personalities: [
+        {
+          id: 'bold',
+          name: 'Bold',
+          bigFive: {
+            openness: 90,
+            conscientiousness: 40,
+            extraversion: 90,
+            agreeableness: 30,
+            neuroticism: 40,
+          },
+        },
+      ],
+      agents: [0, 1].map((i) => ({
+        id: `b${i}`,
+        name: `B${i}`,
+        personalityId: 'bold',
+        roleId: 'reviewer',
+        model: { provider: 'openai', modelId: 'gpt-4o' },
+      })),
+    }),
+  );
+});
+afterAll(async () => {
+  await rm(root, { recursive: true, force: true });
+});
+
+const METADATA = new Set(['revision', 'createdAt', 'updatedAt', 'personalityVersion', 'roleVersion']);
+/** Entity and resolved files by content, without what an undo rightly moves on (revisions). */
+async function contents(dir: string): Promise<string> {
+  const out: string[] = [];
+  for (const k of ['personalities', 'roles', 'agents', 'models', 'resolved'])
+    for (const f of (await readdir(join(dir, k)).catch(() => [] as string[])).sort())
+      if (f.endsWith('.json'))
+        out.push(
+          `${k}/${f} ${JSON.stringify(JSON.parse(await readFile(join(dir, k, f), 'utf8')), (key, v: unknown) => (METADATA.has(key) ? undefined : v))}`,
+        );
+  return out.join('\n');
+}
+
+/** A killed holder's lock may stay until the next writer breaks it (at once): it blocks nothing. */
+async function heldByLiveProcess(file: string): Promise<boolean> {
+  const { pid } = JSON.parse(await readFile(file, 'utf8')) as { pid: number };
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Live locks, lock guards, temp files and run logs not finished for good, anywhere under dir. */
+async function leftovers(dir: string): Promise<string[]> {
+  const out: string[] = [];
+  const walk = async (rel: string) => {
+    for (const e of await readdir(join(dir, rel), { withFileTypes: true })) {
+      const p = rel ? `${rel}/${e.name}` : e.name;
+      if (e.isDirectory()) await walk(p);
+      else if (p === '.troupe/lock' && !(await heldByLiveProcess(join(dir, p)))) continue;
+      else if (/^lock(\.breaking)?$/.test(e.name) || e.name.endsWith('.tmp')) out.push(p);
+      // An empty log: the run was killed before it recorded anything (removed after a minute).
+      else if (rel.endsWith('runs') && !e.name.endsWith('.done.jsonl') && (await stat(join(dir, p))).size > 0)
+        out.push(p);
+    }
+  };
+  await walk('');
+  return out;
+}
+
+let n = 0;
+async function copy(): Promise<string> {
+  const dir = join(root, `d${n++}`);
+  await cp(template, dir, { recursive: true });
+  return dir;
+}
+
+/**
+ * The points a command reaches, by index: each name's first and last occurrence (a run of the
+ * same point over many files is tried at both ends), in order.
+ */
+function chosen(trace: string[]): number[] {
+  const first = new Map<string, number>();
+  const last = new Map<string, number>();
+  trace.forEach((name, i) => {
+    if (!first.has(name)) first.set(name, i + 1);
+    last.set(name, i + 1);
+  });
+  return [...new Set([...first.values(), ...last.values()])].sort((a, b) => a - b);
+}
+
+const COMMANDS: Array<[string, string[]]> = [
+  ['a cascading personality update', ['personality', 'update', 'hub', '--trait', 'humor=7']],
+  [
+    'an agent create',
+    [
+      'agent',
+      'create',
+      '--name',
+      'Zed',
+      '--personality',
+      'spare',
+      '--role',
+      'reviewer',
+      '--provider',
+      'openai',
+      '--model',
+      'gpt-4o',
+    ],
+  ],
+  ['a bundle apply', ['apply', '-f', 'BUNDLE']],
+  ['a delete that reassigns agents', ['personality', 'delete', 'hub', '--reassign', 'spare']],
+];
+
+describe('killed at every crash point of a writing command', () => {
+  it.each(COMMANDS)(
+    '%s: all of it or none of it, once the next command has run',
+    { timeout: 300_000 },
+    async (_name, raw) => {
+      const args = raw.map((a) => (a === 'BUNDLE' ? join(root, 'bundle.json') : a));
+      const before = await contents(template);
+      // The command run whole, with its crash points traced: what "all of it" looks like.
+      const whole = await copy();
+      const traceFile = join(root, `trace-${n}.txt`);
+      const done = await troupe(whole, args, { TROUPE_CRASH_TRACE: traceFile });
+      expect(done.code, done.stderr).toBe(0);
+      const after = await contents(whole);
+      expect(after).not.toBe(before);
+      const trace = (await readFile(traceFile, 'utf8')).trim().split('\n');
+      const points = chosen(trace);
+      expect(points.length).toBeGreaterThan(10);
+      const outcomes = new Set<string>();
+      for (const at of points) {
+        const dir = await copy();
+        const killed = await troupe(dir, args, { TROUPE_CRASH_AT: `#${at}` });
+        const where = `killed at #${at} (${trace[at - 1]})`;
+        expect(killed.signal, `${where}: ${killed.stderr}`).toBe('SIGKILL');
+        // Any next command recovers first; validate then checks the whole directory.
+        const v = await troupe(dir, ['validate']);
+        expect(v.code, `${where}: ${v.stdout}${v.stderr}`).toBe(0);
+        expect(v.stderr, where).not.toMatch(/damaged/);
+        const now = await contents(dir);
+        expect([before, after], where).toContain(now);
+        outcomes.add(now === before ? 'none' : 'all');
+        expect(await inconsistencies(dir), where).toEqual([]);
+        const left = await leftovers(dir);
+        const logs = await Promise.all(
+          left.filter((f) => f.includes('runs/')).map((f) => readFile(join(dir, f), 'utf8')),
+        );
+        expect(
+          left,
+          `${where}: ${logs
+            .join('\n')
+            .split('\n')
+            .map((l) => l.slice(0, 160))
+            .join('\n')}`,
+        ).toEqual([]);
+      }
+      // Early kills leave none of it, and a kill after the run finished leaves all of it.
+      expect([...outcomes].sort()).toEqual(['all', 'none']);
+    },
+  );
+});
