@@ -1,7 +1,8 @@
-import { cp, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { cp, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { leftovers } from '../leftovers.js';
 import { castDir, inconsistencies, troupe } from '../races/processes.js';
 
 // Every writing command, killed (SIGKILL) at each named crash point it reaches in turn: the
@@ -57,35 +58,6 @@ async function contents(dir: string): Promise<string> {
           `${k}/${f} ${JSON.stringify(JSON.parse(await readFile(join(dir, k, f), 'utf8')), (key, v: unknown) => (METADATA.has(key) ? undefined : v))}`,
         );
   return out.join('\n');
-}
-
-/** A killed holder's lock may stay until the next writer breaks it (at once): it blocks nothing. */
-async function heldByLiveProcess(file: string): Promise<boolean> {
-  const { pid } = JSON.parse(await readFile(file, 'utf8')) as { pid: number };
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/** Live locks, lock guards, temp files and run logs not finished for good, anywhere under dir. */
-async function leftovers(dir: string): Promise<string[]> {
-  const out: string[] = [];
-  const walk = async (rel: string) => {
-    for (const e of await readdir(join(dir, rel), { withFileTypes: true })) {
-      const p = rel ? `${rel}/${e.name}` : e.name;
-      if (e.isDirectory()) await walk(p);
-      else if (p === '.troupe/lock' && !(await heldByLiveProcess(join(dir, p)))) continue;
-      else if (/^lock(\.breaking)?$/.test(e.name) || e.name.endsWith('.tmp')) out.push(p);
-      // An empty log: the run was killed before it recorded anything (removed after a minute).
-      else if (rel.endsWith('runs') && !e.name.endsWith('.done.jsonl') && (await stat(join(dir, p))).size > 0)
-        out.push(p);
-    }
-  };
-  await walk('');
-  return out;
 }
 
 let n = 0;
