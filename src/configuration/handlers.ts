@@ -3,6 +3,7 @@ import type { Role } from '../domain/role.js';
 import type { ServiceHandlers, StepContext } from '../orchestration/handlers.js';
 import type { Composed } from '../services/agent-service.js';
 import type { Normalized } from '../services/entity-service.js';
+import { keyOf } from '../storage/batch.js';
 import type { BatchOp, CommitResult } from '../storage/store.js';
 import { planBundle } from './bundle.js';
 import { detectInconsistencies, planReconcile } from './consistency.js';
@@ -288,7 +289,14 @@ export function buildHandlers(s: Services, nowIso: () => string): ServiceHandler
 async function undoAndResync(s: Services, undo: UndoOp[], ctx?: StepContext) {
   allowFor(ctx, 2 * undo.length); // the undo and the re-sync of the agents it touched
   const restored = await applyUndo(s.store, undo, ctx?.intent);
-  const done = await resyncRestored(s, restored, ctx);
+  // Every personality and role the undo names, written now or by an earlier try of this undo
+  // that was cut off before its re-sync: their agents are re-composed if stale.
+  const named = undo.map((u) => keyOf(u.kind, u.op === 'put' ? u.doc.id : u.id));
+  const done = await resyncRestored(
+    s,
+    { ...restored, touched: [...new Set([...restored.touched, ...named])] },
+    ctx,
+  );
   // What someone else wrote since is theirs: left as it is, and said so.
   if (restored.skipped.length) throw skippedError(restored.skipped);
   return done;

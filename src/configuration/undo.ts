@@ -162,8 +162,31 @@ function isBefore(u: UndoOp, current: StoredDoc | undefined): boolean {
     return neverApplied || undone;
   }
   if (u.beforeHash === undefined) return current === undefined;
-  return current !== undefined && contentHash(current) === u.beforeHash;
+  if (current === undefined) return false;
+  if (contentHash(current) === u.beforeHash) return true;
+  // Undone, then re-composed against the restored personality or role (an undo that was cut off
+  // after its re-sync and runs again): the same agent, pointing at the revisions now stored.
+  if (u.op === 'put' && u.kind === 'agents')
+    return canonicalJson(uncomposed(current)) === canonicalJson(uncomposed(u.doc));
+  // A resolved file is derived from its agent: whatever the undo's re-sync wrote is its own.
+  return u.op === 'put' && u.kind === 'resolved';
 }
+
+/** What an agent's re-composition rewrites: its pointers to what it was composed against. */
+const COMPOSITION = [
+  'personalityVersion',
+  'roleVersion',
+  'personalityHash',
+  'roleHash',
+  'modelHash',
+  'configurationHash',
+  'syncStatus',
+];
+const uncomposed = (d: StoredDoc | Record<string, unknown>) => {
+  const b = { ...body(d) } as Record<string, unknown>;
+  for (const k of COMPOSITION) delete b[k];
+  return b;
+};
 
 /**
  * Applies an undo idempotently and only to this run's own writes: ops whose commit never

@@ -6,11 +6,10 @@ import { type Engine, RunContext } from './run-context.js';
 import type { RunRecord } from './run-log.js';
 
 /**
- * Steps undone from their intent: died mid-call, failed after it, or whose undo failed. Not one
- * whose undo had started (its undo and re-sync may have committed; re-running it would see
- * the re-sync as another writer's work).
+ * Steps undone from their intent: died mid-call, failed after it, whose undo was cut off or
+ * failed. The undo is idempotent: what it already restored (and re-composed) is left as it is.
  */
-const UNDO_FROM_INTENT = new Set(['running', 'failed', 'compensation-failed']);
+const UNDO_FROM_INTENT = new Set(['running', 'failed', 'compensating', 'compensation-failed']);
 
 /**
  * Rebuild a run's context from its log: the definition and input of its `created` event,

@@ -81,6 +81,30 @@ function chosen(trace: string[]): number[] {
   return [...new Set([...first.values(), ...last.values()])].sort((a, b) => a - b);
 }
 
+/**
+ * Runs the next command (any recovers first; validate then checks the whole directory) and
+ * checks the invariants: all of the change or none of it, consistent, nothing left behind.
+ */
+async function recoveredWhole(dir: string, where: string, [before, after]: [string, string]) {
+  const v = await troupe(dir, ['validate']);
+  expect(v.code, `${where}: ${v.stdout}${v.stderr}`).toBe(0);
+  expect(v.stderr, where).not.toMatch(/damaged/);
+  const now = await contents(dir);
+  expect([before, after], where).toContain(now);
+  expect(await inconsistencies(dir), where).toEqual([]);
+  const left = await leftovers(dir);
+  const logs = await Promise.all(
+    left.filter((f) => f.includes('runs/')).map((f) => readFile(join(dir, f), 'utf8')),
+  );
+  const shown = logs
+    .join('\n')
+    .split('\n')
+    .map((l) => l.slice(0, 160))
+    .join('\n');
+  expect(left, `${where}: ${shown}`).toEqual([]);
+  return now === before ? 'none' : 'all';
+}
+
 const COMMANDS: Array<[string, string[]]> = [
   ['a cascading personality update', ['personality', 'update', 'hub', '--trait', 'humor=7']],
   [
@@ -127,29 +151,46 @@ describe('killed at every crash point of a writing command', () => {
         const killed = await troupe(dir, args, { TROUPE_CRASH_AT: `#${at}` });
         const where = `killed at #${at} (${trace[at - 1]})`;
         expect(killed.signal, `${where}: ${killed.stderr}`).toBe('SIGKILL');
-        // Any next command recovers first; validate then checks the whole directory.
-        const v = await troupe(dir, ['validate']);
-        expect(v.code, `${where}: ${v.stdout}${v.stderr}`).toBe(0);
-        expect(v.stderr, where).not.toMatch(/damaged/);
-        const now = await contents(dir);
-        expect([before, after], where).toContain(now);
-        outcomes.add(now === before ? 'none' : 'all');
-        expect(await inconsistencies(dir), where).toEqual([]);
-        const left = await leftovers(dir);
-        const logs = await Promise.all(
-          left.filter((f) => f.includes('runs/')).map((f) => readFile(join(dir, f), 'utf8')),
-        );
-        expect(
-          left,
-          `${where}: ${logs
-            .join('\n')
-            .split('\n')
-            .map((l) => l.slice(0, 160))
-            .join('\n')}`,
-        ).toEqual([]);
+        outcomes.add(await recoveredWhole(dir, where, [before, after]));
       }
       // Early kills leave none of it, and a kill after the run finished leaves all of it.
       expect([...outcomes].sort()).toEqual(['all', 'none']);
     },
   );
+});
+
+describe('killed again while recovering', () => {
+  it('a cascading update killed after its commit, its recovery killed at each of its crash points: the next command still undoes it whole', {
+    timeout: 300_000,
+  }, async () => {
+    const args = COMMANDS[0]![1];
+    const before = await contents(template);
+    const whole = await copy();
+    const traceFile = join(root, `trace-${n}.txt`);
+    expect((await troupe(whole, args, { TROUPE_CRASH_TRACE: traceFile })).code).toBe(0);
+    const after = await contents(whole);
+    // Killed right after the update step's commit, before its success is recorded.
+    const trace = (await readFile(traceFile, 'utf8')).trim().split('\n');
+    const at = trace.indexOf('step:update:done') + 1;
+    expect(at).toBeGreaterThan(0);
+    const killedAfterCommit = async () => {
+      const dir = await copy();
+      expect((await troupe(dir, args, { TROUPE_CRASH_AT: `#${at}` })).signal).toBe('SIGKILL');
+      return dir;
+    };
+    // The recovery's own crash points, traced on one copy.
+    const traced = await killedAfterCommit();
+    const recoveryTrace = join(root, `recovery-trace-${n}.txt`);
+    expect((await troupe(traced, ['validate'], { TROUPE_CRASH_TRACE: recoveryTrace })).code).toBe(0);
+    expect(await contents(traced)).toBe(before);
+    const points = chosen((await readFile(recoveryTrace, 'utf8')).trim().split('\n'));
+    expect(points.length).toBeGreaterThan(5);
+    for (const j of points) {
+      const dir = await killedAfterCommit();
+      const where = `recovery killed at #${j}`;
+      expect((await troupe(dir, ['validate'], { TROUPE_CRASH_AT: `#${j}` })).signal, where).toBe('SIGKILL');
+      // A failed change is never finished by a recovery: it comes back to none of it.
+      expect(await recoveredWhole(dir, where, [before, after])).toBe('none');
+    }
+  });
 });
