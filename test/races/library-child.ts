@@ -2,13 +2,14 @@
 // through the library, as an application would make them. Prints one JSON line per update:
 // what the call acknowledged (its revision and value), or the code it failed with.
 import { ConfigurationService } from '../../src/configuration/configuration-service.js';
+import { STRATEGIES } from '../../src/configuration/conflict.js';
 import { isTroupeError } from '../../src/domain/errors.js';
 import { FileRunLog } from '../../src/orchestration/file-run-log.js';
 import { FileStore } from '../../src/storage/file/store.js';
 
 const [dir, who, count, mode] = process.argv.slice(2);
 if (!dir || !who || !count || !mode)
-  throw new Error('usage: library-child <dir> <who> <count> <cas|plain|mixed|bundle>');
+  throw new Error('usage: library-child <dir> <who> <count> <cas|plain|mixed|bundle|strategies>');
 
 const store = await FileStore.open(dir);
 const config = new ConfigurationService(store, { runLog: new FileRunLog(`${dir}/.troupe/runs`) });
@@ -52,10 +53,16 @@ for (let i = 0; i < Number(count); i++) {
       continue;
     }
     const read = await store.get('personalities', 'hub');
+    // `strategies`: a compare-and-swap on what was read, settled by each conflict strategy in turn.
+    const strategy = mode === 'strategies' ? STRATEGIES[i % STRATEGIES.length] : undefined;
     const r = await config.updatePersonality(
       'hub',
       { behaviors: { humor } },
-      cas ? { expectedRevision: read!.revision } : {},
+      strategy
+        ? { expectedRevision: read!.revision, strategy, defaultRule: 'max' }
+        : cas
+          ? { expectedRevision: read!.revision }
+          : {},
     );
     say(
       JSON.stringify({
@@ -64,6 +71,8 @@ for (let i = 0; i < Number(count); i++) {
         humor: r.personality.behaviors?.humor,
         cas,
         unchanged: r.unchanged,
+        runId: r.runId,
+        strategy,
       }),
     );
   } catch (e) {

@@ -38,6 +38,7 @@ export function started(script: string, args: string[]): Spawned {
 
 export interface Spawned {
   exit: Promise<Exit>;
+  pid: number | undefined;
   kill: () => void;
   /** What it has printed on stdout so far. */
   stdout: () => string;
@@ -60,7 +61,7 @@ function spawned(cmd: string, args: string[], env: NodeJS.ProcessEnv = {}): Spaw
     p.on('error', reject);
     p.on('exit', (code, signal) => resolve({ code, signal, stdout, stderr }));
   });
-  return { exit, kill: () => p.kill('SIGKILL'), stdout: () => stdout };
+  return { exit, pid: p.pid, kill: () => p.kill('SIGKILL'), stdout: () => stdout };
 }
 
 const dirs: string[] = [];
