@@ -3,6 +3,7 @@ import { mkdir, open, readdir, readFile, rename, stat, unlink, writeFile } from 
 import { join } from 'node:path';
 import { TroupeError } from '../domain/errors.js';
 import { crashPoint } from '../platform/crash-points.js';
+import { syncHandle } from '../platform/durable.js';
 import { ioDetail } from '../platform/errno.js';
 import { digestOf } from './logged.js';
 import {
@@ -203,7 +204,7 @@ export class FileRunLog implements RunLog {
     try {
       const d = await open(this.dir, 'r');
       try {
-        await d.sync();
+        await syncHandle(d, 'dir', this.dir);
       } finally {
         await d.close();
       }
@@ -236,7 +237,7 @@ export class FileRunLog implements RunLog {
           context: { file },
         });
       }
-      crashPoint('runlog:written');
+      crashPoint('runlog:written', `${runId} ${event.type === 'step' ? event.kind : event.type}`);
       const final = event.type === 'state' && FINAL_STATES.has(event.to);
       if (event.type === 'created') {
         this.#undoable.set(
@@ -245,8 +246,7 @@ export class FileRunLog implements RunLog {
         );
       }
       if (final || (event.type === 'step' && this.#mustPersist(runId, event.kind, event.stepId))) {
-        await h.sync();
-        crashPoint('runlog:synced');
+        await syncHandle(h, 'runlog', runId);
       }
       if (final) {
         this.#undoable.delete(runId);

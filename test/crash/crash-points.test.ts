@@ -68,17 +68,19 @@ async function copy(): Promise<string> {
 }
 
 /**
- * The points a command reaches, by index: each name's first and last occurrence (a run of the
- * same point over many files is tried at both ends), in order.
+ * The points a command reaches, by index: each name's first occurrence (and with `both`, its
+ * last: a run of the same point over many files is tried at both ends), and the very last point.
  */
-function chosen(trace: string[]): number[] {
+function chosen(trace: string[], both = false): number[] {
   const first = new Map<string, number>();
   const last = new Map<string, number>();
-  trace.forEach((name, i) => {
+  trace.forEach((line, i) => {
+    const name = line.split(' ')[0]!;
     if (!first.has(name)) first.set(name, i + 1);
     last.set(name, i + 1);
   });
-  return [...new Set([...first.values(), ...last.values()])].sort((a, b) => a - b);
+  const picked = [...first.values(), ...(both ? last.values() : []), trace.length];
+  return [...new Set(picked)].sort((a, b) => a - b);
 }
 
 /**
@@ -183,7 +185,8 @@ describe('killed again while recovering', () => {
     const recoveryTrace = join(root, `recovery-trace-${n}.txt`);
     expect((await troupe(traced, ['validate'], { TROUPE_CRASH_TRACE: recoveryTrace })).code).toBe(0);
     expect(await contents(traced)).toBe(before);
-    const points = chosen((await readFile(recoveryTrace, 'utf8')).trim().split('\n'));
+    // Both ends of each point's run: the undo's commit and its re-sync's are told apart.
+    const points = chosen((await readFile(recoveryTrace, 'utf8')).trim().split('\n'), true);
     expect(points.length).toBeGreaterThan(5);
     for (const j of points) {
       const dir = await killedAfterCommit();

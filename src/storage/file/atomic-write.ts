@@ -2,6 +2,7 @@ import { renameSync, writeFileSync } from 'node:fs';
 import { type FileHandle, mkdir, open, readdir, readFile, rename, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { crashPoint } from '../../platform/crash-points.js';
+import { syncHandle } from '../../platform/durable.js';
 import { errnoOf, ioError } from './io.js';
 import { isTempName, tempPathFor } from './layout.js';
 
@@ -18,14 +19,14 @@ export async function writeFileAtomic(
   { durable = true, blocking = true }: { durable?: boolean; blocking?: boolean } = {},
 ): Promise<void> {
   const tmp = tempPathFor(path);
-  crashPoint('file:write');
+  crashPoint('file:write', path);
   if (!durable && !blocking) {
     // Through the I/O thread pool: many such writes at once overlap, for large batches.
     try {
       await writeFile(tmp, data, { flag: 'wx' });
-      crashPoint('file:written');
+      crashPoint('file:written', path);
       await rename(tmp, path);
-      crashPoint('file:renamed');
+      crashPoint('file:renamed', path);
       return;
     } catch (e) {
       await unlink(tmp).catch(() => undefined);
@@ -36,9 +37,9 @@ export async function writeFileAtomic(
     // No fsync to wait for: two small synchronous calls beat four trips through the I/O pool.
     try {
       writeFileSync(tmp, data, { flag: 'wx' });
-      crashPoint('file:written');
+      crashPoint('file:written', path);
       renameSync(tmp, path);
-      crashPoint('file:renamed');
+      crashPoint('file:renamed', path);
       return;
     } catch (e) {
       await unlink(tmp).catch(() => undefined);
@@ -49,12 +50,12 @@ export async function writeFileAtomic(
   try {
     fh = await open(tmp, 'wx');
     await fh.writeFile(data);
-    if (durable) await fh.sync();
+    if (durable) await syncHandle(fh, 'file', path);
     await fh.close();
     fh = undefined;
-    crashPoint('file:written');
+    crashPoint('file:written', path);
     await rename(tmp, path);
-    crashPoint('file:renamed');
+    crashPoint('file:renamed', path);
   } catch (e) {
     await fh?.close().catch(() => undefined);
     await unlink(tmp).catch(() => undefined);
@@ -82,8 +83,7 @@ export async function syncFile(path: string): Promise<boolean> {
   let fh: FileHandle | undefined;
   try {
     fh = await open(path, 'r+');
-    await fh.sync();
-    crashPoint('file:synced');
+    await syncHandle(fh, 'file', path);
     return true;
   } catch (e) {
     if (errnoOf(e) === 'ENOENT') return false;
@@ -114,8 +114,7 @@ export async function fsyncDir(path: string): Promise<void> {
   let fh: FileHandle | undefined;
   try {
     fh = await open(path, 'r');
-    await fh.sync();
-    crashPoint('dir:synced');
+    await syncHandle(fh, 'dir', path);
   } catch (e) {
     // Some platforms cannot open or sync a directory; the data files themselves are synced.
     const code = errnoOf(e);
@@ -129,13 +128,13 @@ export async function fsyncDir(path: string): Promise<void> {
 
 /** Removes a file; a file that is already gone is fine. */
 export async function removeFile(path: string): Promise<void> {
-  crashPoint('file:remove');
+  crashPoint('file:remove', path);
   try {
     await unlink(path);
   } catch (e) {
     if (errnoOf(e) !== 'ENOENT') throw ioError('remove', path, e);
   }
-  crashPoint('file:removed');
+  crashPoint('file:removed', path);
 }
 
 /** Deletes temp files a crashed writer left in `dir`. Only safe while holding the store lock. */

@@ -5,6 +5,7 @@ import { dirname } from 'node:path';
 import { promisify } from 'node:util';
 import { EntityId } from '../../domain/common.js';
 import { crashPoint } from '../../platform/crash-points.js';
+import { syncFd } from '../../platform/durable.js';
 import { KINDS, type Kind, type StoredDoc } from '../store.js';
 import { fsyncDir } from './atomic-write.js';
 import { errnoOf, ioError } from './io.js';
@@ -270,9 +271,8 @@ export class Journal {
       } else {
         await writeFully(fd, data);
       }
-      crashPoint('journal:written');
-      await p.fdatasync(fd);
-      crashPoint('journal:synced');
+      crashPoint('journal:written', this.path);
+      await syncFd(fd, 'journal', this.path, true);
     } catch (e) {
       await p
         .ftruncate(fd, size)
@@ -303,7 +303,7 @@ export class Journal {
     crashPoint('journal:truncate');
     try {
       await p.ftruncate(cur.fd, length);
-      await p.fsync(cur.fd);
+      await syncFd(cur.fd, 'journal', this.path);
     } catch (e) {
       throw ioError('truncate the journal', this.path, e);
     }
