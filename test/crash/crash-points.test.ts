@@ -128,6 +128,8 @@ const COMMANDS: Array<[string, string[]]> = [
   ],
   ['a bundle apply', ['apply', '-f', 'BUNDLE']],
   ['a delete that reassigns agents', ['personality', 'delete', 'hub', '--reassign', 'spare']],
+  ['a cascading role update', ['role', 'update', 'reviewer', '--system-prompt', 'You review code, briefly.']],
+  ['an agent delete', ['agent', 'delete', 'a1']],
 ];
 
 describe('killed at every crash point of a writing command', () => {
