@@ -9,6 +9,10 @@ export interface Plan {
   dependents: ReadonlyMap<string, readonly string[]>;
   /** Every step's extra `sensitive` keys. */
   sensitive: readonly string[];
+  /** A step can be deferred: the run may be resumed, so its input and outputs are read back. */
+  resumable: boolean;
+  /** A compensation names other steps' outputs: every output may be read back. */
+  compensationRefs: boolean;
 }
 
 const plans = new WeakMap<WorkflowDefinition, Plan>();
@@ -22,6 +26,8 @@ export function planFor(def: WorkflowDefinition): Plan {
       byId: new Map(def.steps.map((s) => [s.id, s])),
       dependents: dependents(def.steps),
       sensitive: [...new Set(def.steps.flatMap((s) => s.sensitive ?? []))],
+      resumable: def.steps.some((s) => s.recovery === 'defer'),
+      compensationRefs: def.steps.some((s) => s.compensate?.input !== undefined),
     };
     plans.set(def, plan);
   }

@@ -5,6 +5,9 @@ import { Redactor } from './redact.js';
 import { type Engine, RunContext } from './run-context.js';
 import type { RunRecord } from './run-log.js';
 
+/** A recorded step input, or nothing if only its digest was kept (no compensation reads it). */
+const readBack = (input: unknown) => (isDigest(input) ? undefined : input);
+
 /**
  * Steps undone from their intent: died mid-call, failed after it, whose undo was cut off or
  * failed. The undo is idempotent: what it already restored (and re-composed) is left as it is.
@@ -38,8 +41,7 @@ export function contextFromRecord(
     if (!s) continue;
     // A large output kept by digest is undone from the intent the step recorded instead.
     const output = isDigest(s.output) && s.intent !== undefined ? s.intent : s.output;
-    const input = isDigest(s.input) ? undefined : s.input;
-    ctx.completed.set(id, { input, output, viaFallback: s.viaFallback === true });
+    ctx.completed.set(id, { input: readBack(s.input), output, viaFallback: s.viaFallback === true });
     if (s.status === 'compensated') ctx.compensatedSteps.add(id);
   }
   // A step that recorded what it was about to write is undone from that intent: the write may
@@ -47,7 +49,7 @@ export function contextFromRecord(
   for (const s of record.steps) {
     if (UNDO_FROM_INTENT.has(s.status) && s.intent !== undefined && !ctx.completed.has(s.stepId)) {
       ctx.completed.set(s.stepId, {
-        input: isDigest(s.input) ? undefined : s.input,
+        input: readBack(s.input),
         output: s.intent,
         viaFallback: false,
       });
@@ -62,7 +64,14 @@ export function bareContext(engine: Engine, record: RunRecord, sensitiveKeys: re
     engine,
     runId: record.runId,
     def: { id: record.workflowId, maxParallel: 1, steps: [] },
-    plan: { steps: [], byId: new Map(), dependents: new Map(), sensitive: [] },
+    plan: {
+      steps: [],
+      byId: new Map(),
+      dependents: new Map(),
+      sensitive: [],
+      resumable: false,
+      compensationRefs: false,
+    },
     input: record.input,
     redactor: new Redactor(sensitiveKeys),
   });

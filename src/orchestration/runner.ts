@@ -168,11 +168,7 @@ export class WorkflowRunner {
         workflowId: def.id,
         definition: redactDefinition(def, redactor),
         // Read back only to resume a run with steps that can be deferred.
-        input: forLog(
-          input,
-          redactor,
-          plan.steps.some((st) => st.recovery === 'defer'),
-        ),
+        input: forLog(input, redactor, plan.resumable),
         owner: currentOwner(),
       });
       ctx.setState('pending');

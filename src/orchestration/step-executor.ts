@@ -100,7 +100,8 @@ export async function executeStep(
     // Read back to resume the run, by compensations that name other steps' outputs, and to
     // undo this step unless it recorded an intent (recovery then undoes it from the intent).
     const outputNeeded =
-      ctx.plan.steps.some((st) => st.recovery === 'defer' || st.compensate?.input !== undefined) ||
+      ctx.plan.resumable ||
+      ctx.plan.compensationRefs ||
       (step.compensate !== undefined && !ctx.intents.get(stepId)?.length);
     const fields = { durationMs: clock.now() - started, output: forLog(output, ctx.redactor, outputNeeded) };
     crashPoint(`step:${stepId}:done`);

@@ -1,7 +1,8 @@
-import { cp, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { contents as byPath } from '../contents.js';
 import { leftovers } from '../leftovers.js';
 import { castDir, inconsistencies, troupe } from '../races/processes.js';
 
@@ -47,18 +48,11 @@ afterAll(async () => {
   await rm(root, { recursive: true, force: true });
 });
 
-const METADATA = new Set(['revision', 'createdAt', 'updatedAt', 'personalityVersion', 'roleVersion']);
-/** Entity and resolved files by content, without what an undo rightly moves on (revisions). */
-async function contents(dir: string): Promise<string> {
-  const out: string[] = [];
-  for (const k of ['personalities', 'roles', 'agents', 'models', 'resolved'])
-    for (const f of (await readdir(join(dir, k)).catch(() => [] as string[])).sort())
-      if (f.endsWith('.json'))
-        out.push(
-          `${k}/${f} ${JSON.stringify(JSON.parse(await readFile(join(dir, k, f), 'utf8')), (key, v: unknown) => (METADATA.has(key) ? undefined : v))}`,
-        );
-  return out.join('\n');
-}
+/** Entity and resolved files by content, as one text (an outcome is one of two such texts). */
+const contents = async (dir: string) =>
+  Object.entries(await byPath(dir))
+    .map(([f, c]) => `${f} ${c}`)
+    .join('\n');
 
 let n = 0;
 async function copy(): Promise<string> {

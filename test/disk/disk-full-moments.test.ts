@@ -1,10 +1,10 @@
-import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigurationService } from '../../src/configuration/configuration-service.js';
 import { FileRunLog } from '../../src/orchestration/file-run-log.js';
 import type { FileStoreHooks } from '../../src/storage/file/apply.js';
 import { FileStore } from '../../src/storage/file/store.js';
+import { contents } from '../contents.js';
 import { BIG_FIVE } from '../races/processes.js';
 import { mountSmallDisk, type SmallDisk, smallDiskSkipReason } from './small-disk.js';
 
@@ -15,20 +15,6 @@ import { mountSmallDisk, type SmallDisk, smallDiskSkipReason } from './small-dis
 const reason = await smallDiskSkipReason('disk-full tests');
 
 const AGENTS = 30;
-
-const contents = async (dir: string) => {
-  const out: Record<string, string> = {};
-  for (const k of ['personalities', 'agents', 'resolved'])
-    for (const f of (await readdir(join(dir, k))).sort()) {
-      const doc = JSON.parse(await readFile(join(dir, k, f), 'utf8')) as Record<string, unknown>;
-      out[`${k}/${f}`] = JSON.stringify(doc, (key, v: unknown) =>
-        ['revision', 'createdAt', 'updatedAt', 'personalityVersion', 'roleVersion'].includes(key)
-          ? undefined
-          : v,
-      );
-    }
-  return out;
-};
 
 const open = async (dir: string, hooks: FileStoreHooks = {}) => {
   const store = await FileStore.open(dir, { hooks });

@@ -1,6 +1,7 @@
-import { cp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { cp, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { contents } from '../contents.js';
 import { leftovers } from '../leftovers.js';
 import { BIG_FIVE, troupe } from '../races/processes.js';
 import { mountSmallDisk, type SmallDisk, smallDiskSkipReason } from './small-disk.js';
@@ -28,24 +29,6 @@ const bundle = (prefix: string, agents: number) => ({
     model: { provider: 'anthropic', modelId: 'claude-sonnet-4', apiKeyEnv: 'ANTHROPIC_API_KEY' },
   })),
 });
-
-/**
- * A file's content without what a compensation rightly moves on: store metadata and the
- * revisions agents point at (an undo is a new revision with the old content; revisions
- * never go back).
- */
-const METADATA = new Set(['revision', 'createdAt', 'updatedAt', 'personalityVersion', 'roleVersion']);
-const body = (text: string) =>
-  JSON.stringify(JSON.parse(text), (k, v: unknown) => (METADATA.has(k) ? undefined : v));
-
-/** The content of every entity and resolved file, without store metadata. */
-async function contents(dir: string): Promise<Record<string, string>> {
-  const out: Record<string, string> = {};
-  for (const k of ['personalities', 'roles', 'agents', 'models', 'resolved'])
-    for (const f of (await readdir(join(dir, k)).catch(() => [] as string[])).sort())
-      if (f.endsWith('.json')) out[`${k}/${f}`] = body(await readFile(join(dir, k, f), 'utf8'));
-  return out;
-}
 
 async function unfinishedRuns(dir: string): Promise<string[]> {
   const r = await troupe(dir, ['workflow', 'list', '--json']);
