@@ -1,16 +1,18 @@
 import { readdir, readFile, stat } from 'node:fs/promises';
+import { uptime } from 'node:os';
 import { join } from 'node:path';
 
 /**
  * A lock whose holder is dead stays until the next writer breaks it (at once): it blocks
- * nothing. An empty or unreadable lock has no known holder and counts as left behind.
+ * nothing. An empty or unreadable lock has no known holder and counts as left behind, unless
+ * it was last changed before the machine started (a power loss): that too is broken at once.
  */
 async function heldByLiveProcess(file: string): Promise<boolean> {
   let pid: number;
   try {
     ({ pid } = JSON.parse(await readFile(file, 'utf8')) as { pid: number });
   } catch {
-    return true;
+    return (await stat(file)).mtimeMs >= Date.now() - uptime() * 1000;
   }
   try {
     process.kill(pid, 0);
@@ -22,8 +24,8 @@ async function heldByLiveProcess(file: string): Promise<boolean> {
 
 /**
  * What a change must never leave anywhere under dir: a live or ownerless lock, a lock guard, a
- * temp file, or a run log not finished for good (an empty log is a run killed before it
- * recorded anything, which is removed after a minute).
+ * temp file, or a run log not finished for good (a log without one whole line is a run stopped
+ * before it recorded anything, which is removed after a minute).
  */
 export async function leftovers(dir: string): Promise<string[]> {
   const out: string[] = [];
@@ -34,7 +36,11 @@ export async function leftovers(dir: string): Promise<string[]> {
       else if (p === '.troupe/lock') {
         if (await heldByLiveProcess(join(dir, p))) out.push(p);
       } else if (e.name === 'lock.breaking' || e.name.endsWith('.tmp')) out.push(p);
-      else if (rel.endsWith('runs') && !e.name.endsWith('.done.jsonl') && (await stat(join(dir, p))).size > 0)
+      else if (
+        rel.endsWith('runs') &&
+        !e.name.endsWith('.done.jsonl') &&
+        (await readFile(join(dir, p), 'utf8')).includes('\n')
+      )
         out.push(p);
     }
   };

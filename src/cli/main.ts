@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { scrubSecrets } from '../domain/secrets.js';
+import { crashPoint } from '../platform/crash-points.js';
 import { CliContext, DEFAULT_DIR, type Register } from './context.js';
 import { type CliIo, reportError } from './output.js';
 
@@ -80,7 +81,11 @@ export async function main(argv: string[], io: Partial<CliIo> = {}): Promise<num
   const stderr = io.stderr ?? ((s: string) => void process.stderr.write(s));
   // Everything the CLI prints passes the secret detector: an error quoting a pasted key, say.
   const full: CliIo = {
-    stdout: (s) => stdout(scrubSecrets(s)),
+    stdout: (s) => {
+      // What a command prints is what it acknowledges: a power loss from here on must keep it.
+      crashPoint('cli:stdout');
+      stdout(scrubSecrets(s));
+    },
     stderr: (s) => stderr(scrubSecrets(s)),
     env: io.env ?? process.env,
     cwd: io.cwd ?? process.cwd(),

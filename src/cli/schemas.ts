@@ -1,7 +1,9 @@
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Bundle } from '../configuration/bundle.js';
 import { INPUT_SCHEMAS, jsonSchemas, toInputJsonSchema } from '../domain/json-schema.js';
+import { mkdirDurable } from '../platform/disk.js';
+import { fsyncDir, removeTempFiles, writeFileAtomic } from '../storage/file/atomic-write.js';
 
 /** The bundle format with each entry typed, so editors check entities inside a bundle too. */
 const TypedBundle = Bundle.extend({
@@ -19,16 +21,22 @@ export function schemaFiles(): Record<string, Record<string, unknown>> {
   return out;
 }
 
-/** Writes the schema files into dir; files whose content is already right are left untouched. */
+/**
+ * Writes the schema files into dir, each whole and durable (an editor never finds one torn);
+ * files whose content is already right are left untouched.
+ */
 export async function writeSchemas(dir: string): Promise<string[]> {
-  await mkdir(dir, { recursive: true });
+  await mkdirDurable(dir);
+  // What an interrupted write of these files left (its writer is gone).
+  await removeTempFiles(dir, true);
   const written: string[] = [];
   for (const [file, schema] of Object.entries(schemaFiles())) {
     const path = join(dir, file);
     const text = `${JSON.stringify(schema, null, 2)}\n`;
     const current = await readFile(path, 'utf8').catch(() => undefined);
-    if (current !== text) await writeFile(path, text);
+    if (current !== text) await writeFileAtomic(path, text);
     written.push(path);
   }
+  await fsyncDir(dir);
   return written;
 }

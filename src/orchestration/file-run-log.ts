@@ -1,10 +1,12 @@
-import type { FileHandle } from 'node:fs/promises';
-import { mkdir, open, readdir, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
+import { fstat as fstatCb } from 'node:fs';
+import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { TroupeError } from '../domain/errors.js';
 import { crashPoint } from '../platform/crash-points.js';
-import { syncHandle } from '../platform/durable.js';
+import * as disk from '../platform/disk.js';
 import { ioDetail } from '../platform/errno.js';
+import { bootedAt } from '../platform/process.js';
 import { digestOf } from './logged.js';
 import {
   foldRunEvents,
@@ -20,7 +22,10 @@ const FINAL_STATES = new Set(['completed', 'failed', 'compensated', 'partially-c
 /** Runs that can never change again: their log is renamed `<runId>.done.jsonl`. */
 const DONE_STATES = new Set(['completed', 'failed', 'compensated']);
 const DONE = '.done.jsonl';
-/** An empty run log this old belongs to a run killed before its first line: it is removed. */
+/**
+ * A run log with no whole line (empty, or only a line a crash or power loss tore) this old
+ * belongs to a run stopped before it recorded anything: it is removed.
+ */
 const ABANDONED_AFTER_MS = 60_000;
 /** Logs of finished runs larger than this are compacted when moved aside. */
 const COMPACT_OVER = 64 * 1024;
@@ -66,12 +71,7 @@ function assertRunId(runId: string): void {
     );
 }
 
-/** Writes all of `line` (a write to a nearly full disk may take only part of it). */
-async function writeLine(h: FileHandle, line: string): Promise<void> {
-  const data = Buffer.from(line, 'utf8');
-  let off = 0;
-  while (off < data.length) off += (await h.write(data, off, data.length - off)).bytesWritten;
-}
+const fstat = promisify(fstatCb);
 
 /** Parse JSON lines; a torn last line (a crash mid-write) is dropped, a corrupt middle line is an error. */
 export function parseRunLines(text: string, file: string): RunEvent[] {
@@ -108,7 +108,7 @@ export class FileRunLog implements RunLog {
   readonly #undoable = new Map<string, Set<string>>();
   /** `runId\0stepId` of steps whose intent this instance made durable. */
   readonly #intended = new Set<string>();
-  readonly #handles = new Map<string, Promise<FileHandle>>();
+  readonly #handles = new Map<string, Promise<number>>();
   readonly #chains = new Map<string, Promise<void>>();
   #dirReady: Promise<void> | undefined;
 
@@ -149,16 +149,17 @@ export class FileRunLog implements RunLog {
       if ((await stat(from)).size > COMPACT_OVER) {
         const tmp = `${this.#doneFile(runId)}.tmp`;
         try {
-          await writeFile(tmp, compactRunLog(await readFile(from, 'utf8')));
-          await rename(tmp, this.#doneFile(runId));
+          // fsynced before it replaces the whole log, which is then removed: never a loss of both.
+          await disk.writeNewFile(tmp, compactRunLog(await readFile(from, 'utf8')), 'w', 'runlog');
+          await disk.rename(tmp, this.#doneFile(runId));
         } catch (e) {
           // A full disk: no half-written copy is left behind; the whole log stays where it was.
-          await unlink(tmp).catch(() => undefined);
+          await disk.unlink(tmp).catch(() => undefined);
           throw e;
         }
-        await unlink(from);
+        await disk.unlink(from);
       } else {
-        await rename(from, this.#doneFile(runId));
+        await disk.rename(from, this.#doneFile(runId));
       }
       // Every process enforces the limit when a run of its own finishes (a CLI process finishes
       // one): a directory listing, and only over the limit a stat of each finished log.
@@ -177,39 +178,31 @@ export class FileRunLog implements RunLog {
     );
     aged.sort((a, b) => a.t - b.t);
     const drop = aged.slice(0, aged.length - this.#keep);
-    await Promise.all(drop.map(({ n }) => unlink(join(this.dir, n)).catch(() => undefined)));
+    await Promise.all(drop.map(({ n }) => disk.unlink(join(this.dir, n)).catch(() => undefined)));
     return drop.length;
   }
 
-  async #openHandle(file: string): Promise<FileHandle> {
-    this.#dirReady ??= mkdir(this.dir, { recursive: true }).then(() => undefined);
+  async #openHandle(file: string): Promise<number> {
+    this.#dirReady ??= disk.mkdirDurable(this.dir);
     await this.#dirReady;
-    const handle = await open(file, 'a+');
-    // A previous process may have died mid-line: cut the torn tail so the next line stays whole.
-    const { size } = await handle.stat();
-    if (size > 0) {
-      const text = await readFile(file, 'utf8');
-      if (!text.endsWith('\n')) {
-        const keep = Buffer.byteLength(text.slice(0, text.lastIndexOf('\n') + 1));
-        await handle.truncate(keep);
-      }
-    } else {
-      await this.#syncDir();
-    }
-    return handle;
-  }
-
-  async #syncDir(): Promise<void> {
-    // Make the new file's directory entry durable; not every platform allows opening a directory.
+    const fd = await disk.open(file, 'a+');
     try {
-      const d = await open(this.dir, 'r');
-      try {
-        await syncHandle(d, 'dir', this.dir);
-      } finally {
-        await d.close();
+      // A previous process may have died mid-line: cut the torn tail so the next line stays whole.
+      const { size } = await fstat(fd);
+      if (size > 0) {
+        const text = await readFile(file, 'utf8');
+        if (!text.endsWith('\n')) {
+          const keep = Buffer.byteLength(text.slice(0, text.lastIndexOf('\n') + 1));
+          await disk.truncate(fd, keep);
+        }
+      } else {
+        // A new file: its name must be durable before any of its lines is relied on.
+        await disk.syncDir(this.dir);
       }
-    } catch {
-      // Best effort: the file's own fsync still holds its contents.
+      return fd;
+    } catch (e) {
+      await disk.close(fd).catch(() => undefined);
+      throw e;
     }
   }
 
@@ -226,12 +219,12 @@ export class FileRunLog implements RunLog {
       }
       const h = await handle;
       try {
-        await writeLine(h, `${JSON.stringify(event)}\n`);
+        await disk.writeAll(h, Buffer.from(`${JSON.stringify(event)}\n`, 'utf8'));
       } catch (e) {
         // A full disk cut the line short: take the handle out of use so the next append reopens
         // the file, and cutting the torn tail then keeps every later line whole and readable.
         this.#handles.delete(runId);
-        await h.close().catch(() => undefined);
+        await disk.close(h).catch(() => undefined);
         throw new TroupeError('IO_ERROR', `could not write the run log ${file}: ${ioDetail(e)}`, {
           cause: e,
           context: { file },
@@ -246,13 +239,13 @@ export class FileRunLog implements RunLog {
         );
       }
       if (final || (event.type === 'step' && this.#mustPersist(runId, event.kind, event.stepId))) {
-        await syncHandle(h, 'runlog', runId);
+        await disk.sync(h, 'runlog', runId);
       }
       if (final) {
         this.#undoable.delete(runId);
         for (const k of this.#intended) if (k.startsWith(`${runId}\u0000`)) this.#intended.delete(k);
         this.#handles.delete(runId);
-        await h.close();
+        await disk.close(h);
         if (event.type === 'state' && DONE_STATES.has(event.to)) await this.#retire(runId);
       }
     });
@@ -318,9 +311,9 @@ export class FileRunLog implements RunLog {
         continue;
       }
       if (!record) {
-        // Killed between creating its log and writing its first line: it recorded (and so did)
-        // nothing. Removed once surely abandoned, never while a live run may be about to write.
-        if (unfinishedOnly) await this.#dropEmpty(runId);
+        // Stopped between creating its log and finishing its first line: it recorded (and so
+        // did) nothing. Removed once surely abandoned, never while a live run may be writing.
+        if (unfinishedOnly) await this.#dropAbandoned(runId);
         continue;
       }
       // A run that finished but whose log was not moved yet (a crash in between): move it now.
@@ -333,11 +326,12 @@ export class FileRunLog implements RunLog {
     return out;
   }
 
-  async #dropEmpty(runId: string): Promise<void> {
+  async #dropAbandoned(runId: string): Promise<void> {
     const file = this.#file(runId);
     try {
       const st = await stat(file);
-      if (st.size === 0 && Date.now() - st.mtimeMs > ABANDONED_AFTER_MS) await unlink(file);
+      // Written before this machine last started (a power loss): no process can still be writing it.
+      if (Date.now() - st.mtimeMs > ABANDONED_AFTER_MS || st.mtimeMs < bootedAt()) await disk.unlink(file);
     } catch {
       // Gone already, or not ours to judge: left as it is.
     }
@@ -353,6 +347,6 @@ export class FileRunLog implements RunLog {
     await Promise.all([...this.#chains.values()]);
     const handles = [...this.#handles.values()];
     this.#handles.clear();
-    for (const h of handles) await (await h).close();
+    for (const h of handles) await disk.close(await h);
   }
 }

@@ -390,4 +390,16 @@ describe('a run killed before its first line', () => {
     expect(runLog.unreadable).toEqual([]);
     expect((await readdir(dir)).sort()).toEqual(['fresh.jsonl']);
   });
+
+  it('a log holding only a torn first line (a power loss mid-write) is the same: removed once abandoned', async () => {
+    const torn = '{"type":"created","runId":"torn","workfl';
+    await writeFile(join(dir, 'torn.jsonl'), torn);
+    await writeFile(join(dir, 'torn-fresh.jsonl'), torn);
+    const hourAgo = new Date(Date.now() - 3_600_000);
+    await utimes(join(dir, 'torn.jsonl'), hourAgo, hourAgo);
+    const runLog = new FileRunLog(dir);
+    expect(await runLog.listUnfinished()).toEqual([]);
+    expect(runLog.unreadable).toEqual([]);
+    expect((await readdir(dir)).sort()).toEqual(['torn-fresh.jsonl']);
+  });
 });

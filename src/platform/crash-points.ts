@@ -6,17 +6,30 @@ import { appendFileSync } from 'node:fs';
  * - `TROUPE_CRASH_TRACE=FILE` appends every point reached to FILE, one per line: its name, then
  *   what it concerns (a path, a run);
  * - `TROUPE_CRASH_AT=NAME` kills the process (SIGKILL) at the first point of that name, and
- *   `TROUPE_CRASH_AT=#N` at the N-th point reached, whatever its name.
+ *   `TROUPE_CRASH_AT=#N` at the N-th point reached, whatever its name;
+ * - `TROUPE_DISK_LOG=FILE` appends to FILE, as JSON lines, every change made to the disk (see
+ *   disk.ts) and every point, in the order they happened: a power loss replayed at any of them.
  */
 const at = process.env.TROUPE_CRASH_AT;
 const trace = process.env.TROUPE_CRASH_TRACE;
-const on = Boolean(at || trace);
+const diskLog = process.env.TROUPE_DISK_LOG;
+const on = Boolean(at || trace || diskLog);
 let reached = 0;
+
+/** True when disk changes are being recorded (TROUPE_DISK_LOG). */
+export const recordingDisk = Boolean(diskLog);
+
+/** Appends one record to the disk log. */
+export function recordDisk(entry: Record<string, unknown>): void {
+  if (diskLog) appendFileSync(diskLog, `${JSON.stringify(entry)}\n`);
+}
 
 /** `detail` (a path, a run) goes into the trace after the name; points are matched by name. */
 export function crashPoint(name: string, detail?: string): void {
   if (!on) return;
   reached++;
   if (trace) appendFileSync(trace, detail === undefined ? `${name}\n` : `${name} ${detail}\n`);
+  if (diskLog)
+    recordDisk(detail === undefined ? { o: 'point', n: name } : { o: 'point', n: name, d: detail });
   if (at === name || at === `#${reached}`) process.kill(process.pid, 'SIGKILL');
 }

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { uptime } from 'node:os';
 
 /** What /proc says of a process (Linux): its start time (clock ticks since boot) and state. */
 function procStat(pid: number): { started: string; state: string } | undefined {
@@ -31,3 +32,9 @@ export function processAlive(pid: number, started?: string): boolean {
   if (now?.state === 'Z' || now?.state === 'X') return false;
   return started === undefined || now === undefined || now.started === started;
 }
+
+/**
+ * When this machine started (ms since the epoch). A file last changed before then was left by
+ * a process that cannot be running: the machine has restarted since (a power loss, say).
+ */
+export const bootedAt = (): number => Date.now() - uptime() * 1000;

@@ -1,10 +1,11 @@
-import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { cp, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { contents as byPath } from '../contents.js';
 import { leftovers } from '../leftovers.js';
 import { castDir, inconsistencies, troupe } from '../races/processes.js';
+import { COMMANDS, withBundle, writeBundle } from './commands.js';
 
 // Every writing command, killed (SIGKILL) at each named crash point it reaches in turn: the
 // next command recovers, and the directory is then all of the change or none of it, consistent,
@@ -13,36 +14,13 @@ import { castDir, inconsistencies, troupe } from '../races/processes.js';
 
 let root: string;
 let template: string;
+let bundle: string;
 beforeAll(async () => {
   root = await mkdtemp(join(tmpdir(), 'troupe-crash-points-'));
   // castDir's own directory is removed after the first test: keep a copy for all of them.
   template = join(root, 'template');
   await cp(await castDir(3), template, { recursive: true });
-  await writeFile(
-    join(root, 'bundle.json'),
-    JSON.stringify({
-      personalities: [
-        {
-          id: 'bold',
-          name: 'Bold',
-          bigFive: {
-            openness: 90,
-            conscientiousness: 40,
-            extraversion: 90,
-            agreeableness: 30,
-            neuroticism: 40,
-          },
-        },
-      ],
-      agents: [0, 1].map((i) => ({
-        id: `b${i}`,
-        name: `B${i}`,
-        personalityId: 'bold',
-        roleId: 'reviewer',
-        model: { provider: 'openai', modelId: 'gpt-4o' },
-      })),
-    }),
-  );
+  bundle = await writeBundle(root);
 });
 afterAll(async () => {
   await rm(root, { recursive: true, force: true });
@@ -101,37 +79,12 @@ async function recoveredWhole(dir: string, where: string, [before, after]: [stri
   return now === before ? 'none' : 'all';
 }
 
-const COMMANDS: Array<[string, string[]]> = [
-  ['a cascading personality update', ['personality', 'update', 'hub', '--trait', 'humor=7']],
-  [
-    'an agent create',
-    [
-      'agent',
-      'create',
-      '--name',
-      'Zed',
-      '--personality',
-      'spare',
-      '--role',
-      'reviewer',
-      '--provider',
-      'openai',
-      '--model',
-      'gpt-4o',
-    ],
-  ],
-  ['a bundle apply', ['apply', '-f', 'BUNDLE']],
-  ['a delete that reassigns agents', ['personality', 'delete', 'hub', '--reassign', 'spare']],
-  ['a cascading role update', ['role', 'update', 'reviewer', '--system-prompt', 'You review code, briefly.']],
-  ['an agent delete', ['agent', 'delete', 'a1']],
-];
-
 describe('killed at every crash point of a writing command', () => {
   it.each(COMMANDS)(
     '%s: all of it or none of it, once the next command has run',
     { timeout: 300_000 },
     async (_name, raw) => {
-      const args = raw.map((a) => (a === 'BUNDLE' ? join(root, 'bundle.json') : a));
+      const args = withBundle(raw, bundle);
       const before = await contents(template);
       // The command run whole, with its crash points traced: what "all of it" looks like.
       const whole = await copy();

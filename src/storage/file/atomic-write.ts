@@ -1,10 +1,10 @@
-import { renameSync, writeFileSync } from 'node:fs';
-import { type FileHandle, mkdir, open, readdir, readFile, rename, unlink, writeFile } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { crashPoint } from '../../platform/crash-points.js';
-import { syncHandle } from '../../platform/durable.js';
+import * as disk from '../../platform/disk.js';
+import { processAlive } from '../../platform/process.js';
 import { errnoOf, ioError } from './io.js';
-import { isTempName, tempPathFor } from './layout.js';
+import { isTempName, tempPathFor, tempWriter } from './layout.js';
 
 /**
  * Replaces `path` so that readers see either the old file or the whole new one, never a part:
@@ -23,54 +23,58 @@ export async function writeFileAtomic(
   if (!durable && !blocking) {
     // Through the I/O thread pool: many such writes at once overlap, for large batches.
     try {
-      await writeFile(tmp, data, { flag: 'wx' });
+      await disk.writeNewFile(tmp, data, 'wx');
       crashPoint('file:written', path);
-      await rename(tmp, path);
+      await disk.rename(tmp, path);
       crashPoint('file:renamed', path);
       return;
     } catch (e) {
-      await unlink(tmp).catch(() => undefined);
+      await disk.unlink(tmp).catch(() => undefined);
       throw ioError('write', path, e);
     }
   }
   if (!durable) {
     // No fsync to wait for: two small synchronous calls beat four trips through the I/O pool.
     try {
-      writeFileSync(tmp, data, { flag: 'wx' });
+      disk.writeNewFileSync(tmp, data, 'wx');
       crashPoint('file:written', path);
-      renameSync(tmp, path);
+      disk.renameSync(tmp, path);
       crashPoint('file:renamed', path);
       return;
     } catch (e) {
-      await unlink(tmp).catch(() => undefined);
+      await disk.unlink(tmp).catch(() => undefined);
       throw ioError('write', path, e);
     }
   }
-  let fh: FileHandle | undefined;
+  let fd: number | undefined;
   try {
-    fh = await open(tmp, 'wx');
-    await fh.writeFile(data);
-    if (durable) await syncHandle(fh, 'file', path);
-    await fh.close();
-    fh = undefined;
+    fd = await disk.open(tmp, 'wx');
+    await disk.writeAll(fd, typeof data === 'string' ? Buffer.from(data) : data);
+    await disk.sync(fd, 'file', path);
+    const done = fd;
+    fd = undefined;
+    await disk.close(done);
     crashPoint('file:written', path);
-    await rename(tmp, path);
+    await disk.rename(tmp, path);
     crashPoint('file:renamed', path);
   } catch (e) {
-    await fh?.close().catch(() => undefined);
-    await unlink(tmp).catch(() => undefined);
+    if (fd !== undefined) await disk.close(fd).catch(() => undefined);
+    await disk.unlink(tmp).catch(() => undefined);
     throw ioError('write', path, e);
   }
 }
 
-/** Runs `fn`, a write into `dir`; if `dir` does not exist, creates it and runs `fn` again. */
+/**
+ * Runs `fn`, a write into `dir`; if `dir` does not exist, creates it (durably: a power loss
+ * cannot take the folder back once a checkpoint has synced what is in it) and runs `fn` again.
+ */
 export async function inDir<T>(dir: string, fn: () => Promise<T>): Promise<T> {
   try {
     return await fn();
   } catch (e) {
     if (errnoOf(e instanceof Error ? e.cause : undefined) !== 'ENOENT') throw e;
     try {
-      await mkdir(dir, { recursive: true });
+      await disk.mkdirDurable(dir);
     } catch (m) {
       throw ioError('create', dir, m);
     }
@@ -80,16 +84,16 @@ export async function inDir<T>(dir: string, fn: () => Promise<T>): Promise<T> {
 
 /** Flushes a file's content to disk; false when there is no such file. */
 export async function syncFile(path: string): Promise<boolean> {
-  let fh: FileHandle | undefined;
+  let fd: number | undefined;
   try {
-    fh = await open(path, 'r+');
-    await syncHandle(fh, 'file', path);
+    fd = await disk.open(path, 'r+');
+    await disk.sync(fd, 'file', path);
     return true;
   } catch (e) {
     if (errnoOf(e) === 'ENOENT') return false;
     throw ioError('sync', path, e);
   } finally {
-    await fh?.close().catch(() => undefined);
+    if (fd !== undefined) await disk.close(fd).catch(() => undefined);
   }
 }
 
@@ -111,18 +115,10 @@ export async function rewriteFile(path: string): Promise<boolean> {
 
 /** Makes created, renamed and removed entries of a directory durable. */
 export async function fsyncDir(path: string): Promise<void> {
-  let fh: FileHandle | undefined;
   try {
-    fh = await open(path, 'r');
-    await syncHandle(fh, 'dir', path);
+    await disk.syncDir(path);
   } catch (e) {
-    // Some platforms cannot open or sync a directory; the data files themselves are synced.
-    const code = errnoOf(e);
-    if (code !== 'EISDIR' && code !== 'EPERM' && code !== 'EINVAL' && code !== 'ENOENT') {
-      throw ioError('sync the directory', path, e);
-    }
-  } finally {
-    await fh?.close().catch(() => undefined);
+    throw ioError('sync the directory', path, e);
   }
 }
 
@@ -130,15 +126,18 @@ export async function fsyncDir(path: string): Promise<void> {
 export async function removeFile(path: string): Promise<void> {
   crashPoint('file:remove', path);
   try {
-    await unlink(path);
+    await disk.unlink(path);
   } catch (e) {
     if (errnoOf(e) !== 'ENOENT') throw ioError('remove', path, e);
   }
   crashPoint('file:removed', path);
 }
 
-/** Deletes temp files a crashed writer left in `dir`. Only safe while holding the store lock. */
-export async function removeTempFiles(dir: string): Promise<number> {
+/**
+ * Deletes temp files a crashed writer left in `dir`. Only safe while holding the store lock,
+ * unless `deadOnly`: then only those whose writer (named in the file name) is not running.
+ */
+export async function removeTempFiles(dir: string, deadOnly = false): Promise<number> {
   let names: string[];
   try {
     names = await readdir(dir);
@@ -146,7 +145,11 @@ export async function removeTempFiles(dir: string): Promise<number> {
     if (errnoOf(e) === 'ENOENT') return 0;
     throw ioError('read the directory', dir, e);
   }
-  const temps = names.filter(isTempName);
+  const temps = names.filter((n) => {
+    if (!isTempName(n)) return false;
+    const pid = tempWriter(n);
+    return !deadOnly || (pid !== undefined && pid !== process.pid && !processAlive(pid));
+  });
   await Promise.all(temps.map((n) => removeFile(join(dir, n))));
   return temps.length;
 }

@@ -33,9 +33,8 @@ async function revisions(layout: Layout, kind: Kind, id: string): Promise<number
 
 /**
  * Keeps the file's previous content (byte for byte) before it is overwritten or deleted. The
- * copy is not fsynced here: the checkpoint that makes the commit's files durable syncs it too,
- * and recovery removes a copy that a power loss left torn. Its directory is never fsynced, so
- * after a power loss a backup may be missing, never torn.
+ * copy is not fsynced here: the checkpoint that makes the commit's files durable syncs it and
+ * its folder too, and recovery removes a copy that a power loss left torn.
  */
 export async function writeBackup(
   layout: Layout,

@@ -5,7 +5,7 @@ import { dirname } from 'node:path';
 import { promisify } from 'node:util';
 import { EntityId } from '../../domain/common.js';
 import { crashPoint } from '../../platform/crash-points.js';
-import { syncFd } from '../../platform/durable.js';
+import * as disk from '../../platform/disk.js';
 import { KINDS, type Kind, type StoredDoc } from '../store.js';
 import { fsyncDir } from './atomic-write.js';
 import { errnoOf, ioError } from './io.js';
@@ -144,20 +144,14 @@ export interface JournalState {
 }
 
 const p = {
-  open: promisify(fs.open),
-  close: promisify(fs.close),
   read: promisify(fs.read),
-  write: promisify(fs.write),
-  fdatasync: promisify(fs.fdatasync),
-  fsync: promisify(fs.fsync),
   fstat: promisify(fs.fstat),
-  ftruncate: promisify(fs.ftruncate),
 };
 
 /** Descriptors of journals whose store was dropped without close(). */
 const orphans = new FinalizationRegistry<number>((fd) => {
   try {
-    fs.closeSync(fd);
+    disk.closeSync(fd);
   } catch {
     // Already closed.
   }
@@ -179,11 +173,11 @@ export class Journal {
   async #open(create: boolean): Promise<number> {
     let fd: number;
     try {
-      fd = await p.open(this.path, O_RDWR | O_APPEND);
+      fd = await disk.open(this.path, O_RDWR | O_APPEND);
     } catch (e) {
       if (errnoOf(e) !== 'ENOENT' || !create) throw ioError('open the journal', this.path, e);
       try {
-        fd = await p.open(this.path, O_RDWR | O_APPEND | O_CREAT | O_EXCL, 0o644);
+        fd = await disk.open(this.path, O_RDWR | O_APPEND | O_CREAT | O_EXCL, 0o644);
       } catch (e2) {
         throw ioError('create the journal', this.path, e2);
       }
@@ -201,7 +195,7 @@ export class Journal {
     if (fd === undefined) return;
     this.#fd = undefined;
     orphans.unregister(this);
-    await p.close(fd).catch(() => undefined);
+    await disk.close(fd).catch(() => undefined);
   }
 
   /** A descriptor on the file now at the path (reopened if the file was replaced). */
@@ -264,19 +258,19 @@ export class Journal {
     try {
       if (hooks.journalPartial) {
         const half = Math.floor(data.length / 2);
-        await writeFully(fd, data.subarray(0, half));
-        await p.fdatasync(fd);
+        await disk.writeAll(fd, data.subarray(0, half));
+        await disk.sync(fd, 'journal', this.path, true);
         await hooks.journalPartial();
-        await writeFully(fd, data.subarray(half));
+        await disk.writeAll(fd, data.subarray(half));
       } else {
-        await writeFully(fd, data);
+        await disk.writeAll(fd, data);
       }
       crashPoint('journal:written', this.path);
-      await syncFd(fd, 'journal', this.path, true);
+      await disk.sync(fd, 'journal', this.path, true);
     } catch (e) {
-      await p
-        .ftruncate(fd, size)
-        .then(() => p.fsync(fd))
+      await disk
+        .truncate(fd, size)
+        .then(() => disk.sync(fd, 'journal', this.path))
         .catch(() => undefined);
       throw ioError('write the journal', this.path, e);
     }
@@ -290,7 +284,7 @@ export class Journal {
     const fd = this.#fd ?? (await this.#current(false))?.fd;
     if (fd === undefined) return;
     try {
-      await writeFully(fd, encodeEntry(entry));
+      await disk.writeAll(fd, encodeEntry(entry));
     } catch (e) {
       throw ioError('write the journal', this.path, e);
     }
@@ -302,8 +296,8 @@ export class Journal {
     if (!cur) return;
     crashPoint('journal:truncate');
     try {
-      await p.ftruncate(cur.fd, length);
-      await syncFd(cur.fd, 'journal', this.path);
+      await disk.truncate(cur.fd, length);
+      await disk.sync(cur.fd, 'journal', this.path);
     } catch (e) {
       throw ioError('truncate the journal', this.path, e);
     }
@@ -313,11 +307,6 @@ export class Journal {
   async close(): Promise<void> {
     await this.#drop();
   }
-}
-
-async function writeFully(fd: number, data: Buffer): Promise<void> {
-  let off = 0;
-  while (off < data.length) off += (await p.write(fd, data, off, data.length - off)).bytesWritten;
 }
 
 async function readFully(fd: number, into: Buffer, position: number): Promise<void> {

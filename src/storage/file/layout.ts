@@ -65,3 +65,9 @@ export function tempPathFor(path: string): string {
 }
 
 export const isTempName = (name: string) => name.startsWith('.') && name.endsWith('.tmp');
+
+/** The pid of the process that made a temp file (tempPathFor puts it in the name), if it says. */
+export function tempWriter(name: string): number | undefined {
+  const m = /\.(\d+)-[0-9a-f]{8}\.tmp$/.exec(name);
+  return m ? Number(m[1]) : undefined;
+}

@@ -1,20 +1,12 @@
 import { randomUUID } from 'node:crypto';
-import {
-  closeSync,
-  fstatSync,
-  lstatSync,
-  openSync,
-  readFileSync,
-  statSync,
-  unlinkSync,
-  writeSync,
-} from 'node:fs';
-import { unlink, utimes } from 'node:fs/promises';
+import { fstatSync, lstatSync, readFileSync, statSync } from 'node:fs';
+import { utimes } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { TroupeError } from '../../domain/errors.js';
 import { crashPoint } from '../../platform/crash-points.js';
-import { processAlive, startTimeOf } from '../../platform/process.js';
+import * as disk from '../../platform/disk.js';
+import { bootedAt, processAlive, startTimeOf } from '../../platform/process.js';
 import { errnoOf, ioError } from './io.js';
 
 /** Who holds a lock file; written into it so others can tell a live holder from a dead one. */
@@ -95,7 +87,9 @@ async function inspect(path: string, staleMs: number): Promise<Seen | undefined>
     stale =
       owner.pid === process.pid ? !registry.held.has(owner.token) : !processAlive(owner.pid, owner.started);
   } else {
-    stale = Date.now() - mtimeMs > staleMs;
+    // Unknown holder: by age, and at once when written before this machine last started (an
+    // empty or torn lock a power loss left; its writer died with the machine).
+    stale = Date.now() - mtimeMs > staleMs || (!owner && mtimeMs < bootedAt());
   }
   return { owner, mtimeMs, stale };
 }
@@ -104,16 +98,14 @@ async function createExclusive(path: string, owner: Owner): Promise<boolean> {
   let fd: number;
   try {
     // Synchronous: one tiny exclusive create, far cheaper than three trips through the I/O pool.
-    fd = openSync(path, 'wx');
+    fd = disk.openSync(path, 'wx');
   } catch (e) {
     if (errnoOf(e) === 'EEXIST') return false;
     throw ioError('create the lock', path, e);
   }
   try {
-    const data = Buffer.from(JSON.stringify(owner));
-    let off = 0;
-    while (off < data.length) off += writeSync(fd, data, off, data.length - off);
-    closeSync(fd);
+    disk.writeAllSync(fd, Buffer.from(JSON.stringify(owner)));
+    disk.closeSync(fd);
     return true;
   } catch (e) {
     // A full disk: the file is ours (created just now) but empty or cut short. Left behind it
@@ -121,8 +113,8 @@ async function createExclusive(path: string, owner: Owner): Promise<boolean> {
     // unless it is no longer the file we created.
     try {
       const ours = fstatSync(fd).ino;
-      closeSync(fd);
-      if (lstatSync(path).ino === ours) unlinkSync(path);
+      disk.closeSync(fd);
+      if (lstatSync(path).ino === ours) disk.unlinkSync(path);
     } catch {
       // Already closed or gone.
     }
@@ -150,7 +142,7 @@ async function breakStale(path: string, seen: Seen, staleMs: number): Promise<bo
   try {
     if (!(await createExclusive(guardPath, guard))) {
       const other = await inspect(guardPath, staleMs);
-      if (other?.stale) await unlink(guardPath).catch(() => undefined);
+      if (other?.stale) await disk.unlink(guardPath).catch(() => undefined);
       return false;
     }
     try {
@@ -158,12 +150,12 @@ async function breakStale(path: string, seen: Seen, staleMs: number): Promise<bo
       if (!now) return true;
       const same = now.owner?.token === seen.owner?.token && (seen.owner || now.mtimeMs === seen.mtimeMs);
       if (!same || !now.stale) return false;
-      await unlink(path).catch((e: unknown) => {
+      await disk.unlink(path).catch((e: unknown) => {
         if (errnoOf(e) !== 'ENOENT') throw ioError('remove the stale lock', path, e);
       });
       return true;
     } finally {
-      await unlink(guardPath).catch(() => undefined);
+      await disk.unlink(guardPath).catch(() => undefined);
     }
   } finally {
     registry.held.delete(guard.token);
@@ -211,7 +203,7 @@ export class HeldLock {
     crashPoint('lock:release');
     try {
       const seen = await inspect(this.path, this.opts.staleMs);
-      if (seen?.owner?.token === this.owner.token) await unlink(this.path);
+      if (seen?.owner?.token === this.owner.token) await disk.unlink(this.path);
     } catch (e) {
       if (errnoOf(e) !== 'ENOENT') throw ioError('release the lock', this.path, e);
     } finally {

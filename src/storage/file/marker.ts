@@ -1,7 +1,8 @@
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { isTroupeError, TroupeError, validationError } from '../../domain/errors.js';
+import * as disk from '../../platform/disk.js';
 import { KINDS } from '../store.js';
-import { fsyncDir, writeFileAtomic } from './atomic-write.js';
+import { fsyncDir, removeTempFiles, writeFileAtomic } from './atomic-write.js';
 import { errnoOf, ioError } from './io.js';
 import { type Layout, STORE_FORMAT, TROUPE_DIR } from './layout.js';
 
@@ -50,24 +51,26 @@ export async function createLayout(layout: Layout): Promise<void> {
   const dirs = [layout.root, layout.troupe, layout.backups, ...KINDS.map((k) => layout.kindDir(k))];
   for (const d of dirs) {
     try {
-      await mkdir(d, { recursive: true });
+      await disk.mkdirDurable(d);
     } catch (e) {
       throw ioError('create', d, e);
     }
   }
+  // What an interrupted init left (its writer is gone).
+  await removeTempFiles(layout.troupe, true);
   try {
     await readMarker(layout);
   } catch (e) {
     if (!isTroupeError(e) || e.code !== 'NOT_A_TROUPE_DIRECTORY') throw e;
     await writeFileAtomic(layout.marker, `${JSON.stringify({ format: STORE_FORMAT }, null, 2)}\n`);
   }
-  await writeFile(layout.gitignore, GITIGNORE, { flag: 'wx' }).catch(async (e: unknown) => {
+  await disk.writeNewFile(layout.gitignore, GITIGNORE, 'wx').catch(async (e: unknown) => {
     if (errnoOf(e) !== 'EEXIST') throw ioError('write', layout.gitignore, e);
     if ((await readFile(layout.gitignore, 'utf8').catch(() => '')) === OLD_GITIGNORE)
       await writeFileAtomic(layout.gitignore, GITIGNORE);
   });
   // The write-ahead journal: created empty once, so commits append to a file that already exists.
-  await writeFile(layout.journal, '', { flag: 'wx' }).catch((e: unknown) => {
+  await disk.writeNewFile(layout.journal, '', 'wx').catch((e: unknown) => {
     if (errnoOf(e) !== 'EEXIST') throw ioError('create', layout.journal, e);
   });
   await fsyncDir(layout.troupe);

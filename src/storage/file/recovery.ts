@@ -15,7 +15,8 @@ const commitsOf = (entries: JournalEntry[]) =>
 /**
  * Makes every file the journal's commits wrote durable, then empties the journal: fsync each
  * entity file and backup they wrote (or, after a failed checkpoint, write it again through a
- * fsynced file), then each folder they changed, then truncate the journal durably. A crash
+ * fsynced file), then each folder they changed (backup folders included), then truncate the
+ * journal durably. A crash
  * before the truncation leaves the records, which recovery replays (a no-op) and checkpoints
  * again. Call only while holding the store lock.
  */
@@ -33,8 +34,12 @@ export async function checkpoint(
   for (const c of commitsOf(entries).flat()) {
     dirs.add(layout.kindDir(c.kind));
     if (c.doc) files.add(layout.entity(c.kind, c.id));
-    // Written when the commit replaced an existing version (the store's backup setting may differ per process).
-    if (c.prev > 0) files.add(layout.backup(c.kind, c.id, c.prev));
+    // Written when the commit replaced an existing version (the store's backup setting may differ
+    // per process); its folder too, or a power loss could leave the backup's temp file instead.
+    if (c.prev > 0) {
+      files.add(layout.backup(c.kind, c.id, c.prev));
+      dirs.add(layout.backupDir(c.kind, c.id));
+    }
   }
   try {
     let synced = 0;

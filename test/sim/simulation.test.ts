@@ -1,0 +1,17 @@
+import fc from 'fast-check';
+import { describe, it } from 'vitest';
+import { simulation } from './simulation.js';
+
+// `npm run simulate -- --runs N [--seed S]` runs more of the same, and replays a failure.
+const RUNS = Number(process.env.TROUPE_SIM_RUNS ?? 1500);
+
+describe('seeded simulation: random operations, interleavings and faults on a virtual clock', () => {
+  it(`${RUNS} cases: the store is the model moved by what was acknowledged, rejected writes change nothing, always consistent`, {
+    timeout: 600_000,
+  }, async () => {
+    await fc.assert(simulation, {
+      numRuns: RUNS,
+      ...(process.env.TROUPE_SIM_SEED ? { seed: Number(process.env.TROUPE_SIM_SEED) } : {}),
+    });
+  });
+});
