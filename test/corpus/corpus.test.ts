@@ -2,6 +2,7 @@ import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { seeded } from '../cli/helpers.js';
+import { stat } from '../stats.js';
 import { CASES } from './cases.js';
 
 /** Every file under `dir` but the run logs, with its bytes. */
@@ -45,5 +46,7 @@ describe('the bad-input corpus', () => {
     }
     expect(await snapshot(dir)).toEqual(before);
     if (c.secret) expect(await everything(dir)).not.toContain(c.secret);
+    stat('bad-input corpus', 'cases', 1);
+    stat('bad-input corpus', 'runs (text and --json)', 2);
   });
 });

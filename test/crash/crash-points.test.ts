@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { contents as byPath } from '../contents.js';
 import { leftovers } from '../leftovers.js';
 import { castDir, inconsistencies, troupe } from '../races/processes.js';
+import { stat } from '../stats.js';
 import { COMMANDS, withBundle, writeBundle } from './commands.js';
 
 // Every writing command, killed (SIGKILL) at each named crash point it reaches in turn: the
@@ -106,6 +107,8 @@ describe('killed at every crash point of a writing command', () => {
       }
       // Early kills leave none of it, and a kill after the run finished leaves all of it.
       expect([...outcomes].sort()).toEqual(['all', 'none']);
+      stat('crash points, killed (SIGKILL)', 'commands', 1);
+      stat('crash points, killed (SIGKILL)', 'kills', points.length);
     },
   );
 });
@@ -144,5 +147,6 @@ describe('killed again while recovering', () => {
       // A failed change is never finished by a recovery: it comes back to none of it.
       expect(await recoveredWhole(dir, where, [before, after])).toBe('none');
     }
+    stat('crash points, killed (SIGKILL)', 'kills during recovery', points.length);
   });
 });

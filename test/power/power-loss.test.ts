@@ -1,10 +1,12 @@
-import { cp, readFile, rm } from 'node:fs/promises';
+import { cp, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { COMMANDS, withBundle, writeBundle } from '../crash/commands.js';
 import { castDir } from '../races/processes.js';
+import { stat } from '../stats.js';
 import {
   contents,
+  describeMoment,
   handWrite,
   inProcess,
   lostAt,
@@ -52,6 +54,13 @@ describe('power lost at every crash point of a writing command', () => {
       const check = await s.copy(template);
       for (const m of all) outcomes.add(await survives(check, m, [before, after]));
       expect([...outcomes].sort()).toEqual(['all', 'none']);
+      stat('crash points, power lost (simulated disk)', 'commands', 1);
+      stat(
+        'crash points, power lost (simulated disk)',
+        'crash points',
+        log.filter((r) => r.o === 'point').length,
+      );
+      stat('crash points, power lost (simulated disk)', 'distinct disks checked', all.length);
     },
   );
 });
@@ -81,6 +90,7 @@ describe('power lost again while recovering', () => {
       // A failed change is never finished by a recovery: it comes back to none of it.
       expect(await survives(check, { ...m, acknowledged: false }, [before, after])).toBe('none');
     }
+    stat('crash points, power lost (simulated disk)', 'disks checked during recovery', all.length);
   });
 });
 
@@ -123,6 +133,47 @@ describe('power lost where only some stores go', () => {
       await materialize(tree!, dir);
       await inProcess(dir, ['validate']);
       expect(await readFile(path, 'utf8'), loss).toBe(text);
+    }
+  });
+
+  it('a run log compacted as its run finishes: the run stays on record, completed, whatever the power loss', {
+    timeout: 300_000,
+  }, async () => {
+    // Enough agents that the finished run's log is compacted (over 64 KiB).
+    const big = join(s.root, 'big-bundle.json');
+    await writeFile(
+      big,
+      JSON.stringify({
+        agents: Array.from({ length: 36 }, (_, i) => ({
+          id: `m${i}`,
+          name: `M${i}`,
+          personalityId: 'spare',
+          roleId: 'reviewer',
+          model: { provider: 'openai', modelId: 'gpt-4o' },
+        })),
+      }),
+    );
+    const before = await contents(template);
+    const dir = await s.copy(template);
+    const { exit, sim, log } = await recorded(dir, ['apply', '-f', big], s.file('disk-log'));
+    expect(exit.code, exit.stderr).toBe(0);
+    const opened = log.find((r) => r.o === 'open' && r.p.includes('/runs/'));
+    const runId = opened?.o === 'open' ? opened.p.replace(/^.*\/runs\/|\.jsonl$/g, '') : '';
+    const after = await contents(dir);
+    // From the run's final line on: what finishing it does to its log.
+    const final = log.findLastIndex((r) => r.o === 'point' && r.n === 'synced:runlog');
+    const compacted = log.some(
+      (r) => r.o === 'rename' && r.b.endsWith(`${runId}.done.jsonl`) && r.a.endsWith('.tmp'),
+    );
+    expect(compacted, 'the log was compacted').toBe(true);
+    const check = await s.copy(template);
+    const all = moments(sim, log, 4000, final);
+    expect(all.length).toBeGreaterThan(3);
+    for (const m of all) {
+      expect(await survives(check, m, [before, after])).toBe('all');
+      const shown = await inProcess(check, ['workflow', 'show', runId, '--json']);
+      expect(shown.code, `${describeMoment(m)}: ${shown.stderr}`).toBe(0);
+      expect((JSON.parse(shown.stdout) as { state: string }).state, describeMoment(m)).toBe('completed');
     }
   });
 });

@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { stat } from '../stats.js';
 import { castDir, type Exit, inconsistencies, readDoc, type Spawned, started, troupe } from './processes.js';
 
 // Library processes updating one personality with every conflict strategy in turn, a CLI
@@ -158,5 +159,9 @@ describe('stress: many processes, every conflict strategy, random kills', () => 
     expect(await inconsistencies(dir)).toEqual([]);
     // The schedule really killed lock holders, not only idle processes.
     expect(lockHolderKills).toBeGreaterThan(0);
+    stat('processes and conflicting updates', 'processes', ended.length + 12);
+    stat('processes and conflicting updates', 'acknowledged writes', acks.length);
+    stat('processes and conflicting updates', 'refused compare-and-swap', failures.length);
+    stat('processes and conflicting updates', 'kills (lock holders)', lockHolderKills);
   }, 240_000);
 });

@@ -1,14 +1,29 @@
 // Removes each fsync of the file store and the run log in turn, in a scratch copy of the
 // project, and runs the power-loss tests against it: each removal must make a test fail.
-//   node scripts/fsync-mutations.mjs [--json] [--only ID]
+//   npx tsx scripts/fsync-mutations.ts [--json] [--only ID]
 // Prints, for each fsync, the test that failed without it (or "NOT CAUGHT"); exits 1 when any
 // removal went unnoticed.
 import { spawnSync } from 'node:child_process';
 import { cpSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
-export const MUTATIONS = [
+export interface Mutation {
+  id: string;
+  what: string;
+  file: string;
+  find: string;
+  replace: string;
+}
+
+export interface MutationResult extends Mutation {
+  caught: boolean;
+  by: string[];
+  error?: string;
+}
+
+export const MUTATIONS: Mutation[] = [
   {
     id: 'journal-commit',
     what: "the journal's fdatasync of a commit record",
@@ -97,20 +112,22 @@ export const MUTATIONS = [
 
 const TESTS = ['test/power'];
 
-function run(cmd, args, cwd) {
+function run(cmd: string, args: string[], cwd: string) {
   return spawnSync(cmd, args, { cwd, encoding: 'utf8', maxBuffer: 64 << 20 });
 }
 
 /** The failing tests' names, from vitest's JSON report. */
-function failures(report) {
-  const out = [];
+function failures(report: {
+  testResults?: Array<{ name: string; assertionResults?: Array<{ title: string; status: string }> }>;
+}): string[] {
+  const out: string[] = [];
   for (const file of report.testResults ?? [])
     for (const t of file.assertionResults ?? [])
       if (t.status === 'failed') out.push(`${file.name.replace(/^.*?\/test\//, 'test/')} › ${t.title}`);
   return out;
 }
 
-export function mutate(root, m) {
+export function mutate(root: string, m: Mutation): MutationResult {
   const scratch = mkdtempSync(join(tmpdir(), `troupe-mutant-${m.id}-`));
   try {
     cpSync(root, scratch, {
@@ -133,10 +150,10 @@ export function mutate(root, m) {
   }
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) {
-  const root = resolve(new URL('..', import.meta.url).pathname);
+if (process.argv[1] && fileURLToPath(import.meta.url) === resolve(process.argv[1])) {
+  const root = resolve(fileURLToPath(new URL('..', import.meta.url)));
   const only = process.argv.includes('--only') ? process.argv[process.argv.indexOf('--only') + 1] : undefined;
-  const results = [];
+  const results: MutationResult[] = [];
   for (const m of MUTATIONS.filter((x) => !only || x.id === only)) {
     const r = mutate(root, m);
     results.push(r);
