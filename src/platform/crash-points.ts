@@ -8,13 +8,25 @@ import { appendFileSync } from 'node:fs';
  * - `TROUPE_CRASH_AT=NAME` kills the process (SIGKILL) at the first point of that name, and
  *   `TROUPE_CRASH_AT=#N` at the N-th point reached, whatever its name;
  * - `TROUPE_DISK_LOG=FILE` appends to FILE, as JSON lines, every change made to the disk (see
- *   disk.ts) and every point, in the order they happened: a power loss replayed at any of them.
+ *   disk.ts) and every point, in the order they happened: a power loss replayed at any of them;
+ * - `TROUPE_DISK_FAULT=sync:<what>` makes the first fsync of that kind (journal, file, dir,
+ *   runlog) fail with EIO, as a failing disk would.
  */
 const at = process.env.TROUPE_CRASH_AT;
 const trace = process.env.TROUPE_CRASH_TRACE;
 const diskLog = process.env.TROUPE_DISK_LOG;
 const on = Boolean(at || trace || diskLog);
 let reached = 0;
+
+const fault = process.env.TROUPE_DISK_FAULT;
+let faulted = false;
+
+/** True, once, at the disk operation TROUPE_DISK_FAULT names. */
+export function injectedFault(name: string): boolean {
+  if (fault !== name || faulted) return false;
+  faulted = true;
+  return true;
+}
 
 /** True when disk changes are being recorded (TROUPE_DISK_LOG). */
 export const recordingDisk = Boolean(diskLog);

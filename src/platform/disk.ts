@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import { dirname } from 'node:path';
 import { promisify } from 'node:util';
-import { crashPoint, recordDisk, recordingDisk } from './crash-points.js';
+import { crashPoint, injectedFault, recordDisk, recordingDisk } from './crash-points.js';
 
 /**
  * The one way the file store and the run log change the disk: open, write, truncate, fsync,
@@ -107,6 +107,8 @@ export async function truncate(fd: number, length: number): Promise<void> {
  * `dataOnly` is fdatasync (the size and data, not the times).
  */
 export async function sync(fd: number, what: Durable, path: string, dataOnly = false): Promise<void> {
+  if (injectedFault(`sync:${what}`))
+    throw Object.assign(new Error(`EIO: i/o error, fsync '${path}' (injected)`), { code: 'EIO', errno: -5 });
   await (dataOnly ? p.fdatasync(fd) : p.fsync(fd));
   if (recordingDisk) recordDisk({ o: 'sync', h: fd });
   crashPoint(`synced:${what}`, path);

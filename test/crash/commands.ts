@@ -1,4 +1,4 @@
-import { writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
 /** A bundle of a new personality and two agents using it, written to `root/bundle.json`. */
@@ -32,11 +32,20 @@ export async function writeBundle(root: string): Promise<string> {
   return file;
 }
 
+/** personalities/hub.json edited by hand (openness 99): its agents are stale until reconciled. */
+export async function handEditHub(dir: string): Promise<void> {
+  const file = join(dir, 'personalities', 'hub.json');
+  const doc = JSON.parse(await readFile(file, 'utf8')) as { bigFive: { openness: number } };
+  doc.bigFive.openness = 99;
+  await writeFile(file, `${JSON.stringify(doc, null, 2)}\n`);
+}
+
 /**
  * Every kind of writing command, over castDir(3) (personalities hub and spare, role reviewer,
- * agents a0–a2 on hub); `BUNDLE` stands for the file writeBundle wrote.
+ * agents a0–a2 on hub), some after a step that prepares the directory; `BUNDLE` stands for
+ * the file writeBundle wrote.
  */
-export const COMMANDS: Array<[string, string[]]> = [
+export const COMMANDS: Array<[string, string[], ((dir: string) => Promise<void>)?]> = [
   ['a cascading personality update', ['personality', 'update', 'hub', '--trait', 'humor=7']],
   [
     'an agent create',
@@ -59,6 +68,10 @@ export const COMMANDS: Array<[string, string[]]> = [
   ['a delete that reassigns agents', ['personality', 'delete', 'hub', '--reassign', 'spare']],
   ['a cascading role update', ['role', 'update', 'reviewer', '--system-prompt', 'You review code, briefly.']],
   ['an agent delete', ['agent', 'delete', 'a1']],
+  ['a cascading delete', ['personality', 'delete', 'hub', '--cascade']],
+  ['a personality create', ['personality', 'create', '--preset', 'calm-analyst', '--id', 'calm']],
+  ['a role create', ['role', 'create', '--name', 'Scribe', '--system-prompt', 'You write release notes.']],
+  ['a reconcile of a hand edit', ['reconcile'], handEditHub],
 ];
 
 export const withBundle = (args: string[], bundle: string) => args.map((a) => (a === 'BUNDLE' ? bundle : a));

@@ -2,7 +2,7 @@ import { cp, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { COMMANDS, withBundle, writeBundle } from '../crash/commands.js';
-import { castDir } from '../races/processes.js';
+import { castDir, inconsistencies } from '../races/processes.js';
 import { stat } from '../stats.js';
 import {
   contents,
@@ -39,10 +39,13 @@ describe('power lost at every crash point of a writing command', () => {
   it.each(COMMANDS)(
     '%s: all of it or none of it after the next command, and all of it once acknowledged',
     { timeout: 300_000 },
-    async (_name, raw) => {
+    async (_name, raw, prepare) => {
       const args = withBundle(raw, bundle);
-      const before = await contents(template);
-      const dir = await s.copy(template);
+      const start = await s.copy(template);
+      await prepare?.(start);
+      const before = await contents(start);
+      const baseline = await inconsistencies(start);
+      const dir = await s.copy(start);
       const { exit, sim, log } = await recorded(dir, args, s.file('disk-log'));
       expect(exit.code, exit.stderr).toBe(0);
       const after = await contents(dir);
@@ -51,8 +54,8 @@ describe('power lost at every crash point of a writing command', () => {
       expect(all.length).toBeGreaterThan(10);
 
       const outcomes = new Set<string>();
-      const check = await s.copy(template);
-      for (const m of all) outcomes.add(await survives(check, m, [before, after]));
+      const check = await s.copy(start);
+      for (const m of all) outcomes.add(await survives(check, m, [before, after], baseline));
       expect([...outcomes].sort()).toEqual(['all', 'none']);
       stat('crash points, power lost (simulated disk)', 'commands', 1);
       stat(
@@ -175,5 +178,24 @@ describe('power lost where only some stores go', () => {
       expect(shown.code, `${describeMoment(m)}: ${shown.stderr}`).toBe(0);
       expect((JSON.parse(shown.stdout) as { state: string }).state, describeMoment(m)).toBe('completed');
     }
+  });
+
+  it('a commit whose journal fsync fails is refused, and no power loss brings it back', {
+    timeout: 300_000,
+  }, async () => {
+    const args = COMMANDS[0]![1];
+    const before = await contents(template);
+    const dir = await s.copy(template);
+    const { exit, sim, log } = await recorded(dir, args, s.file('disk-log'), dir, {
+      TROUPE_DISK_FAULT: 'sync:journal',
+    });
+    expect(exit.code).toBe(1);
+    expect(exit.stderr).toMatch(/could not write the journal.*EIO/);
+    expect(await contents(dir)).toBe(before);
+    // From the failed fsync on: the journal is cut back; a loss must never keep the record.
+    const failed = log.findIndex((r) => r.o === 'point' && r.n === 'journal:written');
+    const check = await s.copy(template);
+    for (const m of moments(sim, log, 5000, failed, 12))
+      expect(await survives(check, m, [before, before])).toBe('none');
   });
 });
