@@ -307,11 +307,14 @@ async function resyncRestored(s: Services, restored: UndoableCommit, ctx?: StepC
     new Set(restored.touched.filter((k) => k.startsWith(`${kind}/`)).map((k) => k.slice(kind.length + 1)));
   const personalities = ids('personalities');
   const roles = ids('roles');
-  if (personalities.size === 0 && roles.size === 0) return restored;
+  // An agent brought back may have been composed against a personality or role that has moved
+  // on since (another run's change, or its undo): it is re-composed too.
+  const agents = ids('agents');
+  if (personalities.size === 0 && roles.size === 0 && agents.size === 0) return restored;
   const ops: BatchOp[] = [];
   const modelOf = modelFinder(s);
   for (const a of await s.agents.list()) {
-    if (!personalities.has(a.personalityId) && !roles.has(a.roleId)) continue;
+    if (!personalities.has(a.personalityId) && !roles.has(a.roleId) && !agents.has(a.id)) continue;
     const [p, r] = await Promise.all([s.personalities.get(a.personalityId), s.roles.get(a.roleId)]);
     if (!p || !r) continue;
     const model = await modelOf(a);
