@@ -39,7 +39,7 @@ const HELD: Record<string, string> = {
 const dir = mkdtempSync(join(tmpdir(), 'troupe-reliability-'));
 const statsFile = join(dir, 'stats.jsonl');
 const report = join(dir, 'report.json');
-const simRuns = arg('sim-runs') ?? '5000';
+const simRuns = arg('sim-runs') ?? '2000';
 process.stdout.write(`running ${FILES.join(', ')} …\n`);
 spawnSync('npx', ['vitest', 'run', ...FILES, '--reporter=json', `--outputFile=${report}`], {
   cwd: root,

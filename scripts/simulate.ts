@@ -21,6 +21,8 @@ const out = await fc.check(simulation, {
 });
 if (out.failed) {
   process.stdout.write(`${fc.defaultReportMessage(out)}\n`);
+  const error = out.errorInstance;
+  process.stdout.write(`what broke: ${error instanceof Error ? error.message : String(error)}\n`);
   process.stdout.write(
     `replay: npm run simulate -- --runs ${runs} --seed ${out.seed} --path ${out.counterexamplePath}\n`,
   );

@@ -45,7 +45,7 @@ function required(id: unknown, field: string, i: { agentId?: string | null } & F
 const revert =
   (s: Services) =>
   ({ output }: { output: UndoableCommit }, ctx?: StepContext) =>
-    undoAndResync(s, output.undo, ctx);
+    undoAndResync(s, output.undo, ctx, output.unconfirmed === true);
 
 /**
  * The operations the built-in workflows call, by service. Each writing operation commits
@@ -286,9 +286,9 @@ export function buildHandlers(s: Services, nowIso: () => string): ServiceHandler
  * rewrote, so a rollback leaves the directory consistent, not merely restored. Idempotent:
  * a recovery may run it again after a crash between the two commits.
  */
-async function undoAndResync(s: Services, undo: UndoOp[], ctx?: StepContext) {
+async function undoAndResync(s: Services, undo: UndoOp[], ctx?: StepContext, unconfirmed = false) {
   allowFor(ctx, 2 * undo.length); // the undo and the re-sync of the agents it touched
-  const restored = await applyUndo(s.store, undo, ctx?.intent);
+  const restored = await applyUndo(s.store, undo, ctx?.intent, unconfirmed);
   // Every personality and role the undo names, written now or by an earlier try of this undo
   // that was cut off before its re-sync: their agents are re-composed if stale.
   const named = undo.map((u) => keyOf(u.kind, u.op === 'put' ? u.doc.id : u.id));

@@ -25,7 +25,7 @@ describe('commitWithUndo / applyUndo', () => {
 
   it('records the undo before committing, and the undo restores the before-state', async () => {
     const { store, c, intents } = await setup();
-    expect(intents).toEqual([{ undo: c.undo, touched: c.touched }]);
+    expect(intents).toEqual([{ undo: c.undo, touched: c.touched, unconfirmed: true }]);
     await applyUndo(store, c.undo);
     expect(await state(store)).toEqual(['gone:1', 'kept:1']);
   });

@@ -31,6 +31,11 @@ export interface UndoableCommit {
   results?: CommitResult['results'];
   /** True when every op would have written what is already stored: nothing was written. */
   unchanged?: boolean;
+  /**
+   * Set on the intent recorded before the commit (`intent`): whether the commit then happened
+   * is not known. Its undo then proves from the store which it was (see applyUndo).
+   */
+  unconfirmed?: boolean;
 }
 
 /** An undo that did not apply because someone else wrote the document after this run did. */
@@ -40,6 +45,8 @@ export interface SkippedUndo {
   wroteRevision: number;
   /** The revision stored now (0: it does not exist). */
   foundRevision: number;
+  /** A deletion this run may not have made (the undo of an unconfirmed intent): left as it is. */
+  unknown?: boolean;
 }
 
 /** Durably records the undo before the commit, so a crash mid-step can still be undone. */
@@ -129,7 +136,7 @@ export async function commitWithUndo(
     }
   }
   const touched = [...finalDoc.keys()];
-  const recorded = { undo: [...undo], touched };
+  const recorded = { undo: [...undo], touched, unconfirmed: true };
   await intent?.(recorded);
   try {
     const { results } = await store.commit(pinned);
@@ -149,6 +156,16 @@ function isOurs(u: UndoOp, current: StoredDoc | undefined): boolean {
   if (isLegacy(u)) return (current?.revision ?? 0) === u.expectedRevision;
   if (u.wrote === undefined) return current === undefined;
   return current !== undefined && current.revision === u.expectedRevision && contentHash(current) === u.wrote;
+}
+
+/**
+ * Whether the stored document holds exactly what this run wrote, at a later revision. No-op
+ * writes never move a revision, so only a change stacked on ours and then undone (restoring
+ * our content) brings it back this way.
+ */
+function isOursAgain(u: UndoOp, current: StoredDoc | undefined): boolean {
+  if (isLegacy(u) || u.wrote === undefined || current === undefined) return false;
+  return current.revision > (u.expectedRevision ?? 0) && contentHash(current) === u.wrote;
 }
 
 /** Whether the stored document is as it was before the write (never applied, or already undone). */
@@ -192,24 +209,44 @@ const uncomposed = (d: StoredDoc | Record<string, unknown>) => {
  * Applies an undo idempotently and only to this run's own writes: ops whose commit never
  * happened, or that were already undone, are skipped; a document someone else wrote since is
  * left as they wrote it and reported in `skipped` (this run's revision and the one found).
+ *
+ * `unconfirmed`: the undo of an intent, whose commit may not have happened. A commit is all or
+ * nothing, so a put found holding what it wrote proves the whole commit happened. A missing
+ * document proves nothing (another writer may have deleted it first): with no put to prove it,
+ * a deletion is never undone, and is reported as not known to be this run's.
  */
 export async function applyUndo(
   store: Store,
   undo: UndoOp[],
   intent?: RecordIntent,
+  unconfirmed = false,
 ): Promise<UndoableCommit & { skipped: SkippedUndo[] }> {
   const ops: BatchOp[] = [];
   const skipped: SkippedUndo[] = [];
+  const current = new Map<UndoOp, StoredDoc | undefined>();
+  for (const u of undo) current.set(u, await store.get(u.kind, idOf(u)));
+  const proven =
+    !unconfirmed ||
+    undo.some((u) => u.wrote !== undefined && (isOurs(u, current.get(u)) || isOursAgain(u, current.get(u))));
   for (const u of undo) {
-    const current = await store.get(u.kind, idOf(u));
-    if (isOurs(u, current)) {
+    const now = current.get(u);
+    if (!proven && u.wrote === undefined && now === undefined && !isLegacy(u)) {
+      skipped.push({ key: keyOf(u.kind, idOf(u)), wroteRevision: 0, foundRevision: 0, unknown: true });
+      continue;
+    }
+    if (isOurs(u, now)) {
       const { beforeRevision: _b, beforeHash: _h, wrote: _w, ...op } = u;
       ops.push(op as BatchOp);
-    } else if (!isBefore(u, current)) {
+    } else if (isOursAgain(u, now)) {
+      // What this run wrote, back at a later revision: another writer's change stacked on it
+      // was itself undone. Undone now, compare-and-swap on the revision that holds it.
+      const { beforeRevision: _b, beforeHash: _h, wrote: _w, ...op } = u;
+      ops.push({ ...op, expectedRevision: now!.revision } as BatchOp);
+    } else if (!isBefore(u, now)) {
       skipped.push({
         key: keyOf(u.kind, idOf(u)),
         wroteRevision: u.expectedRevision ?? 0,
-        foundRevision: current?.revision ?? 0,
+        foundRevision: now?.revision ?? 0,
       });
     }
   }
@@ -219,15 +256,19 @@ export async function applyUndo(
 /** The error a compensation reports when it left other writers' documents alone. */
 export function skippedError(skipped: SkippedUndo[]): TroupeError {
   const list = skipped
-    .map(
-      (x) =>
-        `${x.key} (this run wrote ${x.wroteRevision ? `revision ${x.wroteRevision}` : 'its deletion'}; ` +
-        `now ${x.foundRevision ? `revision ${x.foundRevision}` : 'deleted'} by another writer)`,
+    .map((x) =>
+      x.unknown
+        ? `${x.key} (deleted, but not known to be by this run: its commit may never have happened, and another writer may have deleted it; left deleted)`
+        : `${x.key} (this run wrote ${x.wroteRevision ? `revision ${x.wroteRevision}` : 'its deletion'}; ` +
+          `now ${x.foundRevision ? `revision ${x.foundRevision}` : 'deleted'} by another writer)`,
     )
     .join(', ');
   return new TroupeError(
     'CONCURRENT_MODIFICATION',
     `skipped undo of ${list}: changed by someone else since, so their version is kept`,
-    { retryable: false, context: { skipped } },
+    // Retried with the step's policy: when the other writer's change is itself undone, what
+    // this run wrote is back and its undo then applies (two failed changes stacked on one
+    // document leave neither behind).
+    { retryable: true, context: { skipped } },
   );
 }

@@ -39,8 +39,9 @@ export function contextFromRecord(
   for (const id of record.completionOrder) {
     const s = byId.get(id);
     if (!s) continue;
-    // A large output kept by digest is undone from the intent the step recorded instead.
-    const output = isDigest(s.output) && s.intent !== undefined ? s.intent : s.output;
+    // A large output kept by digest is undone from the intent the step recorded instead: the
+    // step completed, so its write is known to have happened.
+    const output = isDigest(s.output) && s.intent !== undefined ? confirmed(s.intent) : s.output;
     ctx.completed.set(id, { input: readBack(s.input), output, viaFallback: s.viaFallback === true });
     if (s.status === 'compensated') ctx.compensatedSteps.add(id);
   }
@@ -77,4 +78,11 @@ export function bareContext(engine: Engine, record: RunRecord, sensitiveKeys: re
   });
   ctx.state = record.state;
   return ctx;
+}
+
+/** An intent whose write is known to have happened (its step completed). */
+function confirmed(intent: unknown): unknown {
+  if (intent === null || typeof intent !== 'object' || !('unconfirmed' in intent)) return intent;
+  const { unconfirmed: _u, ...rest } = intent as Record<string, unknown>;
+  return rest;
 }

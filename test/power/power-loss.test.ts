@@ -170,7 +170,7 @@ describe('power lost where only some stores go', () => {
     );
     expect(compacted, 'the log was compacted').toBe(true);
     const check = await s.copy(template);
-    const all = moments(sim, log, 4000, final);
+    const all = moments(sim, log, 4000, final, 0);
     expect(all.length).toBeGreaterThan(3);
     for (const m of all) {
       expect(await survives(check, m, [before, after])).toBe('all');
