@@ -3,7 +3,7 @@ import { ConfigurationService } from '../../src/configuration/configuration-serv
 import { STRATEGIES } from '../../src/configuration/conflict.js';
 import { VirtualClock } from '../../src/orchestration/clock.js';
 import { activeRuns } from '../../src/orchestration/owner.js';
-import { MemoryRunLog } from '../../src/orchestration/run-log.js';
+import { MemoryRunLog, type RunLog } from '../../src/orchestration/run-log.js';
 import { MemoryStore } from '../../src/storage/memory/store.js';
 import type { Store } from '../../src/storage/store.js';
 import { createFakeServices, fakeHandlers } from '../../src/testing/fakes.js';
@@ -136,8 +136,9 @@ function crashing(inner: Store) {
     async (...a: A): Promise<R> => {
       if (crashed) return never;
       if (armed && ++writes === armed.at) {
-        crashed = true;
+        // The process dies once this write has landed (or before it starts): nothing after.
         if (armed.applied) await fn(...a);
+        crashed = true;
         return never;
       }
       return fn(...a);
@@ -178,10 +179,17 @@ function processOver(inner: Store, runLog: MemoryRunLog, s: fc.Scheduler) {
   };
   const crash = crashing(scheduled);
   const fakes = createFakeServices({ store: crash.store, faults, clock });
+  // A dead process records nothing more either.
+  const never = new Promise<never>(() => {});
+  const ownLog: RunLog = {
+    append: (id, e) => (crash.crashed ? never : runLog.append(id, e)),
+    read: (id) => runLog.read(id),
+    list: () => runLog.list(),
+  };
   const config = new ConfigurationService(fakes.store, {
     services: fakes.services,
     clock,
-    runLog,
+    runLog: ownLog,
     wrapHandlers: (h) => fakeHandlers(h, faults, clock),
   });
   return { clock, faults, crash, config };
