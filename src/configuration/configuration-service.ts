@@ -142,9 +142,30 @@ export class ConfigurationService {
 
   /** Runs a workflow; returns its outputs if it completed, else throws the failing step's error. */
   async run(def: WorkflowDefinition, input: unknown): Promise<RunResult> {
-    const result = await this.runner.run(def, input);
+    const result = await this.#runTracked(def, input);
     if (result.status === 'completed') return result;
     throw this.errorOf(result);
+  }
+
+  /** Runs of this service whose undo was left to recovery (a full disk): finished first. */
+  readonly #undoPending = new Set<string>();
+
+  /**
+   * Runs a workflow after finishing the undo of any run of this service left to recovery, as
+   * every CLI command does: a stale intent must never meet a newer write that looks like it.
+   */
+  async #runTracked(def: WorkflowDefinition, input: unknown): Promise<RunResult> {
+    if (this.#undoPending.size > 0) {
+      const pending = [...this.#undoPending];
+      const settled = await this.runner.recoverInterrupted({ force: pending }).catch(() => undefined);
+      if (settled) {
+        this.#undoPending.clear();
+        for (const r of settled) if (r.undoPending) this.#undoPending.add(r.runId);
+      }
+    }
+    const result = await this.runner.run(def, input);
+    if (result.undoPending) this.#undoPending.add(result.runId);
+    return result;
   }
 
   /** The public error for a run that did not complete. */
@@ -320,7 +341,7 @@ export class ConfigurationService {
 
   /** Runs a user-defined workflow (JSON) over the same services and operations. */
   async runWorkflow(definition: WorkflowDefinitionInput, input: unknown = {}): Promise<RunResult> {
-    return this.runner.run(defineWorkflow(definition), input);
+    return this.#runTracked(defineWorkflow(definition), input);
   }
 
   /** Finishes a partially-completed run (its deferred steps). */

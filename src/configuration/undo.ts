@@ -225,9 +225,9 @@ export async function applyUndo(
   const skipped: SkippedUndo[] = [];
   const current = new Map<UndoOp, StoredDoc | undefined>();
   for (const u of undo) current.set(u, await store.get(u.kind, idOf(u)));
-  const proven =
-    !unconfirmed ||
-    undo.some((u) => u.wrote !== undefined && (isOurs(u, current.get(u)) || isOursAgain(u, current.get(u))));
+  // Proof is an exact match (revision and content): the same content at a later revision may be
+  // someone else's write of identical content (an undo restoring it), never proof.
+  const proven = !unconfirmed || undo.some((u) => u.wrote !== undefined && isOurs(u, current.get(u)));
   for (const u of undo) {
     const now = current.get(u);
     if (!proven && u.wrote === undefined && now === undefined && !isLegacy(u)) {
@@ -237,7 +237,7 @@ export async function applyUndo(
     if (isOurs(u, now)) {
       const { beforeRevision: _b, beforeHash: _h, wrote: _w, ...op } = u;
       ops.push(op as BatchOp);
-    } else if (isOursAgain(u, now)) {
+    } else if (proven && isOursAgain(u, now)) {
       // What this run wrote, back at a later revision: another writer's change stacked on it
       // was itself undone. Undone now, compare-and-swap on the revision that holds it.
       const { beforeRevision: _b, beforeHash: _h, wrote: _w, ...op } = u;
