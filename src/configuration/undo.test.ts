@@ -105,4 +105,18 @@ describe('commitWithUndo / applyUndo', () => {
     expect(r.unchanged).toBe(true);
     expect(await store.get('roles', 'same')).toEqual(before);
   });
+
+  it('two failed changes stacked on one document leave neither: the first undo, retried after the second, finds its content back', async () => {
+    const store = new MemoryStore();
+    await store.put('roles', { id: 'r', v: 'base' });
+    const a = await commitWithUndo(store, [{ op: 'put', kind: 'roles', doc: { id: 'r', v: 'a' } }]);
+    const b = await commitWithUndo(store, [{ op: 'put', kind: 'roles', doc: { id: 'r', v: 'b' } }]);
+    // A's undo first: B wrote on top, so it is skipped (and retried by its step's policy).
+    expect((await applyUndo(store, a.undo)).skipped).toHaveLength(1);
+    // B's undo brings back what A wrote, at a later revision; A's retried undo then applies.
+    await applyUndo(store, b.undo);
+    expect((await store.get('roles', 'r'))!.v).toBe('a');
+    expect((await applyUndo(store, a.undo)).skipped).toEqual([]);
+    expect((await store.get('roles', 'r'))!.v).toBe('base');
+  });
 });
