@@ -1,6 +1,6 @@
 import { readdir, readFile, stat } from 'node:fs/promises';
-import { uptime } from 'node:os';
 import { join } from 'node:path';
+import { bootedAt } from '../src/platform/process.js';
 
 /**
  * A lock whose holder is dead stays until the next writer breaks it (at once): it blocks
@@ -12,7 +12,7 @@ async function heldByLiveProcess(file: string): Promise<boolean> {
   try {
     ({ pid } = JSON.parse(await readFile(file, 'utf8')) as { pid: number });
   } catch {
-    return (await stat(file)).mtimeMs >= Date.now() - uptime() * 1000;
+    return (await stat(file)).mtimeMs >= bootedAt();
   }
   try {
     process.kill(pid, 0);

@@ -2,9 +2,8 @@ import { cp, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { contents as byPath } from '../contents.js';
 import { leftovers } from '../leftovers.js';
-import { inProcess } from '../power/power-loss.js';
+import { contents, inProcess } from '../power/power-loss.js';
 import { castDir, inconsistencies, troupe } from '../races/processes.js';
 import { stat } from '../stats.js';
 import { COMMANDS, withBundle, writeBundle } from './commands.js';
@@ -27,12 +26,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await rm(root, { recursive: true, force: true });
 });
-
-/** Entity and resolved files by content, as one text (an outcome is one of two such texts). */
-const contents = async (dir: string) =>
-  Object.entries(await byPath(dir))
-    .map(([f, c]) => `${f} ${c}`)
-    .join('\n');
 
 let n = 0;
 async function copy(from = template): Promise<string> {

@@ -1,6 +1,6 @@
 import { mkdir, readdir, readFile, rm, utimes, writeFile } from 'node:fs/promises';
-import { uptime } from 'node:os';
 import { dirname, join, relative, sep } from 'node:path';
+import { bootedAt } from '../../src/platform/process.js';
 
 /**
  * A model of a disk under POSIX durability rules, driven by the log `TROUPE_DISK_LOG` records
@@ -299,7 +299,7 @@ export async function readTree(root: string): Promise<Tree> {
  */
 export async function materialize(tree: Tree, root: string): Promise<void> {
   await rm(root, { recursive: true, force: true });
-  const before = new Date(Date.now() - uptime() * 1000 - 60_000);
+  const before = new Date(bootedAt() - 60_000);
   for (const [rel, v] of tree) {
     const p = join(root, rel);
     if (v === 'dir') await mkdir(p, { recursive: true });
