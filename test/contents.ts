@@ -5,7 +5,14 @@ import { join } from 'node:path';
  * What a compensation rightly moves on: store metadata and the revisions agents point at (an
  * undo is a new revision with the old content; revisions never go back).
  */
-const METADATA = new Set(['revision', 'createdAt', 'updatedAt', 'personalityVersion', 'roleVersion']);
+const METADATA = new Set([
+  'revision',
+  'createdAt',
+  'updatedAt',
+  'commit',
+  'personalityVersion',
+  'roleVersion',
+]);
 
 /** The content of every entity and resolved file under dir, by path, without that metadata. */
 export async function contents(dir: string): Promise<Record<string, string>> {

@@ -298,7 +298,7 @@ async function undoAndResync(s: Services, undo: UndoOp[], ctx?: StepContext, unc
     ctx,
   );
   // What someone else wrote since is theirs: left as it is, and said so.
-  if (restored.skipped.length) throw skippedError(restored.skipped);
+  if (restored.skipped.length) throw skippedError(restored.skipped, restored.kept);
   return done;
 }
 

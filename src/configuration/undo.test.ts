@@ -59,6 +59,94 @@ describe('commitWithUndo / applyUndo', () => {
       { key: 'roles/kept', wroteRevision: theirs.revision - 1, foundRevision: theirs.revision },
     ]);
     expect((await store.get('roles', 'kept'))!.v).toBe(99);
+    // All or nothing: with one document taken over, the rest of the change is kept too.
+    expect(r.kept.sort()).toEqual(['roles/gone', 'roles/new']);
+    expect(await state(store)).toEqual(['kept:99', 'new:1']);
+  });
+
+  it("a later identical write by another commit is not this run's: its undo leaves it", async () => {
+    const store = new MemoryStore();
+    await store.put('roles', { id: 'r', v: 'base' });
+    const a = await commitWithUndo(store, [{ op: 'put', kind: 'roles', doc: { id: 'r', v: 'a' } }]);
+    await store.put('roles', { id: 'r', v: 'x' });
+    const theirs = await store.put('roles', { id: 'r', v: 'a' }); // the same content, acknowledged
+    const r = await applyUndo(store, a.undo);
+    expect(r.skipped).toEqual([{ key: 'roles/r', wroteRevision: 2, foundRevision: 4 }]);
+    expect(await store.get('roles', 'r')).toEqual(theirs);
+  });
+
+  it('a document deleted, then created again exactly as it was by someone else, is theirs: not taken as undone', async () => {
+    const store = new MemoryStore();
+    await store.put('roles', { id: 'r', v: 1 });
+    const d = await commitWithUndo(store, [{ op: 'delete', kind: 'roles', id: 'r' }]);
+    const theirs = await store.put('roles', { id: 'r', v: 1 }, { expectedRevision: 0 });
+    const r = await applyUndo(store, d.undo);
+    expect(r.skipped).toEqual([{ key: 'roles/r', wroteRevision: 0, foundRevision: 1 }]);
+    expect(await store.get('roles', 'r')).toEqual(theirs);
+  });
+
+  it("a create that a failed cascade deleted: its undo waits for the cascade's undo to bring it back, then removes it", async () => {
+    const store = new MemoryStore();
+    const a = await commitWithUndo(store, [
+      { op: 'put', kind: 'roles', doc: { id: 'x', v: 1 }, expectedRevision: 0 },
+    ]);
+    const b = await commitWithUndo(store, [{ op: 'delete', kind: 'roles', id: 'x' }]);
+    // The create's undo first: its document is gone, deleted by another change, so it is skipped.
+    expect((await applyUndo(store, a.undo)).skipped).toEqual([
+      { key: 'roles/x', wroteRevision: 1, foundRevision: 0 },
+    ]);
+    await applyUndo(store, b.undo); // puts x back, credited to the create's commit
+    expect((await applyUndo(store, a.undo)).skipped).toEqual([]);
+    expect(await store.get('roles', 'x')).toBeUndefined();
+  });
+
+  it('an unconfirmed intent is not proven by another commit writing exactly what it planned', async () => {
+    const store = new MemoryStore();
+    await store.put('roles', { id: 'r', v: 1 });
+    let undo: Parameters<typeof applyUndo>[1] = [];
+    await commitWithUndo(store, [{ op: 'put', kind: 'roles', doc: { id: 'r', v: 2 } }], async (d) => {
+      undo = d.undo;
+      throw new Error('died before its commit');
+    }).catch(() => undefined);
+    // Someone else writes the very content, at the very revision, this run had planned.
+    const theirs = await store.put('roles', { id: 'r', v: 2 });
+    expect(theirs.revision).toBe(undo[0]!.expectedRevision);
+    await applyUndo(store, undo, undefined, true);
+    expect(await store.get('roles', 'r')).toEqual(theirs);
+  });
+
+  it('refuses, before recording anything, a write whose expected revision the read contradicts', async () => {
+    const store = new MemoryStore();
+    await store.put('roles', { id: 'r', v: 1 });
+    const intents: unknown[] = [];
+    const record = async (d: unknown) => {
+      intents.push(d);
+    };
+    const stale = commitWithUndo(
+      store,
+      [{ op: 'put', kind: 'roles', doc: { id: 'r' }, expectedRevision: 5 }],
+      record,
+    );
+    await expect(stale).rejects.toMatchObject({ code: 'CONCURRENT_MODIFICATION' });
+    expect(intents).toEqual([]);
+  });
+
+  it('a create replaces nothing: its undo is a delete of its own version, even where the read found one', async () => {
+    const store = new MemoryStore();
+    await store.put('roles', { id: 'r', v: 'old' });
+    // Someone deletes r between this run's read and its commit: the create then commits.
+    const commit = store.commit.bind(store);
+    store.commit = async (ops) => {
+      store.commit = commit;
+      await store.delete('roles', 'r');
+      return commit(ops);
+    };
+    const c = await commitWithUndo(store, [
+      { op: 'put', kind: 'roles', doc: { id: 'r', v: 'new' }, expectedRevision: 0 },
+    ]);
+    expect(c.undo.map((u) => u.op)).toEqual(['delete']);
+    await applyUndo(store, c.undo);
+    expect(await store.get('roles', 'r')).toBeUndefined();
   });
 
   it('never undoes a write that lost its race: the winner has the revision this run expected', async () => {
@@ -115,7 +203,9 @@ describe('commitWithUndo / applyUndo', () => {
     expect((await applyUndo(store, a.undo)).skipped).toHaveLength(1);
     // B's undo brings back what A wrote, at a later revision; A's retried undo then applies.
     await applyUndo(store, b.undo);
-    expect((await store.get('roles', 'r'))!.v).toBe('a');
+    const back = (await store.get('roles', 'r'))!;
+    expect(back.v).toBe('a');
+    expect(back.commit).toBe(a.results![0]!.doc.commit); // credited to A's commit again
     expect((await applyUndo(store, a.undo)).skipped).toEqual([]);
     expect((await store.get('roles', 'r'))!.v).toBe('base');
   });

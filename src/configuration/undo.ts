@@ -1,27 +1,21 @@
 import { canonicalJson, contentHash } from '../domain/canonical.js';
 import { isTroupeError, TroupeError } from '../domain/errors.js';
-import { keyOf } from '../storage/batch.js';
+import { checkRevision, keyOf, newCommitId } from '../storage/batch.js';
+import { type BatchOp, type CommitResult, isGuard, type Store, type StoredDoc } from '../storage/store.js';
 import {
-  type BatchOp,
-  type CommitResult,
-  type GuardOp,
-  isGuard,
-  type Store,
-  type StoredDoc,
-} from '../storage/store.js';
+  body,
+  idOf,
+  isBefore,
+  isCreate,
+  isLegacy,
+  isOurs,
+  isOursAgain,
+  isPutBack,
+  putsBack,
+  type UndoOp,
+} from './undo-identity.js';
 
-/**
- * An inverse op together with the identity of the write it undoes: the revision this run's
- * commit produced (`expectedRevision`, 0 when it deleted) and the content hash of what it
- * wrote (`wrote`, absent when it deleted), plus the state before (`beforeRevision`,
- * `beforeHash`, absent when the document did not exist). An undo applies only while the
- * stored document is still exactly what this run wrote.
- */
-export type UndoOp = Exclude<BatchOp, GuardOp> & {
-  beforeRevision: number;
-  beforeHash?: string | undefined;
-  wrote?: string | undefined;
-};
+export type { UndoOp };
 
 /** A commit together with the ops that undo it (used as a workflow step's compensation). */
 export interface UndoableCommit {
@@ -38,7 +32,10 @@ export interface UndoableCommit {
   unconfirmed?: boolean;
 }
 
-/** An undo that did not apply because someone else wrote the document after this run did. */
+/**
+ * A document whose undo did not apply because someone else wrote it after this run did. An
+ * undo is all or nothing: with one document skipped, none is undone (see applyUndo).
+ */
 export interface SkippedUndo {
   key: string;
   /** The revision this run's write produced (0: this run deleted it). */
@@ -52,14 +49,7 @@ export interface SkippedUndo {
 /** Durably records the undo before the commit, so a crash mid-step can still be undone. */
 export type RecordIntent = ((data: { undo: UndoOp[]; touched: string[] }) => Promise<void>) | undefined;
 
-const body = (d: StoredDoc | Record<string, unknown>) => {
-  const { revision: _r, createdAt: _c, updatedAt: _u, $schema: _s, ...rest } = d as StoredDoc;
-  return rest as StoredDoc;
-};
-
 export { contentHash };
-
-const idOf = (op: Exclude<BatchOp, { op: 'absent' }>) => (op.op === 'put' ? op.doc.id : op.id);
 
 /** Errors a store raises before it writes anything: the batch was refused as a whole. */
 const REFUSED = new Set(['CONCURRENT_MODIFICATION', 'ALREADY_EXISTS', 'NOT_FOUND', 'VALIDATION_FAILED']);
@@ -76,6 +66,9 @@ export async function commitWithUndo(
   ops: BatchOp[],
   intent?: RecordIntent,
 ): Promise<UndoableCommit> {
+  // This commit's id, known before it commits so the intent names it: every version it writes
+  // is credited to it, except what an undo puts back (credited to the commit that wrote it).
+  const id = newCommitId();
   const prev = new Map<string, StoredDoc | undefined>();
   const finalRev = new Map<string, number>();
   const finalDoc = new Map<string, BatchOp | undefined>();
@@ -89,6 +82,11 @@ export async function commitWithUndo(
     let before: StoredDoc | undefined;
     if (!prev.has(key)) {
       before = await store.get(op.kind, idOf(op));
+      // The undo is computed from this read, so it must be what the commit replaces. A create
+      // replaces nothing if it commits at all; any other expected revision this read contradicts
+      // is refused now, as the store would refuse it at this moment.
+      if (op.expectedRevision === 0) before = undefined;
+      else checkRevision(op.kind, idOf(op), op.expectedRevision, before);
       prev.set(key, before);
       finalRev.set(key, before?.revision ?? 0);
     } else before = prev.get(key);
@@ -107,7 +105,11 @@ export async function commitWithUndo(
       pinned.push({ op: 'check', kind: op.kind, id: idOf(op), expectedRevision: before!.revision });
       continue;
     }
-    pinned.push({ ...op, ...pin });
+    pinned.push({
+      ...op,
+      ...pin,
+      ...(op.op === 'put' && !op.commit && !op.restore?.commit ? { commit: id } : {}),
+    });
     if (op.op === 'put') finalRev.set(key, finalRev.get(key)! + 1);
     finalDoc.set(key, op.op === 'put' ? op : undefined);
   }
@@ -115,23 +117,32 @@ export async function commitWithUndo(
   const undo: UndoOp[] = [];
   for (const [key, last] of finalDoc) {
     const before = prev.get(key);
-    const [kind, id] = [key.slice(0, key.indexOf('/')), key.slice(key.indexOf('/') + 1)] as [
+    const [kind, docId] = [key.slice(0, key.indexOf('/')), key.slice(key.indexOf('/') + 1)] as [
       UndoOp['kind'],
       string,
     ];
     const beforeRevision = before?.revision ?? 0;
+    const put = last && last.op === 'put' ? last : undefined;
     const identity = {
       beforeRevision,
       beforeHash: before ? contentHash(before) : undefined,
-      wrote: last && last.op === 'put' ? contentHash(last.doc) : undefined,
+      wrote: put ? contentHash(put.doc) : undefined,
+      by: put ? (put.restore?.commit ?? put.commit ?? id) : undefined,
     };
+    // What is put back is credited to the commit that wrote it, as it was.
+    const credit = before?.commit !== undefined ? { commit: before.commit } : {};
     const after = last ? finalRev.get(key)! : 0;
     if (after && before)
-      undo.push({ op: 'put', kind, doc: body(before), expectedRevision: after, ...identity });
-    else if (after) undo.push({ op: 'delete', kind, id, expectedRevision: after, ...identity });
+      undo.push({ op: 'put', kind, doc: body(before), expectedRevision: after, ...credit, ...identity });
+    else if (after) undo.push({ op: 'delete', kind, id: docId, expectedRevision: after, ...identity });
     else if (before) {
       // Brought back exactly as it was, revision included, so agents composed against it stay valid.
-      const restore = { revision: before.revision, createdAt: before.createdAt, updatedAt: before.updatedAt };
+      const restore = {
+        revision: before.revision,
+        createdAt: before.createdAt,
+        updatedAt: before.updatedAt,
+        ...credit,
+      };
       undo.push({ op: 'put', kind, doc: body(before), expectedRevision: 0, restore, ...identity });
     }
   }
@@ -148,67 +159,14 @@ export async function commitWithUndo(
   }
 }
 
-/** An undo recorded before writes carried an identity: judged by revision numbers alone. */
-const isLegacy = (u: UndoOp) => u.wrote === undefined && u.beforeHash === undefined;
-
-/** Whether the stored document is exactly what the undone write left there. */
-function isOurs(u: UndoOp, current: StoredDoc | undefined): boolean {
-  if (isLegacy(u)) return (current?.revision ?? 0) === u.expectedRevision;
-  if (u.wrote === undefined) return current === undefined;
-  return current !== undefined && current.revision === u.expectedRevision && contentHash(current) === u.wrote;
-}
-
-/**
- * Whether the stored document holds exactly what this run wrote, at a later revision. No-op
- * writes never move a revision, so only a change stacked on ours and then undone (restoring
- * our content) brings it back this way.
- */
-function isOursAgain(u: UndoOp, current: StoredDoc | undefined): boolean {
-  if (isLegacy(u) || u.wrote === undefined || current === undefined) return false;
-  return current.revision > (u.expectedRevision ?? 0) && contentHash(current) === u.wrote;
-}
-
-/** Whether the stored document is as it was before the write (never applied, or already undone). */
-function isBefore(u: UndoOp, current: StoredDoc | undefined): boolean {
-  if (isLegacy(u)) {
-    const neverApplied = (current?.revision ?? 0) === u.beforeRevision && (u.op === 'delete') === !current;
-    const undone =
-      u.op === 'delete'
-        ? !current
-        : current !== undefined && canonicalJson(body(current)) === canonicalJson(u.doc);
-    return neverApplied || undone;
-  }
-  if (u.beforeHash === undefined) return current === undefined;
-  if (current === undefined) return false;
-  if (contentHash(current) === u.beforeHash) return true;
-  // Undone, then re-composed against the restored personality or role (an undo that was cut off
-  // after its re-sync and runs again): the same agent, pointing at the revisions now stored.
-  if (u.op === 'put' && u.kind === 'agents')
-    return canonicalJson(uncomposed(current)) === canonicalJson(uncomposed(u.doc));
-  // A resolved file is derived from its agent: whatever the undo's re-sync wrote is its own.
-  return u.op === 'put' && u.kind === 'resolved';
-}
-
-/** What an agent's re-composition rewrites: its pointers to what it was composed against. */
-const COMPOSITION = [
-  'personalityVersion',
-  'roleVersion',
-  'personalityHash',
-  'roleHash',
-  'modelHash',
-  'configurationHash',
-  'syncStatus',
-];
-const uncomposed = (d: StoredDoc | Record<string, unknown>) => {
-  const b = { ...body(d) } as Record<string, unknown>;
-  for (const k of COMPOSITION) delete b[k];
-  return b;
-};
-
 /**
  * Applies an undo idempotently and only to this run's own writes: ops whose commit never
  * happened, or that were already undone, are skipped; a document someone else wrote since is
  * left as they wrote it and reported in `skipped` (this run's revision and the one found).
+ *
+ * All or nothing: once another writer has built on one document of this change, the rest of
+ * it is kept too (`kept`) and nothing is written. Undoing only part would leave a mix no order
+ * of the two changes explains (an agent brought back onto a personality someone created anew).
  *
  * `unconfirmed`: the undo of an intent, whose commit may not have happened. A commit is all or
  * nothing, so a put found holding what it wrote proves the whole commit happened. A missing
@@ -220,28 +178,39 @@ export async function applyUndo(
   undo: UndoOp[],
   intent?: RecordIntent,
   unconfirmed = false,
-): Promise<UndoableCommit & { skipped: SkippedUndo[] }> {
+): Promise<UndoableCommit & { skipped: SkippedUndo[]; kept: string[] }> {
   const ops: BatchOp[] = [];
   const skipped: SkippedUndo[] = [];
   const current = new Map<UndoOp, StoredDoc | undefined>();
   for (const u of undo) current.set(u, await store.get(u.kind, idOf(u)));
-  // Proof is an exact match (revision and content): the same content at a later revision may be
-  // someone else's write of identical content (an undo restoring it), never proof.
+  // Proof is the version its commit wrote (by commit id, or without ids by revision and
+  // content): the same content at a later revision may be someone else's identical write.
   const proven = !unconfirmed || undo.some((u) => u.wrote !== undefined && isOurs(u, current.get(u)));
+  // A confirmed commit's own document gone: someone else deleted it, unless this undo already
+  // ran (it is one commit: a version it put back, found again, shows it did).
+  const undone = undo.some((u) => {
+    const now = current.get(u);
+    return (
+      now !== undefined && isPutBack(u) && now.commit === putsBack(u) && contentHash(now) === u.beforeHash
+    );
+  });
   for (const u of undo) {
     const now = current.get(u);
+    if (!unconfirmed && !undone && isCreate(u) && now === undefined) {
+      // Skipped and retried: another writer's change built on this one (a cascade deleting
+      // what it created) may itself be undone, putting it back for this undo.
+      skipped.push({ key: keyOf(u.kind, idOf(u)), wroteRevision: u.expectedRevision ?? 0, foundRevision: 0 });
+      continue;
+    }
     if (!proven && u.wrote === undefined && now === undefined && !isLegacy(u)) {
       skipped.push({ key: keyOf(u.kind, idOf(u)), wroteRevision: 0, foundRevision: 0, unknown: true });
       continue;
     }
-    if (isOurs(u, now)) {
-      const { beforeRevision: _b, beforeHash: _h, wrote: _w, ...op } = u;
-      ops.push(op as BatchOp);
-    } else if (proven && isOursAgain(u, now)) {
-      // What this run wrote, back at a later revision: another writer's change stacked on it
-      // was itself undone. Undone now, compare-and-swap on the revision that holds it.
-      const { beforeRevision: _b, beforeHash: _h, wrote: _w, ...op } = u;
-      ops.push({ ...op, expectedRevision: now!.revision } as BatchOp);
+    if (isOurs(u, now) || (proven && isOursAgain(u, now))) {
+      // At a later revision: another writer's change stacked on it was itself undone, putting
+      // back what this run wrote. Undone now, compare-and-swap on the revision that holds it.
+      const { beforeRevision: _b, beforeHash: _h, wrote: _w, by: _by, ...op } = u;
+      ops.push({ ...op, ...(now ? { expectedRevision: now.revision } : {}) } as BatchOp);
     } else if (!isBefore(u, now)) {
       skipped.push({
         key: keyOf(u.kind, idOf(u)),
@@ -250,11 +219,15 @@ export async function applyUndo(
       });
     }
   }
-  return { ...(await commitWithUndo(store, ops, intent)), skipped };
+  if (skipped.some((x) => !x.unknown)) {
+    const kept = ops.map((op) => keyOf(op.kind, idOf(op as Exclude<BatchOp, { op: 'absent' }>)));
+    return { undo: [], touched: [], results: [], unchanged: true, skipped, kept };
+  }
+  return { ...(await commitWithUndo(store, ops, intent)), skipped, kept: [] };
 }
 
 /** The error a compensation reports when it left other writers' documents alone. */
-export function skippedError(skipped: SkippedUndo[]): TroupeError {
+export function skippedError(skipped: SkippedUndo[], kept: string[] = []): TroupeError {
   const list = skipped
     .map((x) =>
       x.unknown
@@ -263,12 +236,15 @@ export function skippedError(skipped: SkippedUndo[]): TroupeError {
           `now ${x.foundRevision ? `revision ${x.foundRevision}` : 'deleted'} by another writer)`,
     )
     .join(', ');
+  const rest = kept.length
+    ? `; the rest of this change is kept whole too (${kept.join(', ')}): undoing only part of it would mix two changes`
+    : '';
   return new TroupeError(
     'CONCURRENT_MODIFICATION',
-    `skipped undo of ${list}: changed by someone else since, so their version is kept`,
+    `skipped undo of ${list}: changed by someone else since, so their version is kept${rest}`,
     // Retried with the step's policy: when the other writer's change is itself undone, what
     // this run wrote is back and its undo then applies (two failed changes stacked on one
     // document leave neither behind).
-    { retryable: true, context: { skipped } },
+    { retryable: true, context: { skipped, kept } },
   );
 }

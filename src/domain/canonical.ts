@@ -19,7 +19,7 @@ function sortKeys(v: unknown): unknown {
 }
 
 /** The store's metadata: left out of a document's content hash. */
-const METADATA = new Set(['revision', 'createdAt', 'updatedAt', '$schema']);
+const METADATA = new Set(['revision', 'createdAt', 'updatedAt', 'commit', '$schema']);
 
 /**
  * The content identity of a stored document or entity (a personality, a role, a model entry):

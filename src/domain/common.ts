@@ -24,9 +24,14 @@ export const Meta = z.object({
   revision: z.number().int().min(0),
   createdAt: z.iso.datetime(),
   updatedAt: z.iso.datetime(),
+  /**
+   * The commit that wrote this version (its write identity): an undo applies only to a version
+   * its own commit wrote, so an identical write by anyone else is never taken for its own.
+   */
+  commit: z.string().min(1).max(64).optional(),
 });
 export type Meta = z.infer<typeof Meta>;
-export const META_KEYS = ['revision', 'createdAt', 'updatedAt'] as const;
+export const META_KEYS = ['revision', 'createdAt', 'updatedAt', 'commit'] as const;
 
 /** The id a name gets when none is given: "Calm Analyst!" → "calm-analyst". */
 export function slugify(name: string): string {

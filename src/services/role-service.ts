@@ -108,7 +108,7 @@ export class RoleService extends EntityService<Role> {
         ),
       );
     }
-    const { id: _id, predefined: _p, revision: _r, createdAt: _c, updatedAt: _u, ...body } = t;
+    const { id: _id, predefined: _p, revision: _r, createdAt: _c, updatedAt: _u, commit: _k, ...body } = t;
     const merged: Record<string, unknown> = { ...body, ...overrides };
     if (overrides.name === undefined) merged.name = `${t.name} (custom)`;
     return merged;

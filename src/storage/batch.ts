@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { assertValidId } from '../domain/common.js';
 import { concurrentModification, notFound, TroupeError } from '../domain/errors.js';
 import {
@@ -17,18 +18,28 @@ export interface PlannedBatch {
   result: CommitResult;
 }
 
-function stamp(doc: DocInput, prev: StoredDoc | undefined, nowIso: string): StoredDoc {
-  const { revision: _r, createdAt: _c, updatedAt: _u, ...body } = doc as StoredDoc;
+/** A fresh commit id: what a batch's versions are credited to unless an op names its own. */
+export const newCommitId = () => randomBytes(8).toString('hex');
+
+function stamp(doc: DocInput, prev: StoredDoc | undefined, nowIso: string, commit: string): StoredDoc {
+  const { revision: _r, createdAt: _c, updatedAt: _u, commit: _k, ...body } = doc as StoredDoc;
   return {
     ...body,
     id: doc.id,
     revision: (prev?.revision ?? 0) + 1,
     createdAt: prev?.createdAt ?? nowIso,
     updatedAt: nowIso,
+    commit,
   };
 }
 
-function checkRevision(kind: Kind, id: string, expected: number | undefined, current: StoredDoc | undefined) {
+/** Throws what a commit would (ALREADY_EXISTS, CONCURRENT_MODIFICATION) unless `current` is at `expected`. */
+export function checkRevision(
+  kind: Kind,
+  id: string,
+  expected: number | undefined,
+  current: StoredDoc | undefined,
+) {
   if (expected === undefined) return;
   const actual = current?.revision ?? 0;
   if (expected !== actual) {
@@ -56,6 +67,7 @@ export async function planBatch(
   all?: (kind: Kind) => Promise<StoredDoc[]>,
 ): Promise<PlannedBatch> {
   const nowIso = new Date(now()).toISOString();
+  const batchId = newCommitId();
   const changes: PlannedBatch['changes'] = new Map();
   const results: CommitResult['results'] = [];
   const absent: Array<Extract<BatchOp, { op: 'absent' }>> = [];
@@ -81,9 +93,10 @@ export async function planBatch(
           },
         );
       }
+      const commit = op.restore?.commit ?? op.commit ?? batchId;
       const doc = op.restore
-        ? { ...stamp(op.doc, undefined, nowIso), ...op.restore }
-        : stamp(op.doc, prev, nowIso);
+        ? { ...stamp(op.doc, undefined, nowIso, commit), ...op.restore, commit }
+        : stamp(op.doc, prev, nowIso, commit);
       changes.set(key, { kind: op.kind, id, doc });
       results.push({ op: 'put', kind: op.kind, id, doc });
     } else {

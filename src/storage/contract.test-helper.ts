@@ -150,18 +150,32 @@ export function describeStoreContract(
       }
     });
 
+    it('credits every version to the commit that wrote it: one id per commit, or the one a put names', async () => {
+      const { results } = await store.commit([
+        { op: 'put', kind: 'roles', doc: { id: 'a' } },
+        { op: 'put', kind: 'roles', doc: { id: 'b', commit: 'ignored' } },
+      ]);
+      const [a, b] = results.map((r) => r.doc.commit);
+      expect(typeof a).toBe('string');
+      expect(b).toBe(a);
+      const next = await store.put('roles', { id: 'a', v: 2 });
+      expect(next.commit).not.toBe(a);
+      await store.commit([{ op: 'put', kind: 'roles', doc: { id: 'a' }, commit: 'c0ffee' }]);
+      expect((await store.get('roles', 'a'))!.commit).toBe('c0ffee');
+    });
+
     it('restores a deleted document with its old revision and timestamps', async () => {
       await store.put('personalities', { id: 'p', v: 1 });
       const before = await store.put('personalities', { id: 'p', v: 2 });
       await store.delete('personalities', 'p');
-      const { createdAt, updatedAt, revision } = before;
+      const { createdAt, updatedAt, revision, commit } = before;
       await store.commit([
         {
           op: 'put',
           kind: 'personalities',
           doc: { id: 'p', v: 2 },
           expectedRevision: 0,
-          restore: { revision, createdAt, updatedAt },
+          restore: { revision, createdAt, updatedAt, ...(commit ? { commit } : {}) },
         },
       ]);
       expect(await store.get('personalities', 'p')).toEqual(before);

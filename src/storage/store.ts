@@ -8,6 +8,8 @@ export interface StoredDoc {
   revision: number;
   createdAt: string;
   updatedAt: string;
+  /** The id of the commit that wrote this version (absent on documents written before ids). */
+  commit?: string;
   [field: string]: unknown;
 }
 
@@ -30,7 +32,14 @@ export type BatchOp =
        * timestamps), so whatever was composed against that revision stays valid. Only
        * allowed where the document does not exist.
        */
-      restore?: { revision: number; createdAt: string; updatedAt: string } | undefined;
+      restore?: { revision: number; createdAt: string; updatedAt: string; commit?: string } | undefined;
+      /**
+       * The commit this version is credited to. A caller that must know its commit's id before
+       * it commits (to record its undo first) gives it here; an undo putting back what another
+       * commit wrote gives that commit's id, so the version is again that commit's own. By
+       * default, an id the store draws for the batch.
+       */
+      commit?: string | undefined;
       /**
        * Write even if the content is what is stored (adopting a file edited by hand: its
        * revision moves forward). Without it, a put of identical content may be left out.

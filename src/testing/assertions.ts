@@ -207,7 +207,7 @@ export async function snapshotStore(from: Store | Services): Promise<StoreSnapsh
 }
 
 /** Fields that record history rather than content: a rollback moves them forward. */
-const HISTORY_FIELDS = ['revision', 'createdAt', 'updatedAt', 'personalityVersion', 'roleVersion'];
+const HISTORY_FIELDS = ['revision', 'createdAt', 'updatedAt', 'commit', 'personalityVersion', 'roleVersion'];
 
 /** A copy without history fields, at any depth (a resolved file names the revisions it used). */
 const withoutHistory = (v: unknown): unknown => {

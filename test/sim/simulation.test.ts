@@ -13,6 +13,25 @@ const FOUND: Array<[string, { seed: number; path: string }]> = [
     'an agent brought back by an undo is composed again against a role another undo reverted',
     { seed: 850896713, path: '881:1:0:2:2:2:4:2:1:2:1:4:7:4:5:3' },
   ],
+  [
+    "an undo that puts back exactly what another crashed run planned is not taken for that run's commit",
+    { seed: 20261201, path: '2557' },
+  ],
+  [
+    'a cascading delete raced by a create of the same id is kept whole, not undone in part',
+    {
+      seed: 851111248,
+      path: '1836:8:7:28:28:36:36:40:49:49:49:49:49:12:16:16:29:29:29:29:17:32:32:32:26:26:26',
+    },
+  ],
+  [
+    'an agent deleted, then created again as it was by a failed create, is not taken for its own undo',
+    { seed: 851111248, path: '2940:10:9' },
+  ],
+  [
+    'an agent a failed create made and a failed cascade deleted is gone once both are undone',
+    { seed: 851111248, path: '18243:17' },
+  ],
 ];
 
 describe('seeded simulation: random operations, interleavings and faults on a virtual clock', () => {

@@ -77,6 +77,13 @@ function metaIssue(raw: Record<string, unknown>, file: string): Issue | undefine
       };
     }
   }
+  if (!shape.commit.safeParse(raw.commit).success) {
+    return {
+      file,
+      path: 'commit',
+      message: `must be the id of the commit that wrote this version (text of 1 to 64 characters), got ${JSON.stringify(raw.commit)}; remove the field if unsure`,
+    };
+  }
   return undefined;
 }
 

@@ -10,9 +10,13 @@ import { runChild } from './spawn.test-helper.js';
 
 type Snapshot = Record<string, Record<string, StoredDoc>>;
 
+/** A document without its commit id: each process that runs the same batch draws its own. */
+const anyCommit = ({ commit: _c, ...d }: StoredDoc): StoredDoc => d;
+
 async function snapshot(store: FileStore): Promise<Snapshot> {
   const out: Snapshot = {};
-  for (const kind of KINDS) out[kind] = Object.fromEntries((await store.list(kind)).map((d) => [d.id, d]));
+  for (const kind of KINDS)
+    out[kind] = Object.fromEntries((await store.list(kind)).map((d) => [d.id, anyCommit(d)]));
   return out;
 }
 
@@ -23,7 +27,7 @@ async function onDisk(dir: string): Promise<Snapshot> {
     out[kind] = {};
     for (const f of await readdir(join(dir, kind))) {
       if (f.endsWith('.json') && !f.startsWith('.'))
-        out[kind][f.slice(0, -5)] = JSON.parse(await readFile(join(dir, kind, f), 'utf8'));
+        out[kind][f.slice(0, -5)] = anyCommit(JSON.parse(await readFile(join(dir, kind, f), 'utf8')));
     }
   }
   return out;

@@ -88,7 +88,7 @@ describe('FileStore layout', () => {
 
   it('writes pretty JSON with a trailing newline, fields in the document order, metadata kept', async () => {
     const { dir, store } = await fresh({ now: () => Date.UTC(2024, 4, 1) });
-    await store.put('personalities', { name: 'Calm', id: 'calm', traits: { warmth: 80 } });
+    const { commit } = await store.put('personalities', { name: 'Calm', id: 'calm', traits: { warmth: 80 } });
     const text = await readFile(join(dir, 'personalities', 'calm.json'), 'utf8');
     expect(text).toBe(
       `${JSON.stringify(
@@ -99,6 +99,7 @@ describe('FileStore layout', () => {
           revision: 1,
           createdAt: '2024-05-01T00:00:00.000Z',
           updatedAt: '2024-05-01T00:00:00.000Z',
+          commit,
         },
         null,
         2,
@@ -210,6 +211,25 @@ describe('FileStore ids and bad files', () => {
     expect(r.message).toMatch(/^roles\/writer\.json: revision: must be a whole number of at least 1, got 0/);
     const l = await failure(store.list('roles'));
     expect(l.issues.map((i) => i.file)).toEqual(['roles/editor.json', 'roles/writer.json']);
+  });
+
+  it('stamps every version with the commit that wrote it, and reports a commit id that is not one', async () => {
+    const { dir, store } = await fresh();
+    const { results } = await store.commit([
+      { op: 'put', kind: 'roles', doc: { id: 'a' } },
+      { op: 'put', kind: 'roles', doc: { id: 'b' } },
+    ]);
+    const [a, b] = results.map((r) => r.doc.commit);
+    expect(a).toMatch(/^[0-9a-f]{16}$/);
+    expect(b).toBe(a); // one commit, one id
+    const next = await store.put('roles', { id: 'a', v: 2 });
+    expect(next.commit).not.toBe(a);
+    expect(JSON.parse(await readFile(join(dir, 'roles', 'a.json'), 'utf8')).commit).toBe(next.commit);
+    await writeFile(join(dir, 'roles', 'b.json'), JSON.stringify({ ...results[1]!.doc, commit: 7 }));
+    const e = await failure(store.get('roles', 'b'));
+    expect(e.message).toMatch(
+      /^roles\/b\.json: commit: must be the id of the commit that wrote this version/,
+    );
   });
 
   it('a hand-written file without metadata reads as revision 0 (not yet adopted); a create refuses it', async () => {
