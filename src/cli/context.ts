@@ -2,7 +2,7 @@ import { isAbsolute, join, relative, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { ConfigurationService } from '../configuration/configuration-service.js';
 import { createServices, type Services } from '../configuration/services.js';
-import { TroupeError } from '../domain/errors.js';
+import { isTroupeError, TroupeError } from '../domain/errors.js';
 import type { PersonalityInput } from '../domain/personality.js';
 import type { RunResult } from '../orchestration/events.js';
 import { FileRunLog } from '../orchestration/file-run-log.js';
@@ -10,10 +10,10 @@ import { parseText } from '../services/file-service.js';
 import { readTextBounded } from '../services/input-file.js';
 import { FileStore } from '../storage/file/index.js';
 import { MemoryStore } from '../storage/memory/index.js';
+import { assertNotAFile, DEFAULT_DIR, type Located, locateDir, notFound } from './directory.js';
 import { type CliIo, Output } from './output.js';
 
-/** The config directory used when neither --dir nor $TROUPE_HOME is given. */
-export const DEFAULT_DIR = './.troupe-config';
+export { DEFAULT_DIR };
 
 /** Where workflow run logs live, relative to the config directory. */
 export const RUNS_DIR = '.troupe/runs';
@@ -52,10 +52,13 @@ export class CliContext {
     return new Output(this.io, this.globals(cmd).json === true);
   }
 
-  /** --dir, else $TROUPE_HOME, else ./.troupe-config; relative to the working directory. */
+  /** --dir, else $TROUPE_HOME, else searched upward from the working directory (see locateDir). */
+  located(cmd: Command): Located {
+    return locateDir(this.io.cwd, this.globals(cmd).dir, this.io.env.TROUPE_HOME || undefined);
+  }
+
   dir(cmd: Command): string {
-    const chosen = this.globals(cmd).dir ?? (this.io.env.TROUPE_HOME || undefined) ?? DEFAULT_DIR;
-    return resolve(this.io.cwd, chosen);
+    return this.located(cmd).dir;
   }
 
   /** A path the user gave, resolved against the working directory. */
@@ -81,7 +84,13 @@ export class CliContext {
     fn: (config: ConfigurationService, store: FileStore) => Promise<T>,
     opts: { recover?: boolean; strays?: boolean } = {},
   ): Promise<T> {
-    const store = await FileStore.open(this.dir(cmd));
+    const where = this.located(cmd);
+    assertNotAFile(where.dir, this.display(where.dir));
+    const store = await FileStore.open(where.dir).catch((e: unknown) => {
+      throw where.how === 'default' && isTroupeError(e) && e.code === 'NOT_A_TROUPE_DIRECTORY'
+        ? notFound(this.io.cwd)
+        : e;
+    });
     const runLog = new FileRunLog(join(store.dir, RUNS_DIR));
     try {
       const config = new ConfigurationService(store, { runLog });

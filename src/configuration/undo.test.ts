@@ -100,6 +100,22 @@ describe('commitWithUndo / applyUndo', () => {
     expect(await store.get('roles', 'x')).toBeUndefined();
   });
 
+  it('an undo that loses its race to another writer is judged again on what is stored then', async () => {
+    const store = new MemoryStore();
+    await store.put('roles', { id: 'x', v: 1 });
+    const d = await commitWithUndo(store, [{ op: 'delete', kind: 'roles', id: 'x' }]);
+    // Between the undo's read and its commit, someone creates x anew.
+    const commit = store.commit.bind(store);
+    store.commit = async (ops) => {
+      store.commit = commit;
+      await store.put('roles', { id: 'x', v: 'theirs' }, { expectedRevision: 0 });
+      return commit(ops);
+    };
+    const r = await applyUndo(store, d.undo);
+    expect(r.skipped).toEqual([{ key: 'roles/x', wroteRevision: 0, foundRevision: 1 }]);
+    expect((await store.get('roles', 'x'))!.v).toBe('theirs');
+  });
+
   it('an unconfirmed intent is not proven by another commit writing exactly what it planned', async () => {
     const store = new MemoryStore();
     await store.put('roles', { id: 'r', v: 1 });

@@ -178,7 +178,30 @@ export async function applyUndo(
   undo: UndoOp[],
   intent?: RecordIntent,
   unconfirmed = false,
-): Promise<UndoableCommit & { skipped: SkippedUndo[]; kept: string[] }> {
+): Promise<AppliedUndo> {
+  // Judged on what it read: a commit refused as a whole (another writer got in between) wrote
+  // nothing, so the undo is judged again on what is stored now.
+  for (let tries = 1; ; tries++) {
+    try {
+      return await applyUndoOnce(store, undo, intent, unconfirmed);
+    } catch (e) {
+      if (!isTroupeError(e) || !REFUSED.has(e.code) || e.code === 'VALIDATION_FAILED' || tries >= UNDO_TRIES)
+        throw e;
+    }
+  }
+}
+
+/** How many times an undo is judged again after losing a race, before the step's policy retries it. */
+const UNDO_TRIES = 5;
+
+type AppliedUndo = UndoableCommit & { skipped: SkippedUndo[]; kept: string[] };
+
+async function applyUndoOnce(
+  store: Store,
+  undo: UndoOp[],
+  intent: RecordIntent,
+  unconfirmed: boolean,
+): Promise<AppliedUndo> {
   const ops: BatchOp[] = [];
   const skipped: SkippedUndo[] = [];
   const current = new Map<UndoOp, StoredDoc | undefined>();

@@ -1,4 +1,4 @@
-import { readdir, readFile, stat } from 'node:fs/promises';
+import { mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { cli, run, snapshot, tempDir } from './helpers.js';
@@ -59,5 +59,72 @@ describe('troupe init', () => {
     // --dir wins over $TROUPE_HOME
     await run(['--dir', 'flag', 'init'], { cwd: root, env: { TROUPE_HOME: 'home' } });
     expect((await stat(join(root, 'flag', '.troupe', 'store.json'))).isFile()).toBe(true);
+  });
+});
+
+describe('where the directory is', () => {
+  it('is searched upward from the working directory, like git: the nearest .troupe-config/ or troupe directory', async () => {
+    const root = await tempDir();
+    expect((await run(['init'], { cwd: root })).code).toBe(0);
+    const deep = join(root, 'src', 'app', 'deep');
+    await mkdir(deep, { recursive: true });
+    await run(['personality', 'create', '--preset', 'calm-analyst'], { cwd: root });
+    const r = await run(['personality', 'list', '--json'], { cwd: deep });
+    expect(r.code).toBe(0);
+    expect(r.json<Array<{ id: string }>>().map((p) => p.id)).toEqual(['calm-analyst']);
+    // A nearer troupe directory wins: a level that is one itself.
+    const inner = join(root, 'src', 'app');
+    expect((await run(['--dir', inner, 'init', '--force'], { cwd: root })).code).toBe(0);
+    const near = await run(['personality', 'list', '--json'], { cwd: deep });
+    expect(near.json()).toEqual([]);
+    // $TROUPE_HOME and --dir are taken as given, never searched.
+    const home = await run(['personality', 'list', '--json'], { cwd: deep, env: { TROUPE_HOME: 'nowhere' } });
+    expect(home.code).toBe(1);
+    expect(home.error().code).toBe('NOT_A_TROUPE_DIRECTORY');
+  });
+
+  it('says it searched upward when no troupe directory is found', async () => {
+    const root = await tempDir();
+    const r = await run(['personality', 'list'], { cwd: root });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(`no troupe directory here or in any parent of ${root}`);
+    expect(r.stderr).toContain('run `troupe init`');
+  });
+
+  it('init refuses a non-empty directory that is not a troupe directory unless --force, and changes nothing', async () => {
+    const root = await tempDir();
+    await writeFile(join(root, 'notes.txt'), 'mine\n');
+    const before = await snapshot(root);
+    const r = await run(['--dir', root, 'init'], { cwd: root });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('is not empty and is not a troupe directory');
+    expect(r.stderr).toContain('--force');
+    expect(await snapshot(root)).toEqual(before);
+    const forced = await run(['--dir', root, 'init', '--force'], { cwd: root });
+    expect(forced.code).toBe(0);
+    expect(await readFile(join(root, 'notes.txt'), 'utf8')).toBe('mine\n');
+    // Once it is one, init again is fine without --force.
+    expect((await run(['--dir', root, 'init'], { cwd: root })).code).toBe(0);
+  });
+
+  it('--dir naming a file is a clear usage error for init and for every other command', async () => {
+    const root = await tempDir();
+    const file = join(root, 'cfg.json');
+    await writeFile(file, '{}');
+    for (const args of [['init'], ['personality', 'list'], ['validate']]) {
+      const r = await run(['--dir', 'cfg.json', ...args], { cwd: root });
+      expect(r.code, args.join(' ')).toBe(2);
+      expect(r.stderr).toContain('cfg.json is a file, not a directory');
+      expect(r.stderr).not.toContain('EEXIST');
+    }
+    expect(await readFile(file, 'utf8')).toBe('{}');
+  });
+
+  it("init's hint repeats the --dir it was given", async () => {
+    const root = await tempDir();
+    const r = await run(['--dir', 'my cfg', 'init'], { cwd: root });
+    expect(r.stdout).toContain("Next: troupe --dir 'my cfg' personality create --preset calm-analyst");
+    const plain = await run(['init'], { cwd: await tempDir() });
+    expect(plain.stdout).toContain('Next: troupe personality create --preset calm-analyst');
   });
 });

@@ -32,6 +32,10 @@ const FOUND: Array<[string, { seed: number; path: string }]> = [
     'an agent a failed create made and a failed cascade deleted is gone once both are undone',
     { seed: 851111248, path: '18243:17' },
   ],
+  [
+    'the undo of a delete that loses its race to a create of the same id is judged again',
+    { seed: 20261202, path: '2622:5:3:7:7:7:7:10:7:7:7:7:6' },
+  ],
 ];
 
 describe('seeded simulation: random operations, interleavings and faults on a virtual clock', () => {

@@ -1,15 +1,23 @@
-import { access } from 'node:fs/promises';
-import { join } from 'node:path';
+import { readdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
+import { TroupeError } from '../../domain/errors.js';
 import { FileStore } from '../../storage/file/index.js';
 import type { CliContext } from '../context.js';
+import { assertNotAFile, DEFAULT_DIR, isTroupeDir } from '../directory.js';
 import { writeSchemas } from '../schemas.js';
 
-const exists = (path: string) =>
-  access(path).then(
-    () => true,
-    () => false,
-  );
+/** What a directory holds (a missing one holds nothing). */
+const entries = (dir: string) => {
+  try {
+    return readdirSync(dir);
+  } catch {
+    return [];
+  }
+};
+
+/** A shell word for a path: quoted when it holds anything a shell would split or expand. */
+const shellWord = (s: string) => (/^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replaceAll("'", `'\\''`)}'`);
 
 export function register(program: Command, ctx: CliContext): void {
   program
@@ -18,10 +26,22 @@ export function register(program: Command, ctx: CliContext): void {
       'create the configuration directory (personalities/, roles/, agents/, models/, resolved/, .troupe/)',
     )
     .option('--no-schemas', 'do not write JSON Schemas into .troupe/schemas/')
-    .action(async (opts: { schemas: boolean }, cmd: Command) => {
+    .option('--force', 'initialise a directory that is not empty and not a troupe directory')
+    .action(async (opts: { schemas: boolean; force?: boolean }, cmd: Command) => {
       const out = ctx.output(cmd);
-      const dir = ctx.dir(cmd);
-      const existed = await exists(join(dir, '.troupe', 'store.json'));
+      // Created where asked, or here: init never searches upward (a nested directory is allowed).
+      const given = ctx.globals(cmd).dir ?? (ctx.io.env.TROUPE_HOME || undefined);
+      const dir = resolve(ctx.io.cwd, given ?? DEFAULT_DIR);
+      const shown = ctx.display(dir);
+      assertNotAFile(dir, shown);
+      const existed = isTroupeDir(dir);
+      const found = entries(dir);
+      if (!existed && found.length > 0 && !opts.force)
+        throw new TroupeError(
+          'NOT_A_TROUPE_DIRECTORY',
+          `${shown} is not empty and is not a troupe directory (it holds ${found.length === 1 ? '1 entry' : `${found.length} entries`}, e.g. ${found.sort()[0]}): refusing to initialise it; pass --force to make it one anyway (nothing in it is changed or removed)`,
+          { context: { dir, entries: found.length } },
+        );
       const store = await FileStore.init(dir);
       await store.close();
       const schemas = opts.schemas ? await writeSchemas(join(dir, '.troupe', 'schemas')) : [];
@@ -33,6 +53,8 @@ export function register(program: Command, ctx: CliContext): void {
       );
       if (schemas.length)
         out.line(`JSON Schemas for editors are in ${ctx.display(join(dir, '.troupe', 'schemas'))}/`);
-      if (!existed) out.line('Next: troupe personality create --preset calm-analyst');
+      // The hint names the directory the way it was chosen, so it can be pasted as it is.
+      const dirArg = ctx.globals(cmd).dir === undefined ? '' : ` --dir ${shellWord(ctx.globals(cmd).dir!)}`;
+      if (!existed) out.line(`Next: troupe${dirArg} personality create --preset calm-analyst`);
     });
 }
