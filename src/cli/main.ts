@@ -19,6 +19,7 @@ const COMMANDS: Array<() => Promise<{ register: Register }>> = [
   () => import('./commands/apply.js'),
   () => import('./commands/workflow.js'),
   () => import('./commands/schema.js'),
+  () => import('./commands/completion.js'),
 ];
 
 const VERSION = (
@@ -27,8 +28,8 @@ const VERSION = (
 
 const HELP_FOOTER = `
 Configuration directory:
-  --dir DIR, else $TROUPE_HOME, else ${DEFAULT_DIR} (relative to the working directory).
-  Create it with \`troupe init\`.
+  --dir DIR, else $TROUPE_HOME, else the nearest ${DEFAULT_DIR}/ or troupe directory found
+  searching upward from the working directory (like git). Create one with \`troupe init\`.
 
 Output:
   Add --json to any command for machine-readable output on stdout; errors are then
@@ -94,6 +95,11 @@ export async function main(argv: string[], io: Partial<CliIo> = {}): Promise<num
   const ctx = new CliContext(full);
   try {
     const program = await createProgram(ctx);
+    if (argv.length === 0) {
+      // A bare `troupe` asks what there is: the help, on stdout, and success.
+      program.outputHelp();
+      return 0;
+    }
     await program.parseAsync(argv, { from: 'user' });
     return ctx.exitCode;
   } catch (e) {

@@ -89,6 +89,7 @@ export const updateRoleWorkflow = cascadingUpdate('role');
 
 /** update-agent: the re-composed agent and its resolved file in one guarded commit → check. */
 export const updateAgentWorkflow: WorkflowDefinition = workflow('update-agent')
+  .description('Update an agent and re-compose it with its resolved file, all or nothing')
   .step('agent', 'agent', 'update', {
     input: input(),
     compensate: revert,
@@ -120,19 +121,24 @@ export const deletePersonalityWorkflow = referencedDelete('personality');
 export const deleteRoleWorkflow = referencedDelete('role');
 
 export const deleteAgentWorkflow: WorkflowDefinition = workflow('delete-agent')
+  .description('Delete an agent and its resolved file, all or nothing')
   .step('delete', 'agent', 'remove', { input: input(), compensate: revert })
   .step('verify', 'configuration', 'verify', verifyAfter('delete'))
   .build();
 
 /** apply-bundle: plan (validate everything, diff) → one all-or-nothing commit → check. */
 export const applyBundleWorkflow: WorkflowDefinition = persistAndVerify(
-  workflow('apply-bundle').step('plan', 'configuration', 'planBundle', { input: input() }),
+  workflow('apply-bundle')
+    .description('Apply a bundle: create, update and (with prune) delete entities in one commit, then check')
+    .step('plan', 'configuration', 'planBundle', { input: input() }),
   'plan',
 );
 
 /** reconcile: detect → fix what can be fixed in one commit → check what was fixed. */
 export const reconcileWorkflow: WorkflowDefinition = persistAndVerify(
-  workflow('reconcile').step('plan', 'configuration', 'planReconcile', { input: {} }),
+  workflow('reconcile')
+    .description('Re-compose stale agents and fix resolved files in one commit, then check what was fixed')
+    .step('plan', 'configuration', 'planReconcile', { input: {} }),
   'plan',
 );
 
@@ -150,12 +156,14 @@ export const BUILT_IN_WORKFLOWS = [
 
 /** create-personality / create-role: one write and a consistency check, in the same run log. */
 export const createPersonalityWorkflow: WorkflowDefinition = workflow('create-personality')
+  .description('Create a personality')
   .step('personality', 'personality', 'create', {
     input: { personality: input('personality'), file: input('file') },
     compensate: revert,
   })
   .build();
 export const createRoleWorkflow: WorkflowDefinition = workflow('create-role')
+  .description('Create a custom role, from scratch or from a predefined template')
   .step('role', 'role', 'create', {
     input: { role: input('role'), template: input('template'), file: input('file') },
     compensate: revert,

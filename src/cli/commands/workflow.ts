@@ -27,6 +27,7 @@ import {
   planStep,
   timestamp,
 } from '../timeline.js';
+import { isoTimes } from '../times.js';
 
 /** The services a workflow's steps can call: what the CLI's ConfigurationService runs them with. */
 const SERVICES = ['personality', 'role', 'model', 'agent', 'file', 'configuration'];
@@ -132,7 +133,7 @@ function reportResult(
   r: RunResult,
   verb: string,
 ): void {
-  out.data(r);
+  out.data(isoTimes(r));
   out.line(`${verb} ${r.runId} of workflow ${r.workflowId}: ${r.status}`);
   const done = Object.keys(r.outputs);
   if (done.length) out.line(`  completed steps: ${done.join(', ')}`);
@@ -197,7 +198,7 @@ export function register(program: Command, ctx: CliContext): void {
       const out = ctx.output(cmd);
       const runs = await ctx.withConfig(cmd, (config) => config.listRuns());
       runs.sort((a, b) => b.createdAt - a.createdAt || b.updatedAt - a.updatedAt);
-      out.data(runs);
+      out.data(isoTimes(runs));
       if (runs.length === 0) return out.line('No workflow runs yet.');
       out.lines(
         table(
@@ -218,7 +219,7 @@ export function register(program: Command, ctx: CliContext): void {
         if (!r) throw notFound('run', id);
         return r;
       });
-      out.data(record);
+      out.data(isoTimes(record));
       out.lines(describeRun(record));
     });
 
@@ -261,7 +262,7 @@ export function register(program: Command, ctx: CliContext): void {
       const results = await ctx.withConfig(cmd, (config) => config.recover({ force: opts.force ?? [] }), {
         recover: false,
       });
-      out.data(results);
+      out.data(isoTimes(results));
       if (results.length === 0) return out.line('No interrupted runs: nothing to recover');
       for (const r of results) {
         out.line(recoveredLine(r).replace(/^recovered/, 'Recovered'));
