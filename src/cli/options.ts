@@ -1,5 +1,5 @@
 import { type Command, InvalidArgumentError, Option } from 'commander';
-import { validationError } from '../domain/errors.js';
+import { type Issue, TroupeError } from '../domain/errors.js';
 import { BEHAVIOR_TRAITS, BIG_FIVE_TRAITS } from '../domain/personality.js';
 import { suggest } from '../services/suggest.js';
 
@@ -41,6 +41,10 @@ export function traitArg(value: string, previous: TraitArg[] | undefined): Trait
   return [...(previous ?? []), { name: m[1]!.trim(), value: m[2]!.trim() }];
 }
 
+/** A flag given a value it cannot take: a usage error (exit 2), with the issue named. */
+const usage = (message: string, issues: Issue[], context: Record<string, unknown>) =>
+  new TroupeError('USAGE', message, { issues, context });
+
 const ALL_TRAITS: readonly string[] = [...BIG_FIVE_TRAITS, ...BEHAVIOR_TRAITS];
 
 /** Turns --trait flags into a patch of bigFive / behaviors; unknown names get "did you mean". */
@@ -58,16 +62,14 @@ export function traitPatch(traits: TraitArg[] | undefined): Record<string, Recor
         ? `did you mean ${close.map((c) => `"${c}"`).join(', ')}?`
         : `known traits: ${ALL_TRAITS.join(', ')}`;
       const message = `unknown trait "${name}"; ${hint}`;
-      throw validationError(`--trait ${name}: ${message}`, [{ path: `--trait ${name}`, message }], {
+      throw usage(`--trait ${name}: ${message}`, [{ path: `--trait ${name}`, message }], {
         trait: name,
         suggestions: close,
       });
     }
-    if (!/^-?\d+(\.\d+)?$/.test(value)) {
+    if (!/^\d+$/.test(value) || Number(value) > 100) {
       const message = `must be an integer 0–100, got "${value}"`;
-      throw validationError(`--trait ${name}: ${message}`, [{ path: `${group}.${name}`, message }], {
-        trait: name,
-      });
+      throw usage(`--trait ${name}: ${message}`, [{ path: `${group}.${name}`, message }], { trait: name });
     }
     patch[group] ??= {};
     patch[group][name] = Number(value);

@@ -6,7 +6,7 @@ import type { Personality } from '../domain/personality.js';
 import type { Role } from '../domain/role.js';
 import type { Normalized } from '../services/entity-service.js';
 import { modelMatches } from '../services/model-service.js';
-import type { BatchOp, Kind } from '../storage/store.js';
+import { type BatchOp, type Kind, singular } from '../storage/store.js';
 import { asNew } from './create-agent.js';
 import { diffFields, type FieldChange } from './diff.js';
 import type { Services } from './services.js';
@@ -92,7 +92,16 @@ export async function planBundle(
         out.push(Object.defineProperty(e, AT, { value: i, enumerable: false }));
       } catch (err) {
         if (!isTroupeError(err) || err.code !== 'VALIDATION_FAILED') throw err;
-        for (const is of err.issues) issues.push({ ...is, path: `${kind}[${i}].${is.path}` });
+        // Named by index (where it is in the file) and by id (which entity), when it has one.
+        const id = (entry as { id?: unknown } | null)?.id;
+        const which = typeof id === 'string' && id ? ` (${singular[kind]} "${id}")` : '';
+        for (const is of err.issues)
+          issues.push({
+            ...is,
+            path: `${kind}[${i}].${is.path}`,
+            message: `${is.message}${which}`,
+            ...(which ? { entity: id as string } : {}),
+          });
       }
     });
     return out;

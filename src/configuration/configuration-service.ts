@@ -22,7 +22,9 @@ import type { ConflictEntry, ConflictStrategy, MergeRule } from './conflict.js';
 import { detectInconsistencies, type Inconsistency } from './consistency.js';
 import type { DeleteMode } from './delete.js';
 import { buildHandlers } from './handlers.js';
+import { assertInputGiven } from './input-gaps.js';
 import { checkScope, writtenBy } from './integrity.js';
+import { checkRulePaths } from './rule-paths.js';
 import { runError } from './run-error.js';
 import { createServices, type Services } from './services.js';
 import * as wf from './workflows.js';
@@ -218,6 +220,7 @@ export class ConfigurationService {
    * what this call wrote (`unchanged` when the patch changed nothing, which writes nothing).
    */
   async updatePersonality(id: string, patch: unknown, opts: UpdateOptions = {}) {
+    checkRulePaths('personality', opts.rules);
     const r = await this.run(wf.updatePersonalityWorkflow, { id, patch, ...opts });
     const u = r.outputs.update as CascadeOutput;
     return {
@@ -232,6 +235,7 @@ export class ConfigurationService {
   }
 
   async updateRole(id: string, patch: unknown, opts: UpdateOptions = {}) {
+    checkRulePaths('role', opts.rules);
     const r = await this.run(wf.updateRoleWorkflow, { id, patch, ...opts });
     const u = r.outputs.update as CascadeOutput;
     return {
@@ -341,7 +345,9 @@ export class ConfigurationService {
 
   /** Runs a user-defined workflow (JSON) over the same services and operations. */
   async runWorkflow(definition: WorkflowDefinitionInput, input: unknown = {}): Promise<RunResult> {
-    return this.#runTracked(defineWorkflow(definition), input);
+    const def = defineWorkflow(definition);
+    assertInputGiven(def, input);
+    return this.#runTracked(def, input);
   }
 
   /** Finishes a partially-completed run (its deferred steps). */

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { type Issue, validationError } from './errors.js';
 import { containsSecret, SECRET_IN_TEXT, scrubSecrets } from './secrets.js';
+import { article } from './text.js';
 
 /** Lowercase slug: safe as a file name on every platform, no separators, no traversal. */
 export const ID_PATTERN = /^[a-z0-9]+(?:-[a-z0-9]+)*$/;
@@ -60,9 +61,70 @@ export function assertValidId(id: unknown, kind: string, file?: string): asserts
 }
 
 /** zod issues → our issues, with a dotted path and the offending value where useful. */
+/** What a missing field is for, said where it is missing (the last part of its path). */
+const FIELD_HINTS: Record<string, string> = {
+  model: 'the model settings, e.g. {"provider": "openai", "modelId": "gpt-4o"}',
+  personalityId: 'the id of the personality the agent uses, e.g. "calm-analyst"',
+  roleId: 'the id of the role the agent plays, e.g. "code-reviewer"',
+  provider: 'the model provider, e.g. "openai" or "anthropic"',
+  modelId: 'the provider\'s model id, e.g. "gpt-4o"',
+  name: 'a display name',
+  systemPrompt: 'the instructions the role gives the model',
+  bigFive: 'the Big Five traits, e.g. {"openness": 70}',
+};
+
+const kindOf = (v: unknown) =>
+  v === null
+    ? 'null'
+    : Array.isArray(v)
+      ? 'an array'
+      : typeof v === 'object'
+        ? 'an object'
+        : article(typeof v);
+
+/** zod's wording ("Invalid input: expected object, received undefined") as a person would say it. */
+function plainMessage(i: z.core.$ZodIssue, fallback: string, input: unknown): string {
+  if (i.code === 'invalid_type' && !/^Invalid input/.test(i.message)) return fallback; // a message of ours
+  if (i.code === 'invalid_type') {
+    const expected = article(String(i.expected));
+    const at = lookup(input, i.path);
+    if (!at.found || at.value === undefined) {
+      const hint = FIELD_HINTS[String(i.path[i.path.length - 1])];
+      return `is required: ${hint ?? expected}`;
+    }
+    return `must be ${expected}, got ${kindOf(at.value)}`;
+  }
+  if (i.code === 'invalid_value' && /^Invalid (option|input)/.test(i.message))
+    return `must be one of ${i.values.map((v) => JSON.stringify(v)).join(', ')}${got(lookup(input, i.path))}`;
+  if (i.code === 'too_small' && /^Too small/.test(i.message))
+    return i.origin === 'string' && Number(i.minimum) === 1
+      ? 'must not be empty'
+      : fallback.replace(/^Too small: expected /, 'must be ');
+  if (i.code === 'too_big' && /^Too big/.test(i.message))
+    return fallback.replace(/^Too big: expected /, 'must be ');
+  return fallback;
+}
+
+/** The value at a path of what was parsed (zod's issues do not carry it). */
+function lookup(input: unknown, path: readonly PropertyKey[]): { found: boolean; value?: unknown } {
+  let v = input;
+  for (const k of path) {
+    if (v === null || typeof v !== 'object' || !Object.hasOwn(v, k)) return { found: false };
+    v = (v as Record<PropertyKey, unknown>)[k];
+  }
+  return { found: true, value: v };
+}
+
+const got = (at: { found: boolean; value?: unknown }) =>
+  !at.found || at.value === undefined
+    ? ' (it is missing)'
+    : `, got ${scrubSecrets(JSON.stringify(at.value) ?? String(at.value))}`;
+
+/** zod issues as ours; `input` (what was parsed) lets a message say what was given. */
 export function toIssues(
   error: z.ZodError,
   where: { file?: string | undefined; entity?: string | undefined } = {},
+  input?: unknown,
 ): Issue[] {
   return error.issues.map((i) => {
     const path = i.path.map(String).join('.') || '(root)';
@@ -70,6 +132,7 @@ export function toIssues(
     let message = scrubSecrets(i.message);
     if (i.code === 'unrecognized_keys')
       message = `unknown field${i.keys.length > 1 ? 's' : ''} ${i.keys.map((k) => `"${k}"`).join(', ')}`;
+    else message = plainMessage(i, message, input);
     const issue: Issue = { path, message };
     if (where.file) issue.file = where.file;
     if (where.entity) issue.entity = where.entity;
@@ -95,7 +158,7 @@ export function parseOrThrow<S extends z.ZodType>(
 ): z.infer<S> {
   const r = schema.safeParse(value);
   if (r.success) return r.data;
-  const issues = toIssues(r.error, where);
+  const issues = toIssues(r.error, where, value);
   const head = `invalid ${where.kind}${where.entity ? ` "${where.entity}"` : ''}${where.file ? ` in ${where.file}` : ''}`;
   throw validationError(`${head}:\n${formatIssues(issues)}`, issues, {
     kind: where.kind,

@@ -49,3 +49,6 @@ export function valueProblems(value: unknown, path = '', depth = 0): ValueProble
   }
   return out;
 }
+
+/** "a" or "an" before a word, by how it is written ("an openai model", "a string"). */
+export const article = (word: string) => (/^[aeiou]/i.test(word) ? `an ${word}` : `a ${word}`);

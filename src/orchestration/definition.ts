@@ -161,7 +161,7 @@ export function defineWorkflow(def: WorkflowDefinitionInput): WorkflowDefinition
   const parsed = WorkflowDefinition.safeParse(def);
   const issues = parsed.success
     ? graphIssues(parsed.data)
-    : toIssues(parsed.error, id === undefined ? {} : { entity: id });
+    : toIssues(parsed.error, id === undefined ? {} : { entity: id }, def);
   if (!parsed.success || issues.length > 0)
     throw validationError(`${where}:\n${formatIssues(issues)}`, issues, { kind: 'workflow', workflowId: id });
   validated.add(parsed.data);

@@ -129,3 +129,41 @@ export function resolveRefs(value: unknown, scope: RefScope, where: string): unk
   };
   return walk(value);
 }
+
+/**
+ * Every `input.…` ref of a workflow's steps (their inputs, fallbacks and compensations) that
+ * the given input cannot satisfy: checked before a run starts, so a missing input fails the
+ * run at once (or its dry run), not halfway after earlier steps wrote.
+ */
+export function inputGaps(
+  steps: ReadonlyArray<{
+    id: string;
+    input?: unknown;
+    compensate?: { input?: unknown } | undefined;
+    fallback?: unknown;
+  }>,
+  input: unknown,
+): Array<{ path: string; message: string }> {
+  const gaps: Array<{ path: string; message: string }> = [];
+  steps.forEach((s, i) => {
+    const fallback = isPlainObject(s.fallback) ? s.fallback.input : undefined;
+    const refs = [
+      ...collectRefs(s.input, `steps.${i}.input`),
+      ...collectRefs(s.compensate?.input, `steps.${i}.compensate.input`),
+      ...collectRefs(fallback, `steps.${i}.fallback.input`),
+    ];
+    for (const r of refs) {
+      const parsed = parseRef(r.ref);
+      if (typeof parsed === 'string' || parsed.source !== 'input') continue;
+      try {
+        follow(input, parsed.path, r.ref, `step "${s.id}"`);
+      } catch {
+        gaps.push({
+          path: r.path,
+          message: `step "${s.id}" needs "${r.ref}", which the workflow input does not give`,
+        });
+      }
+    }
+  });
+  return gaps;
+}

@@ -129,7 +129,7 @@ export class EntityReader<E extends { id: string; revision: number; name?: strin
       this.#parsed.set(key, { source, entity });
       return entity;
     }
-    const issues = toIssues(r.error, { file, entity: doc.id });
+    const issues = toIssues(r.error, { file, entity: doc.id }, doc);
     throw new TroupeError(
       'VALIDATION_FAILED',
       `${file}: stored ${this.spec.label} "${doc.id}" is invalid:\n${issues.map((i) => `  ${i.path}: ${i.message}`).join('\n')}`,

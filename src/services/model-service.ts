@@ -2,6 +2,7 @@ import type { ModelSettings } from '../domain/agent.js';
 import { type Issue, notFound } from '../domain/errors.js';
 import { type Model, ModelInput, Model as ModelSchema } from '../domain/model.js';
 import type { Role } from '../domain/role.js';
+import { article } from '../domain/text.js';
 import type { Store } from '../storage/store.js';
 import { loadShipped } from './data.js';
 import { deepFreeze, EntityService } from './entity-service.js';
@@ -51,7 +52,7 @@ export class ModelService extends EntityService<Model & { revision: number }> {
       ? all.find((m) => m.id === name || m.modelId === name || m.aliases.includes(name))
       : undefined;
     const err = notFound(provider ? `${provider} model` : 'model', name, suggest(name, names));
-    if (elsewhere) err.message += ` (it is a ${elsewhere.provider} model)`;
+    if (elsewhere) err.message += ` (it is ${article(elsewhere.provider)} model)`;
     return Promise.reject(err);
   }
 

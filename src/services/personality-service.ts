@@ -45,4 +45,11 @@ export class PersonalityService extends EntityService<Personality> {
   }
 }
 
-const notFoundPreset = (id: string, ids: string[]) => notFound('personality preset', id, suggest(id, ids));
+/** A preset not found: the close ones as "did you mean", else every preset there is (a short list). */
+const notFoundPreset = (id: string, ids: string[]) => {
+  const close = suggest(id, ids);
+  const e = notFound('personality preset', id, close);
+  if (close.length === 0)
+    e.message += `; the presets are ${ids.join(', ')} (see \`troupe personality presets\`)`;
+  return e;
+};

@@ -34,7 +34,7 @@ const createZ = (personality: string, role: string) => [
  * Each case: a command a user can get wrong. It must exit 1 with a message naming what is
  * wrong (file, entity, field) and leave every file of the directory byte-identical.
  */
-const CASES: Array<{ name: string; args: string[]; message: RegExp; code?: string }> = [
+const CASES: Array<{ name: string; args: string[]; message: RegExp; code?: string; exit?: number }> = [
   {
     name: 'malformed JSON',
     args: ['personality', 'create', '--from', 'broken.json'],
@@ -63,12 +63,14 @@ const CASES: Array<{ name: string; args: string[]; message: RegExp; code?: strin
   {
     name: 'a schema violation in a flag',
     args: ['personality', 'update', 'calm', '--trait', 'neuroticism=101'],
-    message: /bigFive\.neuroticism: must be an integer 0–100, got 101/,
+    message: /--trait neuroticism: must be an integer 0–100, got "101"/,
+    exit: 2, // a flag given a value it cannot take: a usage error
   },
   {
     name: 'a trait value that is not a number',
     args: ['personality', 'update', 'calm', '--trait', 'humor=lots'],
     message: /humor: must be an integer 0–100, got "lots"/,
+    exit: 2, // a flag given a value it cannot take: a usage error
   },
   {
     name: 'an unknown field',
@@ -79,6 +81,7 @@ const CASES: Array<{ name: string; args: string[]; message: RegExp; code?: strin
     name: 'an unknown trait',
     args: ['personality', 'update', 'calm', '--trait', 'opennes=50'],
     message: /unknown trait "opennes"; did you mean "openness"\?/,
+    exit: 2, // a flag given a value it cannot take: a usage error
   },
   {
     name: 'an id with a slash',
@@ -208,21 +211,21 @@ const CASES: Array<{ name: string; args: string[]; message: RegExp; code?: strin
 ];
 
 describe('bad input: exit 1, a clear message, nothing on disk changes', () => {
-  it.each(CASES)('$name', async ({ args, message, code }) => {
+  it.each(CASES)('$name', async ({ args, message, code, exit = 1 }) => {
     const { root, t } = await seeded();
     for (const [name, text] of Object.entries(FILES)) await write(root, name, text);
     await write(root, 'rename.json', '{"id": "bob"}');
     const before = await snapshot(root);
 
     const r = await t(...args);
-    expect(r.code, r.stderr).toBe(1);
+    expect(r.code, r.stderr).toBe(exit);
     expect(r.stdout).toBe('');
     expect(r.stderr).toMatch(/^error: /);
     expect(r.stderr).toMatch(message);
     expect(await snapshot(root)).toEqual(before);
 
     const j = await t(...args, '--json');
-    expect(j.code).toBe(1);
+    expect(j.code).toBe(exit);
     expect(j.stdout).toBe('');
     const err = j.error();
     expect(err.message).toMatch(message);

@@ -77,7 +77,7 @@ describe('troupe reconcile', () => {
     await write(dir, 'personalities/calm.json', 'not json');
     const r = await t('reconcile');
     expect(r.code).toBe(1);
-    expect(r.stdout).toContain('need a person');
+    expect(r.stdout).toContain('1 problem needs a person');
     expect(r.stdout).toContain('personalities/calm.json');
   });
 });

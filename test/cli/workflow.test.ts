@@ -31,8 +31,9 @@ describe('troupe workflow run', () => {
   it('--dry-run prints the plan level by level and creates no run', async () => {
     const { root, dir, t } = await seeded();
     await write(root, 'flow.json', JSON.stringify(createThenFail));
+    await write(root, 'in.json', JSON.stringify({ first: bold('bold'), second: bold('brave') }));
     const before = await runFiles(dir);
-    const r = await t('workflow', 'run', 'flow.json', '--dry-run');
+    const r = await t('workflow', 'run', 'flow.json', '--dry-run', '--input', 'in.json');
     expect(r.code).toBe(0);
     expect(r.stdout).toContain('Workflow create-then-fail: 3 steps in 3 levels');
     expect(r.stdout).toMatch(/Level 1:\n {2}first {2}personality\.create\n/);
@@ -42,7 +43,7 @@ describe('troupe workflow run', () => {
     expect(r.stdout).toContain('Dry run: the definition is valid; nothing was run');
     expect(await runFiles(dir)).toEqual(before);
 
-    const j = await t('workflow', 'run', 'flow.json', '--dry-run', '--json');
+    const j = await t('workflow', 'run', 'flow.json', '--dry-run', '--input', 'in.json', '--json');
     const plan = j.json<{
       valid: boolean;
       levels: Array<Array<{ id: string; compensate: string | null }>>;

@@ -20,7 +20,9 @@ export function register(program: Command, ctx: CliContext): void {
         for (const f of r.fixed) out.line(`  ${f.message}`);
       }
       if (r.remaining.length) {
-        out.line(`${plural(r.remaining.length, 'problem')} need a person:`);
+        out.line(
+          `${plural(r.remaining.length, 'problem')} ${r.remaining.length === 1 ? 'needs' : 'need'} a person:`,
+        );
         for (const p of r.remaining) out.lines(describeProblem(p).map((l) => `  ${l}`));
         ctx.exitCode = EXIT.failed;
       }

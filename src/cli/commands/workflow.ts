@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import type { ConfigurationService } from '../../configuration/configuration-service.js';
 import { buildHandlers } from '../../configuration/handlers.js';
+import { assertInputGiven } from '../../configuration/input-gaps.js';
 import { BUILT_IN_WORKFLOWS, DEFAULT_SERVICE_POLICY } from '../../configuration/workflows.js';
 import { type Issue, isTroupeError, notFound, TroupeError, validationError } from '../../domain/errors.js';
 import {
@@ -172,6 +173,7 @@ export function register(program: Command, ctx: CliContext): void {
       const out = ctx.output(cmd);
       const def = await loadDefinition(ctx, file);
       const input = opts.input === undefined ? {} : await ctx.readInput(opts.input);
+      assertInputGiven(def, input);
       if (opts.dryRun) {
         out.data({
           valid: true,
