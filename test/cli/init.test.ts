@@ -105,6 +105,11 @@ describe('where the directory is', () => {
     expect(await readFile(join(root, 'notes.txt'), 'utf8')).toBe('mine\n');
     // Once it is one, init again is fine without --force.
     expect((await run(['--dir', root, 'init'], { cwd: root })).code).toBe(0);
+    // An init cut short (its folders, no marker yet) is finished without --force.
+    const partial = await tempDir();
+    await mkdir(join(partial, '.troupe'), { recursive: true });
+    await mkdir(join(partial, 'personalities'));
+    expect((await run(['--dir', partial, 'init'], { cwd: partial })).code).toBe(0);
   });
 
   it('--dir naming a file is a clear usage error for init and for every other command', async () => {

@@ -1,6 +1,5 @@
 import { type Command, Option } from 'commander';
 import type { ConfigurationService } from '../../configuration/configuration-service.js';
-import { DriftJudge } from '../../configuration/drift.js';
 import type { Agent, ModelSettings } from '../../domain/agent.js';
 import { isTroupeError, TroupeError } from '../../domain/errors.js';
 import { PROVIDERS } from '../../domain/model.js';
@@ -8,8 +7,9 @@ import { type ResolvedConfiguration, resolveConfiguration } from '../../domain/r
 import { mergePatch } from '../../services/merge-patch.js';
 import type { CliContext } from '../context.js';
 import { assertPatch, inputFrom, whereOf } from '../entities.js';
-import { indent, table } from '../format.js';
+import { indent } from '../format.js';
 import { addNameOptions, defined, expectRevisionOption, fromOption, intArg, numberArg } from '../options.js';
+import { registerAgentList, type SyncState, syncStates } from './agent-list.js';
 
 interface FieldFlags {
   id?: string;
@@ -94,27 +94,6 @@ async function inferProvider(
   }
 }
 
-type SyncState = Agent['syncStatus'] | 'broken';
-
-/** The sync state judged by content now (a hand edit anywhere shows), with what drifted. */
-async function syncStates(
-  config: ConfigurationService,
-  agents: Agent[],
-): Promise<Map<string, { state: SyncState; drift: string[] }>> {
-  const judge = new DriftJudge(config.services);
-  const out = new Map<string, { state: SyncState; drift: string[] }>();
-  for (const a of agents) {
-    const d = await judge.drift(a);
-    out.set(
-      a.id,
-      d === 'broken'
-        ? { state: 'broken', drift: [] }
-        : { state: d.length ? 'stale' : a.syncStatus, drift: d },
-    );
-  }
-  return out;
-}
-
 export function describeModel(m: ModelSettings): string {
   return [
     `${m.provider} ${m.modelId}`,
@@ -191,41 +170,7 @@ export function register(program: Command, ctx: CliContext): void {
     out.line(`  wrote ${result.created.map((c) => `${c}.json`).join(', ')}`);
   });
 
-  noun
-    .command('list')
-    .description('list agents with their personality, role, model and sync status')
-    .action(async (_opts: object, cmd: Command) => {
-      const out = ctx.output(cmd);
-      const { agents, states } = await ctx.withConfig(cmd, async (config) => {
-        const agents = await config.services.agents.list();
-        return { agents, states: await syncStates(config, agents) };
-      });
-      out.data(
-        agents.map((a) => {
-          const judged = states.get(a.id);
-          return {
-            ...a,
-            syncStatus: judged?.state,
-            ...(judged?.drift.length ? { drift: judged.drift } : {}),
-          };
-        }),
-      );
-      if (agents.length === 0) return out.line('No agents yet; create one with `troupe agent create`.');
-      out.lines(
-        table(
-          ['ID', 'NAME', 'REVISION', 'PERSONALITY', 'ROLE', 'MODEL', 'SYNC'],
-          agents.map((a) => [
-            a.id,
-            a.name,
-            String(a.revision),
-            a.personalityId,
-            a.roleId,
-            `${a.model.provider}/${a.model.modelId}`,
-            states.get(a.id)?.state ?? a.syncStatus,
-          ]),
-        ),
-      );
-    });
+  registerAgentList(noun, ctx);
 
   noun
     .command('show')

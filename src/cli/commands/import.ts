@@ -58,6 +58,8 @@ export function summary(changes: EntityChange[], applied: boolean): string {
 export interface ApplyFlags {
   dryRun?: boolean;
   prune?: boolean;
+  /** The summary line only, not one line per entity and field (for big bundles). */
+  quiet?: boolean;
 }
 
 /** Progress for big bundles: the apply-bundle workflow has few steps, but its commit may be large. */
@@ -73,7 +75,7 @@ export async function applyBundleFile(
   file: string,
   opts: ApplyFlags,
   verb: string,
-): Promise<void> {
+): Promise<EntityChange[]> {
   const out = ctx.output(cmd);
   const bundle = await ctx.readInput(file);
   const r = await ctx.withConfig(cmd, (config) =>
@@ -82,19 +84,26 @@ export async function applyBundleFile(
     ),
   );
   out.data(r);
-  out.lines(describeChanges(r.changes));
+  if (!opts.quiet) out.lines(describeChanges(r.changes));
   const what = summary(r.changes, r.applied) || 'the bundle is empty';
   out.line(r.applied ? `${verb} ${file}: ${what}` : `Dry run: ${what}; nothing written`);
+  return r.changes;
+}
+
+/** The options `import`, `apply` and `diff` share. */
+export function addBundleOptions(cmd: Command, dryRun = true): Command {
+  if (dryRun) cmd.option('--dry-run', 'print the diff without writing anything');
+  return cmd
+    .option('--prune', 'delete stored agents, personalities and custom roles the bundle leaves out')
+    .option('-q, --quiet', 'print the summary line only, not every entity and field');
 }
 
 export function register(program: Command, ctx: CliContext): void {
-  program
+  const cmd = program
     .command('import')
     .description('apply a bundle file (JSON or YAML) all-or-nothing: create, update, and with --prune delete')
-    .argument('<file>', 'bundle file: { personalities: [], roles: [], models: [], agents: [] }')
-    .option('--dry-run', 'print the diff without writing anything')
-    .option('--prune', 'delete stored agents, personalities and custom roles the bundle leaves out')
-    .action((file: string, opts: ApplyFlags, cmd: Command) =>
-      applyBundleFile(ctx, cmd, file, opts, 'Imported'),
-    );
+    .argument('<file>', 'bundle file: { personalities: [], roles: [], models: [], agents: [] }');
+  addBundleOptions(cmd).action(async (file: string, opts: ApplyFlags, c: Command) => {
+    await applyBundleFile(ctx, c, file, opts, 'Imported');
+  });
 }

@@ -16,6 +16,9 @@ const entries = (dir: string) => {
   }
 };
 
+/** The entries of a troupe directory, as init creates them. */
+const LAYOUT = new Set(['.troupe', 'personalities', 'roles', 'agents', 'models', 'resolved']);
+
 /** A shell word for a path: quoted when it holds anything a shell would split or expand. */
 const shellWord = (s: string) => (/^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replaceAll("'", `'\\''`)}'`);
 
@@ -35,7 +38,9 @@ export function register(program: Command, ctx: CliContext): void {
       const shown = ctx.display(dir);
       assertNotAFile(dir, shown);
       const existed = isTroupeDir(dir);
-      const found = entries(dir);
+      // What init itself creates does not count: an init cut short (a crash, a power loss) is
+      // finished by running it again.
+      const found = entries(dir).filter((e) => !LAYOUT.has(e));
       if (!existed && found.length > 0 && !opts.force)
         throw new TroupeError(
           'NOT_A_TROUPE_DIRECTORY',

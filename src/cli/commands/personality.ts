@@ -4,6 +4,7 @@ import { mergePatch } from '../../services/merge-patch.js';
 import type { CliContext } from '../context.js';
 import { inputFrom, registerUpdateDelete, whereOf } from '../entities.js';
 import { indent, table } from '../format.js';
+import { addOutputOption, type Format, printListing } from '../listing.js';
 import { addNameOptions, defined, fromOption, type TraitArg, traitArg, traitPatch } from '../options.js';
 
 interface FieldFlags {
@@ -73,22 +74,21 @@ export function register(program: Command, ctx: CliContext): void {
     out.line(`Created personality ${created.id} (${created.name}) → personalities/${created.id}.json`);
   });
 
-  noun
-    .command('list')
-    .description('list personalities')
-    .action(async (_opts: object, cmd: Command) => {
+  addOutputOption(noun.command('list').description('list personalities')).action(
+    async (opts: { output: Format }, cmd: Command) => {
       const out = ctx.output(cmd);
       const all = await ctx.withConfig(cmd, (config) => config.services.personalities.list());
-      out.data(all);
-      if (all.length === 0)
-        return out.line('No personalities yet; create one with `troupe personality create`.');
-      out.lines(
-        table(
-          ['ID', 'NAME', 'REVISION'],
-          all.map((p) => [p.id, p.name, String(p.revision)]),
-        ),
-      );
-    });
+      printListing(out, opts.output, {
+        kind: 'personality',
+        items: all,
+        id: (p) => p.id,
+        columns: ['ID', 'NAME', 'REVISION'],
+        row: (p) => [p.id, p.name, String(p.revision)],
+        wide: { columns: ['UPDATED', 'DESCRIPTION'], row: (p) => [p.updatedAt, p.description ?? ''] },
+        empty: 'No personalities yet; create one with `troupe personality create`.',
+      });
+    },
+  );
 
   noun
     .command('show')

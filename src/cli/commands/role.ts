@@ -2,7 +2,8 @@ import type { Command } from 'commander';
 import type { Role } from '../../domain/role.js';
 import type { CliContext } from '../context.js';
 import { inputFrom, registerUpdateDelete, whereOf } from '../entities.js';
-import { indent, table } from '../format.js';
+import { indent } from '../format.js';
+import { addOutputOption, type Format, printListing } from '../listing.js';
 import { addNameOptions, collect, defined, fromOption } from '../options.js';
 
 interface FieldFlags {
@@ -82,25 +83,28 @@ export function register(program: Command, ctx: CliContext): void {
     );
   });
 
-  noun
-    .command('list')
-    .description('list roles, predefined and custom')
-    .action(async (_opts: object, cmd: Command) => {
+  addOutputOption(noun.command('list').description('list roles, predefined and custom')).action(
+    async (opts: { output: Format }, cmd: Command) => {
       const out = ctx.output(cmd);
       const all = await ctx.withConfig(cmd, (config) => config.services.roles.list());
-      out.data(all);
-      out.lines(
-        table(
-          ['ID', 'NAME', 'REVISION', 'KIND'],
-          all.map((r) => [
-            r.id,
-            r.name,
-            r.predefined ? '-' : String(r.revision),
-            r.predefined ? 'predefined' : 'custom',
-          ]),
-        ),
-      );
-    });
+      printListing(out, opts.output, {
+        kind: 'role',
+        items: all,
+        id: (r) => r.id,
+        columns: ['ID', 'NAME', 'REVISION', 'KIND'],
+        row: (r) => [
+          r.id,
+          r.name,
+          r.predefined ? '-' : String(r.revision),
+          r.predefined ? 'predefined' : 'custom',
+        ],
+        wide: {
+          columns: ['CAPABILITIES', 'DESCRIPTION'],
+          row: (r) => [r.capabilities.join(',') || '-', r.description ?? ''],
+        },
+      });
+    },
+  );
 
   noun
     .command('show')
