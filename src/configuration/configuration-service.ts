@@ -350,6 +350,11 @@ export class ConfigurationService {
     return this.#runTracked(def, input);
   }
 
+  /** Gives up a partially-completed run: its completed steps are compensated. */
+  async cancel(runId: string): Promise<RunResult> {
+    return this.runner.cancel(runId);
+  }
+
   /** Finishes a partially-completed run (its deferred steps). */
   async resume(runId: string): Promise<RunResult> {
     return this.runner.resume(runId);

@@ -247,6 +247,40 @@ describe("recovery 'defer' and resume", () => {
     await expect(runner().resume('no-such-run')).rejects.toMatchObject({ code: 'NOT_FOUND' });
   });
 
+  it('cancel undoes the completed steps of a run whose deferred step can never succeed, from the log alone', async () => {
+    const { clock, def, runner, runLog } = setup();
+    const undone: string[] = [];
+    const withUndo = workflow('partial-undo')
+      .step('personality', 'personalities', 'update', { compensate: { operation: 'revert' } })
+      .step('model', 'models', 'validate', { ...def.steps[1]!, dependsOn: [] })
+      .build();
+    const services = {
+      personalities: {
+        update: async () => ({ version: 2 }),
+        revert: async (i: { output: unknown }) => {
+          undone.push(`personality ${JSON.stringify(i.output)}`);
+        },
+      },
+      models: {
+        validate: async () => Promise.reject(new TroupeError('TRANSIENT', 'model catalog unavailable')),
+      },
+    };
+    const first = await clock.drive(new WorkflowRunner({ clock, services, runLog }).run(withUndo));
+    expect(first.status).toBe('partially-completed');
+    // A new process: only the log knows the run.
+    const cancelled = await clock.drive(new WorkflowRunner({ clock, services, runLog }).cancel(first.runId));
+    expect(cancelled.status).toBe('compensated');
+    expect(cancelled.compensated).toEqual(['personality']);
+    expect(undone).toEqual(['personality {"version":2}']);
+    expect(cancelled.error).toMatchObject({ context: { cancelled: true, notRun: ['model'] } });
+    expect((await runLog.read(first.runId))?.state).toBe('compensated');
+    // Once cancelled, neither resume nor cancel applies again.
+    await expect(runner().cancel(first.runId)).rejects.toThrow(
+      /is compensated; only a partially-completed run can be cancelled/,
+    );
+    await expect(runner().resume(first.runId)).rejects.toMatchObject({ code: 'VALIDATION_FAILED' });
+  });
+
   it('a permanent failure is not deferred', async () => {
     const clock = new VirtualClock();
     const runner = new WorkflowRunner({

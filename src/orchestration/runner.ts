@@ -188,20 +188,7 @@ export class WorkflowRunner {
    * the outputs of the steps that completed (kept in memory, or read back from the run log).
    */
   async resume(runId: string, opts: { signal?: AbortSignal } = {}): Promise<RunResult> {
-    if (this.#active.has(runId))
-      throw validationError(`run "${runId}" is still running`, [{ path: 'runId', message: 'run is active' }]);
-    let ctx = this.#suspended.get(runId);
-    if (!ctx) {
-      const record = await this.#engine.runLog.read(runId);
-      if (!record) throw notFound('run', runId);
-      ctx = contextFromRecord(this.#engine, record, this.#sensitiveKeys);
-    }
-    if (ctx.state !== 'partially-completed')
-      throw validationError(`run "${runId}" is ${ctx.state}; only a partially-completed run can be resumed`, [
-        { path: 'runId', message: `run is ${ctx.state}` },
-      ]);
-    this.#checkRunnable(ctx.def);
-    this.#suspended.delete(runId);
+    const ctx = await this.#suspendedRun(runId, 'resumed');
     this.#active.add(runId);
     try {
       ctx.signal = opts.signal;
@@ -215,6 +202,46 @@ export class WorkflowRunner {
     } finally {
       this.#active.delete(runId);
     }
+  }
+
+  /**
+   * Give up a partially-completed run whose deferred steps cannot succeed (or are no longer
+   * wanted): its completed steps are compensated, last completed first, and it ends
+   * compensated (failed if a compensation fails, with the undo left to recovery as usual).
+   */
+  async cancel(runId: string): Promise<RunResult> {
+    const ctx = await this.#suspendedRun(runId, 'cancelled');
+    this.#active.add(runId);
+    try {
+      const deferred = ctx.plan.steps.filter((st) => !ctx.completed.has(st.id)).map((st) => st.id);
+      const error = new TroupeError(
+        'WORKFLOW_FAILED',
+        `run "${runId}" of workflow "${ctx.workflowId}" was cancelled${deferred.length ? ` before ${deferred.join(', ')} ran` : ''}; its completed steps are undone`,
+        { retryable: false, context: { cancelled: true, notRun: deferred } },
+      );
+      return await compensateAndEnd(ctx, error);
+    } finally {
+      this.#active.delete(runId);
+    }
+  }
+
+  /** A partially-completed run, from memory or its log, ready to be resumed or cancelled. */
+  async #suspendedRun(runId: string, what: 'resumed' | 'cancelled'): Promise<RunContext> {
+    if (this.#active.has(runId))
+      throw validationError(`run "${runId}" is still running`, [{ path: 'runId', message: 'run is active' }]);
+    let ctx = this.#suspended.get(runId);
+    if (!ctx) {
+      const record = await this.#engine.runLog.read(runId);
+      if (!record) throw notFound('run', runId);
+      ctx = contextFromRecord(this.#engine, record, this.#sensitiveKeys);
+    }
+    if (ctx.state !== 'partially-completed')
+      throw validationError(`run "${runId}" is ${ctx.state}; only a partially-completed run can be ${what}`, [
+        { path: 'runId', message: `run is ${ctx.state}` },
+      ]);
+    this.#checkRunnable(ctx.def);
+    this.#suspended.delete(runId);
+    return ctx;
   }
 
   /**

@@ -169,11 +169,11 @@ describe('troupe workflow list / show', () => {
     expect(lines.at(-1)).toMatch(
       /^old-run +nightly +partially-completed +2026-01-02 10:00:00Z +2026-01-02 10:00:00Z$/,
     );
-    const j = (await t('workflow', 'list', '--json')).json<Array<{ runId: string; createdAt: number }>>();
+    const j = (await t('workflow', 'list', '--json')).json<Array<{ runId: string; createdAt: string }>>();
     expect(j).toHaveLength(lines.length - 1);
     expect(j[0]?.runId).toBe(runId);
     expect(j.at(-1)?.runId).toBe('old-run');
-    expect(j.map((x) => x.createdAt)).toEqual([...j.map((x) => x.createdAt)].sort((a, b) => b - a));
+    expect(j.map((x) => x.createdAt)).toEqual([...j.map((x) => x.createdAt)].sort().reverse()); // ISO 8601 sorts as text
   });
 
   it.each([
@@ -238,6 +238,21 @@ describe('troupe workflow resume', () => {
     expect(r.code).toBe(1);
     expect(r.stderr).toContain('run "no-such-run" not found');
     expect((await t('workflow', 'resume', 'no-such-run', '--json')).error().code).toBe('NOT_FOUND');
+  });
+
+  it('cancel gives up a partially-completed run: its completed steps are undone, and it exits 0', async () => {
+    const { dir, t } = await seeded();
+    await writeRun(dir, 'nightly-3', deferredRun('nightly-3'));
+    const r = await t('workflow', 'cancel', 'nightly-3');
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain('Cancelled run nightly-3 of workflow nightly: compensated');
+    expect((await t('workflow', 'show', 'nightly-3', '--json')).json()).toMatchObject({
+      state: 'compensated',
+    });
+    const again = await t('workflow', 'cancel', 'nightly-3');
+    expect(again.code).toBe(1);
+    expect(again.stderr).toContain('only a partially-completed run can be cancelled');
+    expect((await t('workflow', 'resume', 'nightly-3')).code).toBe(1);
   });
 
   it('a run that is not partially completed cannot be resumed', async () => {

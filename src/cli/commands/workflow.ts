@@ -241,6 +241,26 @@ export function register(program: Command, ctx: CliContext): void {
     });
 
   noun
+    .command('cancel')
+    .description(
+      'give up a partially-completed run whose deferred steps cannot succeed: undo its completed steps',
+    )
+    .argument('<id>', 'run id (or a unique prefix of at least 4 characters)')
+    .action(async (id: string, _opts: object, cmd: Command) => {
+      const out = ctx.output(cmd);
+      await ctx.withConfig(cmd, async (config) => {
+        const runId = await resolveRunId(config, id);
+        const r = await config.cancel(runId);
+        if (r.status !== 'compensated') return reportResult(ctx, out, config, r, 'Cancelled run');
+        // Cancelled as asked: every completed step undone, which is success for this command.
+        out.data(isoTimes(r));
+        out.line(`Cancelled run ${r.runId} of workflow ${r.workflowId}: compensated`);
+        if (r.compensated.length) out.line(`  compensated (in this order): ${r.compensated.join(', ')}`);
+        out.line(`  timeline: \`troupe workflow show ${r.runId}\``);
+      });
+    });
+
+  noun
     .command('recover')
     .description(
       'compensate the runs a crashed troupe process left half-done (any troupe command does it too)',
