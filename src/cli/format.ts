@@ -1,9 +1,14 @@
+import stringWidth from 'string-width';
+
 /** A plain-text table: a header row, then one row per entry, columns padded to fit. */
 export function table(headers: string[], rows: string[][]): string[] {
-  const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  // Columns by the width a terminal shows (CJK and emoji take two cells), not by code units.
+  const widths = headers.map((h, i) => Math.max(stringWidth(h), ...rows.map((r) => stringWidth(r[i] ?? ''))));
   const render = (cells: string[]) =>
     cells
-      .map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i] ?? 0)))
+      .map((c, i) =>
+        i === cells.length - 1 ? c : c + ' '.repeat(Math.max(0, (widths[i] ?? 0) - stringWidth(c))),
+      )
       .join('  ')
       .trimEnd();
   return [render(headers), ...rows.map(render)];

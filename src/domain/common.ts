@@ -1,3 +1,4 @@
+import transliterate from '@sindresorhus/transliterate';
 import { z } from 'zod';
 import { type Issue, validationError } from './errors.js';
 import { containsSecret, SECRET_IN_TEXT, scrubSecrets } from './secrets.js';
@@ -36,7 +37,10 @@ export const META_KEYS = ['revision', 'createdAt', 'updatedAt', 'commit'] as con
 
 /** The id a name gets when none is given: "Calm Analyst!" → "calm-analyst". */
 export function slugify(name: string): string {
-  return name
+  // Letters of other scripts written the way their readers spell them in Latin (ß → ss, Æ → ae,
+  // Привет → privet); a script with no such spelling (日本語) leaves nothing, and the caller
+  // asks for an id.
+  return transliterate(name)
     .normalize('NFKD')
     .replace(/[\u0300-\u036f]/g, '')
     .toLowerCase()

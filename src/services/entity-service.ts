@@ -62,12 +62,25 @@ export class EntityReader<E extends { id: string; revision: number; name?: strin
     return this.spec.label;
   }
 
+  /** The slug of a name, for an entity given without an id; a name no slug can spell asks for one. */
+  #idFromName(input: Normalized, where: Where): string | undefined {
+    const name = input.name;
+    if (typeof name !== 'string' || name.trim() === '') return undefined; // "name: is required" says it
+    const id = slugify(name);
+    if (id) return id;
+    const message = `no id can be made from the name ${JSON.stringify(name)} (an id is lowercase a–z, 0–9 and dashes): give one, e.g. --id my-${this.spec.label.replace(/ .*/, '')} (or "id" in the file)`;
+    throw validationError(
+      `${where.file ? `${where.file}: ` : ''}${this.spec.label} ${JSON.stringify(name)}: id: ${message}`,
+      [{ path: 'id', message, ...(where.file ? { file: where.file } : {}) }],
+    );
+  }
+
   /** Validates user input; the id defaults to the slug of the name. */
   parse(input: unknown, where: Where = {}): Normalized {
     this.assertClean(input, where);
     const withId =
       input && typeof input === 'object' && !Array.isArray(input) && (input as Normalized).id === undefined
-        ? { ...(input as object), id: slugify(String((input as Normalized).name ?? '')) || undefined }
+        ? { ...(input as object), id: this.#idFromName(input as Normalized, where) }
         : input;
     const data = parseOrThrow(this.spec.input, withId, {
       kind: this.spec.label,
