@@ -1,9 +1,12 @@
 import stringWidth from 'string-width';
 
+/** Display width: printable ASCII is one cell per character; anything else is measured. */
+const width = (s: string) => (/^[\x20-\x7e]*$/.test(s) ? s.length : stringWidth(s));
+
 /** A plain-text table: a header row, then one row per entry, columns padded to fit. */
 export function table(headers: string[], rows: string[][]): string[] {
   // Columns by the width a terminal shows (CJK and emoji take two cells), not by code units.
-  const widths = headers.map((h, i) => Math.max(stringWidth(h), ...rows.map((r) => stringWidth(r[i] ?? ''))));
+  const widths = headers.map((h, i) => Math.max(width(h), ...rows.map((r) => width(r[i] ?? ''))));
   const render = (cells: string[]) =>
     cells
       .map((c, i) =>
