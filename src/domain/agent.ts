@@ -17,7 +17,8 @@ export const EnvVarName = z
 export const ModelSettings = z.strictObject({
   provider: Provider,
   modelId: z.string().min(1).max(200),
-  temperature: between(0, 2).default(0.7),
+  // Optional, as every sampling parameter: a model that takes none (a reasoning model) gets none.
+  temperature: between(0, 2).optional(),
   maxTokens: between(1, 2_000_000, { int: true }).optional(),
   topP: between(0, 1).optional(),
   frequencyPenalty: between(-2, 2).optional(),

@@ -1,6 +1,6 @@
 import type { ModelSettings } from '../domain/agent.js';
 import { type Issue, notFound } from '../domain/errors.js';
-import { type Model, ModelInput, Model as ModelSchema } from '../domain/model.js';
+import { type Model, ModelInput, Model as ModelSchema, SAMPLING_PARAMETERS } from '../domain/model.js';
 import type { Role } from '../domain/role.js';
 import { article } from '../domain/text.js';
 import type { Store } from '../storage/store.js';
@@ -57,8 +57,25 @@ export class ModelService extends EntityService<Model & { revision: number }> {
   }
 
   /** Problems with running a role on a model: missing capabilities, too small a context. */
-  compatibility(settings: Pick<ModelSettings, 'provider' | 'maxTokens'>, model: Model, role: Role): Issue[] {
+  compatibility(
+    settings: Partial<ModelSettings> & Pick<ModelSettings, 'provider'>,
+    model: Model,
+    role: Role,
+  ): Issue[] {
     const issues: Issue[] = [];
+    // A sampling parameter the model rejects would fail every call the application makes.
+    if (model.parameters !== undefined) {
+      for (const p of SAMPLING_PARAMETERS) {
+        if (settings[p] === undefined || model.parameters.includes(p)) continue;
+        const takes = model.parameters.length
+          ? `it takes only ${model.parameters.join(', ')}`
+          : 'it takes none of the sampling parameters';
+        issues.push({
+          path: `model.${p}`,
+          message: `${model.id} does not accept ${p} (${takes}): remove it (\`--from\` a patch with "${p}": null)`,
+        });
+      }
+    }
     if (model.provider !== settings.provider) {
       issues.push({
         path: 'model.provider',

@@ -97,7 +97,7 @@ async function inferProvider(
 export function describeModel(m: ModelSettings): string {
   return [
     `${m.provider} ${m.modelId}`,
-    `temperature ${m.temperature}`,
+    m.temperature !== undefined ? `temperature ${m.temperature}` : '',
     m.maxTokens !== undefined ? `max tokens ${m.maxTokens}` : '',
     m.topP !== undefined ? `top-p ${m.topP}` : '',
     m.apiKeyEnv ? `API key from $${m.apiKeyEnv}` : 'no API key variable set',
