@@ -1,6 +1,12 @@
 import { z } from 'zod';
 import type { Agent } from '../domain/agent.js';
-import { type Issue, isTroupeError, TroupeError, validationError } from '../domain/errors.js';
+import {
+  concurrentModification,
+  type Issue,
+  isTroupeError,
+  TroupeError,
+  validationError,
+} from '../domain/errors.js';
 import type { Model } from '../domain/model.js';
 import type { Personality } from '../domain/personality.js';
 import type { Role } from '../domain/role.js';
@@ -46,7 +52,16 @@ type Staged = { next: Normalized & { revision: number }; current?: { revision: n
 export async function planBundle(
   s: Services,
   raw: unknown,
-  opts: { file?: string; prune?: boolean; now: string },
+  opts: {
+    file?: string;
+    prune?: boolean;
+    now: string;
+    /**
+     * The revision each `kind/id` must be at (0: must not exist), as the caller read it: a
+     * create-only add, or an update merged onto what was read. Checked again on every re-plan.
+     */
+    expect?: Record<string, number> | undefined;
+  },
 ): Promise<BundlePlan> {
   const file = opts.file;
   const top = Bundle.safeParse(raw);
@@ -115,6 +130,20 @@ export async function planBundle(
   ) => {
     for (const e of entries) {
       const current = await read(e.id);
+      const expected = opts.expect?.[`${kind}/${e.id}`];
+      if (expected !== undefined && expected !== (current?.revision ?? 0)) {
+        if (expected === 0)
+          throw new TroupeError(
+            'ALREADY_EXISTS',
+            `${singular[kind]} "${e.id}" already exists (revision ${current!.revision})`,
+            {
+              context: { kind, id: e.id, actualRevision: current!.revision },
+            },
+          );
+        throw concurrentModification(singular[kind], e.id, expected, current?.revision ?? 0, {
+          retryable: false,
+        });
+      }
       if (kind === 'roles' && s.roles.isPredefined(e.id)) {
         issues.push({
           ...(file ? { file } : {}),
@@ -233,12 +262,17 @@ export async function planBundle(
   const pruned = new Set(pruneAgents.map((a) => a.id));
   for (const a of existingAgents) {
     if (composedAgents.has(a.id) || pruned.has(a.id)) continue;
-    const pStaged = staged.personalities.get(a.personalityId);
-    const rStaged = staged.roles.get(a.roleId);
-    if (!pStaged?.current && !rStaged?.current) continue;
+    // Re-composed when what it is composed from changes: its personality or role, or its model
+    // (changed, or a model of the directory now standing in for a shipped one).
+    const moved = (st: Staged | undefined) =>
+      st?.current !== undefined && st.next.revision !== st.current.revision;
+    const model = modelFor(a.model);
+    const mStaged = model ? staged.models.get(model.id) : undefined;
+    const modelMoved = mStaged !== undefined && mStaged.next.revision !== mStaged.current?.revision;
     if (
-      pStaged?.next.revision === pStaged?.current?.revision &&
-      rStaged?.next.revision === rStaged?.current?.revision
+      !moved(staged.personalities.get(a.personalityId)) &&
+      !moved(staged.roles.get(a.roleId)) &&
+      !modelMoved
     )
       continue;
     const p = await personalityOf(a.personalityId);

@@ -1,6 +1,7 @@
 import type { Agent } from '../domain/agent.js';
 import { slugify } from '../domain/common.js';
-import type { TroupeError } from '../domain/errors.js';
+import { concurrentModification, type TroupeError } from '../domain/errors.js';
+import type { Model } from '../domain/model.js';
 import type { Personality } from '../domain/personality.js';
 import type { Role } from '../domain/role.js';
 import type { Clock } from '../orchestration/clock.js';
@@ -16,6 +17,7 @@ import type { BulkheadOptions } from '../orchestration/policies/bulkhead.js';
 import type { Random } from '../orchestration/random.js';
 import { MemoryRunLog, type RunLog, type RunRecord, type RunSummary } from '../orchestration/run-log.js';
 import { WorkflowRunner } from '../orchestration/runner.js';
+import type { Normalized } from '../services/entity-service.js';
 import type { CommitResult, Store, StoredDoc } from '../storage/store.js';
 import type { BundlePlan, EntityChange } from './bundle.js';
 import type { ConflictEntry, ConflictStrategy, MergeRule } from './conflict.js';
@@ -24,6 +26,7 @@ import type { DeleteMode } from './delete.js';
 import { buildHandlers } from './handlers.js';
 import { assertInputGiven } from './input-gaps.js';
 import { checkScope, writtenBy } from './integrity.js';
+import { ownModel } from './model-changes.js';
 import { checkRulePaths } from './rule-paths.js';
 import { runError } from './run-error.js';
 import { createServices, type Services } from './services.js';
@@ -314,6 +317,52 @@ export class ConfigurationService {
       file: opts.file ?? null,
     });
     return { changes: (r.outputs.plan as BundlePlan).changes, applied: true, runId: r.runId };
+  }
+
+  /**
+   * Adds a model to the directory's catalog (models/), create-only: ALREADY_EXISTS if the
+   * directory has one with that id. A shipped model of the same id is overridden by it.
+   */
+  async createModel(input: unknown, where: { file?: string } = {}): Promise<Model> {
+    const entry = this.services.models.parse(input, where);
+    await this.#applyModel(entry, 0, where.file);
+    return this.services.models.require(entry.id);
+  }
+
+  /**
+   * Changes a model of the directory with a JSON merge patch; every agent on it is re-composed
+   * in the same commit. `expectedRevision`: fail if it moved on since (compare-and-swap).
+   */
+  async updateModel(
+    id: string,
+    patch: unknown,
+    opts: { expectedRevision?: number | undefined; file?: string } = {},
+  ) {
+    const current = await ownModel(this.services, id, 'update');
+    if (opts.expectedRevision !== undefined && opts.expectedRevision !== current.revision)
+      throw concurrentModification('model', id, opts.expectedRevision, current.revision ?? 0, {
+        retryable: false,
+      });
+    const entry = this.services.models.patched(current as never, patch, opts);
+    const changes = await this.#applyModel(entry, current.revision ?? 0, opts.file);
+    const agents = changes.filter((c) => c.kind === 'agents' && c.action !== 'unchanged').map((c) => c.id);
+    return { model: await this.services.models.require(id), synced: agents };
+  }
+
+  /** Removes a model of the directory; refused while agents use it. */
+  async deleteModel(id: string, opts: { expectedRevision?: number | undefined } = {}) {
+    const r = await this.run(wf.deleteModelWorkflow, { id, ...opts });
+    return { deleted: id, runId: r.runId };
+  }
+
+  async #applyModel(entry: Normalized, expected: number, file: string | undefined) {
+    const r = await this.run(wf.applyBundleWorkflow, {
+      bundle: { models: [entry] },
+      prune: false,
+      file: file ?? null,
+      expect: { [`models/${entry.id}`]: expected },
+    });
+    return (r.outputs.plan as BundlePlan).changes;
   }
 
   /** Everything stored, as a bundle (custom roles only; predefined roles ship with Troupe). */

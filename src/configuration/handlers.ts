@@ -17,6 +17,7 @@ import {
 } from './create-agent.js';
 import { planDeleteAgent, planDeleteReferenced } from './delete.js';
 import { checkScope, writtenBy } from './integrity.js';
+import { planDeleteModel } from './model-changes.js';
 import { commitPlanned } from './planned-commit.js';
 import { requireRef } from './references.js';
 import type { Services } from './services.js';
@@ -204,6 +205,11 @@ export function buildHandlers(s: Services, nowIso: () => string): ServiceHandler
         commitPlanned(s, () => planDeleteAgent(s, i.id, i), ctx),
       revert: revert(s),
     },
+    model: {
+      remove: async (i: { id: string; expectedRevision?: number }, ctx?: StepContext) =>
+        commitPlanned(s, () => planDeleteModel(s, i.id, i), ctx),
+      revert: revert(s),
+    },
     file: {
       /** Writes the resolved configuration of each agent; its checksum is the agent's hash. */
       materialize: async (i: { agents: string[] }, ctx?: StepContext) => {
@@ -331,7 +337,7 @@ type ComposeInput = {
   role?: unknown;
   template?: string;
 } & File;
-type BundleInput = { bundle: unknown; prune?: boolean } & File;
+type BundleInput = { bundle: unknown; prune?: boolean; expect?: Record<string, number> } & File;
 /** How the persist step plans a change again after losing a race. */
 type Replan =
   | { planner: 'create-agent'; input: ComposeInput }

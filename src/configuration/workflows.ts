@@ -126,6 +126,12 @@ export const deleteAgentWorkflow: WorkflowDefinition = workflow('delete-agent')
   .step('verify', 'configuration', 'verify', verifyAfter('delete'))
   .build();
 
+export const deleteModelWorkflow: WorkflowDefinition = workflow('delete-model')
+  .description('Remove a model of the directory: refused while agents use it')
+  .step('delete', 'model', 'remove', { input: input(), compensate: revert })
+  .step('verify', 'configuration', 'verify', verifyAfter('delete'))
+  .build();
+
 /** apply-bundle: plan (validate everything, diff) → one all-or-nothing commit → check. */
 export const applyBundleWorkflow: WorkflowDefinition = persistAndVerify(
   workflow('apply-bundle')
@@ -150,6 +156,7 @@ export const BUILT_IN_WORKFLOWS = [
   deletePersonalityWorkflow,
   deleteRoleWorkflow,
   deleteAgentWorkflow,
+  deleteModelWorkflow,
   applyBundleWorkflow,
   reconcileWorkflow,
 ];

@@ -116,7 +116,15 @@ async function checkAbsent(
   all: ((kind: Kind) => Promise<StoredDoc[]>) | undefined,
 ) {
   if (!all) throw new TroupeError('USAGE', `this store cannot check "absent" guards on ${guard.kind}`);
-  const matches = (d: StoredDoc) => Object.entries(guard.where).every(([k, v]) => d[k] === v);
+  // A key may be a dotted path into the document (`model.modelId`).
+  const at = (d: StoredDoc, k: string) =>
+    k
+      .split('.')
+      .reduce<unknown>(
+        (v, part) => (v !== null && typeof v === 'object' ? (v as Record<string, unknown>)[part] : undefined),
+        d,
+      );
+  const matches = (d: StoredDoc) => Object.entries(guard.where).every(([k, v]) => at(d, k) === v);
   const after = new Map((await all(guard.kind)).map((d) => [d.id, d as StoredDoc | null]));
   for (const c of changes.values()) if (c.kind === guard.kind) after.set(c.id, c.doc);
   const found = [...after.values()].filter((d): d is StoredDoc => d !== null && matches(d)).map((d) => d.id);

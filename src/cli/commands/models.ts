@@ -3,6 +3,7 @@ import { isTroupeError } from '../../domain/errors.js';
 import { type Model, PROVIDERS } from '../../domain/model.js';
 import type { CliContext } from '../context.js';
 import { table } from '../format.js';
+import { registerModelEdits } from './model-edit.js';
 
 export function register(program: Command, ctx: CliContext): void {
   const noun = program
@@ -40,4 +41,6 @@ export function register(program: Command, ctx: CliContext): void {
         ),
       );
     });
+
+  registerModelEdits(noun, ctx);
 }

@@ -1,0 +1,161 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ConfigurationService } from '../../src/configuration/configuration-service.js';
+import { MemoryStore } from '../../src/storage/memory/store.js';
+import { initialised, snapshot, write } from './helpers.js';
+
+const MODEL = `provider: custom
+modelId: my-llm-v1
+name: My LLM
+aliases: [my-llm]
+contextWindow: 32000
+capabilities: [chat, code]
+`;
+
+describe('models are first-class: add, show, update, remove', () => {
+  it('add from a file or flags, create-only; show says where it comes from', async () => {
+    const { root, dir, t } = await initialised();
+    await write(root, 'm.yaml', MODEL);
+    const r = await t('models', 'add', '--from', 'm.yaml');
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain('Added model my-llm (custom my-llm-v1) → models/my-llm.json');
+    expect(JSON.parse(await readFile(join(dir, 'models', 'my-llm.json'), 'utf8'))).toMatchObject({
+      revision: 1,
+      contextWindow: 32000,
+    });
+    const before = await snapshot(dir);
+    const again = await t('models', 'add', '--from', 'm.yaml');
+    expect(again.code).toBe(1);
+    expect(again.stderr).toContain('model "my-llm" already exists (revision 1)');
+    expect(await snapshot(dir)).toEqual(before);
+    const flags = await t(
+      'models',
+      'add',
+      '--id',
+      'tiny',
+      '--provider',
+      'ollama',
+      '--model-id',
+      'tiny:1b',
+      '--name',
+      'Tiny',
+      '--context-window',
+      '4096',
+      '--capability',
+      'chat',
+      '--parameters',
+      'temperature,stop',
+    );
+    expect(flags.code, flags.stderr).toBe(0);
+    expect((await t('models', 'show', 'tiny:1b')).stdout).toContain('Sampling parameters: temperature, stop');
+    expect((await t('models', 'show', 'gpt-4o')).stdout).toContain('ships with troupe');
+    expect((await t('models', 'show', 'my-llm', '--json')).json()).toMatchObject({
+      id: 'my-llm',
+      revision: 1,
+    });
+  });
+
+  it('update re-composes every agent on the model in the same commit; --expect-revision guards it', async () => {
+    const { root, t } = await initialised();
+    await write(root, 'm.yaml', MODEL);
+    await t('models', 'add', '--from', 'm.yaml');
+    await t('personality', 'create', '--preset', 'calm-analyst');
+    await t(
+      'agent',
+      'create',
+      '--name',
+      'Zed',
+      '--personality',
+      'calm-analyst',
+      '--role',
+      'developer',
+      '--provider',
+      'custom',
+      '--model',
+      'my-llm',
+    );
+    const r = await t('models', 'update', 'my-llm', '--context-window', '64000');
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain('re-composed: zed');
+    expect((await t('agent', 'list', '--stale')).stdout).toBe('No agents match.\n');
+    expect((await t('validate')).code).toBe(0);
+    const stale = await t('models', 'update', 'my-llm', '--name', 'X', '--expect-revision', '1');
+    expect(stale.code).toBe(1);
+    expect(stale.stderr).toMatch(/expected revision 1, found 2/);
+    expect((await t('models', 'update', 'gpt-4o', '--name', 'X')).code).toBe(2);
+  });
+
+  it('remove is refused while agents use the model, like a personality; then removes it', async () => {
+    const { root, dir, t } = await initialised();
+    await write(root, 'm.yaml', MODEL);
+    await t('models', 'add', '--from', 'm.yaml');
+    await t('personality', 'create', '--preset', 'calm-analyst');
+    await t(
+      'agent',
+      'create',
+      '--name',
+      'Zed',
+      '--personality',
+      'calm-analyst',
+      '--role',
+      'developer',
+      '--provider',
+      'custom',
+      '--model',
+      'my-llm-v1',
+    );
+    const before = await snapshot(dir);
+    const r = await t('models', 'remove', 'my-llm');
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('model "my-llm" is used by 1 agent: zed');
+    expect(await snapshot(dir)).toEqual(before);
+    await t('agent', 'delete', 'zed');
+    expect((await t('models', 'remove', 'my-llm')).code).toBe(0);
+    expect((await t('models', 'show', 'my-llm')).code).toBe(1);
+    expect((await t('models', 'remove', 'gpt-4o')).stderr).toContain(
+      'ships with troupe and cannot be removed',
+    );
+  });
+
+  it('an agent created on the model while its removal is planned fails the removal, which then refuses', async () => {
+    const store = new MemoryStore();
+    const config = new ConfigurationService(store);
+    await config.createModel({
+      provider: 'custom',
+      modelId: 'm-1',
+      name: 'M',
+      contextWindow: 100_000,
+      capabilities: ['chat', 'code'],
+    });
+    await config.createPersonality({
+      id: 'p',
+      name: 'P',
+      bigFive: { openness: 50, conscientiousness: 50, extraversion: 50, agreeableness: 50, neuroticism: 50 },
+    });
+    // Between the removal's plan and its commit, another writer creates an agent on the model.
+    const commit = store.commit.bind(store);
+    let raced = false;
+    store.commit = async (ops) => {
+      if (!raced && ops.some((o) => o.op === 'delete' && o.kind === 'models')) {
+        raced = true;
+        store.commit = commit;
+        await config.createAgent({
+          agent: {
+            id: 'late',
+            name: 'Late',
+            personalityId: 'p',
+            roleId: 'developer',
+            model: { provider: 'custom', modelId: 'm-1' },
+          },
+        });
+        store.commit = async (o) => commit(o);
+      }
+      return commit(ops);
+    };
+    await expect(config.deleteModel('m')).rejects.toMatchObject({ code: 'REFERENCE_IN_USE' });
+    expect(raced).toBe(true);
+    expect(await config.services.models.get('m')).toBeDefined();
+    expect(await config.detectInconsistencies()).toEqual([]);
+  });
+});
