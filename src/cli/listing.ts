@@ -48,3 +48,25 @@ export function printListing<T>(out: Output, format: Format, l: Listing<T>): voi
     );
   }
 }
+
+/** `-o` formats of a show command: the text a person reads, or the document as JSON or YAML. */
+export const SHOW_FORMATS = ['text', 'json', 'yaml'] as const;
+export type ShowFormat = (typeof SHOW_FORMATS)[number];
+
+export function addShowOutputOption(cmd: Command): Command {
+  return cmd.addOption(
+    new Option(
+      '-o, --output <format>',
+      'text (default), json or yaml: the document, which create --from, update --from and apply accept back',
+    )
+      .choices(SHOW_FORMATS)
+      .default('text'),
+  );
+}
+
+/** Prints one shown document in the format asked for (`--json` is `-o json`). */
+export function printShown(out: Output, format: ShowFormat, doc: unknown, text: string[]): void {
+  if (out.json || format === 'json') out.raw(JSON.stringify(doc, null, 2));
+  else if (format === 'yaml') out.raw(stringify(doc));
+  else out.lines(text);
+}

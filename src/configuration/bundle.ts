@@ -87,6 +87,22 @@ export async function planBundle(
     models: new Map<string, Staged>(),
   };
 
+  // Revisions to hold: the caller's, and those entries carry (a `show -o json` pasted in).
+  const expect: Record<string, number> = {};
+  const checkExpected = (kind: Kind, id: string, current: { revision: number } | undefined) => {
+    const expected = opts.expect?.[`${kind}/${id}`] ?? expect[`${kind}/${id}`];
+    if (expected === undefined || expected === (current?.revision ?? 0)) return;
+    if (expected === 0)
+      throw new TroupeError(
+        'ALREADY_EXISTS',
+        `${singular[kind]} "${id}" already exists (revision ${current!.revision})`,
+        {
+          context: { kind, id, actualRevision: current!.revision },
+        },
+      );
+    throw concurrentModification(singular[kind], id, expected, current?.revision ?? 0, { retryable: false });
+  };
+
   const parseAll = (
     kind: 'personalities' | 'roles' | 'models' | 'agents',
     svc: { parse(i: unknown, w: object): Normalized },
@@ -104,6 +120,8 @@ export async function planBundle(
             message: `duplicate id "${e.id}" in the bundle`,
           });
         seen.add(e.id);
+        const carried = (entry as { revision?: unknown } | null)?.revision;
+        if (typeof carried === 'number') expect[`${kind}/${e.id}`] = carried;
         out.push(Object.defineProperty(e, AT, { value: i, enumerable: false }));
       } catch (err) {
         if (!isTroupeError(err) || err.code !== 'VALIDATION_FAILED') throw err;
@@ -130,20 +148,7 @@ export async function planBundle(
   ) => {
     for (const e of entries) {
       const current = await read(e.id);
-      const expected = opts.expect?.[`${kind}/${e.id}`];
-      if (expected !== undefined && expected !== (current?.revision ?? 0)) {
-        if (expected === 0)
-          throw new TroupeError(
-            'ALREADY_EXISTS',
-            `${singular[kind]} "${e.id}" already exists (revision ${current!.revision})`,
-            {
-              context: { kind, id: e.id, actualRevision: current!.revision },
-            },
-          );
-        throw concurrentModification(singular[kind], e.id, expected, current?.revision ?? 0, {
-          retryable: false,
-        });
-      }
+      checkExpected(kind, e.id, current);
       if (kind === 'roles' && s.roles.isPredefined(e.id)) {
         issues.push({
           ...(file ? { file } : {}),
@@ -226,6 +231,7 @@ export async function planBundle(
     if (!p || !r || !model) continue;
     for (const is of s.models.compatibility(settings as never, model, r)) at(is.path, is.message);
     const current = await s.agents.get(a.id);
+    checkExpected('agents', a.id, current);
     const composed = s.agents.compose(a, p, r, current?.revision ?? 0, model);
     const fieldChanges = diffFields(current ? s.agents.editable(current) : {}, a);
     const unchanged =

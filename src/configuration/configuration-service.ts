@@ -27,6 +27,7 @@ import { buildHandlers } from './handlers.js';
 import { assertInputGiven } from './input-gaps.js';
 import { checkScope, writtenBy } from './integrity.js';
 import { ownModel } from './model-changes.js';
+import { expectedRevisionOf } from './revision-of.js';
 import { checkRulePaths } from './rule-paths.js';
 import { runError } from './run-error.js';
 import { createServices, type Services } from './services.js';
@@ -224,7 +225,8 @@ export class ConfigurationService {
    */
   async updatePersonality(id: string, patch: unknown, opts: UpdateOptions = {}) {
     checkRulePaths('personality', opts.rules);
-    const r = await this.run(wf.updatePersonalityWorkflow, { id, patch, ...opts });
+    const expectedRevision = expectedRevisionOf(patch, opts.expectedRevision);
+    const r = await this.run(wf.updatePersonalityWorkflow, { id, patch, ...opts, expectedRevision });
     const u = r.outputs.update as CascadeOutput;
     return {
       personality: u.doc
@@ -239,7 +241,8 @@ export class ConfigurationService {
 
   async updateRole(id: string, patch: unknown, opts: UpdateOptions = {}) {
     checkRulePaths('role', opts.rules);
-    const r = await this.run(wf.updateRoleWorkflow, { id, patch, ...opts });
+    const expectedRevision = expectedRevisionOf(patch, opts.expectedRevision);
+    const r = await this.run(wf.updateRoleWorkflow, { id, patch, ...opts, expectedRevision });
     const u = r.outputs.update as CascadeOutput;
     return {
       role: u.doc ? this.services.roles.fromDoc(u.doc) : await this.services.roles.require(id),
@@ -251,7 +254,8 @@ export class ConfigurationService {
   }
 
   async updateAgent(id: string, patch: unknown, opts: Pick<UpdateOptions, 'expectedRevision' | 'file'> = {}) {
-    const r = await this.run(wf.updateAgentWorkflow, { id, patch, ...opts });
+    const expectedRevision = expectedRevisionOf(patch, opts.expectedRevision);
+    const r = await this.run(wf.updateAgentWorkflow, { id, patch, ...opts, expectedRevision });
     const u = r.outputs.agent as Written;
     const doc = u.results?.find((x) => x.kind === 'agents' && x.id === id)?.doc;
     return {
@@ -339,8 +343,9 @@ export class ConfigurationService {
     opts: { expectedRevision?: number | undefined; file?: string } = {},
   ) {
     const current = await ownModel(this.services, id, 'update');
-    if (opts.expectedRevision !== undefined && opts.expectedRevision !== current.revision)
-      throw concurrentModification('model', id, opts.expectedRevision, current.revision ?? 0, {
+    const expected = expectedRevisionOf(patch, opts.expectedRevision);
+    if (expected !== undefined && expected !== current.revision)
+      throw concurrentModification('model', id, expected, current.revision ?? 0, {
         retryable: false,
       });
     const entry = this.services.models.patched(current as never, patch, opts);

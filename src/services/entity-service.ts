@@ -37,6 +37,12 @@ const stripMeta = (doc: Record<string, unknown>) => {
 
 const PARSE_CACHE_SIZE = 2000;
 
+/** An input object without the fields the store keeps (a copy; anything else as it is). */
+const withoutKept = (input: unknown, kept: ReadonlySet<string>): unknown => {
+  if (input === null || typeof input !== 'object' || Array.isArray(input)) return input;
+  return Object.fromEntries(Object.entries(input).filter(([k]) => !kept.has(k)));
+};
+
 /** Freezes a parsed entity so a shared cached value cannot be changed by a caller. */
 export function deepFreeze<T>(v: T): T {
   if (v && typeof v === 'object' && !Object.isFrozen(v)) {
@@ -75,9 +81,20 @@ export class EntityReader<E extends { id: string; revision: number; name?: strin
     );
   }
 
-  /** Validates user input; the id defaults to the slug of the name. */
-  parse(input: unknown, where: Where = {}): Normalized {
-    this.assertClean(input, where);
+  /**
+   * The fields the store keeps (revision, timestamps, commit, an agent's composition): in what
+   * `show -o json` printed, so that output is accepted back; never taken from input.
+   */
+  get keptFields(): ReadonlySet<string> {
+    const keys = (schema: z.ZodType) => Object.keys((schema as unknown as { shape?: object }).shape ?? {});
+    const input = new Set(keys(this.spec.input));
+    return new Set(keys(this.spec.stored).filter((k) => !input.has(k)));
+  }
+
+  /** Validates user input; the id defaults to the slug of the name; store-kept fields are dropped. */
+  parse(raw: unknown, where: Where = {}): Normalized {
+    this.assertClean(raw, where);
+    const input = withoutKept(raw, this.keptFields);
     const withId =
       input && typeof input === 'object' && !Array.isArray(input) && (input as Normalized).id === undefined
         ? { ...(input as object), id: this.#idFromName(input as Normalized, where) }

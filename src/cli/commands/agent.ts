@@ -8,6 +8,7 @@ import { mergePatch } from '../../services/merge-patch.js';
 import type { CliContext } from '../context.js';
 import { assertPatch, inputFrom, whereOf } from '../entities.js';
 import { indent } from '../format.js';
+import { addShowOutputOption, printShown, type ShowFormat } from '../listing.js';
 import { addNameOptions, defined, expectRevisionOption, fromOption, intArg, numberArg } from '../options.js';
 import { registerAgentList, type SyncState, syncStates } from './agent-list.js';
 
@@ -172,24 +173,23 @@ export function register(program: Command, ctx: CliContext): void {
 
   registerAgentList(noun, ctx);
 
-  noun
-    .command('show')
-    .description(
-      'show one agent (--json: the stored document); --resolved: its system prompt and model settings',
-    )
+  addShowOutputOption(
+    noun
+      .command('show')
+      .description(
+        'show one agent (-o json|yaml: the stored document); --resolved: its system prompt and model settings',
+      ),
+  )
     .argument('<id>', 'agent id')
     .option('--resolved', 'print the resolved configuration an application hands to the model')
-    .action(async (id: string, opts: { resolved?: boolean }, cmd: Command) => {
+    .action(async (id: string, opts: { resolved?: boolean; output: ShowFormat }, cmd: Command) => {
       const out = ctx.output(cmd);
       await ctx.withConfig(cmd, async (config) => {
         const s = config.services;
         const agent = await s.agents.require(id);
         const judged = (await syncStates(config, [agent])).get(id);
         const sync = judged?.state ?? agent.syncStatus;
-        if (!opts.resolved) {
-          out.data(agent);
-          return out.lines(describeAgent(agent, sync));
-        }
+        if (!opts.resolved) return printShown(out, opts.output, agent, describeAgent(agent, sync));
         const file = await s.files.get(id);
         let configuration = file?.configuration;
         let note: string | undefined;
@@ -203,8 +203,7 @@ export function register(program: Command, ctx: CliContext): void {
         } else if (sync === 'stale') {
           note = `stale: ${judged?.drift.join('; ')}; run \`troupe reconcile\` to re-compose`;
         }
-        out.data(configuration);
-        out.lines(describeResolved(configuration, note));
+        printShown(out, opts.output, configuration, describeResolved(configuration, note));
       });
     });
 

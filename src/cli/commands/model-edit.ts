@@ -3,6 +3,7 @@ import type { Model } from '../../domain/model.js';
 import { PROVIDERS, SAMPLING_PARAMETERS } from '../../domain/model.js';
 import type { CliContext } from '../context.js';
 import { assertPatch, inputFrom, whereOf } from '../entities.js';
+import { addShowOutputOption, printShown, type ShowFormat } from '../listing.js';
 import { defined, expectRevisionOption, fromOption, intArg } from '../options.js';
 
 interface ModelFlags {
@@ -87,18 +88,17 @@ export function registerModelEdits(noun: Command, ctx: CliContext): void {
       out.line(`Added model ${m.id} (${m.provider} ${m.modelId}) → models/${m.id}.json`);
     });
 
-  noun
-    .command('show')
-    .description('show one model of the catalog (--json: the entry)')
+  addShowOutputOption(
+    noun.command('show').description('show one model of the catalog (-o json|yaml: the entry)'),
+  )
     .argument('<id>', 'model id, provider model id or alias')
-    .action(async (id: string, _opts: object, cmd: Command) => {
+    .action(async (id: string, opts: { output: ShowFormat }, cmd: Command) => {
       const out = ctx.output(cmd);
       const { m, own } = await ctx.withConfig(cmd, async (config) => {
         const m = await config.services.models.resolve(id);
         return { m, own: (await config.services.models.get(m.id)) !== undefined };
       });
-      out.data(m);
-      out.lines(describeCatalogModel(m, own ? 'directory' : 'shipped'));
+      printShown(out, opts.output, m, describeCatalogModel(m, own ? 'directory' : 'shipped'));
     });
 
   withFields(

@@ -4,7 +4,14 @@ import { mergePatch } from '../../services/merge-patch.js';
 import type { CliContext } from '../context.js';
 import { inputFrom, registerUpdateDelete, whereOf } from '../entities.js';
 import { indent, table } from '../format.js';
-import { addOutputOption, type Format, printListing } from '../listing.js';
+import {
+  addOutputOption,
+  addShowOutputOption,
+  type Format,
+  printListing,
+  printShown,
+  type ShowFormat,
+} from '../listing.js';
 import { addNameOptions, defined, fromOption, type TraitArg, traitArg, traitPatch } from '../options.js';
 
 interface FieldFlags {
@@ -90,15 +97,14 @@ export function register(program: Command, ctx: CliContext): void {
     },
   );
 
-  noun
-    .command('show')
-    .description('show one personality (--json: the stored document)')
+  addShowOutputOption(
+    noun.command('show').description('show one personality (-o json|yaml: the stored document)'),
+  )
     .argument('<id>', 'personality id')
-    .action(async (id: string, _opts: object, cmd: Command) => {
+    .action(async (id: string, opts: { output: ShowFormat }, cmd: Command) => {
       const out = ctx.output(cmd);
       const p = await ctx.withConfig(cmd, (config) => config.services.personalities.require(id));
-      out.data(p);
-      out.lines(describePersonality(p));
+      printShown(out, opts.output, p, describePersonality(p));
     });
 
   registerUpdateDelete<FieldFlags>(noun, ctx, {

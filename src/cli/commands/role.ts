@@ -3,7 +3,14 @@ import type { Role } from '../../domain/role.js';
 import type { CliContext } from '../context.js';
 import { inputFrom, registerUpdateDelete, whereOf } from '../entities.js';
 import { indent } from '../format.js';
-import { addOutputOption, type Format, printListing } from '../listing.js';
+import {
+  addOutputOption,
+  addShowOutputOption,
+  type Format,
+  printListing,
+  printShown,
+  type ShowFormat,
+} from '../listing.js';
 import { addNameOptions, collect, defined, fromOption } from '../options.js';
 
 interface FieldFlags {
@@ -106,15 +113,12 @@ export function register(program: Command, ctx: CliContext): void {
     },
   );
 
-  noun
-    .command('show')
-    .description('show one role (--json: the stored document)')
+  addShowOutputOption(noun.command('show').description('show one role (-o json|yaml: the stored document)'))
     .argument('<id>', 'role id')
-    .action(async (id: string, _opts: object, cmd: Command) => {
+    .action(async (id: string, opts: { output: ShowFormat }, cmd: Command) => {
       const out = ctx.output(cmd);
       const r = await ctx.withConfig(cmd, (config) => config.services.roles.require(id));
-      out.data(r);
-      out.lines(describeRole(r));
+      printShown(out, opts.output, r, describeRole(r));
     });
 
   registerUpdateDelete<FieldFlags>(noun, ctx, {

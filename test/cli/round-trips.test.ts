@@ -1,0 +1,87 @@
+import { describe, expect, it } from 'vitest';
+import { parse, stringify } from 'yaml';
+import { initialised, snapshot, write } from './helpers.js';
+
+async function withAgent() {
+  const c = await initialised();
+  await c.t('personality', 'create', '--preset', 'calm-analyst');
+  await c.t(
+    'agent',
+    'create',
+    '--name',
+    'Ada',
+    '--personality',
+    'calm-analyst',
+    '--role',
+    'developer',
+    '--model',
+    'gpt-4o',
+  );
+  return c;
+}
+
+describe('round trips: what show prints is accepted back', () => {
+  it('show -o yaml into create --from: the store metadata is ignored (a copy is a new entity)', async () => {
+    const { root, t } = await withAgent();
+    const shown = parse((await t('personality', 'show', 'calm-analyst', '-o', 'yaml')).stdout);
+    expect(shown).toMatchObject({ id: 'calm-analyst', revision: 1 });
+    await write(root, 'copy.yaml', stringify({ ...shown, id: 'calm-copy' }));
+    const r = await t('personality', 'create', '--from', 'copy.yaml', '--json');
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.json()).toMatchObject({ id: 'calm-copy', revision: 1 });
+  });
+
+  it('show -o json into update --from: its revision is compare-and-swapped, like resourceVersion', async () => {
+    const { root, dir, t } = await withAgent();
+    const shown = (await t('personality', 'show', 'calm-analyst', '-o', 'json')).json<
+      Record<string, unknown>
+    >();
+    await write(root, 'edit.json', JSON.stringify({ ...shown, name: 'Calmer' }));
+    const first = await t('personality', 'update', 'calm-analyst', '--from', 'edit.json');
+    expect(first.code, first.stderr).toBe(0);
+    // The same file again: it was read at revision 1, the store is at 2 now.
+    const before = await snapshot(dir);
+    const again = await t('personality', 'update', 'calm-analyst', '--from', 'edit.json');
+    expect(again.code).toBe(1);
+    expect(again.stderr).toMatch(/expected revision 1, found 2/);
+    expect(await snapshot(dir)).toEqual(before);
+    const both = await t(
+      'personality',
+      'update',
+      'calm-analyst',
+      '--from',
+      'edit.json',
+      '--expect-revision',
+      '2',
+    );
+    expect(both.code).toBe(2);
+    expect(both.stderr).toContain('carries revision 1 but the expected revision given is 2');
+  });
+
+  it("an agent's show output, composition fields and all, is accepted by update --from", async () => {
+    const { root, t } = await withAgent();
+    const shown = (await t('agent', 'show', 'ada', '-o', 'json')).json<Record<string, unknown>>();
+    expect(shown).toHaveProperty('configurationHash');
+    await write(root, 'ada.json', JSON.stringify({ ...shown, instructions: 'Be brief.' }));
+    const r = await t('agent', 'update', 'ada', '--from', 'ada.json');
+    expect(r.code, r.stderr).toBe(0);
+    expect((await t('agent', 'show', 'ada', '--json')).json()).toMatchObject({
+      instructions: 'Be brief.',
+      revision: 2,
+    });
+  });
+
+  it('apply takes shown documents; a revision they carry is held, so a stale one changes nothing', async () => {
+    const { root, dir, t } = await withAgent();
+    const p = (await t('personality', 'show', 'calm-analyst', '--json')).json<Record<string, unknown>>();
+    const a = (await t('agent', 'show', 'ada', '--json')).json<Record<string, unknown>>();
+    await write(root, 'b.json', JSON.stringify({ personalities: [{ ...p, name: 'Calm 2' }], agents: [a] }));
+    const ok = await t('apply', '-f', 'b.json');
+    expect(ok.code, ok.stderr).toBe(0);
+    const before = await snapshot(dir);
+    const stale = await t('apply', '-f', 'b.json');
+    expect(stale.code).toBe(1);
+    expect(stale.stderr).toMatch(/personality "calm-analyst" was modified concurrently: expected revision 1, found 2/);
+    expect(await snapshot(dir)).toEqual(before);
+  });
+});
