@@ -4,7 +4,7 @@ import { PROVIDERS, SAMPLING_PARAMETERS } from '../../domain/model.js';
 import type { CliContext } from '../context.js';
 import { assertPatch, inputFrom, whereOf } from '../entities.js';
 import { addShowOutputOption, printShown, type ShowFormat } from '../listing.js';
-import { defined, expectRevisionOption, fromOption, intArg } from '../options.js';
+import { collect, defined, expectRevisionOption, fromOption, intArg } from '../options.js';
 
 interface ModelFlags {
   from?: string;
@@ -19,8 +19,6 @@ interface ModelFlags {
   parameters?: string;
   expectRevision?: number;
 }
-
-const collect = (v: string, prev: string[] | undefined) => [...(prev ?? []), v];
 
 /** `--parameters temperature,topP` or `none`: the sampling parameters the model accepts. */
 const parametersOf = (v: string | undefined) =>
