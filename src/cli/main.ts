@@ -19,6 +19,7 @@ const COMMANDS: Array<() => Promise<{ register: Register }>> = [
   () => import('./commands/apply.js'),
   () => import('./commands/workflow.js'),
   () => import('./commands/schema.js'),
+  () => import('./commands/edit.js'),
   () => import('./commands/completion.js'),
 ];
 

@@ -23,6 +23,7 @@ import type { BundlePlan, EntityChange } from './bundle.js';
 import type { ConflictEntry, ConflictStrategy, MergeRule } from './conflict.js';
 import { detectInconsistencies, type Inconsistency } from './consistency.js';
 import type { DeleteMode } from './delete.js';
+import { type ExportSelection, exportSelection } from './export-selection.js';
 import { buildHandlers } from './handlers.js';
 import { assertInputGiven } from './input-gaps.js';
 import { checkScope, writtenBy } from './integrity.js';
@@ -371,8 +372,10 @@ export class ConfigurationService {
   }
 
   /** Everything stored, as a bundle (custom roles only; predefined roles ship with Troupe). */
-  async exportBundle() {
+  /** Everything stored as a bundle, or one entity (with `withDeps`, what it needs) — see ExportSelection. */
+  async exportBundle(selection?: ExportSelection) {
     const s = this.services;
+    if (selection) return exportSelection(s, selection);
     return {
       personalities: (await s.personalities.list()).map((e) => s.personalities.editable(e)),
       roles: (await s.roles.list()).filter((r) => !r.predefined).map((e) => s.roles.editable(e)),

@@ -86,7 +86,12 @@ export const COMMANDS = [
   'reconcile',
   'export',
   'import',
+  'apply',
+  'diff',
+  'edit',
+  'workflow',
   'schema',
+  'completion',
 ];
 
 /** Workflow run logs: every run is recorded, failed ones too, so they are not part of "what changed". */

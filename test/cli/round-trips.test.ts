@@ -81,7 +81,36 @@ describe('round trips: what show prints is accepted back', () => {
     const before = await snapshot(dir);
     const stale = await t('apply', '-f', 'b.json');
     expect(stale.code).toBe(1);
-    expect(stale.stderr).toMatch(/personality "calm-analyst" was modified concurrently: expected revision 1, found 2/);
+    expect(stale.stderr).toMatch(
+      /personality "calm-analyst" was modified concurrently: expected revision 1, found 2/,
+    );
     expect(await snapshot(dir)).toEqual(before);
+  });
+});
+
+describe('export of a selection', () => {
+  it('export agent ID --with-deps is a bundle another directory can apply as it is', async () => {
+    const { root, t } = await withAgent();
+    await t('role', 'create', '--from-template', 'developer', '--id', 'dev-2', '--name', 'Dev 2');
+    await t('agent', 'update', 'ada', '--role', 'dev-2');
+    const only = (await t('export', 'agent', 'ada')).json<Record<string, unknown[]>>();
+    expect(only.agents).toHaveLength(1);
+    expect(only.personalities).toEqual([]);
+    const r = await t('export', 'agent', 'ada', '--with-deps');
+    const b = r.json<{
+      personalities: Array<{ id: string }>;
+      roles: Array<{ id: string }>;
+      agents: unknown[];
+    }>();
+    expect(b.personalities.map((p) => p.id)).toEqual(['calm-analyst']);
+    expect(b.roles.map((x) => x.id)).toEqual(['dev-2']);
+    await write(root, 'ada.json', r.stdout);
+    const other = await initialised();
+    await write(other.root, 'ada.json', r.stdout);
+    const applied = await other.t('apply', '-f', 'ada.json');
+    expect(applied.code, applied.stderr).toBe(0);
+    expect((await other.t('validate')).code).toBe(0);
+    expect((await t('export', 'personality')).code).toBe(2);
+    expect((await t('export', 'personality', 'calm-analyst', '--with-deps')).code).toBe(2);
   });
 });

@@ -94,7 +94,7 @@ describe('help and version', () => {
     for (const c of COMMANDS) {
       expect(r.stdout).toMatch(new RegExp(`\\n  ${c}\\b`));
     }
-    expect(r.stdout).toContain('$TROUPE_HOME, else ./.troupe-config');
+    expect(r.stdout).toContain('$TROUPE_HOME, else the nearest ./.troupe-config/');
     expect(r.stdout).toContain('0 ok, 1 failed operation or invalid input/configuration, 2 usage error');
     expect(r.stderr).toBe('');
   });

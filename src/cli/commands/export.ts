@@ -1,6 +1,7 @@
 import { writeFile } from 'node:fs/promises';
-import type { Command } from 'commander';
+import { Argument, type Command } from 'commander';
 import { stringify } from 'yaml';
+import { EXPORT_KINDS, type ExportSelection } from '../../configuration/export-selection.js';
 import { TroupeError } from '../../domain/errors.js';
 import type { CliContext } from '../context.js';
 import { plural } from '../format.js';
@@ -13,28 +14,43 @@ export function register(program: Command, ctx: CliContext): void {
     .description(
       'write every personality, custom role, model and agent as one bundle (JSON, or YAML for .yaml/.yml)',
     )
+    .addArgument(new Argument('[kind]', 'export one entity of this kind').choices(EXPORT_KINDS))
+    .argument('[id]', 'its id')
+    .option('--with-deps', "with an agent: its personality, custom role and the directory's model it uses")
     .option('-o, --output <file>', 'write to this file instead of stdout')
-    .action(async (opts: { output?: string }, cmd: Command) => {
-      const out = ctx.output(cmd);
-      const bundle = await ctx.withConfig(cmd, (config) => config.exportBundle());
-      if (!opts.output) return out.raw(JSON.stringify(bundle, null, 2));
-      const text = isYaml(opts.output) ? stringify(bundle) : `${JSON.stringify(bundle, null, 2)}\n`;
-      try {
-        await writeFile(ctx.path(opts.output), text);
-      } catch (e) {
-        throw new TroupeError(
-          'IO_ERROR',
-          `${opts.output}: cannot write (${(e as NodeJS.ErrnoException).code})`,
-          {
-            cause: e,
-          },
+    .action(
+      async (
+        kind: ExportSelection['kind'] | undefined,
+        id: string | undefined,
+        opts: { output?: string; withDeps?: boolean },
+        cmd: Command,
+      ) => {
+        const out = ctx.output(cmd);
+        if (kind && !id)
+          throw new TroupeError('USAGE', `export ${kind} needs an id: troupe export ${kind} ID`);
+        if (opts.withDeps && kind !== 'agent')
+          throw new TroupeError('USAGE', '--with-deps needs an agent: troupe export agent ID --with-deps');
+        const selection = kind && id ? { kind, id, withDeps: opts.withDeps === true } : undefined;
+        const bundle = await ctx.withConfig(cmd, (config) => config.exportBundle(selection));
+        if (!opts.output) return out.raw(JSON.stringify(bundle, null, 2));
+        const text = isYaml(opts.output) ? stringify(bundle) : `${JSON.stringify(bundle, null, 2)}\n`;
+        try {
+          await writeFile(ctx.path(opts.output), text);
+        } catch (e) {
+          throw new TroupeError(
+            'IO_ERROR',
+            `${opts.output}: cannot write (${(e as NodeJS.ErrnoException).code})`,
+            {
+              cause: e,
+            },
+          );
+        }
+        const counts = Object.fromEntries(Object.entries(bundle).map(([k, v]) => [k, v.length]));
+        out.data({ file: ctx.path(opts.output), counts });
+        out.line(
+          `Exported ${plural(bundle.personalities.length, 'personality', 'personalities')}, ${plural(bundle.roles.length, 'role')}, ` +
+            `${plural(bundle.models.length, 'model')} and ${plural(bundle.agents.length, 'agent')} to ${opts.output}`,
         );
-      }
-      const counts = Object.fromEntries(Object.entries(bundle).map(([k, v]) => [k, v.length]));
-      out.data({ file: ctx.path(opts.output), counts });
-      out.line(
-        `Exported ${plural(bundle.personalities.length, 'personality', 'personalities')}, ${plural(bundle.roles.length, 'role')}, ` +
-          `${plural(bundle.models.length, 'model')} and ${plural(bundle.agents.length, 'agent')} to ${opts.output}`,
-      );
-    });
+      },
+    );
 }

@@ -1,0 +1,147 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Argument, type Command } from 'commander';
+import { parse, stringify } from 'yaml';
+import type { ConfigurationService } from '../../configuration/configuration-service.js';
+import { isTroupeError, TroupeError } from '../../domain/errors.js';
+import type { CliContext } from '../context.js';
+import { mergePatchBetween } from '../merge-patch-between.js';
+
+const KINDS = ['personality', 'role', 'agent', 'model'] as const;
+type EditKind = (typeof KINDS)[number];
+
+/** What can be edited of each kind: its editable fields and revision, and how it is updated. */
+async function opened(config: ConfigurationService, kind: EditKind, id: string) {
+  const s = config.services;
+  switch (kind) {
+    case 'personality': {
+      const e = await s.personalities.require(id);
+      return { doc: s.personalities.editable(e), revision: e.revision };
+    }
+    case 'role': {
+      const e = await s.roles.require(id);
+      if (e.predefined)
+        throw new TroupeError(
+          'USAGE',
+          `role "${id}" is predefined and cannot be edited; copy it with \`troupe role create --from-template ${id}\``,
+        );
+      return { doc: s.roles.editable(e), revision: e.revision };
+    }
+    case 'agent': {
+      const e = await s.agents.require(id);
+      return { doc: s.agents.editable(e), revision: e.revision };
+    }
+    case 'model': {
+      const e = await s.models.get(id);
+      if (!e)
+        throw new TroupeError(
+          'USAGE',
+          `model "${id}" is not one of the directory's models (models/); add one with \`troupe models add\``,
+        );
+      return { doc: s.models.editable(e), revision: e.revision ?? 0 };
+    }
+  }
+}
+
+function update(
+  config: ConfigurationService,
+  kind: EditKind,
+  id: string,
+  patch: unknown,
+  expectedRevision: number,
+) {
+  const opts = { expectedRevision };
+  if (kind === 'personality') return config.updatePersonality(id, patch, opts);
+  if (kind === 'role') return config.updateRole(id, patch, opts);
+  if (kind === 'agent') return config.updateAgent(id, patch, opts);
+  return config.updateModel(id, patch, opts);
+}
+
+const header = (kind: string, id: string, revision: number, errors: string[]) =>
+  [
+    `# Edit ${kind} ${id} (revision ${revision}); save and close the editor to apply it.`,
+    '# Lines starting with # are ignored. Leave it as it was, or empty it, to cancel.',
+    ...errors.flatMap((e) => e.split('\n').map((l) => `# error: ${l}`)),
+    '',
+  ].join('\n');
+
+const withoutComments = (text: string) =>
+  text
+    .split('\n')
+    .filter((l) => !l.startsWith('#'))
+    .join('\n');
+
+/** `troupe edit KIND ID`, as `kubectl edit`: nothing is written until the edit is valid. */
+export function register(program: Command, ctx: CliContext): void {
+  program
+    .command('edit')
+    .description(
+      'edit an entity in $VISUAL or $EDITOR (YAML): reopened with the error until valid; compare-and-swap on the revision opened',
+    )
+    .addArgument(new Argument('<kind>', 'what to edit').choices(KINDS))
+    .argument('<id>', 'its id')
+    .action(async (kind: EditKind, id: string, _opts: object, cmd: Command) => {
+      const out = ctx.output(cmd);
+      const editor = ctx.io.env.VISUAL || ctx.io.env.EDITOR || 'vi';
+      await ctx.withConfig(cmd, async (config) => {
+        const { doc, revision } = await opened(config, kind, id);
+        const dir = await mkdtemp(join(tmpdir(), 'troupe-edit-'));
+        const file = join(dir, `${kind}-${id}.yaml`);
+        let body = stringify(doc);
+        let errors: string[] = [];
+        try {
+          for (;;) {
+            await writeFile(file, header(kind, id, revision, errors) + body, { mode: 0o600 });
+            const r = spawnSync(`${editor} '${file.replaceAll("'", `'\\''`)}'`, {
+              shell: true,
+              stdio: 'inherit',
+              env: ctx.io.env,
+            });
+            if (r.status !== 0)
+              throw new TroupeError(
+                'USAGE',
+                `the editor (${editor}) exited with ${r.status ?? r.signal}: nothing written`,
+              );
+            const edited = withoutComments(await readFile(file, 'utf8'));
+            if (edited.trim() === '' || (edited === body && errors.length === 0)) {
+              out.data({ kind, id, changed: false });
+              return out.line(`Edit cancelled: ${kind} ${id} left as it was`);
+            }
+            if (edited === body) {
+              // Saved again with the error still in it: give up, keeping nothing.
+              throw new TroupeError(
+                'VALIDATION_FAILED',
+                `edit of ${kind} ${id} abandoned: ${errors.join('; ')}; nothing written`,
+              );
+            }
+            body = edited;
+            let value: unknown;
+            try {
+              value = parse(edited);
+            } catch (e) {
+              errors = [`not valid YAML: ${e instanceof Error ? e.message.split('\n')[0] : String(e)}`];
+              continue;
+            }
+            if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+              errors = ['must be a YAML mapping of the fields'];
+              continue;
+            }
+            const patch = mergePatchBetween(doc, value as Record<string, unknown>);
+            try {
+              await update(config, kind, id, patch, revision);
+            } catch (e) {
+              if (!isTroupeError(e) || e.code !== 'VALIDATION_FAILED') throw e;
+              errors = [e.message];
+              continue;
+            }
+            out.data({ kind, id, changed: true, patch });
+            return out.line(`Edited ${kind} ${id}: ${Object.keys(patch).join(', ')} changed`);
+          }
+        } finally {
+          await rm(dir, { recursive: true, force: true });
+        }
+      });
+    });
+}

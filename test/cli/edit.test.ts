@@ -1,0 +1,105 @@
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { run, snapshot, tempDir } from './helpers.js';
+
+/**
+ * An $EDITOR that plays a person: on its n-th opening it records what it was shown and
+ * replaces `from` with `to` in the file (or leaves it as it is when there is no step n).
+ */
+async function scriptedEditor(steps: Array<{ from: string; to: string }>) {
+  const at = await tempDir();
+  const script = join(at, 'editor.mjs');
+  await writeFile(join(at, 'steps.json'), JSON.stringify(steps));
+  await writeFile(
+    script,
+    `import { readFileSync, writeFileSync, existsSync } from 'node:fs';
+const dir = ${JSON.stringify(at)};
+const n = existsSync(dir + '/count') ? Number(readFileSync(dir + '/count', 'utf8')) : 0;
+writeFileSync(dir + '/count', String(n + 1));
+const file = process.argv[2];
+const text = readFileSync(file, 'utf8');
+writeFileSync(dir + '/seen-' + n, text);
+const step = JSON.parse(readFileSync(dir + '/steps.json', 'utf8'))[n];
+if (step) writeFileSync(file, text.replace(new RegExp(step.from, 'm'), step.to));
+`,
+  );
+  return {
+    env: { PATH: process.env.PATH, EDITOR: `${process.execPath} ${script}` },
+    seen: (n: number) => readFile(join(at, `seen-${n}`), 'utf8'),
+  };
+}
+
+async function setup() {
+  const root = await tempDir();
+  const dir = join(root, 'cfg');
+  await run(['--dir', dir, 'init'], { cwd: root });
+  await run(['--dir', dir, 'personality', 'create', '--preset', 'calm-analyst'], { cwd: root });
+  return { root, dir };
+}
+
+describe('troupe edit KIND ID, as kubectl edit', () => {
+  it('reopens with the error while the content is invalid, writes nothing until it is valid', async () => {
+    const { root, dir } = await setup();
+    const ed = await scriptedEditor([
+      { from: '^  openness: \\d+', to: '  openness: 500' },
+      { from: '^  openness: 500', to: '  openness: 61' },
+    ]);
+    const r = await run(['--dir', dir, 'edit', 'personality', 'calm-analyst'], { cwd: root, env: ed.env });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain('Edited personality calm-analyst: bigFive changed');
+    expect(await ed.seen(0)).toContain('# Edit personality calm-analyst (revision 1)');
+    const second = await ed.seen(1);
+    expect(second).toMatch(/# error: .*bigFive\.openness/);
+    expect(second).toContain('openness: 500'); // the user's edit, kept for fixing
+    const stored = JSON.parse(await readFile(join(dir, 'personalities', 'calm-analyst.json'), 'utf8'));
+    expect(stored).toMatchObject({ revision: 2, bigFive: { openness: 61 } });
+  });
+
+  it('an edit left as it was changes nothing; an edit saved again with its error is abandoned', async () => {
+    const { root, dir } = await setup();
+    const before = await snapshot(dir);
+    const none = await scriptedEditor([]);
+    const r = await run(['--dir', dir, 'edit', 'personality', 'calm-analyst'], { cwd: root, env: none.env });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('Edit cancelled');
+    const stubborn = await scriptedEditor([{ from: '^  openness: \\d+', to: '  openness: 500' }]);
+    const s = await run(['--dir', dir, 'edit', 'personality', 'calm-analyst'], {
+      cwd: root,
+      env: stubborn.env,
+    });
+    expect(s.code).toBe(1);
+    expect(s.stderr).toContain('abandoned');
+    expect(await snapshot(dir)).toEqual(before);
+  });
+
+  it('removing a field removes it; a change by someone else meanwhile is a conflict, not a lost update', async () => {
+    const { root, dir } = await setup();
+    const ed = await scriptedEditor([{ from: '^description: .*\\n(  .*\\n)*', to: '' }]);
+    const r = await run(['--dir', dir, 'edit', 'personality', 'calm-analyst'], { cwd: root, env: ed.env });
+    expect(r.code, r.stderr).toBe(0);
+    const stored = JSON.parse(await readFile(join(dir, 'personalities', 'calm-analyst.json'), 'utf8'));
+    expect(stored).not.toHaveProperty('description');
+    // The editor's "person" is slow: another command updates the personality while it is open.
+    const at = await tempDir();
+    const script = join(at, 'racing.mjs');
+    await writeFile(
+      script,
+      `import { execFileSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+execFileSync(${JSON.stringify(process.execPath)}, [${JSON.stringify(join(process.cwd(), 'bin', 'troupe.js'))}, '--dir', ${JSON.stringify(dir)}, 'personality', 'update', 'calm-analyst', '--name', 'Theirs']);
+const f = process.argv[2];
+writeFileSync(f, readFileSync(f, 'utf8').replace(/^name: .*$/m, 'name: Mine'));
+`,
+    );
+    const race = await run(['--dir', dir, 'edit', 'personality', 'calm-analyst'], {
+      cwd: root,
+      env: { PATH: process.env.PATH, EDITOR: `${process.execPath} ${script}` },
+    });
+    expect(race.code).toBe(1);
+    expect(race.stderr).toMatch(/expected revision 2, found 3/);
+    expect(JSON.parse(await readFile(join(dir, 'personalities', 'calm-analyst.json'), 'utf8')).name).toBe(
+      'Theirs',
+    );
+  });
+});
