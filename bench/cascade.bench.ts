@@ -3,6 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigurationService } from '../src/configuration/configuration-service.js';
+import type { TroupeBundle } from '../src/configuration/inputs.js';
 import { FileRunLog } from '../src/orchestration/file-run-log.js';
 import { FileStore } from '../src/storage/file/store.js';
 import { type BenchRow, formatTable, isMain, withRatios } from './run.js';
@@ -10,7 +11,7 @@ import { type BenchRow, formatTable, isMain, withRatios } from './run.js';
 const bigFive = { openness: 60, conscientiousness: 70, extraversion: 40, agreeableness: 60, neuroticism: 20 };
 
 /** A bundle of `agents` agents over `people` personalities and `roles` roles. */
-function bundle(agents: number, people: number, roles: number) {
+function bundle(agents: number, people: number, roles: number): TroupeBundle {
   return {
     personalities: [...Array(people).keys()].map((i) => ({ id: `p${i}`, name: `P${i}`, bigFive })),
     roles: [...Array(roles).keys()].map((i) => ({

@@ -4,6 +4,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigurationService } from '../src/configuration/configuration-service.js';
+import type { TroupeBundle } from '../src/configuration/inputs.js';
 import { FileRunLog } from '../src/orchestration/file-run-log.js';
 import { FileStore } from '../src/storage/file/store.js';
 
@@ -13,7 +14,7 @@ const bigFive = { openness: 60, conscientiousness: 70, extraversion: 40, agreeab
 // One personality per 20 entities and one role per 40; the rest are agents.
 const people = Math.ceil(n / 20);
 const roles = Math.ceil(n / 40);
-const bundle = {
+const bundle: TroupeBundle = {
   personalities: [...Array(people).keys()].map((i) => ({ id: `p${i}`, name: `P${i}`, bigFive })),
   roles: [...Array(roles).keys()].map((i) => ({ id: `r${i}`, name: `R${i}`, systemPrompt: 'Review code.' })),
   agents: [...Array(n - people - roles).keys()].map((i) => ({

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import writeFileAtomic from 'write-file-atomic';
 import { ConfigurationService } from '../src/configuration/configuration-service.js';
+import type { AgentInput } from '../src/domain/agent.js';
 import { FileRunLog } from '../src/orchestration/file-run-log.js';
 import { FileStore } from '../src/storage/file/store.js';
 import { MemoryStore } from '../src/storage/memory/store.js';
@@ -19,7 +20,7 @@ const role = (i: number) => ({
   systemPrompt: 'Review code.',
   capabilities: ['code-review'],
 });
-const agent = (i: number) => ({
+const agent = (i: number): AgentInput => ({
   id: `a${i}`,
   name: `A${i}`,
   personalityId: `p${i}`,

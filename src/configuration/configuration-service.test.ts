@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { configurationHash } from '../domain/resolved.js';
+import { fromOutside } from './inputs.js';
 import { agentInput, calm, failure, reviewer, seeded, setup } from './test-setup.test-helper.js';
 
 describe('ConfigurationService', () => {
@@ -212,7 +213,8 @@ describe('bundle problem paths', () => {
       config.applyBundle({
         personalities: [calm],
         roles: [reviewer],
-        agents: [{ name: 'bad', colour: 'red' }, agentInput('ok', { roleId: 'missing' })],
+        // Deliberately wrong, as a bundle read from a file may be: checked at run time.
+        agents: fromOutside([{ name: 'bad', colour: 'red' }, agentInput('ok', { roleId: 'missing' })]),
       }),
     );
     const missing = e.issues.filter((i) => /neither in the bundle nor stored/.test(i.message));

@@ -26,6 +26,15 @@ import type { DeleteMode } from './delete.js';
 import { type ExportSelection, exportSelection } from './export-selection.js';
 import { buildHandlers } from './handlers.js';
 import { assertInputGiven } from './input-gaps.js';
+import type {
+  AgentInput,
+  MergePatch,
+  ModelInput,
+  NewAgent,
+  PersonalityInput,
+  RoleInput,
+  TroupeBundle,
+} from './inputs.js';
 import { checkScope, writtenBy } from './integrity.js';
 import { ownModel } from './model-changes.js';
 import { expectedRevisionOf } from './revision-of.js';
@@ -53,11 +62,11 @@ export interface ConfigurationServiceOptions {
 }
 
 export interface CreateAgentRequest {
-  agent: unknown;
+  agent: NewAgent;
   /** A new personality to create with the agent; else `agent.personalityId` must exist. */
-  personality?: unknown;
+  personality?: PersonalityInput;
   /** A new role to create with the agent (from `template` if given); else `agent.roleId` must exist. */
-  role?: unknown;
+  role?: RoleInput | Partial<RoleInput>;
   template?: string;
   file?: string;
   /** Same as `file`, for callers that pass a location object. */
@@ -180,12 +189,18 @@ export class ConfigurationService {
     return runError(result);
   }
 
-  async createPersonality(input: unknown, where: { file?: string } = {}): Promise<Personality> {
+  async createPersonality(input: PersonalityInput, where: { file?: string } = {}): Promise<Personality> {
     const r = await this.run(wf.createPersonalityWorkflow, { personality: input, file: where.file ?? null });
     return this.services.personalities.fromDoc(writtenDoc(r.outputs.personality));
   }
 
-  async createRole(input: unknown, where: { file?: string; template?: string } = {}): Promise<Role> {
+  /** A role from scratch, or from a predefined template (`where.template`) with overrides. */
+  async createRole(input: RoleInput): Promise<Role>;
+  async createRole(input: Partial<RoleInput>, where: { file?: string; template?: string }): Promise<Role>;
+  async createRole(
+    input: Partial<RoleInput>,
+    where: { file?: string; template?: string } = {},
+  ): Promise<Role> {
     const r = await this.run(wf.createRoleWorkflow, {
       role: input,
       template: where.template ?? null,
@@ -224,7 +239,7 @@ export class ConfigurationService {
    * Updates a personality and re-composes every agent using it, in one commit. The result is
    * what this call wrote (`unchanged` when the patch changed nothing, which writes nothing).
    */
-  async updatePersonality(id: string, patch: unknown, opts: UpdateOptions = {}) {
+  async updatePersonality(id: string, patch: MergePatch<PersonalityInput>, opts: UpdateOptions = {}) {
     checkRulePaths('personality', opts.rules);
     const expectedRevision = expectedRevisionOf(patch, opts.expectedRevision);
     const r = await this.run(wf.updatePersonalityWorkflow, { id, patch, ...opts, expectedRevision });
@@ -240,7 +255,7 @@ export class ConfigurationService {
     };
   }
 
-  async updateRole(id: string, patch: unknown, opts: UpdateOptions = {}) {
+  async updateRole(id: string, patch: MergePatch<RoleInput>, opts: UpdateOptions = {}) {
     checkRulePaths('role', opts.rules);
     const expectedRevision = expectedRevisionOf(patch, opts.expectedRevision);
     const r = await this.run(wf.updateRoleWorkflow, { id, patch, ...opts, expectedRevision });
@@ -254,7 +269,11 @@ export class ConfigurationService {
     };
   }
 
-  async updateAgent(id: string, patch: unknown, opts: Pick<UpdateOptions, 'expectedRevision' | 'file'> = {}) {
+  async updateAgent(
+    id: string,
+    patch: MergePatch<AgentInput>,
+    opts: Pick<UpdateOptions, 'expectedRevision' | 'file'> = {},
+  ) {
     const expectedRevision = expectedRevisionOf(patch, opts.expectedRevision);
     const r = await this.run(wf.updateAgentWorkflow, { id, patch, ...opts, expectedRevision });
     const u = r.outputs.agent as Written;
@@ -312,7 +331,7 @@ export class ConfigurationService {
 
   /** Applies a bundle (any number of entities of all kinds) all-or-nothing. */
   async applyBundle(
-    bundle: unknown,
+    bundle: TroupeBundle,
     opts: { file?: string; prune?: boolean; dryRun?: boolean } = {},
   ): Promise<{ changes: EntityChange[]; applied: boolean; runId?: string }> {
     if (opts.dryRun) return { changes: (await this.planBundle(bundle, opts)).changes, applied: false };
@@ -328,7 +347,7 @@ export class ConfigurationService {
    * Adds a model to the directory's catalog (models/), create-only: ALREADY_EXISTS if the
    * directory has one with that id. A shipped model of the same id is overridden by it.
    */
-  async createModel(input: unknown, where: { file?: string } = {}): Promise<Model> {
+  async createModel(input: ModelInput, where: { file?: string } = {}): Promise<Model> {
     const entry = this.services.models.parse(input, where);
     await this.#applyModel(entry, 0, where.file);
     return this.services.models.require(entry.id);
@@ -340,7 +359,7 @@ export class ConfigurationService {
    */
   async updateModel(
     id: string,
-    patch: unknown,
+    patch: MergePatch<ModelInput>,
     opts: { expectedRevision?: number | undefined; file?: string } = {},
   ) {
     const current = await ownModel(this.services, id, 'update');

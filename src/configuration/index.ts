@@ -5,6 +5,8 @@ export {
   type CreateAgentRequest,
   type UpdateOptions,
 } from './configuration-service.js';
+export type { MergePatch, NewAgent, TroupeBundle } from './inputs.js';
+export { fromOutside } from './inputs.js';
 export {
   type ConflictEntry,
   type ConflictStrategy,

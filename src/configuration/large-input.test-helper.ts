@@ -1,8 +1,9 @@
+import type { TroupeBundle } from './inputs.js';
 /** Written into every role of the large bundle, so a copy of it anywhere can be found. */
 export const MARKER = 'large-bundle-marker-2f1c';
 
 /** 400 agents over 20 personalities and 20 roles: about 330 KB of JSON, past the inline limit. */
-export function largeBundle() {
+export function largeBundle(): TroupeBundle {
   const bigFive = {
     openness: 60,
     conscientiousness: 70,

@@ -1,3 +1,4 @@
+import type { AgentInput } from '../domain/agent.js';
 import { isTroupeError, type TroupeError } from '../domain/errors.js';
 import { MemoryStore } from '../storage/memory/store.js';
 import { ConfigurationService } from './configuration-service.js';
@@ -17,7 +18,7 @@ export const reviewer = {
   capabilities: ['code-review'],
 };
 
-export const agentInput = (id: string, extra: Record<string, unknown> = {}) => ({
+export const agentInput = (id: string, extra: Partial<AgentInput> = {}): AgentInput => ({
   id,
   name: id.toUpperCase(),
   personalityId: 'calm',

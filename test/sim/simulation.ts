@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { ConfigurationService } from '../../src/configuration/configuration-service.js';
 import { STRATEGIES } from '../../src/configuration/conflict.js';
+import type { AgentInput } from '../../src/domain/agent.js';
 import { VirtualClock } from '../../src/orchestration/clock.js';
 import { activeRuns } from '../../src/orchestration/owner.js';
 import { MemoryRunLog, type RunLog } from '../../src/orchestration/run-log.js';
@@ -247,7 +248,7 @@ async function invoke(c: ConfigurationService, op: Op, expected: number | undefi
   }
 }
 
-const agentInput = (a: { id: string; p: string; r: string }) => ({
+const agentInput = (a: { id: string; p: string; r: string }): AgentInput => ({
   id: a.id,
   name: a.id.toUpperCase(),
   personalityId: a.p,

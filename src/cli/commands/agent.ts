@@ -1,5 +1,6 @@
 import { type Command, Option } from 'commander';
 import type { ConfigurationService } from '../../configuration/configuration-service.js';
+import { fromOutside } from '../../configuration/inputs.js';
 import type { Agent, ModelSettings } from '../../domain/agent.js';
 import { isTroupeError, TroupeError } from '../../domain/errors.js';
 import { PROVIDERS } from '../../domain/model.js';
@@ -157,9 +158,9 @@ export function register(program: Command, ctx: CliContext): void {
       const agent = mergePatch(fromFile, flagPatch(opts)) as Record<string, unknown>;
       await inferProvider(config, agent, opts, true);
       return config.createAgent({
-        agent,
-        ...(personality !== undefined ? { personality } : {}),
-        ...(role !== undefined ? { role } : {}),
+        agent: fromOutside(agent),
+        ...(personality !== undefined ? { personality: fromOutside(personality) } : {}),
+        ...(role !== undefined ? { role: fromOutside(role) } : {}),
         where: whereOf(opts.from),
       });
     });

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { Argument, type Command } from 'commander';
 import { parse, stringify } from 'yaml';
 import type { ConfigurationService } from '../../configuration/configuration-service.js';
+import { fromOutside } from '../../configuration/inputs.js';
 import { isTroupeError, TroupeError } from '../../domain/errors.js';
 import type { CliContext } from '../context.js';
 import { mergePatchBetween } from '../merge-patch-between.js';
@@ -53,10 +54,10 @@ function update(
   expectedRevision: number,
 ) {
   const opts = { expectedRevision };
-  if (kind === 'personality') return config.updatePersonality(id, patch, opts);
-  if (kind === 'role') return config.updateRole(id, patch, opts);
-  if (kind === 'agent') return config.updateAgent(id, patch, opts);
-  return config.updateModel(id, patch, opts);
+  if (kind === 'personality') return config.updatePersonality(id, fromOutside(patch), opts);
+  if (kind === 'role') return config.updateRole(id, fromOutside(patch), opts);
+  if (kind === 'agent') return config.updateAgent(id, fromOutside(patch), opts);
+  return config.updateModel(id, fromOutside(patch), opts);
 }
 
 const header = (kind: string, id: string, revision: number, errors: string[]) =>

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import type { EntityChange } from '../../configuration/bundle.js';
+import { fromOutside } from '../../configuration/inputs.js';
 import { applyBundleWorkflow } from '../../configuration/workflows.js';
 import type { CliContext } from '../context.js';
 import { showValue } from '../format.js';
@@ -80,7 +81,11 @@ export async function applyBundleFile(
   const bundle = await ctx.readInput(file);
   const r = await ctx.withConfig(cmd, (config) =>
     withProgress(ctx, cmd, config, Math.max(applyBundleWorkflow.steps.length, entityCount(bundle)), () =>
-      config.applyBundle(bundle, { file, prune: opts.prune === true, dryRun: opts.dryRun === true }),
+      config.applyBundle(fromOutside(bundle), {
+        file,
+        prune: opts.prune === true,
+        dryRun: opts.dryRun === true,
+      }),
     ),
   );
   out.data(r);

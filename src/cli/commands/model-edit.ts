@@ -1,4 +1,5 @@
 import { type Command, Option } from 'commander';
+import { fromOutside } from '../../configuration/inputs.js';
 import type { Model } from '../../domain/model.js';
 import { PROVIDERS, SAMPLING_PARAMETERS } from '../../domain/model.js';
 import type { CliContext } from '../context.js';
@@ -81,7 +82,9 @@ export function registerModelEdits(noun: Command, ctx: CliContext): void {
     .action(async (opts: ModelFlags, cmd: Command) => {
       const out = ctx.output(cmd);
       const input = await inputFrom(ctx, opts.from, flagInput(opts));
-      const m = await ctx.withConfig(cmd, (config) => config.createModel(input, whereOf(opts.from)));
+      const m = await ctx.withConfig(cmd, (config) =>
+        config.createModel(fromOutside(input), whereOf(opts.from)),
+      );
       out.data(m);
       out.line(`Added model ${m.id} (${m.provider} ${m.modelId}) → models/${m.id}.json`);
     });

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { fromOutside } from '../../configuration/inputs.js';
 import { BIG_FIVE_TRAITS, DEFAULT_BEHAVIOR, type Personality } from '../../domain/personality.js';
 import { mergePatch } from '../../services/merge-patch.js';
 import type { CliContext } from '../context.js';
@@ -75,7 +76,7 @@ export function register(program: Command, ctx: CliContext): void {
         if (input.id === undefined && input.name !== undefined) delete preset.id;
         input = mergePatch(preset, input) as Record<string, unknown>;
       }
-      return config.createPersonality(input, whereOf(opts.from));
+      return config.createPersonality(fromOutside(input), whereOf(opts.from));
     });
     out.data(created);
     out.line(`Created personality ${created.id} (${created.name}) → personalities/${created.id}.json`);

@@ -1,0 +1,56 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigurationService, fromOutside, MemoryStore } from '../../src/index.js';
+
+/**
+ * The library's inputs are typed: each `@ts-expect-error` below is a mistake that must not
+ * compile (`npm test` type-checks this file; a directive with no error under it fails the
+ * check). The calls also run, and fail at run time as well, naming the field.
+ */
+describe('a typed library: a typo fails to compile', () => {
+  const config = () => new ConfigurationService(new MemoryStore());
+  const bigFive = {
+    openness: 60,
+    conscientiousness: 70,
+    extraversion: 40,
+    agreeableness: 60,
+    neuroticism: 20,
+  };
+
+  it('createPersonality takes PersonalityInput', async () => {
+    await expect(
+      config().createPersonality({
+        name: 'Calm',
+        // @ts-expect-error: "openess" is no Big Five trait
+        bigFive: { openess: 60, conscientiousness: 70, extraversion: 40, agreeableness: 60, neuroticism: 20 },
+      }),
+    ).rejects.toMatchObject({ code: 'VALIDATION_FAILED' });
+    await expect(config().createPersonality({ name: 'Calm', bigFive })).resolves.toMatchObject({
+      id: 'calm',
+    });
+  });
+
+  it('createAgent takes a provider from the list, and updates take merge patches of the right fields', async () => {
+    const c = config();
+    await c.createPersonality({ name: 'Calm', bigFive });
+    const agent = { name: 'Ada', personalityId: 'calm', roleId: 'developer' } as const;
+    await expect(
+      // @ts-expect-error: "anthropik" is no provider
+      c.createAgent({ agent: { ...agent, model: { provider: 'anthropik', modelId: 'claude-sonnet-4' } } }),
+    ).rejects.toMatchObject({ code: 'VALIDATION_FAILED' });
+    await c.createAgent({
+      agent: { ...agent, model: { provider: 'anthropic', modelId: 'claude-sonnet-4' } },
+    });
+    // @ts-expect-error: an agent has no "colour"
+    await expect(c.updateAgent('ada', { colour: 'red' })).rejects.toMatchObject({
+      code: 'VALIDATION_FAILED',
+    });
+    // null removes a field: part of the patch type.
+    await c.updateAgent('ada', { model: { temperature: 0.2 } });
+    const r = await c.updateAgent('ada', { model: { temperature: null } });
+    expect(r.agent.model).not.toHaveProperty('temperature');
+    // Data from outside (a file, a fixture) is handed over as it is, and checked at run time.
+    await expect(c.applyBundle(fromOutside({ agents: [{ name: 7 }] }))).rejects.toMatchObject({
+      code: 'VALIDATION_FAILED',
+    });
+  });
+});
