@@ -75,7 +75,7 @@ describe('troupe export / import', () => {
     }>();
     expect(j.applied).toBe(false);
     expect(j.changes).toContainEqual({
-      kind: 'agents',
+      kind: 'agent', // as every command's JSON spells a kind
       id: 'ada',
       action: 'update',
       changes: [{ path: 'model.temperature', from: 0.3, to: 0.5 }],

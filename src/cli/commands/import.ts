@@ -88,7 +88,8 @@ export async function applyBundleFile(
       }),
     ),
   );
-  out.data(r);
+  // Kinds spelled as every other command's JSON spells them: "personality", not "personalities".
+  out.data({ ...r, changes: r.changes.map((c) => ({ ...c, kind: singular[c.kind] ?? c.kind })) });
   if (!opts.quiet) out.lines(describeChanges(r.changes));
   const what = summary(r.changes, r.applied) || 'the bundle is empty';
   out.line(r.applied ? `${verb} ${file}: ${what}` : `Dry run: ${what}; nothing written`);
