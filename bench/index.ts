@@ -4,10 +4,12 @@ import { fileStoreBench } from './file-store.bench.js';
 import { kitBench } from './kit.bench.js';
 import { largeBundleBench } from './large-bundle.bench.js';
 import { formatTable } from './run.js';
+import { startupBench } from './startup.bench.js';
 import { workflowBench } from './workflow.bench.js';
 
 /** `npm run bench`: every benchmark, each row with its ratio to a baseline measured in the same run. */
 const sections: Array<[string, () => Promise<Parameters<typeof formatTable>[0]>]> = [
+  ['Start-up of a simple command, each a fresh process (target ≤ 2× node -e 0)', startupBench],
   ['Workflow engine: per-step policy overhead and whole runs', engineBench],
   ['File store commits vs one-by-one atomic writes', fileStoreBench],
   ['create-agent on the file store vs one-by-one atomic writes', workflowBench],
