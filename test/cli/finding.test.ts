@@ -1,7 +1,7 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { initialised, snapshot, write } from './helpers.js';
+import { cli, initialised, snapshot, write } from './helpers.js';
 
 /** A directory with three agents on two personalities, two roles and two providers. */
 async function cast() {
@@ -106,5 +106,24 @@ describe('finding things', () => {
     const r = await t('apply', '-f', 'b.json', '-q');
     expect(r.code).toBe(0);
     expect(r.stdout).toBe('Applied b.json: 1 updated, 4 unchanged\n');
+  });
+});
+
+describe('a big apply on a terminal', () => {
+  it('prints the summary, not a line per field; piped or with --dry-run it prints every change', async () => {
+    const { root, dir } = await initialised();
+    const personalities = Array.from({ length: 60 }, (_, i) => ({
+      id: `p${i}`,
+      name: `P${i}`,
+      bigFive: { openness: 50, conscientiousness: 50, extraversion: 50, agreeableness: 50, neuroticism: 50 },
+    }));
+    await write(root, 'big.json', JSON.stringify({ personalities }));
+    const dry = await cli(dir, root, true)('apply', '-f', 'big.json', '--dry-run');
+    expect(dry.stdout.split('\n').filter((l) => l.startsWith('create ')).length).toBe(60);
+    const tty = await cli(dir, root, true)('apply', '-f', 'big.json');
+    expect(tty.code, tty.stderr).toBe(0);
+    expect(tty.stdout).not.toContain('create    personality p0');
+    expect(tty.stdout).toContain('60 entities; `--dry-run` lists each change');
+    expect(tty.stdout).toContain('Applied big.json: 60 created');
   });
 });

@@ -56,6 +56,9 @@ export function summary(changes: EntityChange[], applied: boolean): string {
     .join(', ');
 }
 
+/** Above this many entities, an apply on a terminal prints its summary, not every change. */
+const BIG_APPLY = 50;
+
 export interface ApplyFlags {
   dryRun?: boolean;
   prune?: boolean;
@@ -90,7 +93,11 @@ export async function applyBundleFile(
   );
   // Kinds spelled as every other command's JSON spells them: "personality", not "personalities".
   out.data({ ...r, changes: r.changes.map((c) => ({ ...c, kind: singular[c.kind] ?? c.kind })) });
-  if (!opts.quiet) out.lines(describeChanges(r.changes));
+  // A big apply on a terminal shows its progress bar, then the summary: thousands of diff lines
+  // scroll past unread (--dry-run, or --json, still gives every one).
+  const big = r.applied && ctx.io.isTTY && r.changes.length > BIG_APPLY;
+  if (!opts.quiet && !big) out.lines(describeChanges(r.changes));
+  if (big && !opts.quiet) out.line(`${r.changes.length} entities; \`--dry-run\` lists each change`);
   const what = summary(r.changes, r.applied) || 'the bundle is empty';
   out.line(r.applied ? `${verb} ${file}: ${what}` : `Dry run: ${what}; nothing written`);
   return r.changes;
