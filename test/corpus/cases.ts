@@ -32,10 +32,16 @@ const agent = (model: Record<string, unknown>, extra: Record<string, unknown> = 
     ...extra,
   });
 
-const secretCase = (where: string, args: string[], secret: string, says: RegExp): BadInput => ({
+const secretCase = (
+  where: string,
+  args: string[],
+  secret: string,
+  says: RegExp,
+  code: 1 | 2 = 1,
+): BadInput => ({
   name: `a secret in ${where}`,
   args,
-  code: 1,
+  code,
   says,
   secret,
 });
@@ -53,6 +59,7 @@ export const CASES: BadInput[] = [
     ['personality', 'update', 'calm', '--trait', `openness=${KEY}`],
     KEY,
     /openness/,
+    2, // a flag given a value it cannot take
   ),
   secretCase(
     'an *Env flag (AWS key id)',
@@ -279,14 +286,14 @@ export const CASES: BadInput[] = [
   {
     name: 'an unknown trait',
     args: ['personality', 'update', 'calm', '--trait', 'opennes=50'],
-    code: 1,
+    code: 2, // a flag given a value it cannot take
     says: /did you mean "openness"/,
   },
   {
     name: 'a trait out of range',
     args: ['personality', 'update', 'calm', '--trait', 'openness=170'],
-    code: 1,
-    says: /bigFive\.openness: must be an integer 0–100, got 170/,
+    code: 2,
+    says: /--trait openness: must be an integer 0–100, got "170"/,
   },
   {
     name: 'a temperature out of range',
