@@ -254,7 +254,12 @@ export async function planReconcile(s: Services, found: Inconsistency[]) {
       continue;
     }
     if (f.kind === 'resolved-orphaned') {
-      ops.push({ op: 'delete', kind: 'resolved', id: f.entity });
+      // Orphaned as the plan read it: an agent created since (its resolved file is its own)
+      // fails the commit, and reconcile plans again on what is stored then.
+      ops.push(
+        { op: 'delete', kind: 'resolved', id: f.entity },
+        { op: 'absent', kind: 'agents', where: { id: f.entity } },
+      );
       fixed.push(f);
       continue;
     }

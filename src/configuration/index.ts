@@ -5,8 +5,6 @@ export {
   type CreateAgentRequest,
   type UpdateOptions,
 } from './configuration-service.js';
-export type { MergePatch, NewAgent, TroupeBundle } from './inputs.js';
-export { fromOutside } from './inputs.js';
 export {
   type ConflictEntry,
   type ConflictStrategy,
@@ -19,6 +17,8 @@ export type { Inconsistency, InconsistencyKind } from './consistency.js';
 export type { DeleteMode } from './delete.js';
 export { diffFields, type FieldChange } from './diff.js';
 export { buildHandlers } from './handlers.js';
+export type { MergePatch, NewAgent, TroupeBundle } from './inputs.js';
+export { fromOutside } from './inputs.js';
 export { checkScope, type IntegrityLevel } from './integrity.js';
 export { createServices, type Services } from './services.js';
 export { applyUndo, commitWithUndo, type UndoableCommit, type UndoOp } from './undo.js';

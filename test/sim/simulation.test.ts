@@ -36,6 +36,10 @@ const FOUND: Array<[string, { seed: number; path: string }]> = [
     'the undo of a delete that loses its race to a create of the same id is judged again',
     { seed: 20261202, path: '2622:5:3:7:7:7:7:10:7:7:7:7:6' },
   ],
+  [
+    'reconcile removes an orphaned resolved file only while its agent is still missing',
+    { seed: 851111248, path: '5546:9:9:9' },
+  ],
 ];
 
 describe('seeded simulation: random operations, interleavings and faults on a virtual clock', () => {
