@@ -25,6 +25,7 @@ import { detectInconsistencies, type Inconsistency } from './consistency.js';
 import type { DeleteMode } from './delete.js';
 import { type ExportSelection, exportSelection } from './export-selection.js';
 import { buildHandlers } from './handlers.js';
+import { withProvider } from './infer-provider.js';
 import { assertInputGiven } from './input-gaps.js';
 import type {
   AgentInput,
@@ -211,8 +212,10 @@ export class ConfigurationService {
 
   /** Creates an agent, with a new personality and/or role if given, all or nothing. */
   async createAgent(req: CreateAgentRequest): Promise<{ agent: Agent; created: string[]; runId: string }> {
+    // A model named without its provider gets the one the catalog serves it from.
+    const agent = await withProvider(this.services, req.agent, true);
     const r = await this.run(wf.createAgentWorkflow, {
-      agent: req.agent,
+      agent,
       personality: req.personality ?? null,
       role: req.role ?? null,
       template: req.template ?? null,
@@ -275,7 +278,8 @@ export class ConfigurationService {
     opts: Pick<UpdateOptions, 'expectedRevision' | 'file'> = {},
   ) {
     const expectedRevision = expectedRevisionOf(patch, opts.expectedRevision);
-    const r = await this.run(wf.updateAgentWorkflow, { id, patch, ...opts, expectedRevision });
+    const inferred = await withProvider(this.services, patch, false);
+    const r = await this.run(wf.updateAgentWorkflow, { id, patch: inferred, ...opts, expectedRevision });
     const u = r.outputs.agent as Written;
     const doc = u.results?.find((x) => x.kind === 'agents' && x.id === id)?.doc;
     return {

@@ -17,9 +17,14 @@ export type MergePatch<T> = {
     | null;
 };
 
-/** A new agent: its personality and role may come with it instead (see CreateAgentRequest). */
-export type NewAgent = Omit<AgentInput, 'personalityId' | 'roleId'> &
-  Partial<Pick<AgentInput, 'personalityId' | 'roleId'>>;
+/**
+ * A new agent: its personality and role may come with it instead (see CreateAgentRequest), and
+ * its model may be named without a provider (the catalog's is taken).
+ */
+export type NewAgent = Omit<AgentInput, 'personalityId' | 'roleId' | 'model'> &
+  Partial<Pick<AgentInput, 'personalityId' | 'roleId'>> & {
+    model: Omit<AgentInput['model'], 'provider'> & Partial<Pick<AgentInput['model'], 'provider'>>;
+  };
 
 /** A bundle, as `troupe apply` reads it: every list optional. */
 export interface TroupeBundle {

@@ -6,6 +6,27 @@ import { ConfigurationService, fromOutside, MemoryStore } from '../../src/index.
  * compile (`npm test` type-checks this file; a directive with no error under it fails the
  * check). The calls also run, and fail at run time as well, naming the field.
  */
+describe('the library does what the CLI does beyond parsing', () => {
+  it("a model named without its provider gets the catalog's, on create and on update", async () => {
+    const c = new ConfigurationService(new MemoryStore());
+    await c.createPersonality({
+      name: 'Calm',
+      bigFive: { openness: 60, conscientiousness: 70, extraversion: 40, agreeableness: 60, neuroticism: 20 },
+    });
+    const base = { name: 'Ada', personalityId: 'calm', roleId: 'developer' } as const;
+    const { agent } = await c.createAgent({ agent: { ...base, model: { modelId: 'gpt-4o' } } });
+    expect(agent.model).toEqual({ provider: 'openai', modelId: 'gpt-4o' });
+    const moved = await c.updateAgent('ada', { model: { modelId: 'claude-sonnet-4' } });
+    expect(moved.agent.model).toEqual({ provider: 'anthropic', modelId: 'claude-sonnet-4' });
+    await expect(
+      c.createAgent({ agent: { ...base, id: 'bo', model: { modelId: 'gpt-40' } } }),
+    ).rejects.toMatchObject({
+      code: 'NOT_FOUND',
+      message: expect.stringMatching(/model\.modelId: .*did you mean "gpt-4o"/),
+    });
+  });
+});
+
 describe('a typed library: a typo fails to compile', () => {
   const config = () => new ConfigurationService(new MemoryStore());
   const bigFive = {

@@ -1,8 +1,6 @@
 import { type Command, Option } from 'commander';
-import type { ConfigurationService } from '../../configuration/configuration-service.js';
 import { fromOutside } from '../../configuration/inputs.js';
 import type { Agent, ModelSettings } from '../../domain/agent.js';
-import { isTroupeError, TroupeError } from '../../domain/errors.js';
 import { PROVIDERS } from '../../domain/model.js';
 import { type ResolvedConfiguration, resolveConfiguration } from '../../domain/resolved.js';
 import { mergePatch } from '../../services/merge-patch.js';
@@ -66,36 +64,6 @@ function flagPatch(o: FieldFlags): Record<string, unknown> {
   });
 }
 
-/**
- * `--model gpt-4o` without a provider anywhere: take the catalog's. On create an unknown
- * model is reported here, with "did you mean", naming the flag.
- */
-async function inferProvider(
-  config: ConfigurationService,
-  input: Record<string, unknown>,
-  opts: FieldFlags,
-  required: boolean,
-): Promise<void> {
-  const model = input.model as Record<string, unknown> | undefined;
-  if (!opts.model || !model || model.provider !== undefined) return;
-  const found = await config.services.models.find(opts.model);
-  if (found) {
-    model.provider = found.provider;
-    return;
-  }
-  if (!required) return;
-  try {
-    await config.services.models.resolve(opts.model);
-  } catch (e) {
-    if (!isTroupeError(e)) throw e;
-    throw new TroupeError('NOT_FOUND', `--model: ${e.message}`, {
-      cause: e,
-      context: e.context,
-      issues: [{ path: 'model.modelId', message: e.message }],
-    });
-  }
-}
-
 export function describeModel(m: ModelSettings): string {
   return [
     `${m.provider} ${m.modelId}`,
@@ -156,7 +124,6 @@ export function register(program: Command, ctx: CliContext): void {
       const file: Record<string, unknown> = opts.from ? await ctx.readObject(opts.from) : {};
       const { personality, role, ...fromFile } = file;
       const agent = mergePatch(fromFile, flagPatch(opts)) as Record<string, unknown>;
-      await inferProvider(config, agent, opts, true);
       return config.createAgent({
         agent: fromOutside(agent),
         ...(personality !== undefined ? { personality: fromOutside(personality) } : {}),
@@ -222,7 +189,6 @@ export function register(program: Command, ctx: CliContext): void {
       const patch = await inputFrom(ctx, opts.from, flagPatch(opts));
       assertPatch(patch, 'agent');
       const { agent, unchanged } = await ctx.withConfig(cmd, async (config) => {
-        await inferProvider(config, patch, opts, false);
         return config.updateAgent(id, patch, {
           expectedRevision: opts.expectRevision,
           ...whereOf(opts.from),
