@@ -23,6 +23,7 @@ import type { BundlePlan, EntityChange } from './bundle.js';
 import type { ConflictEntry, ConflictStrategy, MergeRule } from './conflict.js';
 import { detectInconsistencies, type Inconsistency } from './consistency.js';
 import type { DeleteMode } from './delete.js';
+import { syncStates } from './drift.js';
 import { type ExportSelection, exportSelection } from './export-selection.js';
 import { buildHandlers } from './handlers.js';
 import { withProvider } from './infer-provider.js';
@@ -405,6 +406,11 @@ export class ConfigurationService {
       models: (await s.models.list()).map((e) => s.models.editable(e)),
       agents: (await s.agents.list()).map((e) => s.agents.editable(e)),
     };
+  }
+
+  /** Each agent's sync state judged by content now (all agents, or those given), with what drifted. */
+  async syncStates(agents?: Agent[]) {
+    return syncStates(this.services, agents ?? (await this.services.agents.list()));
   }
 
   async detectInconsistencies(): Promise<Inconsistency[]> {

@@ -54,3 +54,27 @@ export class DriftJudge {
     return this.#s.agents.drift(a, personality, role, model);
   }
 }
+
+/** An agent's sync state judged by content now: `broken` when what it uses cannot be read. */
+export type SyncState = 'synchronized' | 'stale' | 'broken';
+
+/** The sync state of each agent judged by content now (a hand edit anywhere shows), with what drifted. */
+export async function syncStates(
+  s: ConstructorParameters<typeof DriftJudge>[0],
+  agents: ReadonlyArray<
+    { id: string; syncStatus: 'synchronized' | 'stale' } & Parameters<DriftJudge['drift']>[0]
+  >,
+): Promise<Map<string, { state: SyncState; drift: string[] }>> {
+  const judge = new DriftJudge(s);
+  const out = new Map<string, { state: SyncState; drift: string[] }>();
+  for (const a of agents) {
+    const d = await judge.drift(a);
+    out.set(
+      a.id,
+      d === 'broken'
+        ? { state: 'broken', drift: [] }
+        : { state: d.length ? 'stale' : a.syncStatus, drift: d },
+    );
+  }
+  return out;
+}

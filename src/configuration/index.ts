@@ -16,6 +16,7 @@ export {
 export type { Inconsistency, InconsistencyKind } from './consistency.js';
 export type { DeleteMode } from './delete.js';
 export { diffFields, type FieldChange } from './diff.js';
+export { type SyncState, syncStates } from './drift.js';
 export { buildHandlers } from './handlers.js';
 export type { MergePatch, NewAgent, TroupeBundle } from './inputs.js';
 export { fromOutside } from './inputs.js';

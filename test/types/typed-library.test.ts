@@ -27,6 +27,27 @@ describe('the library does what the CLI does beyond parsing', () => {
   });
 });
 
+describe('sync states are a library call', () => {
+  it('an agent whose personality was changed behind its back is stale, with what drifted', async () => {
+    const store = new MemoryStore();
+    const c = new ConfigurationService(store);
+    await c.createPersonality({
+      name: 'Calm',
+      bigFive: { openness: 60, conscientiousness: 70, extraversion: 40, agreeableness: 60, neuroticism: 20 },
+    });
+    await c.createAgent({
+      agent: { name: 'Ada', personalityId: 'calm', roleId: 'developer', model: { modelId: 'gpt-4o' } },
+    });
+    expect((await c.syncStates()).get('ada')).toEqual({ state: 'synchronized', drift: [] });
+    // A write that bypasses the service (a hand edit, another tool): nothing re-composed Ada.
+    const p = (await store.get('personalities', 'calm'))!;
+    await store.put('personalities', { ...p, name: 'Calmer' });
+    const judged = (await c.syncStates()).get('ada')!;
+    expect(judged.state).toBe('stale');
+    expect(judged.drift.join(' ')).toMatch(/personality "calm"/);
+  });
+});
+
 describe('a typed library: a typo fails to compile', () => {
   const config = () => new ConfigurationService(new MemoryStore());
   const bigFive = {

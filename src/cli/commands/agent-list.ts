@@ -1,31 +1,7 @@
 import { type Command, Option } from 'commander';
-import type { ConfigurationService } from '../../configuration/configuration-service.js';
-import { DriftJudge } from '../../configuration/drift.js';
-import type { Agent } from '../../domain/agent.js';
 import { PROVIDERS } from '../../domain/model.js';
 import type { CliContext } from '../context.js';
 import { addOutputOption, type Format, printListing } from '../listing.js';
-
-export type SyncState = Agent['syncStatus'] | 'broken';
-
-/** The sync state judged by content now (a hand edit anywhere shows), with what drifted. */
-export async function syncStates(
-  config: ConfigurationService,
-  agents: Agent[],
-): Promise<Map<string, { state: SyncState; drift: string[] }>> {
-  const judge = new DriftJudge(config.services);
-  const out = new Map<string, { state: SyncState; drift: string[] }>();
-  for (const a of agents) {
-    const d = await judge.drift(a);
-    out.set(
-      a.id,
-      d === 'broken'
-        ? { state: 'broken', drift: [] }
-        : { state: d.length ? 'stale' : a.syncStatus, drift: d },
-    );
-  }
-  return out;
-}
 
 interface ListFlags {
   output: Format;
@@ -61,7 +37,7 @@ export function registerAgentList(noun: Command, ctx: CliContext): void {
           (opts.provider === undefined || a.model.provider === opts.provider) &&
           (opts.model === undefined || names.has(a.model.modelId)),
       );
-      const states = await syncStates(config, chosen);
+      const states = await config.syncStates(chosen);
       const agents = opts.stale ? chosen.filter((a) => states.get(a.id)?.state !== 'synchronized') : chosen;
       return { agents, states };
     });

@@ -1,4 +1,5 @@
 import { type Command, Option } from 'commander';
+import type { SyncState } from '../../configuration/drift.js';
 import { fromOutside } from '../../configuration/inputs.js';
 import type { Agent, ModelSettings } from '../../domain/agent.js';
 import { PROVIDERS } from '../../domain/model.js';
@@ -9,7 +10,7 @@ import { assertPatch, inputFrom, whereOf } from '../entities.js';
 import { indent } from '../format.js';
 import { addShowOutputOption, printShown, type ShowFormat } from '../listing.js';
 import { addNameOptions, defined, expectRevisionOption, fromOption, intArg, numberArg } from '../options.js';
-import { registerAgentList, type SyncState, syncStates } from './agent-list.js';
+import { registerAgentList } from './agent-list.js';
 
 interface FieldFlags {
   id?: string;
@@ -155,7 +156,7 @@ export function register(program: Command, ctx: CliContext): void {
       await ctx.withConfig(cmd, async (config) => {
         const s = config.services;
         const agent = await s.agents.require(id);
-        const judged = (await syncStates(config, [agent])).get(id);
+        const judged = (await config.syncStates([agent])).get(id);
         const sync = judged?.state ?? agent.syncStatus;
         if (!opts.resolved) return printShown(out, opts.output, agent, describeAgent(agent, sync));
         const file = await s.files.get(id);
