@@ -1,6 +1,6 @@
 import type { Agent } from '../domain/agent.js';
 import { slugify } from '../domain/common.js';
-import { concurrentModification, type TroupeError } from '../domain/errors.js';
+import type { TroupeError } from '../domain/errors.js';
 import type { Model } from '../domain/model.js';
 import type { Personality } from '../domain/personality.js';
 import type { Role } from '../domain/role.js';
@@ -368,13 +368,10 @@ export class ConfigurationService {
     opts: { expectedRevision?: number | undefined; file?: string } = {},
   ) {
     const current = await ownModel(this.services, id, 'update');
-    const expected = expectedRevisionOf(patch, opts.expectedRevision);
-    if (expected !== undefined && expected !== current.revision)
-      throw concurrentModification('model', id, expected, current.revision ?? 0, {
-        retryable: false,
-      });
     const entry = this.services.models.patched(current as never, patch, opts);
-    const changes = await this.#applyModel(entry, current.revision ?? 0, opts.file);
+    // The apply holds the revision asked for, else the one the patch was merged onto.
+    const expected = expectedRevisionOf(patch, opts.expectedRevision) ?? current.revision ?? 0;
+    const changes = await this.#applyModel(entry, expected, opts.file);
     const agents = changes.filter((c) => c.kind === 'agents' && c.action !== 'unchanged').map((c) => c.id);
     return { model: await this.services.models.require(id), synced: agents };
   }

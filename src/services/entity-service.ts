@@ -86,10 +86,16 @@ export class EntityReader<E extends { id: string; revision: number; name?: strin
    * `show -o json` printed, so that output is accepted back; never taken from input.
    */
   get keptFields(): ReadonlySet<string> {
-    const keys = (schema: z.ZodType) => Object.keys((schema as unknown as { shape?: object }).shape ?? {});
-    const input = new Set(keys(this.spec.input));
-    return new Set(keys(this.spec.stored).filter((k) => !input.has(k)));
+    // Derived from the two schemas once: parse runs per entity of a bundle.
+    if (!this.#kept) {
+      const keys = (schema: z.ZodType) => Object.keys((schema as unknown as { shape?: object }).shape ?? {});
+      const input = new Set(keys(this.spec.input));
+      this.#kept = new Set(keys(this.spec.stored).filter((k) => !input.has(k)));
+    }
+    return this.#kept;
   }
+
+  #kept: ReadonlySet<string> | undefined;
 
   /** Validates user input; the id defaults to the slug of the name; store-kept fields are dropped. */
   parse(raw: unknown, where: Where = {}): Normalized {
