@@ -42,6 +42,24 @@ export async function timePerOp(fn: () => Promise<unknown>, opts: TimingOptions)
   return median(perOp);
 }
 
+/**
+ * Median time per call of each function, the calls taking turns (one of each per round): on a
+ * machine whose speed drifts, every function sees the same drift, so their ratios hold.
+ */
+export async function timeInTurns(
+  fns: Record<string, () => Promise<unknown>>,
+  opts: { rounds: number; warmupRounds: number },
+): Promise<Record<string, number>> {
+  const times: Record<string, number[]> = Object.fromEntries(Object.keys(fns).map((k) => [k, []]));
+  for (let r = 0; r < opts.warmupRounds + opts.rounds; r++)
+    for (const [name, fn] of Object.entries(fns)) {
+      const t0 = performance.now();
+      await fn();
+      if (r >= opts.warmupRounds) times[name]?.push(performance.now() - t0);
+    }
+  return Object.fromEntries(Object.entries(times).map(([k, v]) => [k, median(v)]));
+}
+
 /** Fill in `ratio` for rows that name a baseline present in the list. */
 export function withRatios(rows: BenchRow[]): BenchRow[] {
   const byName = new Map(rows.map((r) => [r.name, r]));

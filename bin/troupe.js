@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-import { main } from '../dist/cli/main.js';
+import { launch } from '../dist/cli/launch.js';
 
 // `troupe export | head` closes the pipe early: stop writing quietly instead of crashing.
 for (const stream of [process.stdout, process.stderr]) {
@@ -8,4 +8,4 @@ for (const stream of [process.stdout, process.stderr]) {
   });
 }
 
-process.exitCode = await main(process.argv.slice(2));
+process.exitCode = await launch(process.argv.slice(2));

@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 const root = fileURLToPath(new URL('..', import.meta.url));
 const bin = join(root, 'bin', 'troupe.js');
 
-if (!existsSync(join(root, 'dist', 'cli', 'main.js'))) {
+if (!existsSync(join(root, 'dist', 'bin', 'troupe.cjs'))) {
   console.error('dist/ is missing: run `npm ci` (which builds it) or `npm run build` first.');
   process.exit(1);
 }

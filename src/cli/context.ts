@@ -1,15 +1,12 @@
 import { isAbsolute, join, relative, resolve } from 'node:path';
 import type { Command } from 'commander';
-import { ConfigurationService } from '../configuration/configuration-service.js';
-import { createServices, type Services } from '../configuration/services.js';
+import type { ConfigurationService } from '../configuration/configuration-service.js';
+import type { Services } from '../configuration/services.js';
 import { isTroupeError, TroupeError } from '../domain/errors.js';
 import type { PersonalityInput } from '../domain/personality.js';
 import type { RunResult } from '../orchestration/events.js';
-import { FileRunLog } from '../orchestration/file-run-log.js';
-import { parseText } from '../services/file-service.js';
-import { readTextBounded } from '../services/input-file.js';
-import { FileStore } from '../storage/file/index.js';
-import { MemoryStore } from '../storage/memory/index.js';
+import type { FileRunLog } from '../orchestration/file-run-log.js';
+import type { FileStore } from '../storage/file/index.js';
 import { assertNotAFile, DEFAULT_DIR, type Located, locateDir, notFound } from './directory.js';
 import { type CliIo, Output } from './output.js';
 
@@ -86,6 +83,12 @@ export class CliContext {
   ): Promise<T> {
     const where = this.located(cmd);
     assertNotAFile(where.dir, this.display(where.dir));
+    // Loaded here, not at start-up: a command that never opens the directory never loads them.
+    const [{ ConfigurationService }, { FileRunLog }, { FileStore }] = await Promise.all([
+      import('../configuration/configuration-service.js'),
+      import('../orchestration/file-run-log.js'),
+      import('../storage/file/index.js'),
+    ]);
     const store = await FileStore.open(where.dir).catch((e: unknown) => {
       throw where.how === 'default' && isTroupeError(e) && e.code === 'NOT_A_TROUPE_DIRECTORY'
         ? notFound(this.io.cwd)
@@ -94,7 +97,7 @@ export class CliContext {
     const runLog = new FileRunLog(join(store.dir, RUNS_DIR));
     try {
       const config = new ConfigurationService(store, { runLog });
-      if (opts.recover !== false) await this.#recover(config);
+      if (opts.recover !== false) await this.#recover(config, runLog);
       if (opts.strays !== false)
         for (const file of await store.strays())
           this.io.stderr(`warning: ignored ${file}: troupe reads only <id>.json files there, never links\n`);
@@ -106,7 +109,7 @@ export class CliContext {
   }
 
   /** Compensates interrupted runs; a run log that cannot be read is a warning, not a failed command. */
-  async #recover(config: ConfigurationService): Promise<void> {
+  async #recover(config: ConfigurationService, runLog: FileRunLog): Promise<void> {
     let recovered: RunResult[];
     try {
       recovered = await config.recover();
@@ -117,24 +120,29 @@ export class CliContext {
       return;
     }
     for (const r of recovered) this.io.stderr(`${recoveredLine(r)}\n`);
-    const log = config.runLog;
-    if (log instanceof FileRunLog) {
-      for (const u of log.unreadable)
-        this.io.stderr(`warning: run log ${u.runId} is damaged and was skipped: ${u.error}\n`);
-    }
+    for (const u of runLog.unreadable)
+      this.io.stderr(`warning: run log ${u.runId} is damaged and was skipped: ${u.error}\n`);
   }
 
   /** Services over an empty store: what ships with troupe (presets, predefined roles, the model catalog). */
-  shipped(): Services {
+  async shipped(): Promise<Services> {
+    const [{ createServices }, { MemoryStore }] = await Promise.all([
+      import('../configuration/services.js'),
+      import('../storage/memory/index.js'),
+    ]);
     return createServices(new MemoryStore());
   }
 
-  presets(): PersonalityInput[] {
-    return this.shipped().personalities.presets();
+  async presets(): Promise<PersonalityInput[]> {
+    return (await this.shipped()).personalities.presets();
   }
 
   /** Reads a JSON or YAML file the user wrote; errors name the file as the user typed it. */
   async readInput(file: string): Promise<unknown> {
+    const [{ parseText }, { readTextBounded }] = await Promise.all([
+      import('../services/file-service.js'),
+      import('../services/input-file.js'),
+    ]);
     return parseText(await readTextBounded(this.path(file), file), file);
   }
 

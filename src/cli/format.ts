@@ -1,7 +1,10 @@
-import stringWidth from 'string-width';
+import type stringWidthFn from 'string-width';
+import { lazyDefault } from '../domain/lazy.js';
+
+const stringWidth = lazyDefault<typeof stringWidthFn>('string-width');
 
 /** Display width: printable ASCII is one cell per character; anything else is measured. */
-const width = (s: string) => (/^[\x20-\x7e]*$/.test(s) ? s.length : stringWidth(s));
+const width = (s: string) => (/^[\x20-\x7e]*$/.test(s) ? s.length : stringWidth()(s));
 
 /** A plain-text table: a header row, then one row per entry, columns padded to fit. */
 export function table(headers: string[], rows: string[][]): string[] {
@@ -9,9 +12,7 @@ export function table(headers: string[], rows: string[][]): string[] {
   const widths = headers.map((h, i) => Math.max(width(h), ...rows.map((r) => width(r[i] ?? ''))));
   const render = (cells: string[]) =>
     cells
-      .map((c, i) =>
-        i === cells.length - 1 ? c : c + ' '.repeat(Math.max(0, (widths[i] ?? 0) - stringWidth(c))),
-      )
+      .map((c, i) => (i === cells.length - 1 ? c : c + ' '.repeat(Math.max(0, (widths[i] ?? 0) - width(c)))))
       .join('  ')
       .trimEnd();
   return [render(headers), ...rows.map(render)];

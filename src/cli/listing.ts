@@ -1,7 +1,10 @@
 import { type Command, Option } from 'commander';
-import { stringify } from 'yaml';
+import type * as Yaml from 'yaml';
+import { lazyModule } from '../domain/lazy.js';
 import { table } from './format.js';
 import type { Output } from './output.js';
+
+const yaml = lazyModule<typeof Yaml>('yaml');
 
 /** `-o` formats of every list command, as kubectl has them. */
 export const FORMATS = ['table', 'wide', 'name', 'json', 'yaml'] as const;
@@ -35,7 +38,7 @@ export interface Listing<T> {
 export function printListing<T>(out: Output, format: Format, l: Listing<T>): void {
   const data = () => l.items.map((i) => (l.data ? l.data(i) : i));
   if (out.json || format === 'json') out.raw(JSON.stringify(data(), null, 2));
-  else if (format === 'yaml') out.raw(l.items.length ? stringify(data()) : '[]');
+  else if (format === 'yaml') out.raw(l.items.length ? yaml().stringify(data()) : '[]');
   else if (format === 'name') for (const i of l.items) out.raw(`${l.kind}/${l.id(i)}`);
   else if (l.items.length === 0 && l.empty) out.line(l.empty);
   else {
@@ -67,6 +70,6 @@ export function addShowOutputOption(cmd: Command): Command {
 /** Prints one shown document in the format asked for (`--json` is `-o json`). */
 export function printShown(out: Output, format: ShowFormat, doc: unknown, text: string[]): void {
   if (out.json || format === 'json') out.raw(JSON.stringify(doc, null, 2));
-  else if (format === 'yaml') out.raw(stringify(doc));
+  else if (format === 'yaml') out.raw(yaml().stringify(doc));
   else out.lines(text);
 }

@@ -5,23 +5,45 @@ import { crashPoint } from '../platform/crash-points.js';
 import { CliContext, DEFAULT_DIR, type Register } from './context.js';
 import { type CliIo, reportError } from './output.js';
 
-/** Every command file, in help order; adding a command is one line here. */
-const COMMANDS: Array<() => Promise<{ register: Register }>> = [
-  () => import('./commands/init.js'),
-  () => import('./commands/personality.js'),
-  () => import('./commands/role.js'),
-  () => import('./commands/agent.js'),
-  () => import('./commands/models.js'),
-  () => import('./commands/validate.js'),
-  () => import('./commands/reconcile.js'),
-  () => import('./commands/export.js'),
-  () => import('./commands/import.js'),
-  () => import('./commands/apply.js'),
-  () => import('./commands/workflow.js'),
-  () => import('./commands/schema.js'),
-  () => import('./commands/edit.js'),
-  () => import('./commands/completion.js'),
+/**
+ * Every command file, in help order, with the top-level words it registers; adding a command
+ * is one line here. A run loads only the file its command word names (start-up is mostly
+ * module loading); help, completion and anything unrecognised load them all.
+ */
+const COMMANDS: Array<{ words: string[]; load: () => Promise<{ register: Register }> }> = [
+  { words: ['init'], load: () => import('./commands/init.js') },
+  { words: ['personality'], load: () => import('./commands/personality.js') },
+  { words: ['role'], load: () => import('./commands/role.js') },
+  { words: ['agent'], load: () => import('./commands/agent.js') },
+  { words: ['models'], load: () => import('./commands/models.js') },
+  { words: ['validate'], load: () => import('./commands/validate.js') },
+  { words: ['reconcile'], load: () => import('./commands/reconcile.js') },
+  { words: ['export'], load: () => import('./commands/export.js') },
+  { words: ['import'], load: () => import('./commands/import.js') },
+  { words: ['apply', 'diff'], load: () => import('./commands/apply.js') },
+  { words: ['workflow'], load: () => import('./commands/workflow.js') },
+  { words: ['schema'], load: () => import('./commands/schema.js') },
+  { words: ['edit'], load: () => import('./commands/edit.js') },
+  { words: [], load: () => import('./commands/completion.js') },
 ];
+
+/** Global options that take a value: the word after them is not the command. */
+const VALUED_GLOBALS = new Set(['--dir']);
+
+/** The command files a run of `argv` needs: the one its command word names, else all of them. */
+export function commandsFor(argv: string[]): typeof COMMANDS {
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i] as string;
+    if (a === '--') break;
+    if (VALUED_GLOBALS.has(a)) i++;
+    else if (a === '-V' || a === '--version') return [];
+    else if (!a.startsWith('-')) {
+      const one = COMMANDS.find((c) => c.words.includes(a));
+      return one ? [one] : COMMANDS;
+    }
+  }
+  return COMMANDS;
+}
 
 const VERSION = (
   JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }
@@ -40,7 +62,7 @@ Exit codes:
   0 ok, 1 failed operation or invalid input/configuration, 2 usage error.`;
 
 /** The `troupe` program, wired to the given io; nothing in it calls process.exit. */
-export async function createProgram(ctx: CliContext): Promise<Command> {
+export async function createProgram(ctx: CliContext, commands = COMMANDS): Promise<Command> {
   const { io } = ctx;
   const width = io.isTTY ? Math.max(60, Math.min(process.stdout.columns || 100, 120)) : 100;
   const program = new Command('troupe')
@@ -64,7 +86,7 @@ export async function createProgram(ctx: CliContext): Promise<Command> {
     .configureHelp({ showGlobalOptions: true })
     .showSuggestionAfterError(true)
     .addHelpText('after', HELP_FOOTER);
-  for (const load of COMMANDS) (await load()).register(program, ctx);
+  for (const { load } of commands) (await load()).register(program, ctx);
   return program;
 }
 
@@ -95,7 +117,7 @@ export async function main(argv: string[], io: Partial<CliIo> = {}): Promise<num
   };
   const ctx = new CliContext(full);
   try {
-    const program = await createProgram(ctx);
+    const program = await createProgram(ctx, argv.length === 0 ? COMMANDS : commandsFor(argv));
     if (argv.length === 0) {
       // A bare `troupe` asks what there is: the help, on stdout, and success.
       program.outputHelp();

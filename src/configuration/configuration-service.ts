@@ -22,6 +22,7 @@ import type { CommitResult, Store, StoredDoc } from '../storage/store.js';
 import type { BundlePlan, EntityChange } from './bundle.js';
 import type { ConflictEntry, ConflictStrategy, MergeRule } from './conflict.js';
 import { detectInconsistencies, type Inconsistency } from './consistency.js';
+import { DEFAULT_SERVICE_POLICY } from './default-policy.js';
 import type { DeleteMode } from './delete.js';
 import { syncStates } from './drift.js';
 import { type ExportSelection, exportSelection } from './export-selection.js';
@@ -43,7 +44,9 @@ import { expectedRevisionOf } from './revision-of.js';
 import { checkRulePaths } from './rule-paths.js';
 import { runError } from './run-error.js';
 import { createServices, type Services } from './services.js';
-import * as wf from './workflows.js';
+
+/** The built-in workflows, built (and validated) when a change first runs one, not at start-up. */
+const builtIns = () => import('./workflows.js');
 
 export interface ConfigurationServiceOptions {
   /** Timestamps of stored entities; defaults to the clock's now. */
@@ -133,7 +136,7 @@ export class ConfigurationService {
       checkpoint: this.#checkpoint,
       // Built-in services get the default policy unless given one; other services as given.
       servicePolicies: {
-        ...Object.fromEntries(BUILT_IN_SERVICES.map((s) => [s, wf.DEFAULT_SERVICE_POLICY])),
+        ...Object.fromEntries(BUILT_IN_SERVICES.map((s) => [s, DEFAULT_SERVICE_POLICY])),
         ...policy,
       },
       ...(opts.clock ? { clock: opts.clock } : {}),
@@ -192,7 +195,10 @@ export class ConfigurationService {
   }
 
   async createPersonality(input: PersonalityInput, where: { file?: string } = {}): Promise<Personality> {
-    const r = await this.run(wf.createPersonalityWorkflow, { personality: input, file: where.file ?? null });
+    const r = await this.run((await builtIns()).createPersonalityWorkflow, {
+      personality: input,
+      file: where.file ?? null,
+    });
     return this.services.personalities.fromDoc(writtenDoc(r.outputs.personality));
   }
 
@@ -203,7 +209,7 @@ export class ConfigurationService {
     input: Partial<RoleInput>,
     where: { file?: string; template?: string } = {},
   ): Promise<Role> {
-    const r = await this.run(wf.createRoleWorkflow, {
+    const r = await this.run((await builtIns()).createRoleWorkflow, {
       role: input,
       template: where.template ?? null,
       file: where.file ?? null,
@@ -215,7 +221,7 @@ export class ConfigurationService {
   async createAgent(req: CreateAgentRequest): Promise<{ agent: Agent; created: string[]; runId: string }> {
     // A model named without its provider gets the one the catalog serves it from.
     const agent = await withProvider(this.services, req.agent, true);
-    const r = await this.run(wf.createAgentWorkflow, {
+    const r = await this.run((await builtIns()).createAgentWorkflow, {
       agent,
       personality: req.personality ?? null,
       role: req.role ?? null,
@@ -246,7 +252,12 @@ export class ConfigurationService {
   async updatePersonality(id: string, patch: MergePatch<PersonalityInput>, opts: UpdateOptions = {}) {
     checkRulePaths('personality', opts.rules);
     const expectedRevision = expectedRevisionOf(patch, opts.expectedRevision);
-    const r = await this.run(wf.updatePersonalityWorkflow, { id, patch, ...opts, expectedRevision });
+    const r = await this.run((await builtIns()).updatePersonalityWorkflow, {
+      id,
+      patch,
+      ...opts,
+      expectedRevision,
+    });
     const u = r.outputs.update as CascadeOutput;
     return {
       personality: u.doc
@@ -262,7 +273,7 @@ export class ConfigurationService {
   async updateRole(id: string, patch: MergePatch<RoleInput>, opts: UpdateOptions = {}) {
     checkRulePaths('role', opts.rules);
     const expectedRevision = expectedRevisionOf(patch, opts.expectedRevision);
-    const r = await this.run(wf.updateRoleWorkflow, { id, patch, ...opts, expectedRevision });
+    const r = await this.run((await builtIns()).updateRoleWorkflow, { id, patch, ...opts, expectedRevision });
     const u = r.outputs.update as CascadeOutput;
     return {
       role: u.doc ? this.services.roles.fromDoc(u.doc) : await this.services.roles.require(id),
@@ -280,7 +291,12 @@ export class ConfigurationService {
   ) {
     const expectedRevision = expectedRevisionOf(patch, opts.expectedRevision);
     const inferred = await withProvider(this.services, patch, false);
-    const r = await this.run(wf.updateAgentWorkflow, { id, patch: inferred, ...opts, expectedRevision });
+    const r = await this.run((await builtIns()).updateAgentWorkflow, {
+      id,
+      patch: inferred,
+      ...opts,
+      expectedRevision,
+    });
     const u = r.outputs.agent as Written;
     const doc = u.results?.find((x) => x.kind === 'agents' && x.id === id)?.doc;
     return {
@@ -296,7 +312,7 @@ export class ConfigurationService {
     how: DeleteMode = { mode: 'block' },
     opts: { expectedRevision?: number | undefined } = {},
   ) {
-    return this.#deleteReferenced(wf.deletePersonalityWorkflow, id, how, opts);
+    return this.#deleteReferenced((await builtIns()).deletePersonalityWorkflow, id, how, opts);
   }
 
   async deleteRole(
@@ -304,7 +320,7 @@ export class ConfigurationService {
     how: DeleteMode = { mode: 'block' },
     opts: { expectedRevision?: number | undefined } = {},
   ) {
-    return this.#deleteReferenced(wf.deleteRoleWorkflow, id, how, opts);
+    return this.#deleteReferenced((await builtIns()).deleteRoleWorkflow, id, how, opts);
   }
 
   async #deleteReferenced(
@@ -324,7 +340,10 @@ export class ConfigurationService {
   }
 
   async deleteAgent(id: string, opts: { expectedRevision?: number | undefined } = {}) {
-    const r = await this.run(wf.deleteAgentWorkflow, { id, expectedRevision: opts.expectedRevision ?? null });
+    const r = await this.run((await builtIns()).deleteAgentWorkflow, {
+      id,
+      expectedRevision: opts.expectedRevision ?? null,
+    });
     return { deleted: id, runId: r.runId };
   }
 
@@ -340,7 +359,7 @@ export class ConfigurationService {
     opts: { file?: string; prune?: boolean; dryRun?: boolean } = {},
   ): Promise<{ changes: EntityChange[]; applied: boolean; runId?: string }> {
     if (opts.dryRun) return { changes: (await this.planBundle(bundle, opts)).changes, applied: false };
-    const r = await this.run(wf.applyBundleWorkflow, {
+    const r = await this.run((await builtIns()).applyBundleWorkflow, {
       bundle,
       prune: opts.prune ?? false,
       file: opts.file ?? null,
@@ -378,12 +397,12 @@ export class ConfigurationService {
 
   /** Removes a model of the directory; refused while agents use it. */
   async deleteModel(id: string, opts: { expectedRevision?: number | undefined } = {}) {
-    const r = await this.run(wf.deleteModelWorkflow, { id, ...opts });
+    const r = await this.run((await builtIns()).deleteModelWorkflow, { id, ...opts });
     return { deleted: id, runId: r.runId };
   }
 
   async #applyModel(entry: Normalized, expected: number, file: string | undefined) {
-    const r = await this.run(wf.applyBundleWorkflow, {
+    const r = await this.run((await builtIns()).applyBundleWorkflow, {
       bundle: { models: [entry] },
       prune: false,
       file: file ?? null,
@@ -421,7 +440,7 @@ export class ConfigurationService {
       const plan = await planReconcile(this.services, await this.detectInconsistencies());
       return { fixed: plan.fixed, remaining: plan.remaining, applied: false };
     }
-    const r = await this.run(wf.reconcileWorkflow, {});
+    const r = await this.run((await builtIns()).reconcileWorkflow, {});
     const plan = r.outputs.plan as { fixed: Inconsistency[]; remaining: Inconsistency[] };
     return { fixed: plan.fixed, remaining: plan.remaining, applied: true, runId: r.runId };
   }

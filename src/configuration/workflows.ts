@@ -1,6 +1,8 @@
 import { type WorkflowBuilder, workflow } from '../orchestration/builder.js';
-import type { PolicyDefinition, WorkflowDefinition } from '../orchestration/definition.js';
+import type { WorkflowDefinition } from '../orchestration/definition.js';
 import { workflowInput as input, stepOutput as out } from '../orchestration/refs.js';
+
+export { DEFAULT_SERVICE_POLICY } from './default-policy.js';
 
 /** Every writing step is undone by its service's `revert` (or `restore` for updates), from its output. */
 const revert = { operation: 'revert', needs: 'output' } as const;
@@ -21,13 +23,6 @@ const persistAndVerify = (b: WorkflowBuilder, planStep: string): WorkflowDefinit
     })
     .step('verify', 'configuration', 'verify', verifyAfter('persist'))
     .build();
-
-/** Default policies of the built-in workflows: short timeouts, a few retries of transient errors. */
-export const DEFAULT_SERVICE_POLICY: PolicyDefinition = {
-  timeoutMs: 30_000, // above the file store's lock timeout (15 s): a wait for the lock is not a hang
-  retry: { maxAttempts: 3, baseDelayMs: 50, multiplier: 2, maxDelayMs: 1000, jitterPercent: 25 },
-  circuitBreaker: { failureThreshold: 5, recoveryMs: 5000 },
-};
 
 /**
  * create-agent: personality check ∥ role capability check (with the model) → agent

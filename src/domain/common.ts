@@ -1,6 +1,7 @@
-import transliterate from '@sindresorhus/transliterate';
+import type transliterateFn from '@sindresorhus/transliterate';
 import { z } from 'zod';
 import { type Issue, validationError } from './errors.js';
+import { lazyDefault } from './lazy.js';
 import { containsSecret, SECRET_IN_TEXT, scrubSecrets } from './secrets.js';
 import { article } from './text.js';
 
@@ -35,12 +36,14 @@ export const Meta = z.object({
 export type Meta = z.infer<typeof Meta>;
 export const META_KEYS = ['revision', 'createdAt', 'updatedAt', 'commit'] as const;
 
+const transliterate = lazyDefault<typeof transliterateFn>('@sindresorhus/transliterate');
+
 /** The id a name gets when none is given: "Calm Analyst!" → "calm-analyst". */
 export function slugify(name: string): string {
   // Letters of other scripts written the way their readers spell them in Latin (ß → ss, Æ → ae,
   // Привет → privet); a script with no such spelling (日本語) leaves nothing, and the caller
   // asks for an id.
-  return transliterate(name)
+  return (/^[\x20-\x7e]*$/.test(name) ? name : transliterate()(name))
     .normalize('NFKD')
     .replace(/[\u0300-\u036f]/g, '')
     .toLowerCase()

@@ -1,7 +1,8 @@
 import { extname } from 'node:path';
-import { parseDocument } from 'yaml';
+import type * as Yaml from 'yaml';
 import type { Agent } from '../domain/agent.js';
 import { TroupeError } from '../domain/errors.js';
+import { lazyModule } from '../domain/lazy.js';
 import {
   configurationHash,
   type ResolvedFile,
@@ -10,6 +11,8 @@ import {
 import type { Store } from '../storage/store.js';
 import { EntityReader } from './entity-service.js';
 import { duplicateJsonKey, readTextBounded } from './input-file.js';
+
+const yaml = lazyModule<typeof Yaml>('yaml');
 
 /** Where a materialized configuration disagrees with its agent. */
 export interface ResolvedMismatch {
@@ -89,7 +92,7 @@ export function parseText(text: string, file: string): unknown {
       });
     }
   }
-  const doc = parseDocument(text, { uniqueKeys: true, prettyErrors: true });
+  const doc = yaml().parseDocument(text, { uniqueKeys: true, prettyErrors: true });
   if (doc.errors.length > 0) {
     const first = doc.errors[0]!;
     const pos = first.linePos?.[0];

@@ -21,7 +21,7 @@ export function register(program: Command, ctx: CliContext): void {
         catalog = await ctx.withConfig(cmd, (config) => config.services.models.catalog());
       } catch (e) {
         if (!isTroupeError(e) || e.code !== 'NOT_A_TROUPE_DIRECTORY') throw e;
-        catalog = await ctx.shipped().models.catalog();
+        catalog = await (await ctx.shipped()).models.catalog();
       }
       const models = catalog
         .filter((m) => !opts.provider || m.provider === opts.provider)

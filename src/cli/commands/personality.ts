@@ -119,9 +119,9 @@ export function register(program: Command, ctx: CliContext): void {
   noun
     .command('presets')
     .description('list the shipped personality presets (use with `create --preset ID`)')
-    .action((_opts: object, cmd: Command) => {
+    .action(async (_opts: object, cmd: Command) => {
       const out = ctx.output(cmd);
-      const presets = ctx.presets();
+      const presets = await ctx.presets();
       out.data(presets);
       out.lines(
         table(

@@ -40,8 +40,8 @@ const SERVICE_POLICIES: Record<string, PolicyDefinition> = Object.fromEntries(
 const SHORT_ID = 8;
 
 /** Every `service.operation` a workflow may name (the handlers need no store to be listed). */
-function operations(ctx: CliContext): Map<string, Set<string>> {
-  const handlers = buildHandlers(ctx.shipped(), () => new Date().toISOString());
+async function operations(ctx: CliContext): Promise<Map<string, Set<string>>> {
+  const handlers = buildHandlers(await ctx.shipped(), () => new Date().toISOString());
   return new Map(Object.entries(handlers).map(([service, ops]) => [service, new Set(Object.keys(ops))]));
 }
 
@@ -63,7 +63,7 @@ async function loadDefinition(ctx: CliContext, file: string): Promise<WorkflowDe
       issues: e.issues.map((i) => ({ ...i, file })),
     });
   }
-  const known = operations(ctx);
+  const known = await operations(ctx);
   const issues: Issue[] = [];
   const need = (service: string, operation: string, path: string) => {
     const ops = known.get(service);
