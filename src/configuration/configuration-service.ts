@@ -194,9 +194,21 @@ export class ConfigurationService {
     return runError(result);
   }
 
-  async createPersonality(input: PersonalityInput, where: { file?: string } = {}): Promise<Personality> {
+  /** A personality from scratch, or from a shipped preset (`where.preset`) with overrides merged over it. */
+  async createPersonality(input: PersonalityInput, where?: { file?: string }): Promise<Personality>;
+  async createPersonality(
+    input: MergePatch<PersonalityInput>,
+    where: { file?: string; preset: string },
+  ): Promise<Personality>;
+  async createPersonality(
+    input: PersonalityInput | MergePatch<PersonalityInput>,
+    where: { file?: string; preset?: string } = {},
+  ): Promise<Personality> {
+    const personality = where.preset
+      ? this.services.personalities.fromPresetInput(where.preset, input as Record<string, unknown>)
+      : input;
     const r = await this.run((await builtIns()).createPersonalityWorkflow, {
-      personality: input,
+      personality,
       file: where.file ?? null,
     });
     return this.services.personalities.fromDoc(writtenDoc(r.outputs.personality));

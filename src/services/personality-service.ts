@@ -7,6 +7,7 @@ import {
 import type { Store } from '../storage/store.js';
 import { loadShipped } from './data.js';
 import { EntityService, type Where } from './entity-service.js';
+import { mergePatch } from './merge-patch.js';
 import { suggest } from './suggest.js';
 
 let presets: PersonalityInput[] | undefined;
@@ -33,15 +34,21 @@ export class PersonalityService extends EntityService<Personality> {
     return this.create(this.fromPresetInput(presetId, overrides), where);
   }
 
+  /**
+   * A preset with overrides merged over it as a JSON merge patch: `bigFive: { openness: 90 }`
+   * changes one trait and keeps the rest, `null` removes a field. A new name without an id
+   * gives a new id (its slug) rather than the preset's.
+   */
   fromPresetInput(presetId: string, overrides: Record<string, unknown> = {}): Record<string, unknown> {
-    const preset = this.presets().find((p) => p.id === presetId);
+    const preset: Record<string, unknown> | undefined = this.presets().find((p) => p.id === presetId);
     if (!preset) {
       throw notFoundPreset(
         presetId,
         this.presets().map((p) => p.id!),
       );
     }
-    return { ...preset, ...overrides, id: overrides.id ?? (overrides.name ? undefined : preset.id) };
+    if (overrides.id === undefined && overrides.name !== undefined) delete preset.id;
+    return mergePatch(preset, overrides) as Record<string, unknown>;
   }
 }
 

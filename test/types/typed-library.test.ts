@@ -27,6 +27,27 @@ describe('the library does what the CLI does beyond parsing', () => {
   });
 });
 
+describe('preset merging is a library call', () => {
+  it('overrides merge over the preset as a merge patch; a new name gives a new id; the CLI does the same', async () => {
+    const c = new ConfigurationService(new MemoryStore());
+    const preset = c.services.personalities.presets().find((p) => p.id === 'calm-analyst');
+    const calm = await c.createPersonality({ bigFive: { openness: 95 } }, { preset: 'calm-analyst' });
+    expect(calm.id).toBe('calm-analyst');
+    expect(calm.bigFive).toEqual({ ...preset?.bigFive, openness: 95 });
+    expect(calm.behaviors).toEqual(preset?.behaviors);
+    const mine = await c.createPersonality({ name: 'My Analyst' }, { preset: 'calm-analyst' });
+    expect([mine.id, mine.name, mine.bigFive]).toEqual(['my-analyst', 'My Analyst', preset?.bigFive]);
+    await expect(c.createPersonality({}, { preset: 'calm-analist' })).rejects.toMatchObject({
+      code: 'NOT_FOUND',
+      message: expect.stringContaining('did you mean "calm-analyst"'),
+    });
+    const typo = { bigFive: { openess: 1 } };
+    // @ts-expect-error: "openess" is no Big Five trait, in a preset's overrides too
+    const mistaken = c.createPersonality(typo, { preset: 'warm-coach' });
+    await expect(mistaken).rejects.toMatchObject({ code: 'VALIDATION_FAILED' });
+  });
+});
+
 describe('sync states are a library call', () => {
   it('an agent whose personality was changed behind its back is stale, with what drifted', async () => {
     const store = new MemoryStore();

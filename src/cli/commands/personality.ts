@@ -1,7 +1,11 @@
 import type { Command } from 'commander';
-import { fromOutside } from '../../configuration/inputs.js';
-import { BIG_FIVE_TRAITS, DEFAULT_BEHAVIOR, type Personality } from '../../domain/personality.js';
-import { mergePatch } from '../../services/merge-patch.js';
+import { fromOutside, type MergePatch } from '../../configuration/inputs.js';
+import {
+  BIG_FIVE_TRAITS,
+  DEFAULT_BEHAVIOR,
+  type Personality,
+  type PersonalityInput,
+} from '../../domain/personality.js';
 import type { CliContext } from '../context.js';
 import { inputFrom, registerUpdateDelete, whereOf } from '../entities.js';
 import { indent, table } from '../format.js';
@@ -69,14 +73,14 @@ export function register(program: Command, ctx: CliContext): void {
   ).action(async (opts: FieldFlags & { from?: string; preset?: string }, cmd: Command) => {
     const out = ctx.output(cmd);
     const created = await ctx.withConfig(cmd, async (config) => {
-      let input = await inputFrom(ctx, opts.from, flagPatch(opts));
-      if (opts.preset) {
-        const preset = config.services.personalities.fromPresetInput(opts.preset);
-        // A new name without an id gives a new id (its slug) rather than the preset's.
-        if (input.id === undefined && input.name !== undefined) delete preset.id;
-        input = mergePatch(preset, input) as Record<string, unknown>;
-      }
-      return config.createPersonality(fromOutside(input), whereOf(opts.from));
+      const input = await inputFrom(ctx, opts.from, flagPatch(opts));
+      const where = whereOf(opts.from);
+      return opts.preset
+        ? config.createPersonality(fromOutside<MergePatch<PersonalityInput>>(input), {
+            ...where,
+            preset: opts.preset,
+          })
+        : config.createPersonality(fromOutside(input), where);
     });
     out.data(created);
     out.line(`Created personality ${created.id} (${created.name}) → personalities/${created.id}.json`);
