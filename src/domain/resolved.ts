@@ -6,6 +6,14 @@ import { EntityId, Meta } from './common.js';
 import { BIG_FIVE_TRAITS, effectiveBehaviors, type Personality } from './personality.js';
 import type { Role } from './role.js';
 
+/**
+ * The model settings an application hands on: the agent's, with `modelId` the provider's
+ * canonical id from the catalog (`claude-sonnet-4-20250514`) and `alias` the name the agent
+ * was given (`claude-sonnet-4`) when the two differ.
+ */
+export const ResolvedModel = ModelSettings.extend({ alias: z.string().min(1).max(200).optional() });
+export type ResolvedModel = z.infer<typeof ResolvedModel>;
+
 /** What an application hands to a model: the composed prompt and the model settings. */
 export const ResolvedConfiguration = z.strictObject({
   agentId: EntityId,
@@ -13,7 +21,7 @@ export const ResolvedConfiguration = z.strictObject({
   personality: z.strictObject({ id: EntityId, revision: z.number().int() }),
   role: z.strictObject({ id: EntityId, revision: z.number().int() }),
   systemPrompt: z.string(),
-  model: ModelSettings,
+  model: ResolvedModel,
 });
 export type ResolvedConfiguration = z.infer<typeof ResolvedConfiguration>;
 
@@ -61,11 +69,21 @@ export function composeSystemPrompt(agent: AgentParts, personality: Personality,
     .join('\n\n');
 }
 
-/** The resolved configuration of an agent against the given personality and role. */
+/** The agent's model settings with the catalog entry's canonical id (see ResolvedModel). */
+export function resolveModel(settings: ModelSettings, entry?: { modelId: string }): ResolvedModel {
+  if (!entry || entry.modelId === settings.modelId) return settings;
+  return { ...settings, modelId: entry.modelId, alias: settings.modelId };
+}
+
+/**
+ * The resolved configuration of an agent against the given personality, role and catalog
+ * entry of its model (without one, the model id stays as the agent names it).
+ */
 export function resolveConfiguration(
   agent: AgentParts,
   personality: Personality,
   role: Role,
+  model?: { modelId: string },
 ): ResolvedConfiguration {
   return {
     agentId: agent.id,
@@ -73,7 +91,7 @@ export function resolveConfiguration(
     personality: { id: personality.id, revision: personality.revision },
     role: { id: role.id, revision: role.revision },
     systemPrompt: composeSystemPrompt(agent, personality, role),
-    model: agent.model,
+    model: resolveModel(agent.model, model),
   };
 }
 

@@ -46,9 +46,9 @@ export class AgentService extends EntityReader<Agent> {
     personality: Personality,
     role: Role,
     expectedRevision?: number,
-    model?: object,
+    model?: { modelId: string },
   ): Composed {
-    const configuration = resolveConfiguration(entity as unknown as Agent, personality, role);
+    const configuration = resolveConfiguration(entity as unknown as Agent, personality, role, model);
     const hash = configurationHash(configuration);
     const { modelHash: _m, ...rest } = entity;
     const agent: Normalized = {
@@ -84,7 +84,7 @@ export class AgentService extends EntityReader<Agent> {
     personality: Personality,
     role: Role,
     where: Where = {},
-    model?: object,
+    model?: { modelId: string },
   ): Composed {
     return this.compose(this.parse(input, where), personality, role, 0, model);
   }
@@ -100,7 +100,7 @@ export class AgentService extends EntityReader<Agent> {
   }
 
   /** Re-compose an agent against the current personality and role. */
-  prepareSync(current: Agent, personality: Personality, role: Role, model?: object): Composed {
+  prepareSync(current: Agent, personality: Personality, role: Role, model?: { modelId: string }): Composed {
     return this.compose(this.editable(current) as Normalized, personality, role, current.revision, model);
   }
 
@@ -118,7 +118,7 @@ export class AgentService extends EntityReader<Agent> {
    * hash), or the agent's own settings (its file no longer composes to its configurationHash).
    * Empty when the agent is in sync.
    */
-  drift(agent: Agent, personality: Personality, role: Role, model?: object): string[] {
+  drift(agent: Agent, personality: Personality, role: Role, model?: { modelId: string }): string[] {
     const out: string[] = [];
     const changed = (what: string, recorded: number, now: number, hashNow: string, hashThen?: string) => {
       if (recorded !== now) out.push(`${what} changed (composed against r${recorded}, now r${now})`);
@@ -136,15 +136,21 @@ export class AgentService extends EntityReader<Agent> {
     if (model && agent.modelHash !== undefined && agent.modelHash !== contentHash(model))
       out.push(`model "${agent.model.modelId}" was changed`);
     if (out.length === 0) {
-      const composed = configurationHash(resolveConfiguration(agent, personality, role));
-      if (composed !== agent.configurationHash)
-        out.push(`its own settings were edited by hand (they no longer match its configurationHash)`);
+      const composed = configurationHash(resolveConfiguration(agent, personality, role, model));
+      if (composed === agent.configurationHash) return out;
+      // Composed by a version of troupe that handed on the model id as the agent names it.
+      const before = model && configurationHash(resolveConfiguration(agent, personality, role));
+      out.push(
+        before === agent.configurationHash
+          ? `its resolved configuration names model "${agent.model.modelId}", not the provider's id "${model?.modelId}" (composed by an older troupe)`
+          : `its own settings were edited by hand (they no longer match its configurationHash)`,
+      );
     }
     return out;
   }
 
   /** True when anything the agent was composed from changed since (see `drift`). */
-  isStale(agent: Agent, personality: Personality, role: Role, model?: object): boolean {
+  isStale(agent: Agent, personality: Personality, role: Role, model?: { modelId: string }): boolean {
     return this.drift(agent, personality, role, model).length > 0;
   }
 

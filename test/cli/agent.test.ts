@@ -113,13 +113,22 @@ describe('troupe agent', () => {
     const r = await t('agent', 'show', 'otto', '--resolved');
     expect(r.code).toBe(0);
     expect(r.stdout).toContain('Resolved configuration of agent otto (Otto)');
-    expect(r.stdout).toMatch(/modelId\s+gpt-4o/);
+    // The provider's canonical id is handed on, with the name the agent was given beside it.
+    expect(r.stdout).toMatch(/\n {2}modelId\s+gpt-4o-2024-08-06\n/);
+    expect(r.stdout).toMatch(/\n {2}alias\s+gpt-4o\n/);
     expect(r.stdout).toContain('You are Otto, acting as Reviewer.');
     const c = (await t('agent', 'show', 'otto', '--resolved', '--json')).json<ResolvedConfiguration>();
     expect(c).toMatchObject({
       agentId: 'otto',
-      model: { provider: 'openai', modelId: 'gpt-4o', apiKeyEnv: 'OPENAI_API_KEY' },
+      model: {
+        provider: 'openai',
+        modelId: 'gpt-4o-2024-08-06',
+        alias: 'gpt-4o',
+        apiKeyEnv: 'OPENAI_API_KEY',
+      },
     });
+    const agent = (await t('agent', 'show', 'otto', '--json')).json<{ model: { modelId: string } }>();
+    expect(agent.model.modelId).toBe('gpt-4o');
     expect(c.systemPrompt).toContain('You review code carefully.');
   });
 

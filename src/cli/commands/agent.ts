@@ -163,11 +163,12 @@ export function register(program: Command, ctx: CliContext): void {
         let configuration = file?.configuration;
         let note: string | undefined;
         if (!configuration) {
-          const [p, r] = [
+          const [p, r, m] = [
             await s.personalities.require(agent.personalityId),
             await s.roles.require(agent.roleId),
+            await s.models.find(agent.model.modelId, agent.model.provider),
           ];
-          configuration = resolveConfiguration(agent, p, r);
+          configuration = resolveConfiguration(agent, p, r, m);
           note = `resolved/${id}.json is missing; composed now (run \`troupe reconcile\` to write it)`;
         } else if (sync === 'stale') {
           note = `stale: ${judged?.drift.join('; ')}; run \`troupe reconcile\` to re-compose`;
