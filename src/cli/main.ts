@@ -114,6 +114,7 @@ export async function main(argv: string[], io: Partial<CliIo> = {}): Promise<num
     env: io.env ?? process.env,
     cwd: io.cwd ?? process.cwd(),
     isTTY: io.isTTY ?? process.stdout.isTTY === true,
+    ...((io.rows ?? process.stdout.rows) ? { rows: io.rows ?? process.stdout.rows } : {}),
   };
   const ctx = new CliContext(full);
   try {

@@ -8,6 +8,8 @@ export interface CliIo {
   env: NodeJS.ProcessEnv;
   cwd: string;
   isTTY: boolean;
+  /** The terminal's height in lines, when stdout is one (a longer output scrolls past unread). */
+  rows?: number;
 }
 
 /** 0 ok, 1 failed operation or invalid input/config, 2 usage error. */

@@ -62,15 +62,56 @@ export function showProgress(
   });
 }
 
-/** Runs fn with progress shown (see showProgress) and stops it whatever happens. */
+const BAR_WIDTH = 24;
+
+/** `[████████····]  2/3 steps  persist`: a run's progress as one line. */
+export function progressBar(done: number, total: number, current: string): string {
+  const filled = total === 0 ? BAR_WIDTH : Math.round((BAR_WIDTH * Math.min(done, total)) / total);
+  return `[${'█'.repeat(filled)}${'·'.repeat(BAR_WIDTH - filled)}] ${done}/${total} steps  ${current}`;
+}
+
+/**
+ * A progress bar on stderr, redrawn in place as the run's steps start and finish, and erased
+ * at the end: for a run whose output would not fit on the terminal anyway (a big bundle), on
+ * a terminal, without --json. Returns the function that stops it.
+ */
+export function showProgressBar(
+  ctx: CliContext,
+  cmd: Command,
+  config: ConfigurationService,
+  steps: number,
+  label: string,
+): () => void {
+  if (!ctx.io.isTTY || ctx.globals(cmd).json === true) return () => {};
+  const finished = new Set<string>();
+  let drawn = false;
+  const draw = (current: string) => {
+    ctx.io.stderr(`\r\x1b[2K${label} ${progressBar(finished.size, steps, current)}`);
+    drawn = true;
+  };
+  const off = config.runner.on('step', (e) => {
+    if (e.kind === 'success' || e.kind === 'skipped') finished.add(e.stepId);
+    if (e.kind === 'start' || e.kind === 'success' || e.kind === 'skipped') draw(e.stepId);
+    else if (e.kind === 'compensate-start') draw(`undoing ${e.stepId}`);
+  });
+  return () => {
+    off();
+    if (drawn) ctx.io.stderr('\r\x1b[2K');
+  };
+}
+
+/** Runs fn with progress shown (see showProgress, or showProgressBar with `bar`) and stops it whatever happens. */
 export async function withProgress<T>(
   ctx: CliContext,
   cmd: Command,
   config: ConfigurationService,
   size: number,
   fn: () => Promise<T>,
+  bar?: { steps: number; label: string },
 ): Promise<T> {
-  const stop = showProgress(ctx, cmd, config, size);
+  const stop = bar
+    ? showProgressBar(ctx, cmd, config, bar.steps, bar.label)
+    : showProgress(ctx, cmd, config, size);
   try {
     return await fn();
   } finally {

@@ -1,7 +1,7 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { cli, initialised, snapshot, write } from './helpers.js';
+import { cli, initialised, run, snapshot, write } from './helpers.js';
 
 /** A directory with three agents on two personalities, two roles and two providers. */
 async function cast() {
@@ -109,15 +109,20 @@ describe('finding things', () => {
   });
 });
 
+/** A bundle of 60 personalities as big.json: more changes than fit on a 24-line terminal. */
+const writeBig = (root: string) => {
+  const personalities = Array.from({ length: 60 }, (_, i) => ({
+    id: `p${i}`,
+    name: `P${i}`,
+    bigFive: { openness: 50, conscientiousness: 50, extraversion: 50, agreeableness: 50, neuroticism: 50 },
+  }));
+  return write(root, 'big.json', JSON.stringify({ personalities }));
+};
+
 describe('a big apply on a terminal', () => {
   it('prints the summary, not a line per field; piped or with --dry-run it prints every change', async () => {
     const { root, dir } = await initialised();
-    const personalities = Array.from({ length: 60 }, (_, i) => ({
-      id: `p${i}`,
-      name: `P${i}`,
-      bigFive: { openness: 50, conscientiousness: 50, extraversion: 50, agreeableness: 50, neuroticism: 50 },
-    }));
-    await write(root, 'big.json', JSON.stringify({ personalities }));
+    await writeBig(root);
     const dry = await cli(dir, root, true)('apply', '-f', 'big.json', '--dry-run');
     expect(dry.stdout.split('\n').filter((l) => l.startsWith('create ')).length).toBe(60);
     const tty = await cli(dir, root, true)('apply', '-f', 'big.json');
@@ -125,5 +130,21 @@ describe('a big apply on a terminal', () => {
     expect(tty.stdout).not.toContain('create    personality p0');
     expect(tty.stdout).toContain('60 entities; `--dry-run` lists each change');
     expect(tty.stdout).toContain('Applied big.json: 60 created');
+    // Instead of a line per step, one progress bar on stderr, redrawn in place, then erased.
+    expect(tty.stderr).not.toContain('▶');
+    const frames = tty.stderr.split('\r\x1b[2K').filter(Boolean);
+    expect(frames[0]).toMatch(/^big\.json: 60 entities \[·{24}\] 0\/3 steps {2}plan$/);
+    expect(frames.at(-1)).toMatch(/^big\.json: 60 entities \[█{24}\] 3\/3 steps {2}verify$/);
+    expect(tty.stderr.endsWith('\r\x1b[2K')).toBe(true);
+  });
+
+  it('"big" is what does not fit on the terminal: a tall one lists every change', async () => {
+    const { root, dir } = await initialised();
+    await writeBig(root);
+    const tall = await run(['--dir', dir, 'apply', '-f', 'big.json'], { cwd: root, isTTY: true, rows: 500 });
+    expect(tall.code, tall.stderr).toBe(0);
+    expect(tall.stdout.split('\n').filter((l) => l.startsWith('create ')).length).toBe(60);
+    expect(tall.stderr).toContain('  ▶ persist (file.persist) started');
+    expect(tall.stderr).not.toContain('\x1b[2K');
   });
 });

@@ -33,7 +33,7 @@ export async function tempDir(): Promise<string> {
 /** Runs the CLI in-process with captured output; the environment is empty unless given. */
 export async function run(
   args: string[],
-  opts: { cwd?: string; env?: NodeJS.ProcessEnv; isTTY?: boolean } = {},
+  opts: { cwd?: string; env?: NodeJS.ProcessEnv; isTTY?: boolean; rows?: number } = {},
 ): Promise<RunResult> {
   let stdout = '';
   let stderr = '';
@@ -47,6 +47,7 @@ export async function run(
     env: opts.env ?? {},
     cwd: opts.cwd ?? tmpdir(),
     isTTY: opts.isTTY ?? false,
+    ...(opts.rows === undefined ? {} : { rows: opts.rows }),
   });
   return {
     code,

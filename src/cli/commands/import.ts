@@ -56,8 +56,11 @@ export function summary(changes: EntityChange[], applied: boolean): string {
     .join(', ');
 }
 
-/** Above this many entities, an apply on a terminal prints its summary, not every change. */
-const BIG_APPLY = 50;
+/** A terminal's height when it does not say (the VT100's). */
+const DEFAULT_ROWS = 24;
+
+/** More lines than fit on the terminal, with room for the summary: they would scroll past unread. */
+const overflows = (ctx: CliContext, lines: number) => lines > (ctx.io.rows ?? DEFAULT_ROWS) - 2;
 
 export interface ApplyFlags {
   dryRun?: boolean;
@@ -82,22 +85,33 @@ export async function applyBundleFile(
 ): Promise<EntityChange[]> {
   const out = ctx.output(cmd);
   const bundle = await ctx.readInput(file);
+  const entities = entityCount(bundle);
+  const steps = applyBundleWorkflow.steps.length;
+  // A bundle too big to list on the terminal gets a progress bar, not a line per step.
+  const bar = overflows(ctx, entities) ? { steps, label: `${file}: ${entities} entities` } : undefined;
   const r = await ctx.withConfig(cmd, (config) =>
-    withProgress(ctx, cmd, config, Math.max(applyBundleWorkflow.steps.length, entityCount(bundle)), () =>
-      config.applyBundle(fromOutside(bundle), {
-        file,
-        prune: opts.prune === true,
-        dryRun: opts.dryRun === true,
-      }),
+    withProgress(
+      ctx,
+      cmd,
+      config,
+      Math.max(steps, entities),
+      () =>
+        config.applyBundle(fromOutside(bundle), {
+          file,
+          prune: opts.prune === true,
+          dryRun: opts.dryRun === true,
+        }),
+      bar,
     ),
   );
   // Kinds spelled as every other command's JSON spells them: "personality", not "personalities".
   out.data({ ...r, changes: r.changes.map((c) => ({ ...c, kind: singular[c.kind] ?? c.kind })) });
-  // A big apply on a terminal shows its progress bar, then the summary: thousands of diff lines
-  // scroll past unread (--dry-run, or --json, still gives every one).
-  const big = r.applied && ctx.io.isTTY && r.changes.length > BIG_APPLY;
-  if (!opts.quiet && !big) out.lines(describeChanges(r.changes));
-  if (big && !opts.quiet) out.line(`${r.changes.length} entities; \`--dry-run\` lists each change`);
+  // An apply on a terminal whose diff would not fit on it shows its progress bar, then the
+  // summary: thousands of diff lines scroll past unread (--dry-run, or --json, gives every one).
+  const lines = opts.quiet ? [] : describeChanges(r.changes);
+  const big = r.applied && ctx.io.isTTY && overflows(ctx, lines.length);
+  if (!big) out.lines(lines);
+  if (big) out.line(`${r.changes.length} entities; \`--dry-run\` lists each change`);
   const what = summary(r.changes, r.applied) || 'the bundle is empty';
   out.line(r.applied ? `${verb} ${file}: ${what}` : `Dry run: ${what}; nothing written`);
   return r.changes;
