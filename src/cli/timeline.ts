@@ -1,7 +1,6 @@
 import type { SerializedError } from '../domain/errors.js';
 import type { PolicyDefinition, StepDefinition, WorkflowDefinition } from '../orchestration/definition.js';
 import type { StepEvent } from '../orchestration/events.js';
-import { ownerMayBeAlive } from '../orchestration/owner.js';
 import { effectivePolicy } from '../orchestration/policies/policy.js';
 import type { RunRecord } from '../orchestration/run-log.js';
 import { table } from './format.js';
@@ -306,15 +305,15 @@ function stepLines(record: RunRecord, stepId: string): string[] {
 
 const INTERRUPTED = new Set(['pending', 'running', 'compensating']);
 
-/** What `troupe workflow show` prints: a run's timeline, step by step, from its log. */
-export function describeRun(record: RunRecord): string[] {
+/** What `troupe workflow show` prints: a run's timeline, step by step, from its log (`held`: a live runner has it). */
+export function describeRun(record: RunRecord, held = false): string[] {
   const t0 = record.createdAt;
   const def = record.definition;
   const lines = [`Run ${record.runId}`];
   const owner = record.owner ? ` by process ${record.owner.pid} on ${record.owner.host}` : '';
   lines.push(
     `  workflow  ${record.workflowId}${def.name ? ` (${def.name})` : ''}`,
-    `  state     ${record.state}${INTERRUPTED.has(record.state) ? (ownerMayBeAlive(record.owner) ? ' (still running)' : ' (interrupted; the next troupe command compensates it)') : ''}`,
+    `  state     ${record.state}${INTERRUPTED.has(record.state) ? (held ? ' (still running)' : ' (interrupted; the next troupe command compensates it)') : ''}`,
     `  started   ${timestamp(t0)}${owner}`,
     `  took      ${duration(record.updatedAt - t0)}`,
   );

@@ -214,6 +214,7 @@ export function buildHandlers(s: Services, nowIso: () => string): ServiceHandler
       /** Writes the resolved configuration of each agent; its checksum is the agent's hash. */
       materialize: async (i: { agents: string[] }, ctx?: StepContext) => {
         const ops: BatchOp[] = [];
+        const modelOf = modelFinder(s);
         for (const id of i.agents) {
           const a = await s.agents.get(id);
           if (!a) continue;
@@ -221,6 +222,7 @@ export function buildHandlers(s: Services, nowIso: () => string): ServiceHandler
             a,
             await s.personalities.require(a.personalityId),
             await s.roles.require(a.roleId),
+            await modelOf(a),
           );
           if (composed.resolved.checksum !== a.configurationHash) {
             throw new TroupeError(

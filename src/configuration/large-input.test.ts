@@ -39,6 +39,10 @@ describe('a large input is recorded by digest, not copied into the run log', () 
       read: (id) => file.read(id),
       list: () => file.list(),
       listUnfinished: () => file.listUnfinished(),
+      claim: (id, o) => file.claim(id, o),
+      renew: (l) => file.renew(l),
+      release: (l) => file.release(l),
+      isHeld: (id) => file.isHeld(id),
     };
     const config = new ConfigurationService(store, { runLog });
     await config.applyBundle(largeBundle());

@@ -6,7 +6,9 @@ import { TroupeError } from '../domain/errors.js';
 import { crashPoint } from '../platform/crash-points.js';
 import * as disk from '../platform/disk.js';
 import { ioDetail } from '../platform/errno.js';
+import { holderState } from '../platform/holder.js';
 import { bootedAt } from '../platform/process.js';
+import { type ClaimOptions, LeaseKeeper, type LeaseRecord, leaseHeld, type RunLease } from './lease.js';
 import { digestOf } from './logged.js';
 import {
   foldRunEvents,
@@ -113,11 +115,118 @@ export class FileRunLog implements RunLog {
   #dirReady: Promise<void> | undefined;
 
   readonly #keep: number;
+  readonly #keeper: LeaseKeeper;
 
-  /** `keep`: how many finished run logs to keep (default 1000); older ones are pruned. */
-  constructor(dir: string, opts: { keep?: number } = {}) {
+  /**
+   * `keep`: how many finished run logs to keep (default 1000); older ones are pruned.
+   * `leaseMs`: how long a run's lease lasts unrenewed (default 30 s; see RunLog).
+   */
+  constructor(dir: string, opts: { keep?: number; leaseMs?: number } = {}) {
     this.dir = dir;
     this.#keep = opts.keep ?? 1000;
+    this.#keeper = new LeaseKeeper(opts.leaseMs, (l) => this.renew(l));
+  }
+
+  /** `<runId>.lease.<epoch>`: one file per claim, created exclusively, so one claimant wins each epoch. */
+  #leaseFile(runId: string, epoch: number): string {
+    assertRunId(runId);
+    return join(this.dir, `${runId}.lease.${epoch}`);
+  }
+
+  /** The run's latest lease: the highest epoch whose file exists (a torn one reads as given back). */
+  async #latestLease(runId: string): Promise<{ epoch: number; record: LeaseRecord | undefined }> {
+    let latest = { epoch: 0, record: undefined as LeaseRecord | undefined };
+    for (let epoch = 1; ; epoch++) {
+      let text: string;
+      try {
+        text = await readFile(this.#leaseFile(runId, epoch), 'utf8');
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code === 'ENOENT') return latest;
+        throw new TroupeError('IO_ERROR', `${this.#leaseFile(runId, epoch)}: cannot read: ${ioDetail(e)}`, {
+          cause: e,
+        });
+      }
+      let record: LeaseRecord | undefined;
+      try {
+        record = JSON.parse(text) as LeaseRecord;
+      } catch {
+        // Cut short by a crash or power loss while it was written: its holder is gone.
+      }
+      latest = { epoch, record };
+    }
+  }
+
+  async claim(runId: string, opts: ClaimOptions = {}): Promise<RunLease | undefined> {
+    this.#dirReady ??= disk.mkdirDurable(this.dir);
+    await this.#dirReady;
+    const latest = opts.fresh ? { epoch: 0, record: undefined } : await this.#latestLease(runId);
+    if (!opts.force && leaseHeld(latest.record)) return undefined;
+    const record = opts.fresh ? undefined : await this.read(runId);
+    if (latest.epoch === 0 && !opts.force && !opts.fresh && (await this.isHeld(runId))) return undefined;
+    // Lease files are not fsynced: after a power loss the log's own epochs count too.
+    const epoch = Math.max(latest.epoch, record?.epoch ?? 0) + 1;
+    const lease = this.#keeper.grant(runId, epoch);
+    let won = false;
+    try {
+      won = await this.#writeLease(lease, 'wx'); // false: another claimant won this epoch
+    } finally {
+      if (!won) this.#keeper.stop(lease);
+    }
+    return won ? lease : undefined;
+  }
+
+  /** Writes a lease file: `wx` creates it (false when it exists), `w` rewrites the holder's own. */
+  async #writeLease(lease: LeaseRecord, flag: 'wx' | 'w'): Promise<boolean> {
+    const file = this.#leaseFile(lease.runId, lease.epoch);
+    const text = JSON.stringify(lease);
+    try {
+      // No fsync: a lease binds live processes only, and a power loss ends them all.
+      if (flag === 'wx') await disk.writeNewFile(file, text, 'wx');
+      else {
+        // Whole or not at all: a reader never sees a half-written lease of a live holder.
+        await disk.writeNewFile(`${file}.tmp`, text, 'w');
+        await disk.rename(`${file}.tmp`, file);
+      }
+      return true;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'EEXIST') return false;
+      throw new TroupeError('IO_ERROR', `could not write the lease ${file}: ${ioDetail(e)}`, { cause: e });
+    }
+  }
+
+  async renew(lease: RunLease): Promise<boolean> {
+    const latest = await this.#latestLease(lease.runId);
+    if (latest.epoch !== lease.epoch || latest.record?.token !== lease.token || latest.record.released)
+      return false;
+    return this.#writeLease({ ...latest.record, expiresAt: this.#keeper.expiry() }, 'w');
+  }
+
+  async release(lease: RunLease): Promise<void> {
+    this.#keeper.stop(lease);
+    const latest = await this.#latestLease(lease.runId);
+    if (latest.epoch !== lease.epoch || latest.record?.token !== lease.token) return;
+    await this.#writeLease({ ...latest.record, released: true }, 'w');
+  }
+
+  async isHeld(runId: string): Promise<boolean> {
+    const latest = await this.#latestLease(runId);
+    if (latest.epoch > 0) return leaseHeld(latest.record);
+    // A run logged before leases: judged by the process its log names (this one holds what it
+    // runs by lease, so a log of its own without one is not being run).
+    const owner = (await this.read(runId))?.owner;
+    const state = owner && holderState(owner);
+    return state === 'alive' || state === 'elsewhere';
+  }
+
+  /** Removes a finished run's lease files: it is never claimed again. */
+  async #dropLeases(runId: string): Promise<void> {
+    for (let epoch = 1; ; epoch++) {
+      try {
+        await disk.unlink(this.#leaseFile(runId, epoch));
+      } catch {
+        return;
+      }
+    }
   }
 
   #mustPersist(runId: string, kind: string, stepId: string): boolean {
@@ -161,6 +270,7 @@ export class FileRunLog implements RunLog {
       } else {
         await disk.rename(from, this.#doneFile(runId));
       }
+      await this.#dropLeases(runId);
       // Every process enforces the limit when a run of its own finishes (a CLI process finishes
       // one): a directory listing, and only over the limit a stat of each finished log.
       await this.prune();
@@ -342,8 +452,9 @@ export class FileRunLog implements RunLog {
     return this.#list(true);
   }
 
-  /** Close the files of runs still open (runs that have not reached a final state). */
+  /** Close the files of runs still open (runs that have not reached a final state); stops renewing leases. */
   async close(): Promise<void> {
+    this.#keeper.stopAll();
     await Promise.all([...this.#chains.values()]);
     const handles = [...this.#handles.values()];
     this.#handles.clear();

@@ -43,6 +43,8 @@ export class RunContext {
   readonly redactor: Redactor;
   /** Cancels the run's handlers; a resumed run gets the signal passed to `resume`. */
   signal: AbortSignal | undefined;
+  /** The epoch of the lease this runner holds on the run: stamped on every event it appends. */
+  epoch: number | undefined;
   state: RunState | null = null;
   /** Completed steps in completion order (the order compensation reverses). */
   readonly completed = new Map<string, StepResult>();
@@ -110,9 +112,11 @@ export class RunContext {
   /** Append to the run log in order; a write failure is kept and reported by `flush`. */
   record(event: RunEvent): void {
     this.#chain = this.#chain.then(() =>
-      this.engine.runLog.append(this.runId, event).catch((e: unknown) => {
-        this.#logError ??= e;
-      }),
+      this.engine.runLog
+        .append(this.runId, this.epoch === undefined ? event : { ...event, epoch: this.epoch })
+        .catch((e: unknown) => {
+          this.#logError ??= e;
+        }),
     );
   }
 

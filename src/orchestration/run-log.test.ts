@@ -8,7 +8,6 @@ import { VirtualClock } from './clock.js';
 import { defineWorkflow } from './definition.js';
 import { compactRunLog, FileRunLog } from './file-run-log.js';
 import type { ServiceHandlers } from './handlers.js';
-import { activeRuns } from './owner.js';
 import { MemoryRunLog, type RunEvent } from './run-log.js';
 import { WorkflowRunner } from './runner.js';
 
@@ -178,7 +177,7 @@ describe('recoverInterrupted', () => {
 
   it('compensates a run a crashed process left running, from the log alone', async () => {
     const clock = new VirtualClock();
-    const crashedLog = new FileRunLog(dir);
+    const crashedLog = new FileRunLog(dir, { leaseMs: 20 });
     const crashed = new WorkflowRunner({
       clock,
       runLog: crashedLog,
@@ -192,8 +191,8 @@ describe('recoverInterrupted', () => {
       if ((await crashedLog.read('r-1'))?.steps[2]?.status === 'running') break;
       await new Promise((resolve) => setTimeout(resolve, 10));
     }
-    await crashedLog.close(); // what the OS does when the process dies
-    activeRuns.delete('r-1'); // and the process's runs die with it
+    await crashedLog.close(); // what the OS does when the process dies: nothing renews its lease
+    await new Promise((resolve) => setTimeout(resolve, 40)); // and the lease runs out
 
     const undone: unknown[] = [];
     const fresh = new WorkflowRunner({ clock, runLog: new FileRunLog(dir), services: services(undone) });
@@ -277,7 +276,7 @@ describe('recoverInterrupted', () => {
     const runLog = new MemoryRunLog();
     void new WorkflowRunner({ clock, runLog, services: services([]), newRunId: () => 'm-1' }).run(def);
     await clock.runAll();
-    activeRuns.delete('m-1'); // as if its process had died
+    runLog.abandon('m-1'); // as if its process had died
     const undone: unknown[] = [];
     const [r] = await new WorkflowRunner({ clock, runLog, services: services(undone) }).recoverInterrupted();
     expect(r?.compensated).toEqual(['sync', 'personality']);

@@ -1,4 +1,5 @@
 import type { SerializedError } from '../domain/errors.js';
+import type { Holder } from '../platform/holder.js';
 import type { WorkflowDefinition } from './definition.js';
 import type {
   CheckpointPhase,
@@ -9,7 +10,7 @@ import type {
   RunState,
   StepEvent,
 } from './events.js';
-import type { RunOwner } from './owner.js';
+import { type ClaimOptions, LeaseKeeper, type LeaseRecord, leaseHeld, type RunLease } from './lease.js';
 import type { CircuitState } from './policies/circuit-breaker.js';
 
 /** Run ids become file names: letters, digits, "_" and "-" only, so no path can be smuggled in. */
@@ -18,8 +19,12 @@ export const RUN_ID = /^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$/;
 /** The summary a final state event carries, so a finished run reads complete from its log alone. */
 export type RunOutcome = Omit<RunResult, 'outputs' | 'runId' | 'workflowId'>;
 
-/** One line of a run's log. The first is always `created`; all values are already redacted. */
-export type RunEvent =
+/**
+ * One line of a run's log. The first is always `created`; all values are already redacted.
+ * `epoch` is the lease its writer held (see RunLease): once a `claimed` event of a later epoch
+ * is in the log, lines of earlier epochs after it are a zombie's, and not part of the run.
+ */
+export type RunEvent = (
   | {
       type: 'created';
       at: number;
@@ -27,9 +32,10 @@ export type RunEvent =
       workflowId: string;
       definition: WorkflowDefinition;
       input: unknown;
-      /** The process running it; recovery leaves runs of live processes alone. */
-      owner?: RunOwner;
+      /** The process that started it (for people reading the log; leases decide who runs it). */
+      owner?: Holder;
     }
+  | { type: 'claimed'; at: number; holder: Holder }
   | { type: 'state'; at: number; from: RunState | null; to: RunState; outcome?: RunOutcome }
   | ({ type: 'step' } & StepEvent)
   | {
@@ -38,7 +44,8 @@ export type RunEvent =
       phase: CheckpointPhase;
       stepId?: string;
       issues: CheckpointRecord['issues'];
-    };
+    }
+) & { epoch?: number };
 
 export type StepStatus =
   | 'pending'
@@ -85,7 +92,9 @@ export interface RunRecord {
   workflowId: string;
   definition: WorkflowDefinition;
   input: unknown;
-  owner?: RunOwner;
+  owner?: Holder;
+  /** The epoch of the run's latest lease (0 for a log written before leases). */
+  epoch: number;
   state: RunState;
   createdAt: number;
   updatedAt: number;
@@ -111,13 +120,26 @@ export interface RunSummary {
   updatedAt: number;
 }
 
-/** Durable history of runs: what `resume` and `recoverInterrupted` work from. */
+/**
+ * Durable history of runs, and who may execute each: what `resume` and `recoverInterrupted`
+ * work from. A runner executes a run only while it holds the run's lease: `claim` grants it
+ * (to one claimant at a time; not while a live holder has it, unless forced), the log renews it
+ * until `release`, and every event the holder appends carries its epoch.
+ */
 export interface RunLog {
   append(runId: string, event: RunEvent): Promise<void>;
   read(runId: string): Promise<RunRecord | undefined>;
   list(): Promise<RunSummary[]>;
   /** Only runs that may still change (what recovery needs); cheaper than `list` where offered. */
   listUnfinished?(): Promise<RunSummary[]>;
+  /** The run's lease, or undefined when another live holder has it (or, `fresh`, the run exists). */
+  claim(runId: string, opts?: ClaimOptions): Promise<RunLease | undefined>;
+  /** Extends a held lease; false once the run was claimed by another (the holder must stop). */
+  renew(lease: RunLease): Promise<boolean>;
+  /** Gives the lease back, so another runner may claim the run at once. */
+  release(lease: RunLease): Promise<void>;
+  /** Whether a live runner holds the run's lease now (`workflow show` says "still running"). */
+  isHeld(runId: string): Promise<boolean>;
 }
 
 function applyStep(record: RunRecord, e: StepEvent & { type: 'step' }): void {
@@ -203,12 +225,14 @@ function applyStep(record: RunRecord, e: StepEvent & { type: 'step' }): void {
 export function foldRunEvents(events: readonly RunEvent[]): RunRecord | undefined {
   const first = events[0];
   if (first?.type !== 'created') return undefined;
+  const kept: RunEvent[] = [];
   const record: RunRecord = {
     runId: first.runId,
     workflowId: first.workflowId,
     definition: first.definition,
     input: first.input,
     ...(first.owner ? { owner: first.owner } : {}),
+    epoch: first.epoch ?? 0,
     state: 'pending',
     createdAt: first.at,
     updatedAt: first.at,
@@ -226,9 +250,13 @@ export function foldRunEvents(events: readonly RunEvent[]): RunRecord | undefine
     compensationFailures: [],
     deferred: [],
     checkpoints: [],
-    events: [...events],
+    events: kept,
   };
   for (const e of events) {
+    // A line of an earlier lease than the run's latest claim: a zombie's, not the run's.
+    if (e.epoch !== undefined && e.epoch < record.epoch) continue;
+    if (e.epoch !== undefined) record.epoch = e.epoch;
+    kept.push(e);
     record.updatedAt = Math.max(record.updatedAt, e.at);
     if (e.type === 'state') {
       record.state = e.to;
@@ -258,9 +286,50 @@ export const summarize = (r: RunRecord): RunSummary => ({
   updatedAt: r.updatedAt,
 });
 
-/** A run log in memory: for tests and for runs that need no durability. */
+/** A run log in memory: for tests and for runs that need no durability. Leases are in-instance. */
 export class MemoryRunLog implements RunLog {
   readonly #runs = new Map<string, RunEvent[]>();
+  readonly #leases = new Map<string, LeaseRecord>();
+  readonly #keeper: LeaseKeeper;
+
+  /** `leaseMs`: how long a lease lasts unrenewed (default 30 s). */
+  constructor(opts: { leaseMs?: number } = {}) {
+    this.#keeper = new LeaseKeeper(opts.leaseMs, (l) => this.renew(l));
+  }
+
+  async claim(runId: string, opts: ClaimOptions = {}): Promise<RunLease | undefined> {
+    const current = this.#leases.get(runId);
+    if (opts.fresh && (current || this.#runs.has(runId))) return undefined;
+    if (!opts.force && leaseHeld(current)) return undefined;
+    const lease = this.#keeper.grant(runId, (current?.epoch ?? 0) + 1);
+    this.#leases.set(runId, lease);
+    return lease;
+  }
+
+  async renew(lease: RunLease): Promise<boolean> {
+    const current = this.#leases.get(lease.runId);
+    if (current?.token !== lease.token || current.released) return false;
+    current.expiresAt = this.#keeper.expiry();
+    return true;
+  }
+
+  async release(lease: RunLease): Promise<void> {
+    this.#keeper.stop(lease);
+    const current = this.#leases.get(lease.runId);
+    if (current?.token === lease.token) current.released = true;
+  }
+
+  async isHeld(runId: string): Promise<boolean> {
+    return leaseHeld(this.#leases.get(runId));
+  }
+
+  /** Forgets that a run is held, as if its holder had died (for tests of recovery). */
+  abandon(runId: string): void {
+    const current = this.#leases.get(runId);
+    if (!current) return;
+    this.#keeper.stop(current);
+    current.expiresAt = 0;
+  }
 
   async append(runId: string, event: RunEvent): Promise<void> {
     let events = this.#runs.get(runId);

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { type Issue, notFound, TroupeError, validationError } from '../domain/errors.js';
+import { currentHolder } from '../platform/holder.js';
 import { type Clock, realClock } from './clock.js';
 import {
   defineWorkflow,
@@ -11,8 +12,8 @@ import { Emitter, type RunnerEvents, type RunResult } from './events.js';
 import { runPass } from './execution.js';
 import { compensateAndEnd, endRun, finishPass } from './finish.js';
 import type { Checkpoint, ServiceHandlers } from './handlers.js';
+import type { RunLease } from './lease.js';
 import { forLog } from './logged.js';
-import { activeRuns, currentOwner, ownerMayBeAlive } from './owner.js';
 import { planFor } from './plan.js';
 import { Bulkhead, type BulkheadOptions } from './policies/bulkhead.js';
 import { CircuitBreaker, type CircuitState } from './policies/circuit-breaker.js';
@@ -76,8 +77,8 @@ export class WorkflowRunner {
   readonly #bulkheads = new Map<string, Bulkhead>();
   readonly #sensitiveKeys: readonly string[];
   readonly #newRunId: () => string;
-  /** Runs executing in this process, shared by every runner (see owner.ts). */
-  readonly #active = activeRuns;
+  /** Runs this runner is executing (other runners' are told apart by their leases). */
+  readonly #active = new Set<string>();
   readonly #suspended = new Map<string, RunContext>();
   readonly #checked = new WeakSet<WorkflowDefinition>();
 
@@ -144,10 +145,12 @@ export class WorkflowRunner {
       throw validationError(`run id ${JSON.stringify(runId)} must be 1–128 of A-Z a-z 0-9 _ -`, [
         { path: 'runId', message: 'invalid run id' },
       ]);
+    const inUse = () =>
+      validationError(`run id "${runId}" is already in use`, [{ path: 'runId', message: 'already used' }]);
     if (this.#active.has(runId) || (opts.runId !== undefined && (await this.#engine.runLog.read(runId))))
-      throw validationError(`run id "${runId}" is already in use`, [
-        { path: 'runId', message: 'already used' },
-      ]);
+      throw inUse();
+    const lease = await this.#engine.runLog.claim(runId, { fresh: true });
+    if (!lease) throw inUse();
     const plan = planFor(def);
     const redactor = new Redactor([...this.#sensitiveKeys, ...plan.sensitive]);
     const ctx = new RunContext({
@@ -159,6 +162,7 @@ export class WorkflowRunner {
       redactor,
       signal: opts.signal,
     });
+    ctx.epoch = lease.epoch;
     this.#active.add(runId);
     try {
       ctx.record({
@@ -169,7 +173,7 @@ export class WorkflowRunner {
         definition: redactDefinition(def, redactor),
         // Read back only to resume a run with steps that can be deferred.
         input: forLog(input, redactor, plan.resumable),
-        owner: currentOwner(),
+        owner: currentHolder(),
       });
       ctx.setState('pending');
       ctx.setState('running');
@@ -179,8 +183,22 @@ export class WorkflowRunner {
       );
       return this.#suspendIfPartial(ctx, await finishPass(ctx, pass));
     } finally {
-      this.#active.delete(runId);
+      await this.#letGo(ctx, lease);
     }
+  }
+
+  /** The run is no longer this runner's: its log is written, its lease given back. */
+  async #letGo(ctx: RunContext, lease: RunLease): Promise<void> {
+    this.#active.delete(ctx.runId);
+    await ctx.flush();
+    await this.#engine.runLog.release(lease).catch(() => undefined);
+  }
+
+  /** Claims a run that exists (to resume, cancel or recover it), recording the claim in its log. */
+  async #claim(ctx: RunContext): Promise<RunLease | undefined> {
+    const lease = await this.#engine.runLog.claim(ctx.runId);
+    if (lease) this.#stamp(ctx, lease);
+    return lease;
   }
 
   /**
@@ -189,7 +207,7 @@ export class WorkflowRunner {
    */
   async resume(runId: string, opts: { signal?: AbortSignal } = {}): Promise<RunResult> {
     const ctx = await this.#suspendedRun(runId, 'resumed');
-    this.#active.add(runId);
+    const lease = await this.#claimSuspended(ctx);
     try {
       ctx.signal = opts.signal;
       ctx.setState('running');
@@ -200,8 +218,21 @@ export class WorkflowRunner {
       );
       return this.#suspendIfPartial(ctx, await finishPass(ctx, pass));
     } finally {
-      this.#active.delete(runId);
+      await this.#letGo(ctx, lease);
     }
+  }
+
+  /** The lease of a suspended run, or the error that another runner is executing it. */
+  async #claimSuspended(ctx: RunContext): Promise<RunLease> {
+    const lease = await this.#claim(ctx);
+    if (lease) {
+      this.#active.add(ctx.runId);
+      return lease;
+    }
+    this.#suspended.set(ctx.runId, ctx);
+    throw validationError(`run "${ctx.runId}" is being run by another runner`, [
+      { path: 'runId', message: 'run is held by another runner' },
+    ]);
   }
 
   /**
@@ -211,7 +242,7 @@ export class WorkflowRunner {
    */
   async cancel(runId: string): Promise<RunResult> {
     const ctx = await this.#suspendedRun(runId, 'cancelled');
-    this.#active.add(runId);
+    const lease = await this.#claimSuspended(ctx);
     try {
       const deferred = ctx.plan.steps.filter((st) => !ctx.completed.has(st.id)).map((st) => st.id);
       const error = new TroupeError(
@@ -221,7 +252,7 @@ export class WorkflowRunner {
       );
       return await compensateAndEnd(ctx, error);
     } finally {
-      this.#active.delete(runId);
+      await this.#letGo(ctx, lease);
     }
   }
 
@@ -261,19 +292,22 @@ export class WorkflowRunner {
       if (!INTERRUPTED.has(summary.state) || this.#active.has(summary.runId)) continue;
       const record = await this.#engine.runLog.read(summary.runId);
       if (!record || !INTERRUPTED.has(record.state)) continue;
-      // A run of another host cannot be checked from here: only recovered when named (`force`).
-      if (!forced.has(record.runId) && ownerMayBeAlive(record.owner, record.runId)) continue;
+      // Its lease decides: held by a live runner (here, elsewhere, or on another host until it
+      // runs out), the run is left alone unless named in `force`.
+      const lease = await log.claim(record.runId, { force: forced.has(record.runId) });
+      if (!lease) continue;
       this.#active.add(record.runId);
       try {
-        results.push(await this.#recover(record));
+        results.push(await this.#recover((await log.read(record.runId)) ?? record, lease));
       } finally {
         this.#active.delete(record.runId);
+        await log.release(lease).catch(() => undefined);
       }
     }
     return results;
   }
 
-  async #recover(record: RunRecord): Promise<RunResult> {
+  async #recover(record: RunRecord, lease: RunLease): Promise<RunResult> {
     const interruptedSteps = record.steps.filter((s) => s.status === 'running').map((s) => s.stepId);
     const error = new TroupeError(
       'WORKFLOW_FAILED',
@@ -289,8 +323,10 @@ export class WorkflowRunner {
         cause,
       });
       const ctx0 = bareContext(this.#engine, record, this.#sensitiveKeys);
+      this.#stamp(ctx0, lease);
       return endRun(ctx0, 'failed', { error: ctx0.describeError(failure) });
     }
+    this.#stamp(ctx, lease);
     return compensateAndEnd(ctx, error);
   }
 
@@ -322,6 +358,12 @@ export class WorkflowRunner {
         { workflowId: def.id },
       );
     this.#checked.add(def);
+  }
+
+  /** Every event the recovering runner appends carries its lease's epoch, after a claim event. */
+  #stamp(ctx: RunContext, lease: RunLease): void {
+    ctx.epoch = lease.epoch;
+    ctx.record({ type: 'claimed', at: ctx.now(), holder: currentHolder() });
   }
 
   /** Keep a partially-completed run in memory so `resume` has its unredacted outputs. */

@@ -45,8 +45,10 @@ export class AgentService extends EntityReader<Agent> {
     entity: Normalized,
     personality: Personality,
     role: Role,
-    expectedRevision?: number,
-    model?: { modelId: string },
+    expectedRevision: number | undefined,
+    // Required, though it may be undefined (a model the catalog does not know): the resolved
+    // configuration names the catalog's canonical id, so a caller must not forget it.
+    model: { modelId: string } | undefined,
   ): Composed {
     const configuration = resolveConfiguration(entity as unknown as Agent, personality, role, model);
     const hash = configurationHash(configuration);
@@ -83,8 +85,8 @@ export class AgentService extends EntityReader<Agent> {
     input: unknown,
     personality: Personality,
     role: Role,
-    where: Where = {},
-    model?: { modelId: string },
+    where: Where,
+    model: { modelId: string } | undefined,
   ): Composed {
     return this.compose(this.parse(input, where), personality, role, 0, model);
   }
@@ -94,13 +96,19 @@ export class AgentService extends EntityReader<Agent> {
     patch: unknown,
     personality: Personality,
     role: Role,
+    model: { modelId: string } | undefined,
     opts: { expectedRevision?: number | undefined; file?: string } = {},
   ): Composed {
-    return this.compose(this.patched(current, patch, opts), personality, role, current.revision);
+    return this.compose(this.patched(current, patch, opts), personality, role, current.revision, model);
   }
 
   /** Re-compose an agent against the current personality and role. */
-  prepareSync(current: Agent, personality: Personality, role: Role, model?: { modelId: string }): Composed {
+  prepareSync(
+    current: Agent,
+    personality: Personality,
+    role: Role,
+    model: { modelId: string } | undefined,
+  ): Composed {
     return this.compose(this.editable(current) as Normalized, personality, role, current.revision, model);
   }
 

@@ -151,7 +151,7 @@ describe('assertReferencesIntact', () => {
     const p = await services.personalities.create(samplePersonality);
     const r = await services.roles.create(sampleRole);
     for (const id of ['a1', 'a2'])
-      await store.commit(services.agents.prepareCreate(sampleAgent(id), p, r).ops);
+      await store.commit(services.agents.prepareCreate(sampleAgent(id), p, r, {}, undefined).ops);
     return { services, store, faults };
   }
 

@@ -3,7 +3,6 @@ import { ConfigurationService } from '../../src/configuration/configuration-serv
 import { STRATEGIES } from '../../src/configuration/conflict.js';
 import type { AgentInput } from '../../src/domain/agent.js';
 import { VirtualClock } from '../../src/orchestration/clock.js';
-import { activeRuns } from '../../src/orchestration/owner.js';
 import { MemoryRunLog, type RunLog } from '../../src/orchestration/run-log.js';
 import { MemoryStore } from '../../src/storage/memory/store.js';
 import type { Store } from '../../src/storage/store.js';
@@ -186,6 +185,10 @@ function processOver(inner: Store, runLog: MemoryRunLog, s: fc.Scheduler) {
     append: (id, e) => (crash.crashed ? never : runLog.append(id, e)),
     read: (id) => runLog.read(id),
     list: () => runLog.list(),
+    claim: (id, o) => (crash.crashed ? never : runLog.claim(id, o)),
+    renew: (l) => (crash.crashed ? Promise.resolve(false) : runLog.renew(l)),
+    release: (l) => (crash.crashed ? never : runLog.release(l)),
+    isHeld: (id) => runLog.isHeld(id),
   };
   const config = new ConfigurationService(fakes.store, {
     services: fakes.services,
@@ -397,8 +400,8 @@ export async function runCase(steps: Step[], s: fc.Scheduler): Promise<void> {
       proc = processOver(inner, runLog, s);
       const unfinished = async () => (await runLog.list()).filter((r) => !DONE.has(r.state));
       const force = (await unfinished()).map((r) => r.runId);
-      // What the dead process knew of its own runs died with it.
-      for (const id of force) activeRuns.delete(id);
+      // The dead process's leases died with it.
+      for (const id of force) runLog.abandon(id);
       await drive(proc, s, [proc.config.recover({ force })]);
       const left = await unfinished();
       if (left.length)

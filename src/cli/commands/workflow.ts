@@ -216,13 +216,13 @@ export function register(program: Command, ctx: CliContext): void {
     .argument('<id>', 'run id (or a unique prefix of at least 4 characters)')
     .action(async (id: string, _opts: object, cmd: Command) => {
       const out = ctx.output(cmd);
-      const record = await ctx.withConfig(cmd, async (config) => {
+      const { record, held } = await ctx.withConfig(cmd, async (config) => {
         const r = await config.showRun(await resolveRunId(config, id));
         if (!r) throw notFound('run', id);
-        return r;
+        return { record: r, held: await config.runLog.isHeld(r.runId) };
       });
       out.data(isoTimes(record));
-      out.lines(describeRun(record));
+      out.lines(describeRun(record, held));
     });
 
   noun

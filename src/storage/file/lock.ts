@@ -1,22 +1,18 @@
 import { randomUUID } from 'node:crypto';
 import { fstatSync, lstatSync, readFileSync, statSync } from 'node:fs';
 import { utimes } from 'node:fs/promises';
-import { hostname } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { TroupeError } from '../../domain/errors.js';
 import { crashPoint } from '../../platform/crash-points.js';
 import * as disk from '../../platform/disk.js';
-import { bootedAt, processAlive, startTimeOf } from '../../platform/process.js';
+import { currentHolder, type Holder, holderState } from '../../platform/holder.js';
+import { bootedAt } from '../../platform/process.js';
 import { errnoOf, ioError } from './io.js';
 
 /** Who holds a lock file; written into it so others can tell a live holder from a dead one. */
-interface Owner {
-  pid: number;
-  host: string;
+interface Owner extends Holder {
   token: string;
   since: number;
-  /** The holder's process start time (Linux), so a pid reused by another process frees the lock. */
-  started?: string;
 }
 
 /** Shared by every copy of this module loaded in the process, so they agree on what is held. */
@@ -81,11 +77,11 @@ async function inspect(path: string, staleMs: number): Promise<Seen | undefined>
     // Empty while its creator is still writing it, or damaged: judged by age alone.
   }
   let stale: boolean;
-  if (owner && owner.host === hostname()) {
+  const state = owner && holderState(owner);
+  if (owner && state !== 'elsewhere') {
     // Same machine: the holder's liveness is known exactly, so a killed process frees the lock at once.
     // Another process: alive, not a zombie, and not a reused pid (start times compared).
-    stale =
-      owner.pid === process.pid ? !registry.held.has(owner.token) : !processAlive(owner.pid, owner.started);
+    stale = state === 'self' ? !registry.held.has(owner.token) : state === 'dead';
   } else {
     // Unknown holder: by age, and at once when written before this machine last started (an
     // empty or torn lock a power loss left; its writer died with the machine).
@@ -122,14 +118,7 @@ async function createExclusive(path: string, owner: Owner): Promise<boolean> {
   }
 }
 
-const STARTED = startTimeOf(process.pid);
-const newOwner = (): Owner => ({
-  pid: process.pid,
-  host: hostname(),
-  token: randomUUID(),
-  since: Date.now(),
-  ...(STARTED ? { started: STARTED } : {}),
-});
+const newOwner = (): Owner => ({ ...currentHolder(), token: randomUUID(), since: Date.now() });
 
 /**
  * Removes a stale lock, guarded by a second lock file so two processes that both saw the same

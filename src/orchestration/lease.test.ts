@@ -1,0 +1,193 @@
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { hostname, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { currentHolder, holderState } from '../platform/holder.js';
+import { workflow } from './builder.js';
+import { FileRunLog } from './file-run-log.js';
+import { MemoryRunLog, type RunLog } from './run-log.js';
+import { WorkflowRunner } from './runner.js';
+
+let dir: string;
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'troupe-lease-'));
+});
+afterEach(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+describe('holders', () => {
+  it('a live process on this host is alive; once killed, dead; another host cannot be checked', async () => {
+    const child = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 10000)'], { stdio: 'ignore' });
+    const h = { pid: child.pid as number, host: hostname() };
+    expect(holderState(h)).toBe('alive');
+    child.kill('SIGKILL');
+    await once(child, 'exit');
+    expect(holderState(h)).toBe('dead');
+    expect(holderState({ pid: 1, host: `${hostname()}-elsewhere` })).toBe('elsewhere');
+    expect(holderState(currentHolder())).toBe('self');
+  });
+
+  it('a reused pid is not the holder: a live process that started at another time is dead to it', () => {
+    expect(currentHolder().started).toMatch(/^\d+$/); // Linux: read from /proc
+    expect(holderState({ pid: process.ppid, host: hostname(), started: '1' })).toBe('dead');
+    expect(holderState({ pid: process.pid, host: hostname(), started: '1' })).toBe('dead');
+    expect(holderState({ pid: process.ppid, host: hostname() })).toBe('alive');
+  });
+});
+
+/** A run that writes, then waits at a gate the test opens. */
+function gated() {
+  let open: () => void = () => {};
+  const gate = new Promise<void>((r) => {
+    open = r;
+  });
+  const undone: string[] = [];
+  const services = {
+    s: {
+      write: async () => 'written',
+      wait: async () => gate,
+      undo: async () => {
+        undone.push('write');
+      },
+    },
+  };
+  const def = workflow('w')
+    .step('write', 's', 'write', { compensate: { operation: 'undo' } })
+    .step('wait', 's', 'wait', { dependsOn: ['write'] })
+    .build();
+  return { open: () => open(), undone, services, def };
+}
+
+describe.each([['memory'], ['file']])('leases of a %s run log', (kind) => {
+  const pair = (leaseMs?: number): [RunLog, RunLog] => {
+    if (kind === 'memory') {
+      const shared = new MemoryRunLog(leaseMs === undefined ? {} : { leaseMs });
+      return [shared, shared];
+    }
+    const opts = leaseMs === undefined ? {} : { leaseMs };
+    return [new FileRunLog(dir, opts), new FileRunLog(dir, opts)];
+  };
+
+  it("one runner's recovery leaves another runner's live run alone, in one process", async () => {
+    const [la, lb] = pair();
+    const g = gated();
+    const a = new WorkflowRunner({ services: g.services, runLog: la });
+    const b = new WorkflowRunner({ services: g.services, runLog: lb });
+    const running = a.run(g.def);
+    await sleep(20);
+    const [summary] = await lb.list();
+    expect(summary?.state).toBe('running');
+    expect(await lb.isHeld(summary?.runId as string)).toBe(true);
+    expect(await b.recoverInterrupted()).toEqual([]);
+    g.open();
+    expect((await running).status).toBe('completed');
+    expect(g.undone).toEqual([]);
+    expect(await lb.isHeld(summary?.runId as string)).toBe(false);
+  });
+
+  it('a lease no one renews runs out, and then another runner takes the run over and undoes it', async () => {
+    const [la, lb] = pair(30);
+    const g = gated();
+    const a = new WorkflowRunner({ services: g.services, runLog: la, newRunId: () => 'r-1' });
+    void a.run(g.def);
+    await sleep(10);
+    // The holder dies: its renewals stop (what the OS does to a killed process).
+    if (la instanceof FileRunLog) await la.close();
+    else (la as MemoryRunLog).abandon('r-1');
+    const b = new WorkflowRunner({ services: g.services, runLog: lb });
+    await sleep(60);
+    const [r] = await b.recoverInterrupted();
+    expect(r?.status).toBe('compensated');
+    expect(g.undone).toEqual(['write']);
+    const record = await lb.read('r-1');
+    expect(record?.epoch).toBe(2);
+    expect(record?.events.filter((e) => e.type === 'claimed')).toHaveLength(1);
+  });
+
+  it("fences a zombie: the old holder's lines after another's claim are not part of the run", async () => {
+    const [la, lb] = pair();
+    const lease = await la.claim('z-1', { fresh: true });
+    expect(lease?.epoch).toBe(1);
+    const def = workflow('w').step('a', 's', 'a').build();
+    await la.append('z-1', {
+      type: 'created',
+      at: 1,
+      runId: 'z-1',
+      workflowId: 'w',
+      definition: def,
+      input: {},
+      epoch: 1,
+    });
+    await la.append('z-1', { type: 'state', at: 2, from: null, to: 'running', epoch: 1 });
+    // Another runner takes it (forced: the zombie still looks alive) and records its claim.
+    const taken = await lb.claim('z-1', { force: true });
+    expect(taken?.epoch).toBe(2);
+    await lb.append('z-1', { type: 'claimed', at: 3, holder: currentHolder(), epoch: 2 });
+    // The zombie goes on as if nothing happened; its renewal says it lost the run.
+    await la.append('z-1', { type: 'state', at: 4, from: 'running', to: 'completed', epoch: 1 });
+    expect(await la.renew(lease as NonNullable<typeof lease>)).toBe(false);
+    await lb.append('z-1', { type: 'state', at: 5, from: 'running', to: 'compensating', epoch: 2 });
+    const record = await lb.read('z-1');
+    expect(record?.states.map((s) => s.state)).toEqual(['running', 'compensating']);
+    expect(record?.epoch).toBe(2);
+  });
+
+  it('claims are exclusive: of concurrent claims of one run, one wins', async () => {
+    const [la, lb] = pair();
+    const fresh = await Promise.all([la.claim('c-1', { fresh: true }), lb.claim('c-1', { fresh: true })]);
+    expect(fresh.filter(Boolean)).toHaveLength(1);
+    const won = fresh.find(Boolean) as NonNullable<(typeof fresh)[number]>;
+    expect(await la.claim('c-1')).toBeUndefined(); // held
+    await (won === fresh[0] ? la : lb).release(won);
+    const again = await Promise.all([la.claim('c-1'), lb.claim('c-1'), la.claim('c-1')]);
+    expect(again.filter(Boolean).map((l) => l?.epoch)).toEqual([2]);
+  });
+});
+
+const distLog = fileURLToPath(new URL('../../dist/orchestration/file-run-log.js', import.meta.url));
+
+describe('leases across processes', () => {
+  it('of 8 processes claiming one run whose holder was killed, exactly one gets it', async () => {
+    // A run whose lease holder is a process that has exited.
+    const dead = spawn(process.execPath, ['-e', '0'], { stdio: 'ignore' });
+    await once(dead, 'exit');
+    const holder = { pid: dead.pid as number, host: hostname() };
+    await writeFile(
+      join(dir, 'k-1.lease.1'),
+      JSON.stringify({ runId: 'k-1', epoch: 1, token: 't', holder, expiresAt: Date.now() + 60_000 }),
+    );
+    // Each claims, says how it went, and stays alive holding what it won until told to go.
+    const script = `import(${JSON.stringify(distLog)}).then(async ({ FileRunLog }) => {
+      const log = new FileRunLog(${JSON.stringify(dir)});
+      const lease = await log.claim('k-1');
+      process.stdout.write(lease ? 'won ' + lease.epoch + '\\n' : 'lost\\n');
+      process.stdin.on('end', () => process.exit(0)).resume();
+    });`;
+    const children = Array.from({ length: 8 }, () =>
+      spawn(process.execPath, ['-e', script], { stdio: ['pipe', 'pipe', 'inherit'] }),
+    );
+    const outs = await Promise.all(
+      children.map(
+        (c) =>
+          new Promise<string>((resolve) => {
+            let out = '';
+            c.stdout.on('data', (d) => {
+              out += d;
+              if (out.endsWith('\n')) resolve(out.trim());
+            });
+          }),
+      ),
+    );
+    for (const c of children) c.stdin.end();
+    await Promise.all(children.map((c) => once(c, 'exit')));
+    expect(outs.filter((o) => o.startsWith('won'))).toEqual(['won 2']);
+    expect(outs.filter((o) => o === 'lost')).toHaveLength(7);
+    expect((await readdir(dir)).sort()).toEqual(['k-1.lease.1', 'k-1.lease.2']);
+  });
+});
