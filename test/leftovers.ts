@@ -1,6 +1,6 @@
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { bootedAt } from '../src/platform/process.js';
+import { bootedAt } from '../src/platform/liveness.js';
 
 /**
  * A lock whose holder is dead stays until the next writer breaks it (at once): it blocks

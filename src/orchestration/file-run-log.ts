@@ -7,7 +7,7 @@ import { crashPoint } from '../platform/crash-points.js';
 import * as disk from '../platform/disk.js';
 import { ioDetail } from '../platform/errno.js';
 import { holderState } from '../platform/holder.js';
-import { bootedAt } from '../platform/process.js';
+import { bootedAt } from '../platform/liveness.js';
 import { type ClaimOptions, LeaseKeeper, type LeaseRecord, leaseHeld, type RunLease } from './lease.js';
 import { digestOf } from './logged.js';
 import {

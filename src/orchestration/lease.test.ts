@@ -34,7 +34,7 @@ describe('holders', () => {
   });
 
   it('a reused pid is not the holder: a live process that started at another time is dead to it', () => {
-    expect(currentHolder().started).toMatch(/^\d+$/); // Linux: read from /proc
+    expect(currentHolder().started).toMatch(/^\d+$/); // Linux: read from the process table
     expect(holderState({ pid: process.ppid, host: hostname(), started: '1' })).toBe('dead');
     expect(holderState({ pid: process.pid, host: hostname(), started: '1' })).toBe('dead');
     expect(holderState({ pid: process.ppid, host: hostname() })).toBe('alive');

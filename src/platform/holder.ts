@@ -1,5 +1,5 @@
 import { hostname } from 'node:os';
-import { processAlive, startTimeOf } from './process.js';
+import { processAlive, startTimeOf } from './liveness.js';
 
 /** A process that holds something (a lock, a run's lease): written down so others can judge it. */
 export interface Holder {

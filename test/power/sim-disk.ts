@@ -1,6 +1,6 @@
 import { mkdir, readdir, readFile, rm, utimes, writeFile } from 'node:fs/promises';
 import { dirname, join, relative, sep } from 'node:path';
-import { bootedAt } from '../../src/platform/process.js';
+import { bootedAt } from '../../src/platform/liveness.js';
 
 /**
  * A model of a disk under POSIX durability rules, driven by the log `TROUPE_DISK_LOG` records

@@ -2,7 +2,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { crashPoint } from '../../platform/crash-points.js';
 import * as disk from '../../platform/disk.js';
-import { processAlive } from '../../platform/process.js';
+import { processAlive } from '../../platform/liveness.js';
 import { errnoOf, ioError } from './io.js';
 import { isTempName, tempPathFor, tempWriter } from './layout.js';
 

@@ -3,7 +3,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { startTimeOf } from '../../platform/process.js';
+import { startTimeOf } from '../../platform/liveness.js';
 import { FileStore } from './store.js';
 
 // Locks that heal: a holder that is gone (killed, a zombie, a reused pid) never blocks writes,

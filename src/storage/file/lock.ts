@@ -6,7 +6,7 @@ import { TroupeError } from '../../domain/errors.js';
 import { crashPoint } from '../../platform/crash-points.js';
 import * as disk from '../../platform/disk.js';
 import { currentHolder, type Holder, holderState } from '../../platform/holder.js';
-import { bootedAt } from '../../platform/process.js';
+import { bootedAt } from '../../platform/liveness.js';
 import { errnoOf, ioError } from './io.js';
 
 /** Who holds a lock file; written into it so others can tell a live holder from a dead one. */
