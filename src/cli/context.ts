@@ -96,7 +96,8 @@ export class CliContext {
     });
     const runLog = new FileRunLog(join(store.dir, RUNS_DIR));
     try {
-      const config = new ConfigurationService(store, { runLog });
+      const signal = this.io.signal;
+      const config = new ConfigurationService(store, { runLog, ...(signal ? { signal } : {}) });
       if (opts.recover !== false) await this.#recover(config, runLog);
       if (opts.strays !== false)
         for (const file of await store.strays())

@@ -87,10 +87,25 @@ export async function launch(argv: string[], opts: LaunchOptions = {}): Promise<
   const cachedData = cacheFile ? readCache(cacheFile) : undefined;
   const wrapped = `(function (exports, require, module, __filename, __dirname) {${source}\n})`;
   const script = new Script(wrapped, { filename: file, ...(cachedData ? { cachedData } : {}) });
-  const module = { exports: {} as { main?: (argv: string[]) => Promise<number> } };
+  const module = {
+    exports: {} as { main?: (argv: string[], io: { signal: AbortSignal }) => Promise<number> },
+  };
   script.runInThisContext()(module.exports, createRequire(file), module, file, dirname(file));
   if (typeof module.exports.main !== 'function') throw new Error(`${file} is not the troupe CLI bundle`);
-  const code = await module.exports.main(argv);
+  // Ctrl-C stops a change that has not reached its commit point (it writes nothing, exit 130);
+  // a second Ctrl-C quits at once.
+  const interrupt = new AbortController();
+  const onSigint = () => {
+    if (interrupt.signal.aborted) process.exit(130);
+    interrupt.abort(new Error('interrupted (Ctrl-C) before the change was committed; nothing was written'));
+  };
+  process.on('SIGINT', onSigint);
+  let code: number;
+  try {
+    code = await module.exports.main(argv, { signal: interrupt.signal });
+  } finally {
+    process.off('SIGINT', onSigint);
+  }
   // After the run, the cache holds the functions it compiled too, not only the top level.
   if (cacheFile && (cachedData === undefined || script.cachedDataRejected))
     writeCache(cacheFile, script.createCachedData());

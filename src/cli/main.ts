@@ -115,6 +115,7 @@ export async function main(argv: string[], io: Partial<CliIo> = {}): Promise<num
     cwd: io.cwd ?? process.cwd(),
     isTTY: io.isTTY ?? process.stdout.isTTY === true,
     ...((io.rows ?? process.stdout.rows) ? { rows: io.rows ?? process.stdout.rows } : {}),
+    ...(io.signal ? { signal: io.signal } : {}),
   };
   const ctx = new CliContext(full);
   try {

@@ -10,10 +10,12 @@ export interface CliIo {
   isTTY: boolean;
   /** The terminal's height in lines, when stdout is one (a longer output scrolls past unread). */
   rows?: number;
+  /** Aborts the command (Ctrl-C): a change not yet at its commit point stops and writes nothing. */
+  signal?: AbortSignal;
 }
 
-/** 0 ok, 1 failed operation or invalid input/config, 2 usage error. */
-export const EXIT = { ok: 0, failed: 1, usage: 2 } as const;
+/** 0 ok, 1 failed operation or invalid input/config, 2 usage error, 130 interrupted (Ctrl-C). */
+export const EXIT = { ok: 0, failed: 1, usage: 2, interrupted: 130 } as const;
 export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
 
 /** Commander codes that mean "printed what was asked for", not an error. */
@@ -54,7 +56,15 @@ export function exitCodeOf(e: unknown): ExitCode {
     return EXIT.usage;
   }
   if (isTroupeError(e) && e.code === 'USAGE') return EXIT.usage;
+  if (cancelled(e)) return EXIT.interrupted;
   return EXIT.failed;
+}
+
+/** The error, or one it wraps (a run's failure wraps its step's), is CANCELLED. */
+function cancelled(e: unknown): boolean {
+  for (let x = e, depth = 0; x && depth < 10; x = (x as { cause?: unknown }).cause, depth++)
+    if (isTroupeError(x) && x.code === 'CANCELLED') return true;
+  return false;
 }
 
 const commanderMessage = (e: CommanderError) => e.message.replace(/^error:\s*/, '');

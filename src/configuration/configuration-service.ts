@@ -64,6 +64,16 @@ export interface ConfigurationServiceOptions {
   bulkheads?: Record<string, BulkheadOptions>;
   /** Wraps the handlers, e.g. to inject faults at the operation level. */
   wrapHandlers?: (h: ServiceHandlers) => ServiceHandlers;
+  /**
+   * Cancels every call of this service (the CLI's Ctrl-C); a call's own `signal` cancels that
+   * call. Cancelled before its commit point, a change fails with CANCELLED and writes nothing.
+   */
+  signal?: AbortSignal;
+}
+
+/** What every call that may write takes: an abort before the commit point leaves everything as it was. */
+export interface Cancellable {
+  signal?: AbortSignal | undefined;
 }
 
 export interface CreateAgentRequest {
@@ -76,9 +86,10 @@ export interface CreateAgentRequest {
   file?: string;
   /** Same as `file`, for callers that pass a location object. */
   where?: { file?: string | undefined };
+  signal?: AbortSignal | undefined;
 }
 
-export interface UpdateOptions {
+export interface UpdateOptions extends Cancellable {
   expectedRevision?: number | undefined;
   file?: string;
   /** What to do when the stored revision is not the expected one (default reject). */
@@ -122,8 +133,10 @@ export class ConfigurationService {
   readonly services: Services;
   readonly runner: WorkflowRunner;
   readonly runLog: RunLog;
+  readonly #signal: AbortSignal | undefined;
 
   constructor(store: Store, opts: ConfigurationServiceOptions = {}) {
+    this.#signal = opts.signal;
     this.services = opts.services ?? createServices(store);
     this.runLog = opts.runLog ?? new MemoryRunLog();
     const clockNow = opts.clock ? () => opts.clock!.now() : Date.now;
@@ -162,8 +175,8 @@ export class ConfigurationService {
   };
 
   /** Runs a workflow; returns its outputs if it completed, else throws the failing step's error. */
-  async run(def: WorkflowDefinition, input: unknown): Promise<RunResult> {
-    const result = await this.#runTracked(def, input);
+  async run(def: WorkflowDefinition, input: unknown, opts: Cancellable = {}): Promise<RunResult> {
+    const result = await this.#runTracked(def, input, opts.signal);
     if (result.status === 'completed') return result;
     throw this.errorOf(result);
   }
@@ -175,7 +188,8 @@ export class ConfigurationService {
    * Runs a workflow after finishing the undo of any run of this service left to recovery, as
    * every CLI command does: a stale intent must never meet a newer write that looks like it.
    */
-  async #runTracked(def: WorkflowDefinition, input: unknown): Promise<RunResult> {
+  async #runTracked(def: WorkflowDefinition, input: unknown, own?: AbortSignal): Promise<RunResult> {
+    const signal = this.#signalOf(own);
     if (this.#undoPending.size > 0) {
       const pending = [...this.#undoPending];
       const settled = await this.runner.recoverInterrupted({ force: pending }).catch(() => undefined);
@@ -184,9 +198,15 @@ export class ConfigurationService {
         for (const r of settled) if (r.undoPending) this.#undoPending.add(r.runId);
       }
     }
-    const result = await this.runner.run(def, input);
+    const result = await this.runner.run(def, input, signal ? { signal } : {});
     if (result.undoPending) this.#undoPending.add(result.runId);
     return result;
+  }
+
+  /** The call's own signal and the service's, as one. */
+  #signalOf(own: AbortSignal | undefined): AbortSignal | undefined {
+    const both = [own, this.#signal].filter((x): x is AbortSignal => x !== undefined);
+    return both.length > 1 ? AbortSignal.any(both) : both[0];
   }
 
   /** The public error for a run that did not complete. */
@@ -195,37 +215,44 @@ export class ConfigurationService {
   }
 
   /** A personality from scratch, or from a shipped preset (`where.preset`) with overrides merged over it. */
-  async createPersonality(input: PersonalityInput, where?: { file?: string }): Promise<Personality>;
+  async createPersonality(
+    input: PersonalityInput,
+    where?: { file?: string } & Cancellable,
+  ): Promise<Personality>;
   async createPersonality(
     input: MergePatch<PersonalityInput>,
-    where: { file?: string; preset: string },
+    where: { file?: string; preset: string } & Cancellable,
   ): Promise<Personality>;
   async createPersonality(
     input: PersonalityInput | MergePatch<PersonalityInput>,
-    where: { file?: string; preset?: string } = {},
+    where: { file?: string; preset?: string } & Cancellable = {},
   ): Promise<Personality> {
     const personality = where.preset
       ? this.services.personalities.fromPresetInput(where.preset, input as Record<string, unknown>)
       : input;
-    const r = await this.run((await builtIns()).createPersonalityWorkflow, {
-      personality,
-      file: where.file ?? null,
-    });
+    const r = await this.run(
+      (await builtIns()).createPersonalityWorkflow,
+      { personality, file: where.file ?? null },
+      where,
+    );
     return this.services.personalities.fromDoc(writtenDoc(r.outputs.personality));
   }
 
   /** A role from scratch, or from a predefined template (`where.template`) with overrides. */
   async createRole(input: RoleInput): Promise<Role>;
-  async createRole(input: Partial<RoleInput>, where: { file?: string; template?: string }): Promise<Role>;
   async createRole(
     input: Partial<RoleInput>,
-    where: { file?: string; template?: string } = {},
+    where: { file?: string; template?: string } & Cancellable,
+  ): Promise<Role>;
+  async createRole(
+    input: Partial<RoleInput>,
+    where: { file?: string; template?: string } & Cancellable = {},
   ): Promise<Role> {
-    const r = await this.run((await builtIns()).createRoleWorkflow, {
-      role: input,
-      template: where.template ?? null,
-      file: where.file ?? null,
-    });
+    const r = await this.run(
+      (await builtIns()).createRoleWorkflow,
+      { role: input, template: where.template ?? null, file: where.file ?? null },
+      where,
+    );
     return this.services.roles.fromDoc(writtenDoc(r.outputs.role));
   }
 
@@ -233,18 +260,22 @@ export class ConfigurationService {
   async createAgent(req: CreateAgentRequest): Promise<{ agent: Agent; created: string[]; runId: string }> {
     // A model named without its provider gets the one the catalog serves it from.
     const agent = await withProvider(this.services, req.agent, true);
-    const r = await this.run((await builtIns()).createAgentWorkflow, {
-      agent,
-      personality: req.personality ?? null,
-      role: req.role ?? null,
-      template: req.template ?? null,
-      personalityId: req.personality
-        ? null
-        : ((req.agent as Record<string, unknown> | null)?.personalityId ?? null),
-      roleId: req.role ? null : ((req.agent as Record<string, unknown> | null)?.roleId ?? null),
-      agentId: agentIdOf(req.agent),
-      file: req.file ?? req.where?.file ?? null,
-    });
+    const r = await this.run(
+      (await builtIns()).createAgentWorkflow,
+      {
+        agent,
+        personality: req.personality ?? null,
+        role: req.role ?? null,
+        template: req.template ?? null,
+        personalityId: req.personality
+          ? null
+          : ((req.agent as Record<string, unknown> | null)?.personalityId ?? null),
+        roleId: req.role ? null : ((req.agent as Record<string, unknown> | null)?.roleId ?? null),
+        agentId: agentIdOf(req.agent),
+        file: req.file ?? req.where?.file ?? null,
+      },
+      req,
+    );
     const persist = r.outputs.persist as Written;
     const id = (r.outputs.agent as { id: string }).id;
     // What this run wrote, not a later read: another writer may have changed it since.
@@ -264,12 +295,12 @@ export class ConfigurationService {
   async updatePersonality(id: string, patch: MergePatch<PersonalityInput>, opts: UpdateOptions = {}) {
     checkRulePaths('personality', opts.rules);
     const expectedRevision = expectedRevisionOf(patch, opts.expectedRevision);
-    const r = await this.run((await builtIns()).updatePersonalityWorkflow, {
-      id,
-      patch,
-      ...opts,
-      expectedRevision,
-    });
+    const { signal, ...rest } = opts;
+    const r = await this.run(
+      (await builtIns()).updatePersonalityWorkflow,
+      { id, patch, ...rest, expectedRevision },
+      { signal },
+    );
     const u = r.outputs.update as CascadeOutput;
     return {
       personality: u.doc
@@ -285,7 +316,12 @@ export class ConfigurationService {
   async updateRole(id: string, patch: MergePatch<RoleInput>, opts: UpdateOptions = {}) {
     checkRulePaths('role', opts.rules);
     const expectedRevision = expectedRevisionOf(patch, opts.expectedRevision);
-    const r = await this.run((await builtIns()).updateRoleWorkflow, { id, patch, ...opts, expectedRevision });
+    const { signal, ...rest } = opts;
+    const r = await this.run(
+      (await builtIns()).updateRoleWorkflow,
+      { id, patch, ...rest, expectedRevision },
+      { signal },
+    );
     const u = r.outputs.update as CascadeOutput;
     return {
       role: u.doc ? this.services.roles.fromDoc(u.doc) : await this.services.roles.require(id),
@@ -299,16 +335,16 @@ export class ConfigurationService {
   async updateAgent(
     id: string,
     patch: MergePatch<AgentInput>,
-    opts: Pick<UpdateOptions, 'expectedRevision' | 'file'> = {},
+    opts: Pick<UpdateOptions, 'expectedRevision' | 'file' | 'signal'> = {},
   ) {
     const expectedRevision = expectedRevisionOf(patch, opts.expectedRevision);
     const inferred = await withProvider(this.services, patch, false);
-    const r = await this.run((await builtIns()).updateAgentWorkflow, {
-      id,
-      patch: inferred,
-      ...opts,
-      expectedRevision,
-    });
+    const { signal, ...rest } = opts;
+    const r = await this.run(
+      (await builtIns()).updateAgentWorkflow,
+      { id, patch: inferred, ...rest, expectedRevision },
+      { signal },
+    );
     const u = r.outputs.agent as Written;
     const doc = u.results?.find((x) => x.kind === 'agents' && x.id === id)?.doc;
     return {
@@ -322,7 +358,7 @@ export class ConfigurationService {
   async deletePersonality(
     id: string,
     how: DeleteMode = { mode: 'block' },
-    opts: { expectedRevision?: number | undefined } = {},
+    opts: { expectedRevision?: number | undefined } & Cancellable = {},
   ) {
     return this.#deleteReferenced((await builtIns()).deletePersonalityWorkflow, id, how, opts);
   }
@@ -330,7 +366,7 @@ export class ConfigurationService {
   async deleteRole(
     id: string,
     how: DeleteMode = { mode: 'block' },
-    opts: { expectedRevision?: number | undefined } = {},
+    opts: { expectedRevision?: number | undefined } & Cancellable = {},
   ) {
     return this.#deleteReferenced((await builtIns()).deleteRoleWorkflow, id, how, opts);
   }
@@ -339,23 +375,28 @@ export class ConfigurationService {
     def: WorkflowDefinition,
     id: string,
     how: DeleteMode,
-    opts: { expectedRevision?: number | undefined },
+    opts: { expectedRevision?: number | undefined } & Cancellable,
   ) {
-    const r = await this.run(def, {
-      id,
-      mode: how.mode,
-      to: how.mode === 'reassign' ? how.to : null,
-      expectedRevision: opts.expectedRevision ?? null,
-    });
+    const r = await this.run(
+      def,
+      {
+        id,
+        mode: how.mode,
+        to: how.mode === 'reassign' ? how.to : null,
+        expectedRevision: opts.expectedRevision ?? null,
+      },
+      opts,
+    );
     const d = r.outputs.delete as { deleted: string[]; reassigned: string[] };
     return { deleted: id, agentsDeleted: d.deleted, agentsReassigned: d.reassigned, runId: r.runId };
   }
 
-  async deleteAgent(id: string, opts: { expectedRevision?: number | undefined } = {}) {
-    const r = await this.run((await builtIns()).deleteAgentWorkflow, {
-      id,
-      expectedRevision: opts.expectedRevision ?? null,
-    });
+  async deleteAgent(id: string, opts: { expectedRevision?: number | undefined } & Cancellable = {}) {
+    const r = await this.run(
+      (await builtIns()).deleteAgentWorkflow,
+      { id, expectedRevision: opts.expectedRevision ?? null },
+      opts,
+    );
     return { deleted: id, runId: r.runId };
   }
 
@@ -368,14 +409,15 @@ export class ConfigurationService {
   /** Applies a bundle (any number of entities of all kinds) all-or-nothing. */
   async applyBundle(
     bundle: TroupeBundle,
-    opts: { file?: string; prune?: boolean; dryRun?: boolean } = {},
+    opts: { file?: string; prune?: boolean; dryRun?: boolean } & Cancellable = {},
   ): Promise<{ changes: EntityChange[]; applied: boolean; runId?: string }> {
-    if (opts.dryRun) return { changes: (await this.planBundle(bundle, opts)).changes, applied: false };
-    const r = await this.run((await builtIns()).applyBundleWorkflow, {
-      bundle,
-      prune: opts.prune ?? false,
-      file: opts.file ?? null,
-    });
+    const { signal, ...plan } = opts;
+    if (plan.dryRun) return { changes: (await this.planBundle(bundle, plan)).changes, applied: false };
+    const r = await this.run(
+      (await builtIns()).applyBundleWorkflow,
+      { bundle, prune: plan.prune ?? false, file: plan.file ?? null },
+      { signal },
+    );
     return { changes: (r.outputs.plan as BundlePlan).changes, applied: true, runId: r.runId };
   }
 
@@ -383,9 +425,10 @@ export class ConfigurationService {
    * Adds a model to the directory's catalog (models/), create-only: ALREADY_EXISTS if the
    * directory has one with that id. A shipped model of the same id is overridden by it.
    */
-  async createModel(input: ModelInput, where: { file?: string } = {}): Promise<Model> {
-    const entry = this.services.models.parse(input, where);
-    await this.#applyModel(entry, 0, where.file);
+  async createModel(input: ModelInput, where: { file?: string } & Cancellable = {}): Promise<Model> {
+    const { signal, ...at } = where;
+    const entry = this.services.models.parse(input, at);
+    await this.#applyModel(entry, 0, at.file, signal);
     return this.services.models.require(entry.id);
   }
 
@@ -396,30 +439,36 @@ export class ConfigurationService {
   async updateModel(
     id: string,
     patch: MergePatch<ModelInput>,
-    opts: { expectedRevision?: number | undefined; file?: string } = {},
+    opts: { expectedRevision?: number | undefined; file?: string } & Cancellable = {},
   ) {
     const current = await ownModel(this.services, id, 'update');
-    const entry = this.services.models.patched(current as never, patch, opts);
+    const { signal, ...at } = opts;
+    const entry = this.services.models.patched(current as never, patch, at);
     // The apply holds the revision asked for, else the one the patch was merged onto.
     const expected = expectedRevisionOf(patch, opts.expectedRevision) ?? current.revision ?? 0;
-    const changes = await this.#applyModel(entry, expected, opts.file);
+    const changes = await this.#applyModel(entry, expected, opts.file, signal);
     const agents = changes.filter((c) => c.kind === 'agents' && c.action !== 'unchanged').map((c) => c.id);
     return { model: await this.services.models.require(id), synced: agents };
   }
 
   /** Removes a model of the directory; refused while agents use it. */
-  async deleteModel(id: string, opts: { expectedRevision?: number | undefined } = {}) {
-    const r = await this.run((await builtIns()).deleteModelWorkflow, { id, ...opts });
+  async deleteModel(id: string, opts: { expectedRevision?: number | undefined } & Cancellable = {}) {
+    const { signal, ...rest } = opts;
+    const r = await this.run((await builtIns()).deleteModelWorkflow, { id, ...rest }, { signal });
     return { deleted: id, runId: r.runId };
   }
 
-  async #applyModel(entry: Normalized, expected: number, file: string | undefined) {
-    const r = await this.run((await builtIns()).applyBundleWorkflow, {
-      bundle: { models: [entry] },
-      prune: false,
-      file: file ?? null,
-      expect: { [`models/${entry.id}`]: expected },
-    });
+  async #applyModel(entry: Normalized, expected: number, file: string | undefined, signal?: AbortSignal) {
+    const r = await this.run(
+      (await builtIns()).applyBundleWorkflow,
+      {
+        bundle: { models: [entry] },
+        prune: false,
+        file: file ?? null,
+        expect: { [`models/${entry.id}`]: expected },
+      },
+      { signal },
+    );
     return (r.outputs.plan as BundlePlan).changes;
   }
 
@@ -446,22 +495,26 @@ export class ConfigurationService {
   }
 
   /** Fixes what can be fixed (stale agents, resolved files, orphans) in one commit; reports the rest. */
-  async reconcile(opts: { dryRun?: boolean } = {}) {
+  async reconcile(opts: { dryRun?: boolean } & Cancellable = {}) {
     if (opts.dryRun) {
       const { planReconcile } = await import('./consistency.js');
       const plan = await planReconcile(this.services, await this.detectInconsistencies());
       return { fixed: plan.fixed, remaining: plan.remaining, applied: false };
     }
-    const r = await this.run((await builtIns()).reconcileWorkflow, {});
+    const r = await this.run((await builtIns()).reconcileWorkflow, {}, opts);
     const plan = r.outputs.plan as { fixed: Inconsistency[]; remaining: Inconsistency[] };
     return { fixed: plan.fixed, remaining: plan.remaining, applied: true, runId: r.runId };
   }
 
   /** Runs a user-defined workflow (JSON) over the same services and operations. */
-  async runWorkflow(definition: WorkflowDefinitionInput, input: unknown = {}): Promise<RunResult> {
+  async runWorkflow(
+    definition: WorkflowDefinitionInput,
+    input: unknown = {},
+    opts: Cancellable = {},
+  ): Promise<RunResult> {
     const def = defineWorkflow(definition);
     assertInputGiven(def, input);
-    return this.#runTracked(def, input);
+    return this.#runTracked(def, input, opts.signal);
   }
 
   /** Gives up a partially-completed run: its completed steps are compensated. */
@@ -470,8 +523,9 @@ export class ConfigurationService {
   }
 
   /** Finishes a partially-completed run (its deferred steps). */
-  async resume(runId: string): Promise<RunResult> {
-    return this.runner.resume(runId);
+  async resume(runId: string, opts: Cancellable = {}): Promise<RunResult> {
+    const signal = this.#signalOf(opts.signal);
+    return this.runner.resume(runId, signal ? { signal } : {});
   }
 
   /** Finds runs a crash interrupted and compensates them; call when opening a directory. */

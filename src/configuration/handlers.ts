@@ -54,7 +54,8 @@ const revert =
  * of this — it only sees services and operations.
  */
 export function buildHandlers(s: Services, nowIso: () => string): ServiceHandlers {
-  const commit = (ops: BatchOp[], ctx?: StepContext) => commitWithUndo(s.store, ops, ctx?.intent);
+  const commit = (ops: BatchOp[], ctx?: StepContext) =>
+    commitWithUndo(s.store, ops, ctx?.intent, ctx?.signal);
   /** Plans a built-in change again on fresh state (what `file.persist` does after a lost race). */
   const replan = async (r: Replan): Promise<{ ops: BatchOp[] }> => {
     switch (r.planner) {
@@ -329,7 +330,7 @@ async function resyncRestored(s: Services, restored: UndoableCommit, ctx?: StepC
     if (!s.agents.isStale(a, p, r, model)) continue;
     ops.push(...s.agents.prepareSync(a, p, r, model).ops);
   }
-  const synced = await commitWithUndo(s.store, ops, ctx?.intent);
+  const synced = await commitWithUndo(s.store, ops, ctx?.intent, ctx?.signal);
   return { undo: [...synced.undo, ...restored.undo], touched: [...restored.touched, ...synced.touched] };
 }
 

@@ -31,7 +31,7 @@ export async function commitPlanned<P extends { ops: BatchOp[] }>(
     try {
       const { ops, ...rest } = planned;
       allowFor(ctx, ops.length);
-      const committed = await commitWithUndo(s.store, ops, ctx?.intent);
+      const committed = await commitWithUndo(s.store, ops, ctx?.intent, ctx?.signal);
       return { ...rest, ...committed, unchanged: committed.unchanged ?? false, replans };
     } catch (e) {
       const lostRace = isTroupeError(e) && e.code === 'CONCURRENT_MODIFICATION' && e.retryable !== false;

@@ -65,6 +65,8 @@ export async function commitWithUndo(
   store: Store,
   ops: BatchOp[],
   intent?: RecordIntent,
+  /** The caller's: an abort before the commit point writes nothing (an undo passes none: it must finish). */
+  signal?: AbortSignal,
 ): Promise<UndoableCommit> {
   // This commit's id, known before it commits so the intent names it: every version it writes
   // is credited to it, except what an undo puts back (credited to the commit that wrote it).
@@ -150,7 +152,7 @@ export async function commitWithUndo(
   const recorded = { undo: [...undo], touched, unconfirmed: true };
   await intent?.(recorded);
   try {
-    const { results } = await store.commit(pinned);
+    const { results } = await store.commit(pinned, { signal });
     return { undo, touched, results };
   } catch (e) {
     // Refused as a whole (a lost race, say): it wrote nothing, so there is nothing to undo.

@@ -138,3 +138,15 @@ export const concurrentModification = (
     `${kind} "${id}" was modified concurrently: expected revision ${expected}, found ${actual}`,
     { context: { kind, id, expectedRevision: expected, actualRevision: actual }, ...opts },
   );
+
+/** CANCELLED: the caller's signal aborted (Ctrl-C, a timeout); nothing more was done after it. */
+export function cancelledError(signal: AbortSignal): TroupeError {
+  const why =
+    signal.reason instanceof Error && signal.reason.name !== 'AbortError' ? `: ${signal.reason.message}` : '';
+  return new TroupeError('CANCELLED', `cancelled${why}`, { cause: signal.reason });
+}
+
+/** Throws CANCELLED when the signal has aborted: checked before each thing that cannot be taken back. */
+export function throwIfCancelled(signal: AbortSignal | undefined): void {
+  if (signal?.aborted) throw cancelledError(signal);
+}

@@ -1,4 +1,4 @@
-import { TroupeError } from '../domain/errors.js';
+import { cancelledError, TroupeError } from '../domain/errors.js';
 
 /** Time as the engine sees it: every delay, timeout and timestamp goes through one of these. */
 export interface Clock {
@@ -11,9 +11,7 @@ export interface Clock {
 }
 
 /** The CANCELLED error a sleep rejects with, keeping the abort reason as its cause. */
-export function cancelledError(signal: AbortSignal): TroupeError {
-  return new TroupeError('CANCELLED', 'cancelled', { cause: signal.reason });
-}
+export { cancelledError } from '../domain/errors.js';
 
 /** Shared by both clocks: a sleep built on `setTimeout` that honours an AbortSignal. */
 function sleepWith(clock: Clock, ms: number, signal: AbortSignal | undefined): Promise<void> {

@@ -133,34 +133,60 @@ export class FileRunLog implements RunLog {
     return join(this.dir, `${runId}.lease.${epoch}`);
   }
 
-  /** The run's latest lease: the highest epoch whose file exists (a torn one reads as given back). */
-  async #latestLease(runId: string): Promise<{ epoch: number; record: LeaseRecord | undefined }> {
-    let latest = { epoch: 0, record: undefined as LeaseRecord | undefined };
-    for (let epoch = 1; ; epoch++) {
-      let text: string;
-      try {
-        text = await readFile(this.#leaseFile(runId, epoch), 'utf8');
-      } catch (e) {
-        if ((e as NodeJS.ErrnoException).code === 'ENOENT') return latest;
-        throw new TroupeError('IO_ERROR', `${this.#leaseFile(runId, epoch)}: cannot read: ${ioDetail(e)}`, {
-          cause: e,
-        });
-      }
-      let record: LeaseRecord | undefined;
-      try {
-        record = JSON.parse(text) as LeaseRecord;
-      } catch {
-        // Cut short by a crash or power loss while it was written: its holder is gone.
-      }
-      latest = { epoch, record };
+  /** The epochs of the run's lease files, highest first (a released lease's file is gone). */
+  async #leaseEpochs(runId: string): Promise<number[]> {
+    assertRunId(runId);
+    const prefix = `${runId}.lease.`;
+    let names: string[];
+    try {
+      names = await readdir(this.dir);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
+      throw new TroupeError('IO_ERROR', `${this.dir}: cannot list run leases: ${ioDetail(e)}`, { cause: e });
+    }
+    return names
+      .filter((n) => n.startsWith(prefix) && /^\d+$/.test(n.slice(prefix.length)))
+      .map((n) => Number(n.slice(prefix.length)))
+      .sort((a, b) => b - a);
+  }
+
+  /**
+   * The run's latest lease: the highest epoch whose file exists, and whether it binds. A file
+   * that does not parse is one being written this instant (it binds), or one a crash cut short
+   * (it binds until it is a lease's time old, and not at all from before the machine started).
+   */
+  async #latestLease(
+    runId: string,
+  ): Promise<{ epoch: number; record: LeaseRecord | undefined; held: boolean }> {
+    const [epoch] = await this.#leaseEpochs(runId);
+    if (epoch === undefined) return { epoch: 0, record: undefined, held: false };
+    const file = this.#leaseFile(runId, epoch);
+    let text: string;
+    let mtimeMs: number;
+    try {
+      [text, { mtimeMs }] = await Promise.all([readFile(file, 'utf8'), stat(file)]);
+    } catch (e) {
+      // Released (removed) between the listing and the read: nothing binds.
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return { epoch, record: undefined, held: false };
+      throw new TroupeError('IO_ERROR', `${file}: cannot read: ${ioDetail(e)}`, { cause: e });
+    }
+    try {
+      const record = JSON.parse(text) as LeaseRecord;
+      return { epoch, record, held: leaseHeld(record) };
+    } catch {
+      return {
+        epoch,
+        record: undefined,
+        held: mtimeMs >= bootedAt() && Date.now() - mtimeMs < this.#keeper.ttlMs,
+      };
     }
   }
 
   async claim(runId: string, opts: ClaimOptions = {}): Promise<RunLease | undefined> {
     this.#dirReady ??= disk.mkdirDurable(this.dir);
     await this.#dirReady;
-    const latest = opts.fresh ? { epoch: 0, record: undefined } : await this.#latestLease(runId);
-    if (!opts.force && leaseHeld(latest.record)) return undefined;
+    const latest = opts.fresh ? { epoch: 0, held: false } : await this.#latestLease(runId);
+    if (!opts.force && latest.held) return undefined;
     const record = opts.fresh ? undefined : await this.read(runId);
     if (latest.epoch === 0 && !opts.force && !opts.fresh && (await this.isHeld(runId))) return undefined;
     // Lease files are not fsynced: after a power loss the log's own epochs count too.
@@ -184,8 +210,13 @@ export class FileRunLog implements RunLog {
       if (flag === 'wx') await disk.writeNewFile(file, text, 'wx');
       else {
         // Whole or not at all: a reader never sees a half-written lease of a live holder.
-        await disk.writeNewFile(`${file}.tmp`, text, 'w');
-        await disk.rename(`${file}.tmp`, file);
+        try {
+          await disk.writeNewFile(`${file}.tmp`, text, 'w');
+          await disk.rename(`${file}.tmp`, file);
+        } catch (e) {
+          await disk.unlink(`${file}.tmp`).catch(() => undefined); // a full disk: leave nothing behind
+          throw e;
+        }
       }
       return true;
     } catch (e) {
@@ -201,16 +232,17 @@ export class FileRunLog implements RunLog {
     return this.#writeLease({ ...latest.record, expiresAt: this.#keeper.expiry() }, 'w');
   }
 
+  /** Removes the lease's file (which needs no space on a full disk): the epochs in the log stay. */
   async release(lease: RunLease): Promise<void> {
     this.#keeper.stop(lease);
     const latest = await this.#latestLease(lease.runId);
     if (latest.epoch !== lease.epoch || latest.record?.token !== lease.token) return;
-    await this.#writeLease({ ...latest.record, released: true }, 'w');
+    await disk.unlink(this.#leaseFile(lease.runId, lease.epoch)).catch(() => undefined);
   }
 
   async isHeld(runId: string): Promise<boolean> {
     const latest = await this.#latestLease(runId);
-    if (latest.epoch > 0) return leaseHeld(latest.record);
+    if (latest.epoch > 0) return latest.held;
     // A run logged before leases: judged by the process its log names (this one holds what it
     // runs by lease, so a log of its own without one is not being run).
     const owner = (await this.read(runId))?.owner;
@@ -220,13 +252,8 @@ export class FileRunLog implements RunLog {
 
   /** Removes a finished run's lease files: it is never claimed again. */
   async #dropLeases(runId: string): Promise<void> {
-    for (let epoch = 1; ; epoch++) {
-      try {
-        await disk.unlink(this.#leaseFile(runId, epoch));
-      } catch {
-        return;
-      }
-    }
+    for (const epoch of await this.#leaseEpochs(runId))
+      await disk.unlink(this.#leaseFile(runId, epoch)).catch(() => undefined);
   }
 
   #mustPersist(runId: string, kind: string, stepId: string): boolean {

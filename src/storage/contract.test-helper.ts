@@ -253,5 +253,27 @@ export function describeStoreContract(
       await Promise.all(Array.from({ length: 10 }, (_, i) => store.put('agents', { id: `a${i}` })));
       expect(await store.list('agents')).toHaveLength(10);
     });
+
+    it('a commit whose signal has aborted is refused with CANCELLED and writes nothing', async () => {
+      await store.put('personalities', { id: 'p', n: 1 });
+      const stop = new AbortController();
+      stop.abort(new Error('changed my mind'));
+      await expect(
+        store.commit(
+          [
+            { op: 'put', kind: 'personalities', doc: { id: 'p', n: 2 } },
+            { op: 'put', kind: 'agents', doc: { id: 'a' } },
+          ],
+          { signal: stop.signal },
+        ),
+      ).rejects.toMatchObject({ code: 'CANCELLED', message: 'cancelled: changed my mind' });
+      expect((await store.get('personalities', 'p'))?.n).toBe(1);
+      expect(await store.list('agents')).toEqual([]);
+      // A signal that never aborts changes nothing about a commit.
+      await store.commit([{ op: 'put', kind: 'agents', doc: { id: 'a' } }], {
+        signal: new AbortController().signal,
+      });
+      expect(await store.list('agents')).toHaveLength(1);
+    });
   });
 }

@@ -73,12 +73,21 @@ export interface CommitResult {
  * contract suite. `commit` is all-or-nothing across kinds; CAS mismatches throw
  * CONCURRENT_MODIFICATION naming both revisions; a missing entity on delete throws NOT_FOUND.
  */
+export interface CommitOptions {
+  signal?: AbortSignal | undefined;
+}
+
 export interface Store {
   get(kind: Kind, id: string): Promise<StoredDoc | undefined>;
   list(kind: Kind): Promise<StoredDoc[]>;
   put(kind: Kind, doc: DocInput, opts?: WriteOptions): Promise<StoredDoc>;
   delete(kind: Kind, id: string, opts?: WriteOptions): Promise<StoredDoc>;
-  commit(ops: BatchOp[]): Promise<CommitResult>;
+  /**
+   * Applies the batch all-or-nothing. `signal`: an abort before the commit point (while waiting
+   * for another writer, say) fails it with CANCELLED and nothing written; after it, the commit
+   * completes (it cannot be half taken back).
+   */
+  commit(ops: BatchOp[], opts?: CommitOptions): Promise<CommitResult>;
   close(): Promise<void>;
 }
 

@@ -5,6 +5,7 @@ import type { ServiceHandlers } from '../orchestration/handlers.js';
 import { MemoryStore } from '../storage/memory/store.js';
 import type {
   BatchOp,
+  CommitOptions,
   CommitResult,
   DocInput,
   Kind,
@@ -149,15 +150,15 @@ export class FaultyStore implements Store {
     return results[0]!.doc;
   }
 
-  commit(ops: BatchOp[]): Promise<CommitResult> {
-    return this.#commit('commit', ops);
+  commit(ops: BatchOp[], opts: CommitOptions = {}): Promise<CommitResult> {
+    return this.#commit('commit', ops, opts);
   }
 
   close(): Promise<void> {
     return this.inner.close();
   }
 
-  #commit(operation: string, ops: BatchOp[]): Promise<CommitResult> {
+  #commit(operation: string, ops: BatchOp[], opts: CommitOptions = {}): Promise<CommitResult> {
     return this.#through(operation, async () => {
       if (this.#armed > 0) {
         this.#armed -= 1;
@@ -171,7 +172,7 @@ export class FaultyStore implements Store {
           },
         );
       }
-      const result = await this.inner.commit(ops);
+      const result = await this.inner.commit(ops, opts);
       this.#commits += 1;
       return result;
     });

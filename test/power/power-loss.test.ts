@@ -160,7 +160,7 @@ describe('power lost where only some stores go', () => {
     const dir = await s.copy(template);
     const { exit, sim, log } = await recorded(dir, ['apply', '-f', big], s.file('disk-log'));
     expect(exit.code, exit.stderr).toBe(0);
-    const opened = log.find((r) => r.o === 'open' && r.p.includes('/runs/'));
+    const opened = log.find((r) => r.o === 'open' && r.p.includes('/runs/') && r.p.endsWith('.jsonl'));
     const runId = opened?.o === 'open' ? opened.p.replace(/^.*\/runs\/|\.jsonl$/g, '') : '';
     const after = await contents(dir);
     // From the run's final line on: what finishing it does to its log.

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { fstatSync, lstatSync, readFileSync, statSync } from 'node:fs';
 import { utimes } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { TroupeError } from '../../domain/errors.js';
+import { TroupeError, throwIfCancelled } from '../../domain/errors.js';
 import { crashPoint } from '../../platform/crash-points.js';
 import * as disk from '../../platform/disk.js';
 import { currentHolder, type Holder, holderState } from '../../platform/holder.js';
@@ -50,6 +50,8 @@ export interface LockOptions {
   staleMs: number;
   /** Give up with LOCK_FAILED after waiting this long. */
   timeoutMs: number;
+  /** Give up with CANCELLED as soon as it aborts (Ctrl-C while another writer holds the lock). */
+  signal?: AbortSignal;
 }
 
 interface Seen {
@@ -209,6 +211,7 @@ export async function acquireLock(path: string, opts: LockOptions): Promise<Held
   registry.held.add(owner.token);
   try {
     for (;;) {
+      throwIfCancelled(opts.signal);
       if (await createExclusive(path, owner)) {
         crashPoint('lock:taken');
         return new HeldLock(path, owner, opts);
@@ -217,7 +220,12 @@ export async function acquireLock(path: string, opts: LockOptions): Promise<Held
       if (!seen) continue;
       if (seen.stale && (await breakStale(path, seen, opts.staleMs))) continue;
       if (Date.now() >= deadline) throw lockTimeout(opts, seen.owner);
-      await sleep(delay + Math.random() * delay);
+      await sleep(delay + Math.random() * delay, undefined, opts.signal ? { signal: opts.signal } : {}).catch(
+        (e: unknown) => {
+          throwIfCancelled(opts.signal);
+          throw e;
+        },
+      );
       delay = Math.min(delay * 2, 25);
     }
   } catch (e) {
@@ -244,6 +252,8 @@ export function withLock<T>(
   fn: (lock: HeldLock) => Promise<T>,
 ): Promise<T> {
   return serialize(key, async () => {
+    // Waited for this process's earlier commits: the caller may have given up meanwhile.
+    throwIfCancelled(opts.signal);
     const lock = await acquireLock(path, opts);
     try {
       return await fn(lock);

@@ -306,6 +306,20 @@ describe('FileStore concurrency and locking', () => {
     expect((await other.get('models', 'counter'))?.n).toBe(45);
   });
 
+  it('a signal that aborts while the commit waits for the lock stops the wait: CANCELLED, nothing written', async () => {
+    const { dir } = await fresh();
+    // Without the signal this commit would wait the full minute for the lock.
+    const store = await FileStore.open(dir, { lockTimeoutMs: 60_000 });
+    const holder = { pid: 1, host: `elsewhere-${hostname()}`, token: 't', since: Date.now() };
+    await writeFile(join(dir, '.troupe', 'lock'), JSON.stringify(holder));
+    const stop = new AbortController();
+    const waiting = store.commit([{ op: 'put', kind: 'roles', doc: { id: 'r' } }], { signal: stop.signal });
+    setTimeout(() => stop.abort(new Error('Ctrl-C')), 50);
+    await expect(waiting).rejects.toMatchObject({ code: 'CANCELLED', message: 'cancelled: Ctrl-C' });
+    await rm(join(dir, '.troupe', 'lock'));
+    expect(await store.get('roles', 'r')).toBeUndefined();
+  });
+
   it('waits for a live holder and fails with retryable LOCK_FAILED naming the directory', async () => {
     const { dir } = await fresh();
     const store = await FileStore.open(dir, { lockTimeoutMs: 150 });

@@ -2,12 +2,13 @@ import { lstatSync, readdirSync, readFileSync } from 'node:fs';
 import { realpath } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { assertValidId } from '../../domain/common.js';
-import { TroupeError, validationError } from '../../domain/errors.js';
+import { TroupeError, throwIfCancelled, validationError } from '../../domain/errors.js';
 import { keyOf, planBatch } from '../batch.js';
 import { BatchStore } from '../batch-store.js';
 import { cloneJson } from '../clone.js';
 import {
   type BatchOp,
+  type CommitOptions,
   type CommitResult,
   KINDS,
   type Kind,
@@ -169,8 +170,13 @@ export class FileStore extends BatchStore {
     return p;
   }
 
-  #withLock<T>(fn: (lock: HeldLock) => Promise<T>): Promise<T> {
-    return withLock(this.#key, this.#layout.lock, this.#lockOpts, fn);
+  #withLock<T>(fn: (lock: HeldLock) => Promise<T>, signal?: AbortSignal): Promise<T> {
+    return withLock(
+      this.#key,
+      this.#layout.lock,
+      signal ? { ...this.#lockOpts, signal } : this.#lockOpts,
+      fn,
+    );
   }
 
   /**
@@ -292,16 +298,21 @@ export class FileStore extends BatchStore {
   }
 
   /** All-or-nothing across kinds, and across processes: planned from disk under the lock. */
-  commit(ops: BatchOp[]): Promise<CommitResult> {
+  commit(ops: BatchOp[], opts: CommitOptions = {}): Promise<CommitResult> {
     try {
       this.#assertOpen();
+      throwIfCancelled(opts.signal);
     } catch (e) {
       return Promise.reject(e);
     }
-    return this.#track(this.#withLock((lock) => this.#commitLocked(ops, lock)));
+    return this.#track(this.#withLock((lock) => this.#commitLocked(ops, lock, opts.signal), opts.signal));
   }
 
-  async #commitLocked(ops: BatchOp[], lock: HeldLock): Promise<CommitResult> {
+  async #commitLocked(
+    ops: BatchOp[],
+    lock: HeldLock,
+    signal: AbortSignal | undefined,
+  ): Promise<CommitResult> {
     const ctx = this.#ctx;
     const journal = this.#journal;
     let state = await journal.inspect();
@@ -350,6 +361,8 @@ export class FileStore extends BatchStore {
     });
     assertBackupDirs(ctx, pending);
     await ctx.hooks.beforeCommitPoint?.();
+    // The last moment the caller may still change its mind: after the journal, it is done.
+    throwIfCancelled(signal);
     await lock.assertHeld();
     const seq = state.seq + 1;
     this.#wrote = true;

@@ -1,7 +1,8 @@
+import { throwIfCancelled } from '../../domain/errors.js';
 import { planBatch } from '../batch.js';
 import { BatchStore } from '../batch-store.js';
 import { cloneJson } from '../clone.js';
-import type { BatchOp, CommitResult, Kind, StoredDoc, StoreOptions } from '../store.js';
+import type { BatchOp, CommitOptions, CommitResult, Kind, StoredDoc, StoreOptions } from '../store.js';
 
 /** An in-process store: the reference adapter, and the one the testing kit's fakes use. */
 export class MemoryStore extends BatchStore {
@@ -36,8 +37,9 @@ export class MemoryStore extends BatchStore {
   }
 
   /** Serialized so a plan is never computed against state another commit is changing. */
-  commit(ops: BatchOp[]): Promise<CommitResult> {
+  commit(ops: BatchOp[], opts: CommitOptions = {}): Promise<CommitResult> {
     const run = this.#tail.then(async () => {
+      throwIfCancelled(opts.signal);
       const { changes, result } = await planBatch(
         ops,
         (k, id) => this.get(k, id),
