@@ -1,4 +1,5 @@
-import { clearFixtureCache, loadFixtures, planFigures } from '../src/testing/index.js';
+import { clearFixtureCache, loadFixtures } from '../src/testing/fixtures/index.js';
+import { planFigures } from '../src/testing/index.js';
 import { type BenchRow, formatTable, isMain } from './run.js';
 
 /**

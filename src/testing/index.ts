@@ -41,7 +41,6 @@ export {
   type FaultRule,
   type InvokeOptions,
 } from './faults.js';
-export * from './fixtures/index.js';
 export {
   type Figure,
   type MeasureOptions,
