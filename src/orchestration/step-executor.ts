@@ -3,7 +3,6 @@ import { crashPoint } from '../platform/crash-points.js';
 import type { StepDefinition } from './definition.js';
 import type { Handler, StepContext } from './handlers.js';
 import { forLog } from './logged.js';
-import type { CircuitBreaker } from './policies/circuit-breaker.js';
 import { executeFallback, shouldFallback } from './policies/fallback.js';
 import { executePipeline, type PipelineHooks } from './policies/policy.js';
 import { capture, codeOf, type Result } from './policies/result.js';
@@ -23,19 +22,6 @@ export function handlerFor(ctx: RunContext, service: string, operation: string):
       context: { service, operation },
     });
   return h;
-}
-
-function watchCircuit(
-  ctx: RunContext,
-  step: StepDefinition,
-  breaker: CircuitBreaker | undefined,
-  attempt: number,
-) {
-  const before = breaker?.state;
-  return () => {
-    const after = breaker?.state;
-    if (after !== undefined && after !== before) ctx.stepEvent(step, 'circuit', attempt, { circuit: after });
-  };
 }
 
 /**
@@ -77,8 +63,11 @@ export async function executeStep(
   const label = `${step.service}.${step.operation}`;
 
   let attempts = attemptsBefore;
+  let roundAttempt = attempts + 1;
   let previousError: SerializedError | undefined;
   const hooks: PipelineHooks = {
+    // The breaker tells of the transition this step's call caused, never a parallel step's.
+    circuit: (state) => ctx.stepEvent(step, 'circuit', roundAttempt, { circuit: state }),
     attemptStart: (attempt) => {
       attempts = attempt;
       ctx.stepEvent(step, 'attempt', attempt);
@@ -111,7 +100,7 @@ export async function executeStep(
 
   let result: Result;
   for (let round = 1; ; round++) {
-    const circuitChanged = watchCircuit(ctx, step, breaker, attempts + 1);
+    roundAttempt = attempts + 1;
     result = await executePipeline(
       {
         clock,
@@ -150,7 +139,6 @@ export async function executeStep(
         return ctx.track(stepId, handler(input, sc));
       },
     );
-    circuitChanged();
     if (result.ok) return succeed(result.value, false);
     if (round >= rounds || codeOf(result.error) !== 'CONCURRENT_MODIFICATION') break;
     previousError = ctx.describeError(result.error, step, attempts);

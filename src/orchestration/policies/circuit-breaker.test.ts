@@ -86,3 +86,34 @@ describe('CircuitBreaker', () => {
     expect(b.state).toBe('open');
   });
 });
+
+describe('transitions are told to the call that caused them', () => {
+  it('a call still running when a parallel call opens the circuit hears nothing of it', async () => {
+    const clock = new VirtualClock();
+    const b = new CircuitBreaker('comm', { failureThreshold: 1, recoveryMs: 5_000 }, clock);
+    const heard: Record<string, CircuitState[]> = { slow: [], failing: [] };
+    let finish: () => void = () => {};
+    const slow = b.execute(
+      () =>
+        new Promise<Result<string>>((resolve) => {
+          finish = () => resolve(ok('done'));
+        }),
+      { onTransition: (to) => heard.slow?.push(to) },
+    );
+    await b.execute(failing, { onTransition: (to) => heard.failing?.push(to) });
+    expect(b.state).toBe('open');
+    finish();
+    await slow;
+    expect(heard).toEqual({ slow: [], failing: ['open'] });
+  });
+
+  it('a probe hears the state it left the circuit in', async () => {
+    const clock = new VirtualClock();
+    const b = new CircuitBreaker('comm', { failureThreshold: 1, recoveryMs: 100 }, clock);
+    await b.execute(failing);
+    await clock.advance(100);
+    const heard: CircuitState[] = [];
+    await b.execute(working, { onTransition: (to) => heard.push(to) });
+    expect(heard).toEqual(['closed']);
+  });
+});

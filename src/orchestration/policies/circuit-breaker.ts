@@ -73,17 +73,19 @@ export class CircuitBreaker {
     return this.#failures;
   }
 
-  #move(to: CircuitState): void {
+  /** `cause`: the call whose outcome moves it, told of the state it moved the circuit to. */
+  #move(to: CircuitState, cause?: (to: CircuitState) => void): void {
     const from = this.#state;
     if (from === to) return;
     this.#state = to;
+    cause?.(to);
     this.#onStateChange?.(from, to);
   }
 
-  #open(): void {
+  #open(cause?: (to: CircuitState) => void): void {
     this.#openedAt = this.#clock.now();
     this.#failures = 0;
-    this.#move('open');
+    this.#move('open', cause);
   }
 
   #rejection(): TroupeError {
@@ -95,12 +97,30 @@ export class CircuitBreaker {
     );
   }
 
-  /** Run `fn` if the circuit allows it, and count its outcome. */
-  async execute<T>(fn: () => Promise<Result<T>>): Promise<Result<T>> {
+  /**
+   * Run `fn` if the circuit allows it, and count its outcome. `onTransition` hears of the state
+   * this call moved the circuit to (from the state it found), and only of that: a transition a
+   * parallel call caused is that call's.
+   */
+  async execute<T>(
+    fn: () => Promise<Result<T>>,
+    opts: { onTransition?: (to: CircuitState) => void } = {},
+  ): Promise<Result<T>> {
+    const found = this.state;
+    let moved: CircuitState | undefined;
+    const cause = (to: CircuitState) => {
+      moved = to;
+    };
+    const result = await this.#execute(fn, cause);
+    if (moved !== undefined && moved !== found) opts.onTransition?.(moved);
+    return result;
+  }
+
+  async #execute<T>(fn: () => Promise<Result<T>>, cause: (to: CircuitState) => void): Promise<Result<T>> {
     let probe = false;
     if (this.#state === 'open') {
       if (this.#clock.now() < this.retryAt) return fail(this.#rejection());
-      this.#move('half-open');
+      this.#move('half-open', cause);
     }
     if (this.#state === 'half-open') {
       if (this.#probing) return fail(this.#rejection());
@@ -111,11 +131,11 @@ export class CircuitBreaker {
     const failed = !result.ok && countsAsFailure(result.error);
     if (probe) {
       this.#probing = false;
-      if (failed) this.#open();
-      else this.#move('closed');
+      if (failed) this.#open(cause);
+      else this.#move('closed', cause);
     } else if (this.#state === 'closed') {
       if (!failed) this.#failures = 0;
-      else if (++this.#failures >= this.#options.failureThreshold) this.#open();
+      else if (++this.#failures >= this.#options.failureThreshold) this.#open(cause);
     }
     return result;
   }

@@ -2,7 +2,7 @@ import type { Clock } from '../clock.js';
 import type { PolicyDefinition, StepDefinition, WorkflowDefinition } from '../definition.js';
 import type { Random } from '../random.js';
 import type { Bulkhead } from './bulkhead.js';
-import type { CircuitBreaker } from './circuit-breaker.js';
+import type { CircuitBreaker, CircuitState } from './circuit-breaker.js';
 import type { Result } from './result.js';
 import { executeWithRetry } from './retry.js';
 import { type ExtendDeadline, executeWithTimeout } from './timeout.js';
@@ -39,6 +39,8 @@ export interface PipelineHooks {
   /** An attempt finished (timeout included) after `durationMs`. */
   attemptEnd?(attempt: number, result: Result, durationMs: number): void;
   retryScheduled?(info: { nextAttempt: number; delayMs: number; error: unknown }): void;
+  /** This call moved its service's circuit to `state` (the breaker says so itself). */
+  circuit?(state: CircuitState): void;
 }
 
 export interface PipelineEnv {
@@ -92,6 +94,9 @@ export function executePipeline<T>(
       },
       once,
     );
-  const guarded = env.breaker ? () => (env.breaker as CircuitBreaker).execute(retried) : retried;
+  const onTransition = hooks?.circuit;
+  const guarded = env.breaker
+    ? () => (env.breaker as CircuitBreaker).execute(retried, onTransition ? { onTransition } : {})
+    : retried;
   return env.bulkhead ? env.bulkhead.execute(guarded, env.signal) : guarded();
 }
