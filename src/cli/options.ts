@@ -1,7 +1,7 @@
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import { type Issue, TroupeError } from '../domain/errors.js';
 import { BEHAVIOR_TRAITS, BIG_FIVE_TRAITS } from '../domain/personality.js';
-import { suggest } from '../services/suggest.js';
+import { suggest } from '../domain/suggest.js';
 
 /** A number option; anything else is a usage error (exit 2). */
 export function numberArg(value: string): number {

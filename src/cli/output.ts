@@ -1,5 +1,6 @@
 import { CommanderError } from 'commander';
-import { type Issue, isTroupeError, type SerializedError, serializeError } from '../domain/errors.js';
+import { issueLine } from '../domain/common.js';
+import { isTroupeError, type SerializedError, serializeError } from '../domain/errors.js';
 
 /** Where the CLI reads and writes; every field has a process default, tests pass their own. */
 export interface CliIo {
@@ -84,9 +85,6 @@ export function errorJson(e: unknown): { error: SerializedError } {
   }
   return { error: serializeError(e) };
 }
-
-const issueLine = (i: Issue) =>
-  `${i.file ? `${i.file}: ` : ''}${i.entity && !i.file ? `${i.entity}: ` : ''}${i.path}: ${i.message}`;
 
 /** `error: <message>` then one line per issue the message does not already say. */
 export function errorText(e: unknown): string {

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { Agent } from '../domain/agent.js';
+import { formatIssues } from '../domain/common.js';
 import {
   concurrentModification,
   type Issue,
@@ -324,7 +325,7 @@ export async function planBundle(
   if (issues.length) {
     throw new TroupeError(
       'VALIDATION_FAILED',
-      `${file ?? 'bundle'}: ${issues.length} problem${issues.length > 1 ? 's' : ''}, nothing applied:\n${issues.map((i) => `  ${i.path}: ${i.message}`).join('\n')}`,
+      `${file ?? 'bundle'}: ${issues.length} problem${issues.length > 1 ? 's' : ''}, nothing applied:\n${formatIssues(issues, { indent: '  ', where: false })}`,
       { issues, context: { file } },
     );
   }

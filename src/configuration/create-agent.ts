@@ -1,3 +1,4 @@
+import { formatIssues } from '../domain/common.js';
 import { type Issue, TroupeError, validationError } from '../domain/errors.js';
 import type { Model } from '../domain/model.js';
 import type { Personality } from '../domain/personality.js';
@@ -84,7 +85,7 @@ export async function planCreateAgent(s: Services, req: CreateAgentRequest, now:
   const issues = await checkModel(s, agentDraft, role, file);
   if (issues.length) {
     throw validationError(
-      `${file ? `${file}: ` : ''}agent "${agentDraft.id}": ${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`,
+      `${file ? `${file}: ` : ''}agent "${agentDraft.id}": ${formatIssues(issues, { join: '; ', where: false })}`,
       issues,
     );
   }

@@ -1,4 +1,5 @@
 import type { Agent } from '../domain/agent.js';
+import { formatIssues } from '../domain/common.js';
 import { concurrentModification, TroupeError, validationError } from '../domain/errors.js';
 import type { BatchOp } from '../storage/store.js';
 import { checkModel, modelEntry } from './create-agent.js';
@@ -78,7 +79,7 @@ export async function planDeleteReferenced(
     const issues = isPersonality ? [] : await checkModel(s, entity, r);
     if (issues.length) {
       throw validationError(
-        `cannot reassign agent "${a.id}" to role "${how.to}": ${issues.map((x) => `${x.path}: ${x.message}`).join('; ')}`,
+        `cannot reassign agent "${a.id}" to role "${how.to}": ${formatIssues(issues, { join: '; ', where: false })}`,
         issues,
       );
     }

@@ -1,3 +1,4 @@
+import { formatIssues } from '../domain/common.js';
 import { type Issue, TroupeError, validationError } from '../domain/errors.js';
 import type { Role } from '../domain/role.js';
 import type { ServiceHandlers, StepContext } from '../orchestration/handlers.js';
@@ -126,7 +127,7 @@ export function buildHandlers(s: Services, nowIso: () => string): ServiceHandler
           const issues = await checkModel(s, agent, role, i.file);
           if (issues.length)
             throw validationError(
-              `${i.file ? `${i.file}: ` : ''}agent "${agent.id}": ${issues.map((x) => `${x.path}: ${x.message}`).join('; ')}`,
+              `${i.file ? `${i.file}: ` : ''}agent "${agent.id}": ${formatIssues(issues, { join: '; ', where: false })}`,
               issues,
             );
         }
@@ -417,9 +418,6 @@ async function planAgentUpdate(
   const r = await requireRef(s.roles, String(entity.roleId), { ...where, field: 'roleId' });
   const issues = await checkModel(s, entity, r, i.file);
   if (issues.length)
-    throw validationError(
-      `agent "${i.id}": ${issues.map((x) => `${x.path}: ${x.message}`).join('; ')}`,
-      issues,
-    );
+    throw validationError(`agent "${i.id}": ${formatIssues(issues, { join: '; ', where: false })}`, issues);
   return { ops: s.agents.compose(entity, p, r, current.revision, await modelEntry(s, entity)).ops };
 }

@@ -1,7 +1,7 @@
 import { concurrentModification, notFound, TroupeError } from '../domain/errors.js';
 import type { Model } from '../domain/model.js';
+import { suggest } from '../domain/suggest.js';
 import { modelMatches } from '../services/model-service.js';
-import { suggest } from '../services/suggest.js';
 import type { BatchOp } from '../storage/store.js';
 import type { Services } from './services.js';
 

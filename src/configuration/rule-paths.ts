@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { TroupeError } from '../domain/errors.js';
 import { PersonalityInput } from '../domain/personality.js';
 import { RoleInput } from '../domain/role.js';
-import { suggest } from '../services/suggest.js';
+import { suggest } from '../domain/suggest.js';
 
 /** The schema inside optional, nullable and default wrappers. */
 function unwrapped(schema: z.ZodType): z.ZodType {

@@ -148,14 +148,18 @@ export function toIssues(
 }
 
 /** One line per issue: `personalities/calm.json: bigFive.openness: must be ...`. */
-export function formatIssues(issues: Issue[]): string {
+export function formatIssues(
+  issues: readonly Issue[],
+  opts: { join?: string; indent?: string; where?: boolean } = {},
+): string {
   return issues
-    .map(
-      (i) =>
-        `${i.file ? `${i.file}: ` : ''}${i.entity && !i.file ? `${i.entity}: ` : ''}${i.path}: ${i.message}`,
-    )
-    .join('\n');
+    .map((i) => `${opts.indent ?? ''}${issueLine(i, opts.where !== false)}`)
+    .join(opts.join ?? '\n');
 }
+
+/** One issue as a line: `file: path: message` (or `entity: …`); `where: false` leaves out the file or entity. */
+export const issueLine = (i: Issue, where = true): string =>
+  `${where && i.file ? `${i.file}: ` : ''}${where && i.entity && !i.file ? `${i.entity}: ` : ''}${i.path}: ${i.message}`;
 
 /** Parse with a schema or throw VALIDATION_FAILED whose message lists every issue. */
 export function parseOrThrow<S extends z.ZodType>(

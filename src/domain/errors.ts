@@ -1,23 +1,31 @@
+/**
+ * Every error code and how it is classified, in one table: `retryable`, whether a call that
+ * failed with it may succeed if tried again (the default of `TroupeError.retryable`), and
+ * `answer`, whether it is a working service's answer (it validated, found nothing, saw a
+ * conflict: says nothing about its health, so a circuit breaker counts it as a success).
+ */
+const CLASSES = {
+  VALIDATION_FAILED: { retryable: false, answer: true },
+  NOT_FOUND: { retryable: false, answer: true },
+  ALREADY_EXISTS: { retryable: false, answer: true },
+  REFERENCE_IN_USE: { retryable: false, answer: true },
+  IMMUTABLE_ROLE: { retryable: false, answer: true },
+  CONCURRENT_MODIFICATION: { retryable: true, answer: true },
+  TIMEOUT: { retryable: true, answer: false },
+  CIRCUIT_OPEN: { retryable: false, answer: false },
+  BULKHEAD_FULL: { retryable: true, answer: false },
+  TRANSIENT: { retryable: true, answer: false },
+  PERMANENT: { retryable: false, answer: false },
+  CANCELLED: { retryable: false, answer: true },
+  WORKFLOW_FAILED: { retryable: false, answer: false },
+  NOT_A_TROUPE_DIRECTORY: { retryable: false, answer: false },
+  LOCK_FAILED: { retryable: true, answer: false },
+  IO_ERROR: { retryable: false, answer: false },
+  USAGE: { retryable: false, answer: false },
+} as const satisfies Record<string, { retryable: boolean; answer: boolean }>;
+
 /** Stable error codes: the CLI, the run log and callers switch on these, never on messages. */
-export const ERROR_CODES = [
-  'VALIDATION_FAILED',
-  'NOT_FOUND',
-  'ALREADY_EXISTS',
-  'REFERENCE_IN_USE',
-  'IMMUTABLE_ROLE',
-  'CONCURRENT_MODIFICATION',
-  'TIMEOUT',
-  'CIRCUIT_OPEN',
-  'BULKHEAD_FULL',
-  'TRANSIENT',
-  'PERMANENT',
-  'CANCELLED',
-  'WORKFLOW_FAILED',
-  'NOT_A_TROUPE_DIRECTORY',
-  'LOCK_FAILED',
-  'IO_ERROR',
-  'USAGE',
-] as const;
+export const ERROR_CODES = Object.keys(CLASSES) as ReadonlyArray<keyof typeof CLASSES>;
 export type ErrorCode = (typeof ERROR_CODES)[number];
 
 export type ErrorContext = Record<string, unknown>;
@@ -32,13 +40,11 @@ export interface Issue {
 
 const MARKER = Symbol.for('troupe.error');
 
-const RETRYABLE_BY_DEFAULT: ReadonlySet<ErrorCode> = new Set([
-  'TIMEOUT',
-  'TRANSIENT',
-  'CONCURRENT_MODIFICATION',
-  'LOCK_FAILED',
-  'BULKHEAD_FULL',
-]);
+const RETRYABLE_BY_DEFAULT: ReadonlySet<ErrorCode> = new Set(ERROR_CODES.filter((c) => CLASSES[c].retryable));
+
+/** A working service's answer rather than a sign of trouble (see CLASSES); unknown codes are trouble. */
+export const isAnswer = (code: string): boolean =>
+  (CLASSES as Record<string, { answer: boolean }>)[code]?.answer === true;
 
 export interface TroupeErrorOptions {
   cause?: unknown;

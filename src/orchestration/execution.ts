@@ -1,3 +1,4 @@
+import { formatIssues } from '../domain/common.js';
 import { TroupeError } from '../domain/errors.js';
 import type { StepDefinition } from './definition.js';
 import type { DeferredStep } from './events.js';
@@ -42,7 +43,7 @@ async function stepCheckpoint(ctx: RunContext, stepId: string): Promise<unknown>
   if (issues.length === 0) return undefined;
   return new TroupeError(
     'VALIDATION_FAILED',
-    `checkpoint after step "${stepId}": ${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`,
+    `checkpoint after step "${stepId}": ${formatIssues(issues, { join: '; ', where: false })}`,
     { issues, retryable: false },
   );
 }

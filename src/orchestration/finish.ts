@@ -1,3 +1,4 @@
+import { formatIssues } from '../domain/common.js';
 import { TroupeError } from '../domain/errors.js';
 import { compensate } from './compensation.js';
 import type { StepDefinition } from './definition.js';
@@ -71,7 +72,7 @@ export async function finishPass(ctx: RunContext, pass: PassResult): Promise<Run
   if (issues.length > 0) {
     const error = new TroupeError(
       'VALIDATION_FAILED',
-      `checkpoint on completion: ${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`,
+      `checkpoint on completion: ${formatIssues(issues, { join: '; ', where: false })}`,
       { issues, retryable: false },
     );
     return compensateAndEnd(ctx, error);

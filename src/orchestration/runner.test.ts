@@ -173,8 +173,12 @@ describe('WorkflowRunner: scheduling', () => {
     const error = await runner.run(def).catch((e: unknown) => e);
     expect(isTroupeError(error) && error.code).toBe('VALIDATION_FAILED');
     expect((error as TroupeError).issues).toEqual([
-      { path: 'steps.0.compensate.operation', message: 'no handler for "agents.remove"' },
-      { path: 'steps.1.operation', message: 'no handler for "files.write"' },
+      {
+        path: 'steps.0.compensate.operation',
+        message:
+          'no handler for "agents.remove"; did you mean "agents.create"? (service "agents" has create)',
+      },
+      { path: 'steps.1.operation', message: 'no handler for "files.write" (services are agents)' },
     ]);
   });
 

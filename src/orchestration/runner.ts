@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { formatIssues } from '../domain/common.js';
 import { type Issue, notFound, TroupeError, validationError } from '../domain/errors.js';
 import { currentHolder } from '../platform/holder.js';
 import { type Clock, realClock } from './clock.js';
@@ -17,12 +18,12 @@ import { forLog } from './logged.js';
 import { planFor } from './plan.js';
 import { Bulkhead, type BulkheadOptions } from './policies/bulkhead.js';
 import { CircuitBreaker, type CircuitState } from './policies/circuit-breaker.js';
-import { effectivePolicy } from './policies/policy.js';
 import { mathRandom, type Random } from './random.js';
 import { Redactor } from './redact.js';
 import { bareContext, contextFromRecord } from './restore.js';
 import { type Engine, RunContext } from './run-context.js';
 import { MemoryRunLog, RUN_ID, type RunLog, type RunRecord } from './run-log.js';
+import { runnableIssues } from './runnable.js';
 
 export type { Checkpoint, CheckpointContext, Handler, ServiceHandlers, StepContext } from './handlers.js';
 
@@ -330,32 +331,21 @@ export class WorkflowRunner {
     return compensateAndEnd(ctx, error);
   }
 
-  /** Every handler, compensation, fallback and bulkhead the definition names must exist. */
+  /** Every handler, compensation, fallback and bulkhead the definition names must exist (see runnableIssues). */
   #checkRunnable(def: WorkflowDefinition): void {
     if (this.#checked.has(def)) return;
-    const issues: Issue[] = [];
-    const services = this.#engine.services;
-    const need = (service: string, operation: string, path: string) => {
-      if (typeof services[service]?.[operation] !== 'function')
-        issues.push({ path, message: `no handler for "${service}.${operation}"` });
-    };
-    def.steps.forEach((s, i) => {
-      need(s.service, s.operation, `steps.${i}.operation`);
-      if (s.compensate) need(s.service, s.compensate.operation, `steps.${i}.compensate.operation`);
-      if (s.fallback && 'operation' in s.fallback)
-        need(s.service, s.fallback.operation, `steps.${i}.fallback.operation`);
-      const pool = effectivePolicy(s, def, this.#engine.servicePolicies).bulkhead;
-      if (pool !== undefined && !this.#bulkheads.has(pool))
-        issues.push({
-          path: `steps.${i}.policy.bulkhead`,
-          message: `unknown bulkhead "${pool}"; configured: ${[...this.#bulkheads.keys()].join(', ') || '(none)'}`,
-        });
+    const issues = runnableIssues(def, {
+      services: this.#engine.services,
+      servicePolicies: this.#engine.servicePolicies,
+      bulkheads: [...this.#bulkheads.keys()],
     });
     if (issues.length > 0)
       throw validationError(
-        `workflow "${def.id}" cannot run:\n${issues.map((i) => `${i.path}: ${i.message}`).join('\n')}`,
+        `workflow "${def.id}" cannot run:\n${formatIssues(issues, { where: false })}`,
         issues,
-        { workflowId: def.id },
+        {
+          workflowId: def.id,
+        },
       );
     this.#checked.add(def);
   }

@@ -1,6 +1,6 @@
 import type { z } from 'zod';
 import { hashOf } from '../domain/canonical.js';
-import { META_KEYS, parseOrThrow, slugify, toIssues } from '../domain/common.js';
+import { formatIssues, META_KEYS, parseOrThrow, slugify, toIssues } from '../domain/common.js';
 import {
   concurrentModification,
   type Issue,
@@ -9,10 +9,10 @@ import {
   validationError,
 } from '../domain/errors.js';
 import { SECRET_IN_TEXT, secretPaths } from '../domain/secrets.js';
+import { suggest } from '../domain/suggest.js';
 import { valueProblems } from '../domain/text.js';
 import type { BatchOp, Kind, Store, StoredDoc } from '../storage/store.js';
 import { mergePatch } from './merge-patch.js';
-import { suggest } from './suggest.js';
 
 export interface Where {
   /** The file the input came from, named in every error. */
@@ -134,7 +134,7 @@ export class EntityReader<E extends { id: string; revision: number; name?: strin
     if (problems.length === 0) return;
     const at = where.file ? `${where.file}: ` : '';
     throw validationError(
-      `${at}${this.spec.label}: ${problems.map((p) => `${p.path}: ${p.message}`).join('\n')}`,
+      `${at}${this.spec.label}: ${formatIssues(problems, { where: false })}`,
       problems.map((p) => ({ ...p, ...(where.file ? { file: where.file } : {}) })),
     );
   }
@@ -168,7 +168,7 @@ export class EntityReader<E extends { id: string; revision: number; name?: strin
     const issues = toIssues(r.error, { file, entity: doc.id }, doc);
     throw new TroupeError(
       'VALIDATION_FAILED',
-      `${file}: stored ${this.spec.label} "${doc.id}" is invalid:\n${issues.map((i) => `  ${i.path}: ${i.message}`).join('\n')}`,
+      `${file}: stored ${this.spec.label} "${doc.id}" is invalid:\n${formatIssues(issues, { indent: '  ', where: false })}`,
       { issues, context: { kind: this.spec.kind, id: doc.id, file } },
     );
   }

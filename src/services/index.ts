@@ -1,3 +1,4 @@
+export { suggest } from '../domain/suggest.js';
 export { AgentService, type Composed } from './agent-service.js';
 export { EntityReader, EntityService, entityFile, type Where } from './entity-service.js';
 export { FileService, parseText, type ResolvedMismatch, readInputFile } from './file-service.js';
@@ -5,4 +6,3 @@ export { mergePatch } from './merge-patch.js';
 export { ModelService } from './model-service.js';
 export { PersonalityService } from './personality-service.js';
 export { RoleService } from './role-service.js';
-export { suggest } from './suggest.js';

@@ -2,11 +2,11 @@ import type { ModelSettings } from '../domain/agent.js';
 import { type Issue, notFound } from '../domain/errors.js';
 import { type Model, ModelInput, Model as ModelSchema, SAMPLING_PARAMETERS } from '../domain/model.js';
 import type { Role } from '../domain/role.js';
+import { suggest } from '../domain/suggest.js';
 import { article } from '../domain/text.js';
 import type { Store } from '../storage/store.js';
 import { loadShipped } from './data.js';
 import { deepFreeze, EntityService } from './entity-service.js';
-import { suggest } from './suggest.js';
 
 let shipped: Model[] | undefined;
 

@@ -4,11 +4,11 @@ import {
   PersonalityInput,
   Personality as PersonalitySchema,
 } from '../domain/personality.js';
+import { suggest } from '../domain/suggest.js';
 import type { Store } from '../storage/store.js';
 import { loadShipped } from './data.js';
 import { EntityService, type Where } from './entity-service.js';
 import { mergePatch } from './merge-patch.js';
-import { suggest } from './suggest.js';
 
 let presets: PersonalityInput[] | undefined;
 

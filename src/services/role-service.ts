@@ -1,9 +1,9 @@
 import { notFound, TroupeError } from '../domain/errors.js';
 import { type Role, RoleInput, Role as RoleSchema } from '../domain/role.js';
+import { suggest } from '../domain/suggest.js';
 import type { BatchOp, Store } from '../storage/store.js';
 import { loadShipped } from './data.js';
 import { EntityService, type Where } from './entity-service.js';
-import { suggest } from './suggest.js';
 
 const LIBRARY_TIME = '2026-01-01T00:00:00.000Z';
 let library: Map<string, Role> | undefined;

@@ -3,7 +3,9 @@ import type { ConfigurationService } from '../../configuration/configuration-ser
 import { buildHandlers } from '../../configuration/handlers.js';
 import { assertInputGiven } from '../../configuration/input-gaps.js';
 import { BUILT_IN_WORKFLOWS, DEFAULT_SERVICE_POLICY } from '../../configuration/workflows.js';
-import { type Issue, isTroupeError, notFound, TroupeError, validationError } from '../../domain/errors.js';
+import { formatIssues } from '../../domain/common.js';
+import { isTroupeError, notFound, TroupeError, validationError } from '../../domain/errors.js';
+import { suggest } from '../../domain/suggest.js';
 import {
   defineWorkflow,
   type PolicyDefinition,
@@ -12,9 +14,8 @@ import {
   workflowJsonSchema,
 } from '../../orchestration/definition.js';
 import type { RunResult } from '../../orchestration/events.js';
-import { effectivePolicy } from '../../orchestration/policies/policy.js';
 import { RUN_ID } from '../../orchestration/run-log.js';
-import { suggest } from '../../services/suggest.js';
+import { runnableIssues } from '../../orchestration/runnable.js';
 import { type CliContext, recoveredLine } from '../context.js';
 import { plural, table } from '../format.js';
 import { EXIT, errorJson, errorText, type Output } from '../output.js';
@@ -39,12 +40,6 @@ const SERVICE_POLICIES: Record<string, PolicyDefinition> = Object.fromEntries(
 /** Shortest prefix shown for a run id in suggestions. */
 const SHORT_ID = 8;
 
-/** Every `service.operation` a workflow may name (the handlers need no store to be listed). */
-async function operations(ctx: CliContext): Promise<Map<string, Set<string>>> {
-  const handlers = buildHandlers(await ctx.shipped(), () => new Date().toISOString());
-  return new Map(Object.entries(handlers).map(([service, ops]) => [service, new Set(Object.keys(ops))]));
-}
-
 /**
  * Reads and validates a definition file: the schema and the graph (defineWorkflow), then
  * that every operation, compensation and fallback names an operation troupe has and that
@@ -63,40 +58,14 @@ async function loadDefinition(ctx: CliContext, file: string): Promise<WorkflowDe
       issues: e.issues.map((i) => ({ ...i, file })),
     });
   }
-  const known = await operations(ctx);
-  const issues: Issue[] = [];
-  const need = (service: string, operation: string, path: string) => {
-    const ops = known.get(service);
-    if (ops?.has(operation)) return;
-    const hint = ops
-      ? `service "${service}" has ${[...ops].join(', ')}`
-      : `services are ${[...known.keys()].join(', ')}`;
-    const close = suggest(
-      `${service}.${operation}`,
-      [...known].flatMap(([s, o]) => [...o].map((x) => `${s}.${x}`)),
-    );
-    issues.push({
-      file,
-      path,
-      message: `no handler for "${service}.${operation}"${close.length ? `; did you mean ${close.map((c) => `"${c}"`).join(', ')}?` : ''} (${hint})`,
-    });
-  };
-  def.steps.forEach((s, i) => {
-    need(s.service, s.operation, `steps.${i}.operation`);
-    if (s.compensate) need(s.service, s.compensate.operation, `steps.${i}.compensate.operation`);
-    if (s.fallback && 'operation' in s.fallback)
-      need(s.service, s.fallback.operation, `steps.${i}.fallback.operation`);
-    const pool = effectivePolicy(s, def, SERVICE_POLICIES).bulkhead;
-    if (pool !== undefined)
-      issues.push({
-        file,
-        path: `steps.${i}.policy.bulkhead`,
-        message: `unknown bulkhead "${pool}"; the troupe command line configures none`,
-      });
-  });
+  // The operations troupe has (listed without a store) and no bulkheads: the CLI configures none.
+  const services = buildHandlers(await ctx.shipped(), () => new Date().toISOString());
+  const issues = runnableIssues(def, { services, servicePolicies: SERVICE_POLICIES, bulkheads: [] }).map(
+    (i) => ({ ...i, file }),
+  );
   if (issues.length)
     throw validationError(
-      `${file}: workflow "${def.id}" cannot run:\n${issues.map((i) => `  ${i.path}: ${i.message}`).join('\n')}`,
+      `${file}: workflow "${def.id}" cannot run:\n${formatIssues(issues, { indent: '  ', where: false })}`,
       issues,
       { workflowId: def.id, file },
     );

@@ -1,4 +1,4 @@
-import { TroupeError } from '../../domain/errors.js';
+import { isAnswer, TroupeError } from '../../domain/errors.js';
 import type { Clock } from '../clock.js';
 import type { CircuitBreakerDefinition } from '../definition.js';
 import { codeOf, fail, type Result } from './result.js';
@@ -6,23 +6,8 @@ import { codeOf, fail, type Result } from './result.js';
 export type CircuitState = 'closed' | 'open' | 'half-open';
 export type CircuitBreakerOptions = CircuitBreakerDefinition;
 
-/**
- * Answers from a service that is working (it validated, found nothing, saw a conflict) say
- * nothing about its health, so they count as successes; timeouts, transient and unknown
- * errors count as failures.
- */
-const HEALTHY_ANSWERS = new Set([
-  'VALIDATION_FAILED',
-  'NOT_FOUND',
-  'ALREADY_EXISTS',
-  'REFERENCE_IN_USE',
-  'IMMUTABLE_ROLE',
-  'CONCURRENT_MODIFICATION',
-  'CANCELLED',
-]);
-
 /** True if this error should count towards opening the circuit. */
-export const countsAsFailure = (error: unknown): boolean => !HEALTHY_ANSWERS.has(codeOf(error));
+export const countsAsFailure = (error: unknown): boolean => !isAnswer(codeOf(error));
 
 /**
  * A consecutive-failure circuit breaker for one service. Closed: calls pass, and after
