@@ -191,3 +191,31 @@ describe('leases across processes', () => {
     expect((await readdir(dir)).sort()).toEqual(['k-1.lease.1', 'k-1.lease.2']);
   });
 });
+
+describe('a run finished between recovery reading it and claiming it', () => {
+  it('is not undone: recovery reads it again under the lease', async () => {
+    const log = new MemoryRunLog();
+    const g = gated();
+    const a = new WorkflowRunner({ services: g.services, runLog: log, newRunId: () => 'f-1' });
+    const running = a.run(g.def);
+    await sleep(10);
+    // Recovery has read f-1 as running; as it claims, the holder finishes and lets go.
+    const racing: RunLog = {
+      append: (id, e) => log.append(id, e),
+      read: (id) => log.read(id),
+      list: () => log.list(),
+      renew: (l) => log.renew(l),
+      release: (l) => log.release(l),
+      isHeld: (id) => log.isHeld(id),
+      claim: async (id, o) => {
+        g.open();
+        await running;
+        return log.claim(id, o);
+      },
+    };
+    const b = new WorkflowRunner({ services: g.services, runLog: racing });
+    expect(await b.recoverInterrupted()).toEqual([]);
+    expect((await log.read('f-1'))?.state).toBe('completed');
+    expect(g.undone).toEqual([]);
+  });
+});

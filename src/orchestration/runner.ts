@@ -299,7 +299,10 @@ export class WorkflowRunner {
       if (!lease) continue;
       this.#active.add(record.runId);
       try {
-        results.push(await this.#recover((await log.read(record.runId)) ?? record, lease));
+        // Read again under the lease: its holder may have finished it between the read above
+        // and the claim (and a finished run is never undone).
+        const now = await log.read(record.runId);
+        if (now && INTERRUPTED.has(now.state)) results.push(await this.#recover(now, lease));
       } finally {
         this.#active.delete(record.runId);
         await log.release(lease).catch(() => undefined);
