@@ -128,6 +128,17 @@ const touchedOf = (outputs: Record<string, unknown>) =>
  * under retry / circuit breaker / timeout policies, checkpoints, compensation in reverse
  * order on failure, and a durable run log. A run that does not complete throws a
  * TroupeError with the failing step's code, and leaves the store as it was.
+ *
+ * @example
+ * ```ts
+ * const config = new ConfigurationService(await FileStore.open('./.troupe-config'));
+ * await config.createPersonality({ bigFive: { openness: 90 } }, { preset: 'calm-analyst' });
+ * const { agent } = await config.createAgent({
+ *   agent: { name: 'Ada', personalityId: 'calm-analyst', roleId: 'developer', model: { modelId: 'gpt-4o' } },
+ * });
+ * // Every agent on the personality is re-composed in the same commit; a stale revision fails.
+ * await config.updatePersonality('calm-analyst', { bigFive: { openness: 60 } }, { expectedRevision: 1 });
+ * ```
  */
 export class ConfigurationService {
   readonly services: Services;

@@ -53,7 +53,19 @@ export interface TroupeErrorOptions {
   issues?: Issue[];
 }
 
-/** The one error type Troupe throws; `code` is stable, `context` is structured, `cause` chains. */
+/**
+ * The one error type Troupe throws; `code` is stable, `context` is structured, `cause` chains.
+ *
+ * @example
+ * ```ts
+ * try {
+ *   await config.deletePersonality('calm');
+ * } catch (e) {
+ *   if (isTroupeError(e) && e.code === 'REFERENCE_IN_USE') console.error(formatIssues(e.issues));
+ *   else throw e;
+ * }
+ * ```
+ */
 export class TroupeError extends Error {
   readonly code: ErrorCode;
   readonly retryable: boolean;

@@ -51,5 +51,14 @@ export class WorkflowBuilder {
   }
 }
 
-/** Start a workflow definition: `workflow('create-agent').step(...).build()`. */
+/**
+ * Start a workflow definition: `workflow('create-agent').step(...).build()`.
+ * @example
+ * ```ts
+ * const def = workflow('sync-two')
+ *   .step('a', 'agent', 'sync', { input: { personalityId: 'calm' } })
+ *   .step('b', 'file', 'materialize', { dependsOn: ['a'], input: { agents: stepOutput('a', 'agents') } })
+ *   .build(); // validated: an unknown dependency or a cycle throws VALIDATION_FAILED
+ * ```
+ */
 export const workflow = (id: string): WorkflowBuilder => new WorkflowBuilder(id);

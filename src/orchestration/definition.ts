@@ -153,6 +153,11 @@ function graphIssues(def: WorkflowDefinition): Issue[] {
  * Validate a workflow definition (schema, then graph: duplicate ids, unknown dependencies,
  * cycles, refs to steps that are not upstream) and return it typed, with defaults filled in.
  * Throws VALIDATION_FAILED whose issues name the path of every problem.
+ *
+ * @example
+ * ```ts
+ * const def = defineWorkflow(JSON.parse(await readFile('wf.json', 'utf8'))); // throws VALIDATION_FAILED, by path
+ * ```
  */
 export function defineWorkflow(def: WorkflowDefinitionInput): WorkflowDefinition {
   if (isValidatedDefinition(def)) return def;

@@ -70,6 +70,19 @@ function redactDefinition(def: WorkflowDefinition, redactor: Redactor): Workflow
  * completion order when a failure is not recovered, every transition in the run log.
  * Step failures are outcomes (`RunResult.status`); only a definition the runner cannot run
  * (invalid, or naming a missing handler or bulkhead) throws.
+ *
+ * @example
+ * ```ts
+ * const runner = new WorkflowRunner({
+ *   services: { mail: { send: async (input) => ({ id: 'm1' }), unsend: async () => {} } },
+ *   runLog: new FileRunLog('./runs'),
+ * });
+ * const def = workflow('notify')
+ *   .step('send', 'mail', 'send', { compensate: { operation: 'unsend' }, policy: { timeoutMs: 5_000 } })
+ *   .build();
+ * const result = await runner.run(def, { to: 'ada' }, { signal: AbortSignal.timeout(30_000) });
+ * if (result.status !== 'completed') console.error(result.error?.message);
+ * ```
  */
 export class WorkflowRunner {
   readonly #engine: Engine;

@@ -94,6 +94,16 @@ const READ_AHEAD = 32;
  * rename, so readers in any process see them at once and never half-written) without an fsync
  * each. A checkpoint later fsyncs the files and their folders and only then drops the
  * records, so a crash or power loss at any point leaves all of a batch or none of it.
+ *
+ * @example
+ * ```ts
+ * const store = await FileStore.init('./.troupe-config'); // FileStore.open() for an existing one
+ * await store.commit([
+ *   { op: 'put', kind: 'personalities', doc: { id: 'calm', name: 'Calm' }, expectedRevision: 0 },
+ *   { op: 'check', kind: 'roles', id: 'reviewer', expectedRevision: 3 },
+ * ]); // all or nothing, across processes; CONCURRENT_MODIFICATION if a revision moved on
+ * await store.close();
+ * ```
  */
 export class FileStore extends BatchStore {
   readonly dir: string;

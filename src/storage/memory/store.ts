@@ -4,7 +4,13 @@ import { BatchStore } from '../batch-store.js';
 import { cloneJson } from '../clone.js';
 import type { BatchOp, CommitOptions, CommitResult, Kind, StoredDoc, StoreOptions } from '../store.js';
 
-/** An in-process store: the reference adapter, and the one the testing kit's fakes use. */
+/**
+ * An in-process store: the reference adapter, and the one the testing kit's fakes use.
+ * @example
+ * ```ts
+ * const config = new ConfigurationService(new MemoryStore()); // for tests and throwaway casts
+ * ```
+ */
 export class MemoryStore extends BatchStore {
   /** Documents by kind, then id: listing one kind never walks the others. */
   readonly #docs = new Map<Kind, Map<string, StoredDoc>>();
