@@ -1,6 +1,6 @@
 import type { SerializedError } from '../domain/errors.js';
 import type { PolicyDefinition, StepDefinition, WorkflowDefinition } from '../orchestration/definition.js';
-import type { StepEvent } from '../orchestration/events.js';
+import { INTERRUPTED_STATES, type StepEvent } from '../orchestration/events.js';
 import { effectivePolicy } from '../orchestration/policies/policy.js';
 import type { RunRecord } from '../orchestration/run-log.js';
 import { table } from './format.js';
@@ -303,8 +303,6 @@ function stepLines(record: RunRecord, stepId: string): string[] {
   });
 }
 
-const INTERRUPTED = new Set(['pending', 'running', 'compensating']);
-
 /** What `troupe workflow show` prints: a run's timeline, step by step, from its log (`held`: a live runner has it). */
 export function describeRun(record: RunRecord, held = false): string[] {
   const t0 = record.createdAt;
@@ -313,7 +311,7 @@ export function describeRun(record: RunRecord, held = false): string[] {
   const owner = record.owner ? ` by process ${record.owner.pid} on ${record.owner.host}` : '';
   lines.push(
     `  workflow  ${record.workflowId}${def.name ? ` (${def.name})` : ''}`,
-    `  state     ${record.state}${INTERRUPTED.has(record.state) ? (held ? ' (still running)' : ' (interrupted; the next troupe command compensates it)') : ''}`,
+    `  state     ${record.state}${INTERRUPTED_STATES.has(record.state) ? (held ? ' (still running)' : ' (interrupted; the next troupe command compensates it)') : ''}`,
     `  started   ${timestamp(t0)}${owner}`,
     `  took      ${duration(record.updatedAt - t0)}`,
   );
@@ -325,7 +323,7 @@ export function describeRun(record: RunRecord, held = false): string[] {
   for (const s of record.steps) {
     const spec = def.steps.find((d) => d.id === s.stepId);
     const after = spec?.dependsOn?.length ? `  after ${spec.dependsOn.join(', ')}` : '';
-    const status = s.status === 'pending' && !INTERRUPTED.has(record.state) ? 'not run' : s.status;
+    const status = s.status === 'pending' && !INTERRUPTED_STATES.has(record.state) ? 'not run' : s.status;
     lines.push(`  ${s.stepId}  ${s.service}.${s.operation}  ${status}${after}`);
     for (const l of stepLines(record, s.stepId)) lines.push(`      ${l}`);
   }

@@ -13,7 +13,11 @@ import type { Services } from './services.js';
 export const asNew = <T>(entity: Normalized, now: string): T =>
   ({ ...entity, revision: 1, createdAt: now, updatedAt: now }) as T;
 
-export interface CreateAgentRequest {
+/**
+ * What the create-agent plan reads from its workflow input: the public CreateAgentRequest as
+ * it arrives from outside, not yet validated (every field is checked here).
+ */
+export interface CreateAgentPlanInput {
   agent: unknown;
   /** A new personality to create with the agent; else `agent.personalityId` must exist. */
   personality?: unknown;
@@ -44,7 +48,7 @@ export async function checkModel(
 }
 
 /** Plans "create an agent with a new or existing personality and role" as one batch. */
-export async function planCreateAgent(s: Services, req: CreateAgentRequest, now: string) {
+export async function planCreateAgent(s: Services, req: CreateAgentPlanInput, now: string) {
   const ops: BatchOp[] = [];
   const file = req.where?.file;
   let personality: Personality;

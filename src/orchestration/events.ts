@@ -13,6 +13,26 @@ export const RUN_STATES = [
 ] as const;
 export type RunState = (typeof RUN_STATES)[number];
 
+/**
+ * What each run state means, in one table: `ended`, the run stopped (it may still be resumed
+ * when partially-completed); `done`, it can never change again (its log is set aside);
+ * `interrupted`, a run found in it with no live holder was stopped mid-way (recovery's work).
+ */
+const STATE_CLASSES: Record<RunState, { ended: boolean; done: boolean; interrupted: boolean }> = {
+  pending: { ended: false, done: false, interrupted: true },
+  running: { ended: false, done: false, interrupted: true },
+  compensating: { ended: false, done: false, interrupted: true },
+  completed: { ended: true, done: true, interrupted: false },
+  failed: { ended: true, done: true, interrupted: false },
+  compensated: { ended: true, done: true, interrupted: false },
+  'partially-completed': { ended: true, done: false, interrupted: false },
+};
+const statesWhere = (k: 'ended' | 'done' | 'interrupted'): ReadonlySet<string> =>
+  new Set(RUN_STATES.filter((s) => STATE_CLASSES[s][k]));
+export const ENDED_STATES = statesWhere('ended');
+export const DONE_STATES = statesWhere('done');
+export const INTERRUPTED_STATES = statesWhere('interrupted');
+
 /** How a run ended. */
 export type RunStatus = 'completed' | 'compensated' | 'failed' | 'partially-completed';
 

@@ -8,6 +8,7 @@ import * as disk from '../platform/disk.js';
 import { ioDetail } from '../platform/errno.js';
 import { holderState } from '../platform/holder.js';
 import { bootedAt } from '../platform/liveness.js';
+import { DONE_STATES, ENDED_STATES } from './events.js';
 import { type ClaimOptions, LeaseKeeper, type LeaseRecord, leaseHeld, type RunLease } from './lease.js';
 import { digestOf } from './logged.js';
 import {
@@ -20,9 +21,7 @@ import {
   summarize,
 } from './run-log.js';
 
-const FINAL_STATES = new Set(['completed', 'failed', 'compensated', 'partially-completed']);
-/** Runs that can never change again: their log is renamed `<runId>.done.jsonl`. */
-const DONE_STATES = new Set(['completed', 'failed', 'compensated']);
+// Runs that can never change again (DONE_STATES): their log is renamed `<runId>.done.jsonl`.
 const DONE = '.done.jsonl';
 /**
  * A run log with no whole line (empty, or only a line a crash or power loss tore) this old
@@ -368,7 +367,7 @@ export class FileRunLog implements RunLog {
         });
       }
       crashPoint('runlog:written', `${runId} ${event.type === 'step' ? event.kind : event.type}`);
-      const final = event.type === 'state' && FINAL_STATES.has(event.to);
+      const final = event.type === 'state' && ENDED_STATES.has(event.to);
       if (event.type === 'created') {
         this.#undoable.set(
           runId,

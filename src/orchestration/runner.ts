@@ -9,7 +9,7 @@ import {
   type WorkflowDefinition,
   type WorkflowDefinitionInput,
 } from './definition.js';
-import { Emitter, type RunnerEvents, type RunResult } from './events.js';
+import { Emitter, INTERRUPTED_STATES, type RunnerEvents, type RunResult } from './events.js';
 import { runPass } from './execution.js';
 import { compensateAndEnd, endRun, finishPass } from './finish.js';
 import type { Checkpoint, ServiceHandlers } from './handlers.js';
@@ -47,8 +47,6 @@ export interface RunOptions {
   signal?: AbortSignal;
   runId?: string;
 }
-
-const INTERRUPTED = new Set(['pending', 'running', 'compensating']);
 
 /** The definition as logged: constant values (inputs, fallback values) redacted, structure intact. */
 function redactDefinition(def: WorkflowDefinition, redactor: Redactor): WorkflowDefinition {
@@ -303,9 +301,9 @@ export class WorkflowRunner {
     const log = this.#engine.runLog;
     const forced = new Set(opts.force ?? []);
     for (const summary of await (log.listUnfinished ? log.listUnfinished() : log.list())) {
-      if (!INTERRUPTED.has(summary.state) || this.#active.has(summary.runId)) continue;
+      if (!INTERRUPTED_STATES.has(summary.state) || this.#active.has(summary.runId)) continue;
       const record = await this.#engine.runLog.read(summary.runId);
-      if (!record || !INTERRUPTED.has(record.state)) continue;
+      if (!record || !INTERRUPTED_STATES.has(record.state)) continue;
       // Its lease decides: held by a live runner (here, elsewhere, or on another host until it
       // runs out), the run is left alone unless named in `force`.
       const lease = await log.claim(record.runId, { force: forced.has(record.runId) });
@@ -315,7 +313,7 @@ export class WorkflowRunner {
         // Read again under the lease: its holder may have finished it between the read above
         // and the claim (and a finished run is never undone).
         const now = await log.read(record.runId);
-        if (now && INTERRUPTED.has(now.state)) results.push(await this.#recover(now, lease));
+        if (now && INTERRUPTED_STATES.has(now.state)) results.push(await this.#recover(now, lease));
       } finally {
         this.#active.delete(record.runId);
         await log.release(lease).catch(() => undefined);
