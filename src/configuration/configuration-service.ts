@@ -18,6 +18,7 @@ import type { Random } from '../orchestration/random.js';
 import { MemoryRunLog, type RunLog, type RunRecord, type RunSummary } from '../orchestration/run-log.js';
 import { WorkflowRunner } from '../orchestration/runner.js';
 import type { Normalized } from '../services/entity-service.js';
+import { keyOf } from '../storage/batch.js';
 import type { CommitResult, Store, StoredDoc } from '../storage/store.js';
 import type { BundlePlan, EntityChange } from './bundle.js';
 import type { ConflictEntry, ConflictStrategy, MergeRule } from './conflict.js';
@@ -476,7 +477,7 @@ export class ConfigurationService {
         bundle: { models: [entry] },
         prune: false,
         file: file ?? null,
-        expect: { [`models/${entry.id}`]: expected },
+        expect: { [keyOf('models', entry.id)]: expected },
       },
       { signal },
     );

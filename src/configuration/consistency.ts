@@ -2,7 +2,7 @@ import type { Agent } from '../domain/agent.js';
 import { contentHash } from '../domain/canonical.js';
 import { type Issue, isTroupeError } from '../domain/errors.js';
 import type { ResolvedFile } from '../domain/resolved.js';
-import type { Normalized } from '../services/entity-service.js';
+import { entityFile, type Normalized } from '../services/entity-service.js';
 import { modelMatches } from '../services/model-service.js';
 import type { BatchOp, Kind, StoredDoc } from '../storage/store.js';
 import { checkModel, modelFinder } from './create-agent.js';
@@ -136,10 +136,10 @@ export async function detectInconsistencies(s: Services): Promise<Inconsistency[
   const rById = new Map(roles.map((r) => [r.id, r]));
   const fById = new Map(resolved.map((f) => [f.id, f]));
   for (const a of agents) {
-    const file = `agents/${a.id}.json`;
+    const file = entityFile('agents', a.id);
     const p = pById.get(a.personalityId);
     const r = rById.get(a.roleId);
-    if (!p && !broken.has(`personalities/${a.personalityId}.json`))
+    if (!p && !broken.has(entityFile('personalities', a.personalityId)))
       found.push({
         kind: 'dangling-reference',
         entity: a.id,
@@ -147,7 +147,7 @@ export async function detectInconsistencies(s: Services): Promise<Inconsistency[
         message: `${file}: personalityId "${a.personalityId}" does not exist`,
         fixable: false,
       });
-    if (!r && !broken.has(`roles/${a.roleId}.json`))
+    if (!r && !broken.has(entityFile('roles', a.roleId)))
       found.push({
         kind: 'dangling-reference',
         entity: a.id,
@@ -201,12 +201,12 @@ export async function detectInconsistencies(s: Services): Promise<Inconsistency[
   const agentIds = new Set(agents.map((a) => a.id));
   for (const f of resolved) {
     // An agent file that exists but is broken is reported itself; its resolved file is not an orphan.
-    if (!agentIds.has(f.id) && !broken.has(`agents/${f.id}.json`))
+    if (!agentIds.has(f.id) && !broken.has(entityFile('agents', f.id)))
       found.push({
         kind: 'resolved-orphaned',
         entity: f.id,
-        file: `resolved/${f.id}.json`,
-        message: `resolved/${f.id}.json has no agent "${f.id}"`,
+        file: entityFile('resolved', f.id),
+        message: `${entityFile('resolved', f.id)} has no agent "${f.id}"`,
         fixable: true,
       });
   }

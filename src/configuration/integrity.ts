@@ -1,5 +1,7 @@
 import type { Agent } from '../domain/agent.js';
 import type { Issue } from '../domain/errors.js';
+import { entityFile } from '../services/entity-service.js';
+import { keyOf } from '../storage/batch.js';
 import { modelFinder } from './create-agent.js';
 import type { Services } from './services.js';
 
@@ -81,20 +83,20 @@ export async function checkScope(s: Services, scope: Scope, level: IntegrityLeve
     }),
   );
   for (const { id, a, resolved, p, r, model } of checked) {
-    const file = `agents/${id}.json`;
-    if (owner(`agents/${id}`, a) === 'theirs') continue;
+    const file = entityFile('agents', id);
+    if (owner(keyOf('agents', id), a) === 'theirs') continue;
     if (!a) {
-      if (resolved && owner(`resolved/${id}`, resolved) !== 'theirs')
+      if (resolved && owner(keyOf('resolved', id), resolved) !== 'theirs')
         issues.push({
-          file: `resolved/${id}.json`,
+          file: entityFile('resolved', id),
           entity: id,
           path: '(file)',
           message: 'orphaned: its agent does not exist',
         });
       continue;
     }
-    const pKey = `personalities/${a.personalityId}`;
-    const rKey = `roles/${a.roleId}`;
+    const pKey = keyOf('personalities', a.personalityId);
+    const rKey = keyOf('roles', a.roleId);
     // A source changed by another writer after this run's guarded commit is not this run's doing.
     const movedOn = (key: string, doc: { revision: number } | undefined, composedAt: number) =>
       owner(key, doc) === 'theirs' ||
@@ -113,7 +115,8 @@ export async function checkScope(s: Services, scope: Scope, level: IntegrityLeve
     if (drift.length) {
       issues.push({ file, entity: id, path: 'personalityVersion', message: `stale: ${drift.join('; ')}` });
     }
-    const mismatch = owner(`resolved/${id}`, resolved) === 'theirs' ? undefined : s.files.check(a, resolved);
+    const mismatch =
+      owner(keyOf('resolved', id), resolved) === 'theirs' ? undefined : s.files.check(a, resolved);
     if (mismatch)
       issues.push({ file: mismatch.file, entity: id, path: 'checksum', message: mismatch.message });
   }

@@ -9,7 +9,7 @@ import {
   ResolvedFile as ResolvedFileSchema,
 } from '../domain/resolved.js';
 import type { Store } from '../storage/store.js';
-import { EntityReader } from './entity-service.js';
+import { EntityReader, entityFile } from './entity-service.js';
 import { duplicateJsonKey, readTextBounded } from './input-file.js';
 
 const yaml = lazyModule<typeof Yaml>('yaml');
@@ -38,7 +38,7 @@ export class FileService extends EntityReader<ResolvedFile> {
 
   /** Compares an agent with its materialized file: present, checksum right, content unedited. */
   check(agent: Agent, file: ResolvedFile | undefined): ResolvedMismatch | undefined {
-    const path = `resolved/${agent.id}.json`;
+    const path = entityFile('resolved', agent.id);
     if (!file) return { agentId: agent.id, file: path, problem: 'missing', message: `${path} is missing` };
     const actual = configurationHash(file.configuration);
     if (actual !== file.checksum) {

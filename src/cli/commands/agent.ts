@@ -4,6 +4,7 @@ import { fromOutside } from '../../configuration/inputs.js';
 import type { Agent, ModelSettings } from '../../domain/agent.js';
 import { PROVIDERS } from '../../domain/model.js';
 import { type ResolvedConfiguration, resolveConfiguration } from '../../domain/resolved.js';
+import { entityFile } from '../../services/entity-service.js';
 import { mergePatch } from '../../services/merge-patch.js';
 import type { CliContext } from '../context.js';
 import { assertPatch, inputFrom, whereOf } from '../entities.js';
@@ -169,7 +170,7 @@ export function register(program: Command, ctx: CliContext): void {
             await s.models.find(agent.model.modelId, agent.model.provider),
           ];
           configuration = resolveConfiguration(agent, p, r, m);
-          note = `resolved/${id}.json is missing; composed now (run \`troupe reconcile\` to write it)`;
+          note = `${entityFile('resolved', id)} is missing; composed now (run \`troupe reconcile\` to write it)`;
         } else if (sync === 'stale') {
           note = `stale: ${judged?.drift.join('; ')}; run \`troupe reconcile\` to re-compose`;
         }

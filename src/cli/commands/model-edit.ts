@@ -2,6 +2,7 @@ import { type Command, Option } from 'commander';
 import { fromOutside } from '../../configuration/inputs.js';
 import type { Model } from '../../domain/model.js';
 import { PROVIDERS, SAMPLING_PARAMETERS } from '../../domain/model.js';
+import { entityFile } from '../../services/entity-service.js';
 import type { CliContext } from '../context.js';
 import { assertPatch, inputFrom, whereOf } from '../entities.js';
 import { addShowOutputOption, printShown, type ShowFormat } from '../listing.js';
@@ -64,7 +65,7 @@ const flagInput = (o: ModelFlags) =>
 /** One model as a person reads it. */
 export function describeCatalogModel(m: Model, source: 'directory' | 'shipped'): string[] {
   return [
-    `${m.name} (${m.id}): ${m.provider} ${m.modelId}, ${source === 'shipped' ? 'ships with troupe' : `models/${m.id}.json, revision ${m.revision}`}`,
+    `${m.name} (${m.id}): ${m.provider} ${m.modelId}, ${source === 'shipped' ? 'ships with troupe' : `${entityFile('models', m.id)}, revision ${m.revision}`}`,
     `Context window: ${m.contextWindow} tokens${m.maxOutputTokens ? `; at most ${m.maxOutputTokens} out` : ''}`,
     `Capabilities: ${m.capabilities.join(', ') || 'none'}`,
     `Sampling parameters: ${m.parameters === undefined ? 'all' : m.parameters.join(', ') || 'none'}`,
