@@ -29,13 +29,6 @@ export interface Inconsistency {
   issues?: Issue[];
 }
 
-/** An adapter that can read every file without stopping at the first bad one (the file store). */
-interface Scannable {
-  scan(kind?: Kind): Promise<Array<{ kind: Kind; file: string; id: string; doc?: StoredDoc; error?: Issue }>>;
-  strays?(): Promise<string[]>;
-}
-const canScan = (x: unknown): x is Scannable => typeof (x as Scannable).scan === 'function';
-
 async function readAll<E>(
   s: Services,
   kind: Kind,
@@ -43,7 +36,7 @@ async function readAll<E>(
   parse: (d: StoredDoc) => E,
   found: Inconsistency[],
 ): Promise<E[]> {
-  if (canScan(s.store)) {
+  if (s.store.scan) {
     const out: E[] = [];
     for (const entry of await s.store.scan(kind)) {
       if (entry.error || !entry.doc) {
@@ -187,7 +180,7 @@ export async function detectInconsistencies(s: Services): Promise<Inconsistency[
         fixable: Boolean(p && r),
       });
   }
-  if (canScan(s.store) && s.store.strays) {
+  if (s.store.strays) {
     for (const file of await s.store.strays()) {
       found.push({
         kind: 'stray-file',

@@ -1,7 +1,7 @@
 import { TroupeError } from '../domain/errors.js';
 import type { Personality } from '../domain/personality.js';
 import type { Role } from '../domain/role.js';
-import type { BatchOp, StoredDoc } from '../storage/store.js';
+import type { BatchOp } from '../storage/store.js';
 import { type ConflictEntry, type ConflictStrategy, type MergeRule, resolveConflict } from './conflict.js';
 import { checkModel, modelFinder } from './create-agent.js';
 import type { Services } from './services.js';
@@ -18,11 +18,6 @@ export interface UpdateStepInput {
   base?: Record<string, unknown>;
   file?: string;
 }
-
-interface Backups {
-  readBackup(kind: 'personalities' | 'roles', id: string, revision: number): Promise<StoredDoc | undefined>;
-}
-const hasBackups = (x: unknown): x is Backups => typeof (x as Backups).readBackup === 'function';
 
 /**
  * Plans updating a personality or role together with every agent that uses it and every
@@ -50,9 +45,7 @@ export async function planCascadingUpdate(s: Services, kind: 'personalities' | '
     }
     const base =
       i.base ??
-      (hasBackups(s.store)
-        ? await s.store.readBackup(kind, i.id, i.expectedRevision).then((d) => d && svc.editable(d as never))
-        : undefined);
+      (await s.store.readBackup?.(kind, i.id, i.expectedRevision).then((d) => d && svc.editable(d as never)));
     const settled = resolveConflict({
       base,
       theirs: svc.editable(current as never),

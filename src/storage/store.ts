@@ -1,3 +1,5 @@
+import type { Issue } from '../domain/errors.js';
+
 /** The entity kinds a store holds; each is also the folder name in the file store. */
 export const KINDS = ['personalities', 'roles', 'agents', 'models', 'resolved'] as const;
 export type Kind = (typeof KINDS)[number];
@@ -77,7 +79,36 @@ export interface CommitOptions {
   signal?: AbortSignal | undefined;
 }
 
-export interface Store {
+/** One `*.json` file of a kind folder as `scan` sees it; never an exception. */
+export interface ScanEntry {
+  kind: Kind;
+  /** Path relative to the store directory, with `/`, e.g. `personalities/calm.json`. */
+  file: string;
+  /** The id the file name gives. */
+  id: string;
+  /** Set when the file is a valid stored document. */
+  doc?: StoredDoc;
+  /** The parsed JSON, whenever the file is valid JSON (also for hand-written files without metadata). */
+  raw?: unknown;
+  /** The first problem found, when the file is not a valid stored document. */
+  error?: Issue;
+}
+
+/**
+ * What a Store may do beyond the contract, typed so callers need no duck typing: an adapter
+ * that keeps files reads each one without stopping at a bad one (`scan`, `strays`); one that
+ * keeps backups reads a past revision (`readBackup`). Absent on adapters that cannot.
+ */
+export interface StoreCapabilities {
+  /** Every `*.json` of a kind folder (or all), each with its document or its problem. */
+  scan?(kind?: Kind): Promise<ScanEntry[]>;
+  /** Files where entities live that the store never reads (editor backups, links). */
+  strays?(): Promise<string[]>;
+  /** A revision kept in the store's backups, if it still has it. */
+  readBackup?(kind: Kind, id: string, revision: number): Promise<StoredDoc | undefined>;
+}
+
+export interface Store extends StoreCapabilities {
   get(kind: Kind, id: string): Promise<StoredDoc | undefined>;
   list(kind: Kind): Promise<StoredDoc[]>;
   put(kind: Kind, doc: DocInput, opts?: WriteOptions): Promise<StoredDoc>;

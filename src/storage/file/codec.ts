@@ -1,23 +1,10 @@
 import { EntityId, Meta } from '../../domain/common.js';
 import type { Issue } from '../../domain/errors.js';
 import { validationError } from '../../domain/errors.js';
-import type { Kind, StoredDoc } from '../store.js';
+import type { StoredDoc } from '../store.js';
 import { locateJsonError } from './json-position.js';
 
-/** One `*.json` file of a kind folder as `scan` sees it; never an exception. */
-export interface ScanEntry {
-  kind: Kind;
-  /** Path relative to the store directory, with `/`, e.g. `personalities/calm.json`. */
-  file: string;
-  /** The id the file name gives. */
-  id: string;
-  /** Set when the file is a valid stored document. */
-  doc?: StoredDoc;
-  /** The parsed JSON, whenever the file is valid JSON (also for hand-written files without metadata). */
-  raw?: unknown;
-  /** The first problem found, when the file is not a valid stored document. */
-  error?: Issue;
-}
+export type { ScanEntry } from '../store.js';
 
 export type Decoded = { ok: true; doc: StoredDoc; raw: unknown } | { ok: false; raw?: unknown; issue: Issue };
 
