@@ -115,6 +115,8 @@ export class FileRunLog implements RunLog {
 
   readonly #keep: number;
   readonly #keeper: LeaseKeeper;
+  /** Tokens of leases this log gave back: a renewal racing the release must not bring one back. */
+  readonly #released = new Set<string>();
 
   /**
    * `keep`: how many finished run logs to keep (default 1000); older ones are pruned.
@@ -132,21 +134,33 @@ export class FileRunLog implements RunLog {
     return join(this.dir, `${runId}.lease.${epoch}`);
   }
 
-  /** The epochs of the run's lease files, highest first (a released lease's file is gone). */
-  async #leaseEpochs(runId: string): Promise<number[]> {
+  #releasedFile(runId: string, epoch: number): string {
     assertRunId(runId);
-    const prefix = `${runId}.lease.`;
+    return join(this.dir, `${runId}.released.${epoch}`);
+  }
+
+  /**
+   * The epochs of the run's lease files, highest first (`live`: not given back), and the
+   * highest epoch ever claimed, released ones included (a given-back lease's file is renamed
+   * `<runId>.released.<epoch>`, so epochs only ever go up).
+   */
+  async #leaseEpochs(runId: string): Promise<{ live: number[]; released: number[]; max: number }> {
+    assertRunId(runId);
     let names: string[];
     try {
       names = await readdir(this.dir);
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return { live: [], released: [], max: 0 };
       throw new TroupeError('IO_ERROR', `${this.dir}: cannot list run leases: ${ioDetail(e)}`, { cause: e });
     }
-    return names
-      .filter((n) => n.startsWith(prefix) && /^\d+$/.test(n.slice(prefix.length)))
-      .map((n) => Number(n.slice(prefix.length)))
-      .sort((a, b) => b - a);
+    const epochs = (prefix: string) =>
+      names
+        .filter((n) => n.startsWith(prefix) && /^\d+$/.test(n.slice(prefix.length)))
+        .map((n) => Number(n.slice(prefix.length)))
+        .sort((a, b) => b - a);
+    const live = epochs(`${runId}.lease.`);
+    const released = epochs(`${runId}.released.`);
+    return { live, released, max: Math.max(0, live[0] ?? 0, released[0] ?? 0) };
   }
 
   /**
@@ -156,9 +170,10 @@ export class FileRunLog implements RunLog {
    */
   async #latestLease(
     runId: string,
-  ): Promise<{ epoch: number; record: LeaseRecord | undefined; held: boolean }> {
-    const [epoch] = await this.#leaseEpochs(runId);
-    if (epoch === undefined) return { epoch: 0, record: undefined, held: false };
+  ): Promise<{ epoch: number; record: LeaseRecord | undefined; held: boolean; max: number }> {
+    const { live, max } = await this.#leaseEpochs(runId);
+    const [epoch] = live;
+    if (epoch === undefined) return { epoch: 0, record: undefined, held: false, max };
     const file = this.#leaseFile(runId, epoch);
     let text: string;
     let mtimeMs: number;
@@ -166,38 +181,63 @@ export class FileRunLog implements RunLog {
       [text, { mtimeMs }] = await Promise.all([readFile(file, 'utf8'), stat(file)]);
     } catch (e) {
       // Released (removed) between the listing and the read: nothing binds.
-      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return { epoch, record: undefined, held: false };
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT')
+        return { epoch, record: undefined, held: false, max };
       throw new TroupeError('IO_ERROR', `${file}: cannot read: ${ioDetail(e)}`, { cause: e });
     }
+    // Written before this machine last started: its holder died with the machine (a pid that
+    // lives again since is another process, where start times cannot tell them apart).
+    if (mtimeMs < bootedAt()) return { epoch, record: undefined, held: false, max };
     try {
       const record = JSON.parse(text) as LeaseRecord;
-      return { epoch, record, held: leaseHeld(record) };
+      return { epoch, record, held: leaseHeld(record), max };
     } catch {
-      return {
-        epoch,
-        record: undefined,
-        held: mtimeMs >= bootedAt() && Date.now() - mtimeMs < this.#keeper.ttlMs,
-      };
+      return { epoch, record: undefined, held: Date.now() - mtimeMs < this.#keeper.ttlMs, max };
     }
   }
 
   async claim(runId: string, opts: ClaimOptions = {}): Promise<RunLease | undefined> {
     this.#dirReady ??= disk.mkdirDurable(this.dir);
     await this.#dirReady;
-    const latest = opts.fresh ? { epoch: 0, held: false } : await this.#latestLease(runId);
-    if (!opts.force && latest.held) return undefined;
-    const record = opts.fresh ? undefined : await this.read(runId);
-    if (latest.epoch === 0 && !opts.force && !opts.fresh && (await this.isHeld(runId))) return undefined;
+    // One reading decides both whether the run is free and the epoch to claim: a claim another
+    // process makes meanwhile takes that epoch's file first, and this one then loses.
+    const judged = opts.fresh ? undefined : await this.#judge(runId);
+    if (judged?.held && !opts.force) return undefined;
     // Lease files are not fsynced: after a power loss the log's own epochs count too.
-    const epoch = Math.max(latest.epoch, record?.epoch ?? 0) + 1;
+    const epoch = Math.max(judged?.latest.max ?? 0, judged?.record?.epoch ?? 0) + 1;
     const lease = this.#keeper.grant(runId, epoch);
     let won = false;
     try {
       won = await this.#writeLease(lease, 'wx'); // false: another claimant won this epoch
+      // A new run's id must be new: a run of that id may have finished (and let go of its
+      // lease files) between the caller's check and this claim.
+      if (won && opts.fresh && (await this.#logExists(runId))) {
+        await disk.unlink(this.#leaseFile(runId, epoch)).catch(() => undefined);
+        won = false;
+      }
     } finally {
       if (!won) this.#keeper.stop(lease);
     }
-    return won ? lease : undefined;
+    if (!won) return undefined;
+    // Earlier claims are over: their files go, so none can read as held once this one is
+    // released (this one's epoch, the highest, stays on record in its own file).
+    const { live, released } = await this.#leaseEpochs(runId);
+    for (const older of live)
+      if (older < epoch) await disk.unlink(this.#leaseFile(runId, older)).catch(() => undefined);
+    for (const older of released) await disk.unlink(this.#releasedFile(runId, older)).catch(() => undefined);
+    return lease;
+  }
+
+  async #logExists(runId: string): Promise<boolean> {
+    for (const path of [this.#file(runId), this.#doneFile(runId)])
+      if (
+        await stat(path).then(
+          () => true,
+          () => false,
+        )
+      )
+        return true;
+    return false;
   }
 
   /** Writes a lease file: `wx` creates it (false when it exists), `w` rewrites the holder's own. */
@@ -225,34 +265,60 @@ export class FileRunLog implements RunLog {
   }
 
   async renew(lease: RunLease): Promise<boolean> {
+    if (this.#released.has(lease.token)) return false;
     const latest = await this.#latestLease(lease.runId);
     if (latest.epoch !== lease.epoch || latest.record?.token !== lease.token || latest.record.released)
       return false;
-    return this.#writeLease({ ...latest.record, expiresAt: this.#keeper.expiry() }, 'w');
+    const ok = await this.#writeLease({ ...latest.record, expiresAt: this.#keeper.expiry() }, 'w');
+    // Released while this renewal was under way: the file it wrote back must go again.
+    if (this.#released.has(lease.token)) {
+      await disk.unlink(this.#leaseFile(lease.runId, lease.epoch)).catch(() => undefined);
+      return false;
+    }
+    return ok;
   }
 
-  /** Removes the lease's file (which needs no space on a full disk): the epochs in the log stay. */
+  /**
+   * Renames the lease's file `<runId>.released.<epoch>` (which needs no space on a full disk):
+   * no one holds the run, and the next claim's epoch is still higher.
+   */
   async release(lease: RunLease): Promise<void> {
     this.#keeper.stop(lease);
+    this.#released.add(lease.token);
+    // Kept as long as a renewal under way could still finish; then forgotten.
+    setTimeout(() => this.#released.delete(lease.token), this.#keeper.ttlMs).unref();
     const latest = await this.#latestLease(lease.runId);
     if (latest.epoch !== lease.epoch || latest.record?.token !== lease.token) return;
-    await disk.unlink(this.#leaseFile(lease.runId, lease.epoch)).catch(() => undefined);
+    const file = this.#leaseFile(lease.runId, lease.epoch);
+    await disk
+      .rename(file, this.#releasedFile(lease.runId, lease.epoch))
+      .catch(() => disk.unlink(file))
+      .catch(() => undefined);
   }
 
   async isHeld(runId: string): Promise<boolean> {
-    const latest = await this.#latestLease(runId);
-    if (latest.epoch > 0) return latest.held;
-    // A run logged before leases: judged by the process its log names (this one holds what it
-    // runs by lease, so a log of its own without one is not being run).
-    const owner = (await this.read(runId))?.owner;
-    const state = owner && holderState(owner);
-    return state === 'alive' || state === 'elsewhere';
+    return (await this.#judge(runId)).held;
+  }
+
+  /** The run's latest lease and log, and whether a live holder has the run. */
+  async #judge(runId: string) {
+    const [latest, record] = await Promise.all([this.#latestLease(runId), this.read(runId)]);
+    // A lease older than the run's latest epoch in its log was taken over: it binds no one.
+    if (latest.epoch > 0)
+      return { latest, record, held: latest.held && latest.epoch >= (record?.epoch ?? 0) };
+    // Released, or a run logged before leases (epoch 0): only the latter is judged by the
+    // process its log names (this one holds what it runs by lease).
+    if (!record || record.epoch > 0 || latest.max > 0 || !record.owner)
+      return { latest, record, held: false };
+    const state = holderState(record.owner);
+    return { latest, record, held: state === 'alive' || state === 'elsewhere' };
   }
 
   /** Removes a finished run's lease files: it is never claimed again. */
   async #dropLeases(runId: string): Promise<void> {
-    for (const epoch of await this.#leaseEpochs(runId))
-      await disk.unlink(this.#leaseFile(runId, epoch)).catch(() => undefined);
+    const { live, released } = await this.#leaseEpochs(runId);
+    for (const epoch of live) await disk.unlink(this.#leaseFile(runId, epoch)).catch(() => undefined);
+    for (const epoch of released) await disk.unlink(this.#releasedFile(runId, epoch)).catch(() => undefined);
   }
 
   #mustPersist(runId: string, kind: string, stepId: string): boolean {

@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, rm, utimes, writeFile } from 'node:fs/promises';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -188,7 +188,7 @@ describe('leases across processes', () => {
     await Promise.all(children.map((c) => once(c, 'exit')));
     expect(outs.filter((o) => o.startsWith('won'))).toEqual(['won 2']);
     expect(outs.filter((o) => o === 'lost')).toHaveLength(7);
-    expect((await readdir(dir)).sort()).toEqual(['k-1.lease.1', 'k-1.lease.2']);
+    expect((await readdir(dir)).sort()).toEqual(['k-1.lease.2']); // the dead holder's lease is over
   });
 });
 
@@ -217,5 +217,69 @@ describe('a run finished between recovery reading it and claiming it', () => {
     expect(await b.recoverInterrupted()).toEqual([]);
     expect((await log.read('f-1'))?.state).toBe('completed');
     expect(g.undone).toEqual([]);
+  });
+});
+
+describe('file leases after a release', () => {
+  it('a run released by a live process is free at once: not held by the process its log names', async () => {
+    // The run was started by another process that is still alive, and gave its lease back.
+    const child = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 10000)'], { stdio: 'ignore' });
+    try {
+      const log = new FileRunLog(dir);
+      const lease = await log.claim('p-1', { fresh: true });
+      const def = workflow('w').step('a', 's', 'a').build();
+      const owner = { pid: child.pid as number, host: hostname() };
+      await log.append('p-1', {
+        type: 'created',
+        at: 1,
+        runId: 'p-1',
+        workflowId: 'w',
+        definition: def,
+        input: {},
+        owner,
+        epoch: 1,
+      });
+      await log.append('p-1', { type: 'state', at: 2, from: null, to: 'partially-completed', epoch: 1 });
+      await log.release(lease as NonNullable<typeof lease>);
+      const other = new FileRunLog(dir);
+      expect(await other.isHeld('p-1')).toBe(false);
+      expect((await other.claim('p-1'))?.epoch).toBe(2);
+    } finally {
+      child.kill('SIGKILL');
+      await once(child, 'exit');
+    }
+  });
+
+  it("a takeover's release does not bring the earlier holder's lease back", async () => {
+    const a = new FileRunLog(dir);
+    const b = new FileRunLog(dir);
+    const first = await a.claim('t-1', { fresh: true });
+    const taken = await b.claim('t-1', { force: true });
+    expect([first?.epoch, taken?.epoch]).toEqual([1, 2]);
+    await b.release(taken as NonNullable<typeof taken>);
+    // The first holder is alive (this process) but lost the run: nothing binds any more.
+    expect(await b.isHeld('t-1')).toBe(false);
+    expect(await a.renew(first as NonNullable<typeof first>)).toBe(false);
+    expect((await b.claim('t-1'))?.epoch).toBeGreaterThan(2);
+  });
+
+  it('a lease file from before the machine started binds no one, whoever has its pid now', async () => {
+    const holder = { pid: process.ppid, host: hostname() };
+    const file = join(dir, 'b-1.lease.1');
+    await writeFile(
+      file,
+      JSON.stringify({ runId: 'b-1', epoch: 1, token: 't', holder, expiresAt: Date.now() + 60_000 }),
+    );
+    const log = new FileRunLog(dir);
+    expect(await log.isHeld('b-1')).toBe(true);
+    await utimes(file, new Date(0), new Date(0));
+    expect(await log.isHeld('b-1')).toBe(false);
+  });
+
+  it('a fresh claim of an id whose run already finished is refused', async () => {
+    const log = new FileRunLog(dir);
+    await writeFile(join(dir, 'd-1.done.jsonl'), '');
+    expect(await log.claim('d-1', { fresh: true })).toBeUndefined();
+    expect(await readdir(dir)).toEqual(['d-1.done.jsonl']);
   });
 });
