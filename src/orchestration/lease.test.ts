@@ -16,10 +16,20 @@ beforeEach(async () => {
   dir = await mkdtemp(join(tmpdir(), 'troupe-lease-'));
 });
 afterEach(async () => {
-  await rm(dir, { recursive: true, force: true });
+  await rm(dir, { recursive: true, force: true, maxRetries: 5 });
 });
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Waits (polling, up to 10 s) until the run's log shows its `wait` step running: it wrote, and waits. */
+async function untilWaiting(log: RunLog, runId: string): Promise<void> {
+  for (let i = 0; i < 1000; i++) {
+    const r = await log.read(runId);
+    if (r?.steps.find((st) => st.stepId === 'wait')?.status === 'running') return;
+    await sleep(10);
+  }
+  throw new Error(`run ${runId} never reached its wait step`);
+}
 
 describe('holders', () => {
   it('a live process on this host is alive; once killed, dead; another host cannot be checked', async () => {
@@ -79,8 +89,8 @@ describe.each([['memory'], ['file']])('leases of a %s run log', (kind) => {
     const g = gated();
     const a = new WorkflowRunner({ services: g.services, runLog: la });
     const b = new WorkflowRunner({ services: g.services, runLog: lb });
-    const running = a.run(g.def);
-    await sleep(20);
+    const running = a.run(g.def, undefined, { runId: 'l-1' });
+    await untilWaiting(lb, 'l-1');
     const [summary] = await lb.list();
     expect(summary?.state).toBe('running');
     expect(await lb.isHeld(summary?.runId as string)).toBe(true);
@@ -96,7 +106,7 @@ describe.each([['memory'], ['file']])('leases of a %s run log', (kind) => {
     const g = gated();
     const a = new WorkflowRunner({ services: g.services, runLog: la, newRunId: () => 'r-1' });
     void a.run(g.def);
-    await sleep(10);
+    await untilWaiting(la, 'r-1');
     // The holder dies: its renewals stop (what the OS does to a killed process).
     if (la instanceof FileRunLog) await la.close();
     else (la as MemoryRunLog).abandon('r-1');
@@ -198,7 +208,7 @@ describe('a run finished between recovery reading it and claiming it', () => {
     const g = gated();
     const a = new WorkflowRunner({ services: g.services, runLog: log, newRunId: () => 'f-1' });
     const running = a.run(g.def);
-    await sleep(10);
+    await untilWaiting(log, 'f-1');
     // Recovery has read f-1 as running; as it claims, the holder finishes and lets go.
     const racing: RunLog = {
       append: (id, e) => log.append(id, e),
