@@ -1,6 +1,6 @@
 import { CommanderError } from 'commander';
 import { issueLine } from '../domain/common.js';
-import { isTroupeError, type SerializedError, serializeError } from '../domain/errors.js';
+import { causes, isTroupeError, type SerializedError, serializeError } from '../domain/errors.js';
 
 /** Where the CLI reads and writes; every field has a process default, tests pass their own. */
 export interface CliIo {
@@ -62,11 +62,7 @@ export function exitCodeOf(e: unknown): ExitCode {
 }
 
 /** The error, or one it wraps (a run's failure wraps its step's), is CANCELLED. */
-function cancelled(e: unknown): boolean {
-  for (let x = e, depth = 0; x && depth < 10; x = (x as { cause?: unknown }).cause, depth++)
-    if (isTroupeError(x) && x.code === 'CANCELLED') return true;
-  return false;
-}
+const cancelled = (e: unknown): boolean => causes(e).some((x) => isTroupeError(x) && x.code === 'CANCELLED');
 
 const commanderMessage = (e: CommanderError) => e.message.replace(/^error:\s*/, '');
 

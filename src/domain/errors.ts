@@ -120,10 +120,15 @@ export function serializeError(e: unknown, depth = 0): SerializedError {
 
 /** Messages of an error and its causes, outermost first. */
 export function causeChain(e: unknown): string[] {
-  const out: string[] = [];
+  return causes(e).map((c) => (c instanceof Error ? c.message : String(c)));
+}
+
+/** The error and the errors it wraps, outermost first (at most 10 deep). */
+export function causes(e: unknown): unknown[] {
+  const out: unknown[] = [];
   let cur: unknown = e;
   for (let i = 0; cur !== undefined && i < 10; i++) {
-    out.push(cur instanceof Error ? cur.message : String(cur));
+    out.push(cur);
     cur = cur instanceof Error ? cur.cause : undefined;
   }
   return out;
