@@ -42,7 +42,7 @@ export { BEHAVIOR_TRAITS, BIG_FIVE_TRAITS, Personality, PersonalityInput } from 
 export { ResolvedConfiguration, ResolvedFile, ResolvedModel } from './domain/resolved.js';
 export { Role, RoleInput } from './domain/role.js';
 // Workflows: definitions, the builder, the runner and its run logs.
-export { WorkflowBuilder, workflow } from './orchestration/builder.js';
+export { type StepInput, type TypedWorkflow, WorkflowBuilder, workflow } from './orchestration/builder.js';
 export { type Clock, VirtualClock } from './orchestration/clock.js';
 export {
   defineWorkflow,
@@ -56,6 +56,15 @@ export type { RunResult, RunState, RunStatus, StepEvent } from './orchestration/
 export { FileRunLog } from './orchestration/file-run-log.js';
 export type { Handler, ServiceHandlers, StepContext } from './orchestration/handlers.js';
 export type { ClaimOptions, RunLease } from './orchestration/lease.js';
+export {
+  defineOperations,
+  type InputOf,
+  type Operation,
+  type Operations,
+  type OperationTable,
+  type OutputOf,
+  operation,
+} from './orchestration/operations.js';
 export { stepOutput, workflowInput } from './orchestration/refs.js';
 export {
   MemoryRunLog,

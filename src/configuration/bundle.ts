@@ -54,8 +54,8 @@ export async function planBundle(
   s: Services,
   raw: unknown,
   opts: {
-    file?: string;
-    prune?: boolean;
+    file?: string | undefined;
+    prune?: boolean | undefined;
     now: string;
     /**
      * The revision each `kind/id` must be at (0: must not exist), as the caller read it: a

@@ -4,6 +4,7 @@ import type { TroupeError } from '../domain/errors.js';
 import type { Model } from '../domain/model.js';
 import type { Personality } from '../domain/personality.js';
 import type { Role } from '../domain/role.js';
+import type { TypedWorkflow } from '../orchestration/builder.js';
 import type { Clock } from '../orchestration/clock.js';
 import {
   defineWorkflow,
@@ -21,13 +22,13 @@ import type { Normalized } from '../services/entity-service.js';
 import { keyOf } from '../storage/batch.js';
 import type { CommitResult, Store, StoredDoc } from '../storage/store.js';
 import type { BundlePlan, EntityChange } from './bundle.js';
-import type { ConflictEntry, ConflictStrategy, MergeRule } from './conflict.js';
+import type { ConflictStrategy, MergeRule } from './conflict.js';
 import { detectInconsistencies, type Inconsistency } from './consistency.js';
-import { DEFAULT_SERVICE_POLICY } from './default-policy.js';
+import { defaultPolicies } from './default-policy.js';
 import type { DeleteMode } from './delete.js';
 import { syncStates } from './drift.js';
 import { type ExportSelection, exportSelection } from './export-selection.js';
-import { buildHandlers } from './handlers.js';
+import { buildOperations } from './handlers.js';
 import { withProvider } from './infer-provider.js';
 import { assertInputGiven } from './input-gaps.js';
 import type {
@@ -48,6 +49,7 @@ import { createServices, type Services } from './services.js';
 
 /** The built-in workflows, built (and validated) when a change first runs one, not at start-up. */
 const builtIns = () => import('./workflows.js');
+type Workflows = typeof import('./workflows.js');
 
 export interface ConfigurationServiceOptions {
   /** Timestamps of stored entities; defaults to the clock's now. */
@@ -105,20 +107,15 @@ const agentIdOf = (a: unknown) => {
   return typeof o.id === 'string' ? o.id : slugify(String(o.name ?? ''));
 };
 
-const BUILT_IN_SERVICES = ['personality', 'role', 'model', 'agent', 'file', 'configuration'];
-
 type Touched = { touched?: string[] };
 type Written = Touched & { results?: CommitResult['results']; unchanged?: boolean };
-type CascadeOutput = {
-  conflicts: ConflictEntry[];
-  agents: string[];
-  unchanged: boolean;
-  doc: StoredDoc | null;
-};
 type Verified = { verified?: string[] };
 
 /** The document a single-write step committed (its first result). */
-const writtenDoc = (output: unknown): StoredDoc => (output as Written).results![0]!.doc;
+const writtenDoc = (output: Written): StoredDoc => output.results![0]!.doc;
+
+/** A run that completed: every step has its output. */
+export type CompletedRun<Out> = RunResult<Out> & { status: 'completed'; outputs: Out };
 
 const touchedOf = (outputs: Record<string, unknown>) =>
   Object.values(outputs).flatMap((o) => ((o as Touched | null)?.touched ?? []) as string[]);
@@ -153,15 +150,15 @@ export class ConfigurationService {
     this.runLog = opts.runLog ?? new MemoryRunLog();
     const clockNow = opts.clock ? () => opts.clock!.now() : Date.now;
     const now = opts.now ?? clockNow;
-    const handlers = buildHandlers(this.services, () => new Date(now()).toISOString());
+    const ops = buildOperations(this.services, () => new Date(now()).toISOString());
     const policy = opts.servicePolicies ?? {};
     this.runner = new WorkflowRunner({
-      services: opts.wrapHandlers ? opts.wrapHandlers(handlers) : handlers,
+      services: opts.wrapHandlers ? { table: ops.table, handlers: opts.wrapHandlers(ops.handlers) } : ops,
       runLog: this.runLog,
       checkpoint: this.#checkpoint,
       // Built-in services get the default policy unless given one; other services as given.
       servicePolicies: {
-        ...Object.fromEntries(BUILT_IN_SERVICES.map((s) => [s, DEFAULT_SERVICE_POLICY])),
+        ...defaultPolicies(ops.table),
         ...policy,
       },
       ...(opts.clock ? { clock: opts.clock } : {}),
@@ -187,9 +184,13 @@ export class ConfigurationService {
   };
 
   /** Runs a workflow; returns its outputs if it completed, else throws the failing step's error. */
-  async run(def: WorkflowDefinition, input: unknown, opts: Cancellable = {}): Promise<RunResult> {
+  async run<Out = Record<string, unknown>>(
+    def: TypedWorkflow<Out> | WorkflowDefinition,
+    input: unknown,
+    opts: Cancellable = {},
+  ): Promise<CompletedRun<Out>> {
     const result = await this.#runTracked(def, input, opts.signal);
-    if (result.status === 'completed') return result;
+    if (result.status === 'completed') return result as CompletedRun<Out>;
     throw this.errorOf(result);
   }
 
@@ -288,8 +289,8 @@ export class ConfigurationService {
       },
       req,
     );
-    const persist = r.outputs.persist as Written;
-    const id = (r.outputs.agent as { id: string }).id;
+    const persist = r.outputs.persist;
+    const id = r.outputs.agent.id;
     // What this run wrote, not a later read: another writer may have changed it since.
     const doc = persist.results?.find((x) => x.kind === 'agents' && x.id === id)?.doc;
     return {
@@ -313,7 +314,7 @@ export class ConfigurationService {
       { id, patch, ...rest, expectedRevision },
       { signal },
     );
-    const u = r.outputs.update as CascadeOutput;
+    const u = r.outputs.update;
     return {
       personality: u.doc
         ? this.services.personalities.fromDoc(u.doc)
@@ -334,7 +335,7 @@ export class ConfigurationService {
       { id, patch, ...rest, expectedRevision },
       { signal },
     );
-    const u = r.outputs.update as CascadeOutput;
+    const u = r.outputs.update;
     return {
       role: u.doc ? this.services.roles.fromDoc(u.doc) : await this.services.roles.require(id),
       synced: u.agents,
@@ -357,7 +358,7 @@ export class ConfigurationService {
       { id, patch: inferred, ...rest, expectedRevision },
       { signal },
     );
-    const u = r.outputs.agent as Written;
+    const u = r.outputs.agent;
     const doc = u.results?.find((x) => x.kind === 'agents' && x.id === id)?.doc;
     return {
       agent: doc ? this.services.agents.fromDoc(doc) : await this.services.agents.require(id),
@@ -384,7 +385,7 @@ export class ConfigurationService {
   }
 
   async #deleteReferenced(
-    def: WorkflowDefinition,
+    def: Workflows['deletePersonalityWorkflow'] | Workflows['deleteRoleWorkflow'],
     id: string,
     how: DeleteMode,
     opts: { expectedRevision?: number | undefined } & Cancellable,
@@ -399,7 +400,7 @@ export class ConfigurationService {
       },
       opts,
     );
-    const d = r.outputs.delete as { deleted: string[]; reassigned: string[] };
+    const d = r.outputs.delete;
     return { deleted: id, agentsDeleted: d.deleted, agentsReassigned: d.reassigned, runId: r.runId };
   }
 
@@ -430,7 +431,7 @@ export class ConfigurationService {
       { bundle, prune: plan.prune ?? false, file: plan.file ?? null },
       { signal },
     );
-    return { changes: (r.outputs.plan as BundlePlan).changes, applied: true, runId: r.runId };
+    return { changes: r.outputs.plan.changes, applied: true, runId: r.runId };
   }
 
   /**
@@ -481,7 +482,7 @@ export class ConfigurationService {
       },
       { signal },
     );
-    return (r.outputs.plan as BundlePlan).changes;
+    return r.outputs.plan.changes;
   }
 
   /** Everything stored, as a bundle (custom roles only; predefined roles ship with Troupe). */
@@ -514,7 +515,7 @@ export class ConfigurationService {
       return { fixed: plan.fixed, remaining: plan.remaining, applied: false };
     }
     const r = await this.run((await builtIns()).reconcileWorkflow, {}, opts);
-    const plan = r.outputs.plan as { fixed: Inconsistency[]; remaining: Inconsistency[] };
+    const plan = r.outputs.plan;
     return { fixed: plan.fixed, remaining: plan.remaining, applied: true, runId: r.runId };
   }
 

@@ -6,3 +6,7 @@ export const DEFAULT_SERVICE_POLICY: PolicyDefinition = {
   retry: { maxAttempts: 3, baseDelayMs: 50, multiplier: 2, maxDelayMs: 1000, jitterPercent: 25 },
   circuitBreaker: { failureThreshold: 5, recoveryMs: 5000 },
 };
+
+/** The default policy for each of the given services (the built-in ones: `Object.keys(operations.table)`). */
+export const defaultPolicies = (services: object): Record<string, PolicyDefinition> =>
+  Object.fromEntries(Object.keys(services).map((s) => [s, DEFAULT_SERVICE_POLICY]));

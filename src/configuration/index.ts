@@ -17,7 +17,7 @@ export type { Inconsistency, InconsistencyKind } from './consistency.js';
 export type { DeleteMode } from './delete.js';
 export { diffFields, type FieldChange } from './diff.js';
 export { type SyncState, syncStates } from './drift.js';
-export { buildHandlers } from './handlers.js';
+export { type BuiltInOperations, buildOperations } from './handlers.js';
 export type { MergePatch, NewAgent, TroupeBundle } from './inputs.js';
 export { fromOutside } from './inputs.js';
 export { checkScope, type IntegrityLevel } from './integrity.js';

@@ -10,13 +10,13 @@ export interface UpdateStepInput {
   id: string;
   patch: unknown;
   /** The revision the caller read; a different stored revision is a conflict. */
-  expectedRevision?: number;
-  strategy?: ConflictStrategy;
-  rules?: Record<string, MergeRule>;
-  defaultRule?: MergeRule;
+  expectedRevision?: number | undefined;
+  strategy?: ConflictStrategy | undefined;
+  rules?: Record<string, MergeRule> | undefined;
+  defaultRule?: MergeRule | undefined;
   /** The state the caller read, for a three-way merge; else taken from the store's backups. */
-  base?: Record<string, unknown>;
-  file?: string;
+  base?: Record<string, unknown> | undefined;
+  file?: string | undefined;
 }
 
 /**

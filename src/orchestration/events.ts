@@ -57,12 +57,15 @@ export interface CheckpointRecord {
 export type CheckpointPhase = 'step' | 'failure' | 'completion';
 
 /** What `run`, `resume` and `recoverInterrupted` return: an outcome, never a throw for a step failure. */
-export interface RunResult {
+export interface RunResult<Out = Record<string, unknown>> {
   runId: string;
   workflowId: string;
   status: RunStatus;
-  /** Output of every step that completed (this pass and, after a resume, earlier ones). */
-  outputs: Record<string, unknown>;
+  /**
+   * Output of every step that completed (this pass and, after a resume, earlier ones); typed
+   * by step when the definition came from a typed builder (`workflow(id, operations)`).
+   */
+  outputs: Partial<Out>;
   /** The failure that ended the run (redacted), with workflow/step/service/operation/attempt context. */
   error?: SerializedError;
   /** Step ids in the order they were compensated. */

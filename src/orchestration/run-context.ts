@@ -3,6 +3,7 @@ import type { Clock } from './clock.js';
 import type { PolicyDefinition, StepDefinition, WorkflowDefinition } from './definition.js';
 import type { CheckpointRecord, Emitter, RunnerEvents, RunState, StepEvent } from './events.js';
 import type { Checkpoint, ServiceHandlers } from './handlers.js';
+import type { OperationTable } from './operations.js';
 import type { Plan } from './plan.js';
 import type { Bulkhead } from './policies/bulkhead.js';
 import type { CircuitBreaker, CircuitBreakerOptions } from './policies/circuit-breaker.js';
@@ -14,6 +15,8 @@ import type { RunEvent, RunLog, RunOutcome } from './run-log.js';
 /** The runner's shared parts that every run uses. */
 export interface Engine {
   services: ServiceHandlers;
+  /** The schemas behind `services`, when they came from `defineOperations`. */
+  operations: OperationTable | undefined;
   clock: Clock;
   random: Random;
   runLog: RunLog;

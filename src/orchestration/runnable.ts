@@ -2,11 +2,14 @@ import type { Issue } from '../domain/errors.js';
 import { suggest } from '../domain/suggest.js';
 import type { PolicyDefinition, WorkflowDefinition } from './definition.js';
 import type { ServiceHandlers } from './handlers.js';
+import { literalInputIssues, type OperationTable } from './operations.js';
 import { effectivePolicy } from './policies/policy.js';
 
 /** What a definition is checked against: the operations there are, and the bulkheads configured. */
 export interface RunnableEnv {
   services: ServiceHandlers;
+  /** The operations' schemas, when known: a step's literal input is checked against them. */
+  operations?: OperationTable | undefined;
   servicePolicies?: Record<string, PolicyDefinition> | undefined;
   bulkheads: readonly string[];
 }
@@ -33,6 +36,8 @@ export function runnableIssues(def: WorkflowDefinition, env: RunnableEnv): Issue
   };
   def.steps.forEach((s, i) => {
     need(s.service, s.operation, `steps.${i}.operation`);
+    const op = env.operations?.[s.service]?.[s.operation];
+    if (op && s.input !== undefined) issues.push(...literalInputIssues(op, s.input, `steps.${i}.input`));
     if (s.compensate) need(s.service, s.compensate.operation, `steps.${i}.compensate.operation`);
     if (s.fallback && 'operation' in s.fallback)
       need(s.service, s.fallback.operation, `steps.${i}.fallback.operation`);

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { formatIssues } from '../domain/common.js';
 import { type Issue, notFound, TroupeError, validationError } from '../domain/errors.js';
 import { currentHolder } from '../platform/holder.js';
+import type { TypedWorkflow } from './builder.js';
 import { type Clock, realClock } from './clock.js';
 import {
   defineWorkflow,
@@ -15,6 +16,7 @@ import { compensateAndEnd, endRun, finishPass } from './finish.js';
 import type { Checkpoint, ServiceHandlers } from './handlers.js';
 import type { RunLease } from './lease.js';
 import { forLog } from './logged.js';
+import { handlersOf, isOperations, type Operations } from './operations.js';
 import { planFor } from './plan.js';
 import { Bulkhead, type BulkheadOptions } from './policies/bulkhead.js';
 import { CircuitBreaker, type CircuitState } from './policies/circuit-breaker.js';
@@ -28,7 +30,8 @@ import { runnableIssues } from './runnable.js';
 export type { Checkpoint, CheckpointContext, Handler, ServiceHandlers, StepContext } from './handlers.js';
 
 export interface RunnerOptions {
-  services: ServiceHandlers;
+  /** The operations steps call: from `defineOperations` (input-checked, typed), or plain handlers. */
+  services: ServiceHandlers | Operations;
   clock?: Clock;
   random?: Random;
   /** Where runs are recorded; defaults to memory. */
@@ -114,7 +117,8 @@ export class WorkflowRunner {
     this.#newRunId = opts.newRunId ?? randomUUID;
     const clock = opts.clock ?? realClock;
     this.#engine = {
-      services: opts.services,
+      services: handlersOf(opts.services),
+      operations: isOperations(opts.services) ? opts.services.table : undefined,
       clock,
       random: opts.random ?? mathRandom,
       runLog: opts.runLog ?? new MemoryRunLog(),
@@ -148,9 +152,19 @@ export class WorkflowRunner {
     return this.#breakers.get(service)?.state ?? 'closed';
   }
 
-  /** Run a workflow to its end; never throws for a step failure. */
-  async run(definition: WorkflowDefinitionInput, input?: unknown, opts: RunOptions = {}): Promise<RunResult> {
-    const def = defineWorkflow(definition);
+  /**
+   * Run a workflow to its end; never throws for a step failure. A definition from a typed
+   * builder gives typed outputs.
+   */
+  async run<Out = Record<string, unknown>>(
+    definition: TypedWorkflow<Out> | WorkflowDefinitionInput,
+    input?: unknown,
+    opts: RunOptions = {},
+  ): Promise<RunResult<Out>> {
+    return (await this.#run(defineWorkflow(definition), input, opts)) as RunResult<Out>;
+  }
+
+  async #run(def: WorkflowDefinition, input: unknown, opts: RunOptions): Promise<RunResult> {
     this.#checkRunnable(def);
     const runId = opts.runId ?? this.#newRunId();
     if (!RUN_ID.test(runId))
@@ -350,6 +364,7 @@ export class WorkflowRunner {
     if (this.#checked.has(def)) return;
     const issues = runnableIssues(def, {
       services: this.#engine.services,
+      operations: this.#engine.operations,
       servicePolicies: this.#engine.servicePolicies,
       bulkheads: [...this.#bulkheads.keys()],
     });

@@ -211,7 +211,7 @@ export class EntityReader<E extends { id: string; revision: number; name?: strin
   patched(
     current: E,
     patch: unknown,
-    opts: { expectedRevision?: number | undefined; file?: string } = {},
+    opts: { expectedRevision?: number | undefined; file?: string | undefined } = {},
   ): Normalized {
     if ((patch as Normalized | null)?.id !== undefined && (patch as Normalized).id !== current.id) {
       throw new TroupeError(

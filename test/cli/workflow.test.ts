@@ -102,6 +102,30 @@ steps:
     expect(await runFiles(dir)).toEqual(before);
   });
 
+  it('a step input that does not fit its operation is refused before the run, naming the field', async () => {
+    const { root, dir, t } = await seeded();
+    await write(
+      root,
+      'wrong.yaml',
+      `id: wrong
+steps:
+  - { id: a, service: agent, operation: sync, input: { personalityId: 7 } }
+  - { id: b, service: file, operation: materialize, dependsOn: [a], input: { agents: { $ref: steps.a.output.agents } } }
+  - { id: c, service: file, operation: materialize, input: { agents: ada } }
+`,
+    );
+    const before = await runFiles(dir);
+    for (const args of [[], ['--dry-run']]) {
+      const r = await t('workflow', 'run', 'wrong.yaml', ...args);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toMatch(/wrong\.yaml: workflow "wrong" cannot run/);
+      expect(r.stderr).toMatch(/steps\.0\.input\.personalityId: must be a string, got a number/);
+      expect(r.stderr).toMatch(/steps\.2\.input\.agents: must be an array, got a string/);
+      expect(r.stderr).not.toContain('steps.1.input');
+    }
+    expect(await runFiles(dir)).toEqual(before);
+  });
+
   it('a failing run is compensated in reverse order and `show` prints its timeline', async () => {
     const { root, dir, t } = await seeded();
     await write(root, 'flow.json', JSON.stringify(createThenFail));

@@ -1,8 +1,9 @@
 import type { Command } from 'commander';
 import type { ConfigurationService } from '../../configuration/configuration-service.js';
-import { buildHandlers } from '../../configuration/handlers.js';
+import { defaultPolicies } from '../../configuration/default-policy.js';
+import { buildOperations } from '../../configuration/handlers.js';
 import { assertInputGiven } from '../../configuration/input-gaps.js';
-import { BUILT_IN_WORKFLOWS, DEFAULT_SERVICE_POLICY } from '../../configuration/workflows.js';
+import { BUILT_IN_WORKFLOWS } from '../../configuration/workflows.js';
 import { formatIssues } from '../../domain/common.js';
 import { isTroupeError, notFound, TroupeError, validationError } from '../../domain/errors.js';
 import { suggest } from '../../domain/suggest.js';
@@ -31,11 +32,11 @@ import {
 } from '../timeline.js';
 import { isoTimes } from '../times.js';
 
-/** The services a workflow's steps can call: what the CLI's ConfigurationService runs them with. */
-const SERVICES = ['personality', 'role', 'model', 'agent', 'file', 'configuration'];
-const SERVICE_POLICIES: Record<string, PolicyDefinition> = Object.fromEntries(
-  SERVICES.map((s) => [s, DEFAULT_SERVICE_POLICY]),
-);
+/** A definition as read, with the policies its steps get: what the CLI's ConfigurationService runs them with. */
+interface Loaded {
+  def: WorkflowDefinition;
+  policies: Record<string, PolicyDefinition>;
+}
 
 /** Shortest prefix shown for a run id in suggestions. */
 const SHORT_ID = 8;
@@ -45,7 +46,7 @@ const SHORT_ID = 8;
  * that every operation, compensation and fallback names an operation troupe has and that
  * no policy names a bulkhead (the CLI configures none). Errors name the file.
  */
-async function loadDefinition(ctx: CliContext, file: string): Promise<WorkflowDefinition> {
+async function loadDefinition(ctx: CliContext, file: string): Promise<Loaded> {
   const raw = await ctx.readInput(file);
   let def: WorkflowDefinition;
   try {
@@ -59,17 +60,17 @@ async function loadDefinition(ctx: CliContext, file: string): Promise<WorkflowDe
     });
   }
   // The operations troupe has (listed without a store) and no bulkheads: the CLI configures none.
-  const services = buildHandlers(await ctx.shipped(), () => new Date().toISOString());
-  const issues = runnableIssues(def, { services, servicePolicies: SERVICE_POLICIES, bulkheads: [] }).map(
-    (i) => ({ ...i, file }),
-  );
+  const ops = buildOperations(await ctx.shipped(), () => new Date().toISOString());
+  const policies = defaultPolicies(ops.table);
+  const env = { services: ops.handlers, operations: ops.table, servicePolicies: policies, bulkheads: [] };
+  const issues = runnableIssues(def, env).map((i) => ({ ...i, file }));
   if (issues.length)
     throw validationError(
       `${file}: workflow "${def.id}" cannot run:\n${formatIssues(issues, { indent: '  ', where: false })}`,
       issues,
       { workflowId: def.id, file },
     );
-  return def;
+  return { def, policies };
 }
 
 /** A run id as given, or the one run whose id starts with it; else NOT_FOUND with did-you-mean. */
@@ -140,7 +141,7 @@ export function register(program: Command, ctx: CliContext): void {
     .option('--dry-run', 'validate the definition and print the plan without running it')
     .action(async (file: string, opts: { input?: string; dryRun?: boolean }, cmd: Command) => {
       const out = ctx.output(cmd);
-      const def = await loadDefinition(ctx, file);
+      const { def, policies } = await loadDefinition(ctx, file);
       const input = opts.input === undefined ? {} : await ctx.readInput(opts.input);
       assertInputGiven(def, input);
       if (opts.dryRun) {
@@ -148,9 +149,9 @@ export function register(program: Command, ctx: CliContext): void {
           valid: true,
           workflowId: def.id,
           maxParallel: def.maxParallel,
-          levels: levelsOf(def).map((l) => l.map((s) => planStep(s, def, SERVICE_POLICIES))),
+          levels: levelsOf(def).map((l) => l.map((s) => planStep(s, def, policies))),
         });
-        out.lines(describePlan(def, SERVICE_POLICIES));
+        out.lines(describePlan(def, policies));
         out.line('Dry run: the definition is valid; nothing was run');
         return;
       }
