@@ -10,15 +10,20 @@ import {
 } from 'cockatiel';
 import { isTroupeError } from '../src/domain/errors.js';
 import {
+  attemptEvents,
   CircuitBreaker,
-  executePipeline,
+  capture,
   MemoryRunLog,
   mathRandom,
   type PolicyDefinition,
   realClock,
+  retry as retryPolicy,
   type StepContext,
+  startCall,
+  timeout as timeoutPolicy,
   WorkflowRunner,
   workflow,
+  wrap as wrapPolicies,
 } from '../src/orchestration/index.js';
 import { type BenchRow, formatTable, isMain, timePerOp, withRatios } from './run.js';
 
@@ -51,9 +56,20 @@ export async function engineBench(): Promise<BenchRow[]> {
   const direct = await timePerOp(() => handler(input, ctx), { iterations: ITERATIONS });
 
   const breaker = new CircuitBreaker('svc', { failureThreshold: 3, recoveryMs: 5_000 }, realClock);
-  const env = { clock: realClock, random: mathRandom, policy, breaker, label: 'svc.op' };
+  // The step executor's composition, with the events it listens to.
+  const engineSteps = wrapPolicies(
+    breaker,
+    retryPolicy(policy.retry, { clock: realClock, random: mathRandom }),
+    attemptEvents(realClock),
+    timeoutPolicy(policy.timeoutMs, { clock: realClock, label: 'svc.op' }),
+  );
+  const events = { attemptStart: () => {}, attemptEnd: () => {} };
   const engine = await timePerOp(
-    () => executePipeline(env, (signal, attempt) => handler(input, { ...ctx, signal, attempt })),
+    () =>
+      engineSteps.execute(
+        ({ signal = ctx.signal, attempt }) => capture(() => handler(input, { ...ctx, signal, attempt })),
+        startCall(undefined, events),
+      ),
     { iterations: ITERATIONS },
   );
 

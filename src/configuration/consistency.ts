@@ -5,6 +5,7 @@ import type { ResolvedFile } from '../domain/resolved.js';
 import { entityFile, type Normalized } from '../services/entity-service.js';
 import { modelMatches } from '../services/model-service.js';
 import type { BatchOp, Kind, StoredDoc } from '../storage/store.js';
+import { agentFindings, type Finding, orphanFinding } from './agent-rules.js';
 import { checkModel, modelFinder } from './create-agent.js';
 import type { Services } from './services.js';
 
@@ -28,6 +29,14 @@ export interface Inconsistency {
   fixable: boolean;
   issues?: Issue[];
 }
+
+/** A finding as `troupe validate` lists it: `file: message` (a resolved file's message names itself). */
+const inconsistency = (f: Finding): Omit<Inconsistency, 'fixable'> => ({
+  kind: f.kind,
+  entity: f.entity,
+  file: f.file,
+  message: f.message.startsWith(f.file) ? f.message : `${f.file}: ${f.message}`,
+});
 
 async function readAll<E>(
   s: Services,
@@ -132,22 +141,11 @@ export async function detectInconsistencies(s: Services): Promise<Inconsistency[
     const file = entityFile('agents', a.id);
     const p = pById.get(a.personalityId);
     const r = rById.get(a.roleId);
-    if (!p && !broken.has(entityFile('personalities', a.personalityId)))
-      found.push({
-        kind: 'dangling-reference',
-        entity: a.id,
-        file,
-        message: `${file}: personalityId "${a.personalityId}" does not exist`,
-        fixable: false,
-      });
-    if (!r && !broken.has(entityFile('roles', a.roleId)))
-      found.push({
-        kind: 'dangling-reference',
-        entity: a.id,
-        file,
-        message: `${file}: roleId "${a.roleId}" does not exist`,
-        fixable: false,
-      });
+    const state = { personality: p, role: r, model: modelOf(a.model), resolved: fById.get(a.id) };
+    for (const f of agentFindings(s, a, state, 'full', { isReported: (f) => broken.has(f) })) {
+      // A stale agent or a resolved file is fixed by re-composing, which needs both sources.
+      found.push({ ...inconsistency(f), fixable: f.kind !== 'dangling-reference' && Boolean(p && r) });
+    }
     if (r) {
       // The model must exist and suit the role: a role edited by hand, or a removed custom model.
       for (const issue of await checkModel(s, s.agents.editable(a) as Normalized, r, file)) {
@@ -160,25 +158,6 @@ export async function detectInconsistencies(s: Services): Promise<Inconsistency[
         });
       }
     }
-    const drift = p && r ? s.agents.drift(a, p, r, modelOf(a.model)) : [];
-    if (drift.length) {
-      found.push({
-        kind: 'stale-agent',
-        entity: a.id,
-        file,
-        message: `${file}: stale: ${drift.join('; ')}`,
-        fixable: true,
-      });
-    }
-    const mismatch = s.files.check(a, fById.get(a.id));
-    if (mismatch)
-      found.push({
-        kind: `resolved-${mismatch.problem}` as InconsistencyKind,
-        entity: a.id,
-        file: mismatch.file,
-        message: mismatch.message,
-        fixable: Boolean(p && r),
-      });
   }
   if (s.store.strays) {
     for (const file of await s.store.strays()) {
@@ -195,13 +174,7 @@ export async function detectInconsistencies(s: Services): Promise<Inconsistency[
   for (const f of resolved) {
     // An agent file that exists but is broken is reported itself; its resolved file is not an orphan.
     if (!agentIds.has(f.id) && !broken.has(entityFile('agents', f.id)))
-      found.push({
-        kind: 'resolved-orphaned',
-        entity: f.id,
-        file: entityFile('resolved', f.id),
-        message: `${entityFile('resolved', f.id)} has no agent "${f.id}"`,
-        fixable: true,
-      });
+      found.push({ ...inconsistency(orphanFinding(f.id)), fixable: true });
   }
   return found;
 }

@@ -2,6 +2,7 @@ import type { Agent } from '../domain/agent.js';
 import type { Issue } from '../domain/errors.js';
 import { entityFile } from '../services/entity-service.js';
 import { keyOf } from '../storage/batch.js';
+import { agentFindings, type Finding, orphanFinding } from './agent-rules.js';
 import { modelFinder } from './create-agent.js';
 import type { Services } from './services.js';
 
@@ -29,6 +30,8 @@ export function writtenBy(
 }
 
 export type IntegrityLevel = 'references' | 'full';
+
+const asIssue = (f: Finding): Issue => ({ file: f.file, entity: f.entity, path: f.path, message: f.message });
 
 /**
  * Checks the entities a run touched. `references`: no agent points at a missing personality
@@ -83,16 +86,11 @@ export async function checkScope(s: Services, scope: Scope, level: IntegrityLeve
     }),
   );
   for (const { id, a, resolved, p, r, model } of checked) {
-    const file = entityFile('agents', id);
+    const _file = entityFile('agents', id);
     if (owner(keyOf('agents', id), a) === 'theirs') continue;
     if (!a) {
       if (resolved && owner(keyOf('resolved', id), resolved) !== 'theirs')
-        issues.push({
-          file: entityFile('resolved', id),
-          entity: id,
-          path: '(file)',
-          message: 'orphaned: its agent does not exist',
-        });
+        issues.push(asIssue(orphanFinding(id)));
       continue;
     }
     const pKey = keyOf('personalities', a.personalityId);
@@ -102,23 +100,15 @@ export async function checkScope(s: Services, scope: Scope, level: IntegrityLeve
       owner(key, doc) === 'theirs' ||
       (owner(key, doc) === 'untouched' && scope.written && doc?.revision !== composedAt);
     if (movedOn(pKey, p, a.personalityVersion) || movedOn(rKey, r, a.roleVersion)) continue;
-    if (!p)
-      issues.push({
-        file,
-        entity: id,
-        path: 'personalityId',
-        message: `personality "${a.personalityId}" does not exist`,
-      });
-    if (!r) issues.push({ file, entity: id, path: 'roleId', message: `role "${a.roleId}" does not exist` });
-    if (level === 'references' || !p || !r) continue;
-    const drift = s.agents.drift(a, p, r, model);
-    if (drift.length) {
-      issues.push({ file, entity: id, path: 'personalityVersion', message: `stale: ${drift.join('; ')}` });
-    }
-    const mismatch =
-      owner(keyOf('resolved', id), resolved) === 'theirs' ? undefined : s.files.check(a, resolved);
-    if (mismatch)
-      issues.push({ file: mismatch.file, entity: id, path: 'checksum', message: mismatch.message });
+    // A resolved file another writer changed since is theirs to check.
+    const theirs = owner(keyOf('resolved', id), resolved) === 'theirs';
+    const found = agentFindings(
+      s,
+      a,
+      { personality: p, role: r, model, resolved },
+      p && r ? level : 'references',
+    );
+    for (const f of found) if (!(theirs && f.kind.startsWith('resolved-'))) issues.push(asIssue(f));
   }
   return issues;
 }

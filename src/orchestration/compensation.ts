@@ -1,8 +1,10 @@
 import { crashPoint } from '../platform/crash-points.js';
 import type { StepDefinition } from './definition.js';
 import type { CompensationFailure } from './events.js';
-import { executePipeline } from './policies/policy.js';
+import { wrap } from './policies/policy.js';
 import { capture, type Result } from './policies/result.js';
+import { retry } from './policies/retry.js';
+import { timeout } from './policies/timeout.js';
 import { resolveRefs } from './refs.js';
 import type { RunContext } from './run-context.js';
 import { handlerFor } from './step-executor.js';
@@ -75,30 +77,26 @@ export async function compensate(ctx: RunContext): Promise<CompensationResult> {
       ctx.stepEvent(step, 'compensate-start', 1, { input: ctx.redactor.redact(input) });
       const handler = handlerFor(ctx, step.service, spec.operation);
       crashPoint(`undo:${step.id}`);
-      const { timeoutMs, retry } = ctx.policyFor(step);
-      const policy = {
-        ...(timeoutMs === undefined ? {} : { timeoutMs }),
-        ...(retry === undefined ? {} : { retry }),
-      };
-      return executePipeline(
-        {
-          clock,
-          random,
-          policy,
-          label: `${step.service}.${spec.operation}`,
-          hooks: { attemptStart: (n) => (attempt = n) },
-        },
-        (signal, n, extendDeadline) =>
+      // The step's own timeout and retry, never its circuit breaker or bulkhead.
+      const policy = ctx.policyFor(step);
+      const guarded = wrap(
+        retry(policy.retry, { clock, random }),
+        timeout(policy.timeoutMs, { clock, label: `${step.service}.${spec.operation}` }),
+      );
+      return guarded.execute(({ signal = new AbortController().signal, attempt: n, extend }) => {
+        attempt = n;
+        return capture(() =>
           handler(input, {
             signal,
             attempt: n,
-            extendDeadline,
+            extendDeadline: extend,
             runId: ctx.runId,
             workflowId: ctx.workflowId,
             stepId: step.id,
             clock,
           }),
-      );
+        );
+      });
     }).then((r) => (r.ok ? r.value : r));
     const durationMs = clock.now() - started;
     if (result.ok) {

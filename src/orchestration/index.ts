@@ -44,10 +44,18 @@ export {
   countsAsFailure,
 } from './policies/circuit-breaker.js';
 export { executeFallback, type FallbackDefinition, shouldFallback } from './policies/fallback.js';
-export { effectivePolicy, executePipeline, type PipelineEnv, type PipelineHooks } from './policies/policy.js';
+export {
+  attemptEvents,
+  type Call,
+  type CallEvents,
+  effectivePolicy,
+  type Policy,
+  startCall,
+  wrap,
+} from './policies/policy.js';
 export { capture, codeOf, fail, isRetryable, ok, type Result } from './policies/result.js';
-export { executeWithRetry, type RetryEnv, type RetryOptions, retryDelay } from './policies/retry.js';
-export { executeWithTimeout } from './policies/timeout.js';
+export { executeWithRetry, type RetryEnv, type RetryOptions, retry, retryDelay } from './policies/retry.js';
+export { executeWithTimeout, timeout } from './policies/timeout.js';
 export { mathRandom, type Random, seededRandom } from './random.js';
 export { DEFAULT_SENSITIVE, REDACTED, Redactor, redact } from './redact.js';
 export {

@@ -4,9 +4,10 @@ import type { StepDefinition } from './definition.js';
 import type { Handler, StepContext } from './handlers.js';
 import { forLog } from './logged.js';
 import { executeFallback, shouldFallback } from './policies/fallback.js';
-import { executePipeline, type PipelineHooks } from './policies/policy.js';
+import { attemptEvents, type CallEvents, startCall, wrap } from './policies/policy.js';
 import { capture, codeOf, type Result } from './policies/result.js';
-import { executeWithTimeout } from './policies/timeout.js';
+import { retry } from './policies/retry.js';
+import { timeout } from './policies/timeout.js';
 import { resolveRefs } from './refs.js';
 import type { RunContext } from './run-context.js';
 
@@ -65,7 +66,7 @@ export async function executeStep(
   let attempts = attemptsBefore;
   let roundAttempt = attempts + 1;
   let previousError: SerializedError | undefined;
-  const hooks: PipelineHooks = {
+  const events: CallEvents = {
     // The breaker tells of the transition this step's call caused, never a parallel step's.
     circuit: (state) => ctx.stepEvent(step, 'circuit', roundAttempt, { circuit: state }),
     attemptStart: (attempt) => {
@@ -98,28 +99,29 @@ export async function executeStep(
     return { ok: true, stepId, input, output, viaFallback, attempts };
   };
 
+  // bulkhead → circuit breaker → retry → (attempt events) → timeout → handler.
+  const guarded = wrap(
+    bulkhead,
+    breaker,
+    retry(policy.retry, {
+      clock,
+      random,
+      // A conflict is resolved by re-running the step below, not by waiting and retrying.
+      ...(resolveConflicts ? { shouldRetry: (e: unknown) => codeOf(e) !== 'CONCURRENT_MODIFICATION' } : {}),
+    }),
+    attemptEvents(clock),
+    timeout(policy.timeoutMs, { clock, label }),
+  );
   let result: Result;
   for (let round = 1; ; round++) {
     roundAttempt = attempts + 1;
-    result = await executePipeline(
-      {
-        clock,
-        random,
-        policy,
-        signal: ctx.signal,
-        bulkhead,
-        breaker,
-        label,
-        attemptOffset: attempts,
-        hooks,
-        // A conflict is resolved by re-running the step below, not by waiting and retrying.
-        ...(resolveConflicts ? { shouldRetry: (e: unknown) => codeOf(e) !== 'CONCURRENT_MODIFICATION' } : {}),
-      },
-      (signal, attempt, extendDeadline) => {
+    result = await guarded.execute(
+      (call) => {
+        const { signal = new AbortController().signal, attempt } = call;
         const sc: StepContext = {
           signal,
           attempt,
-          extendDeadline,
+          extendDeadline: call.extend,
           runId: ctx.runId,
           workflowId: ctx.workflowId,
           stepId,
@@ -136,8 +138,9 @@ export async function executeStep(
         };
         if (previousError) sc.previousError = previousError;
         crashPoint(`step:${stepId}`);
-        return ctx.track(stepId, handler(input, sc));
+        return capture(() => ctx.track(stepId, handler(input, sc)));
       },
+      startCall(ctx.signal, events, attempts + 1),
     );
     if (result.ok) return succeed(result.value, false);
     if (round >= rounds || codeOf(result.error) !== 'CONCURRENT_MODIFICATION') break;
@@ -159,19 +162,21 @@ export async function executeStep(
                 { input: ctx.input, steps: ctx.completed },
                 `step "${stepId}" fallback input`,
               );
-        return executeWithTimeout(
-          policy.timeoutMs,
-          { clock, signal: ctx.signal, label: `${step.service}.${operation}` },
-          (signal, extendDeadline) =>
-            h(resolved, {
-              signal,
-              extendDeadline,
-              attempt: attempts,
-              runId: ctx.runId,
-              workflowId: ctx.workflowId,
-              stepId,
-              clock,
-            }),
+        // The fallback gets the step's timeout, and nothing else: it stands in for a service that is down.
+        return timeout(policy.timeoutMs, { clock, label: `${step.service}.${operation}` }).execute(
+          ({ signal = new AbortController().signal, extend }) =>
+            capture(() =>
+              h(resolved, {
+                signal,
+                extendDeadline: extend,
+                attempt: attempts,
+                runId: ctx.runId,
+                workflowId: ctx.workflowId,
+                stepId,
+                clock,
+              }),
+            ),
+          startCall(ctx.signal, undefined, attempts),
         );
       }),
     );

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { TroupeError } from '../../domain/errors.js';
 import { VirtualClock } from '../clock.js';
 import { Bulkhead } from './bulkhead.js';
+import { startCall } from './policy.js';
 import { ok, type Result } from './result.js';
 
 describe('Bulkhead', () => {
@@ -39,7 +40,7 @@ describe('Bulkhead', () => {
         }),
     );
     const controller = new AbortController();
-    const queued = pool.execute(async () => ok(2), controller.signal);
+    const queued = pool.execute(async () => ok(2), startCall(controller.signal));
     expect(pool.queued).toBe(1);
     controller.abort();
     const r = await queued;

@@ -1,5 +1,6 @@
 import { TroupeError } from '../../domain/errors.js';
 import { cancelledError } from '../clock.js';
+import { type Call, type Policy, startCall } from './policy.js';
 import { fail, type Result } from './result.js';
 
 export interface BulkheadOptions {
@@ -14,7 +15,7 @@ export interface BulkheadOptions {
  * `maxQueue` wait (first come, first served), and the rest are rejected at once, so a flood
  * in one pool cannot starve another.
  */
-export class Bulkhead {
+export class Bulkhead implements Policy {
   readonly name: string;
   readonly options: BulkheadOptions;
   #running = 0;
@@ -49,7 +50,8 @@ export class Bulkhead {
   }
 
   /** Run `fn` in a slot, waiting in the queue if needed; a queued call leaves the queue on abort. */
-  async execute<T>(fn: () => Promise<Result<T>>, signal?: AbortSignal): Promise<Result<T>> {
+  async execute<T>(fn: (call: Call) => Promise<Result<T>>, call: Call = startCall()): Promise<Result<T>> {
+    const signal = call.signal;
     if (signal?.aborted) return fail(cancelledError(signal));
     if (this.#running < this.options.maxConcurrent) {
       this.#running++;
@@ -72,7 +74,7 @@ export class Bulkhead {
       return fail(this.#full());
     }
     try {
-      return await fn();
+      return await fn(call);
     } finally {
       this.#release();
     }

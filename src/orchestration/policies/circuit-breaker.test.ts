@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { TroupeError } from '../../domain/errors.js';
 import { VirtualClock } from '../clock.js';
 import { CircuitBreaker, type CircuitState } from './circuit-breaker.js';
+import { startCall } from './policy.js';
 import { capture, fail, ok, type Result } from './result.js';
 
 const failing = () => Promise.resolve(fail(new TroupeError('TIMEOUT', 'slow')));
@@ -98,9 +99,9 @@ describe('transitions are told to the call that caused them', () => {
         new Promise<Result<string>>((resolve) => {
           finish = () => resolve(ok('done'));
         }),
-      { onTransition: (to) => heard.slow?.push(to) },
+      startCall(undefined, { circuit: (to) => heard.slow?.push(to) }),
     );
-    await b.execute(failing, { onTransition: (to) => heard.failing?.push(to) });
+    await b.execute(failing, startCall(undefined, { circuit: (to) => heard.failing?.push(to) }));
     expect(b.state).toBe('open');
     finish();
     await slow;
@@ -113,7 +114,7 @@ describe('transitions are told to the call that caused them', () => {
     await b.execute(failing);
     await clock.advance(100);
     const heard: CircuitState[] = [];
-    await b.execute(working, { onTransition: (to) => heard.push(to) });
+    await b.execute(working, startCall(undefined, { circuit: (to) => heard.push(to) }));
     expect(heard).toEqual(['closed']);
   });
 });

@@ -1,6 +1,7 @@
 import { isAnswer, TroupeError } from '../../domain/errors.js';
 import type { Clock } from '../clock.js';
 import type { CircuitBreakerDefinition } from '../definition.js';
+import { type Call, type Policy, startCall } from './policy.js';
 import { codeOf, fail, type Result } from './result.js';
 
 export type CircuitState = 'closed' | 'open' | 'half-open';
@@ -15,7 +16,7 @@ export const countsAsFailure = (error: unknown): boolean => !isAnswer(codeOf(err
  * until `recoveryMs` has passed; then exactly one call goes through as a half-open probe,
  * whose success closes the circuit and whose failure opens it again.
  */
-export class CircuitBreaker {
+export class CircuitBreaker implements Policy {
   readonly name: string;
   #options: CircuitBreakerOptions;
   readonly #clock: Clock;
@@ -83,21 +84,18 @@ export class CircuitBreaker {
   }
 
   /**
-   * Run `fn` if the circuit allows it, and count its outcome. `onTransition` hears of the state
-   * this call moved the circuit to (from the state it found), and only of that: a transition a
-   * parallel call caused is that call's.
+   * Run `fn` if the circuit allows it, and count its outcome. `call.events.circuit` hears of
+   * the state this call moved the circuit to (from the state it found), and only of that: a
+   * transition a parallel call caused is that call's.
    */
-  async execute<T>(
-    fn: () => Promise<Result<T>>,
-    opts: { onTransition?: (to: CircuitState) => void } = {},
-  ): Promise<Result<T>> {
+  async execute<T>(fn: (call: Call) => Promise<Result<T>>, call: Call = startCall()): Promise<Result<T>> {
     const found = this.state;
     let moved: CircuitState | undefined;
     const cause = (to: CircuitState) => {
       moved = to;
     };
-    const result = await this.#execute(fn, cause);
-    if (moved !== undefined && moved !== found) opts.onTransition?.(moved);
+    const result = await this.#execute(() => fn(call), cause);
+    if (moved !== undefined && moved !== found) call.events?.circuit?.(moved);
     return result;
   }
 

@@ -1,11 +1,7 @@
-import type { Clock } from '../clock.js';
 import type { PolicyDefinition, StepDefinition, WorkflowDefinition } from '../definition.js';
-import type { Random } from '../random.js';
-import type { Bulkhead } from './bulkhead.js';
-import type { CircuitBreaker, CircuitState } from './circuit-breaker.js';
+import type { CircuitState } from './circuit-breaker.js';
 import type { Result } from './result.js';
-import { executeWithRetry } from './retry.js';
-import { type ExtendDeadline, executeWithTimeout } from './timeout.js';
+import type { ExtendDeadline } from './timeout.js';
 
 const FIELDS = ['timeoutMs', 'retry', 'circuitBreaker', 'bulkhead'] as const;
 
@@ -33,8 +29,9 @@ export function effectivePolicy(
   return out;
 }
 
-export interface PipelineHooks {
-  /** An attempt is about to call the handler. */
+/** What policies tell of a call as they handle it (each hears only of this call). */
+export interface CallEvents {
+  /** An attempt is about to call the guarded function. */
   attemptStart?(attempt: number): void;
   /** An attempt finished (timeout included) after `durationMs`. */
   attemptEnd?(attempt: number, result: Result, durationMs: number): void;
@@ -43,60 +40,62 @@ export interface PipelineHooks {
   circuit?(state: CircuitState): void;
 }
 
-export interface PipelineEnv {
-  clock: Clock;
-  random: Random;
-  policy: PolicyDefinition;
+/** One call as a policy sees it; each layer may pass a changed copy inwards. */
+export interface Call {
+  /** Aborts the call: the caller's, or a timeout's inside it. */
   signal?: AbortSignal | undefined;
-  bulkhead?: Bulkhead | undefined;
-  breaker?: CircuitBreaker | undefined;
-  /** Names the call in TIMEOUT messages: `service.operation`. */
-  label: string;
-  /** Added to the retry layer's attempt number (a recovery may run the pipeline again). */
-  attemptOffset?: number;
-  shouldRetry?: (error: unknown) => boolean;
-  hooks?: PipelineHooks;
+  /** 1-based; a retry layer counts up from here. */
+  attempt: number;
+  /** Moves the deadline of the innermost timeout later (a no-op without one). */
+  extend: ExtendDeadline;
+  events?: CallEvents | undefined;
 }
 
-/** bulkhead → circuit breaker → retry → timeout → call, each layer present only if configured. */
-export function executePipeline<T>(
-  env: PipelineEnv,
-  call: (signal: AbortSignal, attempt: number, extend: ExtendDeadline) => Promise<T>,
-): Promise<Result<T>> {
-  const { clock, policy, hooks } = env;
-  const offset = env.attemptOffset ?? 0;
-  const once = async (n: number): Promise<Result<T>> => {
-    const attempt = n + offset;
-    hooks?.attemptStart?.(attempt);
-    const started = hooks?.attemptEnd ? clock.now() : 0;
-    const result = await executeWithTimeout(
-      policy.timeoutMs,
-      { clock, signal: env.signal, label: env.label },
-      (signal, extend) => call(signal, attempt, extend),
-    );
-    hooks?.attemptEnd?.(attempt, result, clock.now() - started);
-    return result;
-  };
-  const retried = () =>
-    executeWithRetry(
-      policy.retry,
-      {
-        clock,
-        random: env.random,
-        signal: env.signal,
-        ...(env.shouldRetry ? { shouldRetry: env.shouldRetry } : {}),
-        ...(hooks?.retryScheduled
-          ? {
-              onRetry: (i: { nextAttempt: number; delayMs: number; error: unknown }) =>
-                hooks.retryScheduled?.({ ...i, nextAttempt: i.nextAttempt + offset }),
-            }
-          : {}),
-      },
-      once,
-    );
-  const onTransition = hooks?.circuit;
-  const guarded = env.breaker
-    ? () => (env.breaker as CircuitBreaker).execute(retried, onTransition ? { onTransition } : {})
-    : retried;
-  return env.bulkhead ? env.bulkhead.execute(guarded, env.signal) : guarded();
+/**
+ * A resilience policy: runs `fn` under its rule and says how it went as a `Result` (never a
+ * throw). Timeout, retry, circuit breaker and bulkhead are each one; `wrap` composes them.
+ */
+export interface Policy {
+  execute<T>(fn: (call: Call) => Promise<Result<T>>, call?: Call): Promise<Result<T>>;
 }
+
+/** A call's start: attempt 1 under the given signal. */
+export const startCall = (signal?: AbortSignal, events?: CallEvents, attempt = 1): Call => ({
+  signal,
+  attempt,
+  extend: () => {},
+  events,
+});
+
+/**
+ * Policies composed outermost first: `wrap(bulkhead, breaker, retry, timeout)` queues for a
+ * slot, checks the circuit once for the whole retried call, and times each attempt. Layers
+ * left out (`undefined`) are skipped, so a composition reads as the policy it is.
+ */
+export function wrap(...layers: ReadonlyArray<Policy | undefined>): Policy {
+  const present = layers.filter((p): p is Policy => p !== undefined);
+  return {
+    execute<T>(fn: (call: Call) => Promise<Result<T>>, call: Call = startCall()): Promise<Result<T>> {
+      let inner = fn;
+      for (let i = present.length - 1; i >= 0; i--) {
+        const policy = present[i] as Policy;
+        const next = inner;
+        inner = (c) => policy.execute(next, c);
+      }
+      return inner(call);
+    },
+  };
+}
+
+/** Tells `call.events` of each attempt's start and end (with its duration on `clock`). */
+export const attemptEvents = (clock: { now(): number }): Policy => ({
+  async execute(fn, call = startCall()) {
+    const events = call.events;
+    if (!events?.attemptStart && !events?.attemptEnd) return fn(call);
+    events.attemptStart?.(call.attempt);
+    const started = clock.now();
+    const result = await fn(call);
+    events.attemptEnd?.(call.attempt, result, clock.now() - started);
+    return result;
+  },
+});

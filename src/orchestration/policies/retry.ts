@@ -1,6 +1,7 @@
 import type { Clock } from '../clock.js';
 import type { RetryDefinition } from '../definition.js';
 import type { Random } from '../random.js';
+import { type Policy, startCall } from './policy.js';
 import { fail, isRetryable, type Result } from './result.js';
 
 export type RetryOptions = Pick<RetryDefinition, 'maxAttempts' | 'baseDelayMs'> &
@@ -47,3 +48,23 @@ export async function executeWithRetry<T>(
     }
   }
 }
+
+/**
+ * `executeWithRetry` as a policy: attempts numbered on from `call.attempt`; each retry is told
+ * to `call.events` before its wait. No options: one attempt.
+ */
+export const retry = (opts: RetryOptions | undefined, env: Omit<RetryEnv, 'signal' | 'onRetry'>): Policy => ({
+  execute: (fn, call = startCall()) => {
+    const base = call.attempt - 1;
+    const told = call.events?.retryScheduled;
+    return executeWithRetry(
+      opts,
+      {
+        ...env,
+        signal: call.signal,
+        ...(told ? { onRetry: (i) => told({ ...i, nextAttempt: i.nextAttempt + base }) } : {}),
+      },
+      (n) => fn({ ...call, attempt: n + base }),
+    );
+  },
+});

@@ -1,5 +1,6 @@
 import { TroupeError } from '../../domain/errors.js';
 import { type Clock, cancelledError } from '../clock.js';
+import { type Policy, startCall } from './policy.js';
 import { capture, fail, type Result } from './result.js';
 
 /** Moves a running call's deadline later (never earlier): `ms` from now. */
@@ -79,3 +80,11 @@ async function raceParent<T>(
     parent.removeEventListener('abort', onAbort);
   }
 }
+
+/** `executeWithTimeout` as a policy: each call gets `timeoutMs` (none: only the caller's signal). */
+export const timeout = (timeoutMs: number | undefined, env: { clock: Clock; label: string }): Policy => ({
+  execute: (fn, call = startCall()) =>
+    executeWithTimeout(timeoutMs, { ...env, signal: call.signal }, (signal, extend) =>
+      fn({ ...call, signal, extend }),
+    ).then((r) => (r.ok ? r.value : r)),
+});
