@@ -12,17 +12,26 @@ const noExtension: ExtendDeadline = () => {};
  * is TIMEOUT (retryable) or CANCELLED even if `fn` ignores its signal and keeps running. `fn`
  * may push its deadline later once it knows how much work it has (a commit of many files).
  */
-export async function executeWithTimeout<T>(
+export function executeWithTimeout<T>(
   timeoutMs: number | undefined,
   env: { clock: Clock; signal?: AbortSignal | undefined; label: string },
   fn: (signal: AbortSignal, extend: ExtendDeadline) => Promise<T>,
+): Promise<Result<T>> {
+  return timed(timeoutMs, env, (signal, extend) => capture(() => fn(signal, extend)));
+}
+
+/** The timeout itself, around a call that already says how it went (it never throws). */
+async function timed<T>(
+  timeoutMs: number | undefined,
+  env: { clock: Clock; signal?: AbortSignal | undefined; label: string },
+  fn: (signal: AbortSignal, extend: ExtendDeadline) => Promise<Result<T>>,
 ): Promise<Result<T>> {
   const parent = env.signal;
   if (parent?.aborted) return fail(cancelledError(parent));
   // Without a timeout the parent's signal is passed down as is; only its abort needs racing.
   if (timeoutMs === undefined) {
     return parent === undefined
-      ? capture(() => fn(new AbortController().signal, noExtension))
+      ? fn(new AbortController().signal, noExtension)
       : raceParent(parent, (signal) => fn(signal, noExtension));
   }
   const { clock } = env;
@@ -58,7 +67,7 @@ export async function executeWithTimeout<T>(
     cancelTimer = clock.setTimeout(fire, next - clock.now());
   };
   try {
-    return await Promise.race([capture(() => fn(controller.signal, extend)), interrupted]);
+    return await Promise.race([fn(controller.signal, extend), interrupted]);
   } finally {
     cancelTimer();
     parent?.removeEventListener('abort', onParentAbort);
@@ -67,7 +76,7 @@ export async function executeWithTimeout<T>(
 
 async function raceParent<T>(
   parent: AbortSignal,
-  fn: (signal: AbortSignal) => Promise<T>,
+  fn: (signal: AbortSignal) => Promise<Result<T>>,
 ): Promise<Result<T>> {
   let onAbort: () => void = () => {};
   const interrupted = new Promise<Result<T>>((resolve) => {
@@ -75,7 +84,7 @@ async function raceParent<T>(
   });
   parent.addEventListener('abort', onAbort, { once: true });
   try {
-    return await Promise.race([capture(() => fn(parent)), interrupted]);
+    return await Promise.race([fn(parent), interrupted]);
   } finally {
     parent.removeEventListener('abort', onAbort);
   }
@@ -84,7 +93,11 @@ async function raceParent<T>(
 /** `executeWithTimeout` as a policy: each call gets `timeoutMs` (none: only the caller's signal). */
 export const timeout = (timeoutMs: number | undefined, env: { clock: Clock; label: string }): Policy => ({
   execute: (fn, call = startCall()) =>
-    executeWithTimeout(timeoutMs, { ...env, signal: call.signal }, (signal, extend) =>
-      fn({ ...call, signal, extend }),
-    ).then((r) => (r.ok ? r.value : r)),
+    timed(timeoutMs, { clock: env.clock, label: env.label, signal: call.signal }, async (signal, extend) => {
+      try {
+        return await fn({ signal, extend, attempt: call.attempt, events: call.events });
+      } catch (error) {
+        return fail(error); // a guarded call that throws instead of failing is a failure all the same
+      }
+    }),
 });
