@@ -1,0 +1,4 @@
+/** `troupe/postgres`: the Store over PostgreSQL 15+ (and PGlite, embedded). */
+export { MIGRATIONS, migrate, SCHEMA_VERSION } from './migrations.js';
+export { PostgresStore, type PostgresStoreOptions } from './store.js';
+export type { Sql, SqlClient } from './sql.js';

@@ -1,0 +1,74 @@
+import { TroupeError } from '../../domain/errors.js';
+import { databaseError, type SqlClient } from './sql.js';
+
+/**
+ * The schema, as numbered steps. A step is never edited once released: a change is a new step.
+ * Each runs in the transaction that records it, under an advisory lock, so instances starting
+ * together migrate once and never half.
+ */
+export const MIGRATIONS: ReadonlyArray<{ version: number; name: string; sql: string }> = [
+  {
+    version: 1,
+    name: 'documents, history',
+    sql: `
+      CREATE TABLE troupe_documents (
+        kind text NOT NULL,
+        id text NOT NULL,
+        revision integer NOT NULL CHECK (revision > 0),
+        doc json NOT NULL,
+        PRIMARY KEY (kind, id)
+      );
+      -- Every version written, and every delete: the backups a three-way merge reads, and the change feed.
+      CREATE TABLE troupe_history (
+        seq bigserial PRIMARY KEY,
+        kind text NOT NULL,
+        id text NOT NULL,
+        revision integer NOT NULL,
+        op text NOT NULL CHECK (op IN ('put', 'delete')),
+        doc json NOT NULL,
+        commit_id text,
+        written_at timestamptz NOT NULL DEFAULT now()
+      );
+      CREATE INDEX troupe_history_key ON troupe_history (kind, id, revision);
+    `,
+  },
+];
+
+export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]?.version ?? 0;
+
+/** An advisory lock id of its own ("troupe" in ASCII), shared by every instance. */
+const MIGRATION_LOCK = 0x74726f757065;
+
+/**
+ * Brings the schema up to this troupe's version; refuses (USAGE) a database a newer troupe
+ * has migrated, rather than write what that version would not expect. Returns the version
+ * found before and after.
+ */
+export async function migrate(db: SqlClient, schema: string): Promise<{ from: number; to: number }> {
+  try {
+    return await db.transaction(async (tx) => {
+      await tx.query('SELECT pg_advisory_xact_lock($1::bigint)', [MIGRATION_LOCK]);
+      await tx.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
+      await tx.query(
+        `CREATE TABLE IF NOT EXISTS troupe_migrations (
+           version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`,
+      );
+      const { rows } = await tx.query<{ v: number | null }>('SELECT max(version) AS v FROM troupe_migrations');
+      const from = Number(rows[0]?.v ?? 0);
+      if (from > SCHEMA_VERSION)
+        throw new TroupeError(
+          'USAGE',
+          `the database at ${db.where} has schema version ${from}; this troupe knows up to ${SCHEMA_VERSION}: upgrade troupe`,
+          { context: { where: db.where, found: from, known: SCHEMA_VERSION } },
+        );
+      for (const m of MIGRATIONS) {
+        if (m.version <= from) continue;
+        await tx.exec(m.sql);
+        await tx.query('INSERT INTO troupe_migrations (version, name) VALUES ($1, $2)', [m.version, m.name]);
+      }
+      return { from, to: SCHEMA_VERSION };
+    });
+  } catch (e) {
+    throw databaseError(e, db.where, 'migrate its schema');
+  }
+}

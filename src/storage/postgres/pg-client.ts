@@ -1,0 +1,93 @@
+import type { Pool, PoolClient } from 'pg';
+import { TroupeError } from '../../domain/errors.js';
+import { describeUrl, type Sql, type SqlClient } from './sql.js';
+
+export interface PgClientOptions {
+  /** Connections in the pool; default 10. */
+  poolSize?: number;
+  /** The schema the tables live in (created if missing); default `public`. */
+  schema?: string;
+}
+
+const SCHEMA = /^[a-z_][a-z0-9_]{0,62}$/;
+
+/** Checks a schema name: it goes into SQL as an identifier, so only plain names are allowed. */
+export function checkSchema(schema: string): string {
+  if (!SCHEMA.test(schema))
+    throw new TroupeError('USAGE', `schema "${schema}" must be 1–63 of a-z 0-9 _ (not starting with a digit)`, {
+      context: { schema },
+    });
+  return schema;
+}
+
+/** A `pg` pool as a SqlClient (pg is an optional peer dependency, loaded only here). */
+export async function pgClient(url: string, opts: PgClientOptions = {}): Promise<SqlClient> {
+  let pg: typeof import('pg');
+  try {
+    pg = (await import('pg')).default as unknown as typeof import('pg');
+  } catch (cause) {
+    throw new TroupeError('USAGE', 'the PostgreSQL store needs the "pg" package: npm install pg', { cause });
+  }
+  const schema = checkSchema(opts.schema ?? 'public');
+  const pool: Pool = new pg.Pool({
+    connectionString: url,
+    max: opts.poolSize ?? 10,
+    // Tables are found in the store's schema first.
+    options: `-c search_path=${schema}`,
+  });
+  // An idle connection the server dropped (a restart) is replaced on next use, not a crash.
+  pool.on('error', () => {});
+  const where = describeUrl(url);
+  const listeners = new Set<PoolClient>();
+  return {
+    engine: 'postgres',
+    where,
+    query: (text, params) => pool.query(text, params as unknown[]) as never,
+    exec: async (text) => {
+      await pool.query(text);
+    },
+    async transaction(fn) {
+      const client = await pool.connect();
+      let broken: unknown;
+      try {
+        await client.query('BEGIN ISOLATION LEVEL SERIALIZABLE');
+        const tx: Sql = {
+          query: (text, params) => client.query(text, params as unknown[]) as never,
+          exec: async (text) => {
+            await client.query(text);
+          },
+        };
+        const out = await fn(tx);
+        await client.query('COMMIT');
+        return out;
+      } catch (e) {
+        try {
+          await client.query('ROLLBACK');
+        } catch (rollbackFailed) {
+          broken = rollbackFailed; // the connection is gone: the pool must not hand it out again
+        }
+        throw e;
+      } finally {
+        client.release(broken instanceof Error ? broken : undefined);
+      }
+    },
+    async listen(channel, onPayload) {
+      const client = await pool.connect();
+      listeners.add(client);
+      client.on('notification', (n) => {
+        if (n.channel === channel) onPayload(n.payload ?? '');
+      });
+      await client.query(`LISTEN ${channel}`);
+      return async () => {
+        listeners.delete(client);
+        await client.query(`UNLISTEN ${channel}`).catch(() => undefined);
+        client.release();
+      };
+    },
+    async close() {
+      for (const c of listeners) c.release();
+      listeners.clear();
+      await pool.end();
+    },
+  };
+}

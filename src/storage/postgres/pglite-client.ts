@@ -1,0 +1,60 @@
+import type { PGlite } from '@electric-sql/pglite';
+import { TroupeError } from '../../domain/errors.js';
+import { checkSchema } from './pg-client.js';
+import type { Sql, SqlClient } from './sql.js';
+
+/**
+ * PGlite (PostgreSQL in WebAssembly, in this process) as a SqlClient: one session, so its
+ * transactions run one at a time; it does not fsync, so a power loss can lose what it wrote
+ * last. For tests and single-user use; a server wants PostgreSQL.
+ */
+export async function pgliteClient(
+  target: string | PGlite,
+  opts: { schema?: string } = {},
+): Promise<SqlClient> {
+  let db: PGlite;
+  const owned = typeof target === 'string';
+  if (typeof target === 'string') {
+    let mod: typeof import('@electric-sql/pglite');
+    try {
+      mod = await import('@electric-sql/pglite');
+    } catch (cause) {
+      throw new TroupeError('USAGE', 'the PGlite store needs "@electric-sql/pglite": npm install @electric-sql/pglite', {
+        cause,
+      });
+    }
+    db = await mod.PGlite.create(target);
+  } else db = target;
+  const schema = checkSchema(opts.schema ?? 'public');
+  const path = `SET search_path TO ${schema}`;
+  // One session: the search path is set in each transaction, as another store may share it.
+  const run = <T>(fn: (tx: Sql) => Promise<T>) =>
+    db.transaction(async (tx) => {
+      await tx.query(path);
+      return fn({
+        query: (text, params) => tx.query(text, params) as never,
+        exec: async (text) => {
+          await tx.exec(text);
+        },
+      });
+    });
+  return {
+    engine: 'pglite',
+    where: typeof target === 'string' ? `pglite:${target}` : 'pglite',
+    query: (text, params) => run((tx) => tx.query(text, params)),
+    exec: (text) => run((tx) => tx.exec(text)),
+    async transaction(fn) {
+      return run(async (tx) => {
+        await tx.query('SET TRANSACTION ISOLATION LEVEL SERIALIZABLE');
+        return fn(tx);
+      });
+    },
+    async listen(channel, onPayload) {
+      const stop = await db.listen(channel, onPayload);
+      return () => stop();
+    },
+    async close() {
+      if (owned) await db.close();
+    },
+  };
+}

@@ -1,0 +1,72 @@
+import { TroupeError } from '../../domain/errors.js';
+
+/** One statement at a time, on whatever connection the caller holds. */
+export interface Sql {
+  query<R = Record<string, unknown>>(text: string, params?: unknown[]): Promise<{ rows: R[] }>;
+  /** Several statements without parameters (a migration step). */
+  exec(text: string): Promise<void>;
+}
+
+/**
+ * The little of a PostgreSQL client the store needs, so the same SQL runs on a server (`pg`
+ * pool) and embedded (PGlite). `transaction` runs `fn` on one connection in one SERIALIZABLE
+ * transaction, committed if `fn` returns and rolled back if it throws.
+ */
+export interface SqlClient extends Sql {
+  readonly engine: 'postgres' | 'pglite';
+  /** Where it is, for messages: host, port and database (never a password). */
+  readonly where: string;
+  transaction<T>(fn: (tx: Sql) => Promise<T>): Promise<T>;
+  /** LISTEN on `channel`; returns the function that stops listening. */
+  listen(channel: string, onPayload: (payload: string) => void): Promise<() => Promise<void>>;
+  close(): Promise<void>;
+}
+
+/** The SQLSTATE of a database error, if it is one. */
+export const sqlState = (e: unknown): string | undefined => {
+  const code = (e as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code) ? code : undefined;
+};
+
+/** Lost a race another transaction won: the commit is tried again on what is there now. */
+export const isRaceLost = (e: unknown): boolean => {
+  const s = sqlState(e);
+  return s === '40001' || s === '40P01' || s === '23505';
+};
+
+/** The server cannot be reached, or went away mid-call (restart, network). */
+export function isUnreachable(e: unknown): boolean {
+  const s = sqlState(e);
+  if (s?.startsWith('08') || s === '57P01' || s === '57P02' || s === '57P03') return true;
+  const code = (e as { code?: unknown } | null)?.code;
+  if (typeof code === 'string' && ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EHOSTUNREACH'].includes(code))
+    return true;
+  return /Connection terminated|connection is closed|Client has encountered a connection error/i.test(
+    String((e as Error | null)?.message ?? ''),
+  );
+}
+
+/** A database failure as a TroupeError naming where, never with the connection's password. */
+export function databaseError(e: unknown, where: string, doing: string): TroupeError {
+  if (e instanceof TroupeError) return e;
+  const detail = String((e as Error | null)?.message ?? e).replace(/postgres(ql)?:\/\/[^\s]*/gi, '<url>');
+  if (isUnreachable(e))
+    return new TroupeError('TRANSIENT', `could not reach PostgreSQL at ${where} to ${doing}: ${detail}`, {
+      cause: e,
+      context: { where, sqlState: sqlState(e) },
+    });
+  return new TroupeError('IO_ERROR', `PostgreSQL at ${where} failed to ${doing}: ${detail}`, {
+    cause: e,
+    context: { where, sqlState: sqlState(e) },
+  });
+}
+
+/** `host:port/database` of a connection URL, for messages. */
+export function describeUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    return `${u.hostname || 'localhost'}:${u.port || '5432'}${u.pathname || '/'}`;
+  } catch {
+    return '(unparsable URL)';
+  }
+}

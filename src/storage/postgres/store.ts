@@ -1,0 +1,216 @@
+import type { PGlite } from '@electric-sql/pglite';
+import { assertValidId } from '../../domain/common.js';
+import { throwIfCancelled, TroupeError } from '../../domain/errors.js';
+import { keyOf, planBatch } from '../batch.js';
+import { BatchStore } from '../batch-store.js';
+import type { BatchOp, CommitOptions, CommitResult, Kind, StoredDoc, StoreOptions } from '../store.js';
+import { KINDS, singular } from '../store.js';
+import { migrate } from './migrations.js';
+import { checkSchema, pgClient } from './pg-client.js';
+import { pgliteClient } from './pglite-client.js';
+import { databaseError, isRaceLost, type Sql, type SqlClient } from './sql.js';
+
+export interface PostgresStoreOptions extends StoreOptions {
+  /** Connections in the pool (PostgreSQL only); default 10. */
+  poolSize?: number;
+  /** The schema the tables live in, created if missing; default `public`. */
+  schema?: string;
+}
+
+/** How often a commit that lost a race to another transaction is planned again on fresh state. */
+const RACE_RETRIES = 12;
+
+type Row = { kind: Kind; id: string; doc: StoredDoc };
+
+/**
+ * A Store over PostgreSQL 15+ (or PGlite, embedded): one SERIALIZABLE transaction per commit,
+ * the revision column for compare-and-swap, the guards checked inside the transaction, every
+ * version kept as a history row. A commit that loses a race to another instance's is planned
+ * again on what is there now, so its guards and expected revisions decide it exactly as on the
+ * file store: CONCURRENT_MODIFICATION when what it expected has moved, else it goes through.
+ *
+ * @example
+ * ```ts
+ * import { PostgresStore } from 'troupe/postgres';
+ * const store = await PostgresStore.connect('postgres://troupe@db/troupe', { poolSize: 5 });
+ * const config = new ConfigurationService(store);
+ * ```
+ */
+export class PostgresStore extends BatchStore {
+  readonly #db: SqlClient;
+  readonly #now: () => number;
+  #closed = false;
+
+  private constructor(db: SqlClient, opts: StoreOptions) {
+    super();
+    this.#db = db;
+    this.#now = opts.now ?? Date.now;
+  }
+
+  /** Connects to PostgreSQL and brings the schema up to date (see `migrate`). */
+  static async connect(url: string, opts: PostgresStoreOptions = {}): Promise<PostgresStore> {
+    const db = await pgClient(url, opts);
+    return PostgresStore.#open(db, opts);
+  }
+
+  /** An embedded PGlite database in `dir` (or one the caller made), schema brought up to date. */
+  static async pglite(target: string | PGlite, opts: PostgresStoreOptions = {}): Promise<PostgresStore> {
+    const db = await pgliteClient(target, opts);
+    return PostgresStore.#open(db, opts);
+  }
+
+  static async #open(db: SqlClient, opts: PostgresStoreOptions): Promise<PostgresStore> {
+    try {
+      await migrate(db, checkSchema(opts.schema ?? 'public'));
+    } catch (e) {
+      await db.close().catch(() => undefined);
+      throw e;
+    }
+    return new PostgresStore(db, opts);
+  }
+
+  /** The database this store talks to, for the run log and the change feed over the same one. */
+  get sql(): SqlClient {
+    return this.#db;
+  }
+
+  #assertOpen(): void {
+    if (this.#closed) throw new TroupeError('USAGE', `the store at ${this.#db.where} is closed`);
+  }
+
+  async get(kind: Kind, id: string): Promise<StoredDoc | undefined> {
+    this.#assertOpen();
+    assertKind(kind);
+    assertValidId(id, singular[kind]);
+    const { rows } = await this.#read((db) =>
+      db.query<Row>('SELECT doc FROM troupe_documents WHERE kind = $1 AND id = $2', [kind, id]),
+    );
+    return rows[0]?.doc;
+  }
+
+  async list(kind: Kind): Promise<StoredDoc[]> {
+    this.#assertOpen();
+    assertKind(kind);
+    const { rows } = await this.#read((db) =>
+      db.query<Row>('SELECT doc FROM troupe_documents WHERE kind = $1 ORDER BY id COLLATE "C"', [kind]),
+    );
+    return rows.map((r) => r.doc);
+  }
+
+  /** A version this store wrote, while its history row is kept. */
+  async readBackup(kind: Kind, id: string, revision: number): Promise<StoredDoc | undefined> {
+    this.#assertOpen();
+    assertKind(kind);
+    assertValidId(id, singular[kind]);
+    const { rows } = await this.#read((db) =>
+      db.query<Row>(
+        `SELECT doc FROM troupe_history WHERE kind = $1 AND id = $2 AND revision = $3 AND op = 'put'
+         ORDER BY seq DESC LIMIT 1`,
+        [kind, id, revision],
+      ),
+    );
+    return rows[0]?.doc;
+  }
+
+  async #read<T>(fn: (db: Sql) => Promise<T>): Promise<T> {
+    try {
+      return await fn(this.#db);
+    } catch (e) {
+      throw databaseError(e, this.#db.where, 'read');
+    }
+  }
+
+  /**
+   * All-or-nothing in one transaction. The rows the batch names are read (and locked) first,
+   * the batch is planned against them exactly as every adapter plans it, then written with one
+   * statement per table. A serialization failure (another instance committed something this
+   * batch read) is retried from the start; an abort is honoured up to the writes.
+   */
+  async commit(ops: BatchOp[], opts: CommitOptions = {}): Promise<CommitResult> {
+    this.#assertOpen();
+    for (const op of ops) assertKind(op.kind);
+    for (let attempt = 1; ; attempt++) {
+      throwIfCancelled(opts.signal);
+      try {
+        return await this.#db.transaction((tx) => this.#commitIn(tx, ops, opts));
+      } catch (e) {
+        if (e instanceof TroupeError) throw e;
+        if (isRaceLost(e) && attempt < RACE_RETRIES) {
+          await new Promise((r) => setTimeout(r, Math.random() * 2 ** Math.min(attempt, 6)));
+          continue;
+        }
+        if (isRaceLost(e))
+          throw new TroupeError(
+            'CONCURRENT_MODIFICATION',
+            `the commit kept losing to other writers at ${this.#db.where} (${RACE_RETRIES} tries)`,
+            { cause: e },
+          );
+        throw databaseError(e, this.#db.where, 'commit');
+      }
+    }
+  }
+
+  async #commitIn(tx: Sql, ops: BatchOp[], opts: CommitOptions): Promise<CommitResult> {
+    const named = new Map<string, { kind: Kind; id: string }>();
+    for (const op of ops) {
+      if (op.op === 'absent') continue;
+      const id = op.op === 'put' ? op.doc.id : op.id;
+      if (typeof id === 'string') named.set(keyOf(op.kind, id), { kind: op.kind, id });
+    }
+    const keys = [...named.values()];
+    const current = new Map<string, StoredDoc>();
+    if (keys.length) {
+      const { rows } = await tx.query<Row>(
+        `SELECT kind, id, doc FROM troupe_documents
+         WHERE (kind, id) IN (SELECT * FROM unnest($1::text[], $2::text[])) FOR UPDATE`,
+        [keys.map((k) => k.kind), keys.map((k) => k.id)],
+      );
+      for (const r of rows) current.set(keyOf(r.kind, r.id), r.doc);
+    }
+    const all = async (kind: Kind) =>
+      (await tx.query<Row>('SELECT doc FROM troupe_documents WHERE kind = $1', [kind])).rows.map((r) => r.doc);
+    const { changes, result } = await planBatch(ops, async (k, id) => current.get(keyOf(k, id)), this.#now, all);
+    // The commit point is the COMMIT below: an abort until the writes start leaves nothing.
+    throwIfCancelled(opts.signal);
+    const puts = [...changes.values()].filter((c) => c.doc !== null) as Array<{ kind: Kind; id: string; doc: StoredDoc }>;
+    const deletes = [...changes.values()].filter((c) => c.doc === null);
+    if (puts.length)
+      await tx.query(
+        `INSERT INTO troupe_documents (kind, id, revision, doc)
+         SELECT * FROM unnest($1::text[], $2::text[], $3::int[], $4::json[])
+         ON CONFLICT (kind, id) DO UPDATE SET revision = EXCLUDED.revision, doc = EXCLUDED.doc`,
+        [puts.map((p) => p.kind), puts.map((p) => p.id), puts.map((p) => p.doc.revision), puts.map((p) => JSON.stringify(p.doc))],
+      );
+    if (deletes.length)
+      await tx.query(
+        `DELETE FROM troupe_documents WHERE (kind, id) IN (SELECT * FROM unnest($1::text[], $2::text[]))`,
+        [deletes.map((d) => d.kind), deletes.map((d) => d.id)],
+      );
+    const history = result.results;
+    if (history.length)
+      await tx.query(
+        `INSERT INTO troupe_history (kind, id, revision, op, doc, commit_id)
+         SELECT * FROM unnest($1::text[], $2::text[], $3::int[], $4::text[], $5::json[], $6::text[])`,
+        [
+          history.map((h) => h.kind),
+          history.map((h) => h.id),
+          history.map((h) => h.doc.revision),
+          history.map((h) => h.op),
+          history.map((h) => JSON.stringify(h.doc)),
+          history.map((h) => h.doc.commit ?? null),
+        ],
+      );
+    return result;
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    await this.#db.close();
+  }
+}
+
+function assertKind(kind: string): asserts kind is Kind {
+  if (!(KINDS as readonly string[]).includes(kind))
+    throw new TroupeError('USAGE', `unknown kind "${kind}"; kinds are ${KINDS.join(', ')}`);
+}
