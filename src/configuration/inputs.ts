@@ -39,5 +39,11 @@ export type { AgentInput, ModelInput, PersonalityInput, RoleInput };
 /**
  * Data read from a file, a fixture or a generator, handed to a typed call as it is: the library
  * validates it at run time either way, naming file, entity and field of every problem.
+ *
+ * @example
+ * ```ts
+ * const bundle = fromOutside<TroupeBundle>(JSON.parse(await readFile('cast.json', 'utf8')));
+ * await config.applyBundle(bundle, { file: 'cast.json' }); // VALIDATION_FAILED names each bad field
+ * ```
  */
 export const fromOutside = <T>(value: unknown): T => value as T;

@@ -15,6 +15,19 @@ export interface Services {
   files: FileService;
 }
 
+/**
+ * The five entity services over one store, as the ConfigurationService builds them. Writes made
+ * through them directly change one entity each; the ConfigurationService's workflows keep agents
+ * and resolved files in step with the personalities, roles and models they use.
+ *
+ * @example
+ * ```ts
+ * const services = createServices(new MemoryStore());
+ * const calm = await services.personalities.createFromPreset('calm-analyst');
+ * const roles = await services.roles.list(); // predefined and custom roles, by id
+ * const config = new ConfigurationService(services.store, { services });
+ * ```
+ */
 export function createServices(store: Store): Services {
   return {
     store,

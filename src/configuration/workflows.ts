@@ -147,6 +147,16 @@ export const reconcileWorkflow = persistAndVerify(
   'plan',
 );
 
+/**
+ * The definitions of the workflows the ConfigurationService runs (create-agent,
+ * update-personality, apply-bundle, reconcile, ...), as `troupe workflow builtins` prints them.
+ *
+ * @example
+ * ```ts
+ * for (const def of BUILT_IN_WORKFLOWS) console.log(def.id, def.steps.map((s) => s.id).join(' → '));
+ * // create-agent personality → role → agent → persist → verify
+ * ```
+ */
 export const BUILT_IN_WORKFLOWS: WorkflowDefinition[] = [
   createAgentWorkflow,
   updatePersonalityWorkflow,

@@ -14,6 +14,16 @@ export const EnvVarName = z
     message: 'must be an environment variable name: letters, digits and underscores, e.g. "OPENAI_API_KEY"',
   });
 
+/**
+ * The model settings of an agent: provider, model id and sampling parameters, each range-checked.
+ * `apiKeyEnv` names an environment variable that holds the key; a key itself is refused.
+ *
+ * @example
+ * ```ts
+ * const settings = ModelSettings.parse({ provider: 'anthropic', modelId: 'claude-sonnet-4', temperature: 0.3 });
+ * ModelSettings.safeParse({ ...settings, temperature: 3 }).success; // false: temperature is 0–2
+ * ```
+ */
 export const ModelSettings = z.strictObject({
   provider: Provider,
   modelId: z.string().min(1).max(200),
@@ -31,6 +41,21 @@ export type ModelSettings = z.infer<typeof ModelSettings>;
 
 export const SYNC_STATUSES = ['synchronized', 'stale'] as const;
 
+/**
+ * What a person writes for an agent: a name, the ids of its personality and role, and its model
+ * settings. The id may be left out (it becomes the slug of the name).
+ *
+ * @example
+ * ```ts
+ * const input: AgentInput = {
+ *   name: 'Ada',
+ *   personalityId: 'calm-analyst',
+ *   roleId: 'developer',
+ *   model: { provider: 'openai', modelId: 'gpt-4o', temperature: 0.2 },
+ * };
+ * const { agent } = await config.createAgent({ agent: input }); // id "ada"
+ * ```
+ */
 export const AgentInput = z.strictObject({
   $schema: z.string().optional(),
   id: EntityId.optional(),
@@ -65,6 +90,16 @@ export const Composition = z.object({
 });
 export type Composition = z.infer<typeof Composition>;
 
+/**
+ * A stored agent: the input with its id fixed, what it was composed against (the revisions and
+ * content hashes of its personality, role and model, its configurationHash) and the store's metadata.
+ *
+ * @example
+ * ```ts
+ * const ada: Agent = await config.services.agents.require('ada');
+ * console.log(ada.personalityVersion, ada.roleVersion, ada.syncStatus); // 1 1 'synchronized'
+ * ```
+ */
 export const Agent = AgentInput.omit({ $schema: true })
   .extend({ id: EntityId })
   .extend(Composition.shape)

@@ -147,7 +147,19 @@ export function toIssues(
   });
 }
 
-/** One line per issue: `personalities/calm.json: bigFive.openness: must be ...`. */
+/**
+ * One line per issue: `personalities/calm.json: bigFive.openness: must be ...`. `join` and
+ * `indent` shape the lines; `where: false` leaves out the file or entity.
+ *
+ * @example
+ * ```ts
+ * try {
+ *   await config.applyBundle(bundle, { file: 'cast.json' });
+ * } catch (e) {
+ *   if (isTroupeError(e)) console.error(formatIssues(e.issues, { indent: '  ' }));
+ * }
+ * ```
+ */
 export function formatIssues(
   issues: readonly Issue[],
   opts: { join?: string; indent?: string; where?: boolean } = {},

@@ -24,7 +24,16 @@ const CLASSES = {
   USAGE: { retryable: false, answer: false },
 } as const satisfies Record<string, { retryable: boolean; answer: boolean }>;
 
-/** Stable error codes: the CLI, the run log and callers switch on these, never on messages. */
+/**
+ * Stable error codes: the CLI, the run log and callers switch on these, never on messages.
+ *
+ * @example
+ * ```ts
+ * // A code read back from a run log is a string: check it before treating it as an ErrorCode.
+ * const code = result.error?.code;
+ * if (code !== undefined && (ERROR_CODES as readonly string[]).includes(code)) report(code as ErrorCode);
+ * ```
+ */
 export const ERROR_CODES = Object.keys(CLASSES) as ReadonlyArray<keyof typeof CLASSES>;
 export type ErrorCode = (typeof ERROR_CODES)[number];
 
@@ -87,7 +96,20 @@ export class TroupeError extends Error {
   }
 }
 
-/** Marker check rather than instanceof, so two copies of the package still agree. */
+/**
+ * Whether a thrown value is a TroupeError. A marker check rather than instanceof, so two copies of
+ * the package still agree.
+ *
+ * @example
+ * ```ts
+ * try {
+ *   await config.deleteRole('developer');
+ * } catch (e) {
+ *   if (!isTroupeError(e)) throw e;
+ *   console.error(e.code, e.message); // IMMUTABLE_ROLE: a predefined role cannot be deleted
+ * }
+ * ```
+ */
 export const isTroupeError = (e: unknown): e is TroupeError =>
   typeof e === 'object' && e !== null && (e as Record<symbol, unknown>)[MARKER] === true;
 

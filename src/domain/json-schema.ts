@@ -26,7 +26,16 @@ export function toInputJsonSchema(schema: z.ZodType, title: string): Record<stri
   return { title, ...(z.toJSONSchema(schema, { io: 'input' }) as Record<string, unknown>) };
 }
 
-/** JSON Schemas of the personality, role, agent and model file formats, keyed by entity name. */
+/**
+ * JSON Schemas of the personality, role, agent and model file formats, keyed by entity name, for
+ * editors to check and complete the files a person writes.
+ *
+ * @example
+ * ```ts
+ * for (const [name, schema] of Object.entries(jsonSchemas()))
+ *   await writeFile(`schemas/${name}.schema.json`, JSON.stringify(schema, null, 2));
+ * ```
+ */
 export function jsonSchemas(): Record<SchemaName, Record<string, unknown>> {
   const out = {} as Record<SchemaName, Record<string, unknown>>;
   for (const name of Object.keys(INPUT_SCHEMAS) as SchemaName[]) {

@@ -2,6 +2,14 @@ import { z } from 'zod';
 import { EntityId, Meta } from './common.js';
 import { Capability } from './role.js';
 
+/**
+ * The model providers an agent's model settings and a catalog entry may name.
+ *
+ * @example
+ * ```ts
+ * const provider: Provider = (PROVIDERS as readonly string[]).includes(arg) ? (arg as Provider) : 'custom';
+ * ```
+ */
 export const PROVIDERS = [
   'openai',
   'anthropic',
@@ -24,7 +32,21 @@ export const SAMPLING_PARAMETERS = [
 ] as const;
 export type SamplingParameter = (typeof SAMPLING_PARAMETERS)[number];
 
-/** A model in the catalog; found by `id`, its dated `modelId`, or any alias. */
+/**
+ * A model in the catalog; found by `id`, its dated `modelId`, or any alias. The id may be left
+ * out (it becomes the slug of the name).
+ *
+ * @example
+ * ```ts
+ * const qwen = await config.createModel({
+ *   provider: 'ollama',
+ *   modelId: 'qwen3:8b',
+ *   name: 'Qwen 3 8B',
+ *   aliases: ['qwen3'],
+ *   contextWindow: 32_768,
+ * }); // id "qwen-3-8b"
+ * ```
+ */
 export const ModelInput = z.strictObject({
   $schema: z.string().optional(),
   id: EntityId.optional(),
@@ -43,5 +65,15 @@ export const ModelInput = z.strictObject({
 });
 export type ModelInput = z.input<typeof ModelInput>;
 
+/**
+ * A catalog entry as read: the input with its id fixed. Entries the user added carry the store's
+ * metadata; shipped entries carry none.
+ *
+ * @example
+ * ```ts
+ * const sonnet: Model | undefined = await config.services.models.find('claude-sonnet-4', 'anthropic');
+ * sonnet?.modelId; // 'claude-sonnet-4-20250514'
+ * ```
+ */
 export const Model = ModelInput.omit({ $schema: true }).extend({ id: EntityId }).extend(Meta.partial().shape);
 export type Model = z.infer<typeof Model>;

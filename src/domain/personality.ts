@@ -1,6 +1,16 @@
 import { z } from 'zod';
 import { EntityId, FreeText, Meta, Score } from './common.js';
 
+/**
+ * The Big Five traits, in the order they are shown; a personality's `bigFive` gives each an
+ * integer score 0–100.
+ *
+ * @example
+ * ```ts
+ * const calm = await config.services.personalities.require('calm-analyst');
+ * for (const trait of BIG_FIVE_TRAITS) console.log(`${trait}: ${calm.bigFive[trait]}`);
+ * ```
+ */
 export const BIG_FIVE_TRAITS = [
   'openness',
   'conscientiousness',
@@ -8,6 +18,16 @@ export const BIG_FIVE_TRAITS = [
   'agreeableness',
   'neuroticism',
 ] as const;
+/**
+ * The behaviours a personality may set in `behaviors`, each an integer 0–100; one left out
+ * counts as DEFAULT_BEHAVIOR (50).
+ *
+ * @example
+ * ```ts
+ * const calm = await config.services.personalities.require('calm-analyst');
+ * const set = BEHAVIOR_TRAITS.filter((t) => calm.behaviors[t] !== undefined);
+ * ```
+ */
 export const BEHAVIOR_TRAITS = [
   'formality',
   'assertiveness',
@@ -52,7 +72,20 @@ export type Behaviors = z.infer<typeof Behaviors>;
 
 export const MAX_CUSTOM_INSTRUCTIONS = 4000;
 
-/** What a person writes: the id may be left out (it becomes the slug of the name). */
+/**
+ * What a person writes: the id may be left out (it becomes the slug of the name). All five Big
+ * Five traits are required; behaviours are optional.
+ *
+ * @example
+ * ```ts
+ * const input: PersonalityInput = {
+ *   name: 'Calm Analyst',
+ *   bigFive: { openness: 70, conscientiousness: 85, extraversion: 30, agreeableness: 60, neuroticism: 15 },
+ *   behaviors: { brevity: 70 },
+ * };
+ * const calm = await config.createPersonality(input); // id "calm-analyst"
+ * ```
+ */
 export const PersonalityInput = z.strictObject({
   $schema: z.string().optional(),
   id: EntityId.optional(),
@@ -64,7 +97,15 @@ export const PersonalityInput = z.strictObject({
 });
 export type PersonalityInput = z.input<typeof PersonalityInput>;
 
-/** A stored personality: the input with its id fixed and the store's metadata. */
+/**
+ * A stored personality: the input with its id fixed and the store's metadata.
+ *
+ * @example
+ * ```ts
+ * const calm: Personality = await config.services.personalities.require('calm-analyst');
+ * console.log(calm.revision, calm.bigFive.openness, calm.updatedAt);
+ * ```
+ */
 export const Personality = PersonalityInput.omit({ $schema: true })
   .extend({ id: EntityId })
   .extend(Meta.shape);

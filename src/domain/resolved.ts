@@ -10,11 +10,26 @@ import type { Role } from './role.js';
  * The model settings an application hands on: the agent's, with `modelId` the provider's
  * canonical id from the catalog (`claude-sonnet-4-20250514`) and `alias` the name the agent
  * was given (`claude-sonnet-4`) when the two differ.
+ *
+ * @example
+ * ```ts
+ * const { configuration } = await config.services.files.require('ada');
+ * const model: ResolvedModel = configuration.model;
+ * model.modelId; // 'gpt-4o-2024-08-06' for an agent that named 'gpt-4o' (then `model.alias`)
+ * ```
  */
 export const ResolvedModel = ModelSettings.extend({ alias: z.string().min(1).max(200).optional() });
 export type ResolvedModel = z.infer<typeof ResolvedModel>;
 
-/** What an application hands to a model: the composed prompt and the model settings. */
+/**
+ * What an application hands to a model: the composed prompt and the model settings.
+ *
+ * @example
+ * ```ts
+ * const { configuration } = await config.services.files.require('ada');
+ * const { systemPrompt, model } = configuration; // what the provider's client is called with
+ * ```
+ */
 export const ResolvedConfiguration = z.strictObject({
   agentId: EntityId,
   agentName: z.string(),
@@ -25,7 +40,16 @@ export const ResolvedConfiguration = z.strictObject({
 });
 export type ResolvedConfiguration = z.infer<typeof ResolvedConfiguration>;
 
-/** The materialized file `resolved/<agentId>.json`: the configuration and its checksum. */
+/**
+ * The materialized file `resolved/<agentId>.json`: the configuration and its checksum. An
+ * application that only reads the configuration directory can parse the file with it.
+ *
+ * @example
+ * ```ts
+ * const text = await readFile('./.troupe-config/resolved/ada.json', 'utf8');
+ * const { configuration } = ResolvedFile.parse(JSON.parse(text));
+ * ```
+ */
 export const ResolvedFile = z
   .strictObject({
     id: EntityId,

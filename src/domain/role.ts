@@ -14,6 +14,20 @@ export const RoleConstraints = z.strictObject({
 });
 export type RoleConstraints = z.infer<typeof RoleConstraints>;
 
+/**
+ * What a person writes for a custom role: its system prompt, capabilities and constraints. The id
+ * may be left out (it becomes the slug of the name).
+ *
+ * @example
+ * ```ts
+ * const reviewer = await config.createRole({
+ *   name: 'Code Reviewer',
+ *   systemPrompt: 'You review pull requests for correctness and clarity.',
+ *   capabilities: ['code-review'],
+ *   constraints: { tone: 'direct', requiredModelCapabilities: ['code'] },
+ * }); // id "code-reviewer"
+ * ```
+ */
 export const RoleInput = z.strictObject({
   $schema: z.string().optional(),
   id: EntityId.optional(),
@@ -25,6 +39,16 @@ export const RoleInput = z.strictObject({
 });
 export type RoleInput = z.input<typeof RoleInput>;
 
+/**
+ * A stored role: a custom one from the store, or one of the shipped library (`predefined: true`),
+ * which cannot be updated or deleted.
+ *
+ * @example
+ * ```ts
+ * const roles: Role[] = await config.services.roles.list();
+ * const custom = roles.filter((r) => !r.predefined);
+ * ```
+ */
 export const Role = RoleInput.omit({ $schema: true })
   .extend({ id: EntityId, predefined: z.boolean().default(false) })
   .extend(Meta.shape);

@@ -55,6 +55,16 @@ const settle = () => new Promise<void>((resolve) => setImmediate(resolve));
  * A clock that only moves when told to, so a scenario with 2-second timeouts and 5-second
  * recovery windows runs in microseconds and always the same way. Timers fire in time order
  * (ties in creation order), and code awaiting a fired timer runs before the next one fires.
+ *
+ * @example
+ * ```ts
+ * const clock = new VirtualClock();
+ * const runner = new WorkflowRunner({ services, clock });
+ * const retry = { maxAttempts: 3, baseDelayMs: 1_000 };
+ * const def = workflow('w').step('call', 'api', 'call', { policy: { retry } }).build();
+ * const result = await clock.drive(runner.run(def)); // the backoff waits take no real time
+ * clock.now(); // 3000 if the first two attempts failed TRANSIENT
+ * ```
  */
 export class VirtualClock implements Clock {
   #now: number;

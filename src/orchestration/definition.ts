@@ -156,7 +156,12 @@ function graphIssues(def: WorkflowDefinition): Issue[] {
  *
  * @example
  * ```ts
- * const def = defineWorkflow(JSON.parse(await readFile('wf.json', 'utf8'))); // throws VALIDATION_FAILED, by path
+ * const def = defineWorkflow({
+ *   id: 'notify',
+ *   steps: [{ id: 'send', service: 'mail', operation: 'send', input: { to: 'ada' } }],
+ * }); // def.maxParallel is 4: defaults are filled in
+ * // From a file: throws VALIDATION_FAILED whose issues name the path of each problem.
+ * const fromFile = defineWorkflow(JSON.parse(await readFile('wf.json', 'utf8')));
  * ```
  */
 export function defineWorkflow(def: WorkflowDefinitionInput): WorkflowDefinition {
@@ -173,7 +178,14 @@ export function defineWorkflow(def: WorkflowDefinitionInput): WorkflowDefinition
   return parsed.data;
 }
 
-/** The JSON Schema of a workflow definition, for editors and other languages. */
+/**
+ * The JSON Schema of a workflow definition, for editors and other languages.
+ *
+ * @example
+ * ```ts
+ * await writeFile('workflow.schema.json', JSON.stringify(workflowJsonSchema(), null, 2));
+ * ```
+ */
 export function workflowJsonSchema(): Record<string, unknown> {
   return z.toJSONSchema(WorkflowDefinition, { io: 'input' }) as Record<string, unknown>;
 }

@@ -100,6 +100,15 @@ export function parseRunLines(text: string, file: string): RunEvent[] {
  * good). Each append is one `write` of one line. What recovery needs — intents, outputs of
  * compensable steps, compensation progress, the final state — is fsynced before the append
  * resolves, which makes every line before it durable too; the rest waits for the next fsync.
+ *
+ * @example
+ * ```ts
+ * const runLog = new FileRunLog('./.troupe-config/.troupe/runs', { keep: 200 });
+ * const config = new ConfigurationService(await FileStore.open('./.troupe-config'), { runLog });
+ * await config.recover(); // compensates the runs a crashed process left unfinished
+ * // ... changes through config ...
+ * await runLog.close();
+ * ```
  */
 export class FileRunLog implements RunLog {
   readonly dir: string;

@@ -4,20 +4,32 @@ import { mkdtemp, readdir, rm, utimes, writeFile } from 'node:fs/promises';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { currentHolder, holderState } from '../platform/holder.js';
+import type { PostgresRunLog } from '../postgres/run-log.js';
+import { PostgresStore } from '../postgres/store.js';
+import {
+  freshSchema,
+  postgresUnavailable,
+  sharedPglite,
+  TEST_POSTGRES_URL,
+} from '../postgres/test-db.test-helper.js';
 import { workflow } from './builder.js';
 import { FileRunLog } from './file-run-log.js';
 import { MemoryRunLog, type RunLog } from './run-log.js';
 import { WorkflowRunner } from './runner.js';
 
 let dir: string;
+const opened: PostgresStore[] = [];
 beforeEach(async () => {
   dir = await mkdtemp(join(tmpdir(), 'troupe-lease-'));
 });
 afterEach(async () => {
   await rm(dir, { recursive: true, force: true, maxRetries: 5 });
+  await Promise.all(opened.splice(0).map((s) => s.close()));
 });
+afterAll(async () => (await sharedPglite()).close());
+const pgUnavailable = await postgresUnavailable();
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -74,18 +86,29 @@ function gated() {
   return { open: () => open(), undone, services, def };
 }
 
-describe.each([['memory'], ['file']])('leases of a %s run log', (kind) => {
-  const pair = (leaseMs?: number): [RunLog, RunLog] => {
+const kinds = ['memory', 'file', 'pglite', ...(pgUnavailable ? [] : ['postgres'])];
+describe.each(kinds.map((k) => [k]))('leases of a %s run log', (kind) => {
+  /** Two run logs over one store of runs: in PostgreSQL, two instances with pools of their own. */
+  const pair = async (leaseMs?: number): Promise<[RunLog, RunLog]> => {
+    const opts = leaseMs === undefined ? {} : { leaseMs };
     if (kind === 'memory') {
-      const shared = new MemoryRunLog(leaseMs === undefined ? {} : { leaseMs });
+      const shared = new MemoryRunLog(opts);
       return [shared, shared];
     }
-    const opts = leaseMs === undefined ? {} : { leaseMs };
-    return [new FileRunLog(dir, opts), new FileRunLog(dir, opts)];
+    if (kind === 'file') return [new FileRunLog(dir, opts), new FileRunLog(dir, opts)];
+    const schema = freshSchema();
+    const open = () =>
+      kind === 'pglite'
+        ? sharedPglite().then((db) => PostgresStore.pglite(db, { schema }))
+        : PostgresStore.connect(TEST_POSTGRES_URL, { schema, poolSize: 4 });
+    const a = await open();
+    const b = await open();
+    opened.push(a, b);
+    return [a.runLog(opts), b.runLog(opts)];
   };
 
   it("one runner's recovery leaves another runner's live run alone, in one process", async () => {
-    const [la, lb] = pair();
+    const [la, lb] = await pair();
     const g = gated();
     const a = new WorkflowRunner({ services: g.services, runLog: la });
     const b = new WorkflowRunner({ services: g.services, runLog: lb });
@@ -102,14 +125,14 @@ describe.each([['memory'], ['file']])('leases of a %s run log', (kind) => {
   });
 
   it('a lease no one renews runs out, and then another runner takes the run over and undoes it', async () => {
-    const [la, lb] = pair(30);
+    const [la, lb] = await pair(30);
     const g = gated();
     const a = new WorkflowRunner({ services: g.services, runLog: la, newRunId: () => 'r-1' });
     void a.run(g.def);
     await untilWaiting(la, 'r-1');
     // The holder dies: its renewals stop (what the OS does to a killed process).
-    if (la instanceof FileRunLog) await la.close();
-    else (la as MemoryRunLog).abandon('r-1');
+    if (la instanceof MemoryRunLog) la.abandon('r-1');
+    else await (la as FileRunLog | PostgresRunLog).close();
     const b = new WorkflowRunner({ services: g.services, runLog: lb });
     await sleep(60);
     const [r] = await b.recoverInterrupted();
@@ -121,7 +144,7 @@ describe.each([['memory'], ['file']])('leases of a %s run log', (kind) => {
   });
 
   it("fences a zombie: the old holder's lines after another's claim are not part of the run", async () => {
-    const [la, lb] = pair();
+    const [la, lb] = await pair();
     const lease = await la.claim('z-1', { fresh: true });
     expect(lease?.epoch).toBe(1);
     const def = workflow('w').step('a', 's', 'a').build();
@@ -149,7 +172,7 @@ describe.each([['memory'], ['file']])('leases of a %s run log', (kind) => {
   });
 
   it('claims are exclusive: of concurrent claims of one run, one wins', async () => {
-    const [la, lb] = pair();
+    const [la, lb] = await pair();
     const fresh = await Promise.all([la.claim('c-1', { fresh: true }), lb.claim('c-1', { fresh: true })]);
     expect(fresh.filter(Boolean)).toHaveLength(1);
     const won = fresh.find(Boolean) as NonNullable<(typeof fresh)[number]>;

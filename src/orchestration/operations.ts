@@ -16,7 +16,19 @@ export interface Operation<In extends z.ZodType = z.ZodType, Result = unknown> {
   handler: (input: z.output<In>, ctx: StepContext) => Promise<Result>;
 }
 
-/** Declares one operation; the handler's input is typed by the input schema. */
+/**
+ * Declares one operation; the handler's input is typed by the input schema. Operations are
+ * grouped by service with `defineOperations`.
+ *
+ * @example
+ * ```ts
+ * const send = operation({
+ *   input: z.object({ to: z.string() }),
+ *   handler: async ({ to }, ctx) => ({ id: `${ctx.runId}-${to}` }),
+ * });
+ * const ops = defineOperations({ mail: { send } });
+ * ```
+ */
 export const operation = <In extends z.ZodType, Result>(op: Operation<In, Result>): Operation<In, Result> =>
   op;
 

@@ -27,11 +27,34 @@ export function isRef(v: unknown): v is RefObject {
 /** Build a ref object: `ref('steps.create.output.id')`. */
 export const ref = (path: string): RefObject => ({ $ref: path });
 
-/** A ref to a step's output (or a field of it): `stepOutput('create', 'agent.id')`. */
+/**
+ * A ref to a step's output (or a field of it): `stepOutput('create', 'agent.id')`. The step must
+ * be upstream of the one that uses the ref (in its `dependsOn`, directly or not).
+ *
+ * @example
+ * ```ts
+ * const def = workflow('welcome')
+ *   .step('user', 'users', 'create', { input: { name: workflowInput('name') } })
+ *   .step('mail', 'mail', 'send', { dependsOn: ['user'], input: { to: stepOutput('user', 'email') } })
+ *   .build();
+ * ```
+ */
 export const stepOutput = (stepId: string, path?: string): RefObject =>
   ref(`steps.${stepId}.output${path ? `.${path}` : ''}`);
 
-/** A ref to the workflow input (or a field of it). */
+/**
+ * A ref to the workflow input (or a field of it), resolved when the step runs: a field the input
+ * lacks fails the step with VALIDATION_FAILED (`ConfigurationService.runWorkflow` checks every
+ * such ref before the run starts).
+ *
+ * @example
+ * ```ts
+ * const def = workflow('welcome')
+ *   .step('user', 'users', 'create', { input: { name: workflowInput('name') } })
+ *   .build();
+ * await runner.run(def, { name: 'Ada' }); // the step gets { name: 'Ada' }
+ * ```
+ */
 export const workflowInput = (path?: string): RefObject => ref(`input${path ? `.${path}` : ''}`);
 
 /** Parse a `$ref` string; returns a message instead when it is malformed. */

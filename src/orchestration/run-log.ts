@@ -286,7 +286,17 @@ export const summarize = (r: RunRecord): RunSummary => ({
   updatedAt: r.updatedAt,
 });
 
-/** A run log in memory: for tests and for runs that need no durability. Leases are in-instance. */
+/**
+ * A run log in memory: for tests and for runs that need no durability. Leases are in-instance.
+ *
+ * @example
+ * ```ts
+ * const runLog = new MemoryRunLog();
+ * const { runId } = await new WorkflowRunner({ services, runLog }).run(def, {});
+ * const record = await runLog.read(runId); // states, steps and attempts, replayed from the events
+ * runLog.events(runId); // the raw events, in order
+ * ```
+ */
 export class MemoryRunLog implements RunLog {
   readonly #runs = new Map<string, RunEvent[]>();
   readonly #leases = new Map<string, LeaseRecord>();

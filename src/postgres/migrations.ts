@@ -1,4 +1,4 @@
-import { TroupeError } from '../../domain/errors.js';
+import { TroupeError } from '../domain/errors.js';
 import { databaseError, type SqlClient } from './sql.js';
 
 /**
@@ -32,6 +32,34 @@ export const MIGRATIONS: ReadonlyArray<{ version: number; name: string; sql: str
       CREATE INDEX troupe_history_key ON troupe_history (kind, id, revision);
     `,
   },
+  {
+    version: 2,
+    name: 'runs, run events, leases',
+    sql: `
+      -- One row per run: its summary, and its lease (epoch, holder, expiry on the database's clock).
+      CREATE TABLE troupe_runs (
+        run_id text PRIMARY KEY,
+        workflow_id text NOT NULL DEFAULT '',
+        state text NOT NULL DEFAULT 'pending',
+        created_at bigint NOT NULL DEFAULT 0,
+        updated_at bigint NOT NULL DEFAULT 0,
+        epoch integer NOT NULL DEFAULT 0,
+        lease_token text,
+        lease_holder json,
+        lease_expires_at timestamptz,
+        released boolean NOT NULL DEFAULT false
+      );
+      CREATE INDEX troupe_runs_unfinished ON troupe_runs (state)
+        WHERE state NOT IN ('completed', 'failed', 'compensated');
+      CREATE TABLE troupe_run_events (
+        run_id text NOT NULL REFERENCES troupe_runs (run_id) ON DELETE CASCADE,
+        seq bigserial,
+        epoch integer NOT NULL,
+        event json NOT NULL,
+        PRIMARY KEY (run_id, seq)
+      );
+    `,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]?.version ?? 0;
@@ -53,7 +81,9 @@ export async function migrate(db: SqlClient, schema: string): Promise<{ from: nu
         `CREATE TABLE IF NOT EXISTS troupe_migrations (
            version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`,
       );
-      const { rows } = await tx.query<{ v: number | null }>('SELECT max(version) AS v FROM troupe_migrations');
+      const { rows } = await tx.query<{ v: number | null }>(
+        'SELECT max(version) AS v FROM troupe_migrations',
+      );
       const from = Number(rows[0]?.v ?? 0);
       if (from > SCHEMA_VERSION)
         throw new TroupeError(

@@ -1,5 +1,5 @@
 import type { Pool, PoolClient } from 'pg';
-import { TroupeError } from '../../domain/errors.js';
+import { TroupeError } from '../domain/errors.js';
 import { describeUrl, type Sql, type SqlClient } from './sql.js';
 
 export interface PgClientOptions {
@@ -14,9 +14,13 @@ const SCHEMA = /^[a-z_][a-z0-9_]{0,62}$/;
 /** Checks a schema name: it goes into SQL as an identifier, so only plain names are allowed. */
 export function checkSchema(schema: string): string {
   if (!SCHEMA.test(schema))
-    throw new TroupeError('USAGE', `schema "${schema}" must be 1–63 of a-z 0-9 _ (not starting with a digit)`, {
-      context: { schema },
-    });
+    throw new TroupeError(
+      'USAGE',
+      `schema "${schema}" must be 1–63 of a-z 0-9 _ (not starting with a digit)`,
+      {
+        context: { schema },
+      },
+    );
   return schema;
 }
 

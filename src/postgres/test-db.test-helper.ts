@@ -19,7 +19,6 @@ export async function postgresUnavailable(): Promise<string | undefined> {
   } catch (e) {
     const reason = `PostgreSQL at ${TEST_POSTGRES_URL.replace(/:[^:@/]*@/, ':***@')} is not reachable (${(e as Error).message}); run .ci/run or set TROUPE_TEST_POSTGRES`;
     if (process.env.CI === 'true') throw new Error(`CI must provide PostgreSQL: ${reason}`);
-    console.warn(`skipping PostgreSQL tests: ${reason}`);
     return reason;
   } finally {
     await client.end().catch(() => undefined);

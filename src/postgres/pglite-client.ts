@@ -1,5 +1,5 @@
 import type { PGlite } from '@electric-sql/pglite';
-import { TroupeError } from '../../domain/errors.js';
+import { TroupeError } from '../domain/errors.js';
 import { checkSchema } from './pg-client.js';
 import type { Sql, SqlClient } from './sql.js';
 
@@ -19,9 +19,13 @@ export async function pgliteClient(
     try {
       mod = await import('@electric-sql/pglite');
     } catch (cause) {
-      throw new TroupeError('USAGE', 'the PGlite store needs "@electric-sql/pglite": npm install @electric-sql/pglite', {
-        cause,
-      });
+      throw new TroupeError(
+        'USAGE',
+        'the PGlite store needs "@electric-sql/pglite": npm install @electric-sql/pglite',
+        {
+          cause,
+        },
+      );
     }
     db = await mod.PGlite.create(target);
   } else db = target;

@@ -1,13 +1,21 @@
 import type { PGlite } from '@electric-sql/pglite';
-import { assertValidId } from '../../domain/common.js';
-import { throwIfCancelled, TroupeError } from '../../domain/errors.js';
-import { keyOf, planBatch } from '../batch.js';
-import { BatchStore } from '../batch-store.js';
-import type { BatchOp, CommitOptions, CommitResult, Kind, StoredDoc, StoreOptions } from '../store.js';
-import { KINDS, singular } from '../store.js';
+import { assertValidId } from '../domain/common.js';
+import { TroupeError, throwIfCancelled } from '../domain/errors.js';
+import { keyOf, planBatch } from '../storage/batch.js';
+import { BatchStore } from '../storage/batch-store.js';
+import type {
+  BatchOp,
+  CommitOptions,
+  CommitResult,
+  Kind,
+  StoredDoc,
+  StoreOptions,
+} from '../storage/store.js';
+import { KINDS, singular } from '../storage/store.js';
 import { migrate } from './migrations.js';
 import { checkSchema, pgClient } from './pg-client.js';
 import { pgliteClient } from './pglite-client.js';
+import { PostgresRunLog } from './run-log.js';
 import { databaseError, isRaceLost, type Sql, type SqlClient } from './sql.js';
 
 export interface PostgresStoreOptions extends StoreOptions {
@@ -33,7 +41,7 @@ type Row = { kind: Kind; id: string; doc: StoredDoc };
  * ```ts
  * import { PostgresStore } from 'troupe/postgres';
  * const store = await PostgresStore.connect('postgres://troupe@db/troupe', { poolSize: 5 });
- * const config = new ConfigurationService(store);
+ * const config = new ConfigurationService(store, { runLog: store.runLog() });
  * ```
  */
 export class PostgresStore extends BatchStore {
@@ -72,6 +80,11 @@ export class PostgresStore extends BatchStore {
   /** The database this store talks to, for the run log and the change feed over the same one. */
   get sql(): SqlClient {
     return this.#db;
+  }
+
+  /** Runs recorded in this database, shared with every instance on it (see PostgresRunLog). */
+  runLog(opts: { leaseMs?: number } = {}): PostgresRunLog {
+    return new PostgresRunLog(this.#db, opts);
   }
 
   #assertOpen(): void {
@@ -168,18 +181,34 @@ export class PostgresStore extends BatchStore {
       for (const r of rows) current.set(keyOf(r.kind, r.id), r.doc);
     }
     const all = async (kind: Kind) =>
-      (await tx.query<Row>('SELECT doc FROM troupe_documents WHERE kind = $1', [kind])).rows.map((r) => r.doc);
-    const { changes, result } = await planBatch(ops, async (k, id) => current.get(keyOf(k, id)), this.#now, all);
+      (await tx.query<Row>('SELECT doc FROM troupe_documents WHERE kind = $1', [kind])).rows.map(
+        (r) => r.doc,
+      );
+    const { changes, result } = await planBatch(
+      ops,
+      async (k, id) => current.get(keyOf(k, id)),
+      this.#now,
+      all,
+    );
     // The commit point is the COMMIT below: an abort until the writes start leaves nothing.
     throwIfCancelled(opts.signal);
-    const puts = [...changes.values()].filter((c) => c.doc !== null) as Array<{ kind: Kind; id: string; doc: StoredDoc }>;
+    const puts = [...changes.values()].filter((c) => c.doc !== null) as Array<{
+      kind: Kind;
+      id: string;
+      doc: StoredDoc;
+    }>;
     const deletes = [...changes.values()].filter((c) => c.doc === null);
     if (puts.length)
       await tx.query(
         `INSERT INTO troupe_documents (kind, id, revision, doc)
          SELECT * FROM unnest($1::text[], $2::text[], $3::int[], $4::json[])
          ON CONFLICT (kind, id) DO UPDATE SET revision = EXCLUDED.revision, doc = EXCLUDED.doc`,
-        [puts.map((p) => p.kind), puts.map((p) => p.id), puts.map((p) => p.doc.revision), puts.map((p) => JSON.stringify(p.doc))],
+        [
+          puts.map((p) => p.kind),
+          puts.map((p) => p.id),
+          puts.map((p) => p.doc.revision),
+          puts.map((p) => JSON.stringify(p.doc)),
+        ],
       );
     if (deletes.length)
       await tx.query(

@@ -1,4 +1,5 @@
 /** `troupe/postgres`: the Store over PostgreSQL 15+ (and PGlite, embedded). */
 export { MIGRATIONS, migrate, SCHEMA_VERSION } from './migrations.js';
-export { PostgresStore, type PostgresStoreOptions } from './store.js';
+export { PostgresRunLog } from './run-log.js';
 export type { Sql, SqlClient } from './sql.js';
+export { PostgresStore, type PostgresStoreOptions } from './store.js';

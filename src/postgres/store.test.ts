@@ -1,7 +1,14 @@
 import { afterAll } from 'vitest';
-import { describeStoreContract } from '../contract.test-helper.js';
+import { describeStoreContract } from '../storage/contract.test-helper.js';
 import { PostgresStore } from './store.js';
-import { dropSchema, freshSchema, pgliteStore, postgresUnavailable, sharedPglite, TEST_POSTGRES_URL } from './test-db.test-helper.js';
+import {
+  dropSchema,
+  freshSchema,
+  pgliteStore,
+  postgresUnavailable,
+  sharedPglite,
+  TEST_POSTGRES_URL,
+} from './test-db.test-helper.js';
 
 describeStoreContract('PGlite', () => pgliteStore());
 afterAll(async () => (await sharedPglite()).close());

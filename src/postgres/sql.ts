@@ -1,4 +1,4 @@
-import { TroupeError } from '../../domain/errors.js';
+import { TroupeError } from '../domain/errors.js';
 
 /** One statement at a time, on whatever connection the caller holds. */
 export interface Sql {
@@ -39,7 +39,10 @@ export function isUnreachable(e: unknown): boolean {
   const s = sqlState(e);
   if (s?.startsWith('08') || s === '57P01' || s === '57P02' || s === '57P03') return true;
   const code = (e as { code?: unknown } | null)?.code;
-  if (typeof code === 'string' && ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EHOSTUNREACH'].includes(code))
+  if (
+    typeof code === 'string' &&
+    ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EHOSTUNREACH'].includes(code)
+  )
     return true;
   return /Connection terminated|connection is closed|Client has encountered a connection error/i.test(
     String((e as Error | null)?.message ?? ''),

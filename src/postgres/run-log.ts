@@ -1,0 +1,225 @@
+import { TroupeError } from '../domain/errors.js';
+import { DONE_STATES } from '../orchestration/events.js';
+import {
+  type ClaimOptions,
+  LeaseKeeper,
+  type LeaseRecord,
+  leaseHeld,
+  type RunLease,
+} from '../orchestration/lease.js';
+import {
+  foldRunEvents,
+  type RunEvent,
+  type RunLog,
+  type RunRecord,
+  type RunSummary,
+} from '../orchestration/run-log.js';
+import type { Holder } from '../platform/holder.js';
+import { databaseError, isRaceLost, type SqlClient } from './sql.js';
+
+/** A lease lasts this long unrenewed: a killed instance's runs are taken over within it. */
+const DEFAULT_LEASE_MS = 9_000;
+
+type RunRow = {
+  run_id: string;
+  workflow_id: string;
+  state: RunSummary['state'];
+  created_at: string | number;
+  updated_at: string | number;
+  epoch: number;
+  lease_token: string | null;
+  lease_holder: Holder | null;
+  /** Milliseconds until the lease runs out, on the database's clock (negative: it has). */
+  lease_left_ms: number | null;
+  released: boolean;
+};
+
+const SUMMARY = `run_id, workflow_id, state, created_at, updated_at, epoch, lease_token, lease_holder, released,
+  (extract(epoch FROM lease_expires_at - now()) * 1000)::float8 AS lease_left_ms`;
+
+const unfinished = `state NOT IN (${[...DONE_STATES].map((s) => `'${s}'`).join(', ')})`;
+
+/**
+ * Runs and their events in PostgreSQL, shared by every instance on the database. A run is
+ * claimed by one instance at a time with a lease on its row (an epoch, a holder, an expiry on
+ * the database's clock, renewed at a third of its time); a claim locks the row, skipping one
+ * another instance is claiming right now, so two instances never both get a run. Every event
+ * carries the epoch it was written under; once a run is claimed again, a zombie's events are
+ * not part of it (the fold skips them) and cannot move its state.
+ */
+export class PostgresRunLog implements RunLog {
+  readonly #db: SqlClient;
+  readonly #keeper: LeaseKeeper;
+
+  constructor(db: SqlClient, opts: { leaseMs?: number } = {}) {
+    this.#db = db;
+    this.#keeper = new LeaseKeeper(opts.leaseMs ?? DEFAULT_LEASE_MS, (l) => this.renew(l));
+  }
+
+  /** A call to the database; a transaction that lost a race to another instance's is run again. */
+  async #do<T>(doing: string, fn: (db: SqlClient) => Promise<T>): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await fn(this.#db);
+      } catch (e) {
+        if (e instanceof TroupeError) throw e;
+        if (isRaceLost(e) && attempt < 12) {
+          await new Promise((r) => setTimeout(r, Math.random() * 2 ** Math.min(attempt, 6)));
+          continue;
+        }
+        throw databaseError(e, this.#db.where, doing);
+      }
+    }
+  }
+
+  /** The lease as the row records it, for `leaseHeld` (expiry judged on the database's clock). */
+  #lease(row: RunRow): LeaseRecord | undefined {
+    if (!row.lease_token || !row.lease_holder) return undefined;
+    const left = row.lease_left_ms ?? -1;
+    return {
+      runId: row.run_id,
+      epoch: row.epoch,
+      token: row.lease_token,
+      holder: row.lease_holder,
+      expiresAt: Date.now() + left,
+      ...(row.released ? { released: true } : {}),
+    };
+  }
+
+  async claim(runId: string, opts: ClaimOptions = {}): Promise<RunLease | undefined> {
+    const lease = this.#keeper.grant(runId, 0);
+    this.#keeper.stop(lease);
+    const ttl = this.#keeper.ttlMs;
+    const epoch = await this.#do('claim a run', (db) =>
+      db.transaction(async (tx) => {
+        if (opts.fresh) {
+          const { rows } = await tx.query<{ epoch: number }>(
+            `INSERT INTO troupe_runs (run_id, epoch, lease_token, lease_holder, lease_expires_at)
+             VALUES ($1, 1, $2, $3, now() + $4 * interval '1 millisecond')
+             ON CONFLICT (run_id) DO NOTHING RETURNING epoch`,
+            [runId, lease.token, JSON.stringify(lease.holder), ttl],
+          );
+          return rows[0]?.epoch;
+        }
+        const { rows } = await tx.query<RunRow>(
+          `SELECT ${SUMMARY} FROM troupe_runs WHERE run_id = $1 FOR UPDATE SKIP LOCKED`,
+          [runId],
+        );
+        const row = rows[0];
+        if (!row) return undefined; // no such run, or another instance is claiming it right now
+        if (!opts.force && leaseHeld(this.#lease(row))) return undefined;
+        const next = row.epoch + 1;
+        await tx.query(
+          `UPDATE troupe_runs SET epoch = $2, lease_token = $3, lease_holder = $4, released = false,
+             lease_expires_at = now() + $5 * interval '1 millisecond' WHERE run_id = $1`,
+          [runId, next, lease.token, JSON.stringify(lease.holder), ttl],
+        );
+        return next;
+      }),
+    );
+    if (epoch === undefined) return undefined;
+    const granted = { ...lease, epoch };
+    this.#keeper.start(granted);
+    return granted;
+  }
+
+  async renew(lease: RunLease): Promise<boolean> {
+    const { rows } = await this.#do('renew a lease', (db) =>
+      db.query(
+        `UPDATE troupe_runs SET lease_expires_at = now() + $3 * interval '1 millisecond'
+         WHERE run_id = $1 AND lease_token = $2 AND NOT released RETURNING 1`,
+        [lease.runId, lease.token, this.#keeper.ttlMs],
+      ),
+    );
+    return rows.length > 0;
+  }
+
+  async release(lease: RunLease): Promise<void> {
+    this.#keeper.stop(lease);
+    await this.#do('release a lease', (db) =>
+      db.query('UPDATE troupe_runs SET released = true WHERE run_id = $1 AND lease_token = $2', [
+        lease.runId,
+        lease.token,
+      ]),
+    );
+  }
+
+  async isHeld(runId: string): Promise<boolean> {
+    const { rows } = await this.#do('read a run', (db) =>
+      db.query<RunRow>(`SELECT ${SUMMARY} FROM troupe_runs WHERE run_id = $1`, [runId]),
+    );
+    return rows[0] ? leaseHeld(this.#lease(rows[0])) : false;
+  }
+
+  /**
+   * One event, in one transaction with the run's summary. An event of an epoch older than the
+   * run's is kept (the fold sets it aside) but moves nothing.
+   */
+  async append(runId: string, event: RunEvent): Promise<void> {
+    const epoch = event.epoch ?? 0;
+    await this.#do('record a run event', (db) =>
+      db.transaction(async (tx) => {
+        if (event.type === 'created')
+          await tx.query(
+            `INSERT INTO troupe_runs (run_id, workflow_id, created_at, updated_at, epoch) VALUES ($1, $2, $3, $3, $4)
+             ON CONFLICT (run_id) DO UPDATE SET workflow_id = EXCLUDED.workflow_id,
+               created_at = EXCLUDED.created_at, updated_at = EXCLUDED.updated_at`,
+            [runId, event.workflowId, event.at, epoch],
+          );
+        const { rows } = await tx.query(
+          `INSERT INTO troupe_run_events (run_id, epoch, event) SELECT $1, $2, $3
+           WHERE EXISTS (SELECT 1 FROM troupe_runs WHERE run_id = $1) RETURNING 1`,
+          [runId, epoch, JSON.stringify(event)],
+        );
+        if (rows.length === 0)
+          throw new TroupeError(
+            'NOT_FOUND',
+            `run "${runId}" has no record: its first event must be "created"`,
+          );
+        const to = event.type === 'state' ? event.to : null;
+        await tx.query(
+          `UPDATE troupe_runs SET updated_at = greatest(updated_at, $3), state = coalesce($4, state)
+           WHERE run_id = $1 AND epoch <= $2`,
+          [runId, epoch, event.at, to],
+        );
+      }),
+    );
+  }
+
+  async read(runId: string): Promise<RunRecord | undefined> {
+    const { rows } = await this.#do('read a run', (db) =>
+      db.query<{ event: RunEvent }>('SELECT event FROM troupe_run_events WHERE run_id = $1 ORDER BY seq', [
+        runId,
+      ]),
+    );
+    return rows.length ? foldRunEvents(rows.map((r) => r.event)) : undefined;
+  }
+
+  async list(): Promise<RunSummary[]> {
+    return this.#summaries('');
+  }
+
+  listUnfinished(): Promise<RunSummary[]> {
+    return this.#summaries(`AND ${unfinished}`);
+  }
+
+  async #summaries(where: string): Promise<RunSummary[]> {
+    const { rows } = await this.#do('list runs', (db) =>
+      db.query<RunRow>(
+        `SELECT ${SUMMARY} FROM troupe_runs WHERE workflow_id <> '' ${where} ORDER BY created_at, run_id`,
+      ),
+    );
+    return rows.map((r) => ({
+      runId: r.run_id,
+      workflowId: r.workflow_id,
+      state: r.state,
+      createdAt: Number(r.created_at),
+      updatedAt: Number(r.updated_at),
+    }));
+  }
+
+  /** Stops renewing this instance's leases (the runs stay recoverable by any instance). */
+  async close(): Promise<void> {
+    this.#keeper.stopAll();
+  }
+}
