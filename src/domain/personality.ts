@@ -2,8 +2,7 @@ import { z } from 'zod';
 import { EntityId, FreeText, Meta, Score } from './common.js';
 
 /**
- * The Big Five traits, in the order they are shown; a personality's `bigFive` gives each an
- * integer score 0–100.
+ * The Big Five traits; a personality's `bigFive` gives each an integer score 0–100.
  *
  * @example
  * ```ts

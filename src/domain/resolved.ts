@@ -15,7 +15,7 @@ import type { Role } from './role.js';
  * ```ts
  * const { configuration } = await config.services.files.require('ada');
  * const model: ResolvedModel = configuration.model;
- * model.modelId; // 'gpt-4o-2024-08-06' for an agent that named 'gpt-4o' (then `model.alias`)
+ * model.modelId; // 'gpt-4o-2024-08-06' for an agent that named 'gpt-4o', which is then `model.alias`
  * ```
  */
 export const ResolvedModel = ModelSettings.extend({ alias: z.string().min(1).max(200).optional() });

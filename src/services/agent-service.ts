@@ -34,6 +34,19 @@ const UNCOMPOSED = {
  * Agents: a personality, a role and model settings. The service composes an agent against
  * the personality and role it is given (it never fetches them: the coordinator does) and
  * writes the agent together with its resolved configuration, so both change in one commit.
+ * To create or change agents, use the ConfigurationService, which fetches those and commits.
+ *
+ * @example
+ * ```ts
+ * const { agents, personalities, roles, models } = createServices(store);
+ * const ada = await agents.require('ada');
+ * const drift = agents.drift(
+ *   ada,
+ *   await personalities.require(ada.personalityId),
+ *   await roles.require(ada.roleId),
+ *   await models.find(ada.model.modelId, ada.model.provider),
+ * ); // [] while in sync, else what changed since it was composed
+ * ```
  */
 export class AgentService extends EntityReader<Agent> {
   constructor(store: Store) {
@@ -81,6 +94,7 @@ export class AgentService extends EntityReader<Agent> {
     };
   }
 
+  /** The ops that create an agent composed against the given personality, role and model; writes nothing. */
   prepareCreate(
     input: unknown,
     personality: Personality,
@@ -91,6 +105,7 @@ export class AgentService extends EntityReader<Agent> {
     return this.compose(this.parse(input, where), personality, role, 0, model);
   }
 
+  /** The ops that apply a merge patch to an agent and re-compose it; writes nothing. */
   prepareUpdate(
     current: Agent,
     patch: unknown,
@@ -112,6 +127,7 @@ export class AgentService extends EntityReader<Agent> {
     return this.compose(this.editable(current) as Normalized, personality, role, current.revision, model);
   }
 
+  /** The ops that delete an agent and, if it has one, its resolved file; writes nothing. */
   prepareDelete(current: Agent, hasResolved: boolean): BatchOp[] {
     const ops: BatchOp[] = [
       { op: 'delete', kind: 'agents', id: current.id, expectedRevision: current.revision },
@@ -162,10 +178,12 @@ export class AgentService extends EntityReader<Agent> {
     return this.drift(agent, personality, role, model).length > 0;
   }
 
+  /** The agents that use the personality. */
   async usingPersonality(id: string): Promise<Agent[]> {
     return (await this.list()).filter((a) => a.personalityId === id);
   }
 
+  /** The agents that play the role. */
   async usingRole(id: string): Promise<Agent[]> {
     return (await this.list()).filter((a) => a.roleId === id);
   }

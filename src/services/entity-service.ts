@@ -173,11 +173,13 @@ export class EntityReader<E extends { id: string; revision: number; name?: strin
     );
   }
 
+  /** The entity with this id; undefined if there is none. */
   async get(id: string): Promise<E | undefined> {
     const doc = await this.store.get(this.spec.kind, id);
     return doc && this.fromDoc(doc);
   }
 
+  /** Every stored entity of this kind. */
   async list(): Promise<E[]> {
     return (await this.store.list(this.spec.kind)).map((d) => this.fromDoc(d));
   }
@@ -240,17 +242,20 @@ export class EntityReader<E extends { id: string; revision: number; name?: strin
 export class EntityService<
   E extends { id: string; revision: number; name?: string },
 > extends EntityReader<E> {
+  /** Validates the input and returns the op that creates it (ALREADY_EXISTS at commit if taken). */
   prepareCreate(input: unknown, where: Where = {}): { entity: Normalized; op: BatchOp } {
     const entity = this.parse(input, where);
     return { entity, op: { op: 'put', kind: this.spec.kind, doc: entity, expectedRevision: 0 } };
   }
 
+  /** Validates and stores a new entity; the id defaults to the slug of the name. */
   async create(input: unknown, where: Where = {}): Promise<E> {
     const { op } = this.prepareCreate(input, where);
     const { results } = await this.store.commit([op]);
     return this.fromDoc(results[0]!.doc);
   }
 
+  /** The op that applies a JSON merge patch to `current`, guarded by its revision. */
   prepareUpdate(
     current: E,
     patch: unknown,
@@ -261,6 +266,7 @@ export class EntityService<
     return { entity, op };
   }
 
+  /** Applies a JSON merge patch; `expectedRevision` fails it if the entity moved on meanwhile. */
   async update(
     id: string,
     patch: unknown,
@@ -272,6 +278,7 @@ export class EntityService<
     return this.fromDoc(results[0]!.doc);
   }
 
+  /** The op that deletes `current`, guarded by its revision (or the one given). */
   prepareDelete(current: E, expectedRevision?: number): BatchOp {
     return {
       op: 'delete',
@@ -281,6 +288,7 @@ export class EntityService<
     };
   }
 
+  /** Deletes the entity and returns it as it was; references to it are not checked here. */
   async delete(id: string, opts: { expectedRevision?: number | undefined } = {}): Promise<E> {
     const current = await this.require(id);
     await this.store.commit([this.prepareDelete(current, opts.expectedRevision)]);

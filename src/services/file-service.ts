@@ -25,6 +25,14 @@ export interface ResolvedMismatch {
 /**
  * Files: the materialized resolved configurations (`resolved/<agent>.json`) and the
  * JSON/YAML input files a person writes by hand.
+ *
+ * @example
+ * ```ts
+ * const { agents, files } = createServices(store);
+ * const ada = await agents.require('ada');
+ * const mismatch = files.check(ada, await files.get('ada'));
+ * if (mismatch) console.error(mismatch.message); // missing, edited by hand, or an older checksum
+ * ```
  */
 export class FileService extends EntityReader<ResolvedFile> {
   constructor(store: Store) {

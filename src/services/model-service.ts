@@ -17,6 +17,15 @@ export const modelMatches = (m: Model, name: string, provider?: string): boolean
 /**
  * The model catalog: providers and models shipped as data, plus the user's own entries in
  * the config directory's `models/`. A model is found by id, dated model id or alias.
+ *
+ * @example
+ * ```ts
+ * const models = new ModelService(store);
+ * const sonnet = await models.resolve('claude-sonnet-4', 'anthropic'); // NOT_FOUND, with suggestions
+ * sonnet.modelId; // 'claude-sonnet-4-20250514'
+ * const role = await new RoleService(store).require('developer');
+ * const issues = models.compatibility({ provider: 'anthropic', temperature: 0.3 }, sonnet, role);
+ * ```
  */
 export class ModelService extends EntityService<Model & { revision: number }> {
   constructor(store: Store) {

@@ -12,7 +12,19 @@ import { mergePatch } from './merge-patch.js';
 
 let presets: PersonalityInput[] | undefined;
 
-/** Personalities: Big Five traits plus behaviours; a dozen presets ship as data. */
+/**
+ * Personalities: Big Five traits plus behaviours; a dozen presets ship as data. A write through
+ * this service changes the personality alone; `ConfigurationService.updatePersonality` also
+ * re-composes the agents that use it, in the same commit.
+ *
+ * @example
+ * ```ts
+ * const personalities = new PersonalityService(store);
+ * const calm = await personalities.createFromPreset('calm-analyst', { bigFive: { openness: 90 } });
+ * await personalities.update(calm.id, { behaviors: { humor: 40 } }, { expectedRevision: calm.revision });
+ * const all = await personalities.list();
+ * ```
+ */
 export class PersonalityService extends EntityService<Personality> {
   constructor(store: Store) {
     super(store, {

@@ -31,25 +31,40 @@ const immutable = (id: string, action: string) =>
     { context: { kind: 'roles', id } },
   );
 
-/** Roles: an immutable library shipped as data, plus custom roles in the store. */
+/**
+ * Roles: an immutable library shipped as data, plus custom roles in the store. A predefined role
+ * reads like any other but cannot be updated or deleted; a custom role can start from it.
+ *
+ * @example
+ * ```ts
+ * const roles = new RoleService(store);
+ * roles.isPredefined('developer'); // true
+ * const input = await roles.fromTemplateInput('developer', { id: 'go-developer', name: 'Go Developer' });
+ * const goDeveloper = await roles.create(input);
+ * ```
+ */
 export class RoleService extends EntityService<Role> {
   constructor(store: Store) {
     super(store, { kind: 'roles', label: 'role', input: RoleInput, stored: RoleSchema });
   }
 
+  /** Whether the id is one of the shipped library's roles. */
   isPredefined(id: string): boolean {
     return predefinedRoles().has(id);
   }
 
+  /** The shipped library's roles (copies). */
   predefined(): Role[] {
     return [...predefinedRoles().values()].map((r) => structuredClone(r));
   }
 
+  /** A predefined or custom role by id; undefined if there is none. */
   override async get(id: string): Promise<Role | undefined> {
     const lib = predefinedRoles().get(id);
     return lib ? structuredClone(lib) : super.get(id);
   }
 
+  /** The predefined roles and the custom ones, sorted by id. */
   override async list(): Promise<Role[]> {
     const custom = await super.list();
     return [...this.predefined(), ...custom.filter((r) => !this.isPredefined(r.id))].sort((a, b) =>

@@ -30,7 +30,16 @@ function bareStore(from: Store | Services): Store {
   return store;
 }
 
-/** A run's states, in order, are exactly `expected`. */
+/**
+ * A run's states, in order, are exactly `expected` (`runId` undefined: the latest run recorded).
+ *
+ * @example
+ * ```ts
+ * tc.faults.failNext('configuration', 1, 'PERMANENT', 'verify');
+ * await tc.drive(tc.config.createAgent({ agent: sampleAgent('ada') })).catch(() => {});
+ * assertTransitions(tc.recorder, undefined, ['pending', 'running', 'compensating', 'compensated']);
+ * ```
+ */
 export function assertTransitions(
   recorder: WorkflowRecorder,
   runId: string | undefined,
@@ -46,7 +55,16 @@ export function assertTransitions(
     );
 }
 
-/** A run's state at virtual time `at` is `expected`. */
+/**
+ * A run's state at virtual time `at` is `expected` (`runId` undefined: the latest run recorded).
+ *
+ * @example
+ * ```ts
+ * tc.faults.addLatency('personality', 200); // every personality step takes 200 ms
+ * await tc.drive(tc.config.createPersonality(samplePersonality));
+ * assertStateAt(tc.recorder, undefined, 100, 'running');
+ * ```
+ */
 export function assertStateAt(
   recorder: WorkflowRecorder,
   runId: string | undefined,
@@ -63,7 +81,15 @@ export function assertStateAt(
     );
 }
 
-/** Steps were compensated in exactly this order (from a RunResult, a RunRecord or a recorder). */
+/**
+ * Steps were compensated in exactly this order (from a RunResult, a RunRecord or a recorder).
+ *
+ * @example
+ * ```ts
+ * const result = await clock.drive(runner.run(def));
+ * assertCompensationOrder(result, ['b', 'a']); // the reverse of the order they completed in
+ * ```
+ */
 export function assertCompensationOrder(
   source: RunResult | RunRecord | WorkflowRecorder,
   expected: readonly string[],
@@ -84,7 +110,15 @@ export function assertCompensationOrder(
   }
 }
 
-/** A run ended with `expected`; the message carries the run's error if it did not. */
+/**
+ * A run ended with `expected`; the message carries the run's error if it did not.
+ *
+ * @example
+ * ```ts
+ * const result = await clock.drive(runner.run(def, { to: 'ada' }));
+ * assertRunStatus(result, 'completed');
+ * ```
+ */
 export function assertRunStatus(result: RunResult, expected: RunStatus): void {
   if (result.status !== expected)
     fail(
@@ -95,7 +129,17 @@ export function assertRunStatus(result: RunResult, expected: RunStatus): void {
     );
 }
 
-/** A step's attempts started at exactly these virtual times. */
+/**
+ * A step's attempts started at exactly these virtual times (`runId` left out: the latest run that
+ * has the step).
+ *
+ * @example
+ * ```ts
+ * // policy: { retry: { maxAttempts: 3, baseDelayMs: 100 } }; the first two attempts fail TRANSIENT
+ * await clock.drive(runner.run(def));
+ * assertAttemptTimes(recorder, 'call', [0, 100, 300]);
+ * ```
+ */
 export function assertAttemptTimes(
   recorder: WorkflowRecorder,
   stepId: string,
@@ -115,6 +159,13 @@ export function assertAttemptTimes(
 /**
  * No entity is left dangling: every `resolved/<id>` has its agent, and every agent's
  * personality and role exist (a role may be predefined). Lists every problem found.
+ *
+ * @example
+ * ```ts
+ * tc.store.crashNextCommit();
+ * await tc.drive(tc.config.createAgent({ agent: sampleAgent('ada') })).catch(() => {});
+ * await assertNoOrphanedEntities(tc.store);
+ * ```
  */
 export async function assertNoOrphanedEntities(from: Store | Services): Promise<void> {
   const store = bareStore(from);
@@ -151,6 +202,12 @@ export async function assertNoOrphanedEntities(from: Store | Services): Promise<
  * Every agent's references hold: its personality, role and model exist, and its resolved
  * file is present, unedited and matches its configurationHash. With `allowStale: false`
  * agents must also be composed against the current content of their personality, role and model.
+ *
+ * @example
+ * ```ts
+ * await tc.drive(tc.config.updatePersonality('calm', { bigFive: { openness: 90 } }));
+ * await assertReferencesIntact(tc.services, { allowStale: false }); // every agent on it was re-composed
+ * ```
  */
 export async function assertReferencesIntact(
   services: Services,
@@ -199,7 +256,14 @@ export async function assertReferencesIntact(
 /** Every stored document by kind: a before-state to compare against with `assertStoreEquals`. */
 export type StoreSnapshot = Record<Kind, StoredDoc[]>;
 
-/** Read every kind of a store (past any FaultyStore). */
+/**
+ * Read every kind of a store (past any FaultyStore), to compare with later by `assertStoreEquals`.
+ *
+ * @example
+ * ```ts
+ * const before = await snapshotStore(tc.store);
+ * ```
+ */
 export async function snapshotStore(from: Store | Services): Promise<StoreSnapshot> {
   const store = bareStore(from);
   const lists = await Promise.all(KINDS.map((k) => store.list(k)));
@@ -232,6 +296,14 @@ const contentOf = (snap: StoreSnapshot): StoreSnapshot =>
  * The store holds exactly the snapshot's documents, revisions and timestamps included; with
  * `{ content: true }`, only their content: a compensated update writes the old content back
  * as a new revision (revisions only move forward), which this accepts.
+ *
+ * @example
+ * ```ts
+ * const before = await snapshotStore(tc.store);
+ * tc.faults.failNext('configuration', 1, 'PERMANENT', 'verify');
+ * await tc.drive(tc.config.updatePersonality('calm', { bigFive: { openness: 90 } })).catch(() => {});
+ * await assertStoreEquals(tc.store, before, { content: true }); // the update was undone
+ * ```
  */
 export async function assertStoreEquals(
   from: Store | Services,

@@ -46,12 +46,32 @@ function track(dir: string): void {
   }
 }
 
-/** The directories made by test environments and not yet removed (for tests of the kit). */
+/**
+ * The directories made by test environments and not yet removed (for tests of the kit).
+ *
+ * @example
+ * ```ts
+ * await withTestEnvironment((env) => env.tempDir());
+ * pendingTempDirs(); // []: the environment removed its directory
+ * ```
+ */
 export function pendingTempDirs(): string[] {
   return [...pending];
 }
 
-/** A fresh environment: virtual clock at `start`, `seededRandom(seed)`, tracked temp dirs. */
+/**
+ * A fresh environment: virtual clock at `start`, `seededRandom(seed)`, tracked temp dirs.
+ * Call `cleanup` when done (`withTestEnvironment` does it for you).
+ *
+ * @example
+ * ```ts
+ * const env = createTestEnvironment({ seed: 42 });
+ * const store = await FileStore.init(join(await env.tempDir(), 'config'));
+ * // ... the test ...
+ * await store.close();
+ * await env.cleanup();
+ * ```
+ */
 export function createTestEnvironment(opts: TestEnvironmentOptions = {}): TestEnvironment {
   const seed = opts.seed ?? 1;
   const clock = new VirtualClock({ start: opts.start ?? 0 });
@@ -84,7 +104,17 @@ export function createTestEnvironment(opts: TestEnvironmentOptions = {}): TestEn
   };
 }
 
-/** Runs `fn` in a fresh environment and always cleans up afterwards, whatever `fn` does. */
+/**
+ * Runs `fn` in a fresh environment and always cleans up afterwards, whatever `fn` does.
+ *
+ * @example
+ * ```ts
+ * await withTestEnvironment(async (env) => {
+ *   const dir = await env.tempDir('troupe-apply-');
+ *   await writeFile(join(dir, 'cast.json'), JSON.stringify(bundle));
+ * }); // the directory is removed here, even if the function threw
+ * ```
+ */
 export async function withTestEnvironment<T>(
   fn: (env: TestEnvironment) => T | Promise<T>,
   opts: TestEnvironmentOptions = {},

@@ -39,6 +39,15 @@ function findSignal(args: readonly unknown[]): AbortSignal | undefined {
  * A Proxy over a real service: each async method first applies the faults for
  * (`name`, method name), then calls the real method; sync methods pass through, counted.
  * The real method runs with the real object as `this`, so its internal calls are not faulted.
+ *
+ * @example
+ * ```ts
+ * const faults = new FaultInjector({ clock: new VirtualClock() });
+ * const personalities = fakeService(new PersonalityService(new MemoryStore()), 'personalities', faults);
+ * faults.failNext('personalities', 1, 'TRANSIENT', 'create');
+ * await personalities.create(samplePersonality).catch(() => {}); // TRANSIENT, nothing written
+ * await personalities.create(samplePersonality); // written; faults.callCount('personalities') is 2
+ * ```
  */
 export function fakeService<T extends object>(
   real: T,
@@ -69,12 +78,34 @@ export function fakeService<T extends object>(
   return proxy;
 }
 
-/** The real object behind a fake (or the value itself if it is not one): calls it are neither faulted nor counted. */
+/**
+ * The real object behind a fake (or the value itself if it is not one): calls to it are neither
+ * faulted nor counted. The real service still uses the fake's store, whose calls are.
+ *
+ * @example
+ * ```ts
+ * const { services, faults } = createFakeServices();
+ * faults.makeUnavailable('roles');
+ * const roles = await unwrapFake(services.roles).list(); // the "roles" fault does not apply
+ * ```
+ */
 export function unwrapFake<T extends object>(maybeFake: T): T {
   return (realOf.get(maybeFake) as T | undefined) ?? maybeFake;
 }
 
-/** Workflow handlers with faults: every operation of every service goes through the injector. */
+/**
+ * Workflow handlers with faults: every operation of every service goes through the injector.
+ *
+ * @example
+ * ```ts
+ * const clock = new VirtualClock();
+ * const faults = new FaultInjector({ clock });
+ * const services = fakeHandlers({ mail: { send: async () => ({ id: 'm1' }) } }, faults);
+ * faults.hangNext('mail', 'send'); // the step's timeout ends the call
+ * const def = workflow('notify').step('send', 'mail', 'send', { policy: { timeoutMs: 1_000 } }).build();
+ * const result = await clock.drive(new WorkflowRunner({ services, clock }).run(def)); // error.code TIMEOUT
+ * ```
+ */
 export function fakeHandlers(
   handlers: ServiceHandlers,
   faults: FaultInjector,
@@ -91,6 +122,15 @@ export function fakeHandlers(
  * applied and throws PERMANENT with context `{ crash: true }`, so the inner store keeps its
  * before-state. Every write (put, delete, commit) is a commit here. With `faults`, each call
  * also goes through the injector as service `name` ("store").
+ *
+ * @example
+ * ```ts
+ * const store = new FaultyStore(new MemoryStore());
+ * const config = new ConfigurationService(store);
+ * store.crashNextCommit();
+ * await config.createPersonality(samplePersonality).catch(() => {}); // PERMANENT, context.crash
+ * store.crashedCommits; // 1, and store.inner holds no personality
+ * ```
  */
 export class FaultyStore implements Store {
   readonly inner: Store;
@@ -197,7 +237,18 @@ export interface FakeServices {
   clock: Clock;
 }
 
-/** The five services as fakes over one (faulty) store, sharing one injector. */
+/**
+ * The five services as fakes over one (faulty) store, sharing one injector. To run the
+ * ConfigurationService over them, `createTestConfiguration` does the wiring.
+ *
+ * @example
+ * ```ts
+ * const { services, faults } = createFakeServices();
+ * faults.makeUnavailable('roles');
+ * await services.roles.list().catch(() => {}); // TRANSIENT "service unavailable"
+ * faults.restore('roles');
+ * ```
+ */
 export function createFakeServices(opts: FakeServicesOptions = {}): FakeServices {
   const clock = opts.clock ?? opts.faults?.clock ?? new VirtualClock();
   const faults = opts.faults ?? new FaultInjector({ clock });

@@ -79,6 +79,16 @@ function wait(clock: Clock, ms: number | undefined, signal: AbortSignal | undefi
  * are consulted in the order they were added: every latency rule adds its delay, then the
  * first error, hang, unavailable or crash rule decides the outcome. Each rule that acts
  * uses up one of its `times`. Waits run on the clock, so a VirtualClock keeps them virtual.
+ *
+ * @example
+ * ```ts
+ * const clock = new VirtualClock();
+ * const faults = new FaultInjector({ clock }).failNext('mail', 2).addLatency('mail', 50, 'send');
+ * const send = () => clock.drive(faults.invoke('mail', 'send', async () => 'sent'));
+ * await send().catch(() => {}); // TRANSIENT, after 50 ms
+ * await send().catch(() => {}); // TRANSIENT again
+ * await send(); // 'sent'; faults.callCount('mail', 'send') is 3
+ * ```
  */
 export class FaultInjector {
   readonly clock: Clock;

@@ -2,6 +2,19 @@
  * The testing kit (`troupe/testing`): fakes with fault injection, a virtual-time environment,
  * a workflow recorder, assertions that throw node's AssertionError, and timing helpers.
  * It imports no test framework, so it works under Vitest, Jest and node:test alike.
+ *
+ * @example
+ * ```ts
+ * import { assertStoreEquals, createTestConfiguration, sampleAgent, snapshotStore } from 'troupe/testing';
+ *
+ * const tc = createTestConfiguration();
+ * await tc.drive(tc.config.createPersonality({}, { preset: 'calm-analyst' }));
+ * const before = await snapshotStore(tc.store);
+ * tc.faults.failNext('configuration', 1, 'PERMANENT', 'verify'); // the last step fails
+ * const agent = sampleAgent('ada', { personalityId: 'calm-analyst', roleId: 'developer' });
+ * await tc.drive(tc.config.createAgent({ agent })).catch(() => {});
+ * await assertStoreEquals(tc.store, before); // what the run wrote was undone
+ * ```
  */
 export {
   assertAttemptTimes,

@@ -23,7 +23,14 @@ export interface MeasureOptions {
   now?: () => number;
 }
 
-/** Median, p95 (nearest rank), min, max and mean of durations in ms. */
+/**
+ * Median, p95 (nearest rank), min, max and mean of durations in ms.
+ *
+ * @example
+ * ```ts
+ * stats([12, 10, 11, 30]); // { runs: 4, median: 11.5, p95: 30, min: 10, max: 30, mean: 15.75 }
+ * ```
+ */
 export function stats(durations: readonly number[]): Stats {
   if (durations.length === 0) throw new TroupeError('USAGE', 'stats: no durations');
   const sorted = [...durations].sort((a, b) => a - b);
@@ -43,7 +50,15 @@ export function stats(durations: readonly number[]): Stats {
 const isThenable = (v: unknown): v is PromiseLike<unknown> =>
   typeof v === 'object' && v !== null && typeof (v as { then?: unknown }).then === 'function';
 
-/** Time `fn` (sync or async) `runs` times after `warmup` untimed runs. */
+/**
+ * Time `fn` (sync or async) `runs` times after `warmup` untimed runs.
+ *
+ * @example
+ * ```ts
+ * const tc = createTestConfiguration();
+ * const { median, p95 } = await measure(() => tc.services.roles.list(), { runs: 50, warmup: 5 });
+ * ```
+ */
 export async function measure(fn: () => unknown, opts: MeasureOptions = {}): Promise<Stats> {
   const runs = opts.runs ?? 200;
   const warmup = opts.warmup ?? 20;
@@ -85,7 +100,15 @@ export interface PlanFigures {
   coordinationOverhead: Figure & { workflow: Stats; direct: Stats };
 }
 
-/** The budgets of the original plan, in ms. */
+/**
+ * The budgets of the original plan, in ms: what `planFigures` measures against.
+ *
+ * @example
+ * ```ts
+ * const { median } = await measure(() => createTestConfiguration());
+ * if (median > PLAN_BUDGETS.fakeCreation) console.warn(`fake creation: ${median} ms`);
+ * ```
+ */
 export const PLAN_BUDGETS = { fixtureLoad: 100, fakeCreation: 50, coordinationOverhead: 10 } as const;
 
 function figure(name: string, budgetMs: number, median: number, p95: number): Figure {
@@ -111,6 +134,13 @@ async function seeded(): Promise<TestConfiguration> {
  * fake creation (`createTestConfiguration`) and coordination overhead (creating an agent
  * through the ConfigurationService's workflow vs planning and committing it directly, on
  * two identically seeded configurations over fakes).
+ *
+ * @example
+ * ```ts
+ * const figures = await planFigures({ loadFixtures: () => JSON.parse(readFileSync('cast.json', 'utf8')) });
+ * for (const f of [figures.fixtureLoad, figures.fakeCreation, figures.coordinationOverhead])
+ *   console.log(`${f.name}: median ${f.median.toFixed(2)} ms, budget ${f.budgetMs} ms`);
+ * ```
  */
 export async function planFigures(opts: {
   loadFixtures: () => unknown;

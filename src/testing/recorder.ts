@@ -30,6 +30,17 @@ export interface RecordedAttempt {
  * Records what runners do (state changes and step events) so a test can ask for a run's
  * transitions, its step events, its compensation order and each step's attempts. Where a
  * `runId` is optional, the latest run to start is meant.
+ *
+ * @example
+ * ```ts
+ * const clock = new VirtualClock();
+ * const runner = new WorkflowRunner({ clock, services: { api: { call: async () => ({}) } } });
+ * const recorder = new WorkflowRecorder();
+ * const detach = recorder.attach(runner);
+ * await clock.drive(runner.run(workflow('w').step('call', 'api', 'call').build()));
+ * recorder.transitions(); // ['pending', 'running', 'completed']
+ * detach();
+ * ```
  */
 export class WorkflowRecorder {
   readonly #states: StateChangeEvent[] = [];

@@ -2,7 +2,15 @@ import type { AgentInput } from '../domain/agent.js';
 import type { PersonalityInput } from '../domain/personality.js';
 import type { RoleInput } from '../domain/role.js';
 
-/** A valid personality input: calm, conscientious, a little humour. */
+/**
+ * A valid personality input: calm, conscientious, a little humour. Its id is `calm`.
+ *
+ * @example
+ * ```ts
+ * await tc.drive(tc.config.createPersonality(samplePersonality));
+ * await tc.drive(tc.config.createPersonality({ ...samplePersonality, id: 'warm', name: 'Warm' }));
+ * ```
+ */
 export const samplePersonality = {
   id: 'calm',
   name: 'Calm',
@@ -10,7 +18,14 @@ export const samplePersonality = {
   behaviors: { humor: 20 },
 } satisfies PersonalityInput;
 
-/** A valid custom role input (not one of the predefined roles). */
+/**
+ * A valid custom role input (not one of the predefined roles). Its id is `reviewer`.
+ *
+ * @example
+ * ```ts
+ * await tc.drive(tc.config.createRole(sampleRole));
+ * ```
+ */
 export const sampleRole = {
   id: 'reviewer',
   name: 'Reviewer',
@@ -19,7 +34,17 @@ export const sampleRole = {
   capabilities: ['code-review'],
 } satisfies RoleInput;
 
-/** A valid agent input using `samplePersonality` and `sampleRole` on a catalog model. */
+/**
+ * A valid agent input using `samplePersonality` and `sampleRole` on a catalog model; create those
+ * two first. `overrides` replace fields of the result.
+ *
+ * @example
+ * ```ts
+ * await tc.drive(tc.config.createPersonality(samplePersonality));
+ * await tc.drive(tc.config.createRole(sampleRole));
+ * await tc.drive(tc.config.createAgent({ agent: sampleAgent('ada', { instructions: 'Be brief.' }) }));
+ * ```
+ */
 export function sampleAgent(id: string, overrides: Partial<AgentInput> = {}): AgentInput {
   return {
     id,

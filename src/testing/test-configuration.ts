@@ -54,6 +54,16 @@ export interface TestConfiguration {
  * injected per service method (`faults.failNext('agents', 1)`), per workflow operation
  * (`faults.failNext('agent', 1, 'PERMANENT', 'compose')`) or on the store
  * (`faults.addLatency('store', 50)`, `store.crashNextCommit()`).
+ *
+ * @example
+ * ```ts
+ * const tc = createTestConfiguration();
+ * await tc.drive(tc.config.createPersonality(samplePersonality));
+ * await tc.drive(tc.config.createRole(sampleRole));
+ * tc.faults.failNext('agent', 1, 'TRANSIENT', 'compose'); // the retry succeeds
+ * const { agent } = await tc.drive(tc.config.createAgent({ agent: sampleAgent('ada') }));
+ * await assertReferencesIntact(tc.services);
+ * ```
  */
 export function createTestConfiguration(opts: TestConfigurationOptions = {}): TestConfiguration {
   const env = opts.env ?? createTestEnvironment(opts);
