@@ -38,6 +38,9 @@ await build({
   format: 'cjs',
   target: 'node20',
   logLevel: 'warning',
+  // Optional peers, loaded only for a database store: from node_modules, never bundled (PGlite
+  // brings WebAssembly files of its own).
+  external: ['pg', 'pg-native', '@electric-sql/pglite'],
   plugins: [englishOnly],
   define: { 'import.meta.url': '__troupeModuleUrl' },
   banner: { js: "const __troupeModuleUrl=require('node:url').pathToFileURL(__filename).href;" },

@@ -6,9 +6,11 @@ import { isTroupeError, TroupeError } from '../domain/errors.js';
 import type { PersonalityInput } from '../domain/personality.js';
 import type { RunResult } from '../orchestration/events.js';
 import type { FileRunLog } from '../orchestration/file-run-log.js';
-import type { FileStore } from '../storage/file/index.js';
+import type { RunLog } from '../orchestration/run-log.js';
+import type { Store } from '../storage/store.js';
 import { assertNotAFile, DEFAULT_DIR, type Located, locateDir, notFound } from './directory.js';
 import { type CliIo, Output } from './output.js';
+import { describeTarget, parseStoreTarget, type StoreTarget } from './store-target.js';
 
 export { DEFAULT_DIR };
 
@@ -31,6 +33,7 @@ export type Register = (program: Command, ctx: CliContext) => void;
 
 export interface GlobalOptions {
   dir?: string;
+  store?: string;
   json?: boolean;
 }
 
@@ -47,6 +50,23 @@ export class CliContext {
 
   output(cmd: Command): Output {
     return new Output(this.io, this.globals(cmd).json === true);
+  }
+
+  /**
+   * The store `--store` (else `$TROUPE_STORE`) names, or undefined for the file store found
+   * as `located` finds it. `--store` with `--dir` is a usage error unless they agree.
+   */
+  storeTarget(cmd: Command): StoreTarget | undefined {
+    const g = this.globals(cmd);
+    const text = g.store ?? (this.io.env.TROUPE_STORE || undefined);
+    if (text === undefined) return undefined;
+    const target = parseStoreTarget(text, this.io.cwd);
+    if (g.dir !== undefined && (target.engine !== 'file' || target.dir !== this.path(g.dir)))
+      throw new TroupeError(
+        'USAGE',
+        `--dir ${g.dir} and ${g.store ? '--store' : '$TROUPE_STORE'} ${describeTarget(target)} name two stores: give one`,
+      );
+    return target;
   }
 
   /** --dir, else $TROUPE_HOME, else searched upward from the working directory (see locateDir). */
@@ -78,14 +98,40 @@ export class CliContext {
    */
   async withConfig<T>(
     cmd: Command,
-    fn: (config: ConfigurationService, store: FileStore) => Promise<T>,
+    fn: (config: ConfigurationService, store: Store) => Promise<T>,
     opts: { recover?: boolean; strays?: boolean } = {},
   ): Promise<T> {
-    const where = this.located(cmd);
+    const { store, runLog } = await this.#open(cmd);
+    try {
+      // Loaded here, not at start-up: a command that never opens the store never loads it.
+      const { ConfigurationService } = await import('../configuration/configuration-service.js');
+      const signal = this.io.signal;
+      const config = new ConfigurationService(store, { runLog, ...(signal ? { signal } : {}) });
+      if (opts.recover !== false) await this.#recover(config, runLog);
+      if (opts.strays !== false && store.strays)
+        for (const file of await store.strays())
+          this.io.stderr(`warning: ignored ${file}: troupe reads only <id>.json files there, never links\n`);
+      return await fn(config, store);
+    } finally {
+      await runLog.close?.();
+      await store.close();
+    }
+  }
+
+  /** The store `--store` names (a database brings its own run log), else the directory's. */
+  async #open(cmd: Command): Promise<{ store: Store; runLog: RunLog & { close?(): Promise<void> } }> {
+    const target = this.storeTarget(cmd);
+    if (target && target.engine !== 'file') {
+      const { PostgresStore } = await import('../postgres/store.js');
+      const store =
+        target.engine === 'postgres'
+          ? await PostgresStore.connect(target.url)
+          : await PostgresStore.pglite(target.dir);
+      return { store, runLog: store.runLog() };
+    }
+    const where: Located = target ? { dir: target.dir, how: 'flag' } : this.located(cmd);
     assertNotAFile(where.dir, this.display(where.dir));
-    // Loaded here, not at start-up: a command that never opens the directory never loads them.
-    const [{ ConfigurationService }, { FileRunLog }, { FileStore }] = await Promise.all([
-      import('../configuration/configuration-service.js'),
+    const [{ FileRunLog }, { FileStore }] = await Promise.all([
       import('../orchestration/file-run-log.js'),
       import('../storage/file/index.js'),
     ]);
@@ -94,23 +140,14 @@ export class CliContext {
         ? notFound(this.io.cwd)
         : e;
     });
-    const runLog = new FileRunLog(join(store.dir, RUNS_DIR));
-    try {
-      const signal = this.io.signal;
-      const config = new ConfigurationService(store, { runLog, ...(signal ? { signal } : {}) });
-      if (opts.recover !== false) await this.#recover(config, runLog);
-      if (opts.strays !== false)
-        for (const file of await store.strays())
-          this.io.stderr(`warning: ignored ${file}: troupe reads only <id>.json files there, never links\n`);
-      return await fn(config, store);
-    } finally {
-      await runLog.close();
-      await store.close();
-    }
+    return { store, runLog: new FileRunLog(join(store.dir, RUNS_DIR)) };
   }
 
   /** Compensates interrupted runs; a run log that cannot be read is a warning, not a failed command. */
-  async #recover(config: ConfigurationService, runLog: FileRunLog): Promise<void> {
+  async #recover(
+    config: ConfigurationService,
+    runLog: RunLog & { unreadable?: FileRunLog['unreadable'] },
+  ): Promise<void> {
     let recovered: RunResult[];
     try {
       recovered = await config.recover();
@@ -121,7 +158,7 @@ export class CliContext {
       return;
     }
     for (const r of recovered) this.io.stderr(`${recoveredLine(r)}\n`);
-    for (const u of runLog.unreadable)
+    for (const u of runLog.unreadable ?? [])
       this.io.stderr(`warning: run log ${u.runId} is damaged and was skipped: ${u.error}\n`);
   }
 

@@ -30,7 +30,7 @@ const RUNTIME = `${process.version}-${process.arch}`;
 export function commandWord(argv: readonly string[]): string {
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i] as string;
-    if (a === '--dir') i++;
+    if (a === '--dir' || a === '--store') i++;
     else if (!a.startsWith('-')) return /^[a-z][a-z-]{0,30}$/.test(a) ? a : 'other';
   }
   return 'none';
@@ -86,7 +86,10 @@ export async function launch(argv: string[], opts: LaunchOptions = {}): Promise<
   const cacheFile = dir && join(dir, `${key}-${commandWord(argv)}.bin`);
   const cachedData = cacheFile ? readCache(cacheFile) : undefined;
   const wrapped = `(function (exports, require, module, __filename, __dirname) {${source}\n})`;
-  const script = new Script(wrapped, { filename: file, ...(cachedData ? { cachedData } : {}) });
+  const script = new Script(wrapped, {
+    filename: file,
+    ...(cachedData ? { cachedData } : {}),
+  });
   const module = {
     exports: {} as { main?: (argv: string[], io: { signal: AbortSignal }) => Promise<number> },
   };

@@ -28,7 +28,7 @@ const COMMANDS: Array<{ words: string[]; load: () => Promise<{ register: Registe
 ];
 
 /** Global options that take a value: the word after them is not the command. */
-const VALUED_GLOBALS = new Set(['--dir']);
+const VALUED_GLOBALS = new Set(['--dir', '--store']);
 
 /** The command files a run of `argv` needs: the one its command word names, else all of them. */
 export function commandsFor(argv: string[]): typeof COMMANDS {
@@ -71,6 +71,10 @@ export async function createProgram(ctx: CliContext, commands = COMMANDS): Promi
     )
     .version(VERSION, '-V, --version', 'print the version')
     .option('--dir <dir>', `configuration directory (default: $TROUPE_HOME, else ${DEFAULT_DIR})`)
+    .option(
+      '--store <url>',
+      'where the configuration lives: a directory (or file:PATH), pglite:PATH, or postgres://… (default: $TROUPE_STORE, else --dir)',
+    )
     .option('--json', 'machine-readable output on stdout, errors as JSON on stderr')
     .exitOverride()
     .configureOutput({

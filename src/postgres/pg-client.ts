@@ -1,6 +1,6 @@
 import type { Pool, PoolClient } from 'pg';
 import { TroupeError } from '../domain/errors.js';
-import { describeUrl, type Sql, type SqlClient } from './sql.js';
+import { describeUrl, optionalPeer, type Sql, type SqlClient } from './sql.js';
 
 export interface PgClientOptions {
   /** Connections in the pool; default 10. */
@@ -24,15 +24,27 @@ export function checkSchema(schema: string): string {
   return schema;
 }
 
+/** A connection URL without its `schema` parameter, and that parameter. */
+export function schemaOf(url: string): { url: string; schema?: string } {
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch {
+    return { url }; // pg says what is wrong with it
+  }
+  const schema = u.searchParams.get('schema');
+  if (schema === null) return { url };
+  u.searchParams.delete('schema');
+  return { url: u.toString(), schema };
+}
+
 /** A `pg` pool as a SqlClient (pg is an optional peer dependency, loaded only here). */
 export async function pgClient(url: string, opts: PgClientOptions = {}): Promise<SqlClient> {
-  let pg: typeof import('pg');
-  try {
-    pg = (await import('pg')).default as unknown as typeof import('pg');
-  } catch (cause) {
-    throw new TroupeError('USAGE', 'the PostgreSQL store needs the "pg" package: npm install pg', { cause });
-  }
-  const schema = checkSchema(opts.schema ?? 'public');
+  const pg = optionalPeer<typeof import('pg')>('pg', 'npm install pg');
+  // `?schema=NAME` in the URL picks the schema (several casts in one database).
+  const { url: plain, schema: named } = schemaOf(url);
+  url = plain;
+  const schema = checkSchema(opts.schema ?? named ?? 'public');
   const pool: Pool = new pg.Pool({
     connectionString: url,
     max: opts.poolSize ?? 10,

@@ -1,7 +1,6 @@
 import type { PGlite } from '@electric-sql/pglite';
-import { TroupeError } from '../domain/errors.js';
 import { checkSchema } from './pg-client.js';
-import type { Sql, SqlClient } from './sql.js';
+import { optionalPeer, type Sql, type SqlClient } from './sql.js';
 
 /**
  * PGlite (PostgreSQL in WebAssembly, in this process) as a SqlClient: one session, so its
@@ -15,18 +14,10 @@ export async function pgliteClient(
   let db: PGlite;
   const owned = typeof target === 'string';
   if (typeof target === 'string') {
-    let mod: typeof import('@electric-sql/pglite');
-    try {
-      mod = await import('@electric-sql/pglite');
-    } catch (cause) {
-      throw new TroupeError(
-        'USAGE',
-        'the PGlite store needs "@electric-sql/pglite": npm install @electric-sql/pglite',
-        {
-          cause,
-        },
-      );
-    }
+    const mod = optionalPeer<typeof import('@electric-sql/pglite')>(
+      '@electric-sql/pglite',
+      'npm install @electric-sql/pglite',
+    );
     db = await mod.PGlite.create(target);
   } else db = target;
   const schema = checkSchema(opts.schema ?? 'public');

@@ -1,4 +1,17 @@
+import { createRequire } from 'node:module';
 import { TroupeError } from '../domain/errors.js';
+
+/**
+ * An optional peer package (`pg`, `@electric-sql/pglite`), loaded when a database store is
+ * opened; required, not imported, so the bundled CLI loads it from node_modules as it is.
+ */
+export function optionalPeer<T>(name: string, install: string): T {
+  try {
+    return createRequire(import.meta.url)(name) as T;
+  } catch (cause) {
+    throw new TroupeError('USAGE', `this store needs the "${name}" package: ${install}`, { cause });
+  }
+}
 
 /** One statement at a time, on whatever connection the caller holds. */
 export interface Sql {

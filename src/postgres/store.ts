@@ -13,7 +13,7 @@ import type {
 } from '../storage/store.js';
 import { KINDS, singular } from '../storage/store.js';
 import { migrate } from './migrations.js';
-import { checkSchema, pgClient } from './pg-client.js';
+import { checkSchema, pgClient, schemaOf } from './pg-client.js';
 import { pgliteClient } from './pglite-client.js';
 import { PostgresRunLog } from './run-log.js';
 import { databaseError, isRaceLost, type Sql, type SqlClient } from './sql.js';
@@ -48,17 +48,21 @@ export class PostgresStore extends BatchStore {
   readonly #db: SqlClient;
   readonly #now: () => number;
   #closed = false;
+  /** The schema version found on opening, and the one it was brought to. */
+  readonly migrated: { from: number; to: number };
 
-  private constructor(db: SqlClient, opts: StoreOptions) {
+  private constructor(db: SqlClient, opts: StoreOptions, migrated: { from: number; to: number }) {
     super();
     this.#db = db;
     this.#now = opts.now ?? Date.now;
+    this.migrated = migrated;
   }
 
   /** Connects to PostgreSQL and brings the schema up to date (see `migrate`). */
   static async connect(url: string, opts: PostgresStoreOptions = {}): Promise<PostgresStore> {
+    const schema = opts.schema ?? schemaOf(url).schema;
     const db = await pgClient(url, opts);
-    return PostgresStore.#open(db, opts);
+    return PostgresStore.#open(db, schema === undefined ? opts : { ...opts, schema });
   }
 
   /** An embedded PGlite database in `dir` (or one the caller made), schema brought up to date. */
@@ -68,13 +72,14 @@ export class PostgresStore extends BatchStore {
   }
 
   static async #open(db: SqlClient, opts: PostgresStoreOptions): Promise<PostgresStore> {
+    let migrated: { from: number; to: number };
     try {
-      await migrate(db, checkSchema(opts.schema ?? 'public'));
+      migrated = await migrate(db, checkSchema(opts.schema ?? 'public'));
     } catch (e) {
       await db.close().catch(() => undefined);
       throw e;
     }
-    return new PostgresStore(db, opts);
+    return new PostgresStore(db, opts, migrated);
   }
 
   /** The database this store talks to, for the run log and the change feed over the same one. */

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { postgresUnavailable } from '../../src/postgres/test-db.test-helper.js';
 import { castDir, type Doc, inconsistencies, readDoc, troupe } from './processes.js';
 
 // Real processes racing on one directory. Each round checks the invariants the CLI promises:
@@ -8,135 +9,144 @@ import { castDir, type Doc, inconsistencies, readDoc, troupe } from './processes
 const humorOf = (d: Doc | undefined) => (d?.behaviors as { humor?: number } | undefined)?.humor;
 type Ack = { personality: Doc; revision: number; unchanged: boolean; agents: string[] };
 
-describe('troupe commands racing as separate processes', () => {
-  it('30 rounds of 4 compare-and-swap updates with the same revision: exactly one wins, and it is stored', async () => {
-    const dir = await castDir(3);
-    for (let round = 0; round < 30; round++) {
-      const n = (await readDoc(dir, 'personalities/hub.json'))!.revision;
-      const values = [0, 1, 2, 3].map((i) => (round * 4 + i) % 101);
-      const exits = await Promise.all(
-        values.map((v) =>
-          troupe(dir, [
-            'personality',
-            'update',
-            'hub',
-            '--expect-revision',
-            String(n),
-            '--trait',
-            `humor=${v}`,
-            '--json',
-          ]),
-        ),
-      );
-      const won = exits.flatMap((e, i) =>
-        e.code === 0 ? [{ v: values[i]!, ack: JSON.parse(e.stdout) as Ack }] : [],
-      );
-      const lost = exits.filter((e) => e.code !== 0);
-      expect(won, `round ${round}: ${exits.map((e) => e.stderr).join('\n')}`).toHaveLength(1);
-      for (const e of lost) expect(JSON.parse(e.stderr).error.code, e.stderr).toBe('CONCURRENT_MODIFICATION');
-      const { v, ack } = won[0]!;
-      // The acknowledgement describes this command's own write, and that write is what is stored.
-      expect(ack.revision).toBe(n + 1);
-      expect(humorOf(ack.personality)).toBe(v);
-      const stored = (await readDoc(dir, 'personalities/hub.json'))!;
-      expect(stored.revision).toBe(n + 1);
-      expect(humorOf(stored)).toBe(v);
-      for (const a of ['a0', 'a1', 'a2'])
-        expect((await readDoc(dir, `agents/${a}.json`))!.personalityVersion, `round ${round} ${a}`).toBe(
-          n + 1,
+const engines: Array<'file' | 'postgres'> = [
+  'file',
+  ...((await postgresUnavailable()) ? [] : ['postgres' as const]),
+];
+
+describe.each(engines.map((e) => [e]))(
+  'troupe commands racing as separate processes (%s store)',
+  (engine) => {
+    it('30 rounds of 4 compare-and-swap updates with the same revision: exactly one wins, and it is stored', async () => {
+      const dir = await castDir(3, engine);
+      for (let round = 0; round < 30; round++) {
+        const n = (await readDoc(dir, 'personalities/hub.json'))!.revision;
+        const values = [0, 1, 2, 3].map((i) => (round * 4 + i) % 101);
+        const exits = await Promise.all(
+          values.map((v) =>
+            troupe(dir, [
+              'personality',
+              'update',
+              'hub',
+              '--expect-revision',
+              String(n),
+              '--trait',
+              `humor=${v}`,
+              '--json',
+            ]),
+          ),
         );
-    }
-    expect(await inconsistencies(dir)).toEqual([]);
-  }, 120_000);
-
-  it('8 plain updates of a personality used by agents at once: all succeed, each with its own revision', async () => {
-    const dir = await castDir(6);
-    for (let round = 0; round < 3; round++) {
-      const n = (await readDoc(dir, 'personalities/hub.json'))!.revision;
-      const values = [...Array(8).keys()].map((i) => 100 - (round * 8 + i));
-      const exits = await Promise.all(
-        values.map((v) => troupe(dir, ['personality', 'update', 'hub', '--trait', `humor=${v}`, '--json'])),
-      );
-      for (const e of exits) expect(e.code, e.stderr).toBe(0);
-      const acks = exits.map((e) => JSON.parse(e.stdout) as Ack);
-      const revisions = acks.map((a) => a.revision).sort((a, b) => a - b);
-      // One revision each, no gaps: no write was lost, none was done twice or undone.
-      expect(revisions).toEqual([...Array(8).keys()].map((i) => n + 1 + i));
-      acks.forEach((a, i) => {
-        expect(humorOf(a.personality)).toBe(values[i]);
-        expect(a.agents).toHaveLength(6);
-      });
-      const last = acks.find((a) => a.revision === n + 8)!;
-      const stored = (await readDoc(dir, 'personalities/hub.json'))!;
-      expect(humorOf(stored)).toBe(humorOf(last.personality));
-      for (let i = 0; i < 6; i++)
-        expect((await readDoc(dir, `agents/a${i}.json`))!.personalityVersion).toBe(n + 8);
+        const won = exits.flatMap((e, i) =>
+          e.code === 0 ? [{ v: values[i]!, ack: JSON.parse(e.stdout) as Ack }] : [],
+        );
+        const lost = exits.filter((e) => e.code !== 0);
+        expect(won, `round ${round}: ${exits.map((e) => e.stderr).join('\n')}`).toHaveLength(1);
+        for (const e of lost)
+          expect(JSON.parse(e.stderr).error.code, e.stderr).toBe('CONCURRENT_MODIFICATION');
+        const { v, ack } = won[0]!;
+        // The acknowledgement describes this command's own write, and that write is what is stored.
+        expect(ack.revision).toBe(n + 1);
+        expect(humorOf(ack.personality)).toBe(v);
+        const stored = (await readDoc(dir, 'personalities/hub.json'))!;
+        expect(stored.revision).toBe(n + 1);
+        expect(humorOf(stored)).toBe(v);
+        for (const a of ['a0', 'a1', 'a2'])
+          expect((await readDoc(dir, `agents/${a}.json`))!.personalityVersion, `round ${round} ${a}`).toBe(
+            n + 1,
+          );
+      }
       expect(await inconsistencies(dir)).toEqual([]);
-    }
-  }, 120_000);
+    }, 120_000);
 
-  it('4 creates of one id at once: exactly one is created, with its own content', async () => {
-    const dir = await castDir(0);
-    for (let round = 0; round < 5; round++) {
-      const id = `new-${round}`;
-      const exits = await Promise.all(
-        [0, 1, 2, 3].map((i) =>
+    it('8 plain updates of a personality used by agents at once: all succeed, each with its own revision', async () => {
+      const dir = await castDir(6, engine);
+      for (let round = 0; round < 3; round++) {
+        const n = (await readDoc(dir, 'personalities/hub.json'))!.revision;
+        const values = [...Array(8).keys()].map((i) => 100 - (round * 8 + i));
+        const exits = await Promise.all(
+          values.map((v) => troupe(dir, ['personality', 'update', 'hub', '--trait', `humor=${v}`, '--json'])),
+        );
+        for (const e of exits) expect(e.code, e.stderr).toBe(0);
+        const acks = exits.map((e) => JSON.parse(e.stdout) as Ack);
+        const revisions = acks.map((a) => a.revision).sort((a, b) => a - b);
+        // One revision each, no gaps: no write was lost, none was done twice or undone.
+        expect(revisions).toEqual([...Array(8).keys()].map((i) => n + 1 + i));
+        acks.forEach((a, i) => {
+          expect(humorOf(a.personality)).toBe(values[i]);
+          expect(a.agents).toHaveLength(6);
+        });
+        const last = acks.find((a) => a.revision === n + 8)!;
+        const stored = (await readDoc(dir, 'personalities/hub.json'))!;
+        expect(humorOf(stored)).toBe(humorOf(last.personality));
+        for (let i = 0; i < 6; i++)
+          expect((await readDoc(dir, `agents/a${i}.json`))!.personalityVersion).toBe(n + 8);
+        expect(await inconsistencies(dir)).toEqual([]);
+      }
+    }, 120_000);
+
+    it('4 creates of one id at once: exactly one is created, with its own content', async () => {
+      const dir = await castDir(0, engine);
+      for (let round = 0; round < 5; round++) {
+        const id = `new-${round}`;
+        const exits = await Promise.all(
+          [0, 1, 2, 3].map((i) =>
+            troupe(dir, [
+              'personality',
+              'create',
+              '--id',
+              id,
+              '--name',
+              `New ${round}`,
+              '--preset',
+              'calm-analyst',
+              '--trait',
+              `humor=${i * 10}`,
+              '--json',
+            ]),
+          ),
+        );
+        const won = exits.flatMap((e, i) => (e.code === 0 ? [i] : []));
+        expect(won, exits.map((e) => e.stderr).join('\n')).toHaveLength(1);
+        for (const e of exits.filter((x) => x.code !== 0))
+          expect(JSON.parse(e.stderr).error.code).toBe('ALREADY_EXISTS');
+        const stored = (await readDoc(dir, `personalities/${id}.json`))!;
+        expect(stored.revision).toBe(1);
+        expect(humorOf(stored)).toBe(won[0]! * 10);
+      }
+    }, 60_000);
+
+    it('a cascading delete racing updates and agent creates leaves no dangling reference', async () => {
+      for (let round = 0; round < 4; round++) {
+        const dir = await castDir(4, engine);
+        const exits = await Promise.all([
+          troupe(dir, ['personality', 'delete', 'hub', '--cascade', '--json']),
+          troupe(dir, ['personality', 'update', 'hub', '--trait', 'humor=7', '--json']),
+          troupe(dir, ['agent', 'update', 'a1', '--temperature', '0.9', '--json']),
           troupe(dir, [
-            'personality',
+            'agent',
             'create',
             '--id',
-            id,
+            'late',
             '--name',
-            `New ${round}`,
-            '--preset',
-            'calm-analyst',
-            '--trait',
-            `humor=${i * 10}`,
+            'Late',
+            '--personality',
+            'hub',
+            '--role',
+            'reviewer',
+            '--model',
+            'gpt-4o',
             '--json',
           ]),
-        ),
-      );
-      const won = exits.flatMap((e, i) => (e.code === 0 ? [i] : []));
-      expect(won, exits.map((e) => e.stderr).join('\n')).toHaveLength(1);
-      for (const e of exits.filter((x) => x.code !== 0))
-        expect(JSON.parse(e.stderr).error.code).toBe('ALREADY_EXISTS');
-      const stored = (await readDoc(dir, `personalities/${id}.json`))!;
-      expect(stored.revision).toBe(1);
-      expect(humorOf(stored)).toBe(won[0]! * 10);
-    }
-  }, 60_000);
-
-  it('a cascading delete racing updates and agent creates leaves no dangling reference', async () => {
-    for (let round = 0; round < 4; round++) {
-      const dir = await castDir(4);
-      const exits = await Promise.all([
-        troupe(dir, ['personality', 'delete', 'hub', '--cascade', '--json']),
-        troupe(dir, ['personality', 'update', 'hub', '--trait', 'humor=7', '--json']),
-        troupe(dir, ['agent', 'update', 'a1', '--temperature', '0.9', '--json']),
-        troupe(dir, [
-          'agent',
-          'create',
-          '--id',
-          'late',
-          '--name',
-          'Late',
-          '--personality',
-          'hub',
-          '--role',
-          'reviewer',
-          '--model',
-          'gpt-4o',
-          '--json',
-        ]),
-      ]);
-      const [del, , , create] = exits;
-      expect(del!.code, del!.stderr).toBe(0);
-      expect(await inconsistencies(dir)).toEqual([]);
-      expect(await readDoc(dir, 'personalities/hub.json')).toBeUndefined();
-      // An agent created before the delete was cascaded with it; one created after was refused.
-      expect(await readDoc(dir, 'agents/late.json')).toBeUndefined();
-      if (create!.code === 0) expect(JSON.parse(del!.stdout).agentsDeleted).toContain('late');
-      for (const e of exits) expect([0, 1]).toContain(e.code);
-    }
-  }, 60_000);
-});
+        ]);
+        const [del, , , create] = exits;
+        expect(del!.code, del!.stderr).toBe(0);
+        expect(await inconsistencies(dir)).toEqual([]);
+        expect(await readDoc(dir, 'personalities/hub.json')).toBeUndefined();
+        // An agent created before the delete was cascaded with it; one created after was refused.
+        expect(await readDoc(dir, 'agents/late.json')).toBeUndefined();
+        if (create!.code === 0) expect(JSON.parse(del!.stdout).agentsDeleted).toContain('late');
+        for (const e of exits) expect([0, 1]).toContain(e.code);
+      }
+    }, 60_000);
+  },
+);

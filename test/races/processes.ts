@@ -5,7 +5,10 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach } from 'vitest';
 import { ConfigurationService } from '../../src/configuration/configuration-service.js';
+import { PostgresStore } from '../../src/postgres/store.js';
+import { dropSchema, freshSchema, TEST_POSTGRES_URL } from '../../src/postgres/test-db.test-helper.js';
 import { FileStore } from '../../src/storage/file/store.js';
+import type { Kind, Store } from '../../src/storage/store.js';
 
 const bin = fileURLToPath(new URL('../../bin/troupe.js', import.meta.url));
 
@@ -16,9 +19,17 @@ export interface Exit {
   stderr: string;
 }
 
-/** Runs `troupe --dir DIR …` as a real process (the compiled CLI); resolves when it exits. */
-export function troupe(dir: string, args: string[], env: NodeJS.ProcessEnv = {}): Promise<Exit> {
-  return spawned(process.execPath, [bin, '--dir', dir, ...args], env).exit;
+/** A cast in PostgreSQL is named by its URL; any other name is a directory. */
+const inDatabase = (where: string) => where.startsWith('postgres://');
+
+/** Runs `troupe --dir DIR …` (or `--store URL …`) as a real process (the compiled CLI); resolves when it exits. */
+export function troupe(where: string, args: string[], env: NodeJS.ProcessEnv = {}): Promise<Exit> {
+  return spawned(process.execPath, [bin, inDatabase(where) ? '--store' : '--dir', where, ...args], env).exit;
+}
+
+/** The store a cast lives in, opened in this process. */
+async function openCast(where: string): Promise<Store> {
+  return inDatabase(where) ? PostgresStore.connect(where, { poolSize: 2 }) : FileStore.open(where);
 }
 
 /** Runs a TypeScript child of this folder through tsx. */
@@ -65,8 +76,10 @@ function spawned(cmd: string, args: string[], env: NodeJS.ProcessEnv = {}): Spaw
 }
 
 const dirs: string[] = [];
+const schemas: string[] = [];
 afterEach(async () => {
   await Promise.all(dirs.splice(0).map((d) => rm(d, { recursive: true, force: true })));
+  await Promise.all(schemas.splice(0).map((s) => dropSchema(s)));
 });
 
 export const BIG_FIVE = {
@@ -77,11 +90,26 @@ export const BIG_FIVE = {
   neuroticism: 10,
 };
 
-/** A directory with personality `hub` (and `spare`), role `reviewer` and `agents` agents using hub. */
-export async function castDir(agents = 3): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), 'troupe-race-'));
-  dirs.push(dir);
-  const store = await FileStore.init(dir);
+/**
+ * A cast with personality `hub` (and `spare`), role `reviewer` and `agents` agents using hub:
+ * in a fresh directory, or (`engine: 'postgres'`) in a fresh schema of the test database.
+ */
+export async function castDir(agents = 3, engine: 'file' | 'postgres' = 'file'): Promise<string> {
+  let where: string;
+  let store: Store;
+  if (engine === 'postgres') {
+    const schema = freshSchema();
+    schemas.push(schema);
+    const u = new URL(TEST_POSTGRES_URL);
+    u.searchParams.set('schema', schema);
+    where = u.toString();
+    store = await PostgresStore.connect(where, { poolSize: 2 });
+  } else {
+    where = await mkdtemp(join(tmpdir(), 'troupe-race-'));
+    dirs.push(where);
+    store = await FileStore.init(where);
+  }
+  const dir = where;
   const config = new ConfigurationService(store);
   await config.createPersonality({ id: 'hub', name: 'Hub', bigFive: BIG_FIVE, behaviors: { humor: 50 } });
   await config.createPersonality({ id: 'spare', name: 'Spare', bigFive: BIG_FIVE });
@@ -102,7 +130,17 @@ export async function castDir(agents = 3): Promise<string> {
 
 export type Doc = Record<string, unknown> & { revision: number };
 
+/** A stored document by its file name (`personalities/hub.json`), from the directory or the database. */
 export async function readDoc(dir: string, file: string): Promise<Doc | undefined> {
+  if (inDatabase(dir)) {
+    const [kind, name] = file.split('/') as [Kind, string];
+    const store = await openCast(dir);
+    try {
+      return (await store.get(kind, name.replace(/\.json$/, ''))) as Doc | undefined;
+    } finally {
+      await store.close();
+    }
+  }
   try {
     return JSON.parse(await readFile(join(dir, file), 'utf8')) as Doc;
   } catch (e) {
@@ -124,7 +162,7 @@ export async function snapshotDir(dir: string): Promise<Map<string, string>> {
 
 /** Opens the directory in this process and lists what is inconsistent (empty when all is well). */
 export async function inconsistencies(dir: string): Promise<string[]> {
-  const store = await FileStore.open(dir);
+  const store = await openCast(dir);
   try {
     return (await new ConfigurationService(store).detectInconsistencies()).map((i) => i.message);
   } finally {

@@ -6,6 +6,7 @@ import { FileStore } from '../../storage/file/index.js';
 import type { CliContext } from '../context.js';
 import { assertNotAFile, DEFAULT_DIR, isTroupeDir } from '../directory.js';
 import { writeSchemas } from '../schemas.js';
+import { describeTarget } from '../store-target.js';
 
 /** What a directory holds (a missing one holds nothing). */
 const entries = (dir: string) => {
@@ -32,8 +33,35 @@ export function register(program: Command, ctx: CliContext): void {
     .option('--force', 'initialise a directory that is not empty and not a troupe directory')
     .action(async (opts: { schemas: boolean; force?: boolean }, cmd: Command) => {
       const out = ctx.output(cmd);
+      const target = ctx.storeTarget(cmd);
+      if (target && target.engine !== 'file') {
+        // A database: its schema is created (or brought up to date) and nothing else is written.
+        const { PostgresStore } = await import('../../postgres/store.js');
+        const { SCHEMA_VERSION } = await import('../../postgres/migrations.js');
+        const store =
+          target.engine === 'postgres'
+            ? await PostgresStore.connect(target.url)
+            : await PostgresStore.pglite(target.dir);
+        const migrated = store.migrated;
+        await store.close();
+        const where = describeTarget(target);
+        out.data({
+          store: where,
+          engine: target.engine,
+          schemaVersion: SCHEMA_VERSION,
+          created: migrated.from === 0,
+        });
+        out.line(
+          migrated.from === SCHEMA_VERSION
+            ? `Already a troupe store: ${where} (schema version ${SCHEMA_VERSION}, left as it was)`
+            : migrated.from === 0
+              ? `Initialised a troupe store at ${where} (schema version ${SCHEMA_VERSION})`
+              : `Migrated the troupe store at ${where} from schema version ${migrated.from} to ${SCHEMA_VERSION}`,
+        );
+        return;
+      }
       // Created where asked, or here: init never searches upward (a nested directory is allowed).
-      const given = ctx.globals(cmd).dir ?? (ctx.io.env.TROUPE_HOME || undefined);
+      const given = target?.dir ?? ctx.globals(cmd).dir ?? (ctx.io.env.TROUPE_HOME || undefined);
       const dir = resolve(ctx.io.cwd, given ?? DEFAULT_DIR);
       const shown = ctx.display(dir);
       assertNotAFile(dir, shown);
