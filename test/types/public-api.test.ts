@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import * as root from '../../src/index.js';
+import * as postgres from '../../src/postgres/index.js';
 import * as fixtures from '../../src/testing/fixtures/index.js';
 import * as testing from '../../src/testing/index.js';
 
@@ -66,6 +67,16 @@ describe('the public API', () => {
       'foldRunEvents',
     ])
       expect(root, internal).not.toHaveProperty(internal);
+  });
+
+  it('troupe/postgres holds the PostgreSQL store and run log', () => {
+    expect(Object.keys(postgres).sort()).toEqual([
+      'MIGRATIONS',
+      'PostgresRunLog',
+      'PostgresStore',
+      'SCHEMA_VERSION',
+      'migrate',
+    ]);
   });
 
   it('keeps the fixture harness on its own subpath, troupe/testing/fixtures', () => {
