@@ -26,7 +26,7 @@ import * as I from './operation-inputs.js';
 import { commitPlanned } from './planned-commit.js';
 import { requireRef } from './references.js';
 import type { Services } from './services.js';
-import { applyUndo, commitWithUndo, skippedError, type UndoableCommit, type UndoOp } from './undo.js';
+import { applyUndo, commitWithUndo, skippedError, type UndoableCommit, type UndoOp, writeOptions } from './undo.js';
 import { planCascadingUpdate } from './update-step.js';
 import { allowFor, bundleSize } from './work-allowance.js';
 
@@ -69,7 +69,7 @@ const revert = (s: Services) =>
  */
 export function buildOperations(s: Services, nowIso: () => string) {
   const commit = (ops: BatchOp[], ctx?: StepContext) =>
-    commitWithUndo(s.store, ops, ctx?.intent, ctx?.signal);
+    commitWithUndo(s.store, ops, ctx?.intent, writeOptions(ctx));
   /** Plans a built-in change again on fresh state (what `file.persist` does after a lost race). */
   const replan = async (r: Replan): Promise<{ ops: BatchOp[] }> => {
     switch (r.planner) {
@@ -343,7 +343,7 @@ export function buildOperations(s: Services, nowIso: () => string) {
  */
 async function undoAndResync(s: Services, undo: UndoOp[], ctx?: StepContext, unconfirmed = false) {
   allowFor(ctx, 2 * undo.length); // the undo and the re-sync of the agents it touched
-  const restored = await applyUndo(s.store, undo, ctx?.intent, unconfirmed);
+  const restored = await applyUndo(s.store, undo, ctx?.intent, unconfirmed, ctx?.fence);
   // Every personality and role the undo names, written now or by an earlier try of this undo
   // that was cut off before its re-sync: their agents are re-composed if stale.
   const named = undo.map((u) => keyOf(u.kind, u.op === 'put' ? u.doc.id : u.id));
@@ -376,7 +376,7 @@ async function resyncRestored(s: Services, restored: UndoableCommit, ctx?: StepC
     if (!s.agents.isStale(a, p, r, model)) continue;
     ops.push(...s.agents.prepareSync(a, p, r, model).ops);
   }
-  const synced = await commitWithUndo(s.store, ops, ctx?.intent, ctx?.signal);
+  const synced = await commitWithUndo(s.store, ops, ctx?.intent, writeOptions(ctx));
   return { undo: [...synced.undo, ...restored.undo], touched: [...restored.touched, ...synced.touched] };
 }
 

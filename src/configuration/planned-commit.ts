@@ -3,7 +3,7 @@ import { isTroupeError } from '../domain/errors.js';
 import type { StepContext } from '../orchestration/handlers.js';
 import type { BatchOp } from '../storage/store.js';
 import type { Services } from './services.js';
-import { commitWithUndo, type UndoableCommit } from './undo.js';
+import { commitWithUndo, type UndoableCommit, writeOptions } from './undo.js';
 import { allowFor } from './work-allowance.js';
 
 /** How many times a change is planned again after losing a race before the conflict is the caller's. */
@@ -31,7 +31,7 @@ export async function commitPlanned<P extends { ops: BatchOp[] }>(
     try {
       const { ops, ...rest } = planned;
       allowFor(ctx, ops.length);
-      const committed = await commitWithUndo(s.store, ops, ctx?.intent, ctx?.signal);
+      const committed = await commitWithUndo(s.store, ops, ctx?.intent, writeOptions(ctx));
       return { ...rest, ...committed, unchanged: committed.unchanged ?? false, replans };
     } catch (e) {
       const lostRace = isTroupeError(e) && e.code === 'CONCURRENT_MODIFICATION' && e.retryable !== false;

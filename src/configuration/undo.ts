@@ -1,7 +1,15 @@
 import { canonicalJson, contentHash } from '../domain/canonical.js';
 import { isTroupeError, TroupeError } from '../domain/errors.js';
 import { checkRevision, keyOf, newCommitId } from '../storage/batch.js';
-import { type BatchOp, type CommitResult, isGuard, type Store, type StoredDoc } from '../storage/store.js';
+import {
+  type BatchOp,
+  type CommitOptions,
+  type CommitResult,
+  type Fence,
+  isGuard,
+  type Store,
+  type StoredDoc,
+} from '../storage/store.js';
 import {
   body,
   idOf,
@@ -61,12 +69,21 @@ const REFUSED = new Set(['CONCURRENT_MODIFICATION', 'ALREADY_EXISTS', 'NOT_FOUND
  * the commit fails with CONCURRENT_MODIFICATION. A put of exactly what is stored becomes a
  * guard, so a change that changes nothing writes nothing (and bumps no revision).
  */
+/** What a step's commit carries from its context: its signal and its run's fence. */
+export const writeOptions = (ctx: { signal?: AbortSignal; fence?: Fence } | undefined): CommitOptions => ({
+  signal: ctx?.signal,
+  fence: ctx?.fence,
+});
+
 export async function commitWithUndo(
   store: Store,
   ops: BatchOp[],
   intent?: RecordIntent,
-  /** The caller's: an abort before the commit point writes nothing (an undo passes none: it must finish). */
-  signal?: AbortSignal,
+  /**
+   * The caller's signal (an abort before the commit point writes nothing; an undo passes none:
+   * it must finish) and its run's fence (a taken-over run's zombie writes nothing).
+   */
+  opts: CommitOptions = {},
 ): Promise<UndoableCommit> {
   // This commit's id, known before it commits so the intent names it: every version it writes
   // is credited to it, except what an undo puts back (credited to the commit that wrote it).
@@ -152,7 +169,7 @@ export async function commitWithUndo(
   const recorded = { undo: [...undo], touched, unconfirmed: true };
   await intent?.(recorded);
   try {
-    const { results } = await store.commit(pinned, { signal });
+    const { results } = await store.commit(pinned, opts);
     return { undo, touched, results };
   } catch (e) {
     // Refused as a whole (a lost race, say): it wrote nothing, so there is nothing to undo.
@@ -180,12 +197,13 @@ export async function applyUndo(
   undo: UndoOp[],
   intent?: RecordIntent,
   unconfirmed = false,
+  fence?: Fence,
 ): Promise<AppliedUndo> {
   // Judged on what it read: a commit refused as a whole (another writer got in between) wrote
   // nothing, so the undo is judged again on what is stored now.
   for (let tries = 1; ; tries++) {
     try {
-      return await applyUndoOnce(store, undo, intent, unconfirmed);
+      return await applyUndoOnce(store, undo, intent, unconfirmed, fence);
     } catch (e) {
       if (!isTroupeError(e) || !REFUSED.has(e.code) || e.code === 'VALIDATION_FAILED' || tries >= UNDO_TRIES)
         throw e;
@@ -203,6 +221,7 @@ async function applyUndoOnce(
   undo: UndoOp[],
   intent: RecordIntent,
   unconfirmed: boolean,
+  fence: Fence | undefined,
 ): Promise<AppliedUndo> {
   const ops: BatchOp[] = [];
   const skipped: SkippedUndo[] = [];
@@ -248,7 +267,7 @@ async function applyUndoOnce(
     const kept = ops.map((op) => keyOf(op.kind, idOf(op as Exclude<BatchOp, { op: 'absent' }>)));
     return { undo: [], touched: [], results: [], unchanged: true, skipped, kept };
   }
-  return { ...(await commitWithUndo(store, ops, intent)), skipped, kept: [] };
+  return { ...(await commitWithUndo(store, ops, intent, { fence })), skipped, kept: [] };
 }
 
 /** The error a compensation reports when it left other writers' documents alone. */

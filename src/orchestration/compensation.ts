@@ -94,6 +94,7 @@ export async function compensate(ctx: RunContext): Promise<CompensationResult> {
             workflowId: ctx.workflowId,
             stepId: step.id,
             clock,
+            ...(ctx.epoch === undefined ? {} : { fence: { runId: ctx.runId, epoch: ctx.epoch } }),
           }),
         );
       });

@@ -13,6 +13,11 @@ export interface StepContext {
   workflowId: string;
   stepId: string;
   clock: Clock;
+  /**
+   * The run's lease as this attempt holds it: passed to `Store.commit({ fence })`, a store that
+   * keeps runs refuses the write once another instance has taken the run over.
+   */
+  fence?: { runId: string; epoch: number };
   /** The runner's source of randomness (seeded in tests), for a handler's own jitter. */
   random?: Random;
   /** Set when the step is re-run to resolve a conflict: the error of the previous run. */

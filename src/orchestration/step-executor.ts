@@ -137,6 +137,7 @@ export async function executeStep(
           },
         };
         if (previousError) sc.previousError = previousError;
+        if (ctx.epoch !== undefined) sc.fence = { runId: ctx.runId, epoch: ctx.epoch };
         crashPoint(`step:${stepId}`);
         return capture(() => ctx.track(stepId, handler(input, sc)));
       },

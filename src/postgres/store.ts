@@ -7,6 +7,7 @@ import type {
   BatchOp,
   CommitOptions,
   CommitResult,
+  Fence,
   Kind,
   StoredDoc,
   StoreOptions,
@@ -169,6 +170,7 @@ export class PostgresStore extends BatchStore {
   }
 
   async #commitIn(tx: Sql, ops: BatchOp[], opts: CommitOptions): Promise<CommitResult> {
+    if (opts.fence) await checkFence(tx, opts.fence);
     const named = new Map<string, { kind: Kind; id: string }>();
     for (const op of ops) {
       if (op.op === 'absent') continue;
@@ -242,6 +244,26 @@ export class PostgresStore extends BatchStore {
     this.#closed = true;
     await this.#db.close();
   }
+}
+
+/**
+ * A step's write goes through only while its run is at the epoch the step runs under: the
+ * run's row is read and share-locked in the commit's transaction, so a takeover (which locks
+ * it to bump the epoch) lands wholly before this commit or wholly after it. A run this
+ * database does not keep (its log is elsewhere) has nothing to check.
+ */
+async function checkFence(tx: Sql, fence: Fence): Promise<void> {
+  const { rows } = await tx.query<{ epoch: number }>(
+    'SELECT epoch FROM troupe_runs WHERE run_id = $1 FOR SHARE',
+    [fence.runId],
+  );
+  const epoch = rows[0]?.epoch;
+  if (epoch !== undefined && epoch !== fence.epoch)
+    throw new TroupeError(
+      'CONCURRENT_MODIFICATION',
+      `run ${fence.runId} was taken over by another instance (its lease is at epoch ${epoch}, this write holds ${fence.epoch}): nothing was written`,
+      { retryable: false, context: { runId: fence.runId, epoch, heldEpoch: fence.epoch } },
+    );
 }
 
 function assertKind(kind: string): asserts kind is Kind {

@@ -77,6 +77,18 @@ export interface CommitResult {
  */
 export interface CommitOptions {
   signal?: AbortSignal | undefined;
+  /**
+   * The run (and the epoch of its lease) this commit is a step of. A store that keeps runs
+   * itself (PostgreSQL) refuses the commit, writing nothing, once another instance has claimed
+   * the run since: a zombie cannot write. Stores that keep no runs have nothing to check.
+   */
+  fence?: Fence | undefined;
+}
+
+/** A run's lease as a write carries it: the writer must still hold this epoch. */
+export interface Fence {
+  runId: string;
+  epoch: number;
 }
 
 /** One `*.json` file of a kind folder as `scan` sees it; never an exception. */

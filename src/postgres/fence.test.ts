@@ -1,0 +1,83 @@
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { workflow } from '../orchestration/builder.js';
+import { WorkflowRunner } from '../orchestration/runner.js';
+import { PostgresStore } from './store.js';
+import {
+  dropSchema,
+  freshSchema,
+  postgresUnavailable,
+  sharedPglite,
+  TEST_POSTGRES_URL,
+} from './test-db.test-helper.js';
+
+const opened: PostgresStore[] = [];
+const schemas: string[] = [];
+afterEach(async () => {
+  await Promise.all(opened.splice(0).map((s) => s.close()));
+  await Promise.all(schemas.splice(0).map((s) => dropSchema(s)));
+});
+afterAll(async () => (await sharedPglite()).close());
+
+const engines = ['pglite', ...((await postgresUnavailable()) ? [] : ['postgres'])];
+
+/** Two instances on one database: each its own store (its own pool) and run log. */
+async function instances(engine: string): Promise<[PostgresStore, PostgresStore]> {
+  const schema = freshSchema();
+  const open = async () => {
+    if (engine === 'pglite') return PostgresStore.pglite(await sharedPglite(), { schema });
+    return PostgresStore.connect(TEST_POSTGRES_URL, { schema, poolSize: 3 });
+  };
+  const a = await open();
+  const b = await open();
+  if (engine === 'postgres') schemas.push(schema);
+  opened.push(a, b);
+  return [a, b];
+}
+
+describe.each(engines.map((e) => [e]))('fencing a zombie on %s', (engine) => {
+  it('a step of a run another instance took over writes nothing, though it goes on', async () => {
+    const [storeA, storeB] = await instances(engine);
+    let open: () => void = () => {};
+    const gate = new Promise<void>((r) => {
+      open = r;
+    });
+    let reached: () => void = () => {};
+    const waiting = new Promise<void>((r) => {
+      reached = r;
+    });
+    const services = {
+      s: {
+        write: async (_: unknown, ctx: { fence?: { runId: string; epoch: number } }) => {
+          reached();
+          await gate;
+          const { results } = await storeA.commit(
+            [{ op: 'put', kind: 'personalities', doc: { id: 'late' } }],
+            {
+              fence: ctx.fence,
+            },
+          );
+          return results.length;
+        },
+      },
+    };
+    const def = workflow('w').step('write', 's', 'write').build();
+    const a = new WorkflowRunner({ services, runLog: storeA.runLog() });
+    const running = a.run(def, {}, { runId: 'zombie-1' });
+    await waiting;
+    // Instance B takes the run over (forced: A is alive in this very process).
+    const lease = await storeB.runLog().claim('zombie-1', { force: true });
+    expect(lease?.epoch).toBe(2);
+    open();
+    const r = await running;
+    expect(r.status).not.toBe('completed');
+    expect(r.error?.message).toMatch(
+      /taken over by another instance \(its lease is at epoch 2, this write holds 1\)/,
+    );
+    expect(await storeB.get('personalities', 'late')).toBeUndefined();
+    // The same write with the current epoch goes through.
+    await storeB.commit([{ op: 'put', kind: 'personalities', doc: { id: 'late' } }], {
+      fence: { runId: 'zombie-1', epoch: 2 },
+    });
+    expect((await storeA.get('personalities', 'late'))?.revision).toBe(1);
+  });
+});
