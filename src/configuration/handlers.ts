@@ -26,7 +26,14 @@ import * as I from './operation-inputs.js';
 import { commitPlanned } from './planned-commit.js';
 import { requireRef } from './references.js';
 import type { Services } from './services.js';
-import { applyUndo, commitWithUndo, skippedError, type UndoableCommit, type UndoOp, writeOptions } from './undo.js';
+import {
+  applyUndo,
+  commitWithUndo,
+  skippedError,
+  type UndoableCommit,
+  type UndoOp,
+  writeOptions,
+} from './undo.js';
 import { planCascadingUpdate } from './update-step.js';
 import { allowFor, bundleSize } from './work-allowance.js';
 

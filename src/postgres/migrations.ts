@@ -60,6 +60,15 @@ export const MIGRATIONS: ReadonlyArray<{ version: number; name: string; sql: str
       );
     `,
   },
+  {
+    version: 3,
+    name: 'change feed compaction mark',
+    sql: `
+      -- History rows up to this position may be gone: a watch from before it must list again.
+      CREATE TABLE troupe_feed (id boolean PRIMARY KEY DEFAULT true CHECK (id), compacted_through bigint NOT NULL DEFAULT 0);
+      INSERT INTO troupe_feed DEFAULT VALUES;
+    `,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]?.version ?? 0;

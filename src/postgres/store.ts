@@ -5,14 +5,18 @@ import { keyOf, planBatch } from '../storage/batch.js';
 import { BatchStore } from '../storage/batch-store.js';
 import type {
   BatchOp,
+  ChangeEvent,
   CommitOptions,
   CommitResult,
   Fence,
   Kind,
+  RelistEvent,
   StoredDoc,
   StoreOptions,
+  WatchOptions,
 } from '../storage/store.js';
 import { KINDS, singular } from '../storage/store.js';
+import { compactFeed, feedChannel, watchFeed } from './feed.js';
 import { migrate } from './migrations.js';
 import { checkSchema, pgClient, schemaOf } from './pg-client.js';
 import { pgliteClient } from './pglite-client.js';
@@ -51,10 +55,12 @@ export class PostgresStore extends BatchStore {
   #closed = false;
   /** The schema version found on opening, and the one it was brought to. */
   readonly migrated: { from: number; to: number };
+  readonly #schema: string;
 
-  private constructor(db: SqlClient, opts: StoreOptions, migrated: { from: number; to: number }) {
+  private constructor(db: SqlClient, opts: PostgresStoreOptions, migrated: { from: number; to: number }) {
     super();
     this.#db = db;
+    this.#schema = opts.schema ?? 'public';
     this.#now = opts.now ?? Date.now;
     this.migrated = migrated;
   }
@@ -86,6 +92,33 @@ export class PostgresStore extends BatchStore {
   /** The database this store talks to, for the run log and the change feed over the same one. */
   get sql(): SqlClient {
     return this.#db;
+  }
+
+  /**
+   * The change feed: every put and delete after `fromRevision` (a position of the feed), then
+   * each as it is committed, through LISTEN/NOTIFY; `relist` first if history was compacted
+   * past it. Ends when `signal` aborts.
+   */
+  watch(opts: WatchOptions = {}): AsyncIterable<ChangeEvent | RelistEvent> {
+    this.#assertOpen();
+    return watchFeed(this.#db, this.#schema, opts);
+  }
+
+  /** The feed's position now: list, then `watch({ fromRevision })` from it, and nothing falls between. */
+  async feedPosition(): Promise<number> {
+    this.#assertOpen();
+    const { rows } = await this.#read((db) =>
+      db.query<{ seq: string | null }>('SELECT max(seq) AS seq FROM troupe_history'),
+    );
+    return Number(rows[0]?.seq ?? 0);
+  }
+
+  /** Drops the history (backups and feed) through `position`, keeping each document's latest version. */
+  async compactHistory(position: number): Promise<void> {
+    this.#assertOpen();
+    await compactFeed(this.#db, position).catch((e) => {
+      throw databaseError(e, this.#db.where, 'compact its history');
+    });
   }
 
   /** Runs recorded in this database, shared with every instance on it (see PostgresRunLog). */
@@ -223,6 +256,8 @@ export class PostgresStore extends BatchStore {
         [deletes.map((d) => d.kind), deletes.map((d) => d.id)],
       );
     const history = result.results;
+    // Heard by watchers when the transaction commits (and not at all if it rolls back).
+    if (history.length) await tx.query('SELECT pg_notify($1, $2)', [feedChannel(this.#schema), '']);
     if (history.length)
       await tx.query(
         `INSERT INTO troupe_history (kind, id, revision, op, doc, commit_id)

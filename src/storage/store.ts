@@ -111,7 +111,37 @@ export interface ScanEntry {
  * that keeps files reads each one without stopping at a bad one (`scan`, `strays`); one that
  * keeps backups reads a past revision (`readBackup`). Absent on adapters that cannot.
  */
+/** One change of the change feed: a put or delete of one document, at its place in the feed. */
+export interface ChangeEvent {
+  type: 'change';
+  /** Where in the feed: pass the last one seen as `fromRevision` to go on from there. */
+  position: number;
+  op: 'put' | 'delete';
+  kind: Kind;
+  id: string;
+  /** The document's revision this change wrote (a delete: the revision it had). */
+  revision: number;
+  /** The commit that wrote it. */
+  writer: string | null;
+}
+
+/** The feed no longer has what `fromRevision` asks for (history was compacted): list again. */
+export interface RelistEvent {
+  type: 'relist';
+  /** The position to watch from after listing. */
+  position: number;
+  reason: string;
+}
+
+export interface WatchOptions {
+  /** Changes after this position; default: from now. */
+  fromRevision?: number | undefined;
+  signal?: AbortSignal | undefined;
+}
+
 export interface StoreCapabilities {
+  /** The change feed: every change after `fromRevision`, then each one as it is committed. */
+  watch?(opts?: WatchOptions): AsyncIterable<ChangeEvent | RelistEvent>;
   /** Every `*.json` of a kind folder (or all), each with its document or its problem. */
   scan?(kind?: Kind): Promise<ScanEntry[]>;
   /** Files where entities live that the store never reads (editor backups, links). */

@@ -1,0 +1,118 @@
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import type { ChangeEvent, RelistEvent } from '../storage/store.js';
+import { PostgresStore } from './store.js';
+import {
+  dropSchema,
+  freshSchema,
+  postgresUnavailable,
+  sharedPglite,
+  TEST_POSTGRES_URL,
+} from './test-db.test-helper.js';
+
+const opened: PostgresStore[] = [];
+const schemas: string[] = [];
+afterEach(async () => {
+  await Promise.all(opened.splice(0).map((s) => s.close()));
+  await Promise.all(schemas.splice(0).map((s) => dropSchema(s)));
+});
+afterAll(async () => (await sharedPglite()).close());
+
+const engines = ['pglite', ...((await postgresUnavailable()) ? [] : ['postgres'])];
+
+/** A writer and a watcher on one database (on PostgreSQL, two pools). */
+async function pair(engine: string): Promise<[PostgresStore, PostgresStore]> {
+  const schema = freshSchema();
+  const open = async () =>
+    engine === 'pglite'
+      ? PostgresStore.pglite(await sharedPglite(), { schema })
+      : PostgresStore.connect(TEST_POSTGRES_URL, { schema, poolSize: 2 });
+  const a = await open();
+  const b = await open();
+  if (engine === 'postgres') schemas.push(schema);
+  opened.push(a, b);
+  return [a, b];
+}
+
+/** Takes `n` events from a feed, then stops it. */
+async function take(feed: AsyncIterable<ChangeEvent | RelistEvent>, n: number, stop: AbortController) {
+  const out: Array<ChangeEvent | RelistEvent> = [];
+  for await (const e of feed) {
+    out.push(e);
+    if (out.length === n) break;
+  }
+  stop.abort();
+  return out;
+}
+
+describe.each(engines.map((e) => [e]))('the change feed on %s', (engine) => {
+  it('hears each committed change once, in order, with its kind, id, revision and writer', async () => {
+    const [writer, watcher] = await pair(engine);
+    const stop = new AbortController();
+    // Where the feed is now: what is committed from here on is heard, however soon.
+    const from = await watcher.feedPosition();
+    const events = take(watcher.watch({ fromRevision: from, signal: stop.signal }), 4, stop);
+    const first = await writer.commit([
+      { op: 'put', kind: 'personalities', doc: { id: 'calm' } },
+      { op: 'put', kind: 'roles', doc: { id: 'dev' } },
+    ]);
+    await writer.put('personalities', { id: 'calm', name: 'Calm' });
+    await writer.delete('roles', 'dev');
+    const got = await events;
+    expect(
+      got.map((e) => (e.type === 'change' ? `${e.op} ${e.kind}/${e.id} r${e.revision}` : e.type)),
+    ).toEqual([
+      'put personalities/calm r1',
+      'put roles/dev r1',
+      'put personalities/calm r2',
+      'delete roles/dev r1',
+    ]);
+    const positions = got.map((e) => e.position);
+    expect([...positions].sort((a, b) => a - b)).toEqual(positions);
+    expect(new Set(positions).size).toBe(4);
+    expect((got[0] as ChangeEvent).writer).toBe(first.results[0]?.doc.commit);
+  });
+
+  it('a watcher waiting for news is woken by a commit of another instance (NOTIFY), each time', async () => {
+    const [writer, watcher] = await pair(engine);
+    const stop = new AbortController();
+    const feed = watcher.watch({ fromRevision: await watcher.feedPosition(), signal: stop.signal })[Symbol.asyncIterator]();
+    for (const n of [1, 2, 3]) {
+      const next = feed.next(); // the watcher has read all there is and waits to be told
+      await new Promise((r) => setTimeout(r, 20));
+      await writer.put('models', { id: `m${n}` });
+      expect(((await next).value as ChangeEvent).id).toBe(`m${n}`);
+    }
+    stop.abort();
+    expect((await feed.next()).done).toBe(true);
+  });
+
+  it('from a position, catches up on what it missed, then goes on', async () => {
+    const [writer, watcher] = await pair(engine);
+    for (const n of [1, 2, 3]) await writer.put('agents', { id: `a${n}` });
+    const stop = new AbortController();
+    const seen = await take(
+      watcher.watch({ fromRevision: 0, signal: stop.signal }),
+      3,
+      new AbortController(),
+    );
+    const after = seen[0]?.position as number;
+    const rest = take(watcher.watch({ fromRevision: after, signal: stop.signal }), 3, stop);
+    await writer.put('agents', { id: 'a4' });
+    expect((await rest).map((e) => (e as ChangeEvent).id)).toEqual(['a2', 'a3', 'a4']);
+  });
+
+  it('compacted past the position asked for, it says to list again, then goes on from the mark', async () => {
+    const [writer, watcher] = await pair(engine);
+    for (const n of [1, 2, 3]) await writer.put('agents', { id: 'a', name: `v${n}` });
+    await writer.put('agents', { id: 'b' });
+    const all = await take(watcher.watch({ fromRevision: 0 }), 4, new AbortController());
+    const mark = all[2]?.position as number;
+    await watcher.compactHistory(mark);
+    // The latest version of each document stays: its backup is still there.
+    expect((await watcher.readBackup('agents', 'a', 3))?.name).toBe('v3');
+    expect(await watcher.readBackup('agents', 'a', 1)).toBeUndefined();
+    const again = await take(watcher.watch({ fromRevision: all[0]?.position }), 2, new AbortController());
+    expect(again[0]).toMatchObject({ type: 'relist', position: mark });
+    expect(again[1]).toMatchObject({ type: 'change', kind: 'agents', id: 'b' });
+  });
+});

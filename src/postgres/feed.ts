@@ -1,0 +1,115 @@
+import { createHash } from 'node:crypto';
+import { TroupeError } from '../domain/errors.js';
+import type { ChangeEvent, Kind, RelistEvent, WatchOptions } from '../storage/store.js';
+import { databaseError, type SqlClient } from './sql.js';
+
+/** Rows read per catch-up query: a feed far behind catches up in pages, never all at once. */
+const PAGE = 500;
+
+/** The channel commits of a schema notify: schemas in one database do not hear each other. */
+export function feedChannel(schema: string): string {
+  const plain = `troupe_changes_${schema}`;
+  // A channel is an identifier: PostgreSQL cuts one longer than 63 bytes, so a long name is hashed.
+  return plain.length <= 63
+    ? plain
+    : `troupe_changes_${createHash('sha256').update(schema).digest('hex').slice(0, 40)}`;
+}
+
+type HistoryRow = {
+  seq: string;
+  kind: Kind;
+  id: string;
+  revision: number;
+  op: 'put' | 'delete';
+  commit_id: string | null;
+};
+
+/**
+ * The change feed of a database: history rows after `fromRevision` in pages, then a page each
+ * time a commit notifies (LISTEN/NOTIFY; a notification only wakes the reader, the rows are
+ * read from the table, so none is missed or repeated). Compacted past `fromRevision`: one
+ * `relist` first, then the changes from the compaction mark on.
+ */
+export async function* watchFeed(
+  db: SqlClient,
+  schema: string,
+  opts: WatchOptions = {},
+): AsyncGenerator<ChangeEvent | RelistEvent> {
+  const signal = opts.signal;
+  let wake: () => void = () => {};
+  let pending = true;
+  const woken = () =>
+    new Promise<void>((resolve) => {
+      if (pending || signal?.aborted) return resolve();
+      wake = resolve;
+    });
+  const poke = () => {
+    pending = true;
+    wake();
+  };
+  signal?.addEventListener('abort', poke, { once: true });
+  const stop = await db.listen(feedChannel(schema), poke).catch((e) => {
+    throw databaseError(e, db.where, 'watch for changes');
+  });
+  try {
+    const head = async () =>
+      (
+        await db.query<{ seq: string | null; compacted: string }>(
+          'SELECT (SELECT max(seq) FROM troupe_history) AS seq, (SELECT compacted_through FROM troupe_feed) AS compacted',
+        )
+      ).rows[0];
+    const first = await head();
+    let position = opts.fromRevision ?? Number(first?.seq ?? 0);
+    const compacted = Number(first?.compacted ?? 0);
+    if (opts.fromRevision !== undefined && opts.fromRevision < compacted) {
+      yield {
+        type: 'relist',
+        position: compacted,
+        reason: `the change feed was compacted through ${compacted}; changes after ${opts.fromRevision} are no longer all there`,
+      };
+      position = compacted;
+    }
+    while (!signal?.aborted) {
+      pending = false;
+      for (;;) {
+        const { rows } = await db.query<HistoryRow>(
+          'SELECT seq, kind, id, revision, op, commit_id FROM troupe_history WHERE seq > $1 ORDER BY seq LIMIT $2',
+          [position, PAGE],
+        );
+        for (const r of rows) {
+          position = Number(r.seq);
+          yield {
+            type: 'change',
+            position,
+            op: r.op,
+            kind: r.kind,
+            id: r.id,
+            revision: r.revision,
+            writer: r.commit_id,
+          };
+          if (signal?.aborted) return;
+        }
+        if (rows.length < PAGE) break;
+      }
+      await woken();
+    }
+  } catch (e) {
+    if (e instanceof TroupeError) throw e;
+    throw databaseError(e, db.where, 'read the change feed');
+  } finally {
+    signal?.removeEventListener('abort', poke);
+    await stop().catch(() => undefined);
+  }
+}
+
+/** Drops history rows through `position` (keeping each document's latest), and marks the feed compacted. */
+export async function compactFeed(db: SqlClient, position: number): Promise<void> {
+  await db.transaction(async (tx) => {
+    await tx.query(
+      `DELETE FROM troupe_history h WHERE h.seq <= $1 AND h.seq < (
+         SELECT max(seq) FROM troupe_history l WHERE l.kind = h.kind AND l.id = h.id)`,
+      [position],
+    );
+    await tx.query('UPDATE troupe_feed SET compacted_through = greatest(compacted_through, $1)', [position]);
+  });
+}
