@@ -75,7 +75,9 @@ describe.each(engines.map((e) => [e]))('the change feed on %s', (engine) => {
   it('a watcher waiting for news is woken by a commit of another instance (NOTIFY), each time', async () => {
     const [writer, watcher] = await pair(engine);
     const stop = new AbortController();
-    const feed = watcher.watch({ fromRevision: await watcher.feedPosition(), signal: stop.signal })[Symbol.asyncIterator]();
+    const feed = watcher
+      .watch({ fromRevision: await watcher.feedPosition(), signal: stop.signal })
+      [Symbol.asyncIterator]();
     for (const n of [1, 2, 3]) {
       const next = feed.next(); // the watcher has read all there is and waits to be told
       await new Promise((r) => setTimeout(r, 20));

@@ -60,6 +60,7 @@ export async function* watchFeed(
       ).rows[0];
     const first = await head();
     let position = opts.fromRevision ?? Number(first?.seq ?? 0);
+    opts.onReady?.();
     const compacted = Number(first?.compacted ?? 0);
     if (opts.fromRevision !== undefined && opts.fromRevision < compacted) {
       yield {

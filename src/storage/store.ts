@@ -137,6 +137,8 @@ export interface WatchOptions {
   /** Changes after this position; default: from now. */
   fromRevision?: number | undefined;
   signal?: AbortSignal | undefined;
+  /** Called once the feed is established: every change committed from then on is heard. */
+  onReady?: (() => void) | undefined;
 }
 
 export interface StoreCapabilities {

@@ -8,13 +8,16 @@ import { BatchStore } from '../batch-store.js';
 import { cloneJson } from '../clone.js';
 import {
   type BatchOp,
+  type ChangeEvent,
   type CommitOptions,
   type CommitResult,
   KINDS,
   type Kind,
+  type RelistEvent,
   type StoredDoc,
   type StoreOptions,
   singular,
+  type WatchOptions,
 } from '../store.js';
 import {
   type ApplyContext,
@@ -34,6 +37,7 @@ import { type HeldLock, withLock } from './lock.js';
 import { createLayout, readMarker } from './marker.js';
 import { checkpoint, recover } from './recovery.js';
 import { scanFolders } from './scan.js';
+import { watchDirectory } from './watch.js';
 
 export interface FileStoreOptions extends StoreOptions {
   /** Previous versions kept per entity in `.troupe/backups/`; default 5, 0 keeps none. */
@@ -269,6 +273,16 @@ export class FileStore extends BatchStore {
     const issues = entries.flatMap((e) => (e.error ? [e.error] : []));
     if (issues.length > 0) throw invalidFiles(issues, { kind });
     return entries.map((e) => e.doc!).sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  }
+
+  /**
+   * The change feed of the directory: each document a commit (of any process) or a hand edit
+   * writes or removes, as it happens. A directory keeps no history, so the feed starts now and
+   * a `fromRevision` is answered with `relist` (see watchDirectory).
+   */
+  watch(opts: WatchOptions = {}): AsyncIterable<ChangeEvent | RelistEvent> {
+    this.#assertOpen();
+    return watchDirectory(this, (k) => this.#layout.kindDir(k), opts);
   }
 
   /**

@@ -1,0 +1,67 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { ChangeEvent, RelistEvent } from '../store.js';
+import { FileStore } from './store.js';
+
+const dirs: string[] = [];
+afterEach(async () => {
+  await Promise.all(dirs.splice(0).map((d) => rm(d, { recursive: true, force: true })));
+});
+
+/** A watch of a fresh directory, established (ready) before the caller writes. */
+async function watching(fromRevision?: number) {
+  const dir = await mkdtemp(join(tmpdir(), 'troupe-watch-'));
+  dirs.push(dir);
+  const writer = await FileStore.init(dir);
+  await writer.put('personalities', { id: 'old' });
+  const watcher = await FileStore.open(dir);
+  const stop = new AbortController();
+  let ready: () => void = () => {};
+  const established = new Promise<void>((r) => {
+    ready = r;
+  });
+  const feed = watcher.watch({ signal: stop.signal, onReady: ready, fromRevision })[Symbol.asyncIterator]();
+  const first = feed.next();
+  return { dir, writer, watcher, stop, feed, first, established };
+}
+
+const line = (e: ChangeEvent | RelistEvent) =>
+  e.type === 'change' ? `${e.position} ${e.op} ${e.kind}/${e.id} r${e.revision}` : `relist ${e.position}`;
+
+describe('the change feed of a directory', () => {
+  it("hears another store's commits and a hand edit, each once, in order; an unchanged rewrite is not news", async () => {
+    const w = await watching();
+    await w.established;
+    const c = await w.writer.commit([
+      { op: 'put', kind: 'personalities', doc: { id: 'calm' } },
+      { op: 'put', kind: 'roles', doc: { id: 'dev' } },
+    ]);
+    const got = [(await w.first).value as ChangeEvent, (await w.feed.next()).value as ChangeEvent];
+    expect(got.map(line).sort()).toEqual(['1 put personalities/calm r1', '2 put roles/dev r1'].sort());
+    expect(got.find((e) => e.id === 'calm')?.writer).toBe(c.results[0]?.doc.commit);
+    await w.writer.delete('roles', 'dev');
+    expect(line((await w.feed.next()).value as ChangeEvent)).toBe('3 delete roles/dev r1');
+    // A hand edit that keeps the revision is not a change of revision; one that moves it is.
+    const stored = await w.writer.get('personalities', 'calm');
+    await writeFile(
+      join(w.dir, 'personalities', 'calm.json'),
+      `${JSON.stringify({ ...stored, revision: 7 }, null, 2)}\n`,
+    );
+    expect(line((await w.feed.next()).value as ChangeEvent)).toBe('4 put personalities/calm r7');
+    w.stop.abort();
+    expect((await w.feed.next()).done).toBe(true);
+    await Promise.all([w.writer.close(), w.watcher.close()]);
+  });
+
+  it('keeps no history: a watch from a position is told to list again', async () => {
+    const w = await watching(12);
+    expect((await w.first).value).toMatchObject({ type: 'relist', position: 0 });
+    await w.established;
+    await w.writer.put('agents', { id: 'a' });
+    expect(line((await w.feed.next()).value as ChangeEvent)).toBe('1 put agents/a r1');
+    w.stop.abort();
+    await Promise.all([w.writer.close(), w.watcher.close()]);
+  });
+});
