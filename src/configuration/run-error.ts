@@ -28,7 +28,7 @@ export function runError(result: RunResult): TroupeError {
       'WORKFLOW_FAILED',
       `workflow ${result.workflowId} (run ${result.runId}) failed and ${result.compensationFailures.length} compensation(s) failed too: ${result.compensationFailures.map((f) => `${f.stepId}: ${f.error.message}`).join('; ')}; ${
         result.undoPending
-          ? `the rest of the undo is left to recovery, which runs the next time troupe opens this directory (or \`troupe workflow recover\`)`
+          ? `the rest of the undo is left to recovery, which runs the next time troupe opens this store (or \`troupe workflow recover\`)`
           : `see \`troupe workflow show ${result.runId}\``
       }`,
       {

@@ -205,11 +205,23 @@ export async function applyUndo(
     try {
       return await applyUndoOnce(store, undo, intent, unconfirmed, fence);
     } catch (e) {
-      if (!isTroupeError(e) || !REFUSED.has(e.code) || e.code === 'VALIDATION_FAILED' || tries >= UNDO_TRIES)
-        throw e;
+      if (!isTroupeError(e) || !REFUSED.has(e.code) || e.code === 'VALIDATION_FAILED') throw e;
+      if (tries >= UNDO_TRIES) throw e.context.heldEpoch === undefined ? starved(e) : e;
     }
   }
 }
+
+/**
+ * An undo that lost every race it ran (writers busy on the same documents) has not failed: it is
+ * TRANSIENT, so the run is left to recovery, which judges it again once they are done. A
+ * fenced write (the run was taken over) is not this: it is the new holder's to undo.
+ */
+const starved = (e: TroupeError) =>
+  new TroupeError(
+    'TRANSIENT',
+    `the undo lost ${UNDO_TRIES} races in a row to other writers of the same documents (last: ${e.message}); it is tried again later`,
+    { cause: e, context: e.context },
+  );
 
 /** How many times an undo is judged again after losing a race, before the step's policy retries it. */
 const UNDO_TRIES = 5;

@@ -15,7 +15,7 @@ function setup(services: ServiceHandlers) {
 }
 
 /** a, then b/c/d in parallel finishing c (100), d (200), b (300); e needs all three and fails. */
-function sagaSetup(opts: { failUndoOf?: string } = {}) {
+function sagaSetup(opts: { failUndoOf?: string; undoFailure?: 'TRANSIENT' | 'PERMANENT' } = {}) {
   const undone: string[] = [];
   const undoInputs: Record<string, unknown> = {};
   const services: ServiceHandlers = {
@@ -29,7 +29,7 @@ function sagaSetup(opts: { failUndoOf?: string } = {}) {
       },
       undo: async (input: { input: { id: string }; output: unknown }) => {
         if (input.input.id === opts.failUndoOf)
-          throw new TroupeError('TRANSIENT', `cannot release ${input.input.id}`);
+          throw new TroupeError(opts.undoFailure ?? 'PERMANENT', `cannot release ${input.input.id}`);
         undone.push(input.input.id);
         undoInputs[input.input.id] = input;
       },
@@ -69,7 +69,7 @@ describe('WorkflowRunner: compensation', () => {
   });
 
   it('records a compensation failure, still compensates the rest, and ends failed', async () => {
-    const { clock, runner, runLog, def, undone } = sagaSetup({ failUndoOf: 'd' });
+    const { clock, runner, runLog, def, undone } = sagaSetup({ failUndoOf: 'd', undoFailure: 'PERMANENT' });
     const result = await clock.drive(runner.run(def));
     expect(result.status).toBe('failed');
     expect(undone).toEqual(['b', 'c', 'a']);
@@ -78,7 +78,7 @@ describe('WorkflowRunner: compensation', () => {
     expect(result.compensationFailures[0]).toMatchObject({
       stepId: 'd',
       error: {
-        code: 'TRANSIENT',
+        code: 'PERMANENT',
         message: 'cannot release d',
         context: { stepId: 'd', compensation: 'undo' },
       },
@@ -87,6 +87,15 @@ describe('WorkflowRunner: compensation', () => {
     expect(record?.compensationFailures.map((f) => f.stepId)).toEqual(['d']);
     expect(record?.steps.find((s) => s.stepId === 'd')?.status).toBe('compensation-failed');
     expect(record?.state).toBe('failed');
+  });
+
+  it('an undo that fails for now (TRANSIENT) is left to recovery, not given up: the run stays compensating', async () => {
+    const { clock, runner, runLog, def, undone } = sagaSetup({ failUndoOf: 'd', undoFailure: 'TRANSIENT' });
+    const result = await clock.drive(runner.run(def));
+    expect(result.undoPending).toBe(true);
+    expect(result.compensationFailures.map((f) => [f.stepId, f.error.code])).toEqual([['d', 'TRANSIENT']]);
+    expect(undone).toEqual(['b', 'c', 'a']);
+    expect((await runLog.read(result.runId))?.state).toBe('compensating');
   });
 
   it('uses compensate.input with refs to its own step input and output', async () => {

@@ -1,5 +1,5 @@
 import { formatIssues } from '../domain/common.js';
-import { TroupeError } from '../domain/errors.js';
+import { isAnswer, isTroupeError, TroupeError } from '../domain/errors.js';
 import type { StepDefinition } from './definition.js';
 import type { DeferredStep } from './events.js';
 import { downstream } from './graph.js';
@@ -39,13 +39,26 @@ async function stepCheckpoint(ctx: RunContext, stepId: string): Promise<unknown>
       `run log could not record step "${stepId}": ${logError instanceof Error ? logError.message : String(logError)}`,
       { cause: logError },
     );
-  const issues = await runCheckpoint(ctx, 'step', stepId);
+  return checkpointFailure(ctx, 'step', stepId);
+}
+
+/**
+ * The error a checkpoint's verdict fails the run with: VALIDATION_FAILED naming its issues, or,
+ * when the checkpoint could not look (the database away, the disk unreadable), that error's
+ * own code, so the caller is told the environment failed, not the data.
+ */
+export async function checkpointFailure(
+  ctx: RunContext,
+  phase: 'step' | 'completion',
+  stepId?: string,
+): Promise<TroupeError | undefined> {
+  const { issues, thrown } = await runCheckpoint(ctx, phase, stepId);
   if (issues.length === 0) return undefined;
-  return new TroupeError(
-    'VALIDATION_FAILED',
-    `checkpoint after step "${stepId}": ${formatIssues(issues, { join: '; ', where: false })}`,
-    { issues, retryable: false },
-  );
+  const where = stepId === undefined ? 'checkpoint on completion' : `checkpoint after step "${stepId}"`;
+  const message = `${where}: ${formatIssues(issues, { join: '; ', where: false })}`;
+  if (isTroupeError(thrown) && !isAnswer(thrown.code))
+    return new TroupeError(thrown.code, message, { cause: thrown, issues, retryable: thrown.retryable });
+  return new TroupeError('VALIDATION_FAILED', message, { issues, retryable: false });
 }
 
 /** Call the runner's checkpoint (if any) and record what it said; a throw becomes one issue. */
@@ -53,14 +66,16 @@ export async function runCheckpoint(
   ctx: RunContext,
   phase: 'step' | 'failure' | 'completion',
   stepId?: string,
-): Promise<TroupeError['issues']> {
+): Promise<{ issues: TroupeError['issues']; thrown?: unknown }> {
   const checkpoint = ctx.engine.checkpoint;
-  if (!checkpoint) return [];
+  if (!checkpoint) return { issues: [] };
+  let thrown: unknown;
   const c = { runId: ctx.runId, workflowId: ctx.workflowId, phase, outputs: ctx.outputs() };
   let issues: TroupeError['issues'];
   try {
     issues = await checkpoint(stepId === undefined ? c : { ...c, stepId });
   } catch (e) {
+    thrown = e;
     issues = [
       { path: '(checkpoint)', message: `checkpoint threw: ${e instanceof Error ? e.message : String(e)}` },
     ];
@@ -75,7 +90,7 @@ export async function runCheckpoint(
     ctx.checkpointIssues.push(
       stepId === undefined ? { phase, issues: redacted } : { phase, stepId, issues: redacted },
     );
-  return issues;
+  return { issues, thrown };
 }
 
 /**

@@ -1,9 +1,7 @@
-import { formatIssues } from '../domain/common.js';
-import { TroupeError } from '../domain/errors.js';
 import { compensate } from './compensation.js';
 import type { StepDefinition } from './definition.js';
 import type { RunResult } from './events.js';
-import { type PassResult, runCheckpoint } from './execution.js';
+import { checkpointFailure, type PassResult, runCheckpoint } from './execution.js';
 import type { RunContext } from './run-context.js';
 import type { RunOutcome } from './run-log.js';
 
@@ -37,8 +35,11 @@ export async function endRun(
   return result;
 }
 
-/** Compensation failures of the environment (a full disk, a lock), not of the undo itself. */
-const RETRY_LATER = new Set(['IO_ERROR', 'LOCK_FAILED']);
+/**
+ * Compensation failures of the environment, not of the undo itself: a full disk, a lock, the
+ * database away, an undo that kept losing races (each TRANSIENT: judged again later).
+ */
+const RETRY_LATER = new Set(['IO_ERROR', 'LOCK_FAILED', 'TRANSIENT']);
 
 /**
  * A failure nothing recovered: compensate completed steps (reverse completion order), run the
@@ -68,14 +69,7 @@ export async function finishPass(ctx: RunContext, pass: PassResult): Promise<Run
     return compensateAndEnd(ctx, pass.failure.error, step, pass.failure.attempt);
   }
   if (pass.deferred.length > 0) return endRun(ctx, 'partially-completed', { deferred: pass.deferred });
-  const issues = await runCheckpoint(ctx, 'completion');
-  if (issues.length > 0) {
-    const error = new TroupeError(
-      'VALIDATION_FAILED',
-      `checkpoint on completion: ${formatIssues(issues, { join: '; ', where: false })}`,
-      { issues, retryable: false },
-    );
-    return compensateAndEnd(ctx, error);
-  }
+  const error = await checkpointFailure(ctx, 'completion');
+  if (error) return compensateAndEnd(ctx, error);
   return endRun(ctx, 'completed');
 }

@@ -1,4 +1,4 @@
-import { type SerializedError, serializeError } from '../domain/errors.js';
+import { isTroupeError, type SerializedError, serializeError } from '../domain/errors.js';
 import type { Clock } from './clock.js';
 import type { PolicyDefinition, StepDefinition, WorkflowDefinition } from './definition.js';
 import type { CheckpointRecord, Emitter, RunnerEvents, RunState, StepEvent } from './events.js';
@@ -112,14 +112,17 @@ export class RunContext {
     return p;
   }
 
-  /** Append to the run log in order; a write failure is kept and reported by `flush`. */
+  /**
+   * Append to the run log in order; a write failure is kept and reported by `flush`. A log
+   * that is away for now (TRANSIENT: a database restarting) is waited for, up to about 15 s:
+   * a run whose outcome is not recorded would be taken for interrupted, and undone.
+   */
   record(event: RunEvent): void {
+    const stamped = this.epoch === undefined ? event : { ...event, epoch: this.epoch };
     this.#chain = this.#chain.then(() =>
-      this.engine.runLog
-        .append(this.runId, this.epoch === undefined ? event : { ...event, epoch: this.epoch })
-        .catch((e: unknown) => {
-          this.#logError ??= e;
-        }),
+      appendPatiently(this.engine.runLog, this.runId, stamped).catch((e: unknown) => {
+        this.#logError ??= e;
+      }),
     );
   }
 
@@ -175,5 +178,23 @@ export class RunContext {
     const out: Record<string, unknown> = {};
     for (const [id, r] of this.completed) out[id] = r.output;
     return out;
+  }
+}
+
+/** Waits between tries of a run-log write the log said to try later: real time, not the run's clock. */
+const LOG_RETRY_MS = [
+  50, 100, 200, 400, 800, 1_000, 1_000, 1_000, 1_000, 1_000, 1_000, 1_000, 1_000, 1_000, 1_000, 1_000, 1_000,
+  1_000, 1_000,
+];
+
+async function appendPatiently(log: RunLog, runId: string, event: RunEvent): Promise<void> {
+  for (let i = 0; ; i++) {
+    try {
+      return await log.append(runId, event);
+    } catch (e) {
+      const wait = LOG_RETRY_MS[i];
+      if (wait === undefined || !isTroupeError(e) || e.code !== 'TRANSIENT') throw e;
+      await new Promise((r) => setTimeout(r, wait));
+    }
   }
 }

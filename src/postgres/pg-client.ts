@@ -64,7 +64,13 @@ export async function pgClient(url: string, opts: PgClientOptions = {}): Promise
     },
     async transaction(fn) {
       const client = await pool.connect();
+      // A server going away mid-transaction (a restart) fails the query in flight; the client
+      // also emits it, and an unheard 'error' would end the process.
       let broken: unknown;
+      const onError = (e: Error) => {
+        broken = e;
+      };
+      client.on('error', onError);
       try {
         await client.query('BEGIN ISOLATION LEVEL SERIALIZABLE');
         const tx: Sql = {
@@ -84,11 +90,13 @@ export async function pgClient(url: string, opts: PgClientOptions = {}): Promise
         }
         throw e;
       } finally {
+        client.off('error', onError);
         client.release(broken instanceof Error ? broken : undefined);
       }
     },
     async listen(channel, onPayload) {
       const client = await pool.connect();
+      client.on('error', () => {}); // a restart ends the LISTEN; the feed's next read reports it
       listeners.add(client);
       client.on('notification', (n) => {
         if (n.channel === channel) onPayload(n.payload ?? '');

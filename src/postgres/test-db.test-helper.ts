@@ -30,8 +30,8 @@ let seq = 0;
 export const freshSchema = () => `t_${process.pid}_${Date.now().toString(36)}_${seq++}`;
 
 /** Drops a test's schema on the server. */
-export async function dropSchema(schema: string): Promise<void> {
-  const client = new pg.Client({ connectionString: TEST_POSTGRES_URL });
+export async function dropSchema(schema: string, server = TEST_POSTGRES_URL): Promise<void> {
+  const client = new pg.Client({ connectionString: server });
   await client.connect();
   try {
     await client.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);

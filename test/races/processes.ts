@@ -76,10 +76,10 @@ function spawned(cmd: string, args: string[], env: NodeJS.ProcessEnv = {}): Spaw
 }
 
 const dirs: string[] = [];
-const schemas: string[] = [];
+const schemas: Array<{ schema: string; server: string }> = [];
 afterEach(async () => {
   await Promise.all(dirs.splice(0).map((d) => rm(d, { recursive: true, force: true })));
-  await Promise.all(schemas.splice(0).map((s) => dropSchema(s)));
+  await Promise.all(schemas.splice(0).map((s) => dropSchema(s.schema, s.server)));
 });
 
 export const BIG_FIVE = {
@@ -94,13 +94,18 @@ export const BIG_FIVE = {
  * A cast with personality `hub` (and `spare`), role `reviewer` and `agents` agents using hub:
  * in a fresh directory, or (`engine: 'postgres'`) in a fresh schema of the test database.
  */
-export async function castDir(agents = 3, engine: 'file' | 'postgres' = 'file'): Promise<string> {
+export async function castDir(
+  agents = 3,
+  engine: 'file' | 'postgres' = 'file',
+  /** The server a PostgreSQL cast is made on (default: the tests' own). */
+  server = TEST_POSTGRES_URL,
+): Promise<string> {
   let where: string;
   let store: Store;
   if (engine === 'postgres') {
     const schema = freshSchema();
-    schemas.push(schema);
-    const u = new URL(TEST_POSTGRES_URL);
+    schemas.push({ schema, server });
+    const u = new URL(server);
     u.searchParams.set('schema', schema);
     where = u.toString();
     store = await PostgresStore.connect(where, { poolSize: 2 });
