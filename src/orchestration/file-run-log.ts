@@ -8,6 +8,7 @@ import * as disk from '../platform/disk.js';
 import { ioDetail } from '../platform/errno.js';
 import { holderState } from '../platform/holder.js';
 import { bootedAt } from '../platform/liveness.js';
+import { DurablePoints } from './durable-points.js';
 import { DONE_STATES, ENDED_STATES } from './events.js';
 import { type ClaimOptions, LeaseKeeper, type LeaseRecord, leaseHeld, type RunLease } from './lease.js';
 import { digestOf } from './logged.js';
@@ -54,12 +55,6 @@ export function compactRunLog(text: string): string {
   }
   return `${out.join('\n')}\n`;
 }
-/**
- * Step events recovery relies on: what a step is about to write (intent), the outputs of
- * steps it may have to compensate (success of a step with `compensate`), and compensation
- * progress. An fsync makes every earlier line durable too, so the rest need none of their own.
- */
-const DURABLE_STEP_KINDS = new Set(['deferred', 'compensated', 'compensation-failed', 'intent']);
 
 function assertRunId(runId: string): void {
   if (!RUN_ID.test(runId))
@@ -114,10 +109,8 @@ export class FileRunLog implements RunLog {
   readonly dir: string;
   /** Logs the last `list` / `listUnfinished` could not read, with why. */
   unreadable: Array<{ runId: string; error: string }> = [];
-  /** Per run being written: the steps that can be compensated (their outputs must survive a crash). */
-  readonly #undoable = new Map<string, Set<string>>();
-  /** `runId\0stepId` of steps whose intent this instance made durable. */
-  readonly #intended = new Set<string>();
+  /** Which lines are fsynced before their append resolves. */
+  readonly #durable = new DurablePoints();
   readonly #handles = new Map<string, Promise<number>>();
   readonly #chains = new Map<string, Promise<void>>();
   #dirReady: Promise<void> | undefined;
@@ -330,17 +323,6 @@ export class FileRunLog implements RunLog {
     for (const epoch of released) await disk.unlink(this.#releasedFile(runId, epoch)).catch(() => undefined);
   }
 
-  #mustPersist(runId: string, kind: string, stepId: string): boolean {
-    if (kind === 'intent') this.#intended.add(`${runId}\u0000${stepId}`);
-    if (DURABLE_STEP_KINDS.has(kind)) return true;
-    if (kind !== 'success') return false;
-    // A step whose intent is already durable is undone from that intent if its success is lost
-    // (undo applies only to this run's own writes), so its success line needs no fsync of its own.
-    if (this.#intended.has(`${runId}\u0000${stepId}`)) return false;
-    const undoable = this.#undoable.get(runId);
-    return undoable === undefined || undoable.has(stepId); // a run this instance did not start: be safe
-  }
-
   #file(runId: string): string {
     assertRunId(runId);
     return join(this.dir, `${runId}.jsonl`);
@@ -443,18 +425,8 @@ export class FileRunLog implements RunLog {
       }
       crashPoint('runlog:written', `${runId} ${event.type === 'step' ? event.kind : event.type}`);
       const final = event.type === 'state' && ENDED_STATES.has(event.to);
-      if (event.type === 'created') {
-        this.#undoable.set(
-          runId,
-          new Set(event.definition.steps.filter((s) => s.compensate).map((s) => s.id)),
-        );
-      }
-      if (final || (event.type === 'step' && this.#mustPersist(runId, event.kind, event.stepId))) {
-        await disk.sync(h, 'runlog', runId);
-      }
+      if (this.#durable.mustPersist(runId, event)) await disk.sync(h, 'runlog', runId);
       if (final) {
-        this.#undoable.delete(runId);
-        for (const k of this.#intended) if (k.startsWith(`${runId}\u0000`)) this.#intended.delete(k);
         this.#handles.delete(runId);
         await disk.close(h);
         if (event.type === 'state' && DONE_STATES.has(event.to)) await this.#retire(runId);

@@ -51,8 +51,15 @@ export async function pgClient(url: string, opts: PgClientOptions = {}): Promise
     // Tables are found in the store's schema first.
     options: `-c search_path=${schema}`,
   });
+  // Commits that need not wait for the disk (run-log progress), on connections of their own.
+  const relaxedPool: Pool = new pg.Pool({
+    connectionString: url,
+    max: 2,
+    options: `-c search_path=${schema} -c synchronous_commit=off`,
+  });
   // An idle connection the server dropped (a restart) is replaced on next use, not a crash.
   pool.on('error', () => {});
+  relaxedPool.on('error', () => {});
   const where = describeUrl(url);
   const listeners = new Set<PoolClient>();
   return {
@@ -61,6 +68,12 @@ export async function pgClient(url: string, opts: PgClientOptions = {}): Promise
     query: (text, params) => pool.query(text, params as unknown[]) as never,
     exec: async (text) => {
       await pool.query(text);
+    },
+    relaxed: {
+      query: (text, params) => relaxedPool.query(text, params as unknown[]) as never,
+      exec: async (text) => {
+        await relaxedPool.query(text);
+      },
     },
     async transaction(fn) {
       const client = await pool.connect();
@@ -111,7 +124,7 @@ export async function pgClient(url: string, opts: PgClientOptions = {}): Promise
     async close() {
       for (const c of listeners) c.release();
       listeners.clear();
-      await pool.end();
+      await Promise.all([pool.end(), relaxedPool.end()]);
     },
   };
 }

@@ -33,11 +33,15 @@ export async function pgliteClient(
         },
       });
     });
+  const query: Sql['query'] = (text, params) => run((tx) => tx.query(text, params));
+  const exec: Sql['exec'] = (text) => run((tx) => tx.exec(text));
   return {
     engine: 'pglite',
+    // PGlite does not fsync at all: every commit is as relaxed as it gets.
+    relaxed: { query, exec },
     where: typeof target === 'string' ? `pglite:${target}` : 'pglite',
-    query: (text, params) => run((tx) => tx.query(text, params)),
-    exec: (text) => run((tx) => tx.exec(text)),
+    query,
+    exec,
     async transaction(fn) {
       return run(async (tx) => {
         await tx.query('SET TRANSACTION ISOLATION LEVEL SERIALIZABLE');

@@ -1,4 +1,5 @@
 import { TroupeError } from '../domain/errors.js';
+import { DurablePoints } from '../orchestration/durable-points.js';
 import { DONE_STATES } from '../orchestration/events.js';
 import {
   type ClaimOptions,
@@ -15,7 +16,7 @@ import {
   type RunSummary,
 } from '../orchestration/run-log.js';
 import type { Holder } from '../platform/holder.js';
-import { databaseError, isRaceLost, type SqlClient } from './sql.js';
+import { databaseError, isRaceLost, type Sql, type SqlClient } from './sql.js';
 
 /** A lease lasts this long unrenewed: a killed instance's runs are taken over within it. */
 const DEFAULT_LEASE_MS = 9_000;
@@ -50,6 +51,7 @@ const unfinished = `state NOT IN (${[...DONE_STATES].map((s) => `'${s}'`).join('
 export class PostgresRunLog implements RunLog {
   readonly #db: SqlClient;
   readonly #keeper: LeaseKeeper;
+  readonly #durable = new DurablePoints();
 
   constructor(db: SqlClient, opts: { leaseMs?: number } = {}) {
     this.#db = db;
@@ -102,7 +104,9 @@ export class PostgresRunLog implements RunLog {
           return rows[0]?.epoch;
         }
         const { rows } = await tx.query<RunRow>(
-          `SELECT ${SUMMARY} FROM troupe_runs WHERE run_id = $1 FOR UPDATE SKIP LOCKED`,
+          // A row locked now is being claimed, or written by its live holder: not free, unless
+          // forced (a forced claim waits its turn).
+          `SELECT ${SUMMARY} FROM troupe_runs WHERE run_id = $1 FOR UPDATE${opts.force ? '' : ' SKIP LOCKED'}`,
           [runId],
         );
         const row = rows[0];
@@ -152,38 +156,18 @@ export class PostgresRunLog implements RunLog {
   }
 
   /**
-   * One event, in one transaction with the run's summary. An event of an epoch older than the
-   * run's is kept (the fold sets it aside) but moves nothing.
+   * An event of the run, written before the call returns (other instances see it at once).
+   * Events recovery relies on (see DurablePoints) commit synchronously; the others commit
+   * without waiting for the disk, as a file log leaves them to the next fsync: the next
+   * synchronous commit makes them durable too (the database's log is written in order). An
+   * event of an epoch older than the run's is kept (the fold sets it aside) but moves nothing.
    */
   async append(runId: string, event: RunEvent): Promise<void> {
-    const epoch = event.epoch ?? 0;
-    await this.#do('record a run event', (db) =>
-      db.transaction(async (tx) => {
-        if (event.type === 'created')
-          await tx.query(
-            `INSERT INTO troupe_runs (run_id, workflow_id, created_at, updated_at, epoch) VALUES ($1, $2, $3, $3, $4)
-             ON CONFLICT (run_id) DO UPDATE SET workflow_id = EXCLUDED.workflow_id,
-               created_at = EXCLUDED.created_at, updated_at = EXCLUDED.updated_at`,
-            [runId, event.workflowId, event.at, epoch],
-          );
-        const { rows } = await tx.query(
-          `INSERT INTO troupe_run_events (run_id, epoch, event) SELECT $1, $2, $3
-           WHERE EXISTS (SELECT 1 FROM troupe_runs WHERE run_id = $1) RETURNING 1`,
-          [runId, epoch, JSON.stringify(event)],
-        );
-        if (rows.length === 0)
-          throw new TroupeError(
-            'NOT_FOUND',
-            `run "${runId}" has no record: its first event must be "created"`,
-          );
-        const to = event.type === 'state' ? event.to : null;
-        await tx.query(
-          `UPDATE troupe_runs SET updated_at = greatest(updated_at, $3), state = coalesce($4, state)
-           WHERE run_id = $1 AND epoch <= $2`,
-          [runId, epoch, event.at, to],
-        );
-      }),
-    );
+    const durable = this.#durable.mustPersist(runId, event);
+    await this.#do('record a run event', async (db) => {
+      if (event.type === 'created') return db.transaction((tx) => writeEvent(tx, runId, event));
+      return writeEvent(durable ? db : db.relaxed, runId, event);
+    });
   }
 
   async read(runId: string): Promise<RunRecord | undefined> {
@@ -222,4 +206,30 @@ export class PostgresRunLog implements RunLog {
   async close(): Promise<void> {
     this.#keeper.stopAll();
   }
+}
+
+/**
+ * One event in one statement: the event, and the run's summary moved by it (only by an event
+ * of the run's current epoch). A `created` event (in a transaction of its own) first makes the
+ * run's row, if a fresh claim did not.
+ */
+async function writeEvent(db: Sql, runId: string, event: RunEvent): Promise<void> {
+  const epoch = event.epoch ?? 0;
+  if (event.type === 'created')
+    await db.query(
+      `INSERT INTO troupe_runs (run_id, workflow_id, created_at, updated_at, epoch) VALUES ($1, $2, $3, $3, $4)
+       ON CONFLICT (run_id) DO UPDATE SET workflow_id = EXCLUDED.workflow_id,
+         created_at = EXCLUDED.created_at, updated_at = EXCLUDED.updated_at`,
+      [runId, event.workflowId, event.at, epoch],
+    );
+  const { rows } = await db.query(
+    `WITH run AS (
+       UPDATE troupe_runs SET updated_at = greatest(updated_at, $3),
+         state = CASE WHEN $2 >= epoch THEN coalesce($4, state) ELSE state END
+       WHERE run_id = $1 RETURNING run_id)
+     INSERT INTO troupe_run_events (run_id, epoch, event) SELECT run_id, $2, $5 FROM run RETURNING 1`,
+    [runId, epoch, event.at, event.type === 'state' ? event.to : null, JSON.stringify(event)],
+  );
+  if (rows.length === 0)
+    throw new TroupeError('NOT_FOUND', `run "${runId}" has no record: its first event must be "created"`);
 }

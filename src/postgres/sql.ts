@@ -30,6 +30,11 @@ export interface SqlClient extends Sql {
   /** Where it is, for messages: host, port and database (never a password). */
   readonly where: string;
   transaction<T>(fn: (tx: Sql) => Promise<T>): Promise<T>;
+  /**
+   * Statements whose commit does not wait for the disk (`synchronous_commit = off`): seen by
+   * everyone at once, made durable by the next synchronous commit; a crash may lose the last.
+   */
+  readonly relaxed: Sql;
   /** LISTEN on `channel`; returns the function that stops listening. */
   listen(channel: string, onPayload: (payload: string) => void): Promise<() => Promise<void>>;
   close(): Promise<void>;

@@ -1,0 +1,134 @@
+import pg from 'pg';
+import { ConfigurationService } from '../src/configuration/configuration-service.js';
+import type { AgentInput } from '../src/domain/agent.js';
+import { workflow } from '../src/orchestration/builder.js';
+import { WorkflowRunner } from '../src/orchestration/runner.js';
+import { PostgresStore } from '../src/postgres/store.js';
+import {
+  dropSchema,
+  freshSchema,
+  postgresUnavailable,
+  TEST_POSTGRES_URL,
+} from '../src/postgres/test-db.test-helper.js';
+import { type BenchRow, formatTable, isMain, timeInTurns, timePerOp, withRatios } from './run.js';
+
+const agent = (i: number): AgentInput => ({
+  id: `a${i}`,
+  name: `A${i}`,
+  personalityId: `p${i}`,
+  roleId: `r${i}`,
+  model: { provider: 'anthropic', modelId: 'claude-sonnet-4' },
+});
+const personality = (i: number) => ({
+  id: `p${i}`,
+  name: `P${i}`,
+  bigFive: { openness: 60, conscientiousness: 70, extraversion: 40, agreeableness: 60, neuroticism: 20 },
+});
+const role = (i: number) => ({
+  id: `r${i}`,
+  name: `R${i}`,
+  systemPrompt: 'Review code.',
+  capabilities: ['code-review'],
+});
+
+const inSchema = (schema: string) => {
+  const u = new URL(TEST_POSTGRES_URL);
+  u.searchParams.set('schema', schema);
+  return u.toString();
+};
+
+/**
+ * PostgreSQL (the server `.ci/run` starts, fsync on): create-agent with its durable run log
+ * against one 4-row transaction; NOTIFY round trips; trivial runs across 4 instances.
+ */
+export async function postgresBench(): Promise<BenchRow[]> {
+  const why = await postgresUnavailable();
+  if (why) return [{ name: `skipped: ${why}`, value: 0, unit: '' }];
+  const schema = freshSchema();
+  const store = await PostgresStore.connect(inSchema(schema), { poolSize: 4 });
+  const raw = new pg.Client({ connectionString: TEST_POSTGRES_URL });
+  await raw.connect();
+  await raw.query(`SET search_path TO ${schema}`);
+  await raw.query('CREATE TABLE bench_rows (k text PRIMARY KEY, v json)');
+  let n = 0;
+  try {
+    const fourRows = async () => {
+      await raw.query('BEGIN');
+      for (let i = 0; i < 4; i++)
+        await raw.query('INSERT INTO bench_rows VALUES ($1, $2)', [`k${++n}`, JSON.stringify({ n })]);
+      await raw.query('COMMIT');
+    };
+    const config = new ConfigurationService(store, { runLog: store.runLog() });
+    const createAgent = () =>
+      config.createAgent({ agent: agent(++n), personality: personality(n), role: role(n) });
+    const turns = await timeInTurns({ fourRows, createAgent }, { rounds: 60, warmupRounds: 5 });
+
+    // NOTIFY to another connection, through the change feed: commit → the watcher hears it.
+    const other = await PostgresStore.connect(inSchema(schema), { poolSize: 2 });
+    const stop = new AbortController();
+    let heard: () => void = () => {};
+    const feed = other.watch({ fromRevision: await other.feedPosition(), signal: stop.signal });
+    void (async () => {
+      for await (const _ of feed) heard();
+    })();
+    const notify = await timePerOp(
+      async () => {
+        const got = new Promise<void>((r) => {
+          heard = r;
+        });
+        await store.put('models', { id: `m${++n}` });
+        await got;
+      },
+      { iterations: 50, rounds: 5, warmupRounds: 1 },
+    );
+    const putOnly = await timePerOp(() => store.put('models', { id: `m${++n}` }), {
+      iterations: 50,
+      rounds: 5,
+      warmupRounds: 1,
+    });
+    stop.abort();
+    await other.close();
+
+    // Trivial runs (one no-op step) across 4 instances, each its own pool and run log.
+    const instances = await Promise.all(
+      [0, 1, 2, 3].map(() => PostgresStore.connect(inSchema(schema), { poolSize: 3 })),
+    );
+    const def = workflow('trivial').step('a', 's', 'noop').build();
+    const runners = instances.map(
+      (s) => new WorkflowRunner({ services: { s: { noop: async () => 1 } }, runLog: s.runLog() }),
+    );
+    const RUNS = 100;
+    const started = performance.now();
+    await Promise.all(
+      runners.map(async (r) => {
+        for (let i = 0; i < RUNS; i++) await r.run(def, {});
+      }),
+    );
+    const perSecond = (4 * RUNS) / ((performance.now() - started) / 1000);
+    await Promise.all(instances.map((s) => s.close()));
+
+    return withRatios([
+      { name: 'one 4-row transaction (pg, fsync on)', value: turns.fourRows ?? 0, unit: 'ms' },
+      {
+        name: 'create-agent with its durable run log',
+        value: turns.createAgent ?? 0,
+        unit: 'ms',
+        baseline: 'one 4-row transaction (pg, fsync on)',
+      },
+      { name: 'commit of one document', value: putOnly, unit: 'ms' },
+      {
+        name: 'commit heard by a watcher (NOTIFY)',
+        value: notify,
+        unit: 'ms',
+        baseline: 'commit of one document',
+      },
+      { name: 'trivial runs, 4 instances', value: perSecond, unit: 'runs/s' },
+    ]);
+  } finally {
+    await raw.end();
+    await store.close();
+    await dropSchema(schema);
+  }
+}
+
+if (isMain(import.meta)) console.log(formatTable(await postgresBench()));
