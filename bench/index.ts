@@ -3,6 +3,7 @@ import { engineBench } from './engine.bench.js';
 import { fileStoreBench } from './file-store.bench.js';
 import { kitBench } from './kit.bench.js';
 import { largeBundleBench } from './large-bundle.bench.js';
+import { postgresBench } from './postgres.bench.js';
 import { formatTable } from './run.js';
 import { startupBench } from './startup.bench.js';
 import { workflowBench } from './workflow.bench.js';
@@ -15,6 +16,7 @@ const sections: Array<[string, () => Promise<Parameters<typeof formatTable>[0]>]
   ['create-agent on the file store vs one-by-one atomic writes', workflowBench],
   ['One commit per change at scale: cascades and large applies on the file store', cascadeBench],
   ['Large bundles: 10k and 160k entities, each in a fresh process', largeBundleBench],
+  ['PostgreSQL (the server .ci/run starts, fsync on): runs, the change feed', postgresBench],
   ["Testing kit: the original plan's figures against their budgets (target ≥ 20× under)", kitBench],
 ];
 

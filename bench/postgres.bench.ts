@@ -1,6 +1,5 @@
 import pg from 'pg';
 import { ConfigurationService } from '../src/configuration/configuration-service.js';
-import type { AgentInput } from '../src/domain/agent.js';
 import { workflow } from '../src/orchestration/builder.js';
 import { WorkflowRunner } from '../src/orchestration/runner.js';
 import { PostgresStore } from '../src/postgres/store.js';
@@ -11,25 +10,7 @@ import {
   TEST_POSTGRES_URL,
 } from '../src/postgres/test-db.test-helper.js';
 import { type BenchRow, formatTable, isMain, timeInTurns, timePerOp, withRatios } from './run.js';
-
-const agent = (i: number): AgentInput => ({
-  id: `a${i}`,
-  name: `A${i}`,
-  personalityId: `p${i}`,
-  roleId: `r${i}`,
-  model: { provider: 'anthropic', modelId: 'claude-sonnet-4' },
-});
-const personality = (i: number) => ({
-  id: `p${i}`,
-  name: `P${i}`,
-  bigFive: { openness: 60, conscientiousness: 70, extraversion: 40, agreeableness: 60, neuroticism: 20 },
-});
-const role = (i: number) => ({
-  id: `r${i}`,
-  name: `R${i}`,
-  systemPrompt: 'Review code.',
-  capabilities: ['code-review'],
-});
+import { agent, personality, role } from './workflow.bench.js';
 
 const inSchema = (schema: string) => {
   const u = new URL(TEST_POSTGRES_URL);

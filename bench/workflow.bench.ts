@@ -9,18 +9,19 @@ import { FileStore } from '../src/storage/file/store.js';
 import { MemoryStore } from '../src/storage/memory/store.js';
 import { type BenchRow, formatTable, isMain, timePerOp, withRatios } from './run.js';
 
-const personality = (i: number) => ({
+/** The entities a create-agent bench makes, numbered (shared by the benches). */
+export const personality = (i: number) => ({
   id: `p${i}`,
   name: `P${i}`,
   bigFive: { openness: 60, conscientiousness: 70, extraversion: 40, agreeableness: 60, neuroticism: 20 },
 });
-const role = (i: number) => ({
+export const role = (i: number) => ({
   id: `r${i}`,
   name: `R${i}`,
   systemPrompt: 'Review code.',
   capabilities: ['code-review'],
 });
-const agent = (i: number): AgentInput => ({
+export const agent = (i: number): AgentInput => ({
   id: `a${i}`,
   name: `A${i}`,
   personalityId: `p${i}`,

@@ -92,17 +92,18 @@ export class PostgresRunLog implements RunLog {
     const lease = this.#keeper.grant(runId, 0);
     this.#keeper.stop(lease);
     const ttl = this.#keeper.ttlMs;
-    const epoch = await this.#do('claim a run', (db) =>
-      db.transaction(async (tx) => {
-        if (opts.fresh) {
-          const { rows } = await tx.query<{ epoch: number }>(
-            `INSERT INTO troupe_runs (run_id, epoch, lease_token, lease_holder, lease_expires_at)
-             VALUES ($1, 1, $2, $3, now() + $4 * interval '1 millisecond')
-             ON CONFLICT (run_id) DO NOTHING RETURNING epoch`,
-            [runId, lease.token, JSON.stringify(lease.holder), ttl],
-          );
-          return rows[0]?.epoch;
-        }
+    // A new run's lease needs no synchronous commit: lost in a crash, the run never began.
+    const epoch = await this.#do('claim a run', async (db) => {
+      if (opts.fresh) {
+        const { rows } = await db.relaxed.query<{ epoch: number }>(
+          `INSERT INTO troupe_runs (run_id, epoch, lease_token, lease_holder, lease_expires_at)
+           VALUES ($1, 1, $2, $3, now() + $4 * interval '1 millisecond')
+           ON CONFLICT (run_id) DO NOTHING RETURNING epoch`,
+          [runId, lease.token, JSON.stringify(lease.holder), ttl],
+        );
+        return rows[0]?.epoch;
+      }
+      return db.transaction(async (tx) => {
         const { rows } = await tx.query<RunRow>(
           // A row locked now is being claimed, or written by its live holder: not free, unless
           // forced (a forced claim waits its turn).
@@ -119,8 +120,8 @@ export class PostgresRunLog implements RunLog {
           [runId, next, lease.token, JSON.stringify(lease.holder), ttl],
         );
         return next;
-      }),
-    );
+      });
+    });
     if (epoch === undefined) return undefined;
     const granted = { ...lease, epoch };
     this.#keeper.start(granted);
@@ -129,7 +130,9 @@ export class PostgresRunLog implements RunLog {
 
   async renew(lease: RunLease): Promise<boolean> {
     const { rows } = await this.#do('renew a lease', (db) =>
-      db.query(
+      // Renewals and releases need no synchronous commit: a lost one only makes a lease last
+      // until it runs out, or its holder is seen dead.
+      db.relaxed.query(
         `UPDATE troupe_runs SET lease_expires_at = now() + $3 * interval '1 millisecond'
          WHERE run_id = $1 AND lease_token = $2 AND NOT released RETURNING 1`,
         [lease.runId, lease.token, this.#keeper.ttlMs],
@@ -141,7 +144,7 @@ export class PostgresRunLog implements RunLog {
   async release(lease: RunLease): Promise<void> {
     this.#keeper.stop(lease);
     await this.#do('release a lease', (db) =>
-      db.query('UPDATE troupe_runs SET released = true WHERE run_id = $1 AND lease_token = $2', [
+      db.relaxed.query('UPDATE troupe_runs SET released = true WHERE run_id = $1 AND lease_token = $2', [
         lease.runId,
         lease.token,
       ]),
@@ -164,10 +167,7 @@ export class PostgresRunLog implements RunLog {
    */
   async append(runId: string, event: RunEvent): Promise<void> {
     const durable = this.#durable.mustPersist(runId, event);
-    await this.#do('record a run event', async (db) => {
-      if (event.type === 'created') return db.transaction((tx) => writeEvent(tx, runId, event));
-      return writeEvent(durable ? db : db.relaxed, runId, event);
-    });
+    await this.#do('record a run event', (db) => writeEvent(durable ? db : db.relaxed, runId, event));
   }
 
   async read(runId: string): Promise<RunRecord | undefined> {
@@ -215,20 +215,28 @@ export class PostgresRunLog implements RunLog {
  */
 async function writeEvent(db: Sql, runId: string, event: RunEvent): Promise<void> {
   const epoch = event.epoch ?? 0;
-  if (event.type === 'created')
-    await db.query(
-      `INSERT INTO troupe_runs (run_id, workflow_id, created_at, updated_at, epoch) VALUES ($1, $2, $3, $3, $4)
+  // The first event makes the run's row (or names the one a fresh claim made), in the same statement.
+  const created = event.type === 'created';
+  const run = created
+    ? `INSERT INTO troupe_runs (run_id, workflow_id, created_at, updated_at, epoch, state)
+       VALUES ($1, $6, $3, $3, $2, coalesce($4::text, 'pending'))
        ON CONFLICT (run_id) DO UPDATE SET workflow_id = EXCLUDED.workflow_id,
-         created_at = EXCLUDED.created_at, updated_at = EXCLUDED.updated_at`,
-      [runId, event.workflowId, event.at, epoch],
-    );
-  const { rows } = await db.query(
-    `WITH run AS (
-       UPDATE troupe_runs SET updated_at = greatest(updated_at, $3),
+         created_at = EXCLUDED.created_at, updated_at = EXCLUDED.updated_at
+       RETURNING run_id`
+    : `UPDATE troupe_runs SET updated_at = greatest(updated_at, $3),
          state = CASE WHEN $2 >= epoch THEN coalesce($4, state) ELSE state END
-       WHERE run_id = $1 RETURNING run_id)
+       WHERE run_id = $1 RETURNING run_id`;
+  const { rows } = await db.query(
+    `WITH run AS (${run})
      INSERT INTO troupe_run_events (run_id, epoch, event) SELECT run_id, $2, $5 FROM run RETURNING 1`,
-    [runId, epoch, event.at, event.type === 'state' ? event.to : null, JSON.stringify(event)],
+    [
+      runId,
+      epoch,
+      event.at,
+      event.type === 'state' ? event.to : null,
+      JSON.stringify(event),
+      ...(created ? [event.workflowId] : []),
+    ],
   );
   if (rows.length === 0)
     throw new TroupeError('NOT_FOUND', `run "${runId}" has no record: its first event must be "created"`);
