@@ -99,9 +99,9 @@ export class CliContext {
   async withConfig<T>(
     cmd: Command,
     fn: (config: ConfigurationService, store: Store) => Promise<T>,
-    opts: { recover?: boolean; strays?: boolean } = {},
+    opts: { recover?: boolean; strays?: boolean; target?: StoreTarget } = {},
   ): Promise<T> {
-    const { store, runLog } = await this.#open(cmd);
+    const { store, runLog } = await this.#open(cmd, opts.target);
     try {
       // Loaded here, not at start-up: a command that never opens the store never loads it.
       const { ConfigurationService } = await import('../configuration/configuration-service.js');
@@ -119,8 +119,11 @@ export class CliContext {
   }
 
   /** The store `--store` names (a database brings its own run log), else the directory's. */
-  async #open(cmd: Command): Promise<{ store: Store; runLog: RunLog & { close?(): Promise<void> } }> {
-    const target = this.storeTarget(cmd);
+  async #open(
+    cmd: Command,
+    given?: StoreTarget,
+  ): Promise<{ store: Store; runLog: RunLog & { close?(): Promise<void> } }> {
+    const target = given ?? this.storeTarget(cmd);
     if (target && target.engine !== 'file') {
       const { PostgresStore } = await import('../postgres/store.js');
       const store =

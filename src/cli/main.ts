@@ -23,6 +23,7 @@ const COMMANDS: Array<{ words: string[]; load: () => Promise<{ register: Registe
   { words: ['apply', 'diff'], load: () => import('./commands/apply.js') },
   { words: ['workflow'], load: () => import('./commands/workflow.js') },
   { words: ['watch'], load: () => import('./commands/watch.js') },
+  { words: ['migrate'], load: () => import('./commands/migrate.js') },
   { words: ['schema'], load: () => import('./commands/schema.js') },
   { words: ['edit'], load: () => import('./commands/edit.js') },
   { words: [], load: () => import('./commands/completion.js') },

@@ -1,0 +1,61 @@
+import type { Command } from 'commander';
+import { fromOutside } from '../../configuration/inputs.js';
+import { TroupeError } from '../../domain/errors.js';
+import { singular } from '../../storage/store.js';
+import type { CliContext } from '../context.js';
+import { describeTarget, parseStoreTarget } from '../store-target.js';
+import { describeChanges, summary } from './import.js';
+
+/**
+ * `troupe migrate --to STORE`: everything in this store (the one --store, $TROUPE_STORE or
+ * --dir names) into another, as one all-or-nothing apply there: a directory into a database,
+ * a database into a directory, or any store into any other. The source is only read.
+ */
+export function register(program: Command, ctx: CliContext): void {
+  program
+    .command('migrate')
+    .description(
+      'copy every personality, role, model and agent of this store into another (a directory, pglite:PATH or postgres://…), all-or-nothing',
+    )
+    .requiredOption(
+      '--to <store>',
+      'the store to move into: a directory (initialised), file:PATH, pglite:PATH or postgres://…',
+    )
+    .option('--dry-run', 'print what the target would change, writing nothing')
+    .option('--prune', 'also delete what the target holds and this store does not')
+    .action(async (opts: { to: string; dryRun?: boolean; prune?: boolean }, cmd: Command) => {
+      const out = ctx.output(cmd);
+      const target = parseStoreTarget(opts.to, ctx.io.cwd);
+      const source = ctx.storeTarget(cmd) ?? { engine: 'file' as const, dir: ctx.located(cmd).dir };
+      if (describeTarget(source) === describeTarget(target))
+        throw new TroupeError(
+          'USAGE',
+          `--to ${describeTarget(target)} is the store being migrated: name another`,
+        );
+      const bundle = await ctx.withConfig(cmd, (config) => config.exportBundle(), { strays: false });
+      const from = describeTarget(source);
+      const r = await ctx.withConfig(
+        cmd,
+        (config) =>
+          config.applyBundle(fromOutside(bundle), {
+            file: from,
+            prune: opts.prune === true,
+            dryRun: opts.dryRun === true,
+          }),
+        { target },
+      );
+      out.data({
+        from,
+        to: describeTarget(target),
+        ...r,
+        changes: r.changes.map((c) => ({ ...c, kind: singular[c.kind] ?? c.kind })),
+      });
+      out.lines(describeChanges(r.changes));
+      const what = summary(r.changes, r.applied) || 'nothing to move';
+      out.line(
+        r.applied
+          ? `Migrated ${from} to ${describeTarget(target)}: ${what}`
+          : `Dry run: ${what}; nothing written to ${describeTarget(target)}`,
+      );
+    });
+}

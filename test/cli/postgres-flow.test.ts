@@ -1,0 +1,127 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import {
+  dropSchema,
+  freshSchema,
+  postgresUnavailable,
+  TEST_POSTGRES_URL,
+} from '../../src/postgres/test-db.test-helper.js';
+import { run, tempDir } from './helpers.js';
+
+// The README's everyday commands, run unchanged with --store postgres://… (the representative
+// part of the CLI suite that runs on PostgreSQL; the race and watch tests run there too).
+const skip = await postgresUnavailable();
+const schemas: string[] = [];
+afterEach(async () => {
+  await Promise.all(schemas.splice(0).map((s) => dropSchema(s)));
+});
+
+/** `troupe --store URL …` in-process, in a fresh schema of the test database. */
+function database() {
+  const schema = freshSchema();
+  schemas.push(schema);
+  const u = new URL(TEST_POSTGRES_URL);
+  u.searchParams.set('schema', schema);
+  const url = u.toString();
+  return { url, t: (...args: string[]) => run(['--store', url, ...args]) };
+}
+
+describe.runIf(!skip)('the everyday commands on PostgreSQL', () => {
+  it('init, create, cascade, validate, runs, export and apply, delete: as on a directory', async () => {
+    const { t } = database();
+    expect((await t('init')).stdout).toMatch(
+      /Initialised a troupe store at postgres:\/\/postgres@127\.0\.0\.1:5432\/troupe_test\?schema=t_/,
+    );
+    expect((await t('init')).stdout).toContain('Already a troupe store');
+    expect((await t('personality', 'create', '--preset', 'calm-analyst')).code).toBe(0);
+    expect(
+      (await t('role', 'create', '--from-template', 'developer', '--id', 'dev2', '--name', 'Dev2')).code,
+    ).toBe(0);
+    const ada = await t(
+      'agent',
+      'create',
+      '--name',
+      'Ada',
+      '--personality',
+      'calm-analyst',
+      '--role',
+      'dev2',
+      '--model',
+      'gpt-4o',
+      '--json',
+    );
+    expect(ada.code, ada.stderr).toBe(0);
+    const upd = await t('personality', 'update', 'calm-analyst', '--trait', 'humor=40', '--json');
+    expect(upd.json()).toMatchObject({ personality: { revision: 2 }, agents: ['ada'] });
+    const stale = await t(
+      'personality',
+      'update',
+      'calm-analyst',
+      '--expect-revision',
+      '1',
+      '--trait',
+      'humor=1',
+      '--json',
+    );
+    expect([stale.code, stale.error().code]).toEqual([1, 'CONCURRENT_MODIFICATION']);
+    expect((await t('validate')).stdout.trim()).toBe('valid');
+    const runs = await t('workflow', 'list', '--json');
+    expect(
+      runs.json<Array<{ workflowId: string; state: string }>>().map((r) => `${r.workflowId} ${r.state}`),
+    ).toEqual(
+      expect.arrayContaining([
+        'create-agent completed',
+        'update-personality completed',
+        'update-personality compensated',
+      ]),
+    );
+    const dir = await tempDir();
+    const file = `${dir}/cast.json`;
+    expect((await t('export', '-o', file)).code).toBe(0);
+    const diff = await t('diff', '-f', file);
+    expect(diff.code, diff.stdout).toBe(0);
+    const del = await t('personality', 'delete', 'calm-analyst', '--cascade', '--json');
+    expect(del.json()).toMatchObject({ agentsDeleted: ['ada'] });
+    expect((await t('agent', 'list', '--json')).json()).toEqual([]);
+  });
+
+  it('migrate moves a directory into the database and back, all of it, the source untouched', async () => {
+    const dir = await tempDir();
+    const d = (...args: string[]) => run(['--dir', dir, ...args]);
+    await d('init');
+    await d('personality', 'create', '--preset', 'calm-analyst');
+    await d(
+      'agent',
+      'create',
+      '--name',
+      'Ada',
+      '--personality',
+      'calm-analyst',
+      '--role',
+      'developer',
+      '--model',
+      'gpt-4o',
+    );
+    const { url, t } = database();
+    const dry = await d('migrate', '--to', url, '--dry-run', '--json');
+    expect(dry.json()).toMatchObject({ applied: false });
+    expect((await t('agent', 'list', '--json')).json()).toEqual([]);
+    const moved = await d('migrate', '--to', url);
+    expect(moved.code, moved.stderr).toBe(0);
+    expect(moved.stdout).toContain('2 created');
+    expect((await t('agent', 'list', '--json')).json()).toMatchObject([
+      { id: 'ada', personalityId: 'calm-analyst' },
+    ]);
+    expect((await t('validate')).stdout.trim()).toBe('valid');
+    expect((await d('agent', 'list', '--json')).json()).toMatchObject([{ id: 'ada', revision: 1 }]);
+    // Back into a fresh directory: the same cast, and nothing left to move the second time.
+    const back = await tempDir();
+    await run(['--dir', back, 'init']);
+    expect((await t('migrate', '--to', back)).code).toBe(0);
+    const again = await t('migrate', '--to', back, '--json');
+    expect(
+      again.json<{ changes: Array<{ action: string }> }>().changes.every((c) => c.action === 'unchanged'),
+    ).toBe(true);
+    const same = await t('migrate', '--to', url);
+    expect([same.code, same.stderr]).toEqual([2, expect.stringContaining('is the store being migrated')]);
+  });
+});
