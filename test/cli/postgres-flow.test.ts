@@ -15,6 +15,20 @@ afterEach(async () => {
   await Promise.all(schemas.splice(0).map((s) => dropSchema(s)));
 });
 
+/** `troupe agent create` of Ada on personality calm-analyst and the given role. */
+const ada = (role: string) => [
+  'agent',
+  'create',
+  '--name',
+  'Ada',
+  '--personality',
+  'calm-analyst',
+  '--role',
+  role,
+  '--model',
+  'gpt-4o',
+];
+
 /** `troupe --store URL …` in-process, in a fresh schema of the test database. */
 function database() {
   const schema = freshSchema();
@@ -36,20 +50,8 @@ describe.runIf(!skip)('the everyday commands on PostgreSQL', () => {
     expect(
       (await t('role', 'create', '--from-template', 'developer', '--id', 'dev2', '--name', 'Dev2')).code,
     ).toBe(0);
-    const ada = await t(
-      'agent',
-      'create',
-      '--name',
-      'Ada',
-      '--personality',
-      'calm-analyst',
-      '--role',
-      'dev2',
-      '--model',
-      'gpt-4o',
-      '--json',
-    );
-    expect(ada.code, ada.stderr).toBe(0);
+    const created = await t(...ada('dev2'), '--json');
+    expect(created.code, created.stderr).toBe(0);
     const upd = await t('personality', 'update', 'calm-analyst', '--trait', 'humor=40', '--json');
     expect(upd.json()).toMatchObject({ personality: { revision: 2 }, agents: ['ada'] });
     const stale = await t(
@@ -89,18 +91,7 @@ describe.runIf(!skip)('the everyday commands on PostgreSQL', () => {
     const d = (...args: string[]) => run(['--dir', dir, ...args]);
     await d('init');
     await d('personality', 'create', '--preset', 'calm-analyst');
-    await d(
-      'agent',
-      'create',
-      '--name',
-      'Ada',
-      '--personality',
-      'calm-analyst',
-      '--role',
-      'developer',
-      '--model',
-      'gpt-4o',
-    );
+    await d(...ada('developer'));
     const { url, t } = database();
     const dry = await d('migrate', '--to', url, '--dry-run', '--json');
     expect(dry.json()).toMatchObject({ applied: false });
