@@ -1,14 +1,19 @@
 // One apply of a generated bundle of N entities in a fresh process (so its peak memory is its
-// own), on the file store with its run log: prints {"ms", "maxRssMB", "entities"} as JSON.
+// own), on the file store with its run log, or (`postgres`) on PostgreSQL with its run log:
+// prints {"ms", "maxRssMB", "entities"} as JSON.
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigurationService } from '../src/configuration/configuration-service.js';
 import type { TroupeBundle } from '../src/configuration/inputs.js';
 import { FileRunLog } from '../src/orchestration/file-run-log.js';
+import type { RunLog } from '../src/orchestration/run-log.js';
+import { PostgresStore } from '../src/postgres/store.js';
+import { dropSchema, freshSchema, TEST_POSTGRES_URL } from '../src/postgres/test-db.test-helper.js';
 import { FileStore } from '../src/storage/file/store.js';
 
 const n = Number(process.argv[2]);
+const engine = process.argv[3] ?? 'file';
 if (!Number.isInteger(n) || n < 100) throw new Error('usage: large-bundle-child <entities ≥ 100>');
 const bigFive = { openness: 60, conscientiousness: 70, extraversion: 40, agreeableness: 60, neuroticism: 20 };
 // One personality per 20 entities and one role per 40; the rest are agents.
@@ -26,9 +31,20 @@ const bundle: TroupeBundle = {
   })),
 };
 const dir = await mkdtemp(join(tmpdir(), 'troupe-bench-large-'));
+const schema = freshSchema();
 try {
-  const store = await FileStore.init(dir);
-  const config = new ConfigurationService(store, { runLog: new FileRunLog(join(dir, '.troupe', 'runs')) });
+  let store: FileStore | PostgresStore;
+  let runLog: RunLog;
+  if (engine === 'postgres') {
+    const u = new URL(TEST_POSTGRES_URL);
+    u.searchParams.set('schema', schema);
+    const pgStore = await PostgresStore.connect(u.toString());
+    [store, runLog] = [pgStore, pgStore.runLog()];
+  } else {
+    const fileStore = await FileStore.init(dir);
+    [store, runLog] = [fileStore, new FileRunLog(join(dir, '.troupe', 'runs'))];
+  }
+  const config = new ConfigurationService(store, { runLog });
   const t0 = performance.now();
   await config.applyBundle(bundle);
   // Closing checkpoints the journal: every file fsynced, part of what an apply costs.
@@ -38,4 +54,5 @@ try {
   console.log(JSON.stringify({ ms, maxRssMB, entities: n }));
 } finally {
   await rm(dir, { recursive: true, force: true });
+  if (engine === 'postgres') await dropSchema(schema);
 }

@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { postgresUnavailable } from '../src/postgres/test-db.test-helper.js';
 import { type BenchRow, formatTable, isMain, withRatios } from './run.js';
 
 interface Measured {
@@ -8,10 +9,10 @@ interface Measured {
 }
 
 /** Applies an N-entity bundle in a fresh process (its own peak memory) and reads its figures. */
-function applyInChild(entities: number): Promise<Measured> {
+function applyInChild(entities: number, engine: 'file' | 'postgres' = 'file'): Promise<Measured> {
   const script = fileURLToPath(new URL('./large-bundle-child.ts', import.meta.url));
   return new Promise((resolve, reject) => {
-    const p = spawn(process.execPath, ['--import', 'tsx', script, String(entities)], {
+    const p = spawn(process.execPath, ['--import', 'tsx', script, String(entities), engine], {
       stdio: ['ignore', 'pipe', 'inherit'],
     });
     let out = '';
@@ -38,6 +39,15 @@ export async function largeBundleBench(): Promise<BenchRow[]> {
     { name: 'apply 10,000 entities (fresh process)', value: small.ms, unit: 'ms' },
     { name: '  peak resident memory', value: small.maxRssMB, unit: 'MB' },
   ];
+  if (!(await postgresUnavailable())) {
+    const onPostgres = await applyInChild(10_000, 'postgres');
+    rows.push({
+      name: 'apply 10,000 entities on PostgreSQL',
+      value: onPostgres.ms,
+      unit: 'ms',
+      baseline: 'apply 10,000 entities (fresh process)',
+    });
+  }
   if (process.env.BENCH_LARGE !== '0') {
     const large = await applyInChild(160_000);
     rows.push(
