@@ -99,9 +99,9 @@ export class CliContext {
   async withConfig<T>(
     cmd: Command,
     fn: (config: ConfigurationService, store: Store) => Promise<T>,
-    opts: { recover?: boolean; strays?: boolean; target?: StoreTarget } = {},
+    opts: { recover?: boolean; strays?: boolean; target?: StoreTarget; create?: boolean } = {},
   ): Promise<T> {
-    const { store, runLog } = await this.#open(cmd, opts.target);
+    const { store, runLog } = await this.#open(cmd, opts.target, opts.create === true);
     try {
       // Loaded here, not at start-up: a command that never opens the store never loads it.
       const { ConfigurationService } = await import('../configuration/configuration-service.js');
@@ -122,14 +122,17 @@ export class CliContext {
   async #open(
     cmd: Command,
     given?: StoreTarget,
+    create = false,
   ): Promise<{ store: Store; runLog: RunLog & { close?(): Promise<void> } }> {
     const target = given ?? this.storeTarget(cmd);
     if (target && target.engine !== 'file') {
       const { PostgresStore } = await import('../postgres/store.js');
+      // Every command but `init` (and `migrate --to` a database) opens an existing store: a
+      // mistyped URL is never a new, empty one.
       const store =
         target.engine === 'postgres'
-          ? await PostgresStore.connect(target.url)
-          : await PostgresStore.pglite(target.dir);
+          ? await PostgresStore.connect(target.url, { create })
+          : await PostgresStore.pglite(target.dir, { create });
       return { store, runLog: store.runLog() };
     }
     const where: Located = target ? { dir: target.dir, how: 'flag' } : this.located(cmd);

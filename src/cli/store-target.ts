@@ -37,7 +37,9 @@ export function describeTarget(t: StoreTarget): string {
   if (t.engine !== 'postgres') return t.engine === 'pglite' ? `pglite:${t.dir}` : t.dir;
   try {
     const u = new URL(t.url);
-    return `postgres://${u.username ? `${u.username}@` : ''}${u.host}${u.pathname}${u.search}`;
+    // Of the parameters only the schema: one may be a password (`?password=`).
+    const schema = u.searchParams.get('schema');
+    return `postgres://${u.username ? `${u.username}@` : ''}${u.host}${u.pathname}${schema === null ? '' : `?schema=${schema}`}`;
   } catch {
     return 'postgres://(unparsable URL)';
   }

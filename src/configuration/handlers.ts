@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { formatIssues } from '../domain/common.js';
-import { type Issue, TroupeError, validationError } from '../domain/errors.js';
+import { type Issue, isTroupeError, TroupeError, validationError } from '../domain/errors.js';
 import type { Role } from '../domain/role.js';
 import type { StepContext } from '../orchestration/handlers.js';
 import { defineOperations, operation } from '../orchestration/operations.js';
@@ -30,6 +30,7 @@ import {
   applyUndo,
   commitWithUndo,
   skippedError,
+  starved,
   type UndoableCommit,
   type UndoOp,
   writeOptions,
@@ -358,7 +359,13 @@ async function undoAndResync(s: Services, undo: UndoOp[], ctx?: StepContext, unc
     s,
     { ...restored, touched: [...new Set([...restored.touched, ...named])] },
     ctx,
-  );
+  ).catch((e: unknown) => {
+    // The undo stands; re-composing its agents lost a race: recovery runs the (idempotent) undo
+    // again, and with it the re-sync, once the other writers are done.
+    if (isTroupeError(e) && e.code === 'CONCURRENT_MODIFICATION' && e.context.heldEpoch === undefined)
+      throw starved(e, 're-composing the agents an undo touched lost a race');
+    throw e;
+  });
   // What someone else wrote since is theirs: left as it is, and said so.
   if (restored.skipped.length) throw skippedError(restored.skipped, restored.kept);
   return done;

@@ -216,10 +216,10 @@ export async function applyUndo(
  * TRANSIENT, so the run is left to recovery, which judges it again once they are done. A
  * fenced write (the run was taken over) is not this: it is the new holder's to undo.
  */
-const starved = (e: TroupeError) =>
+export const starved = (e: TroupeError, what = `the undo lost ${UNDO_TRIES} races in a row`) =>
   new TroupeError(
     'TRANSIENT',
-    `the undo lost ${UNDO_TRIES} races in a row to other writers of the same documents (last: ${e.message}); it is tried again later`,
+    `${what} to other writers of the same documents (last: ${e.message}); it is tried again later`,
     { cause: e, context: e.context },
   );
 

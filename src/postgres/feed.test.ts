@@ -1,5 +1,7 @@
+import pg from 'pg';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import type { ChangeEvent, RelistEvent } from '../storage/store.js';
+import { feedChannel } from './feed.js';
 import { PostgresStore } from './store.js';
 import {
   dropSchema,
@@ -20,18 +22,19 @@ afterAll(async () => (await sharedPglite()).close());
 const engines = ['pglite', ...((await postgresUnavailable()) ? [] : ['postgres'])];
 
 /** A writer and a watcher on one database (on PostgreSQL, two pools). */
-async function pair(engine: string): Promise<[PostgresStore, PostgresStore]> {
+async function stores(engine: string, count: number): Promise<PostgresStore[]> {
   const schema = freshSchema();
   const open = async () =>
     engine === 'pglite'
       ? PostgresStore.pglite(await sharedPglite(), { schema })
-      : PostgresStore.connect(TEST_POSTGRES_URL, { schema, poolSize: 2 });
-  const a = await open();
-  const b = await open();
+      : PostgresStore.connect(TEST_POSTGRES_URL, { schema, poolSize: 4 });
+  const out: PostgresStore[] = [];
+  for (let i = 0; i < count; i++) out.push(await open());
   if (engine === 'postgres') schemas.push(schema);
-  opened.push(a, b);
-  return [a, b];
+  opened.push(...out);
+  return out;
 }
+const pair = async (engine: string) => (await stores(engine, 2)) as [PostgresStore, PostgresStore];
 
 /** Takes `n` events from a feed, then stops it. */
 async function take(feed: AsyncIterable<ChangeEvent | RelistEvent>, n: number, stop: AbortController) {
@@ -87,6 +90,33 @@ describe.each(engines.map((e) => [e]))('the change feed on %s', (engine) => {
     stop.abort();
     expect((await feed.next()).done).toBe(true);
   });
+
+  // Two sessions at once: PostgreSQL only (PGlite has one).
+  if (engine === 'postgres')
+    it('a commit that took its number first but commits last is still heard: numbers follow commit order', async () => {
+      const [b, watcher] = await pair(engine);
+      const schema = schemas[schemas.length - 1] as string;
+      const stop = new AbortController();
+      const feed = watcher.watch({ fromRevision: await watcher.feedPosition(), signal: stop.signal });
+      const heard = take(feed, 2, stop);
+      // A slow commit of another instance, done as the store does it: it takes the feed's turn,
+      // then its history number, and commits only later.
+      const slow = new pg.Client({ connectionString: TEST_POSTGRES_URL });
+      await slow.connect();
+      await slow.query(`SET search_path TO ${schema}`);
+      await slow.query('BEGIN');
+      await slow.query('SELECT pg_advisory_xact_lock(hashtext($1))', [feedChannel(schema)]);
+      await slow.query(
+        `INSERT INTO troupe_history (kind, id, revision, op, doc) VALUES ('agents', 'slow', 1, 'put', '{"id":"slow"}')`,
+      );
+      // A quick commit meanwhile: it must wait its turn, not take a later number and commit first.
+      const quick = b.put('agents', { id: 'quick' });
+      await new Promise((r) => setTimeout(r, 200));
+      await slow.query('COMMIT');
+      await slow.end();
+      await quick;
+      expect(((await heard) as ChangeEvent[]).map((e) => e.id)).toEqual(['slow', 'quick']);
+    }, 15_000);
 
   it('from a position, catches up on what it missed, then goes on', async () => {
     const [writer, watcher] = await pair(engine);

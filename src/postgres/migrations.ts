@@ -81,32 +81,54 @@ const MIGRATION_LOCK = 0x74726f757065;
  * has migrated, rather than write what that version would not expect. Returns the version
  * found before and after.
  */
-export async function migrate(db: SqlClient, schema: string): Promise<{ from: number; to: number }> {
+export async function migrate(
+  db: SqlClient,
+  schema: string,
+  opts: { create?: boolean | undefined } = {},
+): Promise<{ from: number; to: number }> {
   try {
-    return await db.transaction(async (tx) => {
-      await tx.query('SELECT pg_advisory_xact_lock($1::bigint)', [MIGRATION_LOCK]);
-      await tx.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
-      await tx.query(
-        `CREATE TABLE IF NOT EXISTS troupe_migrations (
+    // READ COMMITTED: each statement sees what an instance that held the lock before committed
+    // (a serializable snapshot, taken while waiting for the lock, would not).
+    return await db.transaction(
+      async (tx) => {
+        await tx.query('SELECT pg_advisory_xact_lock($1::bigint)', [MIGRATION_LOCK]);
+        const { rows: found } = await tx.query<{ t: string | null }>('SELECT to_regclass($1) AS t', [
+          `${schema}.troupe_migrations`,
+        ]);
+        // Opening is not creating: only `init` (create) makes a store where there is none.
+        if (!found[0]?.t && opts.create === false)
+          throw new TroupeError(
+            'NOT_A_TROUPE_DIRECTORY',
+            `${db.where} has no troupe store (schema "${schema}"): run \`troupe init --store …\` to create one`,
+            { context: { where: db.where, schema } },
+          );
+        await tx.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
+        await tx.query(
+          `CREATE TABLE IF NOT EXISTS troupe_migrations (
            version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`,
-      );
-      const { rows } = await tx.query<{ v: number | null }>(
-        'SELECT max(version) AS v FROM troupe_migrations',
-      );
-      const from = Number(rows[0]?.v ?? 0);
-      if (from > SCHEMA_VERSION)
-        throw new TroupeError(
-          'USAGE',
-          `the database at ${db.where} has schema version ${from}; this troupe knows up to ${SCHEMA_VERSION}: upgrade troupe`,
-          { context: { where: db.where, found: from, known: SCHEMA_VERSION } },
         );
-      for (const m of MIGRATIONS) {
-        if (m.version <= from) continue;
-        await tx.exec(m.sql);
-        await tx.query('INSERT INTO troupe_migrations (version, name) VALUES ($1, $2)', [m.version, m.name]);
-      }
-      return { from, to: SCHEMA_VERSION };
-    });
+        const { rows } = await tx.query<{ v: number | null }>(
+          'SELECT max(version) AS v FROM troupe_migrations',
+        );
+        const from = Number(rows[0]?.v ?? 0);
+        if (from > SCHEMA_VERSION)
+          throw new TroupeError(
+            'USAGE',
+            `the database at ${db.where} has schema version ${from}; this troupe knows up to ${SCHEMA_VERSION}: upgrade troupe`,
+            { context: { where: db.where, found: from, known: SCHEMA_VERSION } },
+          );
+        for (const m of MIGRATIONS) {
+          if (m.version <= from) continue;
+          await tx.exec(m.sql);
+          await tx.query('INSERT INTO troupe_migrations (version, name) VALUES ($1, $2)', [
+            m.version,
+            m.name,
+          ]);
+        }
+        return { from, to: SCHEMA_VERSION };
+      },
+      { isolation: 'read committed' },
+    );
   } catch (e) {
     throw databaseError(e, db.where, 'migrate its schema');
   }

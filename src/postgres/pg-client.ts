@@ -75,7 +75,7 @@ export async function pgClient(url: string, opts: PgClientOptions = {}): Promise
         await relaxedPool.query(text);
       },
     },
-    async transaction(fn) {
+    async transaction(fn, opts = {}) {
       const client = await pool.connect();
       // A server going away mid-transaction (a restart) fails the query in flight; the client
       // also emits it, and an unheard 'error' would end the process.
@@ -85,7 +85,9 @@ export async function pgClient(url: string, opts: PgClientOptions = {}): Promise
       };
       client.on('error', onError);
       try {
-        await client.query('BEGIN ISOLATION LEVEL SERIALIZABLE');
+        await client.query(
+          `BEGIN ISOLATION LEVEL ${opts.isolation === 'read committed' ? 'READ COMMITTED' : 'SERIALIZABLE'}`,
+        );
         const tx: Sql = {
           query: (text, params) => client.query(text, params as unknown[]) as never,
           exec: async (text) => {

@@ -1,4 +1,6 @@
+import { existsSync } from 'node:fs';
 import type { PGlite } from '@electric-sql/pglite';
+import { TroupeError } from '../domain/errors.js';
 import { checkSchema } from './pg-client.js';
 import { optionalPeer, type Sql, type SqlClient } from './sql.js';
 
@@ -9,8 +11,17 @@ import { optionalPeer, type Sql, type SqlClient } from './sql.js';
  */
 export async function pgliteClient(
   target: string | PGlite,
-  opts: { schema?: string } = {},
+  opts: { schema?: string; create?: boolean | undefined } = {},
 ): Promise<SqlClient> {
+  // PGlite makes a directory it is given; opening is not creating (see PostgresStoreOptions.create).
+  if (typeof target === 'string' && opts.create === false && !existsSync(target))
+    throw new TroupeError(
+      'NOT_A_TROUPE_DIRECTORY',
+      `pglite:${target} does not exist: run \`troupe init --store pglite:…\` to create it`,
+      {
+        context: { dir: target },
+      },
+    );
   let db: PGlite;
   const owned = typeof target === 'string';
   if (typeof target === 'string') {
@@ -42,9 +53,10 @@ export async function pgliteClient(
     where: typeof target === 'string' ? `pglite:${target}` : 'pglite',
     query,
     exec,
-    async transaction(fn) {
+    async transaction(fn, opts = {}) {
       return run(async (tx) => {
-        await tx.query('SET TRANSACTION ISOLATION LEVEL SERIALIZABLE');
+        if (opts.isolation !== 'read committed')
+          await tx.query('SET TRANSACTION ISOLATION LEVEL SERIALIZABLE');
         return fn(tx);
       });
     },

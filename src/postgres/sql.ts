@@ -29,7 +29,10 @@ export interface SqlClient extends Sql {
   readonly engine: 'postgres' | 'pglite';
   /** Where it is, for messages: host, port and database (never a password). */
   readonly where: string;
-  transaction<T>(fn: (tx: Sql) => Promise<T>): Promise<T>;
+  transaction<T>(
+    fn: (tx: Sql) => Promise<T>,
+    opts?: { isolation?: 'serializable' | 'read committed' },
+  ): Promise<T>;
   /**
    * Statements whose commit does not wait for the disk (`synchronous_commit = off`): seen by
    * everyone at once, made durable by the next synchronous commit; a crash may lose the last.

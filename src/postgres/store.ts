@@ -26,8 +26,14 @@ import { databaseError, isRaceLost, type Sql, type SqlClient } from './sql.js';
 export interface PostgresStoreOptions extends StoreOptions {
   /** Connections in the pool (PostgreSQL only); default 10. */
   poolSize?: number;
-  /** The schema the tables live in, created if missing; default `public`. */
+  /** The schema the tables live in; default `public`. */
   schema?: string;
+  /**
+   * Create the store (its schema and tables) if there is none; default true. False refuses a
+   * database with no troupe store in it (NOT_A_TROUPE_DIRECTORY), as the CLI does for every
+   * command but `init`: a mistyped URL is an error, never a new empty store.
+   */
+  create?: boolean;
 }
 
 /** How often a commit that lost a race to another transaction is planned again on fresh state. */
@@ -81,7 +87,7 @@ export class PostgresStore extends BatchStore {
   static async #open(db: SqlClient, opts: PostgresStoreOptions): Promise<PostgresStore> {
     let migrated: { from: number; to: number };
     try {
-      migrated = await migrate(db, checkSchema(opts.schema ?? 'public'));
+      migrated = await migrate(db, checkSchema(opts.schema ?? 'public'), { create: opts.create });
     } catch (e) {
       await db.close().catch(() => undefined);
       throw e;
@@ -256,6 +262,11 @@ export class PostgresStore extends BatchStore {
         [deletes.map((d) => d.kind), deletes.map((d) => d.id)],
       );
     const history = result.results;
+    // History positions are handed out in commit order: one commit at a time from here to its
+    // COMMIT (a sequence alone numbers in insert order, and a watcher past a later number
+    // would never see an earlier one that commits after it).
+    if (history.length)
+      await tx.query('SELECT pg_advisory_xact_lock(hashtext($1))', [feedChannel(this.#schema)]);
     // Heard by watchers when the transaction commits (and not at all if it rolls back).
     if (history.length) await tx.query('SELECT pg_notify($1, $2)', [feedChannel(this.#schema), '']);
     if (history.length)

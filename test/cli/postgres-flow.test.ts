@@ -115,4 +115,21 @@ describe.runIf(!skip)('the everyday commands on PostgreSQL', () => {
     const same = await t('migrate', '--to', url);
     expect([same.code, same.stderr]).toEqual([2, expect.stringContaining('is the store being migrated')]);
   });
+
+  it('a store that is not there is an error, never a new empty one; no password is echoed', async () => {
+    const { url, t } = database();
+    for (const args of [['agent', 'list'], ['migrate', '--to', await tempDir(), '--prune'], ['watch']]) {
+      const r = await t(...args, '--json');
+      expect([r.code, r.error().code], r.stderr).toEqual([1, 'NOT_A_TROUPE_DIRECTORY']);
+      expect(r.error().message).toContain('run `troupe init --store …` to create one');
+    }
+    // Nothing was created by those: init is what creates.
+    expect((await t('init', '--json')).json()).toMatchObject({ created: true });
+    const secret = new URL(url);
+    secret.searchParams.set('password', 'hunter2-in-the-url');
+    const r = await run(['--dir', 'elsewhere', '--store', secret.toString(), 'agent', 'list', '--json']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).not.toContain('hunter2');
+    expect(r.stderr).toContain(`?schema=${secret.searchParams.get('schema')}`);
+  });
 });

@@ -42,7 +42,8 @@ export function register(program: Command, ctx: CliContext): void {
             prune: opts.prune === true,
             dryRun: opts.dryRun === true,
           }),
-        { target },
+        // A database named by --to is created if need be (a directory must be initialised).
+        { target, create: true },
       );
       out.data({
         from,
