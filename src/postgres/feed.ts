@@ -48,7 +48,12 @@ export async function* watchFeed(
     wake();
   };
   signal?.addEventListener('abort', poke, { once: true });
-  const stop = await db.listen(feedChannel(schema), poke).catch((e) => {
+  let lost: unknown;
+  const onLost = (e: unknown) => {
+    lost = e;
+    poke();
+  };
+  const stop = await db.listen(feedChannel(schema), poke, onLost).catch((e) => {
     throw databaseError(e, db.where, 'watch for changes');
   });
   try {
@@ -93,6 +98,13 @@ export async function* watchFeed(
         if (rows.length < PAGE) break;
       }
       await woken();
+      // The connection that hears commits is gone: the caller watches again from here.
+      if (lost !== undefined && !signal?.aborted)
+        throw new TroupeError(
+          'TRANSIENT',
+          `the change feed lost its connection to ${db.where} after position ${position}: watch again with fromRevision ${position} (\`troupe watch --from ${position}\`)`,
+          { cause: lost, context: { position } },
+        );
     }
   } catch (e) {
     if (e instanceof TroupeError) throw e;

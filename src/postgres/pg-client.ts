@@ -109,18 +109,29 @@ export async function pgClient(url: string, opts: PgClientOptions = {}): Promise
         client.release(broken instanceof Error ? broken : undefined);
       }
     },
-    async listen(channel, onPayload) {
+    async listen(channel, onPayload, onLost) {
       const client = await pool.connect();
-      client.on('error', () => {}); // a restart ends the LISTEN; the feed's next read reports it
+      let lost: unknown;
+      const gone = (e: unknown) => {
+        lost ??= e ?? new Error('connection ended');
+        onLost?.(lost);
+      };
+      client.on('error', gone).on('end', () => gone(undefined));
       listeners.add(client);
       client.on('notification', (n) => {
         if (n.channel === channel) onPayload(n.payload ?? '');
       });
-      await client.query(`LISTEN ${channel}`);
+      try {
+        await client.query(`LISTEN ${channel}`);
+      } catch (e) {
+        listeners.delete(client);
+        client.release(e instanceof Error ? e : true);
+        throw e;
+      }
       return async () => {
         listeners.delete(client);
-        await client.query(`UNLISTEN ${channel}`).catch(() => undefined);
-        client.release();
+        if (lost === undefined) await client.query(`UNLISTEN ${channel}`).catch(() => undefined);
+        client.release(lost === undefined ? undefined : true);
       };
     },
     async close() {

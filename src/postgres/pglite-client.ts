@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import type { PGlite } from '@electric-sql/pglite';
 import { TroupeError } from '../domain/errors.js';
 import { checkSchema } from './pg-client.js';
+import { lockPgliteDir } from './pglite-lock.js';
 import { optionalPeer, type Sql, type SqlClient } from './sql.js';
 
 /**
@@ -23,13 +24,20 @@ export async function pgliteClient(
       },
     );
   let db: PGlite;
+  let unlock = () => {};
   const owned = typeof target === 'string';
   if (typeof target === 'string') {
     const mod = optionalPeer<typeof import('@electric-sql/pglite')>(
       '@electric-sql/pglite',
       'npm install @electric-sql/pglite',
     );
-    db = await mod.PGlite.create(target);
+    unlock = lockPgliteDir(target);
+    try {
+      db = await mod.PGlite.create(target);
+    } catch (e) {
+      unlock();
+      throw e;
+    }
   } else db = target;
   const schema = checkSchema(opts.schema ?? 'public');
   const path = `SET search_path TO ${schema}`;
@@ -65,7 +73,12 @@ export async function pgliteClient(
       return () => stop();
     },
     async close() {
-      if (owned) await db.close();
+      if (!owned) return;
+      try {
+        await db.close();
+      } finally {
+        unlock();
+      }
     },
   };
 }

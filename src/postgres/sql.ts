@@ -38,8 +38,15 @@ export interface SqlClient extends Sql {
    * everyone at once, made durable by the next synchronous commit; a crash may lose the last.
    */
   readonly relaxed: Sql;
-  /** LISTEN on `channel`; returns the function that stops listening. */
-  listen(channel: string, onPayload: (payload: string) => void): Promise<() => Promise<void>>;
+  /**
+   * LISTEN on `channel`; returns the function that stops listening. `onLost` hears that the
+   * connection went away (a server restart): no notification will come any more.
+   */
+  listen(
+    channel: string,
+    onPayload: (payload: string) => void,
+    onLost?: (error: unknown) => void,
+  ): Promise<() => Promise<void>>;
   close(): Promise<void>;
 }
 

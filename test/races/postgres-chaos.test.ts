@@ -136,6 +136,27 @@ describe.runIf(!skip)('instances killed at random, and a PostgreSQL restart, whi
   }, 180_000);
 });
 
+describe.runIf(!skip)('a watch when the server restarts', () => {
+  it('ends with TRANSIENT naming the position to watch again from, instead of waiting forever', async () => {
+    const url = await castDir(0, 'postgres', CHAOS_URL);
+    const store = await PostgresStore.connect(url, { poolSize: 2 });
+    try {
+      const from = await store.feedPosition();
+      await store.put('models', { id: 'seen' });
+      const feed = store.watch({ fromRevision: from })[Symbol.asyncIterator]();
+      const first = (await feed.next()).value as { position: number };
+      const next = feed.next(); // waiting for news
+      restart();
+      await expect(next).rejects.toMatchObject({
+        code: 'TRANSIENT',
+        message: expect.stringContaining(`watch again with fromRevision ${first.position}`),
+      });
+    } finally {
+      await store.close();
+    }
+  }, 60_000);
+});
+
 async function withConfig<T>(
   url: string,
   fn: (c: ConfigurationService, s: PostgresStore) => Promise<T>,
