@@ -206,7 +206,9 @@ export async function applyUndo(
       return await applyUndoOnce(store, undo, intent, unconfirmed, fence);
     } catch (e) {
       if (!isTroupeError(e) || !REFUSED.has(e.code) || e.code === 'VALIDATION_FAILED') throw e;
-      if (tries >= UNDO_TRIES) throw e.context.heldEpoch === undefined ? starved(e) : e;
+      // A write refused because the run was taken over is the new holder's to undo: stop at once.
+      if (e.context.heldEpoch !== undefined) throw e;
+      if (tries >= UNDO_TRIES) throw starved(e);
     }
   }
 }

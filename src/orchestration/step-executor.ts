@@ -5,7 +5,7 @@ import type { Handler, StepContext } from './handlers.js';
 import { forLog } from './logged.js';
 import { executeFallback, shouldFallback } from './policies/fallback.js';
 import { attemptEvents, type CallEvents, startCall, wrap } from './policies/policy.js';
-import { capture, codeOf, type Result } from './policies/result.js';
+import { capture, codeOf, isRetryable, type Result } from './policies/result.js';
 import { retry } from './policies/retry.js';
 import { timeout } from './policies/timeout.js';
 import { resolveRefs } from './refs.js';
@@ -144,7 +144,9 @@ export async function executeStep(
       startCall(ctx.signal, events, attempts + 1),
     );
     if (result.ok) return succeed(result.value, false);
-    if (round >= rounds || codeOf(result.error) !== 'CONCURRENT_MODIFICATION') break;
+    // A conflict is re-run; a write refused because the run was taken over (not retryable) is not.
+    if (round >= rounds || codeOf(result.error) !== 'CONCURRENT_MODIFICATION' || !isRetryable(result.error))
+      break;
     previousError = ctx.describeError(result.error, step, attempts);
     ctx.stepEvent(step, 'conflict-retry', attempts + 1, { error: previousError });
   }
