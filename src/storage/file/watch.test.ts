@@ -60,6 +60,20 @@ describe('the change feed of a directory', () => {
     await Promise.all([w.writer.close(), w.watcher.close()]);
   });
 
+  it('a file that cannot be read for a moment (a hand edit half saved) is not a delete', async () => {
+    const w = await watching();
+    await w.established;
+    const old = await w.writer.get('personalities', 'old');
+    await writeFile(join(w.dir, 'personalities', 'old.json'), '{"id": "old", "rev');
+    await writeFile(
+      join(w.dir, 'personalities', 'old.json'),
+      `${JSON.stringify({ ...old, revision: 5 }, null, 2)}\n`,
+    );
+    expect(line((await w.first).value as ChangeEvent)).toBe('1 put personalities/old r5');
+    w.stop.abort();
+    await Promise.all([w.writer.close(), w.watcher.close()]);
+  });
+
   it('keeps no history: a watch from a position is told to list again', async () => {
     const w = await watching(12);
     expect((await w.first).value).toMatchObject({ type: 'relist', position: 0 });

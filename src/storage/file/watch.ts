@@ -1,4 +1,5 @@
 import { basename, dirname } from 'node:path';
+import { TroupeError } from '../../domain/errors.js';
 import { keyOf } from '../batch.js';
 import {
   type ChangeEvent,
@@ -10,7 +11,7 @@ import {
 } from '../store.js';
 import { entityIdFromFileName, isTempName } from './layout.js';
 
-type Found = { path: string; gone: boolean };
+type Found = { path: string; gone: boolean; tries?: number };
 
 /**
  * The change feed of a directory, from the file system's own notices (chokidar): each
@@ -37,6 +38,12 @@ export async function* watchDirectory(
     wake();
   };
   watcher.on('add', found(false)).on('change', found(false)).on('unlink', found(true));
+  // A watcher that fails later ends the feed with the error (an unheard one would end the process).
+  let failure: unknown;
+  watcher.on('error', (e) => {
+    failure ??= e;
+    wake();
+  });
   try {
     await new Promise<void>((resolve, reject) => {
       watcher.once('ready', resolve).once('error', reject);
@@ -53,11 +60,19 @@ export async function* watchDirectory(
         reason: 'a directory keeps no history of changes: list it, then watch from now',
       };
     while (!signal?.aborted) {
+      if (failure !== undefined)
+        throw new TroupeError(
+          'IO_ERROR',
+          `the change feed of ${dirname(kindDir('personalities'))} stopped: ${String(failure)}`,
+          {
+            cause: failure,
+          },
+        );
       const next = queue.shift();
       if (!next) {
         await new Promise<void>((resolve) => {
           wake = resolve;
-          if (queue.length || signal?.aborted) resolve();
+          if (queue.length || signal?.aborted || failure !== undefined) resolve();
         });
         continue;
       }
@@ -66,7 +81,22 @@ export async function* watchDirectory(
       const id = kind && !isTempName(name) ? entityIdFromFileName(name) : undefined;
       if (!kind || !id) continue;
       const key = keyOf(kind, id);
-      const doc = next.gone ? undefined : await store.get(kind, id).catch(() => undefined);
+      let unreadable = false;
+      const doc = next.gone
+        ? undefined
+        : await store.get(kind, id).catch(() => {
+            unreadable = true;
+            return undefined;
+          });
+      // Half written (a hand edit being saved): read again shortly, as the notice of the rest of
+      // the write may have been folded into this one.
+      if (unreadable && (next.tries ?? 0) < 50) {
+        setTimeout(() => {
+          queue.push({ ...next, tries: (next.tries ?? 0) + 1 });
+          wake();
+        }, 100).unref();
+        continue;
+      }
       const before = known.get(key);
       if (doc) {
         if (before === doc.revision) continue;
@@ -81,7 +111,9 @@ export async function* watchDirectory(
           revision: doc.revision,
           writer: doc.commit ?? null,
         };
-      } else if (before !== undefined && !(await store.get(kind, id).catch(() => undefined))) {
+      } else if (next.gone && before !== undefined && !(await store.get(kind, id).catch(() => undefined))) {
+        // Only a removal is a delete: a file that cannot be read right now (half written by hand)
+        // is not news until it can.
         known.delete(key);
         position++;
         yield { type: 'change', position, op: 'delete', kind, id, revision: before, writer: null };
