@@ -1,40 +1,22 @@
 import pg from 'pg';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import type { ChangeEvent, RelistEvent } from '../storage/store.js';
 import { feedChannel } from './feed.js';
-import { PostgresStore } from './store.js';
+import type { PostgresStore } from './store.js';
 import {
-  dropSchema,
-  freshSchema,
+  instances,
+  lastSchema,
   postgresUnavailable,
   sharedPglite,
   TEST_POSTGRES_URL,
 } from './test-db.test-helper.js';
 
-const opened: PostgresStore[] = [];
-const schemas: string[] = [];
-afterEach(async () => {
-  await Promise.all(opened.splice(0).map((s) => s.close()));
-  await Promise.all(schemas.splice(0).map((s) => dropSchema(s)));
-});
 afterAll(async () => (await sharedPglite()).close());
 
 const engines = ['pglite', ...((await postgresUnavailable()) ? [] : ['postgres'])];
 
-/** A writer and a watcher on one database (on PostgreSQL, two pools). */
-async function stores(engine: string, count: number): Promise<PostgresStore[]> {
-  const schema = freshSchema();
-  const open = async () =>
-    engine === 'pglite'
-      ? PostgresStore.pglite(await sharedPglite(), { schema })
-      : PostgresStore.connect(TEST_POSTGRES_URL, { schema, poolSize: 4 });
-  const out: PostgresStore[] = [];
-  for (let i = 0; i < count; i++) out.push(await open());
-  if (engine === 'postgres') schemas.push(schema);
-  opened.push(...out);
-  return out;
-}
-const pair = async (engine: string) => (await stores(engine, 2)) as [PostgresStore, PostgresStore];
+/** A writer and a watcher on one database. */
+const pair = async (engine: string) => (await instances(engine, 2)) as [PostgresStore, PostgresStore];
 
 /** Takes `n` events from a feed, then stops it. */
 async function take(feed: AsyncIterable<ChangeEvent | RelistEvent>, n: number, stop: AbortController) {
@@ -95,7 +77,7 @@ describe.each(engines.map((e) => [e]))('the change feed on %s', (engine) => {
   if (engine === 'postgres')
     it('a commit that took its number first but commits last is still heard: numbers follow commit order', async () => {
       const [b, watcher] = await pair(engine);
-      const schema = schemas[schemas.length - 1] as string;
+      const schema = lastSchema() as string;
       const stop = new AbortController();
       const feed = watcher.watch({ fromRevision: await watcher.feedPosition(), signal: stop.signal });
       const heard = take(feed, 2, stop);

@@ -1,42 +1,16 @@
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { workflow } from '../orchestration/builder.js';
 import { WorkflowRunner } from '../orchestration/runner.js';
-import { PostgresStore } from './store.js';
-import {
-  dropSchema,
-  freshSchema,
-  postgresUnavailable,
-  sharedPglite,
-  TEST_POSTGRES_URL,
-} from './test-db.test-helper.js';
+import type { PostgresStore } from './store.js';
+import { instances, postgresUnavailable, sharedPglite } from './test-db.test-helper.js';
 
-const opened: PostgresStore[] = [];
-const schemas: string[] = [];
-afterEach(async () => {
-  await Promise.all(opened.splice(0).map((s) => s.close()));
-  await Promise.all(schemas.splice(0).map((s) => dropSchema(s)));
-});
 afterAll(async () => (await sharedPglite()).close());
 
 const engines = ['pglite', ...((await postgresUnavailable()) ? [] : ['postgres'])];
 
-/** Two instances on one database: each its own store (its own pool) and run log. */
-async function instances(engine: string): Promise<[PostgresStore, PostgresStore]> {
-  const schema = freshSchema();
-  const open = async () => {
-    if (engine === 'pglite') return PostgresStore.pglite(await sharedPglite(), { schema });
-    return PostgresStore.connect(TEST_POSTGRES_URL, { schema, poolSize: 3 });
-  };
-  const a = await open();
-  const b = await open();
-  if (engine === 'postgres') schemas.push(schema);
-  opened.push(a, b);
-  return [a, b];
-}
-
 describe.each(engines.map((e) => [e]))('fencing a zombie on %s', (engine) => {
   it('a step of a run another instance took over writes nothing, though it goes on', async () => {
-    const [storeA, storeB] = await instances(engine);
+    const [storeA, storeB] = (await instances(engine, 2, 3)) as [PostgresStore, PostgresStore];
     let open: () => void = () => {};
     const gate = new Promise<void>((r) => {
       open = r;

@@ -16,7 +16,7 @@ import {
   type RunSummary,
 } from '../orchestration/run-log.js';
 import type { Holder } from '../platform/holder.js';
-import { databaseError, isRaceLost, type Sql, type SqlClient } from './sql.js';
+import { databaseError, retryingRaces, type Sql, type SqlClient } from './sql.js';
 
 /** A lease lasts this long unrenewed: a killed instance's runs are taken over within it. */
 const DEFAULT_LEASE_MS = 9_000;
@@ -60,17 +60,10 @@ export class PostgresRunLog implements RunLog {
 
   /** A call to the database; a transaction that lost a race to another instance's is run again. */
   async #do<T>(doing: string, fn: (db: SqlClient) => Promise<T>): Promise<T> {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return await fn(this.#db);
-      } catch (e) {
-        if (e instanceof TroupeError) throw e;
-        if (isRaceLost(e) && attempt < 12) {
-          await new Promise((r) => setTimeout(r, Math.random() * 2 ** Math.min(attempt, 6)));
-          continue;
-        }
-        throw databaseError(e, this.#db.where, doing);
-      }
+    try {
+      return await retryingRaces(() => fn(this.#db));
+    } catch (e) {
+      throw databaseError(e, this.#db.where, doing);
     }
   }
 

@@ -62,6 +62,26 @@ export const isRaceLost = (e: unknown): boolean => {
   return s === '40001' || s === '40P01' || s === '23505';
 };
 
+/** How often a transaction that lost a race to another one is run again. */
+export const RACE_TRIES = 12;
+
+/**
+ * Runs `fn` again (after a short random wait) each time it loses a race to another transaction
+ * (see isRaceLost), up to RACE_TRIES times; anything else, and the last lost race, is thrown as
+ * it is. `before` runs before each try (a check of the caller's signal).
+ */
+export async function retryingRaces<T>(fn: () => Promise<T>, before?: () => void): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    before?.();
+    try {
+      return await fn();
+    } catch (e) {
+      if (e instanceof TroupeError || !isRaceLost(e) || attempt >= RACE_TRIES) throw e;
+      await new Promise((r) => setTimeout(r, Math.random() * 2 ** Math.min(attempt, 6)));
+    }
+  }
+}
+
 /** The server cannot be reached, or went away mid-call (restart, network). */
 export function isUnreachable(e: unknown): boolean {
   const s = sqlState(e);

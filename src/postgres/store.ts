@@ -21,7 +21,7 @@ import { migrate } from './migrations.js';
 import { checkSchema, pgClient, schemaOf } from './pg-client.js';
 import { pgliteClient } from './pglite-client.js';
 import { PostgresRunLog } from './run-log.js';
-import { databaseError, isRaceLost, type Sql, type SqlClient } from './sql.js';
+import { databaseError, isRaceLost, RACE_TRIES, retryingRaces, type Sql, type SqlClient } from './sql.js';
 
 export interface PostgresStoreOptions extends StoreOptions {
   /** Connections in the pool (PostgreSQL only); default 10. */
@@ -35,9 +35,6 @@ export interface PostgresStoreOptions extends StoreOptions {
    */
   create?: boolean;
 }
-
-/** How often a commit that lost a race to another transaction is planned again on fresh state. */
-const RACE_RETRIES = 12;
 
 type Row = { kind: Kind; id: string; doc: StoredDoc };
 
@@ -187,24 +184,20 @@ export class PostgresStore extends BatchStore {
   async commit(ops: BatchOp[], opts: CommitOptions = {}): Promise<CommitResult> {
     this.#assertOpen();
     for (const op of ops) assertKind(op.kind);
-    for (let attempt = 1; ; attempt++) {
-      throwIfCancelled(opts.signal);
-      try {
-        return await this.#db.transaction((tx) => this.#commitIn(tx, ops, opts));
-      } catch (e) {
-        if (e instanceof TroupeError) throw e;
-        if (isRaceLost(e) && attempt < RACE_RETRIES) {
-          await new Promise((r) => setTimeout(r, Math.random() * 2 ** Math.min(attempt, 6)));
-          continue;
-        }
-        if (isRaceLost(e))
-          throw new TroupeError(
-            'CONCURRENT_MODIFICATION',
-            `the commit kept losing to other writers at ${this.#db.where} (${RACE_RETRIES} tries)`,
-            { cause: e },
-          );
-        throw databaseError(e, this.#db.where, 'commit');
-      }
+    try {
+      return await retryingRaces(
+        () => this.#db.transaction((tx) => this.#commitIn(tx, ops, opts)),
+        () => throwIfCancelled(opts.signal),
+      );
+    } catch (e) {
+      if (e instanceof TroupeError) throw e;
+      if (isRaceLost(e))
+        throw new TroupeError(
+          'CONCURRENT_MODIFICATION',
+          `the commit kept losing to other writers at ${this.#db.where} (${RACE_TRIES} tries)`,
+          { cause: e },
+        );
+      throw databaseError(e, this.#db.where, 'commit');
     }
   }
 
