@@ -158,6 +158,8 @@ describe.each(kinds.map((k) => [k]))('leases of a %s run log', (kind) => {
       epoch: 1,
     });
     await la.append('z-1', { type: 'state', at: 2, from: null, to: 'running', epoch: 1 });
+    // What the holder wrote so far is in the log (a read waits for lines still on their way).
+    await la.read('z-1');
     // Another runner takes it (forced: the zombie still looks alive) and records its claim.
     const taken = await lb.claim('z-1', { force: true });
     expect(taken?.epoch).toBe(2);

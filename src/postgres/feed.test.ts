@@ -2,14 +2,9 @@ import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { ChangeEvent, RelistEvent } from '../storage/store.js';
 import { feedChannel } from './feed.js';
+import { instances, lastSchema } from './instances.test-helper.js';
 import type { PostgresStore } from './store.js';
-import {
-  instances,
-  lastSchema,
-  postgresUnavailable,
-  sharedPglite,
-  TEST_POSTGRES_URL,
-} from './test-db.test-helper.js';
+import { postgresUnavailable, sharedPglite, TEST_POSTGRES_URL } from './test-db.test-helper.js';
 
 afterAll(async () => (await sharedPglite()).close());
 

@@ -1,8 +1,9 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { workflow } from '../orchestration/builder.js';
 import { WorkflowRunner } from '../orchestration/runner.js';
+import { instances } from './instances.test-helper.js';
 import type { PostgresStore } from './store.js';
-import { instances, postgresUnavailable, sharedPglite } from './test-db.test-helper.js';
+import { postgresUnavailable, sharedPglite } from './test-db.test-helper.js';
 
 afterAll(async () => (await sharedPglite()).close());
 

@@ -17,6 +17,7 @@ import {
 } from '../orchestration/run-log.js';
 import type { Holder } from '../platform/holder.js';
 import { databaseError, retryingRaces, type Sql, type SqlClient } from './sql.js';
+import { WriteBehind } from './write-behind.js';
 
 /** A lease lasts this long unrenewed: a killed instance's runs are taken over within it. */
 const DEFAULT_LEASE_MS = 9_000;
@@ -52,6 +53,9 @@ export class PostgresRunLog implements RunLog {
   readonly #db: SqlClient;
   readonly #keeper: LeaseKeeper;
   readonly #durable = new DurablePoints();
+  readonly #queue = new WriteBehind<RunEvent>((runId, events, durable) =>
+    this.#write(runId, events, durable),
+  );
 
   constructor(db: SqlClient, opts: { leaseMs?: number } = {}) {
     this.#db = db;
@@ -136,6 +140,7 @@ export class PostgresRunLog implements RunLog {
 
   async release(lease: RunLease): Promise<void> {
     this.#keeper.stop(lease);
+    await this.#queue.send(lease.runId, false); // its events land before another may claim it
     await this.#do('release a lease', (db) =>
       db.relaxed.query('UPDATE troupe_runs SET released = true WHERE run_id = $1 AND lease_token = $2', [
         lease.runId,
@@ -152,18 +157,32 @@ export class PostgresRunLog implements RunLog {
   }
 
   /**
-   * An event of the run, written before the call returns (other instances see it at once).
-   * Events recovery relies on (see DurablePoints) commit synchronously; the others commit
-   * without waiting for the disk, as a file log leaves them to the next fsync: the next
-   * synchronous commit makes them durable too (the database's log is written in order). An
-   * event of an epoch older than the run's is kept (the fold sets it aside) but moves nothing.
+   * An event of the run. Events recovery relies on (see DurablePoints) are committed
+   * synchronously before the call returns, together with every earlier event of the run still
+   * on its way, in one statement. The others are written behind: batched per run and sent at
+   * the next turn of the event loop without waiting for the disk (a run's `created` event, and a
+   * `claimed` one, before the call returns), as a file log leaves them to
+   * the next fsync; a read of this log sees them at once, another instance within a turn. A
+   * crash of this instance may lose progress events since the run's last durable point, never a
+   * durable one. An event of an epoch older than the run's is kept (the fold sets it aside) but
+   * moves nothing.
    */
   async append(runId: string, event: RunEvent): Promise<void> {
     const durable = this.#durable.mustPersist(runId, event);
-    await this.#do('record a run event', (db) => writeEvent(durable ? db : db.relaxed, runId, event));
+    this.#queue.add(runId, event);
+    // The run's first event and a takeover's claim are written before anything else happens:
+    // the run exists for other instances, and a zombie's later lines come after the claim.
+    if (durable || event.type === 'created' || event.type === 'claimed')
+      await this.#queue.send(runId, durable);
+  }
+
+  /** Writes a run's queued events (one statement), synchronously committed if `durable`. */
+  async #write(runId: string, events: RunEvent[], durable: boolean): Promise<void> {
+    await this.#do('record a run event', (db) => writeEvents(durable ? db : db.relaxed, runId, events));
   }
 
   async read(runId: string): Promise<RunRecord | undefined> {
+    await this.#queue.send(runId, false).catch(() => undefined); // a failed write is the appender's to hear
     const { rows } = await this.#do('read a run', (db) =>
       db.query<{ event: RunEvent }>('SELECT event FROM troupe_run_events WHERE run_id = $1 ORDER BY seq', [
         runId,
@@ -181,6 +200,7 @@ export class PostgresRunLog implements RunLog {
   }
 
   async #summaries(where: string): Promise<RunSummary[]> {
+    await this.#queue.sendAll().catch(() => undefined);
     const { rows } = await this.#do('list runs', (db) =>
       db.query<RunRow>(
         `SELECT ${SUMMARY} FROM troupe_runs WHERE workflow_id <> '' ${where} ORDER BY created_at, run_id`,
@@ -195,40 +215,48 @@ export class PostgresRunLog implements RunLog {
     }));
   }
 
-  /** Stops renewing this instance's leases (the runs stay recoverable by any instance). */
+  /** Sends the events still on their way; stops renewing this instance's leases (the runs stay recoverable by any instance). */
   async close(): Promise<void> {
+    await this.#queue.sendAll().catch(() => undefined); // lost with the connection: progress only
     this.#keeper.stopAll();
   }
 }
 
 /**
- * One event in one statement: the event, and the run's summary moved by it (only by an event
- * of the run's current epoch). A `created` event (in a transaction of its own) first makes the
- * run's row, if a fresh claim did not.
+ * A run's events in one statement, in order: the events, and the run's summary moved by the
+ * last state among them (only if of the run's current epoch). A batch starting with `created`
+ * first makes the run's row (or names the one a fresh claim made), in the same statement.
  */
-async function writeEvent(db: Sql, runId: string, event: RunEvent): Promise<void> {
-  const epoch = event.epoch ?? 0;
-  // The first event makes the run's row (or names the one a fresh claim made), in the same statement.
-  const created = event.type === 'created';
+async function writeEvents(db: Sql, runId: string, events: RunEvent[]): Promise<void> {
+  const first = events[0];
+  if (!first) return;
+  const lastState = events.findLast((e) => e.type === 'state');
+  const at = Math.max(...events.map((e) => e.at));
+  const created = first.type === 'created';
   const run = created
     ? `INSERT INTO troupe_runs (run_id, workflow_id, created_at, updated_at, epoch, state)
-       VALUES ($1, $6, $3, $3, $2, coalesce($4::text, 'pending'))
+       VALUES ($1, $7, $8, $3, $2, coalesce($4::text, 'pending'))
        ON CONFLICT (run_id) DO UPDATE SET workflow_id = EXCLUDED.workflow_id,
-         created_at = EXCLUDED.created_at, updated_at = EXCLUDED.updated_at
+         created_at = EXCLUDED.created_at, updated_at = greatest(troupe_runs.updated_at, $3),
+         state = CASE WHEN $2 >= troupe_runs.epoch THEN coalesce($4, troupe_runs.state) ELSE troupe_runs.state END
        RETURNING run_id`
     : `UPDATE troupe_runs SET updated_at = greatest(updated_at, $3),
          state = CASE WHEN $2 >= epoch THEN coalesce($4, state) ELSE state END
        WHERE run_id = $1 RETURNING run_id`;
   const { rows } = await db.query(
     `WITH run AS (${run})
-     INSERT INTO troupe_run_events (run_id, epoch, event) SELECT run_id, $2, $5 FROM run RETURNING 1`,
+     INSERT INTO troupe_run_events (run_id, epoch, event)
+     SELECT run.run_id, e.epoch, e.event
+     FROM run, unnest($5::int[], $6::json[]) WITH ORDINALITY AS e(epoch, event, ord)
+     ORDER BY e.ord RETURNING 1`,
     [
       runId,
-      epoch,
-      event.at,
-      event.type === 'state' ? event.to : null,
-      JSON.stringify(event),
-      ...(created ? [event.workflowId] : []),
+      lastState?.epoch ?? first.epoch ?? 0,
+      at,
+      lastState?.type === 'state' ? lastState.to : null,
+      events.map((e) => e.epoch ?? 0),
+      events.map((e) => JSON.stringify(e)),
+      ...(created ? [first.workflowId, first.at] : []),
     ],
   );
   if (rows.length === 0)

@@ -1,6 +1,5 @@
 import { PGlite } from '@electric-sql/pglite';
 import pg from 'pg';
-import { afterEach } from 'vitest';
 import { PostgresStore } from './store.js';
 
 /** The PostgreSQL the tests use: `.ci/run` starts one and creates this database. */
@@ -51,32 +50,3 @@ export const sharedPglite = (): Promise<PGlite> => {
 export async function pgliteStore(opts: { now?: () => number } = {}): Promise<PostgresStore> {
   return PostgresStore.pglite(await sharedPglite(), { schema: freshSchema(), ...opts });
 }
-
-const opened: PostgresStore[] = [];
-const made: string[] = [];
-afterEach(async () => {
-  await Promise.all(opened.splice(0).map((s) => s.close()));
-  await Promise.all(made.splice(0).map((s) => dropSchema(s)));
-});
-
-/**
- * `count` instances on one fresh database (schema): on PGlite, stores over the shared one; on
- * PostgreSQL, each with a pool of its own. Closed, and the schema dropped, after the test.
- */
-export async function instances(engine: string, count: number, poolSize = 4): Promise<PostgresStore[]> {
-  const schema = freshSchema();
-  if (engine === 'postgres') made.push(schema);
-  const out: PostgresStore[] = [];
-  for (let i = 0; i < count; i++) {
-    out.push(
-      engine === 'pglite'
-        ? await PostgresStore.pglite(await sharedPglite(), { schema })
-        : await PostgresStore.connect(TEST_POSTGRES_URL, { schema, poolSize }),
-    );
-    opened.push(out[i] as PostgresStore);
-  }
-  return out;
-}
-
-/** The schema the last `instances` call made (to reach its tables directly). */
-export const lastSchema = () => made[made.length - 1];

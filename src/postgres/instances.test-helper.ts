@@ -1,0 +1,32 @@
+import { afterEach } from 'vitest';
+import { PostgresStore } from './store.js';
+import { dropSchema, freshSchema, sharedPglite, TEST_POSTGRES_URL } from './test-db.test-helper.js';
+
+const opened: PostgresStore[] = [];
+const made: string[] = [];
+afterEach(async () => {
+  await Promise.all(opened.splice(0).map((s) => s.close()));
+  await Promise.all(made.splice(0).map((s) => dropSchema(s)));
+});
+
+/**
+ * `count` instances on one fresh database (schema): on PGlite, stores over the shared one; on
+ * PostgreSQL, each with a pool of its own. Closed, and the schema dropped, after the test.
+ */
+export async function instances(engine: string, count: number, poolSize = 4): Promise<PostgresStore[]> {
+  const schema = freshSchema();
+  if (engine === 'postgres') made.push(schema);
+  const out: PostgresStore[] = [];
+  for (let i = 0; i < count; i++) {
+    out.push(
+      engine === 'pglite'
+        ? await PostgresStore.pglite(await sharedPglite(), { schema })
+        : await PostgresStore.connect(TEST_POSTGRES_URL, { schema, poolSize }),
+    );
+    opened.push(out[i] as PostgresStore);
+  }
+  return out;
+}
+
+/** The schema the last `instances` call made (to reach its tables directly). */
+export const lastSchema = () => made[made.length - 1];

@@ -1,0 +1,83 @@
+import { afterAll, describe, expect, it } from 'vitest';
+import { workflow } from '../orchestration/builder.js';
+import { MemoryRunLog, type RunEvent, type RunLog } from '../orchestration/run-log.js';
+import { WorkflowRunner } from '../orchestration/runner.js';
+import { instances } from './instances.test-helper.js';
+import { postgresUnavailable, sharedPglite } from './test-db.test-helper.js';
+
+afterAll(async () => (await sharedPglite()).close());
+
+const engines = ['pglite', ...((await postgresUnavailable()) ? [] : ['postgres'])];
+
+const def = workflow('w').step('a', 's', 'a').build();
+const created = (runId: string): RunEvent => ({
+  type: 'created',
+  at: 1,
+  runId,
+  workflowId: 'w',
+  definition: def,
+  input: {},
+  epoch: 1,
+});
+const started = (at: number): RunEvent => ({
+  type: 'step',
+  at,
+  runId: 'r',
+  workflowId: 'w',
+  stepId: 'a',
+  service: 's',
+  operation: 'a',
+  kind: 'start',
+  attempt: 1,
+  epoch: 1,
+});
+
+describe.each(engines.map((e) => [e]))('the run log on %s writes progress behind', (engine) => {
+  it('a durable event lands with every progress event before it, in order, for every instance', async () => {
+    const [a, b] = await instances(engine, 2, 3);
+    const la = a!.runLog();
+    const lb = b!.runLog();
+    await la.claim('r', { fresh: true });
+    await la.append('r', created('r'));
+    await la.append('r', { type: 'state', at: 2, from: null, to: 'running', epoch: 1 });
+    for (let i = 0; i < 5; i++) await la.append('r', started(3 + i));
+    await la.append('r', { type: 'state', at: 9, from: 'running', to: 'completed', epoch: 1 });
+    // Read by another instance, without the writer having been asked to read or flush.
+    const record = await lb.read('r');
+    expect(record?.state).toBe('completed');
+    expect(record?.events.map((e) => e.at)).toEqual([1, 2, 3, 4, 5, 6, 7, 9]);
+    expect((await lb.list()).map((s) => [s.runId, s.state])).toEqual([['r', 'completed']]);
+  });
+
+  it("the writer's own reads see its progress at once; another instance sees it without a durable point", async () => {
+    const [a, b] = await instances(engine, 2, 3);
+    const la = a!.runLog();
+    const lb = b!.runLog();
+    await la.claim('r', { fresh: true });
+    await la.append('r', created('r'));
+    await la.append('r', { type: 'state', at: 2, from: null, to: 'running', epoch: 1 });
+    expect((await la.read('r'))?.state).toBe('running');
+    await la.append('r', started(3));
+    // No durable point follows: the event still goes out on its own, within a turn or so.
+    let seen = await lb.read('r');
+    while (!seen?.events.some((e) => e.at === 3)) {
+      await new Promise((r) => setImmediate(r));
+      seen = await lb.read('r');
+    }
+    expect(seen.events.map((e) => e.at)).toEqual([1, 2, 3]);
+  });
+
+  it('a run through the engine records on it exactly the events a memory log records', async () => {
+    const [a] = await instances(engine, 1, 3);
+    const shape = (e: RunEvent) =>
+      e.type === 'step' ? `step:${e.stepId}:${e.kind}` : e.type === 'state' ? `state:${e.to}` : e.type;
+    const recorded = async (log: RunLog) => {
+      const runner = new WorkflowRunner({ services: { s: { a: async () => 7 } }, runLog: log });
+      expect((await runner.run(def, {}, { runId: 'e-1' })).status).toBe('completed');
+      return (await log.read('e-1'))?.events.map(shape);
+    };
+    const expected = await recorded(new MemoryRunLog());
+    expect(expected?.length).toBeGreaterThan(3);
+    expect(await recorded(a!.runLog())).toEqual(expected);
+  });
+});
