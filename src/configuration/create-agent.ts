@@ -5,7 +5,7 @@ import type { Personality } from '../domain/personality.js';
 import type { Role } from '../domain/role.js';
 import type { Normalized, Where } from '../services/entity-service.js';
 import { modelMatches } from '../services/model-service.js';
-import type { BatchOp, Kind } from '../storage/store.js';
+import type { BatchOp, Kind, StoredDoc } from '../storage/store.js';
 import { requireRef } from './references.js';
 import type { Services } from './services.js';
 
@@ -61,10 +61,21 @@ export async function planCreateAgent(s: Services, req: CreateAgentPlanInput, no
     },
     req.where,
   );
-  await assertNotHandWritten(s, 'agents', agentDraft.id);
+  // The three creates' targets read at once (one round trip on a database), checked in order.
+  const ahead = (kind: Kind, id: string) => {
+    const read = s.store.get(kind, id);
+    read.catch(() => undefined); // heard by its check, unless an earlier check threw first
+    return read;
+  };
+  const agentRead = ahead('agents', agentDraft.id);
+  const personalityRead = req.personality
+    ? ahead('personalities', String(agentDraft.personalityId))
+    : undefined;
+  const roleRead = req.role ? ahead('roles', String(agentDraft.roleId)) : undefined;
+  await assertNotHandWritten(s, 'agents', agentDraft.id, agentRead);
   if (req.personality) {
     const p = s.personalities.prepareCreate(req.personality, req.where);
-    await assertNotHandWritten(s, 'personalities', p.entity.id);
+    await assertNotHandWritten(s, 'personalities', p.entity.id, personalityRead);
     ops.push(p.op);
     personality = asNew<Personality>(p.entity, now);
   } else {
@@ -76,7 +87,7 @@ export async function planCreateAgent(s: Services, req: CreateAgentPlanInput, no
   }
   if (req.role) {
     const r = s.roles.prepareCreate(req.role, req.where);
-    await assertNotHandWritten(s, 'roles', r.entity.id);
+    await assertNotHandWritten(s, 'roles', r.entity.id, roleRead);
     ops.push(r.op);
     role = asNew<Role>({ ...r.entity, predefined: false }, now);
   } else {
@@ -124,8 +135,14 @@ export function modelFinder(
  * A create must not write over a file written by hand (revision 0, not yet adopted): the store
  * would take it for "absent". Refused as ALREADY_EXISTS, naming the file and the way out.
  */
-export async function assertNotHandWritten(s: Services, kind: Kind, id: string): Promise<void> {
-  const d = await s.store.get(kind, id);
+export async function assertNotHandWritten(
+  s: Services,
+  kind: Kind,
+  id: string,
+  /** The read of it already under way, if any (it must be of `kind`/`id`). */
+  read?: Promise<StoredDoc | undefined>,
+): Promise<void> {
+  const d = await (read ?? s.store.get(kind, id));
   if (d && d.revision === 0)
     throw new TroupeError(
       'ALREADY_EXISTS',

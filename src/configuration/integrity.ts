@@ -49,11 +49,19 @@ export async function checkScope(s: Services, scope: Scope, level: IntegrityLeve
   };
   const agentIds = new Set<string>();
   const referenced: Array<{ kind: 'personalities' | 'roles'; id: string; gone: boolean }> = [];
-  for (const key of new Set(scope.touched)) {
+  const keys = [...new Set(scope.touched)];
+  // Sources read all at once (one round trip on a database, parallel on disk).
+  const sources = await Promise.all(
+    keys.map((key) => {
+      const [kind, id] = key.split('/') as [string, string];
+      return kind === 'personalities' || kind === 'roles' ? s.store.get(kind, id) : undefined;
+    }),
+  );
+  for (const [i, key] of keys.entries()) {
     const [kind, id] = key.split('/') as [string, string];
     if (kind === 'agents' || kind === 'resolved') agentIds.add(id);
     if (kind === 'personalities' || kind === 'roles') {
-      const doc = await s.store.get(kind, id);
+      const doc = sources[i];
       if (owner(key, doc) === 'theirs') continue;
       const gone = !doc && (kind === 'personalities' || !s.roles.isPredefined(id));
       // Revision 1 means created by this run: its only users are agents the run touched too.

@@ -92,6 +92,13 @@ export async function commitWithUndo(
   const finalRev = new Map<string, number>();
   const finalDoc = new Map<string, BatchOp | undefined>();
   const pinned: BatchOp[] = [];
+  // What each op replaces, read all at once (one round trip on a database, parallel on disk).
+  const targets = ops.filter((op) => !isGuard(op));
+  const current = new Map(
+    await Promise.all(
+      targets.map(async (op) => [keyOf(op.kind, idOf(op)), await store.get(op.kind, idOf(op))] as const),
+    ),
+  );
   for (const op of ops) {
     if (isGuard(op)) {
       pinned.push(op); // a guard: nothing to undo
@@ -100,7 +107,7 @@ export async function commitWithUndo(
     const key = keyOf(op.kind, idOf(op));
     let before: StoredDoc | undefined;
     if (!prev.has(key)) {
-      before = await store.get(op.kind, idOf(op));
+      before = current.get(key);
       // The undo is computed from this read, so it must be what the commit replaces. A create
       // replaces nothing if it commits at all; any other expected revision this read contradicts
       // is refused now, as the store would refuse it at this moment.

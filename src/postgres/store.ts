@@ -16,6 +16,7 @@ import type {
   WatchOptions,
 } from '../storage/store.js';
 import { KINDS, singular } from '../storage/store.js';
+import { Coalesced } from './coalesced.js';
 import { compactFeed, feedChannel, watchFeed } from './feed.js';
 import { migrate } from './migrations.js';
 import { checkSchema, pgClient, schemaOf } from './pg-client.js';
@@ -137,11 +138,23 @@ export class PostgresStore extends BatchStore {
     this.#assertOpen();
     assertKind(kind);
     assertValidId(id, singular[kind]);
-    const { rows } = await this.#read((db) =>
-      db.query<Row>('SELECT doc FROM troupe_documents WHERE kind = $1 AND id = $2', [kind, id]),
-    );
-    return rows[0]?.doc;
+    return this.#gets.get(keyOf(kind, id));
   }
+
+  /** Reads asked for in one turn of the event loop go as one query: one snapshot, one round trip. */
+  readonly #gets = new Coalesced<StoredDoc | undefined>(async (keys) => {
+    const pairs = keys.map((k) => k.split('/') as [Kind, string]);
+    const { rows } = await this.#read((db) =>
+      pairs.length === 1
+        ? db.query<Row>('SELECT kind, id, doc FROM troupe_documents WHERE kind = $1 AND id = $2', pairs[0])
+        : db.query<Row>(
+            `SELECT kind, id, doc FROM troupe_documents
+             WHERE (kind, id) IN (SELECT * FROM unnest($1::text[], $2::text[]))`,
+            [pairs.map((p) => p[0]), pairs.map((p) => p[1])],
+          ),
+    );
+    return new Map(rows.map((r) => [keyOf(r.kind, r.id), r.doc]));
+  });
 
   async list(kind: Kind): Promise<StoredDoc[]> {
     this.#assertOpen();
