@@ -70,6 +70,35 @@ export async function postgresBench(): Promise<BenchRow[]> {
     stop.abort();
     await other.close();
 
+    // A queued run: from enqueue until its first step starts on a working instance (NOTIFY).
+    const worker = await PostgresStore.connect(inSchema(schema), { poolSize: 3 });
+    let stepStarted: () => void = () => {};
+    const queued = workflow('queued').step('a', 's', 'a').build();
+    const working = new AbortController();
+    const work = worker
+      .runQueue()
+      .work(
+        new WorkflowRunner({ services: { s: { a: async () => stepStarted() } }, runLog: worker.runLog() }),
+        { signal: working.signal },
+      );
+    const queue = store.runQueue();
+    const latencies: number[] = [];
+    for (let i = 0; i < 60; i++) {
+      const began = new Promise<void>((r) => {
+        stepStarted = r;
+      });
+      const t = performance.now();
+      await queue.enqueue(queued, {});
+      await began;
+      if (i >= 10) latencies.push(performance.now() - t); // after warm-up
+      await new Promise((r) => setTimeout(r, 5)); // the run ends; the worker is idle again
+    }
+    working.abort();
+    await work;
+    await worker.close();
+    latencies.sort((a, b) => a - b);
+    const enqueueToStep = latencies[Math.floor(latencies.length / 2)] ?? 0;
+
     // Trivial runs (one no-op step) across 4 instances, each its own pool and run log.
     const instances = await Promise.all(
       [0, 1, 2, 3].map(() => PostgresStore.connect(inSchema(schema), { poolSize: 3 })),
@@ -100,6 +129,12 @@ export async function postgresBench(): Promise<BenchRow[]> {
       {
         name: 'commit heard by a watcher (NOTIFY)',
         value: notify,
+        unit: 'ms',
+        baseline: 'commit of one document',
+      },
+      {
+        name: 'queued run: enqueue to first step (median)',
+        value: enqueueToStep,
         unit: 'ms',
         baseline: 'commit of one document',
       },

@@ -19,6 +19,11 @@ export interface ClaimOptions {
   force?: boolean;
   /** Only a run that does not exist yet: a new run's id. */
   fresh?: boolean;
+  /**
+   * With `fresh`: the id is new by construction (a random UUID), so no other claim can hold
+   * it; a log may write the claim down with the run's first event instead of on its own.
+   */
+  unique?: boolean;
 }
 
 /** How long a lease lasts without renewal; a holder renews it at a third of that. */

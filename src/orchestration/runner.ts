@@ -175,7 +175,9 @@ export class WorkflowRunner {
       validationError(`run id "${runId}" is already in use`, [{ path: 'runId', message: 'already used' }]);
     if (this.#active.has(runId) || (opts.runId !== undefined && (await this.#engine.runLog.read(runId))))
       throw inUse();
-    const lease = await this.#engine.runLog.claim(runId, { fresh: true });
+    // A random id of the runner's own is new by construction: its claim needs no check.
+    const unique = opts.runId === undefined && this.#newRunId === randomUUID;
+    const lease = await this.#engine.runLog.claim(runId, { fresh: true, ...(unique ? { unique } : {}) });
     if (!lease) throw inUse();
     const plan = planFor(def);
     const redactor = new Redactor([...this.#sensitiveKeys, ...plan.sensitive]);

@@ -8,11 +8,15 @@ const PAGE = 500;
 
 /** The channel commits of a schema notify: schemas in one database do not hear each other. */
 export function feedChannel(schema: string): string {
-  const plain = `troupe_changes_${schema}`;
-  // A channel is an identifier: PostgreSQL cuts one longer than 63 bytes, so a long name is hashed.
+  return channelOf('troupe_changes', schema);
+}
+
+/** A NOTIFY channel of a schema's: an identifier, so a name past 63 bytes is hashed. */
+export function channelOf(prefix: string, schema: string): string {
+  const plain = `${prefix}_${schema}`;
   return plain.length <= 63
     ? plain
-    : `troupe_changes_${createHash('sha256').update(schema).digest('hex').slice(0, 40)}`;
+    : `${prefix}_${createHash('sha256').update(schema).digest('hex').slice(0, 40)}`;
 }
 
 type HistoryRow = {

@@ -69,6 +69,22 @@ export const MIGRATIONS: ReadonlyArray<{ version: number; name: string; sql: str
       INSERT INTO troupe_feed DEFAULT VALUES;
     `,
   },
+  {
+    version: 4,
+    name: 'run queue',
+    sql: `
+      -- Runs waiting for an instance: taken (FOR UPDATE SKIP LOCKED) until taken_until, gone once run.
+      CREATE TABLE troupe_run_queue (
+        run_id text PRIMARY KEY,
+        workflow_id text NOT NULL,
+        definition json NOT NULL,
+        input json NOT NULL,
+        enqueued_at timestamptz NOT NULL DEFAULT clock_timestamp(),
+        taken_until timestamptz
+      );
+      CREATE INDEX troupe_run_queue_order ON troupe_run_queue (enqueued_at, run_id);
+    `,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]?.version ?? 0;

@@ -80,4 +80,39 @@ describe.each(engines.map((e) => [e]))('the run log on %s writes progress behind
     expect(expected?.length).toBeGreaterThan(3);
     expect(await recorded(a!.runLog())).toEqual(expected);
   });
+
+  it('a new run of a random id is claimed with its first event: held against every other instance', async () => {
+    const [a, b] = await instances(engine, 2, 3);
+    let open: () => void = () => {};
+    const gate = new Promise<void>((r) => {
+      open = r;
+    });
+    let reached: (runId: string) => void = () => {};
+    const inStep = new Promise<string>((r) => {
+      reached = r;
+    });
+    const runner = new WorkflowRunner({
+      services: {
+        s: {
+          a: async (_: unknown, ctx: { runId: string }) => {
+            reached(ctx.runId);
+            await gate;
+            return 1;
+          },
+        },
+      },
+      runLog: a!.runLog(),
+    });
+    const running = runner.run(def, {});
+    const runId = await inStep;
+    const lb = b!.runLog();
+    let held = await lb.isHeld(runId);
+    while (!held && !(await lb.read(runId))) held = await lb.isHeld(runId); // its row is on its way
+    expect(await lb.isHeld(runId)).toBe(true);
+    expect(await lb.claim(runId)).toBeUndefined();
+    expect(await lb.claim(runId, { fresh: true })).toBeUndefined();
+    open();
+    expect((await running).status).toBe('completed');
+    expect((await a!.runLog().read(runId))?.epoch).toBe(1);
+  });
 });

@@ -86,9 +86,18 @@ export class PostgresRunLog implements RunLog {
   }
 
   async claim(runId: string, opts: ClaimOptions = {}): Promise<RunLease | undefined> {
+    await this.#releasing.get(runId);
     const lease = this.#keeper.grant(runId, 0);
     this.#keeper.stop(lease);
     const ttl = this.#keeper.ttlMs;
+    if (opts.fresh && opts.unique) {
+      // Written down with the run's first event (see writeEvents), which goes out at once.
+      const granted = { ...lease, epoch: 1 };
+      this.#unrecorded.set(runId, granted);
+      this.#keeper.start(granted);
+      return granted;
+    }
+    if (this.#unrecorded.has(runId)) await this.#queue.send(runId, false).catch(() => undefined);
     // A new run's lease needs no synchronous commit: lost in a crash, the run never began.
     const epoch = await this.#do('claim a run', async (db) => {
       if (opts.fresh) {
@@ -138,18 +147,39 @@ export class PostgresRunLog implements RunLog {
     return rows.length > 0;
   }
 
+  /**
+   * Gives the lease back, behind: after the run's events, without holding up its holder (the
+   * run has ended or stopped; a release lost in a crash only makes the lease last until it
+   * runs out). This log's own claims and reads of the run wait for it.
+   */
   async release(lease: RunLease): Promise<void> {
     this.#keeper.stop(lease);
-    await this.#queue.send(lease.runId, false); // its events land before another may claim it
-    await this.#do('release a lease', (db) =>
-      db.relaxed.query('UPDATE troupe_runs SET released = true WHERE run_id = $1 AND lease_token = $2', [
-        lease.runId,
-        lease.token,
-      ]),
-    );
+    const released = this.#queue
+      .send(lease.runId, false) // its events land before another may claim it
+      .then(() =>
+        this.#do('release a lease', (db) =>
+          db.relaxed.query('UPDATE troupe_runs SET released = true WHERE run_id = $1 AND lease_token = $2', [
+            lease.runId,
+            lease.token,
+          ]),
+        ),
+      )
+      .then(
+        () => undefined,
+        () => undefined,
+      )
+      .finally(() => {
+        if (this.#releasing.get(lease.runId) === released) this.#releasing.delete(lease.runId);
+      });
+    this.#releasing.set(lease.runId, released);
   }
 
+  /** Releases under way, by run. */
+  readonly #releasing = new Map<string, Promise<void>>();
+
   async isHeld(runId: string): Promise<boolean> {
+    await this.#releasing.get(runId);
+    if (this.#unrecorded.has(runId)) await this.#queue.send(runId, false).catch(() => undefined);
     const { rows } = await this.#do('read a run', (db) =>
       db.query<RunRow>(`SELECT ${SUMMARY} FROM troupe_runs WHERE run_id = $1`, [runId]),
     );
@@ -178,8 +208,14 @@ export class PostgresRunLog implements RunLog {
 
   /** Writes a run's queued events (one statement), synchronously committed if `durable`. */
   async #write(runId: string, events: RunEvent[], durable: boolean): Promise<void> {
-    await this.#do('record a run event', (db) => writeEvents(durable ? db : db.relaxed, runId, events));
+    const claim = events[0]?.type === 'created' ? this.#unrecorded.get(runId) : undefined;
+    const row = claim && { token: claim.token, holder: claim.holder, ttlMs: this.#keeper.ttlMs };
+    await this.#do('record a run event', (db) => writeEvents(durable ? db : db.relaxed, runId, events, row));
+    this.#unrecorded.delete(runId);
   }
+
+  /** Claims of new runs (unique ids) not written yet: their row is made with their first event. */
+  readonly #unrecorded = new Map<string, LeaseRecord>();
 
   async read(runId: string): Promise<RunRecord | undefined> {
     await this.#queue.send(runId, false).catch(() => undefined); // a failed write is the appender's to hear
@@ -218,6 +254,7 @@ export class PostgresRunLog implements RunLog {
   /** Sends the events still on their way; stops renewing this instance's leases (the runs stay recoverable by any instance). */
   async close(): Promise<void> {
     await this.#queue.sendAll().catch(() => undefined); // lost with the connection: progress only
+    await Promise.all(this.#releasing.values());
     this.#keeper.stopAll();
   }
 }
@@ -227,20 +264,32 @@ export class PostgresRunLog implements RunLog {
  * last state among them (only if of the run's current epoch). A batch starting with `created`
  * first makes the run's row (or names the one a fresh claim made), in the same statement.
  */
-async function writeEvents(db: Sql, runId: string, events: RunEvent[]): Promise<void> {
+async function writeEvents(
+  db: Sql,
+  runId: string,
+  events: RunEvent[],
+  /** A new run's lease, written with its row (a unique id: no other claim can hold it). */
+  lease?: { token: string; holder: Holder; ttlMs: number },
+): Promise<void> {
   const first = events[0];
   if (!first) return;
   const lastState = events.findLast((e) => e.type === 'state');
   const at = Math.max(...events.map((e) => e.at));
   const created = first.type === 'created';
-  const run = created
-    ? `INSERT INTO troupe_runs (run_id, workflow_id, created_at, updated_at, epoch, state)
+  const run = lease
+    ? `INSERT INTO troupe_runs (run_id, workflow_id, created_at, updated_at, epoch, state, lease_token,
+         lease_holder, lease_expires_at)
+       VALUES ($1, $7, $8, $3, $2, coalesce($4::text, 'pending'), $9, $10,
+         now() + $11 * interval '1 millisecond')
+       RETURNING run_id`
+    : created
+      ? `INSERT INTO troupe_runs (run_id, workflow_id, created_at, updated_at, epoch, state)
        VALUES ($1, $7, $8, $3, $2, coalesce($4::text, 'pending'))
        ON CONFLICT (run_id) DO UPDATE SET workflow_id = EXCLUDED.workflow_id,
          created_at = EXCLUDED.created_at, updated_at = greatest(troupe_runs.updated_at, $3),
          state = CASE WHEN $2 >= troupe_runs.epoch THEN coalesce($4, troupe_runs.state) ELSE troupe_runs.state END
        RETURNING run_id`
-    : `UPDATE troupe_runs SET updated_at = greatest(updated_at, $3),
+      : `UPDATE troupe_runs SET updated_at = greatest(updated_at, $3),
          state = CASE WHEN $2 >= epoch THEN coalesce($4, state) ELSE state END
        WHERE run_id = $1 RETURNING run_id`;
   const { rows } = await db.query(
@@ -257,6 +306,7 @@ async function writeEvents(db: Sql, runId: string, events: RunEvent[]): Promise<
       events.map((e) => e.epoch ?? 0),
       events.map((e) => JSON.stringify(e)),
       ...(created ? [first.workflowId, first.at] : []),
+      ...(created && lease ? [lease.token, JSON.stringify(lease.holder), lease.ttlMs] : []),
     ],
   );
   if (rows.length === 0)

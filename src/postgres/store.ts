@@ -22,6 +22,7 @@ import { migrate } from './migrations.js';
 import { checkSchema, pgClient, schemaOf } from './pg-client.js';
 import { pgliteClient } from './pglite-client.js';
 import { PostgresRunLog } from './run-log.js';
+import { PostgresRunQueue } from './run-queue.js';
 import { databaseError, isRaceLost, RACE_TRIES, retryingRaces, type Sql, type SqlClient } from './sql.js';
 
 export interface PostgresStoreOptions extends StoreOptions {
@@ -128,6 +129,11 @@ export class PostgresStore extends BatchStore {
   /** Runs recorded in this database, shared with every instance on it (see PostgresRunLog). */
   runLog(opts: { leaseMs?: number } = {}): PostgresRunLog {
     return new PostgresRunLog(this.#db, opts);
+  }
+
+  /** Runs queued for any instance on this database to take (see PostgresRunQueue). */
+  runQueue(log: PostgresRunLog = this.runLog()): PostgresRunQueue {
+    return new PostgresRunQueue(this.#db, this.#schema, log);
   }
 
   #assertOpen(): void {

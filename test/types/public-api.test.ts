@@ -69,10 +69,11 @@ describe('the public API', () => {
       expect(root, internal).not.toHaveProperty(internal);
   });
 
-  it('troupe/postgres holds the PostgreSQL store and run log', () => {
+  it('troupe/postgres holds the PostgreSQL store, run log and run queue', () => {
     expect(Object.keys(postgres).sort()).toEqual([
       'MIGRATIONS',
       'PostgresRunLog',
+      'PostgresRunQueue',
       'PostgresStore',
       'SCHEMA_VERSION',
       'migrate',
