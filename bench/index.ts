@@ -6,6 +6,7 @@ import { largeBundleBench } from './large-bundle.bench.js';
 import { postgresBench } from './postgres.bench.js';
 import { formatTable } from './run.js';
 import { startupBench } from './startup.bench.js';
+import { takeoverBench } from './takeover.bench.js';
 import { workflowBench } from './workflow.bench.js';
 
 /** `npm run bench`: every benchmark, each row with its ratio to a baseline measured in the same run. */
@@ -17,6 +18,7 @@ const sections: Array<[string, () => Promise<Parameters<typeof formatTable>[0]>]
   ['One commit per change at scale: cascades and large applies on the file store', cascadeBench],
   ['Large bundles: 10k and 160k entities, each in a fresh process', largeBundleBench],
   ['PostgreSQL (the server .ci/run starts, fsync on): runs, the change feed', postgresBench],
+  ["PostgreSQL: a killed instance's run taken over by a live one (target ≤ 10 s)", takeoverBench],
   ["Testing kit: the original plan's figures against their budgets (target ≥ 20× under)", kitBench],
 ];
 
