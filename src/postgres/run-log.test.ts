@@ -115,4 +115,28 @@ describe.each(engines.map((e) => [e]))('the run log on %s writes progress behind
     expect((await running).status).toBe('completed');
     expect((await a!.runLog().read(runId))?.epoch).toBe(1);
   });
+
+  it("a takeover's claim is in the log as it commits: an old holder's last word after it is set aside", async () => {
+    const [a, b] = await instances(engine, 2, 3);
+    const la = a!.runLog();
+    const lb = b!.runLog();
+    await la.claim('r', { fresh: true });
+    await la.append('r', created('r'));
+    await la.append('r', { type: 'state', at: 2, from: null, to: 'running', epoch: 1 });
+    await la.read('r');
+    const taken = await lb.claim('r', { force: true });
+    // Before the new holder has appended anything, the old one ends the run its way.
+    await la.append('r', { type: 'state', at: 4, from: 'running', to: 'completed', epoch: 1 });
+    const seen = await lb.read('r');
+    expect(seen?.epoch).toBe(2);
+    expect(seen?.state).toBe('running');
+    // The new holder's own claimed event is the one the claim wrote: not written twice.
+    await lb.append('r', {
+      type: 'claimed',
+      at: 5,
+      holder: { host: 'h', pid: 1 } as never,
+      epoch: taken!.epoch,
+    });
+    expect((await lb.read('r'))?.events.filter((e) => e.type === 'claimed')).toHaveLength(1);
+  });
 });

@@ -120,15 +120,20 @@ export class PostgresRunLog implements RunLog {
         if (!row) return undefined; // no such run, or another instance is claiming it right now
         if (!opts.force && leaseHeld(this.#lease(row))) return undefined;
         const next = row.epoch + 1;
+        // The claim is in the run's log as it commits: an old holder's line written after it
+        // comes after it (and is set aside); the holder's own `claimed` event is not written again.
+        const claimed: RunEvent = { type: 'claimed', at: Date.now(), holder: lease.holder, epoch: next };
         await tx.query(
-          `UPDATE troupe_runs SET epoch = $2, lease_token = $3, lease_holder = $4, released = false,
-             lease_expires_at = now() + $5 * interval '1 millisecond' WHERE run_id = $1`,
-          [runId, next, lease.token, JSON.stringify(lease.holder), ttl],
+          `WITH run AS (UPDATE troupe_runs SET epoch = $2, lease_token = $3, lease_holder = $4, released = false,
+             lease_expires_at = now() + $5 * interval '1 millisecond' WHERE run_id = $1 RETURNING run_id)
+           INSERT INTO troupe_run_events (run_id, epoch, event) SELECT run_id, $2, $6 FROM run`,
+          [runId, next, lease.token, JSON.stringify(lease.holder), ttl, JSON.stringify(claimed)],
         );
         return next;
       });
     });
     if (epoch === undefined) return undefined;
+    if (!opts.fresh) this.#claimRecorded.add(`${runId}\u0000${epoch}`);
     const granted = { ...lease, epoch };
     this.#keeper.start(granted);
     return granted;
@@ -198,6 +203,7 @@ export class PostgresRunLog implements RunLog {
    * moves nothing.
    */
   async append(runId: string, event: RunEvent): Promise<void> {
+    if (event.type === 'claimed' && this.#claimRecorded.delete(`${runId}\u0000${event.epoch}`)) return;
     const durable = this.#durable.mustPersist(runId, event);
     this.#queue.add(runId, event);
     // The run's first event and a takeover's claim are written before anything else happens:
@@ -213,6 +219,9 @@ export class PostgresRunLog implements RunLog {
     await this.#do('record a run event', (db) => writeEvents(durable ? db : db.relaxed, runId, events, row));
     this.#unrecorded.delete(runId);
   }
+
+  /** `runId\0epoch` of claims whose `claimed` event the claim itself wrote. */
+  readonly #claimRecorded = new Set<string>();
 
   /** Claims of new runs (unique ids) not written yet: their row is made with their first event. */
   readonly #unrecorded = new Map<string, LeaseRecord>();
