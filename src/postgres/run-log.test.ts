@@ -32,14 +32,20 @@ const started = (at: number): RunEvent => ({
   epoch: 1,
 });
 
+/** Two instances' run logs; run "r" created and running, held by the first. */
+async function runningOnTwo(engine: string) {
+  const [a, b] = await instances(engine, 2, 3);
+  const la = a!.runLog();
+  const lb = b!.runLog();
+  await la.claim('r', { fresh: true });
+  await la.append('r', created('r'));
+  await la.append('r', { type: 'state', at: 2, from: null, to: 'running', epoch: 1 });
+  return [la, lb] as const;
+}
+
 describe.each(engines.map((e) => [e]))('the run log on %s writes progress behind', (engine) => {
   it('a durable event lands with every progress event before it, in order, for every instance', async () => {
-    const [a, b] = await instances(engine, 2, 3);
-    const la = a!.runLog();
-    const lb = b!.runLog();
-    await la.claim('r', { fresh: true });
-    await la.append('r', created('r'));
-    await la.append('r', { type: 'state', at: 2, from: null, to: 'running', epoch: 1 });
+    const [la, lb] = await runningOnTwo(engine);
     for (let i = 0; i < 5; i++) await la.append('r', started(3 + i));
     await la.append('r', { type: 'state', at: 9, from: 'running', to: 'completed', epoch: 1 });
     // Read by another instance, without the writer having been asked to read or flush.
@@ -50,12 +56,7 @@ describe.each(engines.map((e) => [e]))('the run log on %s writes progress behind
   });
 
   it("the writer's own reads see its progress at once; another instance sees it without a durable point", async () => {
-    const [a, b] = await instances(engine, 2, 3);
-    const la = a!.runLog();
-    const lb = b!.runLog();
-    await la.claim('r', { fresh: true });
-    await la.append('r', created('r'));
-    await la.append('r', { type: 'state', at: 2, from: null, to: 'running', epoch: 1 });
+    const [la, lb] = await runningOnTwo(engine);
     expect((await la.read('r'))?.state).toBe('running');
     await la.append('r', started(3));
     // No durable point follows: the event still goes out on its own, within a turn or so.
@@ -117,12 +118,7 @@ describe.each(engines.map((e) => [e]))('the run log on %s writes progress behind
   });
 
   it("a takeover's claim is in the log as it commits: an old holder's last word after it is set aside", async () => {
-    const [a, b] = await instances(engine, 2, 3);
-    const la = a!.runLog();
-    const lb = b!.runLog();
-    await la.claim('r', { fresh: true });
-    await la.append('r', created('r'));
-    await la.append('r', { type: 'state', at: 2, from: null, to: 'running', epoch: 1 });
+    const [la, lb] = await runningOnTwo(engine);
     await la.read('r');
     const taken = await lb.claim('r', { force: true });
     // Before the new holder has appended anything, the old one ends the run its way.
