@@ -99,13 +99,20 @@ export class CliContext {
   async withConfig<T>(
     cmd: Command,
     fn: (config: ConfigurationService, store: Store) => Promise<T>,
-    opts: { recover?: boolean; strays?: boolean; target?: StoreTarget; create?: boolean } = {},
+    opts: {
+      recover?: boolean;
+      strays?: boolean;
+      target?: StoreTarget;
+      create?: boolean;
+      /** False: Ctrl-C does not cancel the service's calls (a server shuts down gracefully instead). */
+      interruptible?: boolean;
+    } = {},
   ): Promise<T> {
     const { store, runLog } = await this.#open(cmd, opts.target, opts.create === true);
     try {
       // Loaded here, not at start-up: a command that never opens the store never loads it.
       const { ConfigurationService } = await import('../configuration/configuration-service.js');
-      const signal = this.io.signal;
+      const signal = opts.interruptible === false ? undefined : this.io.signal;
       const config = new ConfigurationService(store, { runLog, ...(signal ? { signal } : {}) });
       if (opts.recover !== false) await this.#recover(config, runLog);
       if (opts.strays !== false && store.strays)

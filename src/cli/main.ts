@@ -23,6 +23,7 @@ const COMMANDS: Array<{ words: string[]; load: () => Promise<{ register: Registe
   { words: ['apply', 'diff'], load: () => import('./commands/apply.js') },
   { words: ['workflow'], load: () => import('./commands/workflow.js') },
   { words: ['watch'], load: () => import('./commands/watch.js') },
+  { words: ['serve'], load: () => import('./commands/serve.js') },
   { words: ['migrate'], load: () => import('./commands/migrate.js') },
   { words: ['schema'], load: () => import('./commands/schema.js') },
   { words: ['edit'], load: () => import('./commands/edit.js') },
@@ -47,7 +48,7 @@ export function commandsFor(argv: string[]): typeof COMMANDS {
   return COMMANDS;
 }
 
-const VERSION = (
+export const VERSION = (
   JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }
 ).version;
 

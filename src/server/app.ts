@@ -1,0 +1,192 @@
+import type { Context } from 'hono';
+import { Hono } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import { streamSSE } from 'hono/streaming';
+import type { ConfigurationService } from '../configuration/configuration-service.js';
+import { TroupeError } from '../domain/errors.js';
+import { type Scope, scopeOf, type Tokens } from './auth.js';
+import { PreconditionFailed } from './conflict.js';
+import { dashboardPage } from './dashboard/page.js';
+import { DASHBOARD_SCRIPT } from './dashboard/script.js';
+import { DASHBOARD_STYLE } from './dashboard/style.js';
+import { etagOf, ifMatchRevision } from './etag.js';
+import { errorBody, httpError } from './http-errors.js';
+import { openApiDocument } from './openapi.js';
+import { referencePage } from './reference.js';
+import type { Route } from './route.js';
+import { agentRoutes } from './routes/agents.js';
+import { bundleRoutes } from './routes/bundle.js';
+import { modelRoutes } from './routes/models.js';
+import { personalityRoutes } from './routes/personalities.js';
+import { roleRoutes } from './routes/roles.js';
+import { runRoutes } from './routes/runs.js';
+
+export interface AppOptions {
+  config: ConfigurationService;
+  tokens?: Tokens;
+  /** Largest request body accepted; default 4 MiB. */
+  maxBodyBytes?: number;
+  /** Ends every open change feed (graceful shutdown). */
+  signal?: AbortSignal;
+  version?: string;
+}
+
+/** Every route of the API, one module per noun, all over the library. */
+export const apiRoutes = (config: ConfigurationService): Route[] => [
+  ...personalityRoutes(config),
+  ...roleRoutes(config),
+  ...agentRoutes(config),
+  ...modelRoutes(config),
+  ...runRoutes(config),
+  ...bundleRoutes(config),
+];
+
+/** The pages run only their own script and style, and talk only to this server. */
+const CSP =
+  "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+
+const honoPath = (path: string) => path.replace(/\{(\w+)\}/g, ':$1');
+const send = (c: Context, r: { status: number; body: unknown }, headers: Record<string, string> = {}) =>
+  c.json(r.body as never, r.status as never, headers);
+
+/**
+ * The HTTP API and the dashboard: the same library, codes and guarantees as the CLI. Nothing
+ * is logged; errors are answered as JSON with the CLI's codes, every string scrubbed.
+ *
+ * @example
+ * ```ts
+ * const app = createApp({ config, tokens: { write: process.env.TROUPE_TOKEN } });
+ * serve({ fetch: app.fetch, port: 7420, hostname: '127.0.0.1' });
+ * ```
+ */
+export function createApp(opts: AppOptions): Hono {
+  const { config } = opts;
+  const tokens = opts.tokens ?? {};
+  const routes = apiRoutes(config);
+  const app = new Hono();
+  const authorised = (c: Context, need: Scope) => {
+    const scope = scopeOf(c.req.header('authorization'), tokens);
+    if (!scope)
+      return send(
+        c,
+        httpError('UNAUTHORIZED', 'this server needs a bearer token: Authorization: Bearer <token>'),
+        {
+          'WWW-Authenticate': 'Bearer',
+        },
+      );
+    if (need === 'write' && scope !== 'write')
+      return send(c, httpError('FORBIDDEN', 'this token may only read; writing needs TROUPE_TOKEN'));
+    return undefined;
+  };
+  app.use(
+    '*',
+    bodyLimit({
+      maxSize: opts.maxBodyBytes ?? 4 * 1024 * 1024,
+      onError: (c) =>
+        send(
+          c,
+          httpError(
+            'PAYLOAD_TOO_LARGE',
+            `request bodies are limited to ${opts.maxBodyBytes ?? 4 * 1024 * 1024} bytes`,
+          ),
+        ),
+    }),
+  );
+  app.onError((e, c) => send(c, errorBody(e)));
+  app.notFound((c) =>
+    send(c, errorBody(new TroupeError('NOT_FOUND', `no route ${c.req.method} ${c.req.path}`))),
+  );
+
+  for (const r of routes) {
+    app.on(r.method.toUpperCase(), `/api${honoPath(r.path)}`, async (c) => {
+      const refused = authorised(c, r.scope);
+      if (refused) return refused;
+      try {
+        let body: unknown;
+        if (r.method !== 'get' && r.method !== 'delete') {
+          const text = await c.req.text();
+          try {
+            body = text.trim() === '' ? {} : JSON.parse(text);
+          } catch {
+            throw new TroupeError('USAGE', 'the request body is not JSON', { context: { field: 'body' } });
+          }
+        }
+        const reply = await r.handle({
+          params: c.req.param() as Record<string, string>,
+          query: (name) => c.req.query(name),
+          body,
+          ifMatch: r.revisioned ? ifMatchRevision(c.req.header('if-match')) : undefined,
+          signal: c.req.raw.signal,
+        });
+        const headers: Record<string, string> = {};
+        if (reply.revision !== undefined) headers.ETag = etagOf(reply.revision);
+        if (reply.location) headers.Location = `/api${reply.location}`;
+        const status = reply.status ?? 200;
+        if (r.method !== 'get' && /\breturn=minimal\b/.test(c.req.header('prefer') ?? ''))
+          return c.body(null, (status === 200 ? 204 : status) as never, {
+            ...headers,
+            'Preference-Applied': 'return=minimal',
+          });
+        return send(c, { status, body: reply.body ?? null }, headers);
+      } catch (e) {
+        if (e instanceof PreconditionFailed) {
+          const { body } = errorBody(e.cause);
+          return send(c, { status: 412, body: { ...body, conflict: e.conflict } });
+        }
+        return send(c, errorBody(e));
+      }
+    });
+  }
+
+  const doc = openApiDocument(routes, opts.version ?? '0');
+  // The document and the pages hold no data: served without a token, like any static asset.
+  app.get('/openapi.json', (c) => c.json(doc));
+  app.get('/docs', (c) => c.html(referencePage(doc), 200, { 'Content-Security-Policy': CSP }));
+  const page = {
+    'Content-Security-Policy': CSP,
+    'X-Content-Type-Options': 'nosniff',
+    'Referrer-Policy': 'no-referrer',
+  };
+  app.get('/', (c) => c.html(dashboardPage(), 200, page));
+  app.get('/dashboard.js', (c) =>
+    c.body(DASHBOARD_SCRIPT, 200, { ...page, 'Content-Type': 'text/javascript; charset=utf-8' }),
+  );
+  app.get('/dashboard.css', (c) =>
+    c.body(DASHBOARD_STYLE, 200, { ...page, 'Content-Type': 'text/css; charset=utf-8' }),
+  );
+
+  // The change feed as server-sent events: each change as it is committed, from `?from=N`.
+  app.get('/api/feed', (c) => {
+    const refused = authorised(c, 'read');
+    if (refused) return refused;
+    const store = config.services.store;
+    if (!store.watch) return send(c, errorBody(new TroupeError('USAGE', 'this store has no change feed')));
+    const from = c.req.query('from') ?? c.req.header('last-event-id');
+    const fromRevision = from === undefined ? undefined : Number(from);
+    if (fromRevision !== undefined && (!Number.isInteger(fromRevision) || fromRevision < 0))
+      return send(c, errorBody(new TroupeError('USAGE', `from must be a whole number, got "${from}"`)));
+    return streamSSE(c, async (stream) => {
+      const stop = new AbortController();
+      const end = () => stop.abort();
+      c.req.raw.signal.addEventListener('abort', end, { once: true });
+      opts.signal?.addEventListener('abort', end, { once: true });
+      stream.onAbort(end);
+      try {
+        await stream.writeSSE({ event: 'ready', data: '{}' });
+        for await (const e of store.watch!({ fromRevision, signal: stop.signal })) {
+          await stream.writeSSE({
+            event: e.type === 'relist' ? 'relist' : 'change',
+            data: JSON.stringify(e),
+            ...(e.type === 'relist' ? {} : { id: String(e.position) }),
+          });
+        }
+      } catch (e) {
+        if (!stop.signal.aborted)
+          await stream.writeSSE({ event: 'error', data: JSON.stringify(errorBody(e).body) });
+      } finally {
+        opts.signal?.removeEventListener('abort', end);
+      }
+    });
+  });
+  return app;
+}

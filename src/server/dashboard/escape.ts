@@ -1,0 +1,2 @@
+/** Text made safe to put inside HTML. */
+export const escapeHtml = (s: string): string => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);

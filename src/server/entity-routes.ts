@@ -1,0 +1,121 @@
+import type { z } from 'zod';
+import type { ConfigurationService } from '../configuration/configuration-service.js';
+import { TroupeError } from '../domain/errors.js';
+import type { Kind } from '../storage/store.js';
+import { compareAndSwap } from './conflict.js';
+import type { Request, Route } from './route.js';
+
+type Revisioned = { id: string; revision?: number | undefined };
+
+/** What a noun's routes need of the library: its service's reads, and its workflows. */
+export interface EntityApi {
+  noun: Kind;
+  /** Singular, for summaries. */
+  one: string;
+  entity: z.ZodType;
+  input: z.ZodType;
+  /** The entity service whose reads the routes serve. */
+  reads: (config: ConfigurationService) => {
+    list(): Promise<Revisioned[]>;
+    get(id: string): Promise<Revisioned | undefined>;
+  };
+  create: (config: ConfigurationService, body: unknown, req: Request) => Promise<Revisioned>;
+  update: (
+    config: ConfigurationService,
+    id: string,
+    patch: unknown,
+    expectedRevision: number | undefined,
+    req: Request,
+  ) => Promise<Revisioned>;
+  remove: (
+    config: ConfigurationService,
+    id: string,
+    expectedRevision: number | undefined,
+    req: Request,
+  ) => Promise<unknown>;
+  /** Query parameters of delete, for the document. */
+  removeQuery?: Record<string, string>;
+}
+
+const found = (api: EntityApi, id: string, e: Revisioned | undefined): Revisioned => {
+  if (!e)
+    throw new TroupeError('NOT_FOUND', `${api.one} "${id}" not found`, { context: { kind: api.noun, id } });
+  return e;
+};
+
+/** List, read, create, merge-patch and delete of one noun, over the ConfigurationService. */
+export function entityRoutes(api: EntityApi, config: ConfigurationService): Route[] {
+  const base = `/${api.noun}`;
+  const tag = api.noun;
+  const cas = <T>(id: string, req: Request, write: () => Promise<T>) =>
+    compareAndSwap(config.services.store, api.noun, id, req.ifMatch, write);
+  return [
+    {
+      method: 'get',
+      path: base,
+      summary: `List ${api.noun}`,
+      tag,
+      scope: 'read',
+      handle: async () => ({ body: await api.reads(config).list() }),
+    },
+    {
+      method: 'get',
+      path: `${base}/{id}`,
+      summary: `Read one ${api.one} (its revision is the ETag)`,
+      tag,
+      scope: 'read',
+      revisioned: true,
+      response: api.entity,
+      handle: async (req) => {
+        const e = found(api, req.params.id as string, await api.reads(config).get(req.params.id as string));
+        return { body: e, revision: e.revision };
+      },
+    },
+    {
+      method: 'post',
+      path: base,
+      summary: `Create a ${api.one}`,
+      tag,
+      scope: 'write',
+      body: api.input,
+      response: api.entity,
+      handle: async (req) => {
+        const e = await api.create(config, req.body, req);
+        return {
+          status: 201,
+          body: e,
+          revision: e.revision,
+          location: `${base}/${encodeURIComponent(e.id)}`,
+        };
+      },
+    },
+    {
+      method: 'patch',
+      path: `${base}/{id}`,
+      summary: `Change a ${api.one} with a JSON merge patch (If-Match: compare-and-swap)`,
+      tag,
+      scope: 'write',
+      revisioned: true,
+      body: api.input,
+      response: api.entity,
+      handle: async (req) => {
+        const id = req.params.id as string;
+        const e = await cas(id, req, () => api.update(config, id, req.body, req.ifMatch, req));
+        return { body: e, revision: e.revision };
+      },
+    },
+    {
+      method: 'delete',
+      path: `${base}/{id}`,
+      summary: `Delete a ${api.one} (If-Match: compare-and-swap)`,
+      tag,
+      scope: 'write',
+      revisioned: true,
+      ...(api.removeQuery ? { query: api.removeQuery } : {}),
+      handle: async (req) => {
+        const id = req.params.id as string;
+        return { body: await cas(id, req, () => api.remove(config, id, req.ifMatch, req)) };
+      },
+    },
+  ];
+}

@@ -1,0 +1,44 @@
+import type { z } from 'zod';
+import type { Scope } from './auth.js';
+
+/** What a handler gets of a request, already authorised, its body parsed. */
+export interface Request {
+  params: Record<string, string>;
+  query: (name: string) => string | undefined;
+  /** The JSON body (undefined for none). */
+  body: unknown;
+  /** The revision `If-Match` names (compare-and-swap), if any. */
+  ifMatch: number | undefined;
+  /** Ends when the client goes away or the server shuts down. */
+  signal: AbortSignal;
+}
+
+/** What a handler answers: a JSON body, a status, and the revision to tag it with. */
+export interface Reply {
+  status?: number;
+  body?: unknown;
+  /** Sent as the ETag (and the body left out under `Prefer: return=minimal`). */
+  revision?: number | undefined;
+  location?: string | undefined;
+}
+
+/**
+ * One route: how it is mounted, who may call it, and what the OpenAPI document says of it.
+ * The body and response schemas are the entities' zod schemas (documentation: the library
+ * validates, so an error is the one the CLI gives).
+ */
+export interface Route {
+  method: 'get' | 'post' | 'patch' | 'put' | 'delete';
+  /** OpenAPI form: `/personalities/{id}`. */
+  path: string;
+  summary: string;
+  tag: string;
+  scope: Scope;
+  body?: z.ZodType;
+  response?: z.ZodType;
+  /** Takes `If-Match` and answers with an ETag. */
+  revisioned?: boolean;
+  /** Query parameters, for the document. */
+  query?: Record<string, string>;
+  handle: (req: Request) => Promise<Reply>;
+}

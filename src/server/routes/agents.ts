@@ -1,0 +1,50 @@
+import type { ConfigurationService } from '../../configuration/configuration-service.js';
+import { fromOutside } from '../../configuration/inputs.js';
+import { Agent, AgentInput } from '../../domain/agent.js';
+import { TroupeError } from '../../domain/errors.js';
+import { entityRoutes } from '../entity-routes.js';
+import type { Route } from '../route.js';
+
+/** /agents, their resolved configurations, and which are stale (their sources moved on). */
+export const agentRoutes = (config: ConfigurationService): Route[] => [
+  ...entityRoutes(
+    {
+      noun: 'agents',
+      one: 'agent',
+      entity: Agent,
+      input: AgentInput,
+      reads: (c) => c.services.agents,
+      create: async (c, body, req) =>
+        (await c.createAgent({ agent: fromOutside(body), signal: req.signal })).agent,
+      update: async (c, id, patch, expectedRevision, req) =>
+        (await c.updateAgent(id, fromOutside(patch), { expectedRevision, signal: req.signal })).agent,
+      remove: (c, id, expectedRevision, req) => c.deleteAgent(id, { expectedRevision, signal: req.signal }),
+    },
+    config,
+  ),
+  {
+    method: 'get',
+    path: '/agents/{id}/resolved',
+    summary: 'The resolved configuration of an agent: what it runs with',
+    tag: 'agents',
+    scope: 'read',
+    revisioned: true,
+    handle: async (req) => {
+      const id = req.params.id as string;
+      const resolved = await config.services.files.get(id);
+      if (!resolved)
+        throw new TroupeError('NOT_FOUND', `agent "${id}" has no resolved configuration`, {
+          context: { kind: 'resolved', id },
+        });
+      return { body: resolved, revision: (resolved as { revision?: number }).revision };
+    },
+  },
+  {
+    method: 'get',
+    path: '/states',
+    summary: "Each agent's sync state: stale when a personality, role or model it uses moved on",
+    tag: 'agents',
+    scope: 'read',
+    handle: async () => ({ body: await config.syncStates() }),
+  },
+];
