@@ -1,0 +1,198 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { checkListen, sameSecret, scopeOf } from '../../src/server/auth.js';
+import { apiOver, calm } from './harness.js';
+
+let open: Array<{ close(): Promise<void> }> = [];
+afterEach(async () => {
+  await Promise.all(open.map((o) => o.close()));
+  open = [];
+});
+const api = async (opts: Parameters<typeof apiOver>[0] = {}) => {
+  const a = await apiOver(opts);
+  open.push(a);
+  return a;
+};
+
+describe('the HTTP API', () => {
+  it('creates, reads and changes with revisions as ETags; a stale If-Match is 412 naming what changed, and writes nothing', async () => {
+    const { call, store } = await api();
+    const created = await call('POST', '/personalities', calm);
+    expect(created.status).toBe(201);
+    expect(created.headers.get('etag')).toBe('"r1"');
+    expect(created.headers.get('location')).toBe('/api/personalities/calm');
+    const read = await call('GET', '/personalities/calm');
+    expect(read.json.bigFive.openness).toBe(60);
+    expect(read.headers.get('etag')).toBe('"r1"');
+
+    const first = await call(
+      'PATCH',
+      '/personalities/calm',
+      { bigFive: { openness: 80 } },
+      { 'If-Match': '"r1"' },
+    );
+    expect(first.status).toBe(200);
+    expect(first.headers.get('etag')).toBe('"r2"');
+    // A second writer who read r1 too: refused, told which field moved and how.
+    const late = await call('PATCH', '/personalities/calm', { name: 'Late' }, { 'If-Match': '"r1"' });
+    expect(late.status).toBe(412);
+    expect(late.json.error.code).toBe('CONCURRENT_MODIFICATION');
+    expect(late.json.conflict).toEqual({
+      expected: '"r1"',
+      current: '"r2"',
+      changed: [{ path: 'bigFive.openness', from: 60, to: 80 }],
+    });
+    const now = await store.get('personalities', 'calm');
+    expect(now?.revision).toBe(2);
+    expect((now as unknown as { name: string }).name).toBe('Calm');
+
+    const gone = await call('DELETE', '/personalities/calm', undefined, { 'If-Match': '"r1"' });
+    expect(gone.status).toBe(412);
+    expect(await store.get('personalities', 'calm')).toBeDefined();
+    expect((await call('DELETE', '/personalities/calm', undefined, { 'If-Match': '"r2"' })).status).toBe(200);
+    expect((await call('GET', '/personalities/calm')).status).toBe(404);
+  });
+
+  it('answers errors as JSON with the CLI codes: validation names the field, bad JSON and bad ETags are usage errors', async () => {
+    const { call, store } = await api();
+    const bad = await call('POST', '/personalities', {
+      ...calm,
+      bigFive: { ...calm.bigFive, openness: 600 },
+    });
+    expect(bad.status).toBe(422);
+    expect(bad.json.error.code).toBe('VALIDATION_FAILED');
+    expect(bad.json.error.message).toContain('bigFive.openness');
+    expect(bad.json.error.issues.some((i: { path: string }) => i.path.includes('openness'))).toBe(true);
+    expect(await store.list('personalities')).toEqual([]);
+    const notJson = await call('POST', '/personalities', '{"id": ');
+    expect([notJson.status, notJson.json.error.code]).toEqual([400, 'USAGE']);
+    const badTag = await call('PATCH', '/personalities/calm', { name: 'x' }, { 'If-Match': 'yesterday' });
+    expect([badTag.status, badTag.json.error.code]).toEqual([400, 'USAGE']);
+    const missing = await call('GET', '/agents/nobody');
+    expect([missing.status, missing.json.error.code]).toEqual([404, 'NOT_FOUND']);
+    expect((await call('GET', '/no-such-thing')).json.error.code).toBe('NOT_FOUND');
+    const exists = await call('POST', '/personalities', calm);
+    expect(exists.status).toBe(201);
+    expect((await call('POST', '/personalities', calm)).json.error.code).toBe('ALREADY_EXISTS');
+  });
+
+  it('Prefer: return=minimal answers a write with 204 and its ETag, no body', async () => {
+    const { call } = await api();
+    await call('POST', '/personalities', calm);
+    const r = await call('PATCH', '/personalities/calm', { name: 'Calmer' }, { Prefer: 'return=minimal' });
+    expect(r.status).toBe(204);
+    expect(r.text).toBe('');
+    expect(r.headers.get('etag')).toBe('"r2"');
+    expect(r.headers.get('preference-applied')).toBe('return=minimal');
+  });
+
+  it('never answers with a secret: a key pasted into a model is refused and not echoed', async () => {
+    const { call } = await api();
+    const key = 'sk-ant-api03-Zx9vQ2mL7pR4tY8wK1nB6cD3fG5hJ0aS';
+    const r = await call('POST', '/models', {
+      id: 'mine',
+      provider: 'anthropic',
+      modelId: 'claude-sonnet-4',
+      apiKeyEnv: key,
+    });
+    expect(r.status).toBeGreaterThanOrEqual(400);
+    expect(r.text).not.toContain(key);
+    expect(r.text).not.toContain('Zx9vQ2mL7pR4');
+  });
+
+  it('refuses a body over the limit with 413, writing nothing', async () => {
+    const { call, store } = await api({ maxBodyBytes: 1024 });
+    const r = await call('POST', '/personalities', { ...calm, description: 'x'.repeat(4096) });
+    expect([r.status, r.json.error.code]).toEqual([413, 'PAYLOAD_TOO_LARGE']);
+    expect(await store.list('personalities')).toEqual([]);
+  });
+
+  it('pages runs newest first by keyset: every run once, in order, while more are added', async () => {
+    const { call } = await api();
+    for (let i = 0; i < 5; i++) await call('POST', '/personalities', { ...calm, id: `p${i}` });
+    const seen: string[] = [];
+    let page = await call('GET', '/runs?limit=2');
+    seen.push(...page.json.runs.map((r: { runId: string }) => r.runId));
+    await call('POST', '/personalities', { ...calm, id: 'later' }); // newer than every page: not in them
+    while (page.json.next) {
+      page = await call('GET', `/runs?limit=2&after=${page.json.next}`);
+      seen.push(...page.json.runs.map((r: { runId: string }) => r.runId));
+    }
+    expect(seen).toHaveLength(5);
+    expect(new Set(seen).size).toBe(5);
+    const all = (await call('GET', '/runs?limit=500')).json.runs.map((r: { runId: string }) => r.runId);
+    expect(all.slice(1)).toEqual(seen);
+    expect((await call('GET', '/runs?limit=0')).status).toBe(400);
+    expect((await call('GET', '/runs?after=garbage')).status).toBe(400);
+  });
+
+  it('apply with dryRun answers the diff and writes nothing; without, applies all of it', async () => {
+    const { call, store } = await api();
+    const bundle = { personalities: [calm], roles: [], agents: [] };
+    const plan = await call('POST', '/apply?dryRun=true', bundle);
+    expect(plan.status).toBe(200);
+    expect(plan.json.changes.map((c: { action: string; id: string }) => `${c.action} ${c.id}`)).toEqual([
+      'create calm',
+    ]);
+    expect(await store.list('personalities')).toEqual([]);
+    const applied = await call('POST', '/apply', bundle);
+    expect(applied.json.applied).toBe(true);
+    expect((await store.list('personalities')).map((d) => d.id)).toEqual(['calm']);
+    expect((await call('GET', '/validate')).json).toEqual({ valid: true, issues: [] });
+  });
+
+  it('publishes an OpenAPI 3.1 document of every route, its schemas generated from the zod schemas', async () => {
+    const { app } = await api();
+    const doc = (await (await app.request('/openapi.json')).json()) as {
+      openapi: string;
+      paths: Record<
+        string,
+        Record<
+          string,
+          { requestBody?: { content: Record<string, { schema: { properties?: Record<string, unknown> } }> } }
+        >
+      >;
+    };
+    expect(doc.openapi).toBe('3.1.0');
+    for (const p of [
+      '/personalities',
+      '/personalities/{id}',
+      '/agents/{id}/resolved',
+      '/runs',
+      '/runs/{id}/cancel',
+      '/apply',
+    ])
+      expect(Object.keys(doc.paths)).toContain(p);
+    const body = doc.paths['/personalities']?.post?.requestBody?.content['application/json']?.schema;
+    expect(Object.keys(body?.properties ?? {})).toEqual(expect.arrayContaining(['id', 'name', 'bigFive']));
+    const page = await (await app.request('/docs')).text();
+    expect(page).toContain('/api/personalities/{id}');
+  });
+});
+
+describe('auth', () => {
+  const tokens = { write: 'w'.repeat(24), read: 'r'.repeat(24) };
+
+  it('with tokens set: none or a wrong one is 401, the read token reads but may not write (403)', async () => {
+    const { call } = await api({ tokens });
+    const as = (t: string) => ({ Authorization: `Bearer ${t}` });
+    expect((await call('GET', '/personalities')).status).toBe(401);
+    expect((await call('GET', '/personalities', undefined, as('x'.repeat(24)))).status).toBe(401);
+    expect((await call('GET', '/personalities', undefined, as(tokens.read))).status).toBe(200);
+    const refused = await call('POST', '/personalities', calm, as(tokens.read));
+    expect([refused.status, refused.json.error.code]).toEqual([403, 'FORBIDDEN']);
+    expect((await call('POST', '/personalities', calm, as(tokens.write))).status).toBe(201);
+    expect((await call('GET', '/feed')).status).toBe(401);
+  });
+
+  it('compares in constant time (whatever the lengths) and refuses to listen beyond loopback without a token', () => {
+    expect(sameSecret('abc', 'abc')).toBe(true);
+    expect(sameSecret('abc', 'abcd')).toBe(false);
+    expect(scopeOf('Bearer abc', {})).toBe('write'); // no token configured: loopback only
+    expect(scopeOf(undefined, tokens)).toBeUndefined();
+    expect(scopeOf(`bearer ${tokens.write}`, tokens)).toBe('write');
+    expect(() => checkListen('0.0.0.0', {})).toThrow(/TROUPE_TOKEN/);
+    expect(() => checkListen('0.0.0.0', { write: 'short' })).toThrow(/at least 16/);
+    expect(() => checkListen('0.0.0.0', { write: 'a'.repeat(20), read: 'a'.repeat(20) })).toThrow(/differ/);
+    expect(() => checkListen('127.0.0.1', {})).not.toThrow();
+  });
+});
