@@ -172,8 +172,9 @@ export function createApp(opts: AppOptions): Hono {
       opts.signal?.addEventListener('abort', end, { once: true });
       stream.onAbort(end);
       try {
-        await stream.writeSSE({ event: 'ready', data: '{}' });
-        for await (const e of store.watch!({ fromRevision, signal: stop.signal })) {
+        // "ready" once the feed is watching: a change committed after it is in the stream.
+        const onReady = () => void stream.writeSSE({ event: 'ready', data: '{}' });
+        for await (const e of store.watch!({ fromRevision, signal: stop.signal, onReady })) {
           await stream.writeSSE({
             event: e.type === 'relist' ? 'relist' : 'change',
             data: JSON.stringify(e),
