@@ -47,18 +47,19 @@ function show(view) {
 if (location.hash) show(location.hash.slice(1));
 
 const TRAITS = ['openness', 'conscientiousness', 'extraversion', 'agreeableness', 'neuroticism'];
+const SHORT = { openness: 'open', conscientiousness: 'conscientious', extraversion: 'extravert', agreeableness: 'agreeable', neuroticism: 'neurotic' };
 function radar(p) {
   const size = 180, c = size / 2, r = 62;
   const at = (i, v) => { const a = -Math.PI / 2 + (i * 2 * Math.PI) / TRAITS.length; return [c + Math.cos(a) * r * v, c + Math.sin(a) * r * v]; };
   const five = p.bigFive || {};
   const pts = TRAITS.map((t, i) => at(i, Math.max(0, Math.min(100, Number(five[t]) || 0)) / 100).join(',')).join(' ');
-  const svg = h('svg', { viewBox: '0 0 ' + size + ' ' + size, class: 'radar', role: 'img', 'aria-label': 'Big Five of ' + p.id + ': ' + TRAITS.map((t) => t + ' ' + (five[t] ?? '?')).join(', '), 'data-points': pts });
+  const svg = h('svg', { viewBox: '-34 -6 ' + (size + 68) + ' ' + (size + 12), class: 'radar', role: 'img', 'aria-label': 'Big Five of ' + p.id + ': ' + TRAITS.map((t) => t + ' ' + (five[t] ?? '?')).join(', '), 'data-points': pts });
   for (const ring of [0.25, 0.5, 0.75, 1]) svg.append(h('polygon', { points: TRAITS.map((_, i) => at(i, ring).join(',')).join(' '), class: 'ring' }));
   TRAITS.forEach((t, i) => {
     const [x, y] = at(i, 1);
     svg.append(h('line', { x1: c, y1: c, x2: x, y2: y, class: 'axis' }));
     const [lx, ly] = at(i, 1.28);
-    svg.append(h('text', { x: lx, y: ly, class: 'label', 'text-anchor': 'middle', 'dominant-baseline': 'middle' }, t.slice(0, 5)));
+    svg.append(h('text', { x: lx, y: ly, class: 'label', 'text-anchor': 'middle', 'dominant-baseline': 'middle' }, SHORT[t]));
   });
   svg.append(h('polygon', { points: pts, class: 'shape' }, h('title', {}, TRAITS.map((t) => t + ': ' + (five[t] ?? '?')).join('\n'))));
   return svg;
@@ -73,7 +74,7 @@ async function refresh() {
     await drawRuns();
   } catch (e) { $('#live').textContent = String(e.message || e); }
 }
-const staleIds = () => new Set((data.states || []).filter((s) => s.state && s.state !== 'synced' && s.state !== 'in-sync').map((s) => s.agentId || s.id));
+const staleIds = () => new Set((data.states || []).filter((s) => s.state !== 'synchronized').map((s) => s.agentId));
 
 function drawCast() {
   const cast = $('#cast');
@@ -152,11 +153,15 @@ async function drawTimeline(runId, quiet) {
   if (comp.length) {
     const yy = 20 + steps.length * 30;
     svg.append(h('text', { x: 8, y: yy + 14, class: 'lane' }, 'compensation'));
+    // The unwind order matters more than its few milliseconds: one block per undo, in order,
+    // from where the compensation began (moved left if the lane would run off the chart).
+    const slot = 110;
+    const start = Math.max(left, Math.min(x(comp[0].at), width - 10 - comp.length * slot));
     comp.forEach((e, n) => {
       const done = events.find((d) => d.stepId === e.stepId && (d.kind === 'compensated' || d.kind === 'compensation-failed') && d.at >= e.at);
-      const end = done ? done.at : e.at;
-      svg.append(h('rect', { x: x(e.at), y: yy, width: Math.max(14, x(end) - x(e.at)), height: 18, class: 'bar comp ' + (done && done.kind === 'compensation-failed' ? 'failed' : 'ok'), 'data-compensation': e.stepId, 'data-order': n + 1 }, h('title', {}, (n + 1) + '. undo ' + e.stepId)));
-      svg.append(h('text', { x: x(e.at) + 2, y: yy + 13, class: 'order' }, (n + 1) + ' ' + e.stepId));
+      const bx = start + n * slot;
+      svg.append(h('rect', { x: bx, y: yy, width: slot - 6, height: 18, class: 'bar comp ' + (done && done.kind === 'compensation-failed' ? 'failed' : 'ok'), 'data-compensation': e.stepId, 'data-order': n + 1 }, h('title', {}, (n + 1) + '. undo ' + e.stepId + (done ? ' (' + (done.at - e.at) + ' ms, ' + done.kind + ')' : ' (under way)'))));
+      svg.append(h('text', { x: bx + 4, y: yy + 13, class: 'order' }, (n + 1) + '. undo ' + e.stepId));
     });
   }
   box.replaceChildren(h('h2', {}, run.workflowId + ' · ' + run.state), h('p', { class: 'muted' }, 'run ' + runId + (comp.length ? ' · undone in order: ' + comp.map((e) => e.stepId).join(' → ') : '')), svg);

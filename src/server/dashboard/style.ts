@@ -4,6 +4,7 @@ export const DASHBOARD_STYLE = `
 @media (prefers-color-scheme: dark) { :root:not([data-theme=light]) { --bg: #15161a; --fg: #e9e9ef; --muted: #a2a2b3; --card: #1f2026; --line: #3a3b45; --accent: #91a7ff; --ok: #69db7c; --bad: #ff8787; --warn: #ffc078; color-scheme: dark; } }
 :root[data-theme=dark] { --bg: #15161a; --fg: #e9e9ef; --muted: #a2a2b3; --card: #1f2026; --line: #3a3b45; --accent: #91a7ff; --ok: #69db7c; --bad: #ff8787; --warn: #ffc078; color-scheme: dark; }
 * { box-sizing: border-box; }
+[hidden] { display: none !important; }
 body { margin: 0; font: 15px/1.45 system-ui, sans-serif; background: var(--bg); color: var(--fg); }
 header { display: flex; gap: 1rem; align-items: center; padding: .6rem 1.2rem; border-bottom: 1px solid var(--line); flex-wrap: wrap; }
 header h1 { font-size: 1.2rem; margin: 0; }

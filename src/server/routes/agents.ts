@@ -45,6 +45,8 @@ export const agentRoutes = (config: ConfigurationService): Route[] => [
     summary: "Each agent's sync state: stale when a personality, role or model it uses moved on",
     tag: 'agents',
     scope: 'read',
-    handle: async () => ({ body: await config.syncStates() }),
+    handle: async () => ({
+      body: [...(await config.syncStates()).entries()].map(([agentId, s]) => ({ agentId, ...s })),
+    }),
   },
 ];
