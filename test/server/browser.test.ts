@@ -11,9 +11,11 @@ import { WorkflowRunner } from '../../src/orchestration/runner.js';
 import { calm, serving } from './harness.js';
 
 const CHROMIUM = process.env.TROUPE_CHROMIUM ?? '/usr/bin/chromium';
-const missing = existsSync(CHROMIUM) ? undefined : `no browser at ${CHROMIUM} (apt-get install -y chromium, as .ci/run does)`;
+const missing = existsSync(CHROMIUM)
+  ? undefined
+  : `no browser at ${CHROMIUM} (apt-get install -y chromium, as .ci/run does)`;
 if (missing && process.env.CI === 'true') throw new Error(`CI must provide chromium: ${missing}`);
-if (missing) 
+if (missing) process.stderr.write(`skipping the browser tests: ${missing}\n`);
 
 /** Screenshots of each view, kept as test artifacts. */
 const SHOTS = join(process.cwd(), 'test-artifacts', 'screenshots');
@@ -35,9 +37,22 @@ describe.runIf(!missing)('the dashboard in a real browser', () => {
   beforeAll(async () => {
     s = await serving();
     await post('/personalities', calm);
-    await post('/personalities', { ...calm, id: 'bold', name: 'Bold', bigFive: { ...calm.bigFive, extraversion: 90, neuroticism: 50 } });
-    await post('/roles', { id: 'reviewer', name: 'Reviewer', systemPrompt: 'Review code.', capabilities: ['code-review'] });
-    for (const [id, p] of [['ada', 'calm'], ['bo', 'bold']] as const)
+    await post('/personalities', {
+      ...calm,
+      id: 'bold',
+      name: 'Bold',
+      bigFive: { ...calm.bigFive, extraversion: 90, neuroticism: 50 },
+    });
+    await post('/roles', {
+      id: 'reviewer',
+      name: 'Reviewer',
+      systemPrompt: 'Review code.',
+      capabilities: ['code-review'],
+    });
+    for (const [id, p] of [
+      ['ada', 'calm'],
+      ['bo', 'bold'],
+    ] as const)
       await post('/agents', {
         id,
         name: id.toUpperCase(),
@@ -77,7 +92,9 @@ describe.runIf(!missing)('the dashboard in a real browser', () => {
     // Openness is the top axis: at 100 its point is the radar's full radius above the centre.
     expect(after.split(' ')[0]).toBe('90,28');
     expect(await radar.getAttribute('aria-label')).toContain('openness 100');
-    expect(await page.evaluate(() => (window as unknown as { notReloaded?: boolean }).notReloaded)).toBe(true);
+    expect(await page.evaluate(() => (window as unknown as { notReloaded?: boolean }).notReloaded)).toBe(
+      true,
+    );
   });
 
   it('draws the dependency graph, marking an agent stale after its personality is edited by hand', async () => {
@@ -114,7 +131,10 @@ describe.runIf(!missing)('the dashboard in a real browser', () => {
     const def = workflow('three-steps')
       .step('first', 's', 'a', { compensate: { operation: 'undo' } })
       .step('second', 's', 'b', { compensate: { operation: 'undo' }, dependsOn: ['first'] })
-      .step('third', 's', 'c', { dependsOn: ['second'], policy: { retry: { maxAttempts: 2, baseDelayMs: 1 } } })
+      .step('third', 's', 'c', {
+        dependsOn: ['second'],
+        policy: { retry: { maxAttempts: 2, baseDelayMs: 1 } },
+      })
       .build();
     const result = await runner.run(def, {}, { runId: 'unwinds' });
     expect(result.status).toBe('compensated');
@@ -124,7 +144,9 @@ describe.runIf(!missing)('the dashboard in a real browser', () => {
     await page.locator('rect[data-compensation]').first().waitFor();
     const lane = await page
       .locator('rect[data-compensation]')
-      .evaluateAll((rs) => rs.map((r) => `${r.getAttribute('data-order')}:${r.getAttribute('data-compensation')}`));
+      .evaluateAll((rs) =>
+        rs.map((r) => `${r.getAttribute('data-order')}:${r.getAttribute('data-compensation')}`),
+      );
     expect(lane).toEqual(['1:second', '2:first']);
     expect(await page.locator('rect.bar.failed[data-step=third]').count()).toBe(2); // both attempts
     await shot('timeline');
@@ -132,14 +154,18 @@ describe.runIf(!missing)('the dashboard in a real browser', () => {
 
   it('shows the dry-run diff of a bundle before applying it, in light and dark', async () => {
     await page.getByRole('button', { name: 'Apply a bundle' }).click();
-    await page.locator('#bundle').fill(JSON.stringify({ personalities: [{ ...calm, id: 'new-one', name: 'New' }] }));
+    await page
+      .locator('#bundle')
+      .fill(JSON.stringify({ personalities: [{ ...calm, id: 'new-one', name: 'New' }] }));
     await page.getByRole('button', { name: 'Show the diff' }).click();
     await page.locator('.diff li.create').first().waitFor();
     expect(await page.locator('.diff > li').first().textContent()).toContain('create personalities/new-one');
     await shot('apply');
     await page.locator('#theme').click();
     expect(await page.evaluate(() => document.documentElement.dataset.theme)).toBe('dark');
-    expect(await page.evaluate(() => getComputedStyle(document.body).backgroundColor)).toBe('rgb(21, 22, 26)');
+    expect(await page.evaluate(() => getComputedStyle(document.body).backgroundColor)).toBe(
+      'rgb(21, 22, 26)',
+    );
     await shot('apply-dark');
     // Everything is reachable by keyboard: the views are buttons in tab order.
     await page.goto(s.http.url);
