@@ -5,6 +5,7 @@ import { kitBench } from './kit.bench.js';
 import { largeBundleBench } from './large-bundle.bench.js';
 import { postgresBench } from './postgres.bench.js';
 import { formatTable } from './run.js';
+import { serveBench } from './serve.bench.js';
 import { startupBench } from './startup.bench.js';
 import { takeoverBench } from './takeover.bench.js';
 import { workflowBench } from './workflow.bench.js';
@@ -19,6 +20,10 @@ const sections: Array<[string, () => Promise<Parameters<typeof formatTable>[0]>]
   ['Large bundles: 10k and 160k entities, each in a fresh process', largeBundleBench],
   ['PostgreSQL (the server .ci/run starts, fsync on): runs, the change feed', postgresBench],
   ["PostgreSQL: a killed instance's run taken over by a live one (target ≤ 10 s)", takeoverBench],
+  [
+    'troupe serve under load (autocannon, loopback, 10 connections; target ≥ 2,000 req/s, p99 ≤ 10 ms)',
+    serveBench,
+  ],
   ["Testing kit: the original plan's figures against their budgets (target ≥ 20× under)", kitBench],
 ];
 
