@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import * as root from '../../src/index.js';
 import * as postgres from '../../src/postgres/index.js';
+import * as server from '../../src/server/index.js';
 import * as fixtures from '../../src/testing/fixtures/index.js';
 import * as testing from '../../src/testing/index.js';
 
@@ -78,6 +79,10 @@ describe('the public API', () => {
       'SCHEMA_VERSION',
       'migrate',
     ]);
+  });
+
+  it('troupe/server holds the HTTP API, to mount or listen with', () => {
+    expect(Object.keys(server).sort()).toEqual(['createApp', 'serveHttp']);
   });
 
   it('keeps the fixture harness on its own subpath, troupe/testing/fixtures', () => {
