@@ -6,6 +6,8 @@ import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import { type BenchRow, formatTable, isMain, withRatios } from './run.js';
 
+const JSON_TYPE = { 'Content-Type': 'application/json' };
+
 const bin = fileURLToPath(new URL('../bin/troupe.js', import.meta.url));
 
 /** `troupe serve` in a process of its own (the built command), on a fresh directory. */
@@ -50,9 +52,11 @@ export async function serveBench(): Promise<BenchRow[]> {
   const s = await server(dir);
   try {
     const post = (path: string, body: unknown) =>
-      fetch(`${s.url}/api${path}`, { method: 'POST', body: JSON.stringify(body) }).then((r) => {
-        if (!r.ok) throw new Error(`POST ${path}: ${r.status}`);
-      });
+      fetch(`${s.url}/api${path}`, { method: 'POST', headers: JSON_TYPE, body: JSON.stringify(body) }).then(
+        (r) => {
+          if (!r.ok) throw new Error(`POST ${path}: ${r.status}`);
+        },
+      );
     await post('/personalities', {
       id: 'calm',
       name: 'Calm',

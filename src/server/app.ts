@@ -10,7 +10,8 @@ import { dashboardPage } from './dashboard/page.js';
 import { DASHBOARD_SCRIPT } from './dashboard/script.js';
 import { DASHBOARD_STYLE } from './dashboard/style.js';
 import { etagOf, ifMatchRevision } from './etag.js';
-import { errorBody, httpError } from './http-errors.js';
+import { checkQuery, foreignRequest, jsonBody } from './guards.js';
+import { errorBody, HttpRefusal, httpError } from './http-errors.js';
 import { openApiDocument } from './openapi.js';
 import { referencePage } from './reference.js';
 import type { Route } from './route.js';
@@ -93,31 +94,61 @@ export function createApp(opts: AppOptions): Hono {
     }),
   );
   app.onError((e, c) => send(c, errorBody(e)));
-  app.notFound((c) =>
-    send(c, errorBody(new TroupeError('NOT_FOUND', `no route ${c.req.method} ${c.req.path}`))),
-  );
+  app.notFound((c) => {
+    const allow = allowed(c.req.path);
+    return allow.length
+      ? send(c, httpError('METHOD_NOT_ALLOWED', `${c.req.method} is not a method of ${c.req.path}`), {
+          Allow: allow.join(', '),
+        })
+      : send(c, errorBody(new TroupeError('NOT_FOUND', `no route ${c.req.method} ${c.req.path}`)));
+  });
+  // Once shutting down, every answer closes its connection: none is kept for another request.
+  app.use('*', async (c, next) => {
+    await next();
+    if (opts.signal?.aborted) c.header('Connection', 'close');
+  });
+  // Without a token the server is this machine's only: another site's page (or one whose
+  // domain was rebound to 127.0.0.1) is refused before anything else.
+  const loopbackOnly = !tokens.write && !tokens.read;
+  app.use('/api/*', async (c, next) => {
+    const why = foreignRequest(c, loopbackOnly);
+    if (why) return send(c, httpError('FORBIDDEN', why));
+    await next();
+  });
+  const patterns = routes.map((r) => ({
+    method: r.method.toUpperCase(),
+    re: new RegExp(`^/api${r.path.replace(/\{\w+\}/g, '[^/]+')}/?$`),
+  }));
+  const allowed = (path: string) => [
+    ...new Set(patterns.filter((p) => p.re.test(path)).map((p) => p.method)),
+  ];
 
   for (const r of routes) {
     app.on(r.method.toUpperCase(), `/api${honoPath(r.path)}`, async (c) => {
       const refused = authorised(c, r.scope);
       if (refused) return refused;
       try {
-        let body: unknown;
-        if (r.method !== 'get' && r.method !== 'delete') {
-          const text = await c.req.text();
-          try {
-            body = text.trim() === '' ? {} : JSON.parse(text);
-          } catch {
-            throw new TroupeError('USAGE', 'the request body is not JSON', { context: { field: 'body' } });
-          }
-        }
+        checkQuery(c, r);
+        const condition = c.req.header('if-match');
+        if (condition !== undefined && !r.revisioned)
+          throw new HttpRefusal(
+            'PRECONDITION_FAILED',
+            `${r.method.toUpperCase()} /api${r.path} has no entity tag to match`,
+          );
+        const body = r.method !== 'get' && r.method !== 'delete' ? await jsonBody(c) : undefined;
+        const ifMatch = r.revisioned ? ifMatchRevision(condition) : undefined;
         const reply = await r.handle({
           params: c.req.param() as Record<string, string>,
           query: (name) => c.req.query(name),
           body,
-          ifMatch: r.revisioned ? ifMatchRevision(c.req.header('if-match')) : undefined,
+          ifMatch,
           signal: c.req.raw.signal,
         });
+        if (r.method === 'get' && ifMatch !== undefined && reply.revision !== ifMatch)
+          throw new HttpRefusal(
+            'PRECONDITION_FAILED',
+            `If-Match ${condition} is not the current ${etagOf(reply.revision ?? 0)}`,
+          );
         const headers: Record<string, string> = {};
         if (reply.revision !== undefined) headers.ETag = etagOf(reply.revision);
         if (reply.location) headers.Location = `/api${reply.location}`;
@@ -160,6 +191,11 @@ export function createApp(opts: AppOptions): Hono {
   app.get('/api/feed', (c) => {
     const refused = authorised(c, 'read');
     if (refused) return refused;
+    if (opts.signal?.aborted)
+      return send(
+        c,
+        errorBody(new TroupeError('TRANSIENT', 'the server is shutting down: watch again from another')),
+      );
     const store = config.services.store;
     if (!store.watch) return send(c, errorBody(new TroupeError('USAGE', 'this store has no change feed')));
     const from = c.req.query('from') ?? c.req.header('last-event-id');

@@ -33,7 +33,8 @@ export interface EntityApi {
     expectedRevision: number | undefined,
     req: Request,
   ) => Promise<unknown>;
-  /** Query parameters of delete, for the document. */
+  /** Query parameters of create and of delete (the only ones each takes). */
+  createQuery?: Record<string, string>;
   removeQuery?: Record<string, string>;
 }
 
@@ -77,6 +78,7 @@ export function entityRoutes(api: EntityApi, config: ConfigurationService): Rout
       summary: `Create a ${api.one}`,
       tag,
       scope: 'write',
+      ...(api.createQuery ? { query: api.createQuery } : {}),
       body: api.input,
       response: api.entity,
       handle: async (req) => {

@@ -1,22 +1,27 @@
 import { TroupeError } from '../domain/errors.js';
+import { HttpRefusal } from './http-errors.js';
 
 /** A revision as an entity tag: strong, quoted. */
 export const etagOf = (revision: number): string => `"r${revision}"`;
 
 /**
  * The revision an `If-Match` names, for compare-and-swap; undefined without one. `*` (any
- * current version) is undefined too: the write goes through whatever the revision.
+ * current version) is undefined too: the write goes through whatever the revision. A weak tag
+ * never matches (RFC 9110 compares strongly): PRECONDITION_FAILED. One tag only.
  */
 export function ifMatchRevision(header: string | undefined): number | undefined {
   if (header === undefined || header.trim() === '*') return undefined;
-  const m = /^\s*(?:W\/)?"r(\d+)"\s*$/.exec(header);
+  if (/^\s*W\//.test(header))
+    throw new HttpRefusal(
+      'PRECONDITION_FAILED',
+      `If-Match ${header} is a weak tag: it never matches (send the ETag as given)`,
+    );
+  const m = /^\s*"r(\d+)"\s*$/.exec(header);
   if (!m)
     throw new TroupeError(
       'USAGE',
-      `If-Match ${JSON.stringify(header)} is not an entity tag this server gave ("r<revision>")`,
-      {
-        context: { field: 'If-Match' },
-      },
+      `If-Match ${JSON.stringify(header)} is not one entity tag this server gave ("r<revision>")`,
+      { context: { field: 'If-Match' } },
     );
   return Number(m[1]);
 }

@@ -23,17 +23,36 @@ const STATUS: Record<ErrorCode, number> = {
 };
 
 /** Errors without a troupe code of their own: the request was refused before reaching troupe. */
-export type HttpOnlyCode = 'UNAUTHORIZED' | 'FORBIDDEN' | 'PAYLOAD_TOO_LARGE' | 'PRECONDITION_REQUIRED';
+export type HttpOnlyCode =
+  | 'UNAUTHORIZED'
+  | 'FORBIDDEN'
+  | 'METHOD_NOT_ALLOWED'
+  | 'PRECONDITION_FAILED'
+  | 'PAYLOAD_TOO_LARGE'
+  | 'UNSUPPORTED_MEDIA_TYPE';
 
 const HTTP_ONLY: Record<HttpOnlyCode, number> = {
   UNAUTHORIZED: 401,
   FORBIDDEN: 403,
+  METHOD_NOT_ALLOWED: 405,
+  PRECONDITION_FAILED: 412,
   PAYLOAD_TOO_LARGE: 413,
-  PRECONDITION_REQUIRED: 428,
+  UNSUPPORTED_MEDIA_TYPE: 415,
 };
+
+/** A request the HTTP layer refuses before it reaches the library. */
+export class HttpRefusal extends Error {
+  constructor(
+    readonly code: HttpOnlyCode,
+    message: string,
+  ) {
+    super(message);
+  }
+}
 
 /** A JSON error body: the same `code`s as the CLI's `--json`, every string scrubbed of secrets. */
 export function errorBody(e: unknown): { status: number; body: { error: Record<string, unknown> } } {
+  if (e instanceof HttpRefusal) return httpError(e.code, e.message);
   const status = isTroupeError(e) ? (STATUS[e.code] ?? 500) : 500;
   const error = isTroupeError(e)
     ? (serializeError(e) as unknown as Record<string, unknown>)

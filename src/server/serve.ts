@@ -12,6 +12,8 @@ export interface ServeOptions {
   tokens?: Tokens;
   maxBodyBytes?: number;
   version?: string;
+  /** How long requests under way may take to finish on close; default 10 s. */
+  graceMs?: number;
 }
 
 export interface Serving {
@@ -66,9 +68,15 @@ export async function serveHttp(opts: ServeOptions): Promise<Serving> {
     url: `http://${shown}:${port}`,
     close: () =>
       new Promise<void>((resolve) => {
-        shutdown.abort(); // feeds end, so their connections can close
-        server.close(() => resolve());
-        (server as { closeIdleConnections?: () => void }).closeIdleConnections?.();
+        shutdown.abort(); // feeds end, and every answer from now on closes its connection
+        const http = server as { closeIdleConnections?: () => void; closeAllConnections?: () => void };
+        // Requests under way get this long to finish; a connection still open then is cut.
+        const cut = setTimeout(() => http.closeAllConnections?.(), opts.graceMs ?? 10_000);
+        server.close(() => {
+          clearTimeout(cut);
+          resolve();
+        });
+        http.closeIdleConnections?.();
       }),
   };
 }

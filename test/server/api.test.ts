@@ -196,3 +196,68 @@ describe('auth', () => {
     expect(() => checkListen('127.0.0.1', {})).not.toThrow();
   });
 });
+
+describe('requests the server refuses before they reach the library', () => {
+  it("refuses another site's requests: a form-like body, a foreign Origin or Sec-Fetch-Site, a rebound Host", async () => {
+    const { app, store } = await api();
+    const post = (headers: Record<string, string>, host = 'http://127.0.0.1:7420') =>
+      app.request(`${host}/api/apply?prune=true`, { method: 'POST', headers, body: '{}' });
+    expect((await post({ 'content-type': 'text/plain' })).status).toBe(415);
+    expect((await post({ 'content-type': 'application/json', origin: 'http://evil.example' })).status).toBe(
+      403,
+    );
+    expect((await post({ 'content-type': 'application/json', 'sec-fetch-site': 'cross-site' })).status).toBe(
+      403,
+    );
+    expect((await post({ 'content-type': 'application/json' }, 'http://attacker.example:7420')).status).toBe(
+      403,
+    );
+    expect((await app.request('http://attacker.example/api/personalities')).status).toBe(403);
+    const own = await post({
+      'content-type': 'application/json',
+      origin: 'http://127.0.0.1:7420',
+      'sec-fetch-site': 'same-origin',
+    });
+    expect(own.status).toBe(200);
+    expect(await store.list('personalities')).toEqual([]);
+  });
+
+  it('a flag it cannot read, or a parameter the route does not take, is a usage error that writes nothing', async () => {
+    const { call, store } = await api();
+    const bundle = { personalities: [calm] };
+    for (const q of ['dryRun=yes', 'dryrun=true', 'prune=maybe'])
+      expect(await call('POST', `/apply?${q}`, bundle).then((r) => [q, r.status, r.json.error.code])).toEqual(
+        [q, 400, 'USAGE'],
+      );
+    expect(await store.list('personalities')).toEqual([]);
+    const dry = await call('POST', '/apply?dryRun=TRUE', bundle);
+    expect(Object.keys(dry.json).sort()).toEqual(['applied', 'changes']);
+    expect(dry.json.applied).toBe(false);
+    expect(await store.list('personalities')).toEqual([]);
+  });
+
+  it('If-Match compares strongly, on every route that has a tag; elsewhere it cannot hold (412); other methods are 405', async () => {
+    const { call, store } = await api();
+    await call('POST', '/personalities', calm);
+    const weak = await call('PATCH', '/personalities/calm', { name: 'Weak' }, { 'If-Match': 'W/"r1"' });
+    expect([weak.status, weak.json.error.code]).toEqual([412, 'PRECONDITION_FAILED']);
+    expect(
+      (await call('POST', '/personalities', { ...calm, id: 'other' }, { 'If-Match': '"r1"' })).status,
+    ).toBe(412);
+    expect((await call('GET', '/personalities/calm', undefined, { 'If-Match': '"r9"' })).status).toBe(412);
+    expect((await call('GET', '/personalities/calm', undefined, { 'If-Match': '"r1"' })).status).toBe(200);
+    expect((await store.list('personalities')).map((d) => [d.id, d.revision])).toEqual([['calm', 1]]);
+    const put = await call('PUT', '/personalities/calm', calm);
+    expect([put.status, put.headers.get('allow')]).toEqual([405, 'GET, PATCH, DELETE']);
+  });
+
+  it('a feed asked for once shutdown has begun is refused at once, not held open', async () => {
+    const { config } = await api();
+    const { createApp } = await import('../../src/server/app.js');
+    const stopping = new AbortController();
+    stopping.abort();
+    const res = await createApp({ config, signal: stopping.signal }).request('/api/feed');
+    expect(res.status).toBe(503);
+    expect(res.headers.get('connection')).toBe('close');
+  });
+});

@@ -10,6 +10,8 @@ import { FileRunLog } from '../../src/orchestration/file-run-log.js';
 import { WorkflowRunner } from '../../src/orchestration/runner.js';
 import { calm, serving } from './harness.js';
 
+const JSON_TYPE = { 'Content-Type': 'application/json' };
+
 const CHROMIUM = process.env.TROUPE_CHROMIUM ?? '/usr/bin/chromium';
 const missing = existsSync(CHROMIUM)
   ? undefined
@@ -25,10 +27,12 @@ describe.runIf(!missing)('the dashboard in a real browser', () => {
   let s: Awaited<ReturnType<typeof serving>>;
   let page: Page;
   const post = (path: string, body: unknown, method = 'POST') =>
-    fetch(`${s.http.url}/api${path}`, { method, body: JSON.stringify(body) }).then(async (r) => {
-      if (!r.ok) throw new Error(`${method} ${path}: ${r.status} ${await r.text()}`);
-      return r.json();
-    });
+    fetch(`${s.http.url}/api${path}`, { method, headers: JSON_TYPE, body: JSON.stringify(body) }).then(
+      async (r) => {
+        if (!r.ok) throw new Error(`${method} ${path}: ${r.status} ${await r.text()}`);
+        return r.json();
+      },
+    );
   const shot = async (name: string) => {
     await mkdir(SHOTS, { recursive: true });
     await writeFile(join(SHOTS, `${name}.png`), await page.screenshot({ fullPage: true }));
@@ -154,12 +158,29 @@ describe.runIf(!missing)('the dashboard in a real browser', () => {
 
   it('shows the dry-run diff of a bundle before applying it, in light and dark', async () => {
     await page.getByRole('button', { name: 'Apply a bundle' }).click();
-    await page
-      .locator('#bundle')
-      .fill(JSON.stringify({ personalities: [{ ...calm, id: 'new-one', name: 'New' }] }));
+    const current = (await (await fetch(`${s.http.url}/api/personalities/calm`)).json()) as {
+      bigFive: unknown;
+    };
+    await page.locator('#bundle').fill(
+      JSON.stringify({
+        personalities: [
+          { ...calm, id: 'new-one', name: 'New' },
+          { ...calm, bigFive: current.bigFive, name: 'Calm again' },
+        ],
+      }),
+    );
     await page.getByRole('button', { name: 'Show the diff' }).click();
     await page.locator('.diff li.create').first().waitFor();
-    expect(await page.locator('.diff > li').first().textContent()).toContain('create personalities/new-one');
+    const lines = await page.locator('.diff > li').allTextContents();
+    expect(lines.some((l) => l.startsWith('create personalities/new-one'))).toBe(true);
+    expect(await page.locator('.diff li.field').allTextContents()).toContain('name: "Calm" → "Calm again"');
+    // An edit after the diff was shown asks for a new one before Apply.
+    expect(await page.locator('#do-apply').isEnabled()).toBe(true);
+    await page.locator('#bundle').press('End');
+    await page.locator('#bundle').press('Space');
+    expect(await page.locator('#do-apply').isEnabled()).toBe(false);
+    await page.getByRole('button', { name: 'Show the diff' }).click();
+    await page.locator('.diff li.create').first().waitFor();
     await shot('apply');
     await page.locator('#theme').click();
     expect(await page.evaluate(() => document.documentElement.dataset.theme)).toBe('dark');

@@ -6,6 +6,8 @@ import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { calm, serving } from './harness.js';
 
+const JSON_TYPE = { 'Content-Type': 'application/json' };
+
 let open: Array<{ close(): Promise<void> }> = [];
 afterEach(async () => {
   await Promise.all(open.map((o) => o.close()));
@@ -48,9 +50,14 @@ describe('troupe serve over real connections', () => {
     open.push(s);
     const got = await events(`${s.http.url}/api/feed`, async (e, all) => {
       if (e.event === 'ready') {
-        await fetch(`${s.http.url}/api/personalities`, { method: 'POST', body: JSON.stringify(calm) });
+        await fetch(`${s.http.url}/api/personalities`, {
+          method: 'POST',
+          headers: JSON_TYPE,
+          body: JSON.stringify(calm),
+        });
         await fetch(`${s.http.url}/api/personalities/calm`, {
           method: 'PATCH',
+          headers: JSON_TYPE,
           body: JSON.stringify({ name: 'Calmer' }),
         });
       }
@@ -73,10 +80,10 @@ describe('troupe serve over real connections', () => {
     open.push(s);
     await fetch(`${s.http.url}/api/personalities`, {
       method: 'POST',
+      headers: JSON_TYPE,
       body: JSON.stringify({ ...calm, behaviors: { humor: 0 } }),
     });
     let acknowledged = 0;
-    let _refused = 0;
     // Each writer adds 1 to humor by read-modify-write under If-Match, retrying on 412.
     const writer = async () => {
       for (let done = 0; done < 6; ) {
@@ -85,14 +92,14 @@ describe('troupe serve over real connections', () => {
         const humor = ((await r.json()) as { behaviors: { humor: number } }).behaviors.humor;
         const w = await fetch(`${s.http.url}/api/personalities/calm`, {
           method: 'PATCH',
-          headers: { 'If-Match': tag, Prefer: 'return=minimal' },
+          headers: { ...JSON_TYPE, 'If-Match': tag, Prefer: 'return=minimal' },
           body: JSON.stringify({ behaviors: { humor: humor + 1 } }),
         });
         if (w.status === 204) {
           acknowledged++;
           done++;
         } else if (w.status === 412)
-          _refused++; // lost the race: read again
+          continue; // lost the race: read again
         else throw new Error(`unexpected ${w.status}: ${await w.text()}`);
       }
     };

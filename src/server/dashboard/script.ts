@@ -169,18 +169,25 @@ async function drawTimeline(runId, quiet) {
 }
 
 // Apply: the dry-run diff first, then the apply of what was shown.
+// What Apply sends is the bundle whose diff is shown: an edit after it asks for a new diff.
+let shownBundle = null;
+$('#bundle').addEventListener('input', () => { shownBundle = null; $('#do-apply').disabled = true; });
 $('#plan').addEventListener('click', async () => {
   const out = $('#diff');
+  const text = $('#bundle').value;
   try {
-    const plan = await api('/apply?dryRun=true', { method: 'POST', body: $('#bundle').value });
+    const plan = await api('/apply?dryRun=true', { method: 'POST', body: text });
     const changes = plan.changes || [];
     out.replaceChildren(h('ul', { class: 'diff' }, ...changes.map((c) => h('li', { class: c.action }, c.action + ' ' + c.kind + '/' + c.id,
-      h('ul', {}, ...(c.fieldChanges || []).map((f) => h('li', {}, f.path + ': ' + JSON.stringify(f.before) + ' → ' + JSON.stringify(f.after))))))));
-    $('#do-apply').disabled = false;
+      h('ul', {}, ...(c.changes || []).map((f) => h('li', { class: 'field' }, f.path + ': ' + JSON.stringify(f.from) + ' → ' + JSON.stringify(f.to))))))));
+    if (!changes.length) out.replaceChildren(h('p', {}, 'Nothing would change.'));
+    shownBundle = text;
+    $('#do-apply').disabled = changes.length === 0;
   } catch (e) { out.replaceChildren(h('p', { class: 'error', role: 'alert' }, String(e.message || e))); }
 });
 $('#do-apply').addEventListener('click', async () => {
-  try { await api('/apply', { method: 'POST', body: $('#bundle').value }); $('#do-apply').disabled = true; $('#diff').append(h('p', { role: 'status' }, 'applied')); refresh(); }
+  if (shownBundle === null) return;
+  try { await api('/apply', { method: 'POST', body: shownBundle }); shownBundle = null; $('#do-apply').disabled = true; $('#diff').append(h('p', { role: 'status' }, 'applied')); refresh(); }
   catch (e) { $('#diff').append(h('p', { class: 'error', role: 'alert' }, String(e.message || e))); }
 });
 

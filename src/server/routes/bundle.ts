@@ -1,9 +1,8 @@
 import { Bundle } from '../../configuration/bundle.js';
 import type { ConfigurationService } from '../../configuration/configuration-service.js';
 import { fromOutside } from '../../configuration/inputs.js';
+import { flag } from '../guards.js';
 import type { Route } from '../route.js';
-
-const yes = (v: string | undefined) => v === 'true' || v === '1' || v === '';
 
 /** /apply, /validate, /reconcile: whole-configuration changes and checks. */
 export const bundleRoutes = (config: ConfigurationService): Route[] => [
@@ -16,9 +15,9 @@ export const bundleRoutes = (config: ConfigurationService): Route[] => [
     body: Bundle,
     query: { dryRun: 'true: plan only', prune: 'true: delete what the bundle does not name' },
     handle: async (req) => {
-      const prune = yes(req.query('prune'));
-      if (yes(req.query('dryRun'))) return { body: await config.planBundle(req.body, { prune }) };
-      return { body: await config.applyBundle(fromOutside(req.body), { prune, signal: req.signal }) };
+      const prune = flag(req, 'prune');
+      const dryRun = flag(req, 'dryRun');
+      return { body: await config.applyBundle(fromOutside(req.body), { prune, dryRun, signal: req.signal }) };
     },
   },
   {
@@ -40,7 +39,7 @@ export const bundleRoutes = (config: ConfigurationService): Route[] => [
     scope: 'write',
     query: { dryRun: 'true: report only' },
     handle: async (req) => ({
-      body: await config.reconcile({ dryRun: yes(req.query('dryRun')), signal: req.signal }),
+      body: await config.reconcile({ dryRun: flag(req, 'dryRun'), signal: req.signal }),
     }),
   },
 ];

@@ -22,6 +22,7 @@ export const roleRoutes = (config: ConfigurationService): Route[] =>
         (await c.updateRole(id, fromOutside(patch), { expectedRevision, signal: req.signal })).role,
       remove: (c, id, expectedRevision, req) =>
         c.deleteRole(id, deleteModeOf(req), { expectedRevision, signal: req.signal }),
+      createQuery: { template: 'a predefined role to start from (the body overrides its fields)' },
       removeQuery: DELETE_QUERY,
     },
     config,

@@ -1,0 +1,72 @@
+import type { Context } from 'hono';
+import { TroupeError } from '../domain/errors.js';
+import { HttpRefusal } from './http-errors.js';
+import type { Request, Route } from './route.js';
+
+const LOOPBACK_NAMES = new Set(['127.0.0.1', 'localhost', '[::1]', '::1']);
+
+/**
+ * Why a request is refused as another site's, or undefined: a browser says so (`Sec-Fetch-Site`)
+ * or its `Origin` is not this server. Without a token (loopback only), a `Host` that is not a
+ * loopback name is refused too: a page whose domain was rebound to 127.0.0.1 cannot read answers.
+ */
+export function foreignRequest(c: Context, loopbackOnly: boolean): string | undefined {
+  const host = c.req.header('host') ?? new URL(c.req.url).host;
+  if (loopbackOnly) {
+    const name = host.startsWith('[') ? host.slice(0, host.indexOf(']') + 1) : (host.split(':')[0] ?? '');
+    if (!LOOPBACK_NAMES.has(name))
+      return `host "${host}" is not this machine (the server has no token, so it answers 127.0.0.1 only)`;
+  }
+  const site = c.req.header('sec-fetch-site');
+  if (site && site !== 'same-origin' && site !== 'none')
+    return `a request from another site (${site}) is refused`;
+  const origin = c.req.header('origin');
+  if (origin !== undefined) {
+    let from: string;
+    try {
+      from = new URL(origin).host;
+    } catch {
+      return `Origin "${origin}" is not a URL`;
+    }
+    if (from !== host) return `a request from ${origin} is refused: only this server's own pages may call it`;
+  }
+  return undefined;
+}
+
+/** The JSON body of a write: `Content-Type: application/json` (a form post from another site is not). */
+export async function jsonBody(c: Context): Promise<unknown> {
+  const text = await c.req.text();
+  if (text.trim() === '') return {};
+  const type = c.req.header('content-type') ?? '';
+  if (!/^application\/([\w.+-]+\+)?json\s*(;|$)/i.test(type))
+    throw new HttpRefusal(
+      'UNSUPPORTED_MEDIA_TYPE',
+      `a request body must be JSON, sent with Content-Type: application/json (got "${type || 'none'}")`,
+    );
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new TroupeError('USAGE', 'the request body is not JSON', { context: { field: 'body' } });
+  }
+}
+
+/** Query parameters the route does not take are refused: a misspelt `dryRun` must not write. */
+export function checkQuery(c: Context, route: Route): void {
+  const known = new Set(Object.keys(route.query ?? {}));
+  const unknown = Object.keys(c.req.queries()).filter((k) => !known.has(k));
+  if (unknown.length)
+    throw new TroupeError(
+      'USAGE',
+      `${route.method.toUpperCase()} /api${route.path} takes no ${unknown.map((k) => `"${k}"`).join(', ')}${known.size ? ` (it takes ${[...known].join(', ')})` : ''}`,
+      { context: { field: unknown[0] } },
+    );
+}
+
+/** A yes/no query parameter: `true`/`1` or `false`/`0` (any case), else a usage error. */
+export function flag(req: Request, name: string): boolean {
+  const v = req.query(name);
+  if (v === undefined) return false;
+  if (/^(true|1)$/i.test(v)) return true;
+  if (/^(false|0)$/i.test(v)) return false;
+  throw new TroupeError('USAGE', `${name} must be true or false, got "${v}"`, { context: { field: name } });
+}
