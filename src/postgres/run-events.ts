@@ -1,4 +1,5 @@
 import { TroupeError } from '../domain/errors.js';
+import { ENDED_STATES } from '../orchestration/events.js';
 import type { RunEvent } from '../orchestration/run-log.js';
 import type { Holder } from '../platform/holder.js';
 import type { Sql } from './sql.js';
@@ -33,8 +34,11 @@ export async function writeEvents(
          created_at = EXCLUDED.created_at, updated_at = greatest(troupe_runs.updated_at, $3),
          state = CASE WHEN $2 >= troupe_runs.epoch THEN coalesce($4, troupe_runs.state) ELSE troupe_runs.state END
        RETURNING run_id`
-      : `UPDATE troupe_runs SET updated_at = greatest(updated_at, $3),
-         state = CASE WHEN $2 >= epoch THEN coalesce($4, state) ELSE state END
+      : // A run that ended gives its lease back in the same statement: once its end is in the
+        // log, no instance takes it for held (the holder's own release follows, behind).
+        `UPDATE troupe_runs SET updated_at = greatest(updated_at, $3),
+         state = CASE WHEN $2 >= epoch THEN coalesce($4, state) ELSE state END,
+         released = CASE WHEN $7::boolean AND $2 >= epoch THEN true ELSE released END
        WHERE run_id = $1 RETURNING run_id`;
   const { rows } = await db.query(
     `WITH run AS (${run})
@@ -49,7 +53,9 @@ export async function writeEvents(
       lastState?.type === 'state' ? lastState.to : null,
       events.map((e) => e.epoch ?? 0),
       events.map((e) => JSON.stringify(e)),
-      ...(created ? [first.workflowId, first.at] : []),
+      ...(created
+        ? [first.workflowId, first.at]
+        : [lastState !== undefined && ENDED_STATES.has(lastState.to)]),
       ...(created && lease ? [lease.token, JSON.stringify(lease.holder), lease.ttlMs] : []),
     ],
   );
