@@ -26,7 +26,7 @@ export async function writeEvents(
          lease_holder, lease_expires_at)
        VALUES ($1, $7, $8, $3, $2, coalesce($4::text, 'pending'), $9, $10,
          now() + $11 * interval '1 millisecond')
-       RETURNING run_id`
+       ON CONFLICT (run_id) DO NOTHING RETURNING run_id`
     : created
       ? `INSERT INTO troupe_runs (run_id, workflow_id, created_at, updated_at, epoch, state)
        VALUES ($1, $7, $8, $3, $2, coalesce($4::text, 'pending'))
@@ -59,6 +59,16 @@ export async function writeEvents(
       ...(created && lease ? [lease.token, JSON.stringify(lease.holder), lease.ttlMs] : []),
     ],
   );
-  if (rows.length === 0)
-    throw new TroupeError('NOT_FOUND', `run "${runId}" has no record: its first event must be "created"`);
+  if (rows.length > 0) return;
+  if (lease) {
+    // The row is there already: this very write committed and its answer was lost (a retry),
+    // or the id was not new after all.
+    const { rows: had } = await db.query<{ lease_token: string | null }>(
+      'SELECT lease_token FROM troupe_runs WHERE run_id = $1',
+      [runId],
+    );
+    if (had[0]?.lease_token === lease.token) return;
+    throw new TroupeError('ALREADY_EXISTS', `run "${runId}" already exists`, { context: { runId } });
+  }
+  throw new TroupeError('NOT_FOUND', `run "${runId}" has no record: its first event must be "created"`);
 }

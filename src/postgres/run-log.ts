@@ -102,9 +102,16 @@ export class PostgresRunLog implements RunLog {
     const epoch = await this.#do('claim a run', async (db) => {
       if (opts.fresh) {
         const { rows } = await db.relaxed.query<{ epoch: number }>(
-          `INSERT INTO troupe_runs (run_id, epoch, lease_token, lease_holder, lease_expires_at)
+          // A row with no events whose claim was let go or ran out (a claimant that died, or
+          // stalled, before recording the run) is taken over at the next epoch: its old
+          // claimant's lines and fenced writes fall behind.
+          `INSERT INTO troupe_runs AS r (run_id, epoch, lease_token, lease_holder, lease_expires_at)
            VALUES ($1, 1, $2, $3, now() + $4 * interval '1 millisecond')
-           ON CONFLICT (run_id) DO NOTHING RETURNING epoch`,
+           ON CONFLICT (run_id) DO UPDATE SET epoch = r.epoch + 1, lease_token = EXCLUDED.lease_token,
+             lease_holder = EXCLUDED.lease_holder, lease_expires_at = EXCLUDED.lease_expires_at, released = false
+           WHERE (r.released OR r.lease_expires_at < now())
+             AND NOT EXISTS (SELECT 1 FROM troupe_run_events e WHERE e.run_id = r.run_id)
+           RETURNING epoch`,
           [runId, lease.token, JSON.stringify(lease.holder), ttl],
         );
         return rows[0]?.epoch;
@@ -140,6 +147,8 @@ export class PostgresRunLog implements RunLog {
   }
 
   async renew(lease: RunLease): Promise<boolean> {
+    // A new run's row is on its way (made with its first event): no other claim can hold it.
+    if (this.#unrecorded.get(lease.runId)?.token === lease.token) return true;
     const { rows } = await this.#do('renew a lease', (db) =>
       // Renewals and releases need no synchronous commit: a lost one only makes a lease last
       // until it runs out, or its holder is seen dead.
@@ -205,7 +214,8 @@ export class PostgresRunLog implements RunLog {
   async append(runId: string, event: RunEvent): Promise<void> {
     if (event.type === 'claimed' && this.#claimRecorded.delete(`${runId}\u0000${event.epoch}`)) return;
     const durable = this.#durable.mustPersist(runId, event);
-    this.#queue.add(runId, event);
+    // A retried append (the log was away) is of the same event, still queued: not added twice.
+    if (!this.#queue.has(runId, event)) this.#queue.add(runId, event);
     // The run's first event and a takeover's claim are written before anything else happens:
     // the run exists for other instances, and a zombie's later lines come after the claim.
     if (durable || event.type === 'created' || event.type === 'claimed')

@@ -106,6 +106,8 @@ describe.each(engines.map((e) => [e]))('the run queue on %s', (engine) => {
     expect(executed).toEqual([runId]);
     expect(results[0]?.status).toBe('completed');
     expect(await queue.waiting()).toEqual([]);
+    // The dead claim's row was taken over, not replaced: a claimant that only stalled is fenced.
+    expect((await a!.runLog().read(runId))?.epoch).toBe(2);
   });
 
   it('an entry whose run another instance already began is dropped, not run again', async () => {

@@ -38,7 +38,8 @@ const TAKE_MS = 10_000;
  * instances (NOTIFY); each `work`ing instance takes the oldest waiting run no one else is
  * taking (`FOR UPDATE SKIP LOCKED`) and runs it under its run log's lease. A run id is one run:
  * an instance that took a run and died before starting it leaves it to be taken again once
- * its take runs out; one that died after is recovered from the run log like any other run,
+ * its take runs out (its claim, if it made one, is taken over at the next epoch); one that died
+ * after is recovered from the run log like any other run,
  * and the queue entry is dropped by whoever finds the run begun. Inputs are stored as given,
  * so one that carries what looks like a secret is refused: name an environment variable.
  *
@@ -201,13 +202,14 @@ export class PostgresRunQueue {
       begun = (await this.#log.read(taken.runId).catch(() => undefined)) !== undefined;
       if (!begun) {
         opts.onError?.(e instanceof TroupeError ? e : databaseError(e, this.#db.where, 'run'), taken.runId);
-        // An instance that died between claiming the run and recording it left a row with no
-        // events: once its lease has run out, it goes, and the next take runs the run.
+        // An instance that died (or stalled) between claiming the run and recording it left a
+        // row with no events: once its claim has run out, the run is taken again at once, and
+        // the fresh claim takes that row over at the next epoch (the old claimant is fenced).
         await this.#db
           .query(
-            `WITH gone AS (DELETE FROM troupe_runs r WHERE run_id = $1 AND (released OR lease_expires_at < now())
-               AND NOT EXISTS (SELECT 1 FROM troupe_run_events e WHERE e.run_id = r.run_id) RETURNING run_id)
-             UPDATE troupe_run_queue SET taken_until = NULL WHERE run_id IN (SELECT run_id FROM gone)`,
+            `UPDATE troupe_run_queue SET taken_until = NULL WHERE run_id = $1 AND EXISTS (
+               SELECT 1 FROM troupe_runs r WHERE r.run_id = $1 AND (r.released OR r.lease_expires_at < now())
+               AND NOT EXISTS (SELECT 1 FROM troupe_run_events e WHERE e.run_id = r.run_id))`,
             [taken.runId],
           )
           .catch(() => undefined);

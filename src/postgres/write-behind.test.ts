@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { WriteBehind } from './write-behind.js';
 
+type Item = { n: number };
+
 /** A write function that records each call and can be held open or made to fail. */
 function recorder() {
   const calls: { key: string; items: number[]; durable: boolean }[] = [];
@@ -8,12 +10,12 @@ function recorder() {
   let overlapped = false;
   let fail: Error | undefined;
   let hold: Promise<void> | undefined;
-  const write = async (key: string, items: number[], durable: boolean) => {
+  const write = async (key: string, items: Item[], durable: boolean) => {
     if (++open > 1) overlapped = true;
     try {
       await hold;
       if (fail) throw fail;
-      calls.push({ key, items: [...items], durable });
+      calls.push({ key, items: items.map((i) => i.n), durable });
     } finally {
       open--;
     }
@@ -36,10 +38,10 @@ const turn = () => new Promise<void>((r) => setImmediate(r));
 describe('WriteBehind', () => {
   it('sends what was added in one turn as one write per key, in order', async () => {
     const r = recorder();
-    const q = new WriteBehind<number>(r.write);
-    q.add('a', 1);
-    q.add('b', 10);
-    q.add('a', 2);
+    const q = new WriteBehind<Item>(r.write);
+    q.add('a', { n: 1 });
+    q.add('b', { n: 10 });
+    q.add('a', { n: 2 });
     expect(r.calls).toEqual([]); // nothing written yet: add returns at once
     await turn();
     await q.sendAll();
@@ -51,17 +53,17 @@ describe('WriteBehind', () => {
 
   it('a send carries everything queued before it, after the writes already under way, never overlapping', async () => {
     const r = recorder();
-    const q = new WriteBehind<number>(r.write);
+    const q = new WriteBehind<Item>(r.write);
     let release: () => void = () => {};
     r.holdUntil(
       new Promise<void>((res) => {
         release = res;
       }),
     );
-    q.add('a', 1);
+    q.add('a', { n: 1 });
     await turn(); // the background write of [1] starts, and is held
-    q.add('a', 2);
-    q.add('a', 3);
+    q.add('a', { n: 2 });
+    q.add('a', { n: 3 });
     const sent = q.send('a', true);
     r.holdUntil(undefined);
     release();
@@ -75,16 +77,55 @@ describe('WriteBehind', () => {
 
   it('a failed write keeps its items in front: the next send writes them and reports any error', async () => {
     const r = recorder();
-    const q = new WriteBehind<number>(r.write);
+    const q = new WriteBehind<Item>(r.write);
     r.failWith(new Error('database away'));
-    q.add('a', 1);
+    q.add('a', { n: 1 });
     await turn();
     await turn();
-    q.add('a', 2);
+    q.add('a', { n: 2 });
     await expect(q.send('a', true)).rejects.toThrow('database away');
     r.failWith(undefined);
-    q.add('a', 3);
+    q.add('a', { n: 3 });
     await q.send('a', true);
     expect(r.calls).toEqual([{ key: 'a', items: [1, 2, 3], durable: true }]);
+  });
+
+  it('a durable send makes durable the write that takes its items, even an earlier send waiting its turn', async () => {
+    const r = recorder();
+    const q = new WriteBehind<Item>(r.write);
+    let release: () => void = () => {};
+    r.holdUntil(
+      new Promise<void>((res) => {
+        release = res;
+      }),
+    );
+    q.add('a', { n: 1 });
+    await turn(); // a background write of [1] is under way, held
+    q.add('a', { n: 2 });
+    const waiting = q.send('a', false); // a read's send, waiting its turn
+    q.add('a', { n: 3 }); // the durable one
+    const durable = q.send('a', true);
+    r.holdUntil(undefined);
+    release();
+    await Promise.all([waiting, durable]);
+    expect(r.calls).toEqual([
+      { key: 'a', items: [1], durable: false },
+      { key: 'a', items: [2, 3], durable: true },
+    ]);
+  });
+
+  it('an item a failed write put back, written since by another send, is not written again when added again', async () => {
+    const r = recorder();
+    const q = new WriteBehind<Item>(r.write);
+    const final = { n: 9 };
+    r.failWith(new Error('away'));
+    q.add('a', final);
+    await expect(q.send('a', true)).rejects.toThrow('away');
+    r.failWith(undefined);
+    await q.send('a', false); // another send (a read) writes it, durably: the durable send asked so
+    expect(q.has('a', final)).toBe(true);
+    if (!q.has('a', final)) q.add('a', final); // what a retried append does
+    await q.send('a', true);
+    expect(r.calls).toEqual([{ key: 'a', items: [9], durable: true }]);
   });
 });

@@ -1,5 +1,5 @@
 /** Writes a key's items, in order, in one go; `durable` asks for a synchronous commit. */
-export type WriteItems<T> = (key: string, items: T[], durable: boolean) => Promise<void>;
+export type WriteItems<T extends object> = (key: string, items: T[], durable: boolean) => Promise<void>;
 
 /**
  * Items written behind, in a queue per key: `add` queues one, and everything queued goes out at
@@ -15,15 +15,28 @@ export type WriteItems<T> = (key: string, items: T[], durable: boolean) => Promi
  * await queue.send(runId, true); // progress and everything before it, committed
  * ```
  */
-export class WriteBehind<T> {
+export class WriteBehind<T extends object> {
   readonly #write: WriteItems<T>;
   readonly #queued = new Map<string, T[]>();
   /** The last write of each key still under way. */
   readonly #inFlight = new Map<string, Promise<void>>();
+  /** Keys a durable send is waiting on: whichever write takes their items commits them durably. */
+  readonly #durable = new Set<string>();
   #scheduled = false;
 
   constructor(write: WriteItems<T>) {
     this.#write = write;
+  }
+
+  /** Items written (by identity): a retried add of one is not written twice. */
+  readonly #written = new WeakSet<T>();
+
+  /**
+   * Whether this very item is queued for `key`, or written already (a write that failed put it
+   * back, and another send wrote it since): a retried add of it is not added twice.
+   */
+  has(key: string, item: T): boolean {
+    return this.#written.has(item) || (this.#queued.get(key)?.includes(item) ?? false);
   }
 
   add(key: string, item: T): void {
@@ -41,15 +54,21 @@ export class WriteBehind<T> {
 
   /** Writes what is queued for `key` after its earlier writes; resolves when all are done. */
   send(key: string, durable: boolean): Promise<void> {
+    // The durability asked for belongs to the items queued now, whichever write takes them (an
+    // earlier send still waiting its turn takes them too).
+    if (durable && this.#queued.get(key)?.length) this.#durable.add(key);
     const before = this.#inFlight.get(key);
     const write = async () => {
       const items = this.#queued.get(key);
       if (!items?.length) return;
       this.#queued.delete(key);
+      const sync = this.#durable.delete(key);
       try {
-        await this.#write(key, items, durable);
+        await this.#write(key, items, sync);
+        for (const i of items) this.#written.add(i);
       } catch (e) {
         this.#queued.set(key, [...items, ...(this.#queued.get(key) ?? [])]);
+        if (sync) this.#durable.add(key);
         throw e;
       }
     };
