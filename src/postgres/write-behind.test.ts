@@ -35,6 +35,21 @@ function recorder() {
 
 const turn = () => new Promise<void>((r) => setImmediate(r));
 
+/** A queue whose first write (of item 1, key "a") is under way and held until `release`. */
+async function holdingFirstWrite() {
+  const r = recorder();
+  const q = new WriteBehind<Item>(r.write);
+  let release: () => void = () => {};
+  r.holdUntil(
+    new Promise<void>((res) => {
+      release = res;
+    }),
+  );
+  q.add('a', { n: 1 });
+  await turn();
+  return { r, q, release };
+}
+
 describe('WriteBehind', () => {
   it('sends what was added in one turn as one write per key, in order', async () => {
     const r = recorder();
@@ -52,16 +67,7 @@ describe('WriteBehind', () => {
   });
 
   it('a send carries everything queued before it, after the writes already under way, never overlapping', async () => {
-    const r = recorder();
-    const q = new WriteBehind<Item>(r.write);
-    let release: () => void = () => {};
-    r.holdUntil(
-      new Promise<void>((res) => {
-        release = res;
-      }),
-    );
-    q.add('a', { n: 1 });
-    await turn(); // the background write of [1] starts, and is held
+    const { r, q, release } = await holdingFirstWrite(); // the background write of [1] starts, and is held
     q.add('a', { n: 2 });
     q.add('a', { n: 3 });
     const sent = q.send('a', true);
@@ -91,16 +97,7 @@ describe('WriteBehind', () => {
   });
 
   it('a durable send makes durable the write that takes its items, even an earlier send waiting its turn', async () => {
-    const r = recorder();
-    const q = new WriteBehind<Item>(r.write);
-    let release: () => void = () => {};
-    r.holdUntil(
-      new Promise<void>((res) => {
-        release = res;
-      }),
-    );
-    q.add('a', { n: 1 });
-    await turn(); // a background write of [1] is under way, held
+    const { r, q, release } = await holdingFirstWrite(); // a background write of [1] is under way, held
     q.add('a', { n: 2 });
     const waiting = q.send('a', false); // a read's send, waiting its turn
     q.add('a', { n: 3 }); // the durable one
