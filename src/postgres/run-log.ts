@@ -85,8 +85,13 @@ export class PostgresRunLog implements RunLog {
     };
   }
 
-  async claim(runId: string, opts: ClaimOptions = {}): Promise<RunLease | undefined> {
+  /** This log's own writes of the run that other readers must see first: its row, its release. */
+  async #landed(runId: string): Promise<void> {
     await this.#releasing.get(runId);
+    if (this.#unrecorded.has(runId)) await this.#queue.send(runId, false).catch(() => undefined);
+  }
+
+  async claim(runId: string, opts: ClaimOptions = {}): Promise<RunLease | undefined> {
     const lease = this.#keeper.grant(runId, 0);
     this.#keeper.stop(lease);
     const ttl = this.#keeper.ttlMs;
@@ -97,7 +102,7 @@ export class PostgresRunLog implements RunLog {
       this.#keeper.start(granted);
       return granted;
     }
-    if (this.#unrecorded.has(runId)) await this.#queue.send(runId, false).catch(() => undefined);
+    await this.#landed(runId);
     // A new run's lease needs no synchronous commit: lost in a crash, the run never began.
     const epoch = await this.#do('claim a run', async (db) => {
       if (opts.fresh) {
@@ -192,8 +197,7 @@ export class PostgresRunLog implements RunLog {
   readonly #releasing = new Map<string, Promise<void>>();
 
   async isHeld(runId: string): Promise<boolean> {
-    await this.#releasing.get(runId);
-    if (this.#unrecorded.has(runId)) await this.#queue.send(runId, false).catch(() => undefined);
+    await this.#landed(runId);
     const { rows } = await this.#do('read a run', (db) =>
       db.query<RunRow>(`SELECT ${SUMMARY} FROM troupe_runs WHERE run_id = $1`, [runId]),
     );

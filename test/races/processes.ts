@@ -51,12 +51,16 @@ export interface Spawned {
   exit: Promise<Exit>;
   pid: number | undefined;
   kill: () => void;
+  /** Sends it a signal (SIGTERM: a graceful stop). */
+  signal: (s: NodeJS.Signals) => void;
   /** What it has printed on stdout so far. */
   stdout: () => string;
 }
 
-function spawned(cmd: string, args: string[], env: NodeJS.ProcessEnv = {}): Spawned {
+/** A process with its output gathered: what it printed so far, and how it ended. */
+export function spawned(cmd: string, args: string[], env: NodeJS.ProcessEnv = {}, cwd?: string): Spawned {
   const p = spawn(cmd, args, {
+    ...(cwd ? { cwd } : {}),
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, TROUPE_HOME: '', ...env },
   });
@@ -72,7 +76,7 @@ function spawned(cmd: string, args: string[], env: NodeJS.ProcessEnv = {}): Spaw
     p.on('error', reject);
     p.on('exit', (code, signal) => resolve({ code, signal, stdout, stderr }));
   });
-  return { exit, pid: p.pid, kill: () => p.kill('SIGKILL'), stdout: () => stdout };
+  return { exit, pid: p.pid, kill: () => p.kill('SIGKILL'), signal: (s) => p.kill(s), stdout: () => stdout };
 }
 
 const dirs: string[] = [];

@@ -1,9 +1,9 @@
-import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
+import { spawned } from '../races/processes.js';
 import { calm, serving } from './harness.js';
 
 const JSON_TYPE = { 'Content-Type': 'application/json' };
@@ -116,44 +116,31 @@ describe('troupe serve over real connections', () => {
 
 describe('the troupe serve command', () => {
   const bin = fileURLToPath(new URL('../../bin/troupe.js', import.meta.url));
-  const run = (args: string[], cwd: string, env: Record<string, string> = {}) => {
-    const p = spawn(process.execPath, [bin, ...args], {
-      cwd,
-      env: { ...process.env, ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let out = '';
-    let err = '';
-    p.stdout.on('data', (d: Buffer) => {
-      out += d.toString();
-    });
-    p.stderr.on('data', (d: Buffer) => {
-      err += d.toString();
-    });
-    const exit = new Promise<number>((r) => p.on('exit', (c) => r(c ?? -1)));
-    return { p, exit, out: () => out, err: () => err };
-  };
+  const run = (args: string[], cwd: string, env: Record<string, string> = {}) =>
+    spawned(process.execPath, [bin, ...args], env, cwd);
 
   it('serves until SIGTERM and exits 0 after a graceful shutdown; refuses 0.0.0.0 without a token (exit 2)', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'troupe-serve-'));
     try {
-      expect(await run(['init'], dir).exit).toBe(0);
+      expect((await run(['init'], dir).exit).code).toBe(0);
       const refused = run(['serve', '--host', '0.0.0.0', '--port', '0'], dir, { TROUPE_TOKEN: '' });
-      expect(await refused.exit).toBe(2);
-      expect(refused.err()).toMatch(/without a token: set TROUPE_TOKEN/);
+      const refusal = await refused.exit;
+      expect(refusal.code).toBe(2);
+      expect(refusal.stderr).toMatch(/without a token: set TROUPE_TOKEN/);
 
       const token = 't'.repeat(32);
       const server = run(['serve', '--port', '0', '--json'], dir, { TROUPE_TOKEN: token });
-      while (!server.out().includes('\n')) await new Promise((r) => setTimeout(r, 20));
-      const { listening } = JSON.parse(server.out()) as { listening: string };
+      while (!server.stdout().includes('\n')) await new Promise((r) => setTimeout(r, 20));
+      const { listening } = JSON.parse(server.stdout()) as { listening: string };
       expect((await fetch(`${listening}/api/personalities`)).status).toBe(401);
       const ok = await fetch(`${listening}/api/personalities`, {
         headers: { Authorization: `Bearer ${token}` },
       });
       expect(ok.status).toBe(200);
-      server.p.kill('SIGTERM');
-      expect(await server.exit).toBe(0);
-      expect(server.out() + server.err()).not.toContain(token);
+      server.signal('SIGTERM');
+      const ended = await server.exit;
+      expect(ended.code).toBe(0);
+      expect(ended.stdout + ended.stderr).not.toContain(token);
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
