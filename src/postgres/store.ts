@@ -220,8 +220,12 @@ export class PostgresStore extends BatchStore {
     }
   }
 
+  /**
+   * One commit in four round trips: BEGIN; the run's fence and the named rows, read and locked
+   * in one statement; every write (documents, history, the feed's lock and notice) in one
+   * statement; COMMIT.
+   */
   async #commitIn(tx: Sql, ops: BatchOp[], opts: CommitOptions): Promise<CommitResult> {
-    if (opts.fence) await checkFence(tx, opts.fence);
     const named = new Map<string, { kind: Kind; id: string }>();
     for (const op of ops) {
       if (op.op === 'absent') continue;
@@ -230,13 +234,20 @@ export class PostgresStore extends BatchStore {
     }
     const keys = [...named.values()];
     const current = new Map<string, StoredDoc>();
-    if (keys.length) {
-      const { rows } = await tx.query<Row>(
-        `SELECT kind, id, doc FROM troupe_documents
-         WHERE (kind, id) IN (SELECT * FROM unnest($1::text[], $2::text[])) FOR UPDATE`,
-        [keys.map((k) => k.kind), keys.map((k) => k.id)],
+    if (keys.length || opts.fence) {
+      const { rows } = await tx.query<{ fence_epoch: number | null; docs: Array<[Kind, string, StoredDoc]> }>(
+        // The fence's row is share-locked: a takeover (which locks it to bump the epoch) lands
+        // wholly before this commit or wholly after it.
+        `WITH fence AS (SELECT epoch FROM troupe_runs WHERE run_id = $3 FOR SHARE)
+         SELECT (SELECT epoch FROM fence) AS fence_epoch,
+           (SELECT coalesce(json_agg(json_build_array(kind, id, doc)), '[]') FROM (
+              SELECT kind, id, doc FROM troupe_documents
+              WHERE (kind, id) IN (SELECT * FROM unnest($1::text[], $2::text[])) FOR UPDATE) d) AS docs`,
+        [keys.map((k) => k.kind), keys.map((k) => k.id), opts.fence?.runId ?? null],
       );
-      for (const r of rows) current.set(keyOf(r.kind, r.id), r.doc);
+      const row = rows[0];
+      if (opts.fence) checkFence(opts.fence, row?.fence_epoch ?? undefined);
+      for (const [kind, id, doc] of row?.docs ?? []) current.set(keyOf(kind, id), doc);
     }
     const all = async (kind: Kind) =>
       (await tx.query<Row>('SELECT doc FROM troupe_documents WHERE kind = $1', [kind])).rows.map(
@@ -256,44 +267,24 @@ export class PostgresStore extends BatchStore {
       doc: StoredDoc;
     }>;
     const deletes = [...changes.values()].filter((c) => c.doc === null);
-    if (puts.length)
-      await tx.query(
-        `INSERT INTO troupe_documents (kind, id, revision, doc)
-         SELECT * FROM unnest($1::text[], $2::text[], $3::int[], $4::json[])
-         ON CONFLICT (kind, id) DO UPDATE SET revision = EXCLUDED.revision, doc = EXCLUDED.doc`,
-        [
-          puts.map((p) => p.kind),
-          puts.map((p) => p.id),
-          puts.map((p) => p.doc.revision),
-          puts.map((p) => JSON.stringify(p.doc)),
-        ],
-      );
-    if (deletes.length)
-      await tx.query(
-        `DELETE FROM troupe_documents WHERE (kind, id) IN (SELECT * FROM unnest($1::text[], $2::text[]))`,
-        [deletes.map((d) => d.kind), deletes.map((d) => d.id)],
-      );
     const history = result.results;
-    // History positions are handed out in commit order: one commit at a time from here to its
-    // COMMIT (a sequence alone numbers in insert order, and a watcher past a later number
-    // would never see an earlier one that commits after it).
+    // Every put and delete has its history row: a batch that changes nothing writes nothing.
     if (history.length)
-      await tx.query('SELECT pg_advisory_xact_lock(hashtext($1))', [feedChannel(this.#schema)]);
-    // Heard by watchers when the transaction commits (and not at all if it rolls back).
-    if (history.length) await tx.query('SELECT pg_notify($1, $2)', [feedChannel(this.#schema), '']);
-    if (history.length)
-      await tx.query(
-        `INSERT INTO troupe_history (kind, id, revision, op, doc, commit_id)
-         SELECT * FROM unnest($1::text[], $2::text[], $3::int[], $4::text[], $5::json[], $6::text[])`,
-        [
-          history.map((h) => h.kind),
-          history.map((h) => h.id),
-          history.map((h) => h.doc.revision),
-          history.map((h) => h.op),
-          history.map((h) => JSON.stringify(h.doc)),
-          history.map((h) => h.doc.commit ?? null),
-        ],
-      );
+      await tx.query(WRITE, [
+        puts.map((p) => p.kind),
+        puts.map((p) => p.id),
+        puts.map((p) => p.doc.revision),
+        puts.map((p) => JSON.stringify(p.doc)),
+        deletes.map((d) => d.kind),
+        deletes.map((d) => d.id),
+        history.map((h) => h.kind),
+        history.map((h) => h.id),
+        history.map((h) => h.doc.revision),
+        history.map((h) => h.op),
+        history.map((h) => JSON.stringify(h.doc)),
+        history.map((h) => h.doc.commit ?? null),
+        feedChannel(this.#schema),
+      ]);
     return result;
   }
 
@@ -305,17 +296,11 @@ export class PostgresStore extends BatchStore {
 }
 
 /**
- * A step's write goes through only while its run is at the epoch the step runs under: the
- * run's row is read and share-locked in the commit's transaction, so a takeover (which locks
- * it to bump the epoch) lands wholly before this commit or wholly after it. A run this
- * database does not keep (its log is elsewhere) has nothing to check.
+ * A step's write goes through only while its run is at the epoch the step runs under (the
+ * epoch read, share-locked, in the commit's transaction). A run this database does not keep
+ * (its log is elsewhere) has nothing to check.
  */
-async function checkFence(tx: Sql, fence: Fence): Promise<void> {
-  const { rows } = await tx.query<{ epoch: number }>(
-    'SELECT epoch FROM troupe_runs WHERE run_id = $1 FOR SHARE',
-    [fence.runId],
-  );
-  const epoch = rows[0]?.epoch;
+function checkFence(fence: Fence, epoch: number | undefined): void {
   if (epoch !== undefined && epoch !== fence.epoch)
     throw new TroupeError(
       'CONCURRENT_MODIFICATION',
@@ -323,6 +308,25 @@ async function checkFence(tx: Sql, fence: Fence): Promise<void> {
       { retryable: false, context: { runId: fence.runId, epoch, heldEpoch: fence.epoch } },
     );
 }
+
+/**
+ * Every write of a commit in one statement: documents put and deleted, their history rows,
+ * and the feed's notice (heard by watchers when the transaction commits, not at all if it
+ * rolls back). History positions are handed out in commit order: the feed's lock is taken
+ * before any row is numbered and held until COMMIT (a sequence alone numbers in insert order,
+ * and a watcher past a later number would never see an earlier one that commits after it).
+ */
+const WRITE = `WITH
+  put AS (INSERT INTO troupe_documents (kind, id, revision, doc)
+    SELECT * FROM unnest($1::text[], $2::text[], $3::int[], $4::json[])
+    ON CONFLICT (kind, id) DO UPDATE SET revision = EXCLUDED.revision, doc = EXCLUDED.doc RETURNING 1),
+  del AS (DELETE FROM troupe_documents
+    WHERE (kind, id) IN (SELECT * FROM unnest($5::text[], $6::text[])) RETURNING 1),
+  feed AS MATERIALIZED (SELECT pg_advisory_xact_lock(hashtext($13))),
+  history AS (INSERT INTO troupe_history (kind, id, revision, op, doc, commit_id)
+    SELECT h.* FROM feed, unnest($7::text[], $8::text[], $9::int[], $10::text[], $11::json[], $12::text[]) AS h
+    RETURNING 1)
+SELECT pg_notify($13, '') FROM (SELECT count(*) FROM history) AS written`;
 
 function assertKind(kind: string): asserts kind is Kind {
   if (!(KINDS as readonly string[]).includes(kind))
