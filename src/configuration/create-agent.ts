@@ -120,8 +120,9 @@ export async function modelEntry(
 /** Like modelEntry, for many agents: the catalog is read once. */
 export function modelFinder(
   s: Services,
+  /** The catalog's read, if already started (alongside other reads, in one round trip). */
+  catalog?: Promise<Model[]>,
 ): (agent: Normalized | { model: unknown }) => Promise<Model | undefined> {
-  let catalog: Promise<Model[]> | undefined;
   return async (agent) => {
     const m = agent.model as { provider?: string; modelId?: string } | undefined;
     if (!m?.modelId) return undefined;

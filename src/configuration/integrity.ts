@@ -2,6 +2,7 @@ import type { Agent } from '../domain/agent.js';
 import type { Issue } from '../domain/errors.js';
 import { entityFile } from '../services/entity-service.js';
 import { keyOf } from '../storage/batch.js';
+import type { Kind, StoredDoc } from '../storage/store.js';
 import { agentFindings, type Finding, orphanFinding } from './agent-rules.js';
 import { modelFinder } from './create-agent.js';
 import type { Services } from './services.js';
@@ -50,13 +51,14 @@ export async function checkScope(s: Services, scope: Scope, level: IntegrityLeve
   const agentIds = new Set<string>();
   const referenced: Array<{ kind: 'personalities' | 'roles'; id: string; gone: boolean }> = [];
   const keys = [...new Set(scope.touched)];
-  // Sources read all at once (one round trip on a database, parallel on disk).
-  const sources = await Promise.all(
-    keys.map((key) => {
-      const [kind, id] = key.split('/') as [string, string];
-      return kind === 'personalities' || kind === 'roles' ? s.store.get(kind, id) : undefined;
-    }),
-  );
+  const read = reader(s);
+  // Agents are checked against the model catalog: its read goes with the first ones.
+  const touchesAgents = keys.some((k) => /^(agents|resolved|personalities|roles)\//.test(k));
+  const catalog = touchesAgents ? s.models.catalog() : undefined;
+  catalog?.catch(() => undefined); // heard where it is used
+  // Everything touched read at once (one round trip on a database, parallel on disk): the
+  // sources, and the agents with the sources they are composed from, usually touched too.
+  const sources = await Promise.all(keys.map((key) => read.doc(...(key.split('/') as [Kind, string]))));
   for (const [i, key] of keys.entries()) {
     const [kind, id] = key.split('/') as [string, string];
     if (kind === 'agents' || kind === 'resolved') agentIds.add(id);
@@ -83,12 +85,12 @@ export async function checkScope(s: Services, scope: Scope, level: IntegrityLeve
     }
   }
   // Reads in parallel: on the file store each is a round trip to the disk.
-  const modelOf = modelFinder(s);
+  const modelOf = modelFinder(s, catalog);
   const checked = await Promise.all(
     [...agentIds].map(async (id) => {
-      const [a, resolved] = await Promise.all([s.agents.get(id), s.files.get(id)]);
+      const [a, resolved] = await Promise.all([read.agent(id), read.resolved(id)]);
       const [p, r, model] = a
-        ? await Promise.all([s.personalities.get(a.personalityId), s.roles.get(a.roleId), modelOf(a)])
+        ? await Promise.all([read.personality(a.personalityId), read.role(a.roleId), modelOf(a)])
         : [];
       return { id, a, resolved, p, r, model };
     }),
@@ -119,4 +121,36 @@ export async function checkScope(s: Services, scope: Scope, level: IntegrityLeve
     for (const f of found) if (!(theirs && f.kind.startsWith('resolved-'))) issues.push(asIssue(f));
   }
   return issues;
+}
+
+/**
+ * Reads of one check, each document read once: what the first pass read (everything touched)
+ * serves the agents' sources after it, with no second round trip.
+ */
+function reader(s: Services) {
+  const docs = new Map<string, Promise<StoredDoc | undefined>>();
+  const doc = (kind: Kind, id: string) => {
+    const key = keyOf(kind, id);
+    let read = docs.get(key);
+    if (!read) {
+      read = s.store.get(kind, id);
+      docs.set(key, read);
+    }
+    return read;
+  };
+  const typed =
+    <E>(kind: Kind, service: { fromDoc(d: StoredDoc): E }) =>
+    async (id: string): Promise<E | undefined> => {
+      const d = await doc(kind, id);
+      return d && service.fromDoc(d);
+    };
+  const storedRole = typed('roles', s.roles);
+  return {
+    doc,
+    agent: typed('agents', s.agents),
+    resolved: typed('resolved', s.files),
+    personality: typed('personalities', s.personalities),
+    // A predefined role is shipped data, not a stored document.
+    role: (id: string) => (s.roles.isPredefined(id) ? s.roles.get(id) : storedRole(id)),
+  };
 }
