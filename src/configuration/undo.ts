@@ -1,5 +1,6 @@
 import { canonicalJson, contentHash } from '../domain/canonical.js';
 import { isTroupeError, TroupeError } from '../domain/errors.js';
+import type { CarriedEvents } from '../orchestration/handlers.js';
 import { checkRevision, keyOf, newCommitId } from '../storage/batch.js';
 import {
   type BatchOp,
@@ -54,8 +55,16 @@ export interface SkippedUndo {
   unknown?: boolean;
 }
 
-/** Durably records the undo before the commit, so a crash mid-step can still be undone. */
-export type RecordIntent = ((data: { undo: UndoOp[]; touched: string[] }) => Promise<void>) | undefined;
+/**
+ * Durably records the undo before the commit, so a crash mid-step can still be undone; or
+ * returns it to be carried by the commit itself (see StepContext.intentCarried).
+ */
+export type RecordIntent =
+  | ((
+      data: { undo: UndoOp[]; touched: string[] },
+      opts?: { carried?: boolean },
+    ) => Promise<CarriedEvents | undefined> | Promise<void>)
+  | undefined;
 
 export { contentHash };
 
@@ -174,14 +183,19 @@ export async function commitWithUndo(
   }
   const touched = [...finalDoc.keys()];
   const recorded = { undo: [...undo], touched, unconfirmed: true };
-  await intent?.(recorded);
+  const carried = (await intent?.(recorded, { carried: true })) ?? undefined;
   try {
-    const { results } = await store.commit(pinned, opts);
+    // The intent lands with the commit, in its transaction, or on its own before it.
+    const carries = carried !== undefined && store.carries?.(carried) === true;
+    if (carried && !carries) await carried.flush();
+    const { results } = await store.commit(pinned, carries ? { ...opts, carried } : opts);
     return { undo, touched, results };
   } catch (e) {
     // Refused as a whole (a lost race, say): it wrote nothing, so there is nothing to undo.
     if (isTroupeError(e) && REFUSED.has(e.code)) recorded.undo.length = 0;
     throw e;
+  } finally {
+    carried?.end();
   }
 }
 

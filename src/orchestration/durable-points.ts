@@ -40,6 +40,14 @@ export class DurablePoints {
     return undoable === undefined || undoable.has(stepId); // a run this instance did not start: be safe
   }
 
+  /**
+   * A step's intent that did not become durable after all (the commit carrying it did not
+   * happen): its success needs its own sync again.
+   */
+  notIntended(runId: string, stepId: string): void {
+    this.#intended.delete(`${runId}\u0000${stepId}`);
+  }
+
   /** A run that ended: nothing of it is followed any more. */
   forget(runId: string): void {
     this.#undoable.delete(runId);

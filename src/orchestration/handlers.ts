@@ -25,13 +25,33 @@ export interface StepContext {
   /**
    * Durably records how to undo what the handler is about to do, before it does it. If the
    * process dies mid-step, recovery compensates the step with this as its output.
+   *
+   * `carried`, for a handler about to commit to a store: where the store and the run log share
+   * a database, the intent may be carried by the commit itself (in its transaction) instead of
+   * a synchronous write of its own first. What comes back (undefined: recorded durably
+   * already) goes to `Store.commit({ carried })` if `store.carries(it)`, else is `flush`ed
+   * before the commit; `end` it after the commit, whatever its outcome. A wrapper that calls
+   * `intent(data)` without the option only loses the saving.
    */
-  intent?(data: unknown): Promise<void>;
+  intent?(data: unknown, opts?: { carried?: boolean }): Promise<CarriedEvents | undefined> | Promise<void>;
   /**
    * Asks for `ms` more from now before the step's timeout fires, for work whose size is known
    * only once the step runs (a commit of many files); never brings the deadline closer.
    */
   extendDeadline?(ms: number): void;
+}
+
+/**
+ * A run's durable events that a commit can carry in its own transaction (a `CarriedWrite` of
+ * the store's): they land with the commit or not at all.
+ */
+export interface CarriedEvents {
+  readonly sink: unknown;
+  writeIn(tx: unknown): Promise<(committed: boolean) => void>;
+  /** Writes them durably on their own: for a commit that cannot carry them, before it. */
+  flush(): Promise<void>;
+  /** Ends the carry (idempotent): events not written go out behind, as progress. */
+  end(): void;
 }
 
 /** The code behind one operation of a service; the runner never knows what it does. */

@@ -2,7 +2,7 @@ import { isTroupeError, type SerializedError, serializeError } from '../domain/e
 import type { Clock } from './clock.js';
 import type { PolicyDefinition, StepDefinition, WorkflowDefinition } from './definition.js';
 import type { CheckpointRecord, Emitter, RunnerEvents, RunState, StepEvent } from './events.js';
-import type { Checkpoint, ServiceHandlers } from './handlers.js';
+import type { CarriedEvents, Checkpoint, ServiceHandlers } from './handlers.js';
 import type { OperationTable } from './operations.js';
 import type { Plan } from './plan.js';
 import type { Bulkhead } from './policies/bulkhead.js';
@@ -151,6 +151,51 @@ export class RunContext {
     attempt: number,
     fields: Partial<StepEvent> = {},
   ): void {
+    this.record(this.#emitStep(step, kind, attempt, fields));
+  }
+
+  /**
+   * A durable step event (an intent) a commit to the run log's own database may carry (see
+   * CarriedEvents): appended after every earlier event; undefined when the log wrote it
+   * durably itself. Throws the first log write error, as `flush` reports it.
+   */
+  async carriedStepEvent(
+    step: StepDefinition,
+    kind: StepEvent['kind'],
+    attempt: number,
+    fields: Partial<StepEvent>,
+  ): Promise<CarriedEvents | undefined> {
+    const event = this.#emitStep(step, kind, attempt, fields);
+    const log = this.engine.runLog;
+    if (!log.appendCarried) {
+      this.record(event);
+      const error = await this.flush();
+      if (error) throw error;
+      return undefined;
+    }
+    const stamped = this.epoch === undefined ? event : { ...event, epoch: this.epoch };
+    let carried: CarriedEvents | undefined;
+    this.#chain = this.#chain.then(async () => {
+      try {
+        carried = await log.appendCarried!(this.runId, stamped);
+      } catch (e) {
+        this.#logError ??= e;
+      }
+    });
+    const error = await this.flush();
+    if (error) {
+      carried?.end();
+      throw error;
+    }
+    return carried;
+  }
+
+  #emitStep(
+    step: StepDefinition,
+    kind: StepEvent['kind'],
+    attempt: number,
+    fields: Partial<StepEvent>,
+  ): RunEvent {
     const event: StepEvent = {
       runId: this.runId,
       workflowId: this.workflowId,
@@ -163,7 +208,7 @@ export class RunContext {
       ...fields,
     };
     this.engine.emitter.emit('step', event);
-    this.record({ type: 'step', ...event });
+    return { type: 'step', ...event };
   }
 
   setState(to: RunState, outcome?: RunOutcome): void {

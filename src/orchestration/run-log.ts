@@ -10,6 +10,7 @@ import type {
   RunState,
   StepEvent,
 } from './events.js';
+import type { CarriedEvents } from './handlers.js';
 import { type ClaimOptions, LeaseKeeper, type LeaseRecord, leaseHeld, type RunLease } from './lease.js';
 import type { CircuitState } from './policies/circuit-breaker.js';
 
@@ -140,6 +141,11 @@ export interface RunLog {
   release(lease: RunLease): Promise<void>;
   /** Whether a live runner holds the run's lease now (`workflow show` says "still running"). */
   isHeld(runId: string): Promise<boolean>;
+  /**
+   * Appends a durable event (a step's intent) that a commit to the same database may carry
+   * instead (see CarriedEvents); undefined when it was appended durably as `append` does.
+   */
+  appendCarried?(runId: string, event: RunEvent): Promise<CarriedEvents | undefined>;
 }
 
 function applyStep(record: RunRecord, e: StepEvent & { type: 'step' }): void {

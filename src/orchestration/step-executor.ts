@@ -127,13 +127,16 @@ export async function executeStep(
           stepId,
           clock,
           random,
-          intent: async (data) => {
+          intent: async (data, opts) => {
             const list = ctx.intents.get(stepId) ?? [];
             list.push(data);
             ctx.intents.set(stepId, list);
-            ctx.stepEvent(step, 'intent', attempt, { output: ctx.redactor.redact(data) });
+            const fields = { output: ctx.redactor.redact(data) };
+            if (opts?.carried) return ctx.carriedStepEvent(step, 'intent', attempt, fields);
+            ctx.stepEvent(step, 'intent', attempt, fields);
             const error = await ctx.flush();
             if (error) throw error;
+            return undefined;
           },
         };
         if (previousError) sc.previousError = previousError;

@@ -15,6 +15,7 @@ afterEach(async () => {
  */
 export async function instances(engine: string, count: number, poolSize = 4): Promise<PostgresStore[]> {
   const schema = freshSchema();
+  last = schema;
   if (engine === 'postgres') made.push(schema);
   const out: PostgresStore[] = [];
   for (let i = 0; i < count; i++) {
@@ -28,5 +29,6 @@ export async function instances(engine: string, count: number, poolSize = 4): Pr
   return out;
 }
 
+let last: string | undefined;
 /** The schema the last `instances` call made (to reach its tables directly). */
-export const lastSchema = () => made[made.length - 1];
+export const lastSchema = () => last;

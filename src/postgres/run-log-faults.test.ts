@@ -1,33 +1,15 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { workflow } from '../orchestration/builder.js';
 import { WorkflowRunner } from '../orchestration/runner.js';
+import { faulty } from './faulty.test-helper.js';
 import { instances } from './instances.test-helper.js';
 import { PostgresRunLog } from './run-log.js';
-import type { Sql, SqlClient } from './sql.js';
 import { postgresUnavailable, sharedPglite } from './test-db.test-helper.js';
 
 afterAll(async () => (await sharedPglite()).close());
 
 const engines = ['pglite', ...((await postgresUnavailable()) ? [] : ['postgres'])];
 
-type Hook = (text: string, run: () => Promise<{ rows: unknown[] }>) => Promise<{ rows: unknown[] }>;
-
-/** `db` with every statement passed through `hook` (to fail one, or lose its answer). */
-function faulty(db: SqlClient, hook: Hook): SqlClient {
-  const via = (s: Sql): Sql => ({
-    query: (text, params) => hook(text, () => s.query(text, params)) as never,
-    exec: (text) => s.exec(text),
-  });
-  return {
-    engine: db.engine,
-    where: db.where,
-    ...via(db),
-    relaxed: via(db.relaxed),
-    transaction: (fn, opts) => db.transaction((tx) => fn(via(tx)), opts),
-    listen: (c, p, l) => db.listen(c, p, l),
-    close: () => db.close(),
-  };
-}
 const reset = () => Object.assign(new Error('Connection terminated unexpectedly'), { code: 'ECONNRESET' });
 const makesRow = (text: string) =>
   text.includes('INSERT INTO troupe_runs') && text.includes('troupe_run_events');

@@ -1,5 +1,6 @@
 import { DurablePoints } from '../orchestration/durable-points.js';
 import { DONE_STATES } from '../orchestration/events.js';
+import type { CarriedEvents } from '../orchestration/handlers.js';
 import {
   type ClaimOptions,
   LeaseKeeper,
@@ -16,8 +17,14 @@ import {
 } from '../orchestration/run-log.js';
 import type { Holder } from '../platform/holder.js';
 import { writeEvents } from './run-events.js';
-import { databaseError, retryingRaces, type SqlClient } from './sql.js';
+import { databaseError, retryingRaces, type Sql, type SqlClient } from './sql.js';
 import { WriteBehind } from './write-behind.js';
+
+/**
+ * How long a run's progress events wait to go out together (or with the run's next durable
+ * point, whichever comes first): a short run writes its log in three statements, not one per step.
+ */
+const PROGRESS_DELAY_MS = 25;
 
 /** A lease lasts this long unrenewed: a killed instance's runs are taken over within it. */
 const DEFAULT_LEASE_MS = 9_000;
@@ -53,8 +60,9 @@ export class PostgresRunLog implements RunLog {
   readonly #db: SqlClient;
   readonly #keeper: LeaseKeeper;
   readonly #durable = new DurablePoints();
-  readonly #queue = new WriteBehind<RunEvent>((runId, events, durable) =>
-    this.#write(runId, events, durable),
+  readonly #queue = new WriteBehind<RunEvent>(
+    (runId, events, durable) => this.#write(runId, events, durable),
+    { delayMs: PROGRESS_DELAY_MS },
   );
 
   constructor(db: SqlClient, opts: { leaseMs?: number } = {}) {
@@ -207,10 +215,10 @@ export class PostgresRunLog implements RunLog {
   /**
    * An event of the run. Events recovery relies on (see DurablePoints) are committed
    * synchronously before the call returns, together with every earlier event of the run still
-   * on its way, in one statement. The others are written behind: batched per run and sent at
-   * the next turn of the event loop without waiting for the disk (a run's `created` event, and a
-   * `claimed` one, before the call returns), as a file log leaves them to
-   * the next fsync; a read of this log sees them at once, another instance within a turn. A
+   * on its way, in one statement. The others are written behind: batched per run and sent
+   * PROGRESS_DELAY_MS later without waiting for the disk (a run's `created` event, and a
+   * `claimed` one, before the call returns), as a file log leaves them to the next fsync;
+   * a read of this log sees them at once, another instance within that delay. A
    * crash of this instance may lose progress events since the run's last durable point, never a
    * durable one. An event of an epoch older than the run's is kept (the fold sets it aside) but
    * moves nothing.
@@ -224,6 +232,60 @@ export class PostgresRunLog implements RunLog {
     // the run exists for other instances, and a zombie's later lines come after the claim.
     if (durable || event.type === 'created' || event.type === 'claimed')
       await this.#queue.send(runId, durable);
+  }
+
+  /**
+   * A step's intent, carried by the step's commit to this same database (see CarriedEvents):
+   * queued with the run held, so nothing else writes the run meanwhile, and written by the
+   * commit's transaction with every event before it (the run's summary moved in the same
+   * statement): it lands with the write it announces, in that one synchronous commit. Appended
+   * as `append` does where that cannot be: another commit of the run carries its events right
+   * now, or the run's row is not written yet.
+   */
+  async appendCarried(runId: string, event: RunEvent): Promise<CarriedEvents | undefined> {
+    if (event.type !== 'step' || this.#queue.isHeld(runId) || this.#unrecorded.has(runId)) {
+      await this.append(runId, event);
+      return undefined;
+    }
+    const held = await this.#queue.hold(runId);
+    this.#durable.mustPersist(runId, event);
+    this.#queue.add(runId, event);
+    let committed = false;
+    return {
+      sink: this.#db,
+      writeIn: async (tx) => {
+        let decide: (ok: boolean) => void = () => {};
+        const decided = new Promise<boolean>((r) => {
+          decide = r;
+        });
+        let wrote: () => void = () => {};
+        const inTx = new Promise<void>((r) => {
+          wrote = r;
+        });
+        // Counted written once the commit is known to have happened; else back in the queue.
+        const written = held.write(event, async (events) => {
+          await writeEvents(tx as Sql, runId, events);
+          wrote();
+          if (!(await decided)) throw new Error('the commit carrying these events did not happen');
+        });
+        written.catch(() => undefined);
+        await Promise.race([inTx, written]);
+        return (ok) => {
+          if (ok) committed = true;
+          decide(ok);
+        };
+      },
+      flush: async () => {
+        held.release();
+        await this.#queue.send(runId, true);
+        committed = true;
+      },
+      end: () => {
+        // Not carried after all (the commit did not happen): the step's success needs its own sync.
+        if (!committed) this.#durable.notIntended(runId, event.stepId);
+        held.release();
+      },
+    };
   }
 
   /** Writes a run's queued events (one statement), synchronously committed if `durable`. */

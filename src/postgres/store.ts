@@ -5,6 +5,7 @@ import { keyOf, planBatch } from '../storage/batch.js';
 import { BatchStore } from '../storage/batch-store.js';
 import type {
   BatchOp,
+  CarriedWrite,
   ChangeEvent,
   CommitOptions,
   CommitResult,
@@ -80,6 +81,14 @@ export class PostgresStore extends BatchStore {
   /** An embedded PGlite database in `dir` (or one the caller made), schema brought up to date. */
   static async pglite(target: string | PGlite, opts: PostgresStoreOptions = {}): Promise<PostgresStore> {
     const db = await pgliteClient(target, opts);
+    return PostgresStore.#open(db, opts);
+  }
+
+  /**
+   * A store over a database client already made (one of `connect`'s or `pglite`'s, wrapped:
+   * tests pass every statement through a hook of their own to inject faults).
+   */
+  static async over(db: SqlClient, opts: PostgresStoreOptions = {}): Promise<PostgresStore> {
     return PostgresStore.#open(db, opts);
   }
 
@@ -203,9 +212,25 @@ export class PostgresStore extends BatchStore {
   async commit(ops: BatchOp[], opts: CommitOptions = {}): Promise<CommitResult> {
     this.#assertOpen();
     for (const op of ops) assertKind(op.kind);
+    const carried = opts.carried && this.carries(opts.carried) ? opts.carried : undefined;
     try {
       return await retryingRaces(
-        () => this.#db.transaction((tx) => this.#commitIn(tx, ops, opts)),
+        async () => {
+          // Told whether the transaction that made them committed (once it is known).
+          let decided: ((committed: boolean) => void) | undefined;
+          try {
+            const result = await this.#db.transaction(async (tx) => {
+              const r = await this.#commitIn(tx, ops, opts);
+              if (carried) decided = await carried.writeIn(tx);
+              return r;
+            });
+            decided?.(true);
+            return result;
+          } catch (e) {
+            decided?.(false);
+            throw e;
+          }
+        },
         () => throwIfCancelled(opts.signal),
       );
     } catch (e) {
@@ -225,6 +250,11 @@ export class PostgresStore extends BatchStore {
    * in one statement; every write (documents, history, the feed's lock and notice) in one
    * statement; COMMIT.
    */
+  /** Writes of a run log over this very database are made in the commit's own transaction. */
+  carries(w: CarriedWrite): boolean {
+    return w.sink === this.#db;
+  }
+
   async #commitIn(tx: Sql, ops: BatchOp[], opts: CommitOptions): Promise<CommitResult> {
     const named = new Map<string, { kind: Kind; id: string }>();
     for (const op of ops) {
@@ -237,8 +267,10 @@ export class PostgresStore extends BatchStore {
     if (keys.length || opts.fence) {
       const { rows } = await tx.query<{ fence_epoch: number | null; docs: Array<[Kind, string, StoredDoc]> }>(
         // The fence's row is share-locked: a takeover (which locks it to bump the epoch) lands
-        // wholly before this commit or wholly after it.
-        `WITH fence AS (SELECT epoch FROM troupe_runs WHERE run_id = $3 FOR SHARE)
+        // wholly before this commit or wholly after it. A commit carrying the run's events
+        // moves its summary too, so it locks the row for that from the start (taken later, with
+        // the feed's lock held, it could wait on another commit of the run waiting on that lock).
+        `WITH fence AS (SELECT epoch FROM troupe_runs WHERE run_id = $3 ${opts.carried ? 'FOR NO KEY UPDATE' : 'FOR SHARE'})
          SELECT (SELECT epoch FROM fence) AS fence_epoch,
            (SELECT coalesce(json_agg(json_build_array(kind, id, doc)), '[]') FROM (
               SELECT kind, id, doc FROM troupe_documents

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { WriteBehind } from './write-behind.js';
 
 type Item = { n: number };
@@ -124,5 +124,78 @@ describe('WriteBehind', () => {
     if (!q.has('a', final)) q.add('a', final); // what a retried append does
     await q.send('a', true);
     expect(r.calls).toEqual([{ key: 'a', items: [9], durable: true }]);
+  });
+
+  it('a held key goes out only through its hold: the background flush and a send wait for the release', async () => {
+    const r = recorder();
+    const q = new WriteBehind<Item>(r.write);
+    const held = await q.hold('a');
+    const intent = { n: 2 };
+    q.add('a', { n: 1 });
+    q.add('a', intent);
+    q.add('a', { n: 3 }); // a durable event of another step, appended while the key is held
+    q.add('b', { n: 10 }); // another key is not held
+    await turn();
+    const sent = q.send('a', true);
+    await turn();
+    expect(r.calls).toEqual([{ key: 'b', items: [10], durable: false }]);
+    const carried: number[][] = [];
+    await held.write(intent, async (items) => {
+      carried.push(items.map((i) => i.n));
+    });
+    held.release();
+    await sent;
+    expect(carried).toEqual([[1, 2]]); // through the intent, by the hold's own write
+    expect(r.calls).toEqual([
+      { key: 'b', items: [10], durable: false },
+      { key: 'a', items: [3], durable: true },
+    ]);
+    expect(q.has('a', intent)).toBe(true);
+  });
+
+  it("a hold waits for the key's writes under way; its failed write puts its items back in front", async () => {
+    const { r, q, release } = await holdingFirstWrite(); // a background write of [1] is under way
+    let holding = false;
+    const hold = q.hold('a').then((h) => {
+      holding = true;
+      return h;
+    });
+    await turn();
+    expect(holding).toBe(false);
+    r.holdUntil(undefined);
+    release();
+    const held = await hold;
+    const intent = { n: 2 };
+    q.add('a', intent);
+    q.add('a', { n: 3 });
+    await expect(
+      held.write(intent, async () => {
+        throw new Error('rolled back');
+      }),
+    ).rejects.toThrow('rolled back');
+    expect(q.queued('a').map((i) => i.n)).toEqual([2, 3]);
+    await expect(q.hold('a')).rejects.toThrow(/held already/);
+    held.release();
+    await q.sendAll();
+    expect(r.calls).toEqual([
+      { key: 'a', items: [1], durable: false },
+      { key: 'a', items: [2, 3], durable: false },
+    ]);
+  });
+
+  it('with a delay, what is added within it goes out as one write', async () => {
+    vi.useFakeTimers();
+    try {
+      const r = recorder();
+      const q = new WriteBehind<Item>(r.write, { delayMs: 25 });
+      q.add('a', { n: 1 });
+      await vi.advanceTimersByTimeAsync(10);
+      q.add('a', { n: 2 });
+      expect(r.calls).toEqual([]);
+      await vi.advanceTimersByTimeAsync(20);
+      expect(r.calls).toEqual([{ key: 'a', items: [1, 2], durable: false }]);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });

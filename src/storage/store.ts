@@ -83,6 +83,22 @@ export interface CommitOptions {
    * the run since: a zombie cannot write. Stores that keep no runs have nothing to check.
    */
   fence?: Fence | undefined;
+  /**
+   * Writes another party asks this commit to make in its own transaction (a run log's intent,
+   * where the log lives in the same database): only to a store whose `carries` says yes.
+   */
+  carried?: CarriedWrite | undefined;
+}
+
+/**
+ * Writes a commit can carry: made in the commit's transaction, so they land with it or not at
+ * all (a run's intent and the write it announces, in one synchronous commit instead of two).
+ */
+export interface CarriedWrite {
+  /** The database they belong to: only a store over that very one carries them. */
+  readonly sink: unknown;
+  /** Makes them in the store's transaction `tx`; the function returned is told whether it committed. */
+  writeIn(tx: unknown): Promise<(committed: boolean) => void>;
 }
 
 /** A run's lease as a write carries it: the writer must still hold this epoch. */
@@ -163,6 +179,8 @@ export interface Store extends StoreCapabilities {
    * completes (it cannot be half taken back).
    */
   commit(ops: BatchOp[], opts?: CommitOptions): Promise<CommitResult>;
+  /** Whether a commit of this store makes `w` in its own transaction (see CommitOptions.carried). */
+  carries?(w: CarriedWrite): boolean;
   close(): Promise<void>;
 }
 

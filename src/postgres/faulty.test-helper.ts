@@ -1,0 +1,34 @@
+import type { Sql, SqlClient } from './sql.js';
+
+/** Sees each statement (its text) and runs it, or fails it, or loses its answer. */
+export type Hook = (text: string, run: () => Promise<{ rows: unknown[] }>) => Promise<{ rows: unknown[] }>;
+
+/**
+ * `db` with every statement passed through `hook` (to fail one, or lose its answer), a
+ * transaction's COMMIT included (as the text `COMMIT`), and `afterTransaction` told of each
+ * transaction that committed.
+ */
+export function faulty(db: SqlClient, hook: Hook, afterTransaction?: () => void): SqlClient {
+  const via = (s: Sql): Sql => ({
+    query: (text, params) => hook(text, () => s.query(text, params)) as never,
+    exec: (text) => s.exec(text),
+  });
+  return {
+    engine: db.engine,
+    where: db.where,
+    ...via(db),
+    relaxed: via(db.relaxed),
+    transaction: async (fn, opts) => {
+      const out = await db.transaction(async (tx) => {
+        const result = await fn(via(tx));
+        // The COMMIT, as `hook` sees it: failing it rolls the transaction back.
+        await hook('COMMIT', async () => ({ rows: [] }));
+        return result;
+      }, opts);
+      afterTransaction?.();
+      return out;
+    },
+    listen: (c, p, l) => db.listen(c, p, l),
+    close: () => db.close(),
+  };
+}
