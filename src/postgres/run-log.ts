@@ -216,9 +216,9 @@ export class PostgresRunLog implements RunLog {
    * An event of the run. Events recovery relies on (see DurablePoints) are committed
    * synchronously before the call returns, together with every earlier event of the run still
    * on its way, in one statement. The others are written behind: batched per run and sent
-   * PROGRESS_DELAY_MS later without waiting for the disk (a run's `created` event, and a
-   * `claimed` one, before the call returns), as a file log leaves them to the next fsync;
-   * a read of this log sees them at once, another instance within that delay. A
+   * PROGRESS_DELAY_MS later without waiting for the disk (a takeover's `claimed` event before
+   * the call returns), as a file log leaves them to the next fsync; a read of this log sees
+   * them at once, another instance within that delay. A
    * crash of this instance may lose progress events since the run's last durable point, never a
    * durable one. An event of an epoch older than the run's is kept (the fold sets it aside) but
    * moves nothing.
@@ -228,22 +228,23 @@ export class PostgresRunLog implements RunLog {
     const durable = this.#durable.mustPersist(runId, event);
     // A retried append (the log was away) is of the same event, still queued: not added twice.
     if (!this.#queue.has(runId, event)) this.#queue.add(runId, event);
-    // The run's first event and a takeover's claim are written before anything else happens:
-    // the run exists for other instances, and a zombie's later lines come after the claim.
-    if (durable || event.type === 'created' || event.type === 'claimed')
-      await this.#queue.send(runId, durable);
+    // A takeover's claim is written before anything else happens: a zombie's later lines come
+    // after it. A new run's `created` waits for its first durable point (or the delay): lost in
+    // a crash before that, the run never began as far as anyone can tell, and nothing of it
+    // needs undoing (its first write that does carries it, or comes after it).
+    if (durable || event.type === 'claimed') await this.#queue.send(runId, durable);
   }
 
   /**
    * A step's intent, carried by the step's commit to this same database (see CarriedEvents):
    * queued with the run held, so nothing else writes the run meanwhile, and written by the
    * commit's transaction with every event before it (the run's summary moved in the same
-   * statement): it lands with the write it announces, in that one synchronous commit. Appended
-   * as `append` does where that cannot be: another commit of the run carries its events right
-   * now, or the run's row is not written yet.
+   * statement, a new run's row made with it): it lands with the write it announces, in that one
+   * synchronous commit. Appended as `append` does where that cannot be: another commit of the
+   * run carries its events right now.
    */
   async appendCarried(runId: string, event: RunEvent): Promise<CarriedEvents | undefined> {
-    if (event.type !== 'step' || this.#queue.isHeld(runId) || this.#unrecorded.has(runId)) {
+    if (event.type !== 'step' || this.#queue.isHeld(runId)) {
       await this.append(runId, event);
       return undefined;
     }
@@ -264,9 +265,10 @@ export class PostgresRunLog implements RunLog {
         });
         // Counted written once the commit is known to have happened; else back in the queue.
         const written = held.write(event, async (events) => {
-          await writeEvents(tx as Sql, runId, events);
+          await this.#writeTo(tx as Sql, runId, events);
           wrote();
           if (!(await decided)) throw new Error('the commit carrying these events did not happen');
+          this.#unrecorded.delete(runId);
         });
         written.catch(() => undefined);
         await Promise.race([inTx, written]);
@@ -290,10 +292,15 @@ export class PostgresRunLog implements RunLog {
 
   /** Writes a run's queued events (one statement), synchronously committed if `durable`. */
   async #write(runId: string, events: RunEvent[], durable: boolean): Promise<void> {
+    await this.#do('record a run event', (db) => this.#writeTo(durable ? db : db.relaxed, runId, events));
+    this.#unrecorded.delete(runId);
+  }
+
+  /** A run's events in one statement on `db`; a new run's row (and lease) made with its first. */
+  #writeTo(db: Sql, runId: string, events: RunEvent[]): Promise<void> {
     const claim = events[0]?.type === 'created' ? this.#unrecorded.get(runId) : undefined;
     const row = claim && { token: claim.token, holder: claim.holder, ttlMs: this.#keeper.ttlMs };
-    await this.#do('record a run event', (db) => writeEvents(durable ? db : db.relaxed, runId, events, row));
-    this.#unrecorded.delete(runId);
+    return writeEvents(db, runId, events, row);
   }
 
   /** `runId\0epoch` of claims whose `claimed` event the claim itself wrote. */

@@ -153,31 +153,42 @@ export class PostgresStore extends BatchStore {
     this.#assertOpen();
     assertKind(kind);
     assertValidId(id, singular[kind]);
-    return this.#gets.get(keyOf(kind, id));
+    return this.#reads.get(keyOf(kind, id)) as Promise<StoredDoc | undefined>;
   }
 
-  /** Reads asked for in one turn of the event loop go as one query: one snapshot, one round trip. */
-  readonly #gets = new Coalesced<StoredDoc | undefined>(async (keys) => {
-    const pairs = keys.map((k) => k.split('/') as [Kind, string]);
+  /**
+   * Reads asked for in one turn of the event loop go as one query: one snapshot, one round
+   * trip. A key `kind/id` is a document; `kind/` is every document of the kind, by id.
+   */
+  readonly #reads = new Coalesced<StoredDoc | StoredDoc[]>(async (keys) => {
+    const gets = keys.filter((k) => !k.endsWith('/')).map((k) => k.split('/') as [Kind, string]);
+    const lists = keys.filter((k) => k.endsWith('/')).map((k) => k.slice(0, -1));
     const { rows } = await this.#read((db) =>
-      pairs.length === 1
-        ? db.query<Row>('SELECT kind, id, doc FROM troupe_documents WHERE kind = $1 AND id = $2', pairs[0])
+      gets.length === 1 && !lists.length
+        ? db.query<Row>('SELECT kind, id, doc FROM troupe_documents WHERE kind = $1 AND id = $2', gets[0])
         : db.query<Row>(
             `SELECT kind, id, doc FROM troupe_documents
-             WHERE (kind, id) IN (SELECT * FROM unnest($1::text[], $2::text[]))`,
-            [pairs.map((p) => p[0]), pairs.map((p) => p[1])],
+             WHERE (kind, id) IN (SELECT * FROM unnest($1::text[], $2::text[])) OR kind = ANY($3::text[])`,
+            [gets.map((p) => p[0]), gets.map((p) => p[1]), lists],
           ),
     );
-    return new Map(rows.map((r) => [keyOf(r.kind, r.id), r.doc]));
+    const found = new Map<string, StoredDoc | StoredDoc[]>(lists.map((k) => [`${k}/`, []]));
+    const wanted = new Set(keys);
+    for (const r of rows) {
+      const key = keyOf(r.kind, r.id);
+      if (wanted.has(key)) found.set(key, r.doc);
+      (found.get(`${r.kind}/`) as StoredDoc[] | undefined)?.push(r.doc);
+    }
+    // Ids are lowercase slugs: code-unit order is the C collation a list is sorted by.
+    for (const k of lists)
+      (found.get(`${k}/`) as StoredDoc[]).sort((x, y) => (x.id < y.id ? -1 : x.id > y.id ? 1 : 0));
+    return found;
   });
 
   async list(kind: Kind): Promise<StoredDoc[]> {
     this.#assertOpen();
     assertKind(kind);
-    const { rows } = await this.#read((db) =>
-      db.query<Row>('SELECT doc FROM troupe_documents WHERE kind = $1 ORDER BY id COLLATE "C"', [kind]),
-    );
-    return rows.map((r) => r.doc);
+    return (await this.#reads.get(`${kind}/`)) as StoredDoc[];
   }
 
   /** A version this store wrote, while its history row is kept. */

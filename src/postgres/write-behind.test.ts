@@ -198,4 +198,21 @@ describe('WriteBehind', () => {
       vi.useRealTimers();
     }
   });
+
+  it('a background write that failed is tried again by itself, with nothing more added', async () => {
+    vi.useFakeTimers();
+    try {
+      const r = recorder();
+      const q = new WriteBehind<Item>(r.write, { delayMs: 25 });
+      r.failWith(new Error('database away'));
+      q.add('a', { n: 1 });
+      await vi.advanceTimersByTimeAsync(30);
+      expect(r.calls).toEqual([]);
+      r.failWith(undefined);
+      await vi.advanceTimersByTimeAsync(150);
+      expect(r.calls).toEqual([{ key: 'a', items: [1], durable: false }]);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
 });

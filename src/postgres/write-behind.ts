@@ -1,3 +1,6 @@
+/** How long a failed background write waits before it is tried again. */
+const RETRY_MS = 100;
+
 /** A key held by another transaction's write (see WriteBehind.hold). */
 export interface Held<T> {
   /**
@@ -62,14 +65,21 @@ export class WriteBehind<T extends object> {
     const items = this.#queued.get(key);
     if (items) items.push(item);
     else this.#queued.set(key, [item]);
+    this.#schedule(this.#delayMs);
+  }
+
+  /** A background flush of every key, `ms` from now (0: the next turn), unless one is due. */
+  #schedule(ms: number): void {
     if (this.#scheduled) return;
     this.#scheduled = true;
     const flush = () => {
       this.#scheduled = false;
-      // A failure here is kept in the queue and reported by the next `send` of the key.
-      for (const k of [...this.#queued.keys()]) this.send(k, false).catch(() => undefined);
+      // A failure here is kept in the queue, reported by the next `send` of the key, and tried
+      // again in the background a little later (the database may be back by then).
+      for (const k of [...this.#queued.keys()])
+        this.send(k, false).catch(() => this.#schedule(Math.max(this.#delayMs, RETRY_MS)));
     };
-    if (this.#delayMs > 0) setTimeout(flush, this.#delayMs);
+    if (ms > 0) setTimeout(flush, ms).unref();
     else setImmediate(flush);
   }
 
