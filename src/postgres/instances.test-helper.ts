@@ -32,3 +32,12 @@ export async function instances(engine: string, count: number, poolSize = 4): Pr
 let last: string | undefined;
 /** The schema the last `instances` call made (to reach its tables directly). */
 export const lastSchema = () => last;
+
+/**
+ * Waits until `ok` holds, looking again every few milliseconds: a real timer between looks, so
+ * what is written behind (on a timer) gets its turn even on PGlite, whose queries never yield
+ * to the event loop's timers.
+ */
+export async function until(ok: () => boolean | Promise<boolean>): Promise<void> {
+  while (!(await ok())) await new Promise((r) => setTimeout(r, 5));
+}

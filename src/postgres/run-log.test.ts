@@ -2,7 +2,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { workflow } from '../orchestration/builder.js';
 import { MemoryRunLog, type RunEvent, type RunLog } from '../orchestration/run-log.js';
 import { WorkflowRunner } from '../orchestration/runner.js';
-import { instances } from './instances.test-helper.js';
+import { instances, until } from './instances.test-helper.js';
 import { postgresUnavailable, sharedPglite } from './test-db.test-helper.js';
 
 afterAll(async () => (await sharedPglite()).close());
@@ -107,8 +107,7 @@ describe.each(engines.map((e) => [e]))('the run log on %s writes progress behind
     const running = runner.run(def, {});
     const runId = await inStep;
     const lb = b!.runLog();
-    let held = await lb.isHeld(runId);
-    while (!held && !(await lb.read(runId))) held = await lb.isHeld(runId); // its row is on its way
+    await until(async () => (await lb.isHeld(runId)) || (await lb.read(runId)) !== undefined); // its row is on its way
     expect(await lb.isHeld(runId)).toBe(true);
     expect(await lb.claim(runId)).toBeUndefined();
     expect(await lb.claim(runId, { fresh: true })).toBeUndefined();

@@ -2,7 +2,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { workflow } from '../orchestration/builder.js';
 import type { RunResult } from '../orchestration/events.js';
 import { WorkflowRunner } from '../orchestration/runner.js';
-import { instances } from './instances.test-helper.js';
+import { instances, until } from './instances.test-helper.js';
 import type { PostgresStore } from './store.js';
 import { postgresUnavailable, sharedPglite } from './test-db.test-helper.js';
 
@@ -34,10 +34,6 @@ function worker(store: PostgresStore, executed: string[], results: RunResult[], 
   });
   return { stop: () => stop.abort(), done };
 }
-
-const until = async (ok: () => boolean | Promise<boolean>) => {
-  while (!(await ok())) await new Promise((r) => setTimeout(r, 5));
-};
 
 describe.each(engines.map((e) => [e]))('the run queue on %s', (engine) => {
   it('a queued run is taken by a working instance, run once to its end, and leaves the queue', async () => {
