@@ -26,16 +26,20 @@ export interface CreateAgentPlanInput {
   where?: Where;
 }
 
-/** Checks the agent's model exists and suits its role; issues name the field. */
+/**
+ * Checks the agent's model exists and suits its role; issues name the field. `catalog`: the
+ * catalog's read, if already started (see modelFinder).
+ */
 export async function checkModel(
   s: Services,
   agent: Normalized,
   role: Role,
   file?: string,
+  catalog?: Promise<Model[]>,
 ): Promise<Issue[]> {
   const model = agent.model as { provider: string; modelId: string; maxTokens?: number };
   try {
-    const m = await s.models.resolve(model.modelId, model.provider);
+    const m = await s.models.resolve(model.modelId, model.provider, catalog);
     return s.models
       .compatibility(model as never, m, role)
       .map((i) => ({ ...i, entity: agent.id, ...(file ? { file } : {}) }));
@@ -68,6 +72,12 @@ export async function planCreateAgent(s: Services, req: CreateAgentPlanInput, no
     return read;
   };
   const agentRead = ahead('agents', agentDraft.id);
+  // Its resolved file too: absent, as it should be, its write is a create (nothing to read
+  // again before the commit to undo it).
+  const resolvedRead = ahead('resolved', agentDraft.id);
+  // The catalog, for the model's check and its content hash, in the same round trip.
+  const catalog = s.models.catalog();
+  catalog.catch(() => undefined);
   const personalityRead = req.personality
     ? ahead('personalities', String(agentDraft.personalityId))
     : undefined;
@@ -97,15 +107,26 @@ export async function planCreateAgent(s: Services, req: CreateAgentPlanInput, no
       file,
     });
   }
-  const issues = await checkModel(s, agentDraft, role, file);
+  const issues = await checkModel(s, agentDraft, role, file, catalog);
   if (issues.length) {
     throw validationError(
       `${file ? `${file}: ` : ''}agent "${agentDraft.id}": ${formatIssues(issues, { join: '; ', where: false })}`,
       issues,
     );
   }
-  const composed = s.agents.compose(agentDraft, personality, role, 0, await modelEntry(s, agentDraft));
-  ops.push(...composed.ops);
+  const composed = s.agents.compose(
+    agentDraft,
+    personality,
+    role,
+    0,
+    await modelEntry(s, agentDraft, catalog),
+  );
+  const absent = (await resolvedRead) === undefined;
+  ops.push(
+    ...composed.ops.map((op) =>
+      absent && op.op === 'put' && op.kind === 'resolved' ? { ...op, expectedRevision: 0 } : op,
+    ),
+  );
   return { ops, agent: composed.agent, personality, role };
 }
 
@@ -113,8 +134,9 @@ export async function planCreateAgent(s: Services, req: CreateAgentPlanInput, no
 export async function modelEntry(
   s: Services,
   agent: Normalized | { model: unknown },
+  catalog?: Promise<Model[]>,
 ): Promise<Model | undefined> {
-  return modelFinder(s)(agent);
+  return modelFinder(s, catalog)(agent);
 }
 
 /** Like modelEntry, for many agents: the catalog is read once. */

@@ -69,6 +69,9 @@ export async function planDeleteReferenced(
       { path: 'reassign', message: 'must differ from the deleted id' },
     ]);
   const from = { entity: `--reassign`, field: '--reassign' };
+  // The catalog, read once for every agent's check and content hash.
+  const catalog = users.length ? s.models.catalog() : undefined;
+  catalog?.catch(() => undefined);
   for (const a of users) {
     const patch = { [field]: how.to };
     const entity = s.agents.patched(a, patch);
@@ -76,14 +79,14 @@ export async function planDeleteReferenced(
       ? await requireRef(s.personalities, how.to, from)
       : await s.personalities.require(a.personalityId);
     const r = isPersonality ? await s.roles.require(a.roleId) : await requireRef(s.roles, how.to, from);
-    const issues = isPersonality ? [] : await checkModel(s, entity, r);
+    const issues = isPersonality ? [] : await checkModel(s, entity, r, undefined, catalog);
     if (issues.length) {
       throw validationError(
         `cannot reassign agent "${a.id}" to role "${how.to}": ${formatIssues(issues, { join: '; ', where: false })}`,
         issues,
       );
     }
-    ops.push(...s.agents.compose(entity, p, r, a.revision, await modelEntry(s, entity)).ops);
+    ops.push(...s.agents.compose(entity, p, r, a.revision, await modelEntry(s, entity, catalog)).ops);
   }
   return { ops, affected, deleted: [] as string[], reassigned: affected };
 }

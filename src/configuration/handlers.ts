@@ -456,6 +456,9 @@ async function referencedDelete(
 
 /** An agent patch re-composed against its (possibly new) personality and role, with its resolved file. */
 async function planAgentUpdate(s: Services, i: I.AgentUpdate) {
+  // The catalog (for the model's check and content hash) read with the agent, in one round trip.
+  const catalog = s.models.catalog();
+  catalog.catch(() => undefined);
   const current = await s.agents.require(i.id);
   const entity = s.agents.patched(current, i.patch, i);
   const where = { entity: `agent "${i.id}"`, file: i.file };
@@ -464,8 +467,8 @@ async function planAgentUpdate(s: Services, i: I.AgentUpdate) {
     field: 'personalityId',
   });
   const r = await requireRef(s.roles, String(entity.roleId), { ...where, field: 'roleId' });
-  const issues = await checkModel(s, entity, r, i.file);
+  const issues = await checkModel(s, entity, r, i.file, catalog);
   if (issues.length)
     throw validationError(`agent "${i.id}": ${formatIssues(issues, { join: '; ', where: false })}`, issues);
-  return { ops: s.agents.compose(entity, p, r, current.revision, await modelEntry(s, entity)).ops };
+  return { ops: s.agents.compose(entity, p, r, current.revision, await modelEntry(s, entity, catalog)).ops };
 }

@@ -165,6 +165,34 @@ describe('commitWithUndo / applyUndo', () => {
     expect(await store.get('roles', 'r')).toBeUndefined();
   });
 
+  it("reads before its commit only what a write replaces: a create's target is not read", async () => {
+    const store = new MemoryStore();
+    await store.put('roles', { id: 'old', v: 1 });
+    const read: string[] = []; // before the commit (the store's own reads in it are not counted)
+    let committing = false;
+    const [get, commit] = [store.get.bind(store), store.commit.bind(store)];
+    store.get = (kind, id) => {
+      if (!committing) read.push(`${kind}/${id}`);
+      return get(kind, id);
+    };
+    store.commit = (ops, opts) => {
+      committing = true;
+      return commit(ops, opts);
+    };
+    const c = await commitWithUndo(store, [
+      { op: 'put', kind: 'roles', doc: { id: 'a', v: 1 }, expectedRevision: 0 },
+      { op: 'put', kind: 'roles', doc: { id: 'old', v: 2 } },
+      { op: 'put', kind: 'roles', doc: { id: 'a', v: 2 } },
+    ]);
+    expect(read).toEqual(['roles/old']);
+    expect(c.undo.map((u) => `${u.op} ${u.kind}/${u.op === 'put' ? u.doc.id : u.id}`)).toEqual([
+      'delete roles/a',
+      'put roles/old',
+    ]);
+    await applyUndo(store, c.undo);
+    expect((await store.list('roles')).map((d) => `${d.id}:${d.v}`)).toEqual(['old:1']);
+  });
+
   it('never undoes a write that lost its race: the winner has the revision this run expected', async () => {
     const store = new MemoryStore();
     await store.put('roles', { id: 'r', v: 1 });

@@ -7,6 +7,7 @@ import {
   type CommitOptions,
   type CommitResult,
   type Fence,
+  type GuardOp,
   isGuard,
   type Store,
   type StoredDoc,
@@ -101,11 +102,19 @@ export async function commitWithUndo(
   const finalRev = new Map<string, number>();
   const finalDoc = new Map<string, BatchOp | undefined>();
   const pinned: BatchOp[] = [];
-  // What each op replaces, read all at once (one round trip on a database, parallel on disk).
-  const targets = ops.filter((op) => !isGuard(op));
+  // What each document's first op replaces, read all at once (one round trip on a database,
+  // parallel on disk); a create replaces nothing if it commits at all, so it reads nothing.
+  const firstOps = new Map<string, Exclude<BatchOp, GuardOp>>();
+  for (const op of ops) {
+    if (isGuard(op)) continue;
+    const key = keyOf(op.kind, idOf(op));
+    if (!firstOps.has(key)) firstOps.set(key, op);
+  }
   const current = new Map(
     await Promise.all(
-      targets.map(async (op) => [keyOf(op.kind, idOf(op)), await store.get(op.kind, idOf(op))] as const),
+      [...firstOps]
+        .filter(([, op]) => op.expectedRevision !== 0)
+        .map(async ([key, op]) => [key, await store.get(op.kind, idOf(op))] as const),
     ),
   );
   for (const op of ops) {

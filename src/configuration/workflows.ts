@@ -24,6 +24,7 @@ const persistAndVerify = <Out>(b: WorkflowBuilder<BuiltInOperations, Out>, planS
       input: { ops: out(planStep, 'ops'), replan: out(planStep, 'replan') },
       dependsOn: [planStep],
       compensate: revert,
+      checkedBy: 'verify',
     })
     .step('verify', 'configuration', 'verify', verifyAfter('persist'))
     .build();
@@ -79,6 +80,7 @@ function cascadingUpdate(kind: 'personality' | 'role') {
       input: input(),
       compensate: { operation: 'restore', needs: 'output' },
       recovery: 'resolve-conflict-and-retry',
+      checkedBy: 'verify',
     })
     .step('verify', 'configuration', 'verify', verifyAfter('update'))
     .build();
@@ -93,6 +95,7 @@ export const updateAgentWorkflow = flow('update-agent')
     input: input(),
     compensate: revert,
     recovery: 'resolve-conflict-and-retry',
+    checkedBy: 'verify',
   })
   .step('verify', 'configuration', 'verify', verifyAfter('agent'))
   .build();
@@ -112,6 +115,7 @@ function referencedDelete(kind: 'personality' | 'role') {
         expectedRevision: input('expectedRevision'),
       },
       compensate: revert,
+      checkedBy: 'verify',
     })
     .step('verify', 'configuration', 'verify', verifyAfter('delete'))
     .build();
@@ -121,13 +125,13 @@ export const deleteRoleWorkflow = referencedDelete('role');
 
 export const deleteAgentWorkflow = flow('delete-agent')
   .description('Delete an agent and its resolved file, all or nothing')
-  .step('delete', 'agent', 'remove', { input: input(), compensate: revert })
+  .step('delete', 'agent', 'remove', { input: input(), compensate: revert, checkedBy: 'verify' })
   .step('verify', 'configuration', 'verify', verifyAfter('delete'))
   .build();
 
 export const deleteModelWorkflow = flow('delete-model')
   .description('Remove a model of the directory: refused while agents use it')
-  .step('delete', 'model', 'remove', { input: input(), compensate: revert })
+  .step('delete', 'model', 'remove', { input: input(), compensate: revert, checkedBy: 'verify' })
   .step('verify', 'configuration', 'verify', verifyAfter('delete'))
   .build();
 

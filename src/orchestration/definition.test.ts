@@ -49,6 +49,38 @@ describe('defineWorkflow', () => {
     expect(e.message).toContain('invalid workflow "w"');
   });
 
+  it('checkedBy names a later step that depends on it, else it is refused by path', () => {
+    const ok = defineWorkflow({
+      id: 'w',
+      steps: [
+        step('a', { checkedBy: 'c' }),
+        step('b', { dependsOn: ['a'] }),
+        step('c', { dependsOn: ['b'] }),
+      ],
+    });
+    expect(ok.steps[0]?.checkedBy).toBe('c');
+    const e = rejection({
+      id: 'w',
+      steps: [
+        step('a', { checkedBy: 'b' }),
+        step('b'),
+        step('c', { dependsOn: ['a'], checkedBy: 'a' }),
+        step('d', { checkedBy: 'ghost' }),
+      ],
+    });
+    expect(e.issues).toEqual([
+      {
+        path: 'steps.0.checkedBy',
+        message: 'step "b" does not depend on "a": only a later step can check it',
+      },
+      {
+        path: 'steps.2.checkedBy',
+        message: 'step "a" does not depend on "c": only a later step can check it',
+      },
+      { path: 'steps.3.checkedBy', message: 'unknown step "ghost"; steps are "a", "b", "c", "d"' },
+    ]);
+  });
+
   it('names duplicate step ids', () => {
     const e = rejection({ id: 'w', steps: [step('a'), step('b'), step('a')] });
     expect(e.issues).toEqual([{ path: 'steps.2.id', message: 'duplicate step id "a" (also steps.0.id)' }]);

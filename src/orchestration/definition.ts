@@ -67,6 +67,12 @@ export const StepDefinition = z.strictObject({
     .optional(),
   /** Extra keys whose values are redacted from logs and events. */
   sensitive: z.array(z.string().min(1)).optional(),
+  /**
+   * A later step (one that depends on this one) that checks in full what this one did, such
+   * as a verify step: the runner's checkpoint after this step is left to it, instead of
+   * reading the same documents twice. A failure it finds fails the run like the checkpoint's.
+   */
+  checkedBy: StepId.optional(),
 });
 export type StepDefinition = z.infer<typeof StepDefinition>;
 export type StepDefinitionInput = z.input<typeof StepDefinition>;
@@ -142,6 +148,13 @@ function graphIssues(def: WorkflowDefinition): Issue[] {
         }
       }
     };
+    if (s.checkedBy !== undefined && !(before.get(s.checkedBy)?.has(s.id) ?? false))
+      issues.push({
+        path: `steps.${i}.checkedBy`,
+        message: firstIndex.has(s.checkedBy)
+          ? `step "${s.checkedBy}" does not depend on "${s.id}": only a later step can check it`
+          : `unknown step "${s.checkedBy}"; steps are ${known.map((k) => `"${k}"`).join(', ')}`,
+      });
     check(s.input, `steps.${i}.input`, false);
     if (s.compensate) check(s.compensate.input, `steps.${i}.compensate.input`, true);
     if (s.fallback && 'operation' in s.fallback) check(s.fallback.input, `steps.${i}.fallback.input`, false);

@@ -30,16 +30,19 @@ function retryAtFor(ctx: RunContext, step: StepDefinition, error: unknown): numb
   return now + DEFAULT_DEFER_MS;
 }
 
-/** Report a step's success to the checkpoint; issues (or a checkpoint that throws) fail the step. */
-async function stepCheckpoint(ctx: RunContext, stepId: string): Promise<unknown> {
+/**
+ * Report a step's success to the checkpoint (unless a later step checks it: `checkedBy`);
+ * issues (or a checkpoint that throws) fail the step.
+ */
+async function stepCheckpoint(ctx: RunContext, step: StepDefinition): Promise<unknown> {
   const logError = await ctx.flush();
   if (logError !== undefined)
     return new TroupeError(
       'IO_ERROR',
-      `run log could not record step "${stepId}": ${logError instanceof Error ? logError.message : String(logError)}`,
+      `run log could not record step "${step.id}": ${logError instanceof Error ? logError.message : String(logError)}`,
       { cause: logError },
     );
-  return checkpointFailure(ctx, 'step', stepId);
+  return step.checkedBy === undefined ? checkpointFailure(ctx, 'step', step.id) : undefined;
 }
 
 /**
@@ -154,7 +157,7 @@ export async function runPass(ctx: RunContext, pending: readonly string[]): Prom
         output: outcome.output,
         viaFallback: outcome.viaFallback,
       });
-      const rejected = await stepCheckpoint(ctx, step.id);
+      const rejected = await stepCheckpoint(ctx, step);
       if (rejected === undefined) continue;
       ctx.stepEvent(step, 'failure', outcome.attempts, {
         error: ctx.describeError(rejected, step, outcome.attempts),

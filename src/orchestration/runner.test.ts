@@ -280,6 +280,21 @@ describe('WorkflowRunner: events, checkpoints, cancellation', () => {
     expect(phases).toEqual(['step:a:a', 'completion:-:a']);
   });
 
+  it('leaves the checkpoint after a step to the later step it names in checkedBy', async () => {
+    const phases: string[] = [];
+    const checkpoint = async (c: CheckpointContext): Promise<Issue[]> => {
+      phases.push(`${c.phase}:${c.stepId ?? '-'}`);
+      return [];
+    };
+    const { clock, runner } = setup({ s: { make: async (input: string) => input } }, { checkpoint });
+    const def = workflow('w')
+      .step('write', 's', 'make', { input: 'A', checkedBy: 'verify' })
+      .step('verify', 's', 'make', { input: 'V', dependsOn: ['write'] })
+      .build();
+    expect((await clock.drive(runner.run(def))).status).toBe('completed');
+    expect(phases).toEqual(['step:verify', 'completion:-']);
+  });
+
   it('a cancelled run aborts its handlers and still compensates', async () => {
     const undone: string[] = [];
     let aborted: unknown;

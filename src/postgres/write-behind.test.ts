@@ -199,6 +199,26 @@ describe('WriteBehind', () => {
     }
   });
 
+  it("with a delay, each key waits its own: one added late is not swept out by another's flush", async () => {
+    vi.useFakeTimers();
+    try {
+      const r = recorder();
+      const q = new WriteBehind<Item>(r.write, { delayMs: 25 });
+      q.add('a', { n: 1 });
+      await vi.advanceTimersByTimeAsync(20);
+      q.add('b', { n: 2 });
+      await vi.advanceTimersByTimeAsync(10);
+      expect(r.calls).toEqual([{ key: 'a', items: [1], durable: false }]);
+      await vi.advanceTimersByTimeAsync(20);
+      expect(r.calls).toEqual([
+        { key: 'a', items: [1], durable: false },
+        { key: 'b', items: [2], durable: false },
+      ]);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
   it('a background write that failed is tried again by itself, with nothing more added', async () => {
     vi.useFakeTimers();
     try {

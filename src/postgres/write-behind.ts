@@ -36,7 +36,8 @@ export class WriteBehind<T extends object> {
   readonly #inFlight = new Map<string, Promise<void>>();
   /** Keys a durable send is waiting on: whichever write takes their items commits them durably. */
   readonly #durable = new Set<string>();
-  #scheduled = false;
+  /** Keys with a background flush due. */
+  readonly #scheduled = new Set<string>();
 
   readonly #delayMs: number;
 
@@ -65,19 +66,22 @@ export class WriteBehind<T extends object> {
     const items = this.#queued.get(key);
     if (items) items.push(item);
     else this.#queued.set(key, [item]);
-    this.#schedule(this.#delayMs);
+    this.#schedule(key, this.#delayMs);
   }
 
-  /** A background flush of every key, `ms` from now (0: the next turn), unless one is due. */
-  #schedule(ms: number): void {
-    if (this.#scheduled) return;
-    this.#scheduled = true;
+  /**
+   * A background flush of `key`, `ms` from now (0: the next turn), unless one is due: each key
+   * on its own clock, so a key added just now is not swept out early by another's flush.
+   */
+  #schedule(key: string, ms: number): void {
+    if (this.#scheduled.has(key)) return;
+    this.#scheduled.add(key);
     const flush = () => {
-      this.#scheduled = false;
+      this.#scheduled.delete(key);
+      if (!this.#queued.get(key)?.length) return; // gone out with a send already
       // A failure here is kept in the queue, reported by the next `send` of the key, and tried
       // again in the background a little later (the database may be back by then).
-      for (const k of [...this.#queued.keys()])
-        this.send(k, false).catch(() => this.#schedule(Math.max(this.#delayMs, RETRY_MS)));
+      this.send(key, false).catch(() => this.#schedule(key, Math.max(this.#delayMs, RETRY_MS)));
     };
     if (ms > 0) setTimeout(flush, ms).unref();
     else setImmediate(flush);

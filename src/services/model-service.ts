@@ -45,16 +45,19 @@ export class ModelService extends EntityService<Model & { revision: number }> {
     return [...own, ...this.shipped().filter((m) => !ids.has(m.id))];
   }
 
-  /** Finds a model by id, provider model id or alias, optionally within one provider. */
-  async find(name: string, provider?: string): Promise<Model | undefined> {
-    return (await this.catalog()).find((m) => modelMatches(m, name, provider));
+  /**
+   * Finds a model by id, provider model id or alias, optionally within one provider; in
+   * `catalog` (a read of it already made, or under way alongside others) if given.
+   */
+  async find(name: string, provider?: string, catalog?: Promise<Model[]>): Promise<Model | undefined> {
+    return (await (catalog ?? this.catalog())).find((m) => modelMatches(m, name, provider));
   }
 
   /** Like find, but unknown is NOT_FOUND with "did you mean" among that provider's models. */
-  async resolve(name: string, provider?: string): Promise<Model> {
-    const found = await this.find(name, provider);
+  async resolve(name: string, provider?: string, catalog?: Promise<Model[]>): Promise<Model> {
+    const all = await (catalog ?? this.catalog());
+    const found = all.find((m) => modelMatches(m, name, provider));
     if (found) return found;
-    const all = await this.catalog();
     const pool = all.filter((m) => !provider || m.provider === provider);
     const names = pool.flatMap((m) => [m.id, m.modelId, ...m.aliases]);
     const elsewhere = provider
