@@ -1,4 +1,4 @@
-import type { Pool, PoolClient } from 'pg';
+import type { Pool, PoolClient, QueryConfig } from 'pg';
 import { TroupeError } from '../domain/errors.js';
 import { describeUrl, optionalPeer, type Sql, type SqlClient } from './sql.js';
 
@@ -38,6 +38,25 @@ export function schemaOf(url: string): { url: string; schema?: string } {
   return { url: u.toString(), schema };
 }
 
+/** Names given to statements, by text (bounded: a statement past the bound goes unnamed). */
+const names = new Map<string, string>();
+const MAX_NAMED = 500;
+
+/**
+ * A statement with parameters, named by its text: each connection parses and plans it once,
+ * then only binds and runs it (the server keeps it), instead of parsing it on every call.
+ */
+export function prepared(text: string, params: readonly unknown[] | undefined): QueryConfig {
+  const values = (params ?? []) as unknown[];
+  if (!values.length) return { text, values };
+  let name = names.get(text);
+  if (name === undefined && names.size < MAX_NAMED) {
+    name = `troupe_${names.size + 1}`;
+    names.set(text, name);
+  }
+  return name === undefined ? { text, values } : { name, text, values };
+}
+
 /** A `pg` pool as a SqlClient (pg is an optional peer dependency, loaded only here). */
 export async function pgClient(url: string, opts: PgClientOptions = {}): Promise<SqlClient> {
   const pg = optionalPeer<typeof import('pg')>('pg', 'npm install pg');
@@ -65,12 +84,12 @@ export async function pgClient(url: string, opts: PgClientOptions = {}): Promise
   return {
     engine: 'postgres',
     where,
-    query: (text, params) => pool.query(text, params as unknown[]) as never,
+    query: (text, params) => pool.query(prepared(text, params)) as never,
     exec: async (text) => {
       await pool.query(text);
     },
     relaxed: {
-      query: (text, params) => relaxedPool.query(text, params as unknown[]) as never,
+      query: (text, params) => relaxedPool.query(prepared(text, params)) as never,
       exec: async (text) => {
         await relaxedPool.query(text);
       },
@@ -89,7 +108,7 @@ export async function pgClient(url: string, opts: PgClientOptions = {}): Promise
           `BEGIN ISOLATION LEVEL ${opts.isolation === 'read committed' ? 'READ COMMITTED' : 'SERIALIZABLE'}`,
         );
         const tx: Sql = {
-          query: (text, params) => client.query(text, params as unknown[]) as never,
+          query: (text, params) => client.query(prepared(text, params)) as never,
           exec: async (text) => {
             await client.query(text);
           },
