@@ -55,6 +55,18 @@ describe('the secret detector', () => {
     expect(scrubSecrets(text)).toBe(text);
   });
 
+  it('scrubs a text as often as it comes, though clean ones are remembered', () => {
+    const secret = samples['OpenAI API key']!;
+    const clean = 'the same description, in event after event';
+    for (let i = 0; i < 3; i++) {
+      expect(scrubSecrets(clean)).toBe(clean);
+      expect(scrubSecrets(`key ${secret}`)).toBe('key [redacted]');
+    }
+    // Far more clean texts than are remembered: each is still answered, and a secret still found.
+    for (let i = 0; i < 20_000; i++) expect(scrubSecrets(`text ${i}`)).toBe(`text ${i}`);
+    expect(scrubSecrets(`key ${secret}`)).toBe('key [redacted]');
+  });
+
   it('tells a key from a variable name in *Env fields', () => {
     for (const name of ['OPENAI_API_KEY', 'ANTHROPIC_API_KEY', 'ACME_PRODUCTION_OPENAI_API_KEY_V2'])
       expect(looksLikeSecret(name), name).toBe(false);

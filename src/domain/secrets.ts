@@ -67,9 +67,25 @@ const ANY_FORMAT = [true, false].flatMap((insensitive) => {
   return sources.length ? [new RegExp(sources.join('|'), insensitive ? 'i' : '')] : [];
 });
 
+/**
+ * Texts found clean already (most recur: ids, names, timestamps, the same descriptions in
+ * event after event), so each is scanned once. Bounded, and only clean texts: a text with a
+ * secret in it is never kept.
+ */
+const clean = new Set<string>();
+const CLEAN_MAX = 8192;
+const CLEAN_TEXT_MAX = 1024;
+
 /** The text with every key or token in it replaced by "[redacted]". */
 export function scrubSecrets(text: string): string {
-  if (!ANY_FORMAT.some((p) => p.test(text))) return text;
+  if (clean.has(text)) return text;
+  if (!ANY_FORMAT.some((p) => p.test(text))) {
+    if (text.length <= CLEAN_TEXT_MAX) {
+      if (clean.size >= CLEAN_MAX) clean.clear();
+      clean.add(text);
+    }
+    return text;
+  }
   let out = text;
   for (const { pattern } of SECRET_FORMATS) {
     pattern.lastIndex = 0;
