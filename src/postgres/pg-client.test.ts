@@ -13,10 +13,10 @@ describe('statements named by their text', () => {
     expect(prepared('SELECT 1', undefined).name).toBeUndefined();
   });
 
-  it.each(servers)(
-    'on the test server, a connection parses a statement once and runs it again with new values',
-    async (url) => {
-      const db = await pgClient(url, { poolSize: 1 });
+  it.each(servers.flatMap((url) => [true, false].map((prepare) => ({ url, prepare }))))(
+    'on the test server (prepare: $prepare), a connection parses a named statement once and runs it again with new values',
+    async ({ url, prepare }) => {
+      const db = await pgClient(url, { poolSize: 1, prepare });
       try {
         const text = 'SELECT $1::int + 1 AS next';
         const got = await db.transaction(async (tx) => {
@@ -28,7 +28,7 @@ describe('statements named by their text', () => {
           );
           return [first.rows[0]?.next, second.rows[0]?.next, rows[0]?.n];
         });
-        expect(got).toEqual([2, 42, 1]);
+        expect(got).toEqual([2, 42, prepare ? 1 : 0]);
       } finally {
         await db.close();
       }

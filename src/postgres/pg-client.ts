@@ -7,6 +7,12 @@ export interface PgClientOptions {
   poolSize?: number;
   /** The schema the tables live in (created if missing); default `public`. */
   schema?: string;
+  /**
+   * Name statements so that each connection parses and plans one once (default true). False
+   * behind a connection pooler that cannot keep them across transactions (PgBouncer before
+   * 1.21 in transaction mode).
+   */
+  prepare?: boolean;
 }
 
 const SCHEMA = /^[a-z_][a-z0-9_]{0,62}$/;
@@ -46,9 +52,9 @@ const MAX_NAMED = 500;
  * A statement with parameters, named by its text: each connection parses and plans it once,
  * then only binds and runs it (the server keeps it), instead of parsing it on every call.
  */
-export function prepared(text: string, params: readonly unknown[] | undefined): QueryConfig {
+export function prepared(text: string, params: readonly unknown[] | undefined, named = true): QueryConfig {
   const values = (params ?? []) as unknown[];
-  if (!values.length) return { text, values };
+  if (!values.length || !named) return { text, values };
   let name = names.get(text);
   if (name === undefined && names.size < MAX_NAMED) {
     name = `troupe_${names.size + 1}`;
@@ -80,16 +86,17 @@ export async function pgClient(url: string, opts: PgClientOptions = {}): Promise
   pool.on('error', () => {});
   relaxedPool.on('error', () => {});
   const where = describeUrl(url);
+  const prepare = opts.prepare ?? true;
   const listeners = new Set<PoolClient>();
   return {
     engine: 'postgres',
     where,
-    query: (text, params) => pool.query(prepared(text, params)) as never,
+    query: (text, params) => pool.query(prepared(text, params, prepare)) as never,
     exec: async (text) => {
       await pool.query(text);
     },
     relaxed: {
-      query: (text, params) => relaxedPool.query(prepared(text, params)) as never,
+      query: (text, params) => relaxedPool.query(prepared(text, params, prepare)) as never,
       exec: async (text) => {
         await relaxedPool.query(text);
       },
@@ -108,7 +115,7 @@ export async function pgClient(url: string, opts: PgClientOptions = {}): Promise
           `BEGIN ISOLATION LEVEL ${opts.isolation === 'read committed' ? 'READ COMMITTED' : 'SERIALIZABLE'}`,
         );
         const tx: Sql = {
-          query: (text, params) => client.query(prepared(text, params)) as never,
+          query: (text, params) => client.query(prepared(text, params, prepare)) as never,
           exec: async (text) => {
             await client.query(text);
           },

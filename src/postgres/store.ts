@@ -32,6 +32,12 @@ export interface PostgresStoreOptions extends StoreOptions {
   /** The schema the tables live in; default `public`. */
   schema?: string;
   /**
+   * Name statements so that each connection parses and plans one once (default true). False
+   * behind a connection pooler that cannot keep them across transactions (PgBouncer before
+   * 1.21 in transaction mode).
+   */
+  prepare?: boolean;
+  /**
    * Create the store (its schema and tables) if there is none; default true. False refuses a
    * database with no troupe store in it (NOT_A_TROUPE_DIRECTORY), as the CLI does for every
    * command but `init`: a mistyped URL is an error, never a new empty store.
