@@ -38,6 +38,10 @@ export const lastSchema = () => last;
  * what is written behind (on a timer) gets its turn even on PGlite, whose queries never yield
  * to the event loop's timers.
  */
-export async function until(ok: () => boolean | Promise<boolean>): Promise<void> {
-  while (!(await ok())) await new Promise((r) => setTimeout(r, 5));
+export async function until(ok: () => boolean | Promise<boolean>, what = 'the condition'): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  while (!(await ok())) {
+    if (Date.now() > deadline) throw new Error(`waited 10 s for ${what}, in vain`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
 }

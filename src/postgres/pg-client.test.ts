@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { pgClient, prepared } from './pg-client.js';
+import { pgClient, prepared, prepareOf } from './pg-client.js';
 import { postgresUnavailable, TEST_POSTGRES_URL } from './test-db.test-helper.js';
 
 const servers = (await postgresUnavailable()) ? [] : [TEST_POSTGRES_URL];
@@ -7,16 +7,37 @@ const servers = (await postgresUnavailable()) ? [] : [TEST_POSTGRES_URL];
 describe('statements named by their text', () => {
   it('one text, one name, whatever its values; a statement without parameters goes unnamed', () => {
     const a = prepared('SELECT $1::int AS named_test', [1]);
-    expect(a.name).toMatch(/^troupe_\d+$/);
+    // A digest of the text: the same name in every process, for this text only.
+    expect(a.name).toMatch(/^troupe_[0-9a-f]{32}$/);
     expect(prepared('SELECT $1::int AS named_test', [2])).toEqual({ ...a, values: [2] });
     expect(prepared('SELECT $1::text AS named_test', ['x']).name).not.toBe(a.name);
     expect(prepared('SELECT 1', undefined).name).toBeUndefined();
   });
 
-  it.each(servers.flatMap((url) => [true, false].map((prepare) => ({ url, prepare }))))(
-    'on the test server (prepare: $prepare), a connection parses a named statement once and runs it again with new values',
-    async ({ url, prepare }) => {
-      const db = await pgClient(url, { poolSize: 1, prepare });
+  it('?prepare=false in a URL turns naming off, and is not sent to the server; another value is USAGE', () => {
+    expect(prepareOf('postgres://h/db?prepare=false&schema=s')).toEqual({
+      url: 'postgres://h/db?schema=s',
+      prepare: false,
+    });
+    expect(prepareOf('postgres://h/db')).toEqual({ url: 'postgres://h/db' });
+    expect(() => prepareOf('postgres://h/db?prepare=no')).toThrow(/\?prepare= takes true or false, not "no"/);
+  });
+
+  const off = (url: string) => {
+    const u = new URL(url);
+    u.searchParams.set('prepare', 'false');
+    return u.toString();
+  };
+  it.each(
+    servers.flatMap((url) => [
+      { url, prepare: true, how: 'default' },
+      { url, prepare: false, how: 'prepare: false' },
+      { url: off(url), prepare: false, how: '?prepare=false' },
+    ]),
+  )(
+    'on the test server ($how), a connection parses a named statement once and runs it again with new values',
+    async ({ url, prepare, how }) => {
+      const db = await pgClient(url, how === 'prepare: false' ? { poolSize: 1, prepare } : { poolSize: 1 });
       try {
         const text = 'SELECT $1::int + 1 AS next';
         const got = await db.transaction(async (tx) => {

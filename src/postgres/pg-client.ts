@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { Pool, PoolClient, QueryConfig } from 'pg';
 import { TroupeError } from '../domain/errors.js';
 import { describeUrl, optionalPeer, type Sql, type SqlClient } from './sql.js';
@@ -9,8 +10,9 @@ export interface PgClientOptions {
   schema?: string;
   /**
    * Name statements so that each connection parses and plans one once (default true). False
-   * behind a connection pooler that cannot keep them across transactions (PgBouncer before
-   * 1.21 in transaction mode).
+   * behind a pooler that hands one server connection to many clients and does not track
+   * named statements (PgBouncer in transaction mode without `max_prepared_statements`); the
+   * URL's `?prepare=false` does the same.
    */
   prepare?: boolean;
 }
@@ -44,20 +46,43 @@ export function schemaOf(url: string): { url: string; schema?: string } {
   return { url: u.toString(), schema };
 }
 
+/**
+ * A URL's `prepare` parameter (`?prepare=false` turns named statements off, for the CLI),
+ * and the URL without it: it is troupe's, not a setting to send to the server.
+ */
+export function prepareOf(url: string): { url: string; prepare?: boolean } {
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch {
+    return { url };
+  }
+  const value = u.searchParams.get('prepare');
+  if (value === null) return { url };
+  if (value !== 'true' && value !== 'false')
+    throw new TroupeError('USAGE', `?prepare= takes true or false, not "${value}"`, {
+      context: { prepare: value },
+    });
+  u.searchParams.delete('prepare');
+  return { url: u.toString(), prepare: value === 'true' };
+}
+
 /** Names given to statements, by text (bounded: a statement past the bound goes unnamed). */
 const names = new Map<string, string>();
 const MAX_NAMED = 500;
 
 /**
  * A statement with parameters, named by its text: each connection parses and plans it once,
- * then only binds and runs it (the server keeps it), instead of parsing it on every call.
+ * then only binds and runs it (the server keeps it), instead of parsing it on every call. The
+ * name is a digest of the text, so it means that text and no other in every process and
+ * every version of troupe (a server connection a pooler hands from one to another included).
  */
 export function prepared(text: string, params: readonly unknown[] | undefined, named = true): QueryConfig {
   const values = (params ?? []) as unknown[];
   if (!values.length || !named) return { text, values };
   let name = names.get(text);
   if (name === undefined && names.size < MAX_NAMED) {
-    name = `troupe_${names.size + 1}`;
+    name = `troupe_${createHash('sha256').update(text).digest('hex').slice(0, 32)}`;
     names.set(text, name);
   }
   return name === undefined ? { text, values } : { name, text, values };
@@ -68,7 +93,8 @@ export async function pgClient(url: string, opts: PgClientOptions = {}): Promise
   const pg = optionalPeer<typeof import('pg')>('pg', 'npm install pg');
   // `?schema=NAME` in the URL picks the schema (several casts in one database).
   const { url: plain, schema: named } = schemaOf(url);
-  url = plain;
+  const { url: bare, prepare: inUrl } = prepareOf(plain);
+  url = bare;
   const schema = checkSchema(opts.schema ?? named ?? 'public');
   const pool: Pool = new pg.Pool({
     connectionString: url,
@@ -86,7 +112,7 @@ export async function pgClient(url: string, opts: PgClientOptions = {}): Promise
   pool.on('error', () => {});
   relaxedPool.on('error', () => {});
   const where = describeUrl(url);
-  const prepare = opts.prepare ?? true;
+  const prepare = opts.prepare ?? inUrl ?? true;
   const listeners = new Set<PoolClient>();
   return {
     engine: 'postgres',

@@ -33,8 +33,9 @@ export interface PostgresStoreOptions extends StoreOptions {
   schema?: string;
   /**
    * Name statements so that each connection parses and plans one once (default true). False
-   * behind a connection pooler that cannot keep them across transactions (PgBouncer before
-   * 1.21 in transaction mode).
+   * behind a pooler that hands one server connection to many clients and does not track
+   * named statements (PgBouncer in transaction mode without `max_prepared_statements`); the
+   * URL's `?prepare=false` does the same.
    */
   prepare?: boolean;
   /**

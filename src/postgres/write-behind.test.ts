@@ -219,6 +219,34 @@ describe('WriteBehind', () => {
     }
   });
 
+  it('a send that failed is tried again in the background by itself, with nothing more added', async () => {
+    vi.useFakeTimers();
+    try {
+      const r = recorder();
+      const q = new WriteBehind<Item>(r.write);
+      r.failWith(new Error('database away'));
+      let answer: () => void = () => {};
+      r.holdUntil(
+        new Promise<void>((done) => {
+          answer = done;
+        }),
+      );
+      q.add('a', { n: 1 });
+      const sent = q.send('a', true);
+      sent.catch(() => undefined);
+      // The add's own background flush comes and finds nothing queued: the send has it.
+      await vi.advanceTimersByTimeAsync(1);
+      r.holdUntil(undefined);
+      answer(); // the send's write fails only now, with no background flush due
+      await expect(sent).rejects.toThrow('database away');
+      r.failWith(undefined);
+      await vi.advanceTimersByTimeAsync(150);
+      expect(r.calls).toEqual([{ key: 'a', items: [1], durable: true }]);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
   it('a background write that failed is tried again by itself, with nothing more added', async () => {
     vi.useFakeTimers();
     try {

@@ -80,8 +80,8 @@ export class WriteBehind<T extends object> {
       this.#scheduled.delete(key);
       if (!this.#queued.get(key)?.length) return; // gone out with a send already
       // A failure here is kept in the queue, reported by the next `send` of the key, and tried
-      // again in the background a little later (the database may be back by then).
-      this.send(key, false).catch(() => this.#schedule(key, Math.max(this.#delayMs, RETRY_MS)));
+      // again in the background a little later (see #writeAfter).
+      this.send(key, false).catch(() => undefined);
     };
     if (ms > 0) setTimeout(flush, ms).unref();
     else setImmediate(flush);
@@ -121,6 +121,9 @@ export class WriteBehind<T extends object> {
       } catch (e) {
         this.#queued.set(key, [...items, ...(this.#queued.get(key) ?? [])]);
         if (sync) this.#durable.add(key);
+        // Tried again in the background a little later (the database may be back by then),
+        // whether or not anyone sends the key again.
+        this.#schedule(key, Math.max(this.#delayMs, RETRY_MS));
         throw e;
       }
     };
