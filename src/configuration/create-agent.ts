@@ -76,8 +76,7 @@ export async function planCreateAgent(s: Services, req: CreateAgentPlanInput, no
   // again before the commit to undo it).
   const resolvedRead = ahead('resolved', agentDraft.id);
   // The catalog, for the model's check and its content hash, in the same round trip.
-  const catalog = s.models.catalog();
-  catalog.catch(() => undefined);
+  const catalog = s.models.catalogAhead();
   const personalityRead = req.personality
     ? ahead('personalities', String(agentDraft.personalityId))
     : undefined;

@@ -70,8 +70,7 @@ export async function planDeleteReferenced(
     ]);
   const from = { entity: `--reassign`, field: '--reassign' };
   // The catalog, read once for every agent's check and content hash.
-  const catalog = users.length ? s.models.catalog() : undefined;
-  catalog?.catch(() => undefined);
+  const catalog = users.length ? s.models.catalogAhead() : undefined;
   for (const a of users) {
     const patch = { [field]: how.to };
     const entity = s.agents.patched(a, patch);

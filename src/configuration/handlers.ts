@@ -457,8 +457,7 @@ async function referencedDelete(
 /** An agent patch re-composed against its (possibly new) personality and role, with its resolved file. */
 async function planAgentUpdate(s: Services, i: I.AgentUpdate) {
   // The catalog (for the model's check and content hash) read with the agent, in one round trip.
-  const catalog = s.models.catalog();
-  catalog.catch(() => undefined);
+  const catalog = s.models.catalogAhead();
   const current = await s.agents.require(i.id);
   const entity = s.agents.patched(current, i.patch, i);
   const where = { entity: `agent "${i.id}"`, file: i.file };

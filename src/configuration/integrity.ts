@@ -54,8 +54,7 @@ export async function checkScope(s: Services, scope: Scope, level: IntegrityLeve
   const read = reader(s);
   // Agents are checked against the model catalog: its read goes with the first ones.
   const touchesAgents = keys.some((k) => /^(agents|resolved|personalities|roles)\//.test(k));
-  const catalog = touchesAgents ? s.models.catalog() : undefined;
-  catalog?.catch(() => undefined); // heard where it is used
+  const catalog = touchesAgents ? s.models.catalogAhead() : undefined;
   // Everything touched read at once (one round trip on a database, parallel on disk): the
   // sources, and the agents with the sources they are composed from, usually touched too.
   const sources = await Promise.all(keys.map((key) => read.doc(...(key.split('/') as [Kind, string]))));

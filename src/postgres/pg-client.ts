@@ -32,39 +32,35 @@ export function checkSchema(schema: string): string {
   return schema;
 }
 
-/** A connection URL without its `schema` parameter, and that parameter. */
-export function schemaOf(url: string): { url: string; schema?: string } {
+/** A URL's parameter `name` (troupe's, not a setting to send to the server), and the URL without it. */
+function takeParam(url: string, name: string): { url: string; value?: string } {
   let u: URL;
   try {
     u = new URL(url);
   } catch {
     return { url }; // pg says what is wrong with it
   }
-  const schema = u.searchParams.get('schema');
-  if (schema === null) return { url };
-  u.searchParams.delete('schema');
-  return { url: u.toString(), schema };
+  const value = u.searchParams.get(name);
+  if (value === null) return { url };
+  u.searchParams.delete(name);
+  return { url: u.toString(), value };
 }
 
-/**
- * A URL's `prepare` parameter (`?prepare=false` turns named statements off, for the CLI),
- * and the URL without it: it is troupe's, not a setting to send to the server.
- */
+/** A connection URL without its `schema` parameter, and that parameter. */
+export function schemaOf(url: string): { url: string; schema?: string } {
+  const { url: rest, value } = takeParam(url, 'schema');
+  return value === undefined ? { url: rest } : { url: rest, schema: value };
+}
+
+/** A URL's `prepare` parameter (`?prepare=false` turns named statements off, for the CLI), and the URL without it. */
 export function prepareOf(url: string): { url: string; prepare?: boolean } {
-  let u: URL;
-  try {
-    u = new URL(url);
-  } catch {
-    return { url };
-  }
-  const value = u.searchParams.get('prepare');
-  if (value === null) return { url };
+  const { url: rest, value } = takeParam(url, 'prepare');
+  if (value === undefined) return { url: rest };
   if (value !== 'true' && value !== 'false')
     throw new TroupeError('USAGE', `?prepare= takes true or false, not "${value}"`, {
       context: { prepare: value },
     });
-  u.searchParams.delete('prepare');
-  return { url: u.toString(), prepare: value === 'true' };
+  return { url: rest, prepare: value === 'true' };
 }
 
 /** Names given to statements, by text (bounded: a statement past the bound goes unnamed). */

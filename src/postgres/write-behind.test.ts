@@ -35,6 +35,16 @@ function recorder() {
 
 const turn = () => new Promise<void>((r) => setImmediate(r));
 
+/** Runs `fn` on vitest's fake timers, and puts the real ones back whatever happens. */
+async function onFakeTimers(fn: () => Promise<void>): Promise<void> {
+  vi.useFakeTimers();
+  try {
+    await fn();
+  } finally {
+    vi.useRealTimers();
+  }
+}
+
 /** A queue whose first write (of item 1, key "a") is under way and held until `release`. */
 async function holdingFirstWrite() {
   const r = recorder();
@@ -183,9 +193,8 @@ describe('WriteBehind', () => {
     ]);
   });
 
-  it('with a delay, what is added within it goes out as one write', async () => {
-    vi.useFakeTimers();
-    try {
+  it('with a delay, what is added within it goes out as one write', () =>
+    onFakeTimers(async () => {
       const r = recorder();
       const q = new WriteBehind<Item>(r.write, { delayMs: 25 });
       q.add('a', { n: 1 });
@@ -194,14 +203,10 @@ describe('WriteBehind', () => {
       expect(r.calls).toEqual([]);
       await vi.advanceTimersByTimeAsync(20);
       expect(r.calls).toEqual([{ key: 'a', items: [1, 2], durable: false }]);
-    } finally {
-      vi.useRealTimers();
-    }
-  });
+    }));
 
-  it("with a delay, each key waits its own: one added late is not swept out by another's flush", async () => {
-    vi.useFakeTimers();
-    try {
+  it("with a delay, each key waits its own: one added late is not swept out by another's flush", () =>
+    onFakeTimers(async () => {
       const r = recorder();
       const q = new WriteBehind<Item>(r.write, { delayMs: 25 });
       q.add('a', { n: 1 });
@@ -214,14 +219,10 @@ describe('WriteBehind', () => {
         { key: 'a', items: [1], durable: false },
         { key: 'b', items: [2], durable: false },
       ]);
-    } finally {
-      vi.useRealTimers();
-    }
-  });
+    }));
 
-  it('a send that failed is tried again in the background by itself, with nothing more added', async () => {
-    vi.useFakeTimers();
-    try {
+  it('a send that failed is tried again in the background by itself, with nothing more added', () =>
+    onFakeTimers(async () => {
       const r = recorder();
       const q = new WriteBehind<Item>(r.write);
       r.failWith(new Error('database away'));
@@ -242,14 +243,10 @@ describe('WriteBehind', () => {
       r.failWith(undefined);
       await vi.advanceTimersByTimeAsync(150);
       expect(r.calls).toEqual([{ key: 'a', items: [1], durable: true }]);
-    } finally {
-      vi.useRealTimers();
-    }
-  });
+    }));
 
-  it('a background write that failed is tried again by itself, with nothing more added', async () => {
-    vi.useFakeTimers();
-    try {
+  it('a background write that failed is tried again by itself, with nothing more added', () =>
+    onFakeTimers(async () => {
       const r = recorder();
       const q = new WriteBehind<Item>(r.write, { delayMs: 25 });
       r.failWith(new Error('database away'));
@@ -259,8 +256,5 @@ describe('WriteBehind', () => {
       r.failWith(undefined);
       await vi.advanceTimersByTimeAsync(150);
       expect(r.calls).toEqual([{ key: 'a', items: [1], durable: false }]);
-    } finally {
-      vi.useRealTimers();
-    }
-  });
+    }));
 });

@@ -46,14 +46,24 @@ export class ModelService extends EntityService<Model & { revision: number }> {
   }
 
   /**
-   * Finds a model by id, provider model id or alias, optionally within one provider; in
-   * `catalog` (a read of it already made, or under way alongside others) if given.
+   * The catalog's read, started now so that it goes with the other reads of this turn (one
+   * round trip on a database); a failure is heard where it is awaited.
    */
-  async find(name: string, provider?: string, catalog?: Promise<Model[]>): Promise<Model | undefined> {
-    return (await (catalog ?? this.catalog())).find((m) => modelMatches(m, name, provider));
+  catalogAhead(): Promise<Model[]> {
+    const read = this.catalog();
+    read.catch(() => undefined);
+    return read;
   }
 
-  /** Like find, but unknown is NOT_FOUND with "did you mean" among that provider's models. */
+  /** Finds a model by id, provider model id or alias, optionally within one provider. */
+  async find(name: string, provider?: string): Promise<Model | undefined> {
+    return (await this.catalog()).find((m) => modelMatches(m, name, provider));
+  }
+
+  /**
+   * Like find, but unknown is NOT_FOUND with "did you mean" among that provider's models; in
+   * `catalog` (a read already under way, see catalogAhead) if given.
+   */
   async resolve(name: string, provider?: string, catalog?: Promise<Model[]>): Promise<Model> {
     const all = await (catalog ?? this.catalog());
     const found = all.find((m) => modelMatches(m, name, provider));
