@@ -168,7 +168,11 @@ export async function planBundle(
         changes.push({ kind, id: e.id, action: 'unchanged', changes: [] });
         continue;
       }
-      ops.push({ op: 'put', kind, doc: e, expectedRevision: current?.revision ?? 0 });
+      ops.push(
+        current
+          ? { op: 'put', kind, doc: e, expectedRevision: current.revision }
+          : { op: 'put', kind, doc: e, create: true },
+      );
       const next = {
         ...asNew<Normalized & { revision: number }>(e, opts.now),
         revision: (current?.revision ?? 0) + 1,

@@ -48,8 +48,13 @@ import { runError } from './run-error.js';
 import { createServices, type Services } from './services.js';
 
 /** The built-in workflows, built (and validated) when a change first runs one, not at start-up. */
-const builtIns = () => import('./workflows.js');
 type Workflows = typeof import('./workflows.js');
+let loaded: Promise<Workflows> | undefined;
+// Imported once: a dynamic import per change costs a loader round trip every time.
+const builtIns = (): Promise<Workflows> => {
+  loaded ??= import('./workflows.js');
+  return loaded;
+};
 
 export interface ConfigurationServiceOptions {
   /** Timestamps of stored entities; defaults to the clock's now. */

@@ -5,6 +5,7 @@ import type { Personality } from '../domain/personality.js';
 import type { Role } from '../domain/role.js';
 import type { Normalized, Where } from '../services/entity-service.js';
 import { modelMatches } from '../services/model-service.js';
+import { handWritten } from '../storage/batch.js';
 import type { BatchOp, Kind, StoredDoc } from '../storage/store.js';
 import { requireRef } from './references.js';
 import type { Services } from './services.js';
@@ -121,11 +122,12 @@ export async function planCreateAgent(s: Services, req: CreateAgentPlanInput, no
     await modelEntry(s, agentDraft, catalog),
   );
   const absent = (await resolvedRead) === undefined;
-  ops.push(
-    ...composed.ops.map((op) =>
-      absent && op.op === 'put' && op.kind === 'resolved' ? { ...op, expectedRevision: 0 } : op,
-    ),
-  );
+  // The agent is a create (checked absent above), and so is its resolved file where none was
+  // found: the store refuses either over a file written by hand meanwhile, and neither is read
+  // again before the commit to undo it.
+  const creates = (op: BatchOp) =>
+    op.op === 'put' && (op.kind === 'agents' || (absent && op.kind === 'resolved'));
+  ops.push(...composed.ops.map((op) => (creates(op) ? { ...op, create: true as const } : op)));
   return { ops, agent: composed.agent, personality, role };
 }
 
@@ -165,10 +167,5 @@ export async function assertNotHandWritten(
   read?: Promise<StoredDoc | undefined>,
 ): Promise<void> {
   const d = await (read ?? s.store.get(kind, id));
-  if (d && d.revision === 0)
-    throw new TroupeError(
-      'ALREADY_EXISTS',
-      `${kind}/${id}.json already exists (written by hand, not yet adopted): run \`troupe reconcile\` to adopt it, or update it`,
-      { context: { kind, id, actualRevision: 0 } },
-    );
+  if (d && d.revision === 0) throw handWritten(kind, id);
 }

@@ -158,7 +158,7 @@ describe('commitWithUndo / applyUndo', () => {
       return commit(ops);
     };
     const c = await commitWithUndo(store, [
-      { op: 'put', kind: 'roles', doc: { id: 'r', v: 'new' }, expectedRevision: 0 },
+      { op: 'put', kind: 'roles', doc: { id: 'r', v: 'new' }, create: true },
     ]);
     expect(c.undo.map((u) => u.op)).toEqual(['delete']);
     await applyUndo(store, c.undo);
@@ -180,7 +180,7 @@ describe('commitWithUndo / applyUndo', () => {
       return commit(ops, opts);
     };
     const c = await commitWithUndo(store, [
-      { op: 'put', kind: 'roles', doc: { id: 'a', v: 1 }, expectedRevision: 0 },
+      { op: 'put', kind: 'roles', doc: { id: 'a', v: 1 }, create: true },
       { op: 'put', kind: 'roles', doc: { id: 'old', v: 2 } },
       { op: 'put', kind: 'roles', doc: { id: 'a', v: 2 } },
     ]);

@@ -85,6 +85,9 @@ export const writeOptions = (ctx: { signal?: AbortSignal; fence?: Fence } | unde
   fence: ctx?.fence,
 });
 
+/** A create, or a restore: the store refuses it over any document, even one written by hand. */
+const replacesNothing = (op: BatchOp) => op.op === 'put' && (op.create === true || op.restore !== undefined);
+
 export async function commitWithUndo(
   store: Store,
   ops: BatchOp[],
@@ -103,7 +106,8 @@ export async function commitWithUndo(
   const finalDoc = new Map<string, BatchOp | undefined>();
   const pinned: BatchOp[] = [];
   // What each document's first op replaces, read all at once (one round trip on a database,
-  // parallel on disk); a create replaces nothing if it commits at all, so it reads nothing.
+  // parallel on disk). A create (or a restore) replaces nothing if it commits at all, so it
+  // reads nothing; an op merely expecting revision 0 may replace a file written by hand.
   const firstOps = new Map<string, Exclude<BatchOp, GuardOp>>();
   for (const op of ops) {
     if (isGuard(op)) continue;
@@ -113,7 +117,7 @@ export async function commitWithUndo(
   const current = new Map(
     await Promise.all(
       [...firstOps]
-        .filter(([, op]) => op.expectedRevision !== 0)
+        .filter(([, op]) => !replacesNothing(op))
         .map(async ([key, op]) => [key, await store.get(op.kind, idOf(op))] as const),
     ),
   );
@@ -129,7 +133,7 @@ export async function commitWithUndo(
       // The undo is computed from this read, so it must be what the commit replaces. A create
       // replaces nothing if it commits at all; any other expected revision this read contradicts
       // is refused now, as the store would refuse it at this moment.
-      if (op.expectedRevision === 0) before = undefined;
+      if (replacesNothing(op)) before = undefined;
       else checkRevision(op.kind, idOf(op), op.expectedRevision, before);
       prev.set(key, before);
       finalRev.set(key, before?.revision ?? 0);
@@ -179,6 +183,9 @@ export async function commitWithUndo(
     if (after && before)
       undo.push({ op: 'put', kind, doc: body(before), expectedRevision: after, ...credit, ...identity });
     else if (after) undo.push({ op: 'delete', kind, id: docId, expectedRevision: after, ...identity });
+    else if (before?.revision === 0)
+      // A file written by hand (no metadata): brought back with its content, as a first revision.
+      undo.push({ op: 'put', kind, doc: body(before), expectedRevision: 0, ...identity });
     else if (before) {
       // Brought back exactly as it was, revision included, so agents composed against it stay valid.
       const restore = {

@@ -30,9 +30,10 @@ const persistAndVerify = <Out>(b: WorkflowBuilder<BuiltInOperations, Out>, planS
     .build();
 
 /**
- * create-agent: personality check ∥ role capability check (with the model) → agent
- * composition → persist (personality, role, agent and resolved file in one commit) →
- * consistency check. Only persist writes; a failure after it is compensated.
+ * create-agent: personality check ∥ role check → agent composition (the model checked against
+ * the role, its catalog read with the plan's other reads) → persist (personality, role, agent
+ * and resolved file in one commit) → consistency check. Only persist writes; a failure after
+ * it is compensated.
  */
 export const createAgentWorkflow = persistAndVerify(
   flow('create-agent')
@@ -51,7 +52,6 @@ export const createAgentWorkflow = persistAndVerify(
         role: input('role'),
         template: input('template'),
         id: input('roleId'),
-        agent: input('agent'),
         agentId: input('agentId'),
         file: input('file'),
       },

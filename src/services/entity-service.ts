@@ -245,7 +245,7 @@ export class EntityService<
   /** Validates the input and returns the op that creates it (ALREADY_EXISTS at commit if taken). */
   prepareCreate(input: unknown, where: Where = {}): { entity: Normalized; op: BatchOp } {
     const entity = this.parse(input, where);
-    return { entity, op: { op: 'put', kind: this.spec.kind, doc: entity, expectedRevision: 0 } };
+    return { entity, op: { op: 'put', kind: this.spec.kind, doc: entity, create: true } };
   }
 
   /** Validates and stores a new entity; the id defaults to the slug of the name. */

@@ -33,6 +33,14 @@ function stamp(doc: DocInput, prev: StoredDoc | undefined, nowIso: string, commi
   };
 }
 
+/** A create refused over a file written by hand that no commit has adopted yet (revision 0). */
+export const handWritten = (kind: Kind, id: string) =>
+  new TroupeError(
+    'ALREADY_EXISTS',
+    `${kind}/${id}.json already exists (written by hand, not yet adopted): run \`troupe reconcile\` to adopt it, or update it`,
+    { context: { kind, id, actualRevision: 0 } },
+  );
+
 /** Throws what a commit would (ALREADY_EXISTS, CONCURRENT_MODIFICATION) unless `current` is at `expected`. */
 export function checkRevision(
   kind: Kind,
@@ -81,7 +89,8 @@ export async function planBatch(
     const key = keyOf(op.kind, id);
     const pending = changes.get(key);
     const prev = pending ? (pending.doc ?? undefined) : await current(op.kind, id);
-    checkRevision(op.kind, id, op.expectedRevision, prev);
+    if (op.op === 'put' && op.create && prev?.revision === 0) throw handWritten(op.kind, id);
+    checkRevision(op.kind, id, op.op === 'put' && op.create ? 0 : op.expectedRevision, prev);
     if (op.op === 'check') continue;
     if (op.op === 'put') {
       if (op.restore && prev) {

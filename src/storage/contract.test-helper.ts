@@ -89,6 +89,21 @@ export function describeStoreContract(
       expect(await code(store.put('roles', { id: 'r' }, { expectedRevision: 0 }))).toBe('ALREADY_EXISTS');
     });
 
+    it('a create is refused over any document, whatever revision it names, and writes nothing', async () => {
+      await store.put('roles', { id: 'r', v: 1 });
+      const create = {
+        op: 'put' as const,
+        kind: 'roles' as const,
+        doc: { id: 'r', v: 2 },
+        create: true as const,
+      };
+      expect(await code(store.commit([create]))).toBe('ALREADY_EXISTS');
+      expect(await code(store.commit([{ ...create, expectedRevision: 1 }]))).toBe('ALREADY_EXISTS');
+      expect(await store.get('roles', 'r')).toMatchObject({ v: 1, revision: 1 });
+      const { results } = await store.commit([{ ...create, doc: { id: 'fresh' } }]);
+      expect(results[0]?.doc.revision).toBe(1);
+    });
+
     it('deletes, returning the last state; deleting a missing document is NOT_FOUND', async () => {
       await store.put('agents', { id: 'a', name: 'A' });
       const gone = await store.delete('agents', 'a');

@@ -19,7 +19,10 @@ export interface StoredDoc {
 export type DocInput = { id: string; [field: string]: unknown };
 
 export interface WriteOptions {
-  /** Compare-and-swap: 0 means "must not exist yet"; a number means "must be at this revision". */
+  /**
+   * Compare-and-swap: a number means "must be at this revision"; 0 means "not stored yet":
+   * absent, or a file written by hand and not yet adopted (revision 0).
+   */
   expectedRevision?: number | undefined;
 }
 
@@ -29,6 +32,12 @@ export type BatchOp =
       kind: Kind;
       doc: DocInput;
       expectedRevision?: number | undefined;
+      /**
+       * A create: the document must not exist at all, not even as a file written by hand and
+       * not yet adopted (revision 0), which ALREADY_EXISTS names as such. Implies
+       * `expectedRevision: 0`; a commit of it replaces nothing, so its undo is a delete.
+       */
+      create?: true | undefined;
       /**
        * Undo of a delete: bring the document back with the metadata it had (revision and
        * timestamps), so whatever was composed against that revision stays valid. Only

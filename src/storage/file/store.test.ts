@@ -246,6 +246,17 @@ describe('FileStore ids and bad files', () => {
     });
     expect(entry?.doc?.revision).toBe(0);
     expect((await store.list('personalities')).map((d) => d.id)).toEqual(['calm']);
+    // A create is refused, naming the file as written by hand; the file is left as it was.
+    const refused = await store
+      .commit([{ op: 'put', kind: 'personalities', doc: { id: 'calm', name: 'Other' }, create: true }])
+      .catch((e: unknown) => e as TroupeError);
+    expect(refused).toMatchObject({ code: 'ALREADY_EXISTS' });
+    expect((refused as TroupeError).message).toMatch(
+      /^personalities\/calm\.json already exists \(written by hand, not yet adopted\)/,
+    );
+    expect(await readFile(join(dir, 'personalities', 'calm.json'), 'utf8')).toBe(
+      '{ "id": "calm", "name": "Calm" }\n',
+    );
     // Adopting it is a put at revision 0: the store adds its metadata.
     const adopted = await store.put('personalities', { id: 'calm', name: 'Calm' }, { expectedRevision: 0 });
     expect(adopted.revision).toBe(1);

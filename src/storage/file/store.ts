@@ -103,7 +103,7 @@ const READ_AHEAD = 32;
  * ```ts
  * const store = await FileStore.init('./.troupe-config'); // FileStore.open() for an existing one
  * await store.commit([
- *   { op: 'put', kind: 'personalities', doc: { id: 'calm', name: 'Calm' }, expectedRevision: 0 },
+ *   { op: 'put', kind: 'personalities', doc: { id: 'calm', name: 'Calm' }, create: true },
  *   { op: 'check', kind: 'roles', id: 'reviewer', expectedRevision: 3 },
  * ]); // all or nothing, across processes; CONCURRENT_MODIFICATION if a revision moved on
  * await store.close();

@@ -1,0 +1,66 @@
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { FileStore } from '../storage/file/index.js';
+import { ConfigurationService } from './configuration-service.js';
+import { agentInput, calm, failure, reviewer } from './test-setup.test-helper.js';
+import { applyUndo, commitWithUndo } from './undo.js';
+
+const dirs: string[] = [];
+afterAll(() => Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true }))));
+const fresh = async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'troupe-hand-'));
+  dirs.push(dir);
+  return { dir, store: await FileStore.init(dir) };
+};
+const HAND = '{ "id": "h", "v": "by hand" }\n';
+
+describe('a file written by hand (revision 0) is never lost to a write that planned without it', () => {
+  for (const kind of ['agents', 'resolved'] as const) {
+    it(`create-agent refuses ${kind}/a1.json written by hand between its plan and its commit, and leaves it`, async () => {
+      const { dir, store } = await fresh();
+      const config = new ConfigurationService(store);
+      const file = join(dir, kind, 'a1.json');
+      const body = JSON.stringify({ id: 'a1', note: 'mine' });
+      const commit = store.commit.bind(store);
+      store.commit = async (ops, opts) => {
+        store.commit = commit;
+        await writeFile(file, body); // after the plan found no such file
+        return commit(ops, opts);
+      };
+      const e = await failure(
+        config.createAgent({ agent: agentInput('a1'), personality: calm, role: reviewer }),
+      );
+      expect(e.code).toBe('ALREADY_EXISTS');
+      expect(e.message).toContain(`${kind}/a1.json already exists (written by hand, not yet adopted)`);
+      expect(await readFile(file, 'utf8')).toBe(body);
+      expect(await store.list('personalities')).toEqual([]);
+      expect(await store.list('roles')).toEqual([]);
+      await store.close();
+    });
+  }
+
+  it('a write over it at revision 0 (adopting it) is undone by putting it back, not by deleting it', async () => {
+    const { dir, store } = await fresh();
+    await writeFile(join(dir, 'roles', 'h.json'), HAND);
+    const c = await commitWithUndo(store, [
+      { op: 'put', kind: 'roles', doc: { id: 'h', v: 'adopted' }, expectedRevision: 0 },
+    ]);
+    expect(await store.get('roles', 'h')).toMatchObject({ v: 'adopted', revision: 1 });
+    expect(c.undo.map((u) => u.op)).toEqual(['put']);
+    await applyUndo(store, c.undo);
+    expect(await store.get('roles', 'h')).toMatchObject({ id: 'h', v: 'by hand' });
+    await store.close();
+  });
+
+  it('a delete of it is undone by bringing it back', async () => {
+    const { dir, store } = await fresh();
+    await writeFile(join(dir, 'roles', 'h.json'), HAND);
+    const c = await commitWithUndo(store, [{ op: 'delete', kind: 'roles', id: 'h', expectedRevision: 0 }]);
+    expect(await store.get('roles', 'h')).toBeUndefined();
+    await applyUndo(store, c.undo);
+    expect(await store.get('roles', 'h')).toMatchObject({ id: 'h', v: 'by hand' });
+    await store.close();
+  });
+});
