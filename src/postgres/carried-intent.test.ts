@@ -124,6 +124,35 @@ describe.each(engines.map((e) => [e]))("a step's intent carried by its commit, o
     expect(await plain.get('personalities', 'd-p')).toBeUndefined();
   });
 
+  it('is written once when the answer to the COMMIT carrying it is lost, though it committed', async () => {
+    let writes = false;
+    let lose = true;
+    const { plain, config } = await hooked(
+      engine,
+      async (text, run) => {
+        if (text.includes('INSERT INTO troupe_history')) writes = true;
+        return run();
+      },
+      () => {
+        // The change's transaction committed; its answer never reaches the instance.
+        if (writes && lose) {
+          lose = false;
+          throw Object.assign(new Error('Connection terminated unexpectedly'), { code: 'ECONNRESET' });
+        }
+        writes = false;
+      },
+    );
+    await failure(config.createAgent(request('e')));
+    expect(lose).toBe(false);
+    const [run] = await plain.runLog().list();
+    const record = await plain.runLog().read(run!.runId);
+    const texts = record!.events.map((x) => JSON.stringify(x));
+    expect(texts.filter((t, i) => texts.indexOf(t) !== i)).toEqual([]); // no event written twice
+    // The change it made is undone from that intent: nothing of it is left.
+    expect(await plain.get('agents', 'e')).toBeUndefined();
+    expect(await plain.get('personalities', 'e-p')).toBeUndefined();
+  });
+
   it('is made durable before the commit of a store over another database', async () => {
     const [db] = await instances(engine, 1);
     const log = db!.runLog();

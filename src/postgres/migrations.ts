@@ -85,6 +85,16 @@ export const MIGRATIONS: ReadonlyArray<{ version: number; name: string; sql: str
       CREATE INDEX troupe_run_queue_order ON troupe_run_queue (enqueued_at, run_id);
     `,
   },
+  {
+    version: 5,
+    name: 'run events written once',
+    sql: `
+      -- Each event's key, drawn by the log that queued it: a write sent again (its answer was
+      -- lost, though it committed) adds none of its events a second time.
+      ALTER TABLE troupe_run_events ADD COLUMN event_key text;
+      CREATE UNIQUE INDEX troupe_run_events_key ON troupe_run_events (run_id, event_key);
+    `,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]?.version ?? 0;

@@ -34,6 +34,36 @@ describe.each(engines.map((e) => [e]))('the run log on %s through faults', (engi
     expect(lose).toBe(-1); // the fault did happen
   });
 
+  it('a later write whose answer is lost, though it committed, adds none of its events twice', async () => {
+    const [a] = await instances(engine, 1, 3);
+    let lose = 1;
+    const log = new PostgresRunLog(
+      faulty(a!.sql, async (text, run) => {
+        const out = await run();
+        if (text.includes('UPDATE troupe_runs SET') && text.includes('troupe_run_events') && lose-- > 0)
+          throw reset();
+        return out;
+      }),
+    );
+    // A step longer than the log's delay: the run's first events go out before its end does.
+    const slow = async () => {
+      await new Promise((r) => setTimeout(r, 60));
+      return 1;
+    };
+    const runner = new WorkflowRunner({ services: { s: { a: slow } }, runLog: log });
+    const def = workflow('w')
+      .step('a', 's', 'a')
+      .step('b', 's', 'a', { dependsOn: ['a'] })
+      .build();
+    const result = await runner.run(def, {});
+    expect(lose).toBe(-1); // the fault did happen
+    await log.close();
+    const record = await a!.runLog().read(result.runId);
+    const texts = record!.events.map((e) => JSON.stringify(e));
+    expect(texts.filter((t, i) => texts.indexOf(t) !== i)).toEqual([]);
+    expect(record?.state).toBe(result.status);
+  });
+
   it('a new run keeps its lease while its first write is retried: no other instance takes it over', async () => {
     const [a, b] = await instances(engine, 2, 3);
     let failing = true;

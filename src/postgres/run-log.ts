@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { DurablePoints } from '../orchestration/durable-points.js';
 import { DONE_STATES } from '../orchestration/events.js';
 import type { CarriedEvents } from '../orchestration/handlers.js';
@@ -300,7 +301,28 @@ export class PostgresRunLog implements RunLog {
   #writeTo(db: Sql, runId: string, events: RunEvent[]): Promise<void> {
     const claim = events[0]?.type === 'created' ? this.#unrecorded.get(runId) : undefined;
     const row = claim && { token: claim.token, holder: claim.holder, ttlMs: this.#keeper.ttlMs };
-    return writeEvents(db, runId, events, row);
+    return writeEvents(
+      db,
+      runId,
+      events,
+      events.map((e) => this.#keyOf(e)),
+      row,
+    );
+  }
+
+  /** This log's name in event keys: drawn at random, so no two logs' keys meet. */
+  readonly #name = randomBytes(9).toString('base64url');
+  #drawn = 0;
+  readonly #keys = new WeakMap<RunEvent, string>();
+
+  /** An event's key, the same each time it is sent: a write sent again adds it only once. */
+  #keyOf(event: RunEvent): string {
+    let key = this.#keys.get(event);
+    if (key === undefined) {
+      key = `${this.#name}.${++this.#drawn}`;
+      this.#keys.set(event, key);
+    }
+    return key;
   }
 
   /** `runId\0epoch` of claims whose `claimed` event the claim itself wrote. */
