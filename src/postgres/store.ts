@@ -20,11 +20,20 @@ import { KINDS, singular } from '../storage/store.js';
 import { Coalesced } from './coalesced.js';
 import { compactFeed, feedChannel, watchFeed } from './feed.js';
 import { migrate } from './migrations.js';
+import { committed } from './outcome.js';
 import { checkSchema, pgClient, schemaOf } from './pg-client.js';
 import { pgliteClient } from './pglite-client.js';
 import { PostgresRunLog } from './run-log.js';
 import { PostgresRunQueue } from './run-queue.js';
-import { databaseError, isRaceLost, RACE_TRIES, retryingRaces, type Sql, type SqlClient } from './sql.js';
+import {
+  databaseError,
+  isRaceLost,
+  isUnreachable,
+  RACE_TRIES,
+  retryingRaces,
+  type Sql,
+  type SqlClient,
+} from './sql.js';
 
 export interface PostgresStoreOptions extends StoreOptions {
   /** Connections in the pool (PostgreSQL only); default 10. */
@@ -236,15 +245,23 @@ export class PostgresStore extends BatchStore {
         async () => {
           // Told whether the transaction that made them committed (once it is known).
           let decided: ((committed: boolean) => void) | undefined;
+          // The transaction's id and what it wrote, once its writes are in: a COMMIT whose answer
+          // is lost (the connection cut) may have happened, and the server is asked.
+          const sent: { xid?: string; result?: CommitResult } = {};
           try {
             const result = await this.#db.transaction(async (tx) => {
-              const r = await this.#commitIn(tx, ops, opts);
+              const r = await this.#commitIn(tx, ops, opts, sent);
               if (carried) decided = await carried.writeIn(tx);
+              sent.result = r;
               return r;
             });
             decided?.(true);
             return result;
           } catch (e) {
+            if (sent.result && sent.xid && isUnreachable(e) && (await committed(this.#db, sent.xid))) {
+              decided?.(true);
+              return sent.result;
+            }
             decided?.(false);
             throw e;
           }
@@ -273,7 +290,12 @@ export class PostgresStore extends BatchStore {
     return w.sink === this.#db;
   }
 
-  async #commitIn(tx: Sql, ops: BatchOp[], opts: CommitOptions): Promise<CommitResult> {
+  async #commitIn(
+    tx: Sql,
+    ops: BatchOp[],
+    opts: CommitOptions,
+    sent: { xid?: string },
+  ): Promise<CommitResult> {
     const named = new Map<string, { kind: Kind; id: string }>();
     for (const op of ops) {
       if (op.op === 'absent') continue;
@@ -319,8 +341,8 @@ export class PostgresStore extends BatchStore {
     const deletes = [...changes.values()].filter((c) => c.doc === null);
     const history = result.results;
     // Every put and delete has its history row: a batch that changes nothing writes nothing.
-    if (history.length)
-      await tx.query(WRITE, [
+    if (history.length) {
+      const { rows } = await tx.query<{ xid: string }>(WRITE, [
         puts.map((p) => p.kind),
         puts.map((p) => p.id),
         puts.map((p) => p.doc.revision),
@@ -335,6 +357,9 @@ export class PostgresStore extends BatchStore {
         history.map((h) => h.doc.commit ?? null),
         feedChannel(this.#schema),
       ]);
+      const xid = rows[0]?.xid;
+      if (xid) sent.xid = xid;
+    }
     return result;
   }
 
@@ -376,7 +401,7 @@ const WRITE = `WITH
   history AS (INSERT INTO troupe_history (kind, id, revision, op, doc, commit_id)
     SELECT h.* FROM feed, unnest($7::text[], $8::text[], $9::int[], $10::text[], $11::json[], $12::text[]) AS h
     RETURNING 1)
-SELECT pg_notify($13, '') FROM (SELECT count(*) FROM history) AS written`;
+SELECT pg_notify($13, ''), pg_current_xact_id()::text AS xid FROM (SELECT count(*) FROM history) AS written`;
 
 function assertKind(kind: string): asserts kind is Kind {
   if (!(KINDS as readonly string[]).includes(kind))
