@@ -1,4 +1,5 @@
 import { TroupeError } from '../domain/errors.js';
+import { quoted } from './pg-client.js';
 import { databaseError, type SqlClient } from './sql.js';
 
 /**
@@ -119,7 +120,7 @@ export async function migrate(
       async (tx) => {
         await tx.query('SELECT pg_advisory_xact_lock($1::bigint)', [MIGRATION_LOCK]);
         const { rows: found } = await tx.query<{ t: string | null }>('SELECT to_regclass($1) AS t', [
-          `${schema}.troupe_migrations`,
+          `${quoted(schema)}.troupe_migrations`,
         ]);
         // Opening is not creating: only `init` (create) makes a store where there is none.
         if (!found[0]?.t && opts.create === false)
@@ -128,7 +129,7 @@ export async function migrate(
             `${db.where} has no troupe store (schema "${schema}"): run \`troupe init --store …\` to create one`,
             { context: { where: db.where, schema } },
           );
-        await tx.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
+        await tx.query(`CREATE SCHEMA IF NOT EXISTS ${quoted(schema)}`);
         await tx.query(
           `CREATE TABLE IF NOT EXISTS troupe_migrations (
            version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`,

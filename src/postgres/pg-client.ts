@@ -15,11 +15,19 @@ export interface PgClientOptions {
    * URL's `?prepare=false` does the same.
    */
   prepare?: boolean;
+  /**
+   * How long a statement waits for a row or lock another session holds before it fails with
+   * LOCK_FAILED, writing nothing (PostgreSQL only); default 15 000 ms, as the file store waits.
+   */
+  lockWaitMs?: number;
 }
 
 const SCHEMA = /^[a-z_][a-z0-9_]{0,62}$/;
 
-/** Checks a schema name: it goes into SQL as an identifier, so only plain names are allowed. */
+/**
+ * Checks a schema name: it goes into SQL as an identifier (always quoted: see `quoted`), so only
+ * plain names are allowed, and none of PostgreSQL's own schemas.
+ */
 export function checkSchema(schema: string): string {
   if (!SCHEMA.test(schema))
     throw new TroupeError(
@@ -29,21 +37,48 @@ export function checkSchema(schema: string): string {
         context: { schema },
       },
     );
+  if (schema === 'information_schema' || schema.startsWith('pg_'))
+    throw new TroupeError(
+      'USAGE',
+      `schema "${schema}" is PostgreSQL's own: pick another name for the store`,
+      {
+        context: { schema },
+      },
+    );
   return schema;
 }
 
-/** A URL's parameter `name` (troupe's, not a setting to send to the server), and the URL without it. */
+/** A checked schema name as an SQL identifier: quoted, so a keyword (`select`, `user`) is a name too. */
+export const quoted = (schema: string) => `"${checkSchema(schema)}"`;
+
+/**
+ * A URL's parameter `name` (troupe's, not a setting to send to the server), and the URL without
+ * it. Read from the query string itself, so a URL the WHATWG parser refuses but libpq takes
+ * (`postgres://user@/db?host=/run/postgresql`, a socket) keeps none of troupe's parameters.
+ */
 function takeParam(url: string, name: string): { url: string; value?: string } {
-  let u: URL;
-  try {
-    u = new URL(url);
-  } catch {
-    return { url }; // pg says what is wrong with it
-  }
-  const value = u.searchParams.get(name);
+  const at = url.indexOf('?');
+  if (at < 0) return { url };
+  const [base, rest] = [url.slice(0, at), url.slice(at + 1)];
+  const hash = rest.indexOf('#');
+  const params = new URLSearchParams(hash < 0 ? rest : rest.slice(0, hash));
+  const value = params.get(name);
   if (value === null) return { url };
-  u.searchParams.delete(name);
-  return { url: u.toString(), value };
+  params.delete(name);
+  const query = params.toString();
+  return { url: `${base}${query ? `?${query}` : ''}${hash < 0 ? '' : rest.slice(hash)}`, value };
+}
+
+/**
+ * Refuses a URL's `options` (server settings for the session): troupe sets the session's
+ * search path itself, and one given there would quietly send reads and writes elsewhere.
+ */
+function refuseOptions(url: string): void {
+  if (takeParam(url, 'options').value !== undefined)
+    throw new TroupeError(
+      'USAGE',
+      '?options= is not taken in a store URL: troupe sets the session itself (pick the schema with ?schema=)',
+    );
 }
 
 /** A connection URL without its `schema` parameter, and that parameter. */
@@ -61,6 +96,26 @@ export function prepareOf(url: string): { url: string; prepare?: boolean } {
       context: { prepare: value },
     });
   return { url: rest, prepare: value === 'true' };
+}
+
+/** How long a statement waits for a lock another session holds, by default. */
+const LOCK_WAIT_MS = 15_000;
+/** How long a session may sit idle inside a transaction before the server ends it. */
+const IDLE_IN_TRANSACTION = '60s';
+
+/**
+ * A URL's `connect_timeout` (seconds, as libpq reads it; default 10), and the URL without it:
+ * a server that takes the connection but never answers fails the call instead of hanging it.
+ */
+function connectTimeoutOf(url: string): { url: string; connectMs: number } {
+  const { url: rest, value } = takeParam(url, 'connect_timeout');
+  if (value === undefined) return { url: rest, connectMs: 10_000 };
+  const seconds = Number(value);
+  if (!/^\d+$/.test(value) || seconds < 1 || seconds > 3600)
+    throw new TroupeError('USAGE', `?connect_timeout= takes whole seconds from 1 to 3600, not "${value}"`, {
+      context: { connect_timeout: value },
+    });
+  return { url: rest, connectMs: seconds * 1000 };
 }
 
 /** Names given to statements, by text (bounded: a statement past the bound goes unnamed). */
@@ -90,19 +145,28 @@ export async function pgClient(url: string, opts: PgClientOptions = {}): Promise
   // `?schema=NAME` in the URL picks the schema (several casts in one database).
   const { url: plain, schema: named } = schemaOf(url);
   const { url: bare, prepare: inUrl } = prepareOf(plain);
+  refuseOptions(bare);
   url = bare;
-  const schema = checkSchema(opts.schema ?? named ?? 'public');
+  const schema = quoted(opts.schema ?? named ?? 'public');
+  const { url: rest, connectMs } = connectTimeoutOf(url);
+  url = rest;
+  // Tables are found in the store's schema first. No wait is endless: a row or lock another
+  // session holds fails the statement after LOCK_WAIT (LOCK_FAILED, as on the file store), and
+  // a session left idle inside its transaction (a paused instance) is ended by the server, so
+  // its locks go with it.
+  const session = `-c search_path=${schema} -c lock_timeout=${Math.max(1, Math.round(opts.lockWaitMs ?? LOCK_WAIT_MS))} -c idle_in_transaction_session_timeout=${IDLE_IN_TRANSACTION}`;
   const pool: Pool = new pg.Pool({
     connectionString: url,
     max: opts.poolSize ?? 10,
-    // Tables are found in the store's schema first.
-    options: `-c search_path=${schema}`,
+    connectionTimeoutMillis: connectMs,
+    options: session,
   });
   // Commits that need not wait for the disk (run-log progress), on connections of their own.
   const relaxedPool: Pool = new pg.Pool({
     connectionString: url,
     max: 2,
-    options: `-c search_path=${schema} -c synchronous_commit=off`,
+    connectionTimeoutMillis: connectMs,
+    options: `${session} -c synchronous_commit=off`,
   });
   // An idle connection the server dropped (a restart) is replaced on next use, not a crash.
   pool.on('error', () => {});

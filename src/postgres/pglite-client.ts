@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import type { PGlite } from '@electric-sql/pglite';
 import { TroupeError } from '../domain/errors.js';
-import { checkSchema } from './pg-client.js';
+import { quoted } from './pg-client.js';
 import { lockPgliteDir } from './pglite-lock.js';
 import { optionalPeer, type Sql, type SqlClient } from './sql.js';
 
@@ -39,8 +39,7 @@ export async function pgliteClient(
       throw e;
     }
   } else db = target;
-  const schema = checkSchema(opts.schema ?? 'public');
-  const path = `SET search_path TO ${schema}`;
+  const path = `SET search_path TO ${quoted(opts.schema ?? 'public')}`;
   // One session: the search path is set in each transaction, as another store may share it.
   const run = <T>(fn: (tx: Sql) => Promise<T>) =>
     db.transaction(async (tx) => {

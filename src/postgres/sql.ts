@@ -101,6 +101,12 @@ export function isUnreachable(e: unknown): boolean {
 export function databaseError(e: unknown, where: string, doing: string): TroupeError {
   if (e instanceof TroupeError) return e;
   const detail = String((e as Error | null)?.message ?? e).replace(/postgres(ql)?:\/\/[^\s]*/gi, '<url>');
+  if (sqlState(e) === '55P03')
+    return new TroupeError(
+      'LOCK_FAILED',
+      `PostgreSQL at ${where} could not ${doing}: another session held what it needed locked for too long (${detail}); nothing was written`,
+      { cause: e, context: { where, sqlState: '55P03' } },
+    );
   if (isUnreachable(e))
     return new TroupeError('TRANSIENT', `could not reach PostgreSQL at ${where} to ${doing}: ${detail}`, {
       cause: e,
@@ -115,8 +121,11 @@ export function databaseError(e: unknown, where: string, doing: string): TroupeE
 /** `host:port/database` of a connection URL, for messages. */
 export function describeUrl(url: string): string {
   try {
-    const u = new URL(url);
-    return `${u.hostname || 'localhost'}:${u.port || '5432'}${u.pathname || '/'}`;
+    // libpq's empty host (`postgres://user@/db?host=/run/postgresql`) is refused by the WHATWG
+    // parser: read with a placeholder host, the real one from `?host=`.
+    const u = new URL(url.replace(/^(postgres(?:ql)?:\/\/[^/?#]*@)(?=[/?#])/i, '$1localhost'));
+    const host = u.searchParams.get('host') ?? (u.hostname || 'localhost');
+    return `${host}:${u.port || '5432'}${u.pathname || '/'}`;
   } catch {
     return '(unparsable URL)';
   }

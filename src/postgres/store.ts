@@ -48,6 +48,11 @@ export interface PostgresStoreOptions extends StoreOptions {
    */
   prepare?: boolean;
   /**
+   * How long a statement waits for a row or lock another session holds before it fails with
+   * LOCK_FAILED, writing nothing (PostgreSQL only); default 15 000 ms, as the file store waits.
+   */
+  lockWaitMs?: number;
+  /**
    * Create the store (its schema and tables) if there is none; default true. False refuses a
    * database with no troupe store in it (NOT_A_TROUPE_DIRECTORY), as the CLI does for every
    * command but `init`: a mistyped URL is an error, never a new empty store.
