@@ -93,9 +93,14 @@ describe.runIf(!skip)('the everyday commands on PostgreSQL', () => {
     await d('personality', 'create', '--preset', 'calm-analyst');
     await d(...ada('developer'));
     const { url, t } = database();
+    // A dry run into a database with no store yet shows what it would take in, and makes nothing.
     const dry = await d('migrate', '--to', url, '--dry-run', '--json');
-    expect(dry.json()).toMatchObject({ applied: false });
-    expect((await t('agent', 'list', '--json')).json()).toEqual([]);
+    expect(dry.code, dry.stderr).toBe(0);
+    const planned = dry.json<{ applied: boolean; changes: Array<{ action: string }> }>();
+    expect(planned.applied).toBe(false);
+    expect(planned.changes.map((c) => c.action)).toEqual(['create', 'create']);
+    const none = await t('agent', 'list', '--json');
+    expect([none.code, none.error().code]).toEqual([1, 'NOT_A_TROUPE_DIRECTORY']);
     const moved = await d('migrate', '--to', url);
     expect(moved.code, moved.stderr).toBe(0);
     expect(moved.stdout).toContain('2 created');

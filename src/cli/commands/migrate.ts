@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
+import type { ConfigurationService } from '../../configuration/configuration-service.js';
 import { fromOutside } from '../../configuration/inputs.js';
-import { TroupeError } from '../../domain/errors.js';
+import { isTroupeError, TroupeError } from '../../domain/errors.js';
 import { singular } from '../../storage/store.js';
 import type { CliContext } from '../context.js';
 import { describeTarget, parseStoreTarget } from '../store-target.js';
@@ -34,17 +35,25 @@ export function register(program: Command, ctx: CliContext): void {
         );
       const bundle = await ctx.withConfig(cmd, (config) => config.exportBundle(), { strays: false });
       const from = describeTarget(source);
-      const r = await ctx.withConfig(
-        cmd,
-        (config) =>
-          config.applyBundle(fromOutside(bundle), {
-            file: from,
-            prune: opts.prune === true,
-            dryRun: opts.dryRun === true,
-          }),
-        // A database named by --to is created if need be (a directory must be initialised).
-        { target, create: true },
-      );
+      const apply = (config: ConfigurationService) =>
+        config.applyBundle(fromOutside(bundle), {
+          file: from,
+          prune: opts.prune === true,
+          dryRun: opts.dryRun === true,
+        });
+      // A database named by --to is created if need be (a directory must be initialised), but
+      // not by a dry run: one with no store yet is shown what an empty store would take in.
+      const r = await ctx
+        .withConfig(cmd, apply, { target, create: opts.dryRun !== true })
+        .catch(async (e: unknown) => {
+          const noStoreYet = isTroupeError(e) && e.code === 'NOT_A_TROUPE_DIRECTORY';
+          if (opts.dryRun !== true || target.engine === 'file' || !noStoreYet) throw e;
+          const [{ ConfigurationService: Service }, { MemoryStore }] = await Promise.all([
+            import('../../configuration/configuration-service.js'),
+            import('../../storage/memory/index.js'),
+          ]);
+          return apply(new Service(new MemoryStore()));
+        });
       out.data({
         from,
         to: describeTarget(target),
