@@ -177,6 +177,35 @@ describe('defineWorkflow', () => {
   });
 });
 
+describe('text a definition names itself with', () => {
+  it.each([
+    ['a NUL in its id', { id: 'add\u0000two' }, 'id', 'U+0000'],
+    ['a terminal escape in its id', { id: 'x\u001b[2J\u001b[31mFAKE' }, 'id', 'U+001B'],
+    [
+      'a direction override in its description',
+      { id: 'w', description: 'safe\u202eexe.txt' },
+      'description',
+      'U+202E',
+    ],
+    ['a bell in its name', { id: 'w', name: 'title\u0007' }, 'name', 'U+0007'],
+    [
+      'a terminal escape in a step service',
+      { id: 'w', service: 'svc\u001b[0m' },
+      'steps.0.service',
+      'U+001B',
+    ],
+  ])('refuses %s, naming the field, and never prints the character', (_what, fields, path, code) => {
+    const { service, ...top } = fields as { service?: string; id: string };
+    const e = rejection({ ...top, steps: [step('a', service ? { service } : {})] });
+    expect(e.code).toBe('VALIDATION_FAILED');
+    expect(e.issues.map((i) => [i.path, i.message])).toContainEqual([
+      path,
+      `contains the control or direction-override character ${code}`,
+    ]);
+    expect(e.message).not.toMatch(/[\u0000\u0007\u001b\u202e]/);
+  });
+});
+
 describe('workflow builder', () => {
   it('builds the same validated definition as the data form', () => {
     const built = workflow('create-agent')

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { formatIssues, toIssues } from '../domain/common.js';
 import { type Issue, validationError } from '../domain/errors.js';
+import { printable, unsafeCharacter } from '../domain/text.js';
 import { ancestors, findCycle } from './graph.js';
 import { collectRefs, parseRef } from './refs.js';
 
@@ -14,7 +15,18 @@ const StepId = z
   .max(100)
   .regex(/^[A-Za-z0-9_-]+$/, 'must use letters, digits, "-" and "_" only (refs use "." as separator)');
 
-const Name = z.string().min(1).max(200);
+/**
+ * Text a definition names or describes itself with: printed by `workflow list` and stored in
+ * the run log, so no control or direction-override character (a terminal escape, a NUL).
+ */
+const safe = (s: z.ZodString) =>
+  s.superRefine((v, ctx) => {
+    const c = unsafeCharacter(v);
+    if (c)
+      ctx.addIssue({ code: 'custom', message: `contains the control or direction-override character ${c}` });
+  });
+
+const Name = safe(z.string().min(1).max(200));
 
 export const RetryDefinition = z.strictObject({
   maxAttempts: z.number().int().min(1).max(100),
@@ -80,7 +92,7 @@ export type StepDefinitionInput = z.input<typeof StepDefinition>;
 export const WorkflowDefinition = z.strictObject({
   id: Name,
   name: Name.optional(),
-  description: z.string().max(2000).optional(),
+  description: safe(z.string().max(2000)).optional(),
   maxParallel: z.number().int().min(1).default(4),
   policies: z.strictObject({ services: z.record(Name, PolicyDefinition).optional() }).optional(),
   steps: z.array(StepDefinition).min(1),
@@ -180,11 +192,11 @@ function graphIssues(def: WorkflowDefinition): Issue[] {
 export function defineWorkflow(def: WorkflowDefinitionInput): WorkflowDefinition {
   if (isValidatedDefinition(def)) return def;
   const id = typeof def === 'object' && def !== null && typeof def.id === 'string' ? def.id : undefined;
-  const where = id === undefined ? 'invalid workflow' : `invalid workflow "${id}"`;
+  const where = id === undefined ? 'invalid workflow' : `invalid workflow "${printable(id)}"`;
   const parsed = WorkflowDefinition.safeParse(def);
   const issues = parsed.success
     ? graphIssues(parsed.data)
-    : toIssues(parsed.error, id === undefined ? {} : { entity: id }, def);
+    : toIssues(parsed.error, id === undefined ? {} : { entity: printable(id) }, def);
   if (!parsed.success || issues.length > 0)
     throw validationError(`${where}:\n${formatIssues(issues)}`, issues, { kind: 'workflow', workflowId: id });
   validated.add(parsed.data);
