@@ -121,8 +121,17 @@ export async function planBundle(
             message: `duplicate id "${e.id}" in the bundle`,
           });
         seen.add(e.id);
+        // A revision carried in an entry is the one it was read at: a whole number, 0 or more.
         const carried = (entry as { revision?: unknown } | null)?.revision;
-        if (typeof carried === 'number') expect[`${kind}/${e.id}`] = carried;
+        if (Number.isSafeInteger(carried) && (carried as number) >= 0)
+          expect[`${kind}/${e.id}`] = carried as number;
+        else if (carried !== undefined)
+          issues.push({
+            ...(file ? { file } : {}),
+            path: `${kind}[${i}].revision`,
+            entity: e.id,
+            message: `must be a whole number of at least 0 (the revision it was read at), got ${JSON.stringify(carried)} (${singular[kind]} "${e.id}")`,
+          });
         out.push(Object.defineProperty(e, AT, { value: i, enumerable: false }));
       } catch (err) {
         if (!isTroupeError(err) || err.code !== 'VALIDATION_FAILED') throw err;

@@ -86,10 +86,12 @@ describe.each(engines.map((e) => [e]))('troupe watch (%s store)', (engine) => {
 describe('troupe watch --from', () => {
   it('refuses a position that is not a whole number, naming it', async () => {
     const where = await castDir(0, 'file');
-    const r = await troupe(where, ['watch', '--from', 'yesterday']);
-    expect(r.code).toBe(2);
-    expect(r.stderr).toContain(
-      '--from must be a whole number (a position the feed printed), got "yesterday"',
-    );
+    for (const from of ['yesterday', '0x10', '1e3', '', '-1', '99999999999999999999']) {
+      const r = await troupe(where, ['watch', '--from', from]);
+      expect(r.code, from).toBe(2);
+      expect(r.stderr).toContain(
+        `--from must be a whole number (a position the feed printed), got "${from}"`,
+      );
+    }
   });
 });

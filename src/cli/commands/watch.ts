@@ -23,7 +23,7 @@ export function register(program: Command, ctx: CliContext): void {
       const json = ctx.globals(cmd).json === true;
       let fromRevision: number | undefined;
       if (opts.from !== undefined) {
-        fromRevision = Number(opts.from);
+        fromRevision = /^\d{1,15}$/.test(opts.from) ? Number(opts.from) : Number.NaN;
         if (!Number.isInteger(fromRevision) || fromRevision < 0)
           throw new TroupeError(
             'USAGE',
