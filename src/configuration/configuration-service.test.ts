@@ -153,13 +153,15 @@ describe('ConfigurationService', () => {
   it('a revision carried in a bundle entry is a whole number of at least 0, or the bundle is refused', async () => {
     const { config, store } = await seeded();
     for (const revision of [1.5, -1, '1', null]) {
-      const e = await failure(config.applyBundle({ personalities: [{ ...calm, name: 'Other', revision }] }));
+      const e = await failure(
+        config.applyBundle(fromOutside({ personalities: [{ ...calm, name: 'Other', revision }] })),
+      );
       expect(e.code, String(revision)).toBe('VALIDATION_FAILED');
       expect(e.issues.map((i) => i.path)).toEqual(['personalities[0].revision']);
       expect(e.issues[0]?.message).toContain(`got ${JSON.stringify(revision)} (personality "calm")`);
     }
     expect(await store.get('personalities', 'calm')).toMatchObject({ name: 'Calm', revision: 1 });
-    await config.applyBundle({ personalities: [{ ...calm, name: 'Other', revision: 1 }] });
+    await config.applyBundle(fromOutside({ personalities: [{ ...calm, name: 'Other', revision: 1 }] }));
     expect(await store.get('personalities', 'calm')).toMatchObject({ name: 'Other', revision: 2 });
   });
 

@@ -46,7 +46,13 @@ describe.runIf(!skip)('the everyday commands on PostgreSQL', () => {
       /Initialised a troupe store at postgres:\/\/postgres@127\.0\.0\.1:5432\/troupe_test\?schema=t_/,
     );
     expect((await t('init')).stdout).toContain('Already a troupe store');
-    expect((await t('personality', 'create', '--preset', 'calm-analyst')).code).toBe(0);
+    // A document in a database has no file: messages name it and the store it is in.
+    const made = await t('personality', 'create', '--preset', 'calm-analyst');
+    expect(made.code).toBe(0);
+    expect(made.stdout).toMatch(
+      /→ personalities\/calm-analyst in postgres:\/\/postgres@127\.0\.0\.1:5432\/troupe_test\?schema=t_\w+\n/,
+    );
+    expect((await t('personality', 'show', 'calm-analyst')).stdout).not.toContain('.json');
     expect(
       (await t('role', 'create', '--from-template', 'developer', '--id', 'dev2', '--name', 'Dev2')).code,
     ).toBe(0);

@@ -138,7 +138,9 @@ export function register(program: Command, ctx: CliContext): void {
     out.line(
       `Created agent ${a.id} (${a.name}): personality ${a.personalityId}, role ${a.roleId}, ${describeModel(a.model)}`,
     );
-    out.line(`  wrote ${result.created.map((c) => `${c}.json`).join(', ')}`);
+    out.line(
+      `  wrote ${result.created.map((c) => ctx.placeOf(cmd, ...(c.split('/') as [string, string]))).join(', ')}`,
+    );
   });
 
   registerAgentList(noun, ctx);

@@ -87,7 +87,7 @@ export function registerModelEdits(noun: Command, ctx: CliContext): void {
         config.createModel(fromOutside(input), whereOf(opts.from)),
       );
       out.data(m);
-      out.line(`Added model ${m.id} (${m.provider} ${m.modelId}) → models/${m.id}.json`);
+      out.line(`Added model ${m.id} (${m.provider} ${m.modelId}) → ${ctx.placeOf(cmd, 'models', m.id)}`);
     });
 
   addShowOutputOption(

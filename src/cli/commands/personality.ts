@@ -45,7 +45,7 @@ const flagPatch = (o: FieldFlags) =>
   });
 
 /** A readable summary of one personality. */
-export function describePersonality(p: Personality): string[] {
+export function describePersonality(p: Personality, place = `personalities/${p.id}.json`): string[] {
   const lines = [`${p.name} (${p.id}), revision ${p.revision}`];
   if (p.description) lines.push(indent(p.description));
   lines.push('Big Five:');
@@ -54,7 +54,7 @@ export function describePersonality(p: Personality): string[] {
   lines.push(`Behaviours (others ${DEFAULT_BEHAVIOR}):${behaviors.length ? '' : ' none set'}`);
   for (const [k, v] of behaviors) lines.push(`  ${k.padEnd(20)} ${v}`);
   if (p.customInstructions) lines.push('Custom instructions:', indent(p.customInstructions));
-  lines.push(`Updated ${p.updatedAt}; file personalities/${p.id}.json`);
+  lines.push(`Updated ${p.updatedAt}; ${place.endsWith('.json') ? 'file ' : ''}${place}`);
   return lines;
 }
 
@@ -83,7 +83,9 @@ export function register(program: Command, ctx: CliContext): void {
         : config.createPersonality(fromOutside(input), where);
     });
     out.data(created);
-    out.line(`Created personality ${created.id} (${created.name}) → personalities/${created.id}.json`);
+    out.line(
+      `Created personality ${created.id} (${created.name}) → ${ctx.placeOf(cmd, 'personalities', created.id)}`,
+    );
   });
 
   addOutputOption(noun.command('list').description('list personalities')).action(
@@ -109,7 +111,7 @@ export function register(program: Command, ctx: CliContext): void {
     .action(async (id: string, opts: { output: ShowFormat }, cmd: Command) => {
       const out = ctx.output(cmd);
       const p = await ctx.withConfig(cmd, (config) => config.services.personalities.require(id));
-      printShown(out, opts.output, p, describePersonality(p));
+      printShown(out, opts.output, p, describePersonality(p, ctx.placeOf(cmd, 'personalities', p.id)));
     });
 
   registerUpdateDelete<FieldFlags>(noun, ctx, {

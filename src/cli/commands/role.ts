@@ -41,7 +41,7 @@ const flagPatch = (o: FieldFlags) =>
   });
 
 /** A readable summary of one role. */
-export function describeRole(r: Role): string[] {
+export function describeRole(r: Role, place = `roles/${r.id}.json`): string[] {
   const lines = [
     `${r.name} (${r.id}), ${r.predefined ? 'predefined (read-only)' : `revision ${r.revision}`}`,
   ];
@@ -59,7 +59,7 @@ export function describeRole(r: Role): string[] {
   ].filter(Boolean);
   if (constraints.length) lines.push('Constraints:', ...constraints.map((x) => `  ${x}`));
   lines.push('System prompt:', indent(r.systemPrompt));
-  if (!r.predefined) lines.push(`Updated ${r.updatedAt}; file roles/${r.id}.json`);
+  if (!r.predefined) lines.push(`Updated ${r.updatedAt}; ${place.endsWith('.json') ? 'file ' : ''}${place}`);
   return lines;
 }
 
@@ -118,7 +118,7 @@ export function register(program: Command, ctx: CliContext): void {
     .action(async (id: string, opts: { output: ShowFormat }, cmd: Command) => {
       const out = ctx.output(cmd);
       const r = await ctx.withConfig(cmd, (config) => config.services.roles.require(id));
-      printShown(out, opts.output, r, describeRole(r));
+      printShown(out, opts.output, r, describeRole(r, ctx.placeOf(cmd, 'roles', r.id)));
     });
 
   registerUpdateDelete<FieldFlags>(noun, ctx, {
