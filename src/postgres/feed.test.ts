@@ -50,6 +50,8 @@ describe.each(engines.map((e) => [e]))('the change feed on %s', (engine) => {
     expect([...positions].sort((a, b) => a - b)).toEqual(positions);
     expect(new Set(positions).size).toBe(4);
     expect((got[0] as ChangeEvent).writer).toBe(first.results[0]?.doc.commit);
+    // The commit that wrote the deleted version did not delete it: a delete names no writer.
+    expect((got[3] as ChangeEvent).writer).toBeNull();
   });
 
   it('a watcher waiting for news is woken by a commit of another instance (NOTIFY), each time', async () => {

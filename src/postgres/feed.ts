@@ -95,7 +95,9 @@ export async function* watchFeed(
             kind: r.kind,
             id: r.id,
             revision: r.revision,
-            writer: r.commit_id,
+            // A delete's row keeps the deleted version's commit, not the deleting one's: no
+            // writer is named, as on the file store.
+            writer: r.op === 'delete' ? null : r.commit_id,
           };
           if (signal?.aborted) return;
         }

@@ -146,7 +146,7 @@ export interface ChangeEvent {
   id: string;
   /** The document's revision this change wrote (a delete: the revision it had). */
   revision: number;
-  /** The commit that wrote it. */
+  /** The commit that wrote it (a put); null for a delete, and where no commit id is known. */
   writer: string | null;
 }
 
