@@ -83,6 +83,8 @@ export async function planCreateAgent(s: Services, req: CreateAgentPlanInput, no
     : undefined;
   const roleRead = req.role ? ahead('roles', String(agentDraft.roleId)) : undefined;
   await assertNotHandWritten(s, 'agents', agentDraft.id, agentRead);
+  // Its resolved file too: one written by hand is the user's, never written over unasked.
+  await assertNotHandWritten(s, 'resolved', agentDraft.id, resolvedRead);
   if (req.personality) {
     const p = s.personalities.prepareCreate(req.personality, req.where);
     await assertNotHandWritten(s, 'personalities', p.entity.id, personalityRead);

@@ -54,6 +54,32 @@ describe('a file written by hand (revision 0) is never lost to a write that plan
     await store.close();
   });
 
+  it('create-agent refuses a resolved file written by hand before it began, and leaves it', async () => {
+    const { dir, store } = await fresh();
+    const body = JSON.stringify({ id: 'a1', note: 'mine' });
+    await writeFile(join(dir, 'resolved', 'a1.json'), body);
+    const config = new ConfigurationService(store);
+    const e = await failure(
+      config.createAgent({ agent: agentInput('a1'), personality: calm, role: reviewer }),
+    );
+    expect(e.code).toBe('ALREADY_EXISTS');
+    expect(e.message).toContain('resolved/a1.json already exists (written by hand, not yet adopted)');
+    expect(await readFile(join(dir, 'resolved', 'a1.json'), 'utf8')).toBe(body);
+    await store.close();
+  });
+
+  it('the undo of its delete leaves a newer file written by hand since, and says so', async () => {
+    const { dir, store } = await fresh();
+    await writeFile(join(dir, 'roles', 'h.json'), HAND);
+    const c = await commitWithUndo(store, [{ op: 'delete', kind: 'roles', id: 'h', expectedRevision: 0 }]);
+    const newer = '{ "id": "h", "v": "newer, by hand" }\n';
+    await writeFile(join(dir, 'roles', 'h.json'), newer);
+    const undone = await applyUndo(store, c.undo);
+    expect(undone.skipped.map((x) => x.key)).toEqual(['roles/h']);
+    expect(await readFile(join(dir, 'roles', 'h.json'), 'utf8')).toBe(newer);
+    await store.close();
+  });
+
   it('a delete of it is undone by bringing it back', async () => {
     const { dir, store } = await fresh();
     await writeFile(join(dir, 'roles', 'h.json'), HAND);

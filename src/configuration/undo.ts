@@ -184,8 +184,9 @@ export async function commitWithUndo(
       undo.push({ op: 'put', kind, doc: body(before), expectedRevision: after, ...credit, ...identity });
     else if (after) undo.push({ op: 'delete', kind, id: docId, expectedRevision: after, ...identity });
     else if (before?.revision === 0)
-      // A file written by hand (no metadata): brought back with its content, as a first revision.
-      undo.push({ op: 'put', kind, doc: body(before), expectedRevision: 0, ...identity });
+      // A file written by hand (no metadata): brought back with its content, as a first
+      // revision, and only where nothing is now (a newer file written by hand stays).
+      undo.push({ op: 'put', kind, doc: body(before), create: true, ...identity });
     else if (before) {
       // Brought back exactly as it was, revision included, so agents composed against it stay valid.
       const restore = {

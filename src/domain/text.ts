@@ -12,9 +12,15 @@ export function unsafeCharacter(text: string): string | undefined {
   return m ? `U+${m[0].codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}` : undefined;
 }
 
-/** `text` safe to print: each unsafe character (see unsafeCharacter) shown as its code, `\u{1B}`. */
+/**
+ * One line of `text` safe to print: each unsafe character (see unsafeCharacter), line break,
+ * tab and direction mark shown as its code, `\u{1B}`.
+ */
 export const printable = (text: string): string =>
-  text.replace(new RegExp(UNSAFE.source, 'g'), (c) => `\\u{${c.codePointAt(0)!.toString(16).toUpperCase()}}`);
+  text.replace(
+    new RegExp(`${UNSAFE.source}|[\\t\\r\\n\\u2028\\u2029\\u200e\\u200f\\u061c]`, 'g'),
+    (c) => `\\u{${c.codePointAt(0)!.toString(16).toUpperCase()}}`,
+  );
 
 /** Keys that would reach an object's prototype when a patch or bundle is merged. */
 export const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);

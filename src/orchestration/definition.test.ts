@@ -194,6 +194,9 @@ describe('text a definition names itself with', () => {
       'steps.0.service',
       'U+001B',
     ],
+    ['a carriage return in its id', { id: 'safe\rrm -rf ~ # ' }, 'id', 'U+000D'],
+    ['a line break in its name', { id: 'w', name: 'x\ny' }, 'name', 'U+000A'],
+    ['a right-to-left mark in its id', { id: 'w\u200fx' }, 'id', 'U+200F'],
   ])('refuses %s, naming the field, and never prints the character', (_what, fields, path, code) => {
     const { service, ...top } = fields as { service?: string; id: string };
     const e = rejection({ ...top, steps: [step('a', service ? { service } : {})] });
@@ -202,7 +205,10 @@ describe('text a definition names itself with', () => {
       path,
       `contains the control or direction-override character ${code}`,
     ]);
-    expect([...e.message].filter((c) => '\u0000\u0007\u001b\u202e'.includes(c))).toEqual([]);
+    expect(
+      [...e.message.split(':\n')[0]!].filter((c) => '\u0000\u0007\u001b\u202e\r\n\u200f'.includes(c)),
+    ).toEqual([]);
+    expect([...e.message].filter((c) => '\u0000\u0007\u001b\u202e\r\u200f'.includes(c))).toEqual([]);
   });
 });
 

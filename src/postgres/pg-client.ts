@@ -74,12 +74,16 @@ function takeParam(url: string, name: string): { url: string; value?: string } {
  * search path itself, and one given there would quietly send reads and writes elsewhere.
  */
 function refuseOptions(url: string): void {
-  if (takeParam(url, 'options').value !== undefined)
-    throw new TroupeError(
-      'USAGE',
-      '?options= is not taken in a store URL: troupe sets the session itself (pick the schema with ?schema=)',
-    );
+  for (const name of SESSION_SETTINGS)
+    if (takeParam(url, name).value !== undefined)
+      throw new TroupeError(
+        'USAGE',
+        `?${name}= is not taken in a store URL: troupe sets the session itself (pick the schema with ?schema=${name === 'lock_timeout' ? ", the lock wait with the library's lockWaitMs" : ''})`,
+      );
 }
+
+/** Settings troupe gives each session, which a URL would otherwise override. */
+const SESSION_SETTINGS = ['options', 'search_path', 'lock_timeout', 'idle_in_transaction_session_timeout'];
 
 /** A connection URL without its `schema` parameter, and that parameter. */
 export function schemaOf(url: string): { url: string; schema?: string } {
@@ -155,18 +159,25 @@ export async function pgClient(url: string, opts: PgClientOptions = {}): Promise
   // a session left idle inside its transaction (a paused instance) is ended by the server, so
   // its locks go with it.
   const session = `-c search_path=${schema} -c lock_timeout=${Math.max(1, Math.round(opts.lockWaitMs ?? LOCK_WAIT_MS))} -c idle_in_transaction_session_timeout=${IDLE_IN_TRANSACTION}`;
+  // The connect timeout is each connection's own: set on the pool, it would also end a wait
+  // for a free connection (busy while another session holds a lock this one waits for).
+  const Client = class extends pg.Client {
+    constructor(config?: import('pg').ClientConfig) {
+      super({ ...config, connectionTimeoutMillis: connectMs });
+    }
+  };
   const pool: Pool = new pg.Pool({
     connectionString: url,
     max: opts.poolSize ?? 10,
-    connectionTimeoutMillis: connectMs,
     options: session,
+    Client,
   });
   // Commits that need not wait for the disk (run-log progress), on connections of their own.
   const relaxedPool: Pool = new pg.Pool({
     connectionString: url,
     max: 2,
-    connectionTimeoutMillis: connectMs,
     options: `${session} -c synchronous_commit=off`,
+    Client,
   });
   // An idle connection the server dropped (a restart) is replaced on next use, not a crash.
   pool.on('error', () => {});

@@ -1,6 +1,8 @@
 import { createServer, type Socket } from 'node:net';
 import pg from 'pg';
 import { describe, expect, it } from 'vitest';
+import { ConfigurationService } from '../configuration/configuration-service.js';
+import { calm } from '../configuration/test-setup.test-helper.js';
 import { isTroupeError } from '../domain/errors.js';
 import { checkSchema, pgClient, schemaOf } from './pg-client.js';
 import { describeUrl } from './sql.js';
@@ -28,6 +30,10 @@ describe('what a store URL may say', () => {
     await expect(pgClient(`${TEST_POSTGRES_URL}?options=-c%20search_path%3Dpublic`)).rejects.toThrow(
       /\?options= is not taken in a store URL/,
     );
+    for (const setting of ['lock_timeout=0', 'idle_in_transaction_session_timeout=0', 'search_path=public'])
+      await expect(pgClient(`${TEST_POSTGRES_URL}?${setting}`), setting).rejects.toThrow(
+        new RegExp(`\\?${setting.split('=')[0]}= is not taken in a store URL`),
+      );
     for (const schema of ['information_schema', 'pg_catalog', 'pg_temp'])
       expect(() => checkSchema(schema), schema).toThrow(/is PostgreSQL's own/);
     await expect(pgClient(`${TEST_POSTGRES_URL}?connect_timeout=soon`)).rejects.toThrow(
@@ -64,6 +70,48 @@ describe.each(servers.map((url) => [url]))('sessions on %s', (url) => {
       await raw.connect();
       await raw.query('DROP SCHEMA IF EXISTS "select" CASCADE');
       await raw.end();
+    }
+  });
+
+  it('a wait for a free connection is not cut short by the connect timeout', async () => {
+    const u = new URL(url);
+    u.searchParams.set('connect_timeout', '1');
+    const db = await pgClient(u.toString(), { poolSize: 1 });
+    try {
+      // The one connection is busy for longer than the connect timeout; the next call waits.
+      const busy = db.transaction(async (tx) => tx.query('SELECT pg_sleep(1.5)'));
+      const { rows } = await db.query<{ n: number }>('SELECT 1 AS n');
+      expect(rows[0]?.n).toBe(1);
+      await busy;
+    } finally {
+      await db.close();
+    }
+  });
+
+  it('a change waiting on a locked row fails once, after one wait: its step does not wait again', async () => {
+    const schema = freshSchema();
+    const store = await PostgresStore.connect(url, { schema, poolSize: 2, lockWaitMs: 200 });
+    const config = new ConfigurationService(store, { runLog: store.runLog() });
+    const holder = new pg.Client({ connectionString: url });
+    await holder.connect();
+    try {
+      await config.createPersonality(calm);
+      await holder.query('BEGIN');
+      await holder.query(`SELECT 1 FROM ${schema}.troupe_documents WHERE id = 'calm' FOR UPDATE`);
+      const e = await config.updatePersonality('calm', { name: 'Calmer' }).catch((x: unknown) => x);
+      expect(e).toMatchObject({ code: 'LOCK_FAILED' });
+      await holder.query('ROLLBACK');
+      const [run] = (await store.runLog().list()).filter((r) => r.workflowId === 'update-personality');
+      const record = await store.runLog().read(run!.runId);
+      const attempts = record!.events.filter(
+        (x) => x.type === 'step' && x.kind === 'attempt' && x.stepId === 'update',
+      );
+      expect(attempts).toHaveLength(1);
+      expect(await store.get('personalities', 'calm')).toMatchObject({ name: 'Calm', revision: 1 });
+    } finally {
+      await holder.end();
+      await store.close();
+      await dropSchema(schema);
     }
   });
 

@@ -92,7 +92,7 @@ export function isUnreachable(e: unknown): boolean {
     ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EHOSTUNREACH'].includes(code)
   )
     return true;
-  return /Connection terminated|connection is closed|Client has encountered a connection error/i.test(
+  return /Connection terminated|connection is closed|Client has encountered a connection error|timeout expired/i.test(
     String((e as Error | null)?.message ?? ''),
   );
 }
@@ -105,7 +105,8 @@ export function databaseError(e: unknown, where: string, doing: string): TroupeE
     return new TroupeError(
       'LOCK_FAILED',
       `PostgreSQL at ${where} could not ${doing}: another session held what it needed locked for too long (${detail}); nothing was written`,
-      { cause: e, context: { where, sqlState: '55P03' } },
+      // The wait ran its whole time already: a step's retry would only wait it again.
+      { cause: e, retryable: false, context: { where, sqlState: '55P03' } },
     );
   if (isUnreachable(e))
     return new TroupeError('TRANSIENT', `could not reach PostgreSQL at ${where} to ${doing}: ${detail}`, {

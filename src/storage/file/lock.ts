@@ -240,7 +240,8 @@ function lockTimeout(opts: LockOptions, holder: Owner | undefined) {
     'LOCK_FAILED',
     `could not lock the troupe store at ${opts.dir} within ${opts.timeoutMs} ms: ${who} holds it; ` +
       'try again, or remove .troupe/lock if no troupe process is running',
-    { context: { dir: opts.dir, holder, timeoutMs: opts.timeoutMs } },
+    // The wait ran its whole time already: a step's retry would only wait it again.
+    { retryable: false, context: { dir: opts.dir, holder, timeoutMs: opts.timeoutMs } },
   );
 }
 

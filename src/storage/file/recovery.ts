@@ -97,6 +97,24 @@ export function finalState(current: OnDisk, changes: JournalChange[]): StoredDoc
 }
 
 /**
+ * Whether the file is one written by hand after the commit deleted an earlier one written by
+ * hand (both revision 0, so revisions cannot tell them apart): the delete backed up the text
+ * it removed, and this is not that text. Such a file is the user's, left as it is.
+ */
+async function writtenByHandSince(
+  layout: ApplyContext['layout'],
+  changes: JournalChange[],
+  current: OnDisk,
+  text: string | undefined,
+): Promise<boolean> {
+  if (current.state !== 'doc' || current.revision !== 0) return false;
+  if (!changes.every((c) => c.doc === null && c.prev === 0)) return false;
+  const { kind, id } = changes[0]!;
+  const deleted = await readText(layout.backup(kind, id, 0));
+  return deleted !== undefined && deleted !== text;
+}
+
+/**
  * Brings every file the commits touched to its final state, writing each at most once (so a
  * reader never sees it go back to an older state on the way). Backs up what it replaces and
  * removes backups a power loss tore. Returns the backups it wrote, to be made durable.
@@ -123,6 +141,7 @@ async function replay(ctx: ApplyContext, commits: JournalChange[][]): Promise<st
       const d = decodeDoc(text, entityRel(kind, id), id);
       current = d.ok ? { state: 'doc', revision: d.doc.revision } : { state: 'unreadable' };
     }
+    if (await writtenByHandSince(layout, changes, current, text)) return;
     const target = finalState(current, changes);
     if (target === undefined) return;
     if (target === null ? text === undefined : text === encodeDoc(target)) return;
