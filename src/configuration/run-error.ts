@@ -30,7 +30,7 @@ export function runError(result: RunResult): TroupeError {
         result.undoPending
           ? `the rest of the undo is left to recovery, which runs the next time troupe opens this store (or \`troupe workflow recover\`)`
           : `see \`troupe workflow show ${result.runId}\``
-      }`,
+      }${e ? `. What failed: ${e.message}` : ''}`,
       {
         context: {
           ...context,

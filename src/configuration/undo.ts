@@ -54,6 +54,8 @@ export interface SkippedUndo {
   foundRevision: number;
   /** A deletion this run may not have made (the undo of an unconfirmed intent): left as it is. */
   unknown?: boolean;
+  /** What is stored now is a file written by hand (revision 0), not nothing. */
+  handWritten?: boolean;
 }
 
 /**
@@ -312,6 +314,7 @@ async function applyUndoOnce(
         key: keyOf(u.kind, idOf(u)),
         wroteRevision: u.expectedRevision ?? 0,
         foundRevision: now?.revision ?? 0,
+        ...(now?.revision === 0 ? { handWritten: true } : {}),
       });
     }
   }
@@ -329,7 +332,7 @@ export function skippedError(skipped: SkippedUndo[], kept: string[] = []): Troup
       x.unknown
         ? `${x.key} (deleted, but not known to be by this run: its commit may never have happened, and another writer may have deleted it; left deleted)`
         : `${x.key} (this run wrote ${x.wroteRevision ? `revision ${x.wroteRevision}` : 'its deletion'}; ` +
-          `now ${x.foundRevision ? `revision ${x.foundRevision}` : 'deleted'} by another writer)`,
+          `now ${x.foundRevision ? `revision ${x.foundRevision}` : x.handWritten ? 'a file written by hand' : 'deleted'} by another writer)`,
     )
     .join(', ');
   const rest = kept.length

@@ -15,8 +15,13 @@ async function cuttingProxy() {
   const target = new URL(TEST_POSTGRES_URL);
   let armed = false;
   let cuts = 0;
+  let dead = false;
   const sockets = new Set<Socket>();
   const server: Server = createServer((client) => {
+    if (dead) {
+      client.destroy(); // the server is gone: no connection gets through any more
+      return;
+    }
     const upstream = connect(Number(target.port || 5432), target.hostname);
     sockets.add(client).add(upstream);
     client.on('data', (chunk: Buffer) => {
@@ -47,6 +52,15 @@ async function cuttingProxy() {
     arm: () => {
       armed = true;
     },
+    /** From the cut on, every new connection is refused too. */
+    killAfterCut: () => {
+      const cut = setInterval(() => {
+        if (cuts > 0) {
+          dead = true;
+          clearInterval(cut);
+        }
+      }, 1);
+    },
     cuts: () => cuts,
     close: async () => {
       for (const s of sockets) s.destroy();
@@ -69,6 +83,35 @@ describe.skipIf(why !== undefined)(
       const config = new ConfigurationService(store, { runLog: store.runLog() });
       return { proxy, store, config };
     };
+
+    it('when the server cannot be asked, the change is said to be maybe written, and recovery undoes it', async () => {
+      const { proxy, store, config } = await setup();
+      try {
+        proxy.arm();
+        proxy.killAfterCut();
+        const e = await config.createPersonality(calm).catch((x: unknown) => x as Error);
+        expect(proxy.cuts()).toBe(1);
+        expect(String((e as Error).message)).toMatch(
+          /lost at COMMIT, and the server could not be asked whether it committed: the change may have been written/,
+        );
+        // It was written, with its intent: another instance's recovery finds it and undoes it.
+        const other = await PostgresStore.connect(TEST_POSTGRES_URL, {
+          schema: schemas.at(-1)!,
+          poolSize: 2,
+        });
+        try {
+          expect(await other.get('personalities', 'calm')).toMatchObject({ revision: 1 });
+          const [run] = await other.runLog().list();
+          await new ConfigurationService(other, { runLog: other.runLog() }).recover({ force: [run!.runId] });
+          expect(await other.get('personalities', 'calm')).toBeUndefined();
+        } finally {
+          await other.close();
+        }
+      } finally {
+        await store.close();
+        await proxy.close();
+      }
+    });
 
     for (const change of ['create', 'update', 'delete'] as const) {
       it(`${change === 'update' ? 'an' : 'a'} ${change} that committed is reported done, stands, and is not undone`, async () => {

@@ -20,7 +20,7 @@ import { KINDS, singular } from '../storage/store.js';
 import { Coalesced } from './coalesced.js';
 import { compactFeed, feedChannel, watchFeed } from './feed.js';
 import { migrate } from './migrations.js';
-import { committed } from './outcome.js';
+import { outcomeOf } from './outcome.js';
 import { checkSchema, pgClient, schemaOf } from './pg-client.js';
 import { pgliteClient } from './pglite-client.js';
 import { PostgresRunLog } from './run-log.js';
@@ -263,11 +263,20 @@ export class PostgresStore extends BatchStore {
             decided?.(true);
             return result;
           } catch (e) {
-            if (sent.result && sent.xid && isUnreachable(e) && (await committed(this.#db, sent.xid))) {
+            const outcome =
+              sent.result && sent.xid && isUnreachable(e) ? await outcomeOf(this.#db, sent.xid) : undefined;
+            if (outcome === 'committed') {
               decided?.(true);
-              return sent.result;
+              return sent.result as CommitResult;
             }
             decided?.(false);
+            if (outcome === 'unknown')
+              throw new TroupeError(
+                'TRANSIENT',
+                `the connection to PostgreSQL at ${this.#db.where} was lost at COMMIT, and the server could not be asked whether it committed: the change may have been written; recovery finds out, and undoes it if it was`,
+                // Not tried again: a retry of a change that did commit would be refused by its own write.
+                { cause: e, retryable: false, context: { where: this.#db.where, transaction: sent.xid } },
+              );
             throw e;
           }
         },
