@@ -9,7 +9,18 @@ import { PostgresStore } from '../../src/postgres/store.js';
 const [url, who, count] = process.argv.slice(2);
 if (!url || !who || !count) throw new Error('usage: instance-child <url> <who> <count>');
 
-const store = await PostgresStore.connect(url, { poolSize: 3 });
+// Started while the server restarts, it waits for it, as a server's instance would.
+async function connected(): Promise<PostgresStore> {
+  for (let tries = 1; ; tries++) {
+    try {
+      return await PostgresStore.connect(url!, { poolSize: 3 });
+    } catch (e) {
+      if (!isTroupeError(e) || e.code !== 'TRANSIENT' || tries >= 60) throw e;
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  }
+}
+const store = await connected();
 const config = new ConfigurationService(store, { runLog: store.runLog({ leaseMs: 2_000 }) });
 const say = (o: unknown) => process.stdout.write(`${JSON.stringify(o)}\n`);
 let recovering = false;

@@ -69,7 +69,8 @@ describe.runIf(!skip)('instances killed at random, and a PostgreSQL restart, whi
       if (!victim || round % 8 !== 0) continue;
       victim.kill();
       kills++;
-      launch(10);
+      // As much work as an instance it replaces: the next kill finds one busy.
+      launch(25);
       if (kills === 2) restart();
     }
     while (running.size) await sleep(50);
