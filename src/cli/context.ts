@@ -53,12 +53,8 @@ export class CliContext {
   }
 
   /**
-   * The store `--store` (else `$TROUPE_STORE`) names, or undefined for the file store found
-   * as `located` finds it. `--store` with `--dir` is a usage error unless they agree.
-   */
-  /**
    * Where a document is, for a message: its file (`personalities/calm.json`) in a directory;
-   * on a database, the document itself (`personality calm`), which has no file.
+   * on a database, which has no files, the document and its store.
    */
   placeOf(cmd: Command, kind: string, id: string): string {
     const target = this.storeTarget(cmd);
@@ -67,6 +63,10 @@ export class CliContext {
       : `${kind}/${id}.json`;
   }
 
+  /**
+   * The store `--store` (else `$TROUPE_STORE`) names, or undefined for the file store found
+   * as `located` finds it. `--store` with `--dir` is a usage error unless they agree.
+   */
   storeTarget(cmd: Command): StoreTarget | undefined {
     const g = this.globals(cmd);
     const text = g.store ?? (this.io.env.TROUPE_STORE || undefined);

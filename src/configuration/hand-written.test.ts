@@ -68,10 +68,16 @@ describe('a file written by hand (revision 0) is never lost to a write that plan
     await store.close();
   });
 
-  it('the undo of its delete leaves a newer file written by hand since, and says so', async () => {
+  /** roles/h.json written by hand, then deleted by an undoable commit. */
+  const deletedByHand = async () => {
     const { dir, store } = await fresh();
     await writeFile(join(dir, 'roles', 'h.json'), HAND);
     const c = await commitWithUndo(store, [{ op: 'delete', kind: 'roles', id: 'h', expectedRevision: 0 }]);
+    return { dir, store, c };
+  };
+
+  it('the undo of its delete leaves a newer file written by hand since, and says so', async () => {
+    const { dir, store, c } = await deletedByHand();
     const newer = '{ "id": "h", "v": "newer, by hand" }\n';
     await writeFile(join(dir, 'roles', 'h.json'), newer);
     const undone = await applyUndo(store, c.undo);
@@ -81,9 +87,7 @@ describe('a file written by hand (revision 0) is never lost to a write that plan
   });
 
   it('a delete of it is undone by bringing it back', async () => {
-    const { dir, store } = await fresh();
-    await writeFile(join(dir, 'roles', 'h.json'), HAND);
-    const c = await commitWithUndo(store, [{ op: 'delete', kind: 'roles', id: 'h', expectedRevision: 0 }]);
+    const { store, c } = await deletedByHand();
     expect(await store.get('roles', 'h')).toBeUndefined();
     await applyUndo(store, c.undo);
     expect(await store.get('roles', 'h')).toMatchObject({ id: 'h', v: 'by hand' });

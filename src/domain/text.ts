@@ -7,18 +7,20 @@
 const UNSAFE = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069\ufeff]/;
 
 /** The first unsafe character of a text, as "U+001B", or undefined. */
-export function unsafeCharacter(text: string): string | undefined {
-  const m = UNSAFE.exec(text);
-  return m ? `U+${m[0].codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}` : undefined;
+export function unsafeCharacter(text: string, opts: { oneLine?: boolean } = {}): string | undefined {
+  const m = UNSAFE.exec(text) ?? (opts.oneLine ? LINE_BREAKING.exec(text) : null);
+  return m ? codeOf(m[0]) : undefined;
 }
 
-/**
- * One line of `text` safe to print: each unsafe character (see unsafeCharacter), line break,
- * tab and direction mark shown as its code, `\u{1B}`.
- */
+/** Fine in free text, not in a one-line name: a tab, a line break, a direction mark. */
+const LINE_BREAKING = /[\t\r\n\u2028\u2029\u200e\u200f\u061c]/;
+
+const codeOf = (c: string) => `U+${c.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}`;
+
+/** One line of `text` safe to print: each character `unsafeCharacter(…, { oneLine })` names shown as its code, `\u{1B}`. */
 export const printable = (text: string): string =>
   text.replace(
-    new RegExp(`${UNSAFE.source}|[\\t\\r\\n\\u2028\\u2029\\u200e\\u200f\\u061c]`, 'g'),
+    new RegExp(`${UNSAFE.source}|${LINE_BREAKING.source}`, 'g'),
     (c) => `\\u{${c.codePointAt(0)!.toString(16).toUpperCase()}}`,
   );
 

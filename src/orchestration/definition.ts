@@ -21,16 +21,10 @@ const StepId = z
  */
 const safe = (s: z.ZodString, oneLine = false) =>
   s.superRefine((v, ctx) => {
-    const c = unsafeCharacter(v) ?? (oneLine ? lineBreak(v) : undefined);
+    const c = unsafeCharacter(v, { oneLine });
     if (c)
       ctx.addIssue({ code: 'custom', message: `contains the control or direction-override character ${c}` });
   });
-
-/** A tab, line break or direction mark: fine in a description, not in a one-line name. */
-const lineBreak = (v: string) => {
-  const c = /[\t\r\n\u2028\u2029\u200e\u200f\u061c]/.exec(v)?.[0];
-  return c && `U+${c.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}`;
-};
 
 const Name = safe(z.string().min(1).max(200), true);
 

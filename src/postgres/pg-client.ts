@@ -70,10 +70,11 @@ function takeParam(url: string, name: string): { url: string; value?: string } {
 }
 
 /**
- * Refuses a URL's `options` (server settings for the session): troupe sets the session's
- * search path itself, and one given there would quietly send reads and writes elsewhere.
+ * Refuses session settings in a URL (`options`, `search_path`, the lock and idle limits): troupe
+ * sets them itself, and one given there would quietly send reads and writes elsewhere, or
+ * lift a limit.
  */
-function refuseOptions(url: string): void {
+function refuseSessionSettings(url: string): void {
   for (const name of SESSION_SETTINGS)
     if (takeParam(url, name).value !== undefined)
       throw new TroupeError(
@@ -149,13 +150,13 @@ export async function pgClient(url: string, opts: PgClientOptions = {}): Promise
   // `?schema=NAME` in the URL picks the schema (several casts in one database).
   const { url: plain, schema: named } = schemaOf(url);
   const { url: bare, prepare: inUrl } = prepareOf(plain);
-  refuseOptions(bare);
+  refuseSessionSettings(bare);
   url = bare;
   const schema = quoted(opts.schema ?? named ?? 'public');
   const { url: rest, connectMs } = connectTimeoutOf(url);
   url = rest;
   // Tables are found in the store's schema first. No wait is endless: a row or lock another
-  // session holds fails the statement after LOCK_WAIT (LOCK_FAILED, as on the file store), and
+  // session holds fails the statement after lockWaitMs (LOCK_FAILED, as on the file store), and
   // a session left idle inside its transaction (a paused instance) is ended by the server, so
   // its locks go with it.
   const session = `-c search_path=${schema} -c lock_timeout=${Math.max(1, Math.round(opts.lockWaitMs ?? LOCK_WAIT_MS))} -c idle_in_transaction_session_timeout=${IDLE_IN_TRANSACTION}`;

@@ -21,7 +21,7 @@ import { Coalesced } from './coalesced.js';
 import { compactFeed, feedChannel, watchFeed } from './feed.js';
 import { migrate } from './migrations.js';
 import { outcomeOf } from './outcome.js';
-import { checkSchema, pgClient, schemaOf } from './pg-client.js';
+import { checkSchema, type PgClientOptions, pgClient, schemaOf } from './pg-client.js';
 import { pgliteClient } from './pglite-client.js';
 import { PostgresRunLog } from './run-log.js';
 import { PostgresRunQueue } from './run-queue.js';
@@ -35,23 +35,8 @@ import {
   type SqlClient,
 } from './sql.js';
 
-export interface PostgresStoreOptions extends StoreOptions {
-  /** Connections in the pool (PostgreSQL only); default 10. */
-  poolSize?: number;
-  /** The schema the tables live in; default `public`. */
-  schema?: string;
-  /**
-   * Name statements so that each connection parses and plans one once (default true). False
-   * behind a pooler that hands one server connection to many clients and does not track
-   * named statements (PgBouncer in transaction mode without `max_prepared_statements`); the
-   * URL's `?prepare=false` does the same.
-   */
-  prepare?: boolean;
-  /**
-   * How long a statement waits for a row or lock another session holds before it fails with
-   * LOCK_FAILED, writing nothing (PostgreSQL only); default 15 000 ms, as the file store waits.
-   */
-  lockWaitMs?: number;
+/** The connection's options (pool size, schema, statement naming, lock wait), and: */
+export interface PostgresStoreOptions extends StoreOptions, PgClientOptions {
   /**
    * Create the store (its schema and tables) if there is none; default true. False refuses a
    * database with no troupe store in it (NOT_A_TROUPE_DIRECTORY), as the CLI does for every
@@ -265,9 +250,9 @@ export class PostgresStore extends BatchStore {
           } catch (e) {
             const outcome =
               sent.result && sent.xid && isUnreachable(e) ? await outcomeOf(this.#db, sent.xid) : undefined;
-            if (outcome === 'committed') {
+            if (outcome === 'committed' && sent.result) {
               decided?.(true);
-              return sent.result as CommitResult;
+              return sent.result;
             }
             decided?.(false);
             if (outcome === 'unknown')
@@ -294,16 +279,16 @@ export class PostgresStore extends BatchStore {
     }
   }
 
-  /**
-   * One commit in four round trips: BEGIN; the run's fence and the named rows, read and locked
-   * in one statement; every write (documents, history, the feed's lock and notice) in one
-   * statement; COMMIT.
-   */
   /** Writes of a run log over this very database are made in the commit's own transaction. */
   carries(w: CarriedWrite): boolean {
     return w.sink === this.#db;
   }
 
+  /**
+   * One commit in four round trips: BEGIN; the run's fence and the named rows, read and locked
+   * in one statement; every write (documents, history, the feed's lock and notice) in one
+   * statement, which also answers the transaction's id (in `sent`); COMMIT.
+   */
   async #commitIn(
     tx: Sql,
     ops: BatchOp[],

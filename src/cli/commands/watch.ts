@@ -21,15 +21,12 @@ export function register(program: Command, ctx: CliContext): void {
     )
     .action(async (opts: { from?: string }, cmd: Command) => {
       const json = ctx.globals(cmd).json === true;
-      let fromRevision: number | undefined;
-      if (opts.from !== undefined) {
-        fromRevision = /^\d{1,15}$/.test(opts.from) ? Number(opts.from) : Number.NaN;
-        if (!Number.isInteger(fromRevision) || fromRevision < 0)
-          throw new TroupeError(
-            'USAGE',
-            `--from must be a whole number (a position the feed printed), got "${opts.from}"`,
-          );
-      }
+      if (opts.from !== undefined && !/^\d{1,15}$/.test(opts.from))
+        throw new TroupeError(
+          'USAGE',
+          `--from must be a whole number (a position the feed printed), got "${opts.from}"`,
+        );
+      const fromRevision = opts.from === undefined ? undefined : Number(opts.from);
       await ctx.withConfig(
         cmd,
         async (_config, store) => {
