@@ -1,93 +1,21 @@
-import { connect, createServer, type Server, type Socket } from 'node:net';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ConfigurationService } from '../configuration/configuration-service.js';
 import { calm } from '../configuration/test-setup.test-helper.js';
+import { proxiedStores } from './proxy.test-helper.js';
 import { PostgresStore } from './store.js';
-import { dropSchema, freshSchema, postgresUnavailable, TEST_POSTGRES_URL } from './test-db.test-helper.js';
+import { postgresUnavailable, TEST_POSTGRES_URL } from './test-db.test-helper.js';
 
 const why = await postgresUnavailable();
-
-/**
- * A TCP proxy to the test server that, once armed, cuts the client's side of the connection
- * right after passing on a COMMIT: the server commits, its answer never arrives.
- */
-async function cuttingProxy() {
-  const target = new URL(TEST_POSTGRES_URL);
-  let armed = false;
-  let cuts = 0;
-  let dead = false;
-  const sockets = new Set<Socket>();
-  const server: Server = createServer((client) => {
-    if (dead) {
-      client.destroy(); // the server is gone: no connection gets through any more
-      return;
-    }
-    const upstream = connect(Number(target.port || 5432), target.hostname);
-    sockets.add(client).add(upstream);
-    client.on('data', (chunk: Buffer) => {
-      upstream.write(chunk);
-      if (armed && chunk.includes('COMMIT')) {
-        armed = false;
-        cuts++;
-        client.destroy(); // the server reads the COMMIT and commits; the answer has nowhere to go
-        upstream.end();
-      }
-    });
-    upstream.on('data', (chunk: Buffer) => {
-      if (!client.destroyed) client.write(chunk);
-    });
-    const close = () => {
-      client.destroy();
-      upstream.destroy();
-    };
-    client.on('error', close).on('close', close);
-    upstream.on('error', close).on('close', close);
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const port = (server.address() as { port: number }).port;
-  const url = new URL(TEST_POSTGRES_URL);
-  url.host = `127.0.0.1:${port}`;
-  return {
-    url: url.toString(),
-    arm: () => {
-      armed = true;
-    },
-    /** From the cut on, every new connection is refused too. */
-    killAfterCut: () => {
-      const cut = setInterval(() => {
-        if (cuts > 0) {
-          dead = true;
-          clearInterval(cut);
-        }
-      }, 1);
-    },
-    cuts: () => cuts,
-    close: async () => {
-      for (const s of sockets) s.destroy();
-      await new Promise((r) => server.close(r));
-    },
-  };
-}
 
 describe.skipIf(why !== undefined)(
   why ? `skipped: ${why}` : 'a COMMIT whose answer the network loses, on PostgreSQL',
   () => {
-    const schemas: string[] = [];
-    afterAll(() => Promise.all(schemas.map((s) => dropSchema(s))));
-
-    const setup = async () => {
-      const schema = freshSchema();
-      schemas.push(schema);
-      const proxy = await cuttingProxy();
-      const store = await PostgresStore.connect(proxy.url, { schema, poolSize: 2 });
-      const config = new ConfigurationService(store, { runLog: store.runLog() });
-      return { proxy, store, config };
-    };
+    const { schemas, setup } = proxiedStores();
 
     it('when the server cannot be asked, the change is said to be maybe written, and recovery undoes it', async () => {
       const { proxy, store, config } = await setup();
       try {
-        proxy.arm();
+        proxy.arm('cut');
         proxy.killAfterCut();
         const e = await config.createPersonality(calm).catch((x: unknown) => x as Error);
         expect(proxy.cuts()).toBe(1);
@@ -118,7 +46,7 @@ describe.skipIf(why !== undefined)(
         const { proxy, store, config } = await setup();
         try {
           if (change !== 'create') await config.createPersonality(calm);
-          proxy.arm();
+          proxy.arm('cut');
           if (change === 'create') await config.createPersonality(calm);
           if (change === 'update')
             await config.updatePersonality('calm', { name: 'Calmer' }, { expectedRevision: 1 });

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Pool, PoolClient, QueryConfig } from 'pg';
 import { TroupeError } from '../domain/errors.js';
+import { answered, onConnection } from './answer-wait.js';
 import { describeUrl, optionalPeer, type Sql, type SqlClient } from './sql.js';
 
 export interface PgClientOptions {
@@ -20,6 +21,14 @@ export interface PgClientOptions {
    * LOCK_FAILED, writing nothing (PostgreSQL only); default 15 000 ms, as the file store waits.
    */
   lockWaitMs?: number;
+  /**
+   * How long a statement may run; default 60 000 ms. The server cancels one still running
+   * after this long (`statement_timeout`: IO_ERROR, nothing written). A server that has not
+   * answered a little after that (stopped, or cut off by the network) is taken as gone: the
+   * connection is closed and the call fails TRANSIENT, as for a server out of reach. A commit
+   * whose COMMIT goes unanswered is then asked about, as when its answer is lost.
+   */
+  statementWaitMs?: number;
 }
 
 const SCHEMA = /^[a-z_][a-z0-9_]{0,62}$/;
@@ -84,7 +93,13 @@ function refuseSessionSettings(url: string): void {
 }
 
 /** Settings troupe gives each session, which a URL would otherwise override. */
-const SESSION_SETTINGS = ['options', 'search_path', 'lock_timeout', 'idle_in_transaction_session_timeout'];
+const SESSION_SETTINGS = [
+  'options',
+  'search_path',
+  'lock_timeout',
+  'statement_timeout',
+  'idle_in_transaction_session_timeout',
+];
 
 /** A connection URL without its `schema` parameter, and that parameter. */
 export function schemaOf(url: string): { url: string; schema?: string } {
@@ -105,6 +120,11 @@ export function prepareOf(url: string): { url: string; prepare?: boolean } {
 
 /** How long a statement waits for a lock another session holds, by default. */
 const LOCK_WAIT_MS = 15_000;
+/** How long a statement may run, by default. */
+const STATEMENT_WAIT_MS = 60_000;
+/** How much longer than that the client waits for an answer before it takes the server as gone. */
+const answerGrace = (statementMs: number) => Math.min(5_000, statementMs);
+
 /** How long a session may sit idle inside a transaction before the server ends it. */
 const IDLE_IN_TRANSACTION = '60s';
 
@@ -159,7 +179,8 @@ export async function pgClient(url: string, opts: PgClientOptions = {}): Promise
   // session holds fails the statement after lockWaitMs (LOCK_FAILED, as on the file store), and
   // a session left idle inside its transaction (a paused instance) is ended by the server, so
   // its locks go with it.
-  const session = `-c search_path=${schema} -c lock_timeout=${Math.max(1, Math.round(opts.lockWaitMs ?? LOCK_WAIT_MS))} -c idle_in_transaction_session_timeout=${IDLE_IN_TRANSACTION}`;
+  const statementMs = Math.max(1, Math.round(opts.statementWaitMs ?? STATEMENT_WAIT_MS));
+  const session = `-c search_path=${schema} -c lock_timeout=${Math.max(1, Math.round(opts.lockWaitMs ?? LOCK_WAIT_MS))} -c statement_timeout=${statementMs} -c idle_in_transaction_session_timeout=${IDLE_IN_TRANSACTION}`;
   // The connect timeout is each connection's own: set on the pool, it would also end a wait
   // for a free connection (busy while another session holds a lock this one waits for).
   const Client = class extends pg.Client {
@@ -186,53 +207,42 @@ export async function pgClient(url: string, opts: PgClientOptions = {}): Promise
   const where = describeUrl(url);
   const prepare = opts.prepare ?? inUrl ?? true;
   const listeners = new Set<PoolClient>();
+  const wait = statementMs + answerGrace(statementMs);
+  const ask = (c: PoolClient, text: string, params?: unknown[]) =>
+    answered(c, params === undefined ? text : prepared(text, params, prepare), wait);
+  const over = (p: Pool): Sql => ({
+    query: (text, params) => onConnection(p, (c) => ask(c, text, params ?? [])) as never,
+    exec: async (text) => {
+      await onConnection(p, (c) => ask(c, text));
+    },
+  });
   return {
     engine: 'postgres',
     where,
-    query: (text, params) => pool.query(prepared(text, params, prepare)) as never,
-    exec: async (text) => {
-      await pool.query(text);
-    },
-    relaxed: {
-      query: (text, params) => relaxedPool.query(prepared(text, params, prepare)) as never,
-      exec: async (text) => {
-        await relaxedPool.query(text);
-      },
-    },
-    async transaction(fn, opts = {}) {
-      const client = await pool.connect();
-      // A server going away mid-transaction (a restart) fails the query in flight; the client
-      // also emits it, and an unheard 'error' would end the process.
-      let broken: unknown;
-      const onError = (e: Error) => {
-        broken = e;
-      };
-      client.on('error', onError);
-      try {
-        await client.query(
+    ...over(pool),
+    relaxed: over(relaxedPool),
+    transaction: (fn, opts = {}) =>
+      onConnection(pool, async (client, broke) => {
+        await ask(
+          client,
           `BEGIN ISOLATION LEVEL ${opts.isolation === 'read committed' ? 'READ COMMITTED' : 'SERIALIZABLE'}`,
         );
         const tx: Sql = {
-          query: (text, params) => client.query(prepared(text, params, prepare)) as never,
+          query: (text, params) => ask(client, text, params ?? []) as never,
           exec: async (text) => {
-            await client.query(text);
+            await ask(client, text);
           },
         };
-        const out = await fn(tx);
-        await client.query('COMMIT');
-        return out;
-      } catch (e) {
         try {
-          await client.query('ROLLBACK');
-        } catch (rollbackFailed) {
-          broken = rollbackFailed; // the connection is gone: the pool must not hand it out again
+          const out = await fn(tx);
+          await ask(client, 'COMMIT');
+          return out;
+        } catch (e) {
+          // A connection that cannot roll back is gone, and its transaction with it: closed, not reused.
+          await ask(client, 'ROLLBACK').catch(broke);
+          throw e;
         }
-        throw e;
-      } finally {
-        client.off('error', onError);
-        client.release(broken instanceof Error ? broken : undefined);
-      }
-    },
+      }),
     async listen(channel, onPayload, onLost) {
       const client = await pool.connect();
       let lost: unknown;

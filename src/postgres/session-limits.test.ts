@@ -30,7 +30,12 @@ describe('what a store URL may say', () => {
     await expect(pgClient(`${TEST_POSTGRES_URL}?options=-c%20search_path%3Dpublic`)).rejects.toThrow(
       /\?options= is not taken in a store URL/,
     );
-    for (const setting of ['lock_timeout=0', 'idle_in_transaction_session_timeout=0', 'search_path=public'])
+    for (const setting of [
+      'lock_timeout=0',
+      'statement_timeout=0',
+      'idle_in_transaction_session_timeout=0',
+      'search_path=public',
+    ])
       await expect(pgClient(`${TEST_POSTGRES_URL}?${setting}`), setting).rejects.toThrow(
         new RegExp(`\\?${setting.split('=')[0]}= is not taken in a store URL`),
       );
