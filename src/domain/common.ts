@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { type Issue, validationError } from './errors.js';
 import { lazyDefault } from './lazy.js';
 import { containsSecret, SECRET_IN_TEXT, scrubSecrets } from './secrets.js';
-import { article } from './text.js';
+import { article, printable } from './text.js';
 
 /** Lowercase slug: safe as a file name on every platform, no separators, no traversal. */
 export const ID_PATTERN = /^[a-z0-9]+(?:-[a-z0-9]+)*$/;
@@ -134,11 +134,15 @@ export function toIssues(
   input?: unknown,
 ): Issue[] {
   return error.issues.map((i) => {
-    const path = i.path.map(String).join('.') || '(root)';
+    // Keys come from the input as they are: printed, never a terminal escape or direction override.
+    const path = printable(i.path.map(String).join('.')) || '(root)';
     // A message may quote the value it refuses: never a key pasted there.
     let message = scrubSecrets(i.message);
     if (i.code === 'unrecognized_keys')
-      message = `unknown field${i.keys.length > 1 ? 's' : ''} ${i.keys.map((k) => `"${k}"`).join(', ')}`;
+      message = `unknown field${i.keys.length > 1 ? 's' : ''} ${i.keys.map((k) => `"${printable(k)}"`).join(', ')}`;
+    else if (i.code === 'invalid_key')
+      // zod says only "Invalid key in record": what is wrong with the key is in its own issues.
+      message = `the key ${i.issues.map((k) => plainMessage(k, scrubSecrets(k.message), undefined)).join('; ')}`;
     else message = plainMessage(i, message, input);
     const issue: Issue = { path, message };
     if (where.file) issue.file = where.file;

@@ -212,6 +212,30 @@ describe('text a definition names itself with', () => {
   });
 });
 
+describe('keys a definition holds', () => {
+  it('a policy key that is no service name says what is wrong with it, printed escaped', () => {
+    const e = rejection({
+      id: 'w',
+      policies: { services: { 'svc\u202eexe': { timeoutMs: 5 }, '': { timeoutMs: 5 } } },
+      steps: [step('a')],
+    });
+    expect(e.issues.map((i) => [i.path, i.message])).toEqual([
+      [
+        'policies.services.svc\\u{202E}exe',
+        'the key contains the control or direction-override character U+202E',
+      ],
+      ['policies.services.', 'the key must not be empty'],
+    ]);
+    expect([...e.message].filter((c) => c === '\u202e')).toEqual([]);
+  });
+
+  it('an unknown field is named escaped: a terminal escape in a key is never printed', () => {
+    const e = rejection({ id: 'w', '\u001b[2Jx': 1, steps: [step('a')] });
+    expect(e.issues.map((i) => i.message)).toEqual(['unknown field "\\u{1B}[2Jx"']);
+    expect(e.message).not.toContain('\u001b');
+  });
+});
+
 describe('workflow builder', () => {
   it('builds the same validated definition as the data form', () => {
     const built = workflow('create-agent')
