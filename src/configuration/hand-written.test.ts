@@ -9,10 +9,10 @@ import { applyUndo, commitWithUndo } from './undo.js';
 
 const dirs: string[] = [];
 afterAll(() => Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true }))));
-const fresh = async () => {
+const fresh = async (opts: Parameters<typeof FileStore.init>[1] = {}) => {
   const dir = await mkdtemp(join(tmpdir(), 'troupe-hand-'));
   dirs.push(dir);
-  return { dir, store: await FileStore.init(dir) };
+  return { dir, store: await FileStore.init(dir, opts) };
 };
 const HAND = '{ "id": "h", "v": "by hand" }\n';
 
@@ -92,5 +92,37 @@ describe('a file written by hand (revision 0) is never lost to a write that plan
     await applyUndo(store, c.undo);
     expect(await store.get('roles', 'h')).toMatchObject({ id: 'h', v: 'by hand' });
     await store.close();
+  });
+
+  it("is kept when written during a create's own commit, after its commit point and before its file is placed", async () => {
+    let hand: (() => Promise<void>) | undefined;
+    const { dir, store } = await fresh({ hooks: { afterJournal: () => hand?.() } });
+    const file = join(dir, 'roles', 'h.json');
+    hand = () => writeFile(file, HAND); // the journal says committed; no file is placed yet
+    await store.commit([{ op: 'put', kind: 'roles', doc: { id: 'h', v: 'created' }, create: true }]);
+    expect(await readFile(file, 'utf8')).toBe(HAND);
+    expect(await store.get('roles', 'h')).toMatchObject({ v: 'by hand', revision: 0 });
+    await store.close();
+  });
+
+  it('is kept by the recovery of a create that died after its commit point, before its file was placed', async () => {
+    let hand: (() => Promise<void>) | undefined;
+    const { dir, store } = await fresh({ hooks: { afterJournal: () => hand?.() } });
+    const file = join(dir, 'roles', 'h.json');
+    hand = async () => {
+      await writeFile(file, HAND);
+      throw new Error('the process dies here'); // the commit's record stands, nothing applied
+    };
+    await expect(
+      store.commit([
+        { op: 'put', kind: 'roles', doc: { id: 'h', v: 'created' }, create: true },
+        { op: 'put', kind: 'roles', doc: { id: 'other', v: 'created' }, create: true },
+      ]),
+    ).rejects.toThrow('the process dies here');
+    const next = await FileStore.open(dir); // recovers: the commit is replayed
+    expect(await readFile(file, 'utf8')).toBe(HAND);
+    expect(await next.get('roles', 'other')).toMatchObject({ v: 'created', revision: 1 });
+    await next.close();
+    await store.close().catch(() => undefined);
   });
 });

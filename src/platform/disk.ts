@@ -5,7 +5,7 @@ import { crashPoint, injectedFault, recordDisk, recordingDisk } from './crash-po
 
 /**
  * The one way the file store and the run log change the disk: open, write, truncate, fsync,
- * rename, unlink, mkdir, close. Reads go straight to node:fs. With `TROUPE_DISK_LOG=FILE` every
+ * rename, link, unlink, mkdir, close. Reads go straight to node:fs. With `TROUPE_DISK_LOG=FILE` every
  * change is recorded after it succeeds (a close before it starts), in order with the crash
  * points, so a test can replay it on a model of a disk and ask what a power loss at each point
  * would leave (see test/power). Off, each call costs one boolean check.
@@ -19,6 +19,7 @@ const p = {
   fdatasync: promisify(fs.fdatasync),
   ftruncate: promisify(fs.ftruncate),
   rename: promisify(fs.rename),
+  link: promisify(fs.link),
   unlink: promisify(fs.unlink),
   mkdir: promisify(fs.mkdir),
 };
@@ -132,6 +133,17 @@ export async function rename(from: string, to: string): Promise<void> {
 export function renameSync(from: string, to: string): void {
   fs.renameSync(from, to);
   if (recordingDisk) recordDisk({ o: 'rename', a: from, b: to });
+}
+
+/** A second name for a file, refused (EEXIST) where `to` exists: a rename that never replaces. */
+export async function link(from: string, to: string): Promise<void> {
+  await p.link(from, to);
+  if (recordingDisk) recordDisk({ o: 'link', a: from, b: to });
+}
+
+export function linkSync(from: string, to: string): void {
+  fs.linkSync(from, to);
+  if (recordingDisk) recordDisk({ o: 'link', a: from, b: to });
 }
 
 export async function unlink(path: string): Promise<void> {

@@ -4,13 +4,13 @@ import { bootedAt } from '../../src/platform/liveness.js';
 
 /**
  * A model of a disk under POSIX durability rules, driven by the log `TROUPE_DISK_LOG` records
- * (src/platform/disk.ts): every open, write, truncate, fsync, rename, unlink, mkdir and close
+ * (src/platform/disk.ts): every open, write, truncate, fsync, rename, link, unlink, mkdir and close
  * of a real run, with its crash points in order. Replaying the log, it knows at each record what
  * is durable and what only sits in the page cache, and `lose()` answers what a power loss at
  * that moment leaves:
  * - a file's data is durable up to its last fsync/fdatasync; later writes are lost, kept, or
  *   kept in part with the last one torn;
- * - a folder's entries (create, rename, unlink, mkdir) are durable up to its last fsync; later
+ * - a folder's entries (create, rename, link, unlink, mkdir) are durable up to its last fsync; later
  *   ones survive as a prefix in the order they were made (a journalling file system keeps
  *   metadata in order), a rename all or nothing.
  * One recorded run gives every power-loss point: nothing after a point can change what was
@@ -40,6 +40,7 @@ export type DiskRecord =
   | { o: 'sync'; h: number }
   | { o: 'close'; h: number }
   | { o: 'rename'; a: string; b: string }
+  | { o: 'link'; a: string; b: string }
   | { o: 'unlink'; p: string }
   | { o: 'mkdir'; p: string; first: string }
   | { o: 'point'; n: string; d?: string };
@@ -210,6 +211,14 @@ export class SimDisk {
           this.#entries(to[0], [[to[1], node]]);
           this.#entries(from[0], [[from[1], undefined]]);
         }
+        return;
+      }
+      case 'link': {
+        // A second name for the same file, in the folder of `b` (never replacing: it was absent).
+        const from = this.#where(r.a);
+        const to = this.#where(r.b);
+        const node = from?.[0].now.get(from[1]);
+        if (to && node) this.#entries(to[0], [[to[1], node]]);
         return;
       }
       case 'unlink': {

@@ -67,9 +67,17 @@ export const PARALLEL_WRITES = 4;
  */
 export const OVERLAP_ABOVE = 32;
 
-/** Writes the entity file, creating its kind folder if it is missing (e.g. removed by hand). */
-export const writeEntity = (layout: Layout, kind: Kind, path: string, text: string, blocking = true) =>
-  inDir(layout.kindDir(kind), () => writeFileAtomic(path, text, { durable: false, blocking }));
+/**
+ * Writes the entity file, creating its kind folder if it is missing (e.g. removed by hand).
+ * Not `replace`: only where there is no file (see writeFileAtomic); answers whether it wrote.
+ */
+export const writeEntity = (
+  layout: Layout,
+  kind: Kind,
+  path: string,
+  text: string,
+  { blocking = true, replace = true }: { blocking?: boolean; replace?: boolean } = {},
+) => inDir(layout.kindDir(kind), () => writeFileAtomic(path, text, { durable: false, blocking, replace }));
 
 /**
  * Brings every entity file to its final state: backs up what it replaces, then replaces it
@@ -84,7 +92,8 @@ export async function applyChanges(ctx: ApplyContext, changes: PendingChange[]):
     if (keepsBackup(ctx, c)) await writeBackup(layout, c.kind, c.id, c.prev, c.before!, blocking);
     const path = layout.entity(c.kind, c.id);
     const doc = c.doc;
-    if (doc) await writeEntity(layout, c.kind, path, encodeDoc(doc), blocking);
+    // A put planned where there was none never replaces a file written by hand meanwhile.
+    if (doc) await writeEntity(layout, c.kind, path, encodeDoc(doc), { blocking, replace: !c.absent });
     else await removeFile(path);
     applied++;
     await hooks.afterApply?.(applied);

@@ -16,8 +16,20 @@ import { isTempName, tempPathFor, tempWriter } from './layout.js';
 export async function writeFileAtomic(
   path: string,
   data: string | Uint8Array,
-  { durable = true, blocking = true }: { durable?: boolean; blocking?: boolean } = {},
-): Promise<void> {
+  {
+    durable = true,
+    blocking = true,
+    replace = true,
+  }: {
+    durable?: boolean;
+    blocking?: boolean;
+    /**
+     * False: put the file in place only where there is none (a link, then the temp file's
+     * name removed), and leave a file that is there as it is. Answers whether it was placed.
+     */
+    replace?: boolean;
+  } = {},
+): Promise<boolean> {
   const tmp = tempPathFor(path);
   crashPoint('file:write', path);
   if (!durable && !blocking) {
@@ -25,9 +37,7 @@ export async function writeFileAtomic(
     try {
       await disk.writeNewFile(tmp, data, 'wx');
       crashPoint('file:written', path);
-      await disk.rename(tmp, path);
-      crashPoint('file:renamed', path);
-      return;
+      return await place(tmp, path, replace);
     } catch (e) {
       await disk.unlink(tmp).catch(() => undefined);
       throw ioError('write', path, e);
@@ -38,9 +48,7 @@ export async function writeFileAtomic(
     try {
       disk.writeNewFileSync(tmp, data, 'wx');
       crashPoint('file:written', path);
-      disk.renameSync(tmp, path);
-      crashPoint('file:renamed', path);
-      return;
+      return placeSync(tmp, path, replace);
     } catch (e) {
       await disk.unlink(tmp).catch(() => undefined);
       throw ioError('write', path, e);
@@ -55,13 +63,49 @@ export async function writeFileAtomic(
     fd = undefined;
     await disk.close(done);
     crashPoint('file:written', path);
-    await disk.rename(tmp, path);
-    crashPoint('file:renamed', path);
+    return await place(tmp, path, replace);
   } catch (e) {
     if (fd !== undefined) await disk.close(fd).catch(() => undefined);
     await disk.unlink(tmp).catch(() => undefined);
     throw ioError('write', path, e);
   }
+}
+
+/** The temp file `tmp` as `path`: renamed over it, or (not `replace`) linked where there is none. */
+async function place(tmp: string, path: string, replace: boolean): Promise<boolean> {
+  if (replace) {
+    await disk.rename(tmp, path);
+    crashPoint('file:renamed', path);
+    return true;
+  }
+  const placed = await disk.link(tmp, path).then(
+    () => true,
+    (e: unknown) => {
+      if (errnoOf(e) !== 'EEXIST') throw e;
+      return false;
+    },
+  );
+  crashPoint('file:renamed', path);
+  await disk.unlink(tmp);
+  return placed;
+}
+
+function placeSync(tmp: string, path: string, replace: boolean): boolean {
+  if (replace) {
+    disk.renameSync(tmp, path);
+    crashPoint('file:renamed', path);
+    return true;
+  }
+  let placed = true;
+  try {
+    disk.linkSync(tmp, path);
+  } catch (e) {
+    if (errnoOf(e) !== 'EEXIST') throw e;
+    placed = false;
+  }
+  crashPoint('file:renamed', path);
+  disk.unlinkSync(tmp);
+  return placed;
 }
 
 /**

@@ -22,7 +22,21 @@ const changes: JournalChange[] = [
 const entries: JournalEntry[] = [
   { type: 'commit', seq: 1, changes },
   { type: 'applied', seq: 1 },
-  { type: 'commit', seq: 2, changes: [{ kind: 'models', id: 'm', prev: 0, doc: null }] },
+  {
+    type: 'commit',
+    seq: 2,
+    changes: [
+      { kind: 'models', id: 'm', prev: 0, doc: null },
+      // A put planned on no file (see JournalChange.absent).
+      {
+        kind: 'roles',
+        id: 'new',
+        prev: 0,
+        doc: { id: 'new', revision: 1, createdAt: 'a', updatedAt: 'a' },
+        absent: true,
+      },
+    ],
+  },
   { type: 'applied', seq: 2 },
   { type: 'resync' },
 ];
@@ -66,6 +80,16 @@ describe('journal entries', () => {
       changes: [{ kind: 'roles', id: '../x', prev: 0, doc: null }],
     });
     expect(decodeEntryAt(unsafe, 0)).toBeUndefined();
+    // "Planned on no file" is only ever a put of a first version.
+    for (const bad of [
+      { kind: 'roles', id: 'x', prev: 0, doc: null, absent: true },
+      { kind: 'roles', id: 'x', prev: 2, doc: { id: 'x', revision: 3 }, absent: true },
+      { kind: 'roles', id: 'x', prev: 0, doc: { id: 'x', revision: 1 }, absent: 'yes' },
+    ])
+      expect(
+        decodeEntryAt(encodeEntry({ type: 'commit', seq: 1, changes: [bad as JournalChange] }), 0),
+        JSON.stringify(bad),
+      ).toBeUndefined();
   });
 
   it('reads a record left by the version that kept one commit per journal file', () => {

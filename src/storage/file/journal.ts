@@ -17,6 +17,11 @@ export interface JournalChange {
   prev: number;
   /** The document to write, or null to delete. */
   doc: StoredDoc | null;
+  /**
+   * Set on a put planned where there was no file: one found there when it is applied was
+   * written by hand meanwhile (without the lock), and is kept, never written over.
+   */
+  absent?: true;
 }
 
 /**
@@ -57,9 +62,10 @@ export function encodeEntry(entry: JournalEntry): Buffer {
 
 const isChange = (c: unknown): c is JournalChange => {
   if (typeof c !== 'object' || c === null) return false;
-  const { kind, id, prev, doc } = c as Record<string, unknown>;
+  const { kind, id, prev, doc, absent } = c as Record<string, unknown>;
   if (!KINDS.includes(kind as Kind) || !EntityId.safeParse(id).success) return false;
   if (!Number.isInteger(prev) || (prev as number) < 0) return false;
+  if (absent !== undefined && (absent !== true || doc === null || prev !== 0)) return false;
   if (doc === null) return true;
   if (typeof doc !== 'object' || doc === undefined) return false;
   const d = doc as Record<string, unknown>;

@@ -18,7 +18,14 @@ function history(start: number, ops: Array<'put' | 'delete'>) {
     } else {
       // A put, or a delete of a missing file which a planner would refuse: put instead.
       const doc = { id: 'x', revision: (now?.revision ?? 0) + 1, createdAt: `c${i}`, updatedAt: `u${i}` };
-      changes.push({ kind: 'roles', id: 'x', prev: now?.revision ?? 0, doc });
+      // Planned on no file, as a commit marks it.
+      changes.push({
+        kind: 'roles',
+        id: 'x',
+        prev: now?.revision ?? 0,
+        doc,
+        ...(now ? {} : { absent: true }),
+      });
       states.push(doc);
     }
   }
@@ -55,5 +62,16 @@ describe('replaying a file through its journal changes', () => {
     const { changes } = history(0, ['put', 'put']);
     expect(finalState({ state: 'doc', revision: 2 }, changes)).toBeUndefined();
     expect(finalState({ state: 'doc', revision: 9 }, changes)).toBeUndefined();
+  });
+
+  it('leaves alone a file written by hand where a put was planned on no file (it came after the plan)', () => {
+    const { changes } = history(0, ['put']);
+    expect(finalState({ state: 'doc', revision: 0 }, changes)).toBeUndefined();
+    // Without the mark (a put over a file written by hand, adopting it) it applies, as before.
+    const { absent: _a, ...adopting } = changes[0]!;
+    expect(finalState({ state: 'doc', revision: 0 }, [adopting])).toBe(changes[0]!.doc);
+    // A later commit that adopted that file (planned on it, not on nothing) still applies.
+    const adopt = { kind: 'roles' as const, id: 'x', prev: 0, doc: { ...changes[0]!.doc!, updatedAt: 'u9' } };
+    expect(finalState({ state: 'doc', revision: 0 }, [changes[0]!, adopt])).toBe(adopt.doc);
   });
 });

@@ -77,13 +77,16 @@ async function readText(path: string): Promise<string | undefined> {
  * it replaced. Because every commit was planned against the one before it, this ends in the
  * last committed state from any state a crash can leave: the file's state before any of the
  * records, after any prefix of them, torn, or missing. A file edited by hand since (same or
- * higher revision) is left alone. Returns the final state (undefined: leave the file as it is).
+ * higher revision) is left alone, and so is one written by hand where a put was planned on no
+ * file (it came after the plan). Returns the final state (undefined: leave the file as it is).
  */
 export function finalState(current: OnDisk, changes: JournalChange[]): StoredDoc | null | undefined {
   let now = current;
   let target: StoredDoc | null | undefined;
   for (const c of changes) {
     if (c.doc) {
+      // Planned where there was no file, and a file written by hand is there: it came after.
+      if (c.absent && now.state === 'doc' && now.revision === 0) continue;
       if (now.state !== 'doc' || now.revision < c.doc.revision) {
         now = { state: 'doc', revision: c.doc.revision };
         target = c.doc;

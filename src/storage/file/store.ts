@@ -381,7 +381,16 @@ export class FileStore extends BatchStore {
     if (changes.size === 0) return result;
     const pending: PendingChange[] = [...changes.entries()].map(([key, c]) => {
       const before = reads.get(key);
-      return { kind: c.kind, id: c.id, prev: before?.doc?.revision ?? 0, doc: c.doc, before: before?.text };
+      const change: PendingChange = {
+        kind: c.kind,
+        id: c.id,
+        prev: before?.doc?.revision ?? 0,
+        doc: c.doc,
+        before: before?.text,
+      };
+      // Nothing there as planned: a file that appears before it is placed is the user's.
+      if (c.doc && before?.text === undefined) change.absent = true;
+      return change;
     });
     assertBackupDirs(ctx, pending);
     await ctx.hooks.beforeCommitPoint?.();
