@@ -1,6 +1,8 @@
 import { CommanderError } from 'commander';
 import { issueLine } from '../domain/common.js';
 import { causes, isTroupeError, type SerializedError, serializeError } from '../domain/errors.js';
+import { scrubMessage } from '../domain/secrets.js';
+import { Redactor } from '../orchestration/redact.js';
 
 /** Where the CLI reads and writes; every field has a process default, tests pass their own. */
 export interface CliIo {
@@ -105,7 +107,9 @@ export function reportError(e: unknown, io: CliIo, json: boolean): ExitCode {
   if (code === EXIT.ok) return code;
   // Commander already printed the help it was asked for; nothing to add.
   if (e instanceof CommanderError && e.code === 'commander.help') return code;
-  io.stderr(json ? `${JSON.stringify(errorJson(e), null, 2)}\n` : errorText(e));
+  io.stderr(
+    json ? `${JSON.stringify(new Redactor().redact(errorJson(e)), null, 2)}\n` : scrubMessage(errorText(e)),
+  );
   if (!json && io.env.TROUPE_DEBUG && e instanceof Error && e.stack) io.stderr(`${e.stack}\n`);
   return code;
 }

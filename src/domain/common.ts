@@ -2,7 +2,7 @@ import type transliterateFn from '@sindresorhus/transliterate';
 import { z } from 'zod';
 import { type Issue, validationError } from './errors.js';
 import { lazyDefault } from './lazy.js';
-import { containsSecret, SECRET_IN_TEXT, scrubSecrets } from './secrets.js';
+import { containsSecret, SECRET_IN_TEXT, scrubMessage, scrubSecrets } from './secrets.js';
 import { article, printable } from './text.js';
 
 /** Lowercase slug: safe as a file name on every platform, no separators, no traversal. */
@@ -137,14 +137,14 @@ export function toIssues(
     // Keys come from the input as they are: printed, never a terminal escape or direction override.
     const path = printable(i.path.map(String).join('.')) || '(root)';
     // A message may quote the value it refuses: never a key pasted there.
-    let message = scrubSecrets(i.message);
+    let message = i.message;
     if (i.code === 'unrecognized_keys')
       message = `unknown field${i.keys.length > 1 ? 's' : ''} ${i.keys.map((k) => `"${printable(k)}"`).join(', ')}`;
     else if (i.code === 'invalid_key')
       // zod says only "Invalid key in record": what is wrong with the key is in its own issues.
       message = `the key ${i.issues.map((k) => plainMessage(k, scrubSecrets(k.message), undefined)).join('; ')}`;
     else message = plainMessage(i, message, input);
-    const issue: Issue = { path, message };
+    const issue: Issue = { path, message: scrubMessage(message) };
     if (where.file) issue.file = where.file;
     if (where.entity) issue.entity = where.entity;
     return issue;

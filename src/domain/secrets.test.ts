@@ -3,6 +3,7 @@ import {
   containsSecret,
   looksLikeSecret,
   SECRET_FORMATS,
+  scrubMessage,
   scrubSecrets,
   secretFormatsIn,
   secretPaths,
@@ -89,5 +90,23 @@ describe('the secret detector', () => {
       constraints: { tone: `friendly ${samples['GitHub token']}` },
     });
     expect(paths.sort()).toEqual(['constraints.tone', 'model.apiKeyEnv', 'model.baseUrl', 'model.stop.1']);
+  });
+
+  it('scrubs from an error message a value it quotes that looks like a key of no known format', () => {
+    const azure = '3f9a1c7e5b2d4086a1e9c3b7d5f20e4c'; // 32 hex digits, as an Azure OpenAI key
+    const random = 'Zq9mK2pLx7vN4wR8tY1uE6iO3aS5dF0g';
+    for (const key of [azure, random])
+      expect(scrubMessage(`model.temperature: must be a number 0–2, got "${key}"`)).toBe(
+        'model.temperature: must be a number 0–2, got "[redacted]"',
+      );
+    // What a message names on purpose stays: model names, paths, words, short ids.
+    for (const text of [
+      'model "anthropic/claude-3-5-sonnet-20241022-v2" not found',
+      'model "claude-3-5-sonnet-20241022-v2-extended" not found',
+      'personality "steady-analyst-for-long-research-sessions" not found',
+      'field "configurationHash" is set by troupe',
+    ])
+      expect(scrubMessage(text)).toBe(text);
+    expect(scrubMessage(`key ${samples['OpenAI API key']}`)).toBe('key [redacted]');
   });
 });

@@ -94,6 +94,26 @@ export function scrubSecrets(text: string): string {
   return out;
 }
 
+/**
+ * A whole value random enough to be a key though no known format: 32 or more hex digits, or of
+ * mixed-case letters with digits (no `/` or `.`: not a path, URL or model name). Only ever
+ * used on what an error message quotes, never on stored data (where a hash is such a value).
+ */
+const RANDOM_TOKEN = /^(?:[0-9A-Fa-f]{32,}|(?=.*[a-z])(?=.*[A-Z])(?=.*\d)[A-Za-z0-9+_=-]{32,})$/;
+const QUOTED_TOKEN = /(["'])([A-Za-z0-9+/_=-]{32,})\1/g;
+
+/**
+ * An error message (or a line of one) scrubbed of secrets: the known formats, and any value
+ * it quotes (`got "…"`, `argument '…'`) that looks like a key, such as an Azure key pasted into `temperature`.
+ */
+export function scrubMessage(text: string): string {
+  const out = scrubSecrets(text);
+  if (!out.includes('"') && !out.includes("'")) return out;
+  return out.replace(QUOTED_TOKEN, (m, quote: string, inner: string) =>
+    RANDOM_TOKEN.test(inner) ? `${quote}${SCRUBBED}${quote}` : m,
+  );
+}
+
 export const SECRET_IN_TEXT =
   'contains what looks like an API key or token: keep secrets in environment variables (name one in model.apiKeyEnv), never in configuration';
 

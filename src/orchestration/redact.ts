@@ -1,4 +1,4 @@
-import { looksLikeSecret, scrubSecrets } from '../domain/secrets.js';
+import { looksLikeSecret, scrubMessage, scrubSecrets } from '../domain/secrets.js';
 
 /** What replaces a sensitive value. */
 export const REDACTED = '[redacted]';
@@ -108,7 +108,12 @@ export class Redactor {
     const out: Record<string, unknown> = {};
     for (const k in source) {
       const item = source[k];
-      out[k] = item !== undefined && this.#isSecret(k, item) ? REDACTED : this.#copy(item, depth + 1);
+      out[k] =
+        item !== undefined && this.#isSecret(k, item)
+          ? REDACTED
+          : k === 'message' && typeof item === 'string'
+            ? scrubMessage(this.#scrub(item)) // an error's: what it quotes may be a key of no known format
+            : this.#copy(item, depth + 1);
     }
     return out;
   }

@@ -17,12 +17,14 @@ async function allFiles(dir: string): Promise<Array<[string, string]>> {
 const KEY = 'sk-ant-api03-Zx9Yw8Vu7Ts6Rq5Po4Nm3Lk2Ji1Hg0Fe-dcba';
 const AWS = 'AKIAIOSFODNN7EXAMPLE';
 const PAT = 'github_pat_11ABCDEFG0123456789_abcdefghijklmnop';
+const AZURE = '3f9a1c7e5b2d4086a1e9c3b7d5f20e4c'; // 32 hex digits: no known format, quoted back by a refusal
 
 describe('a secret pasted into a command is refused, and never reaches disk or output', () => {
   const cases: Array<[string, string[], string]> = [
     ['a description', ['personality', 'update', 'calm', '--description', `my key is ${KEY}`], KEY],
     ['a trait value', ['personality', 'update', 'calm', '--trait', `openness=${KEY}`], KEY],
     ['an *Env field', ['agent', 'update', 'ada', '--api-key-env', AWS], AWS],
+    ['a number setting', ['agent', 'update', 'ada', '--temperature', AZURE], AZURE],
     ['a name', ['personality', 'create', '--preset', 'calm-analyst', '--name', `Bot ${PAT}`], PAT],
     [
       'a role system prompt',
