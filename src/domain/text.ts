@@ -30,6 +30,22 @@ export const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype'])
 /** How deep a file or patch may nest before it is refused (a real configuration needs about 5). */
 export const MAX_DEPTH = 32;
 
+/**
+ * Whether `value` nests deeper than `max` levels, found without recursion (so a value nested
+ * ten thousand levels deep, which would overflow the stack of a recursive walk or of
+ * JSON.stringify, is answered too).
+ */
+export function nestedDeeperThan(value: unknown, max: number): boolean {
+  const stack: Array<[unknown, number]> = [[value, 0]];
+  for (let next = stack.pop(); next; next = stack.pop()) {
+    const [v, depth] = next;
+    if (v === null || typeof v !== 'object') continue;
+    if (depth >= max) return true;
+    for (const item of Array.isArray(v) ? v : Object.values(v)) stack.push([item, depth + 1]);
+  }
+  return false;
+}
+
 export interface ValueProblem {
   path: string;
   message: string;

@@ -188,6 +188,24 @@ describe('WorkflowRunner: scheduling', () => {
       runner.run({ id: 'w', steps: [{ id: 'a', service: 's', operation: 'o', dependsOn: ['b'] }] }),
     ).rejects.toMatchObject({ code: 'VALIDATION_FAILED' });
   });
+
+  it('refuses an input nested past what the run log can write down, recording nothing', async () => {
+    let deep: unknown = 'bottom';
+    for (let i = 0; i < 20_000; i++) deep = { d: [deep] }; // would overflow JSON.stringify's stack
+    const { runner, runLog } = setup({ s: { o: async () => 'ran' } });
+    const e = await runner
+      .run(workflow('w').step('a', 's', 'o').build(), { patch: deep })
+      .catch((x: unknown) => x);
+    expect(e).toMatchObject({ code: 'VALIDATION_FAILED', issues: [{ path: '(input)' }] });
+    expect((e as Error).message).toBe(
+      'the input of workflow "w" is nested more than 256 levels deep: nothing was run',
+    );
+    expect(await runLog.list()).toEqual([]);
+    // As deep as allowed is run.
+    let ok: unknown = 1;
+    for (let i = 0; i < 255; i++) ok = [ok];
+    expect((await runner.run(workflow('w').step('a', 's', 'o').build(), ok)).status).toBe('completed');
+  });
 });
 
 describe('WorkflowRunner: events, checkpoints, cancellation', () => {

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { formatIssues } from '../domain/common.js';
 import { type Issue, notFound, TroupeError, validationError } from '../domain/errors.js';
+import { nestedDeeperThan } from '../domain/text.js';
 import { currentHolder } from '../platform/holder.js';
 import type { TypedWorkflow } from './builder.js';
 import { type Clock, realClock } from './clock.js';
@@ -26,6 +27,12 @@ import { bareContext, contextFromRecord } from './restore.js';
 import { type Engine, RunContext } from './run-context.js';
 import { MemoryRunLog, RUN_ID, type RunLog, type RunRecord } from './run-log.js';
 import { runnableIssues } from './runnable.js';
+
+/**
+ * How deep a run's input may nest. An entity may nest 32 levels (see MAX_DEPTH), which its
+ * own step reports field by field; an input past this is refused before the run begins.
+ */
+const MAX_INPUT_DEPTH = 256;
 
 export type { Checkpoint, CheckpointContext, Handler, ServiceHandlers, StepContext } from './handlers.js';
 
@@ -166,6 +173,12 @@ export class WorkflowRunner {
 
   async #run(def: WorkflowDefinition, input: unknown, opts: RunOptions): Promise<RunResult> {
     this.#checkRunnable(def);
+    // Refused before anything is recorded: the run log could not even write it down.
+    if (nestedDeeperThan(input, MAX_INPUT_DEPTH))
+      throw validationError(
+        `the input of workflow "${def.id}" is nested more than ${MAX_INPUT_DEPTH} levels deep: nothing was run`,
+        [{ path: '(input)', message: `is nested more than ${MAX_INPUT_DEPTH} levels deep` }],
+      );
     const runId = opts.runId ?? this.#newRunId();
     if (!RUN_ID.test(runId))
       throw validationError(`run id ${JSON.stringify(runId)} must be 1–128 of A-Z a-z 0-9 _ -`, [
