@@ -52,7 +52,7 @@ export async function planDeleteReferenced(
     throw new TroupeError(
       'REFERENCE_IN_USE',
       `${label} "${id}" is used by ${users.length} agent${users.length > 1 ? 's' : ''}: ${affected.join(', ')}; ` +
-        `delete with --cascade to delete them too, or --reassign <${label}-id> to move them`,
+        `delete with cascade to delete them too, or reassign them to another ${label} (troupe: --cascade, --reassign <${label}-id>; HTTP: ?mode=cascade, ?mode=reassign&to=<${label}-id>)`,
       { context: { kind, id, agents: affected } },
     );
   }
@@ -68,7 +68,7 @@ export async function planDeleteReferenced(
     throw validationError(`cannot reassign agents of ${label} "${id}" to itself`, [
       { path: 'reassign', message: 'must differ from the deleted id' },
     ]);
-  const from = { entity: `--reassign`, field: '--reassign' };
+  const from = { entity: `${label} "${id}"`, field: 'reassign' };
   // The catalog, read once for every agent's check and content hash.
   const catalog = users.length ? s.models.catalogAhead() : undefined;
   for (const a of users) {

@@ -126,4 +126,26 @@ describe.each(engines.map((e) => [e]))('the change feed on %s', (engine) => {
     expect(again[0]).toMatchObject({ type: 'relist', position: mark });
     expect(again[1]).toMatchObject({ type: 'change', kind: 'agents', id: 'b' });
   });
+
+  it("from a position past any it has reached (another store's), it says to list again, then hears every change", async () => {
+    const [writer, watcher] = await pair(engine);
+    await writer.put('agents', { id: 'a' });
+    const head = await watcher.feedPosition();
+    const stop = new AbortController();
+    let ready = () => {};
+    const listening = new Promise<void>((r) => {
+      ready = r;
+    });
+    const feed = watcher.watch({
+      fromRevision: head + 1_000_000,
+      signal: stop.signal,
+      onReady: () => ready(),
+    });
+    const seen = take(feed, 2, stop);
+    await listening;
+    await writer.put('agents', { id: 'b' });
+    const [relist, change] = await seen;
+    expect(relist).toMatchObject({ type: 'relist', position: head });
+    expect(change).toMatchObject({ type: 'change', kind: 'agents', id: 'b' });
+  });
 });

@@ -71,6 +71,7 @@ export async function* watchFeed(
     let position = opts.fromRevision ?? Number(first?.seq ?? 0);
     opts.onReady?.();
     const compacted = Number(first?.compacted ?? 0);
+    const latest = Number(first?.seq ?? 0);
     if (opts.fromRevision !== undefined && opts.fromRevision < compacted) {
       yield {
         type: 'relist',
@@ -78,6 +79,15 @@ export async function* watchFeed(
         reason: `the change feed was compacted through ${compacted}; changes after ${opts.fromRevision} are no longer all there`,
       };
       position = compacted;
+    } else if (opts.fromRevision !== undefined && opts.fromRevision > Math.max(latest, compacted)) {
+      // A position this feed never reached (one from another store, or from before the
+      // database was restored): waiting past it would skip every change until then.
+      yield {
+        type: 'relist',
+        position: latest,
+        reason: `the change feed is at ${latest}; position ${opts.fromRevision} is past it (another store's, or from before a restore)`,
+      };
+      position = latest;
     }
     while (!signal?.aborted) {
       pending = false;

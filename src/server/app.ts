@@ -64,7 +64,8 @@ export function createApp(opts: AppOptions): Hono {
   const { config } = opts;
   const tokens = opts.tokens ?? {};
   const routes = apiRoutes(config);
-  const app = new Hono();
+  // Not strict: `/api/personalities/` is `/api/personalities`, as the 405 check takes it too.
+  const app = new Hono({ strict: false });
   const authorised = (c: Context, need: Scope) => {
     const scope = scopeOf(c.req.header('authorization'), tokens);
     if (!scope)
@@ -198,10 +199,27 @@ export function createApp(opts: AppOptions): Hono {
       );
     const store = config.services.store;
     if (!store.watch) return send(c, errorBody(new TroupeError('USAGE', 'this store has no change feed')));
+    const unknown = Object.keys(c.req.queries()).filter((k) => k !== 'from');
+    if (unknown.length)
+      return send(
+        c,
+        errorBody(
+          new TroupeError('USAGE', `GET /api/feed takes no "${unknown[0]}" (it takes from)`, {
+            context: { field: unknown[0] },
+          }),
+        ),
+      );
     const from = c.req.query('from') ?? c.req.header('last-event-id');
+    if (from !== undefined && !/^\d{1,15}$/.test(from))
+      return send(
+        c,
+        errorBody(
+          new TroupeError('USAGE', `from must be a whole number, got "${from}"`, {
+            context: { field: 'from' },
+          }),
+        ),
+      );
     const fromRevision = from === undefined ? undefined : Number(from);
-    if (fromRevision !== undefined && (!Number.isInteger(fromRevision) || fromRevision < 0))
-      return send(c, errorBody(new TroupeError('USAGE', `from must be a whole number, got "${from}"`)));
     return streamSSE(c, async (stream) => {
       const stop = new AbortController();
       const end = () => stop.abort();

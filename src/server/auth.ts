@@ -48,6 +48,13 @@ export function checkListen(host: string, tokens: Tokens): void {
   ] as const)
     if (t !== undefined && t.length < 16)
       throw new TroupeError('USAGE', `${name} must be at least 16 characters (it is ${t.length})`);
+    else if (t !== undefined && /[^\x21-\x7e]/.test(t))
+      // A bearer token is one word of printable ASCII: one with a space or a line break in it
+      // (a trailing newline from a file) could never be sent, and would lock every client out.
+      throw new TroupeError(
+        'USAGE',
+        `${name} must be printable ASCII with no spaces or line breaks (a bearer token is one word)`,
+      );
   if (tokens.write && tokens.read && sameSecret(tokens.write, tokens.read))
     throw new TroupeError('USAGE', 'TROUPE_READ_TOKEN must differ from TROUPE_TOKEN');
 }

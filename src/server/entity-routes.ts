@@ -78,6 +78,7 @@ export function entityRoutes(api: EntityApi, config: ConfigurationService): Rout
       summary: `Create a ${api.one}`,
       tag,
       scope: 'write',
+      creates: true,
       ...(api.createQuery ? { query: api.createQuery } : {}),
       body: api.input,
       response: api.entity,

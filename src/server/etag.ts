@@ -23,5 +23,10 @@ export function ifMatchRevision(header: string | undefined): number | undefined 
       `If-Match ${JSON.stringify(header)} is not one entity tag this server gave ("r<revision>")`,
       { context: { field: 'If-Match' } },
     );
-  return Number(m[1]);
+  const revision = Number(m[1]);
+  if (!Number.isSafeInteger(revision))
+    throw new TroupeError('USAGE', `If-Match ${JSON.stringify(header)} names no revision this server gave`, {
+      context: { field: 'If-Match' },
+    });
+  return revision;
 }

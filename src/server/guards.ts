@@ -33,9 +33,19 @@ export function foreignRequest(c: Context, loopbackOnly: boolean): string | unde
   return undefined;
 }
 
-/** The JSON body of a write: `Content-Type: application/json` (a form post from another site is not). */
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+/**
+ * The JSON body of a write: `Content-Type: application/json` (a form post from another site is
+ * not), UTF-8 (bytes that are not are refused, never stored as U+FFFD), and an object.
+ */
 export async function jsonBody(c: Context): Promise<unknown> {
-  const text = await c.req.text();
+  let text: string;
+  try {
+    text = utf8.decode(await c.req.arrayBuffer());
+  } catch {
+    throw new TroupeError('USAGE', 'the request body is not UTF-8', { context: { field: 'body' } });
+  }
   if (text.trim() === '') return {};
   const type = c.req.header('content-type') ?? '';
   if (!/^application\/([\w.+-]+\+)?json\s*(;|$)/i.test(type))
@@ -43,11 +53,19 @@ export async function jsonBody(c: Context): Promise<unknown> {
       'UNSUPPORTED_MEDIA_TYPE',
       `a request body must be JSON, sent with Content-Type: application/json (got "${type || 'none'}")`,
     );
+  let body: unknown;
   try {
-    return JSON.parse(text);
+    body = JSON.parse(text);
   } catch {
     throw new TroupeError('USAGE', 'the request body is not JSON', { context: { field: 'body' } });
   }
+  if (body === null || typeof body !== 'object' || Array.isArray(body))
+    throw new TroupeError(
+      'USAGE',
+      `the request body must be a JSON object, got ${body === null ? 'null' : Array.isArray(body) ? 'an array' : `a ${typeof body}`}`,
+      { context: { field: 'body' } },
+    );
+  return body;
 }
 
 /** Query parameters the route does not take are refused: a misspelt `dryRun` must not write. */

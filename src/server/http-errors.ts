@@ -31,7 +31,7 @@ export type HttpOnlyCode =
   | 'PAYLOAD_TOO_LARGE'
   | 'UNSUPPORTED_MEDIA_TYPE';
 
-const HTTP_ONLY: Record<HttpOnlyCode, number> = {
+export const HTTP_ONLY: Record<HttpOnlyCode, number> = {
   UNAUTHORIZED: 401,
   FORBIDDEN: 403,
   METHOD_NOT_ALLOWED: 405,

@@ -38,6 +38,8 @@ export interface Route {
   response?: z.ZodType;
   /** Takes `If-Match` and answers with an ETag. */
   revisioned?: boolean;
+  /** Answers 201 Created, with a Location (for the document: the handler sets the status). */
+  creates?: boolean;
   /** Query parameters, for the document. */
   query?: Record<string, string>;
   handle: (req: Request) => Promise<Reply>;

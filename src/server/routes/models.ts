@@ -12,7 +12,12 @@ export const modelRoutes = (config: ConfigurationService): Route[] =>
       one: 'model',
       entity: Model,
       input: ModelInput,
-      reads: (c) => c.services.models,
+      // The whole catalog, as `troupe models list` shows it: shipped entries (no revision, so
+      // no ETag) and the directory's own, which override a shipped one of the same id.
+      reads: (c) => ({
+        list: () => c.services.models.catalog(),
+        get: async (id) => (await c.services.models.catalog()).find((m) => m.id === id),
+      }),
       create: (c, body, req) => c.createModel(fromOutside(body), { signal: req.signal }),
       update: async (c, id, patch, expectedRevision, req) =>
         (await c.updateModel(id, fromOutside(patch), { expectedRevision, signal: req.signal })).model,

@@ -1,0 +1,195 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { checkListen } from '../../src/server/auth.js';
+import { apiOver, calm } from './harness.js';
+
+let open: Array<{ close(): Promise<void> }> = [];
+afterEach(async () => {
+  await Promise.all(open.map((o) => o.close()));
+  open = [];
+});
+const api = async () => {
+  const a = await apiOver();
+  open.push(a);
+  return a;
+};
+
+describe('the HTTP API at its edges', () => {
+  it('lists and reads the whole model catalog, shipped entries included, as `troupe models list` does', async () => {
+    const { call, config } = await api();
+    const catalog = await config.services.models.catalog();
+    const listed = await call('GET', '/models');
+    expect(listed.status).toBe(200);
+    expect(listed.json.map((m: { id: string }) => m.id)).toEqual(catalog.map((m) => m.id));
+    const shipped = catalog[0]!;
+    const one = await call('GET', `/models/${shipped.id}`);
+    expect([one.status, one.json.id]).toEqual([200, shipped.id]);
+    expect(one.headers.get('etag')).toBeNull(); // shipped: no revision of this store's
+    expect((await call('GET', '/models/no-such-model')).status).toBe(404);
+  });
+
+  it('never quotes back a key of no known format pasted where a number belongs', async () => {
+    const { call, dir } = await api();
+    await call('POST', '/personalities', calm);
+    await call('POST', '/agents', {
+      id: 'ada',
+      name: 'Ada',
+      personalityId: 'calm',
+      roleId: 'analyst',
+      model: { provider: 'anthropic', modelId: 'claude-sonnet-4', apiKeyEnv: 'ANTHROPIC_API_KEY' },
+    });
+    for (const key of ['3f9a1c7e5b2d4086a1e9c3b7d5f20e4c', 'Zq9mK2pLx7vN4wR8tY1uE6iO3aS5dF0g']) {
+      const r = await call('PATCH', '/agents/ada', { model: { temperature: key } });
+      expect(r.status, dir).toBe(422);
+      expect(r.json.error.issues[0]).toMatchObject({ path: 'model.temperature' });
+      expect(r.text).not.toContain(key);
+    }
+  });
+
+  it('refuses a body nested ten thousand levels deep with 422, not a 500', async () => {
+    const { call, store } = await api();
+    await call('POST', '/personalities', calm);
+    const body = `{"name":${'['.repeat(10_000)}${']'.repeat(10_000)}}`;
+    for (const [method, path] of [
+      ['PATCH', '/personalities/calm'],
+      ['POST', '/personalities'],
+    ] as const) {
+      const r = await call(method, path, body);
+      expect([r.status, r.json.error.code], `${method} ${path}`).toEqual([422, 'VALIDATION_FAILED']);
+    }
+    expect(await store.get('personalities', 'calm')).toMatchObject({ name: 'Calm', revision: 1 });
+  });
+
+  it('a body that is no JSON object, or not UTF-8, is refused with 400 and changes nothing', async () => {
+    const { call, app, store } = await api();
+    await call('POST', '/personalities', calm);
+    for (const body of ['"abc"', '[1,2]', 'null', '7']) {
+      const r = await call('PATCH', '/personalities/calm', body);
+      expect([r.status, r.json.error.message], body).toEqual([
+        400,
+        expect.stringMatching(/^the request body must be a JSON object, got /),
+      ]);
+    }
+    const res = await app.request('/api/personalities/calm', {
+      method: 'PATCH',
+      headers: { 'content-type': 'application/json' },
+      body: new Uint8Array([...Buffer.from('{"description":"caf'), 0xe9, ...Buffer.from('"}')]),
+    });
+    expect(res.status).toBe(400);
+    expect((await res.json()).error.message).toBe('the request body is not UTF-8');
+    expect(await store.get('personalities', 'calm')).toMatchObject({ revision: 1 });
+    expect((await store.get('personalities', 'calm')) as object).not.toHaveProperty('description');
+  });
+
+  it('an If-Match past any revision is a bad tag (400), not a validation error of a run', async () => {
+    const { call, config } = await api();
+    await call('POST', '/personalities', calm);
+    const runs = (await config.listRuns()).length;
+    const r = await call(
+      'PATCH',
+      '/personalities/calm',
+      { name: 'X' },
+      { 'If-Match': '"r99999999999999999999"' },
+    );
+    expect([r.status, r.json.error.code, r.json.error.context]).toEqual([
+      400,
+      'USAGE',
+      { field: 'If-Match' },
+    ]);
+    expect((await config.listRuns()).length).toBe(runs);
+  });
+
+  it('a delete refused or reassigned to nothing says so in terms of the request, naming the field', async () => {
+    const { call } = await api();
+    await call('POST', '/personalities', calm);
+    await call('POST', '/agents', {
+      id: 'ada',
+      name: 'Ada',
+      personalityId: 'calm',
+      roleId: 'analyst',
+      model: { provider: 'anthropic', modelId: 'claude-sonnet-4', apiKeyEnv: 'ANTHROPIC_API_KEY' },
+    });
+    const blocked = await call('DELETE', '/personalities/calm');
+    expect([blocked.status, blocked.json.error.code]).toEqual([409, 'REFERENCE_IN_USE']);
+    expect(blocked.json.error.message).toContain('?mode=cascade, ?mode=reassign&to=<personality-id>');
+    const r = await call('DELETE', '/personalities/calm?mode=reassign&to=nope');
+    expect([r.status, r.json.error.message]).toEqual([
+      404,
+      'personality "calm": reassign: personality "nope" not found',
+    ]);
+    expect(r.json.error.context).toMatchObject({ field: 'reassign', entity: 'personality "calm"' });
+  });
+
+  it('a trailing slash names the same route', async () => {
+    const { call } = await api();
+    expect((await call('POST', '/personalities/', calm)).status).toBe(201);
+    expect((await call('GET', '/personalities/')).json.map((p: { id: string }) => p.id)).toEqual(['calm']);
+    expect((await call('GET', '/personalities/calm/')).json.id).toBe('calm');
+  });
+
+  it('the feed refuses a position that is no plain whole number, and parameters it does not take', async () => {
+    const { call } = await api();
+    for (const q of ['from=', 'from=1e1', 'from=-1', 'form=3'])
+      expect((await call('GET', `/feed?${q}`)).status, q).toBe(400);
+  });
+
+  it('refuses at start a token with a space or line break in it (no client could ever send it)', () => {
+    for (const token of ['correct horse battery staple', 'abcdefghijklmnopqrstuvwx\n'])
+      expect(() => checkListen('127.0.0.1', { write: token }), JSON.stringify(token)).toThrow(
+        /TROUPE_TOKEN must be printable ASCII with no spaces or line breaks/,
+      );
+    expect(() => checkListen('127.0.0.1', { read: 'abcdefghijklmnop\t' })).toThrow(/TROUPE_READ_TOKEN/);
+  });
+});
+
+describe('the OpenAPI document says what the server does', () => {
+  type Op = {
+    requestBody?: { content: Record<string, { schema: Record<string, unknown> }> };
+    responses: Record<string, unknown>;
+  };
+  const documented = async () => {
+    const { app, call } = await api();
+    const doc = (await (await app.request('/openapi.json')).json()) as {
+      servers: Array<{ url: string }>;
+      paths: Record<string, Record<string, Op>>;
+      components: unknown;
+    };
+    return { doc, call };
+  };
+
+  it('its paths are under the server URL it names, the feed among them', async () => {
+    const { doc, call } = await documented();
+    expect(doc.servers).toEqual([{ url: '/api' }]);
+    expect(doc.paths['/feed']?.get).toBeDefined();
+    // A documented path, under that URL, is served.
+    expect((await call('GET', '/personalities')).status).toBe(200);
+  });
+
+  it('a create answers 201, a write may answer 204, a revisioned write 412, with their codes in the error schema', async () => {
+    const { doc, call } = await documented();
+    const create = doc.paths['/personalities']!.post!;
+    expect(Object.keys(create.responses)).toEqual(expect.arrayContaining(['201', '204']));
+    expect(create.responses).not.toHaveProperty('200');
+    expect((await call('POST', '/personalities', calm)).status).toBe(201);
+    const patch = doc.paths['/personalities/{id}']!.patch!;
+    expect(Object.keys(patch.responses)).toEqual(expect.arrayContaining(['200', '204', '412']));
+    const codes = JSON.stringify(doc).match(/"enum":\[("[A-Z_]+",?)+\]/)?.[0] ?? '';
+    for (const code of ['PRECONDITION_FAILED', 'UNSUPPORTED_MEDIA_TYPE', 'METHOD_NOT_ALLOWED', 'USAGE'])
+      expect(codes, code).toContain(`"${code}"`);
+  });
+
+  it('a PATCH body is a merge patch: no field required, any may be null, unknown fields still refused', async () => {
+    const { doc } = await documented();
+    const body = doc.paths['/personalities/{id}']!.patch!.requestBody!.content;
+    expect(Object.keys(body)).toEqual(['application/json', 'application/merge-patch+json']);
+    const schema = body['application/json']!.schema as {
+      required?: string[];
+      additionalProperties?: unknown;
+      properties: Record<string, { anyOf: Array<{ type?: string; required?: string[] }> }>;
+    };
+    expect(schema.required).toBeUndefined();
+    expect(schema.additionalProperties).toBe(false);
+    const bigFive = schema.properties.bigFive!.anyOf;
+    expect(bigFive).toContainEqual({ type: 'null' });
+    expect(bigFive[0]!.required).toBeUndefined(); // {"bigFive": {"openness": 80}} is a valid patch
+  });
+});
