@@ -22,9 +22,15 @@ const RESERVED_NAMES = /^(con|prn|aux|nul|com[1-9]|lpt[1-9])$/;
 export type EntityId = z.infer<typeof EntityId>;
 
 /** Kept by the store, never written by hand. */
+/**
+ * The highest revision a document may reach: what every store can hold (PostgreSQL keeps it
+ * as an int). A file edited by hand to more is refused, and so is a commit past it.
+ */
+export const MAX_REVISION = 2_147_483_647;
+
 export const Meta = z.object({
   /** 0: a file written by hand without the store's metadata, not yet adopted (see reconcile). */
-  revision: z.number().int().min(0),
+  revision: z.number().int().min(0).max(MAX_REVISION),
   createdAt: z.iso.datetime(),
   updatedAt: z.iso.datetime(),
   /**

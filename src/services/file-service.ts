@@ -2,6 +2,7 @@ import { extname } from 'node:path';
 import type * as Yaml from 'yaml';
 import type { Agent } from '../domain/agent.js';
 import { TroupeError } from '../domain/errors.js';
+import { duplicateJsonKey } from '../domain/json-keys.js';
 import { lazyModule } from '../domain/lazy.js';
 import {
   configurationHash,
@@ -10,7 +11,7 @@ import {
 } from '../domain/resolved.js';
 import type { Store } from '../storage/store.js';
 import { EntityReader, entityFile } from './entity-service.js';
-import { duplicateJsonKey, readTextBounded } from './input-file.js';
+import { readTextBounded } from './input-file.js';
 
 const yaml = lazyModule<typeof Yaml>('yaml');
 

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { assertValidId } from '../domain/common.js';
+import { assertValidId, MAX_REVISION } from '../domain/common.js';
 import { concurrentModification, notFound, TroupeError } from '../domain/errors.js';
 import {
   type BatchOp,
@@ -21,8 +21,20 @@ export interface PlannedBatch {
 /** A fresh commit id: what a batch's versions are credited to unless an op names its own. */
 export const newCommitId = () => randomBytes(8).toString('hex');
 
-function stamp(doc: DocInput, prev: StoredDoc | undefined, nowIso: string, commit: string): StoredDoc {
+function stamp(
+  kind: Kind,
+  doc: DocInput,
+  prev: StoredDoc | undefined,
+  nowIso: string,
+  commit: string,
+): StoredDoc {
   const { revision: _r, createdAt: _c, updatedAt: _u, commit: _k, ...body } = doc as StoredDoc;
+  if ((prev?.revision ?? 0) >= MAX_REVISION)
+    throw new TroupeError(
+      'VALIDATION_FAILED',
+      `${singular[kind]} "${doc.id}" is at revision ${prev?.revision}, the highest there is: nothing was written (a revision that high was set by hand; set it back in the file)`,
+      { context: { kind, id: doc.id, actualRevision: prev?.revision } },
+    );
   return {
     ...body,
     id: doc.id,
@@ -104,8 +116,8 @@ export async function planBatch(
       }
       const commit = op.restore?.commit ?? op.commit ?? batchId;
       const doc = op.restore
-        ? { ...stamp(op.doc, undefined, nowIso, commit), ...op.restore, commit }
-        : stamp(op.doc, prev, nowIso, commit);
+        ? { ...stamp(op.kind, op.doc, undefined, nowIso, commit), ...op.restore, commit }
+        : stamp(op.kind, op.doc, prev, nowIso, commit);
       changes.set(key, { kind: op.kind, id, doc });
       results.push({ op: 'put', kind: op.kind, id, doc });
     } else {

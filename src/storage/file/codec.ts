@@ -1,6 +1,8 @@
-import { EntityId, Meta } from '../../domain/common.js';
+import { EntityId, MAX_REVISION, Meta } from '../../domain/common.js';
 import type { Issue } from '../../domain/errors.js';
 import { validationError } from '../../domain/errors.js';
+import { duplicateJsonKey } from '../../domain/json-keys.js';
+import { MAX_DEPTH, nestedDeeperThan, printable, valueProblems } from '../../domain/text.js';
 import type { StoredDoc } from '../store.js';
 import { locateJsonError } from './json-position.js';
 
@@ -49,7 +51,7 @@ function metaIssue(raw: Record<string, unknown>, file: string): Issue | undefine
     return {
       file,
       path: 'revision',
-      message: `${raw.revision === undefined ? 'is missing' : `must be a whole number of at least 1, got ${JSON.stringify(raw.revision)}`}`,
+      message: `${raw.revision === undefined ? 'is missing' : `must be a whole number from 1 to ${MAX_REVISION}, got ${JSON.stringify(raw.revision)}`}`,
     };
   }
   for (const k of ['createdAt', 'updatedAt'] as const) {
@@ -75,8 +77,9 @@ function metaIssue(raw: Record<string, unknown>, file: string): Issue | undefine
 }
 
 /**
- * Parses and checks one entity file: valid JSON, an object, `id` equal to the file name, and
- * the store's metadata present. The domain schema is not applied here; services do that.
+ * Parses and checks one entity file: valid JSON, an object holding nothing no entity may hold,
+ * `id` equal to the file name, and the store's metadata present. The domain schema is not
+ * applied here; services do that.
  */
 export function decodeDoc(
   text: string,
@@ -107,6 +110,38 @@ export function decodeDoc(
       issue: { file, path: '(root)', message: `must be a JSON object, got ${typeName(raw)}` },
     };
   }
+  // What no entity may hold, edited by hand as much as written through troupe: nesting past
+  // MAX_DEPTH (not kept: a walk of it could overflow the stack), control and direction-override
+  // characters (a terminal escape), numbers JSON cannot carry, prototype keys; and bytes that
+  // were not UTF-8, read as U+FFFD.
+  if (nestedDeeperThan(raw, MAX_DEPTH))
+    return {
+      ok: false,
+      issue: { file, path: '(root)', message: `is nested more than ${MAX_DEPTH} levels deep` },
+    };
+  const problem = valueProblems(raw)[0];
+  if (problem) return { ok: false, raw, issue: { file, path: problem.path, message: problem.message } };
+  const dup = duplicateJsonKey(text);
+  if (dup)
+    return {
+      ok: false,
+      raw,
+      issue: {
+        file,
+        path: printable(dup.key),
+        message: `appears twice in one object (line ${dup.line}): which one is meant cannot be told`,
+      },
+    };
+  if (text.includes('\uFFFD'))
+    return {
+      ok: false,
+      raw,
+      issue: {
+        file,
+        path: '(root)',
+        message: 'holds U+FFFD, the mark of bytes that are not UTF-8: save the file as UTF-8',
+      },
+    };
   const obj = raw as Record<string, unknown>;
   if (obj.id !== fileId) {
     const message =

@@ -18,8 +18,9 @@ export async function scanFolders(layout: Layout, kinds: readonly Kind[]): Promi
     let names: string[];
     try {
       names = readdirSync(dir, { withFileTypes: true }) // synchronous: one small directory listing
-        // Directories are not entities; links are never followed (strays() reports them).
-        .filter((d) => !d.isDirectory() && !d.isSymbolicLink())
+        // Only regular files are entities: links are never followed, and a FIFO or device is
+        // never opened (a read of a FIFO waits forever); strays() reports them.
+        .filter((d) => d.isFile())
         .map((d) => d.name);
     } catch (e) {
       if (errnoOf(e) === 'ENOENT') continue;

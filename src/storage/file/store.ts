@@ -3,6 +3,7 @@ import { realpath } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { assertValidId } from '../../domain/common.js';
 import { TroupeError, throwIfCancelled, validationError } from '../../domain/errors.js';
+import { printable } from '../../domain/text.js';
 import { keyOf, planBatch } from '../batch.js';
 import { BatchStore } from '../batch-store.js';
 import { cloneJson } from '../clone.js';
@@ -89,6 +90,17 @@ function checkOptions(opts: FileStoreOptions) {
 const CHECKPOINT_BYTES = 1 << 20;
 /** Entity files a commit reads in parallel before planning. */
 const READ_AHEAD = 32;
+
+/** An entity's name on something that is not a regular file: never opened (a FIFO would block). */
+const notAFile = (rel: string, what: string) =>
+  new TroupeError(
+    'VALIDATION_FAILED',
+    `${rel} is ${what}, not a file: troupe reads only regular files there; remove it`,
+    {
+      issues: [{ file: rel, path: '(file)', message: `is ${what}, not a file` }],
+      context: { path: rel },
+    },
+  );
 
 /**
  * The embedded default store: one pretty JSON file per entity under `<dir>/<kind>/<id>.json`,
@@ -212,6 +224,7 @@ export class FileStore extends BatchStore {
       if (l === undefined) return {};
       // An entity file that is a link is never read through: its target's content stays unseen.
       if (l.isSymbolicLink()) throw linkRefused(this.#layout, path);
+      if (!l.isFile()) throw notAFile(entityRel(kind, id), l.isDirectory() ? 'a folder' : 'a FIFO or device');
       st = l;
       const hit = this.#cache.get(path);
       if (hit && hit.ino === st.ino && hit.size === st.size && hit.mtimeNs === st.mtimeNs) {
@@ -293,20 +306,23 @@ export class FileStore extends BatchStore {
     await this.#settled();
     const out: string[] = [];
     for (const k of KINDS) {
-      let entries: Array<{ name: string; link: boolean }>;
+      let entries: Array<{ name: string; link: boolean; other: boolean }>;
       try {
         entries = readdirSync(this.#layout.kindDir(k), { withFileTypes: true }).map((d) => ({
           name: d.name,
           link: d.isSymbolicLink(),
+          // Not a file at all (a FIFO, a socket, a device; a folder named like an entity).
+          other: !d.isFile() && !d.isSymbolicLink() && (!d.isDirectory() || d.name.endsWith('.json')),
         }));
       } catch (e) {
         if (errnoOf(e) === 'ENOENT') continue;
         throw ioError('read the directory', this.#layout.kindDir(k), e);
       }
       entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-      for (const { name: n, link } of entries)
-        if (link || (n !== '.gitkeep' && !isTempName(n) && entityIdFromFileName(n) === undefined))
-          out.push(`${k}/${n}`);
+      // Named as they can be printed: a file name may hold a terminal escape or a line break.
+      for (const { name: n, link, other } of entries)
+        if (link || other || (n !== '.gitkeep' && !isTempName(n) && entityIdFromFileName(n) === undefined))
+          out.push(printable(`${k}/${n}`));
     }
     return out;
   }

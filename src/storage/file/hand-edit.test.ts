@@ -1,0 +1,93 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { FileStore } from './store.js';
+
+const dirs: string[] = [];
+afterAll(() => Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true }))));
+
+const META =
+  '"revision": 1, "createdAt": "2026-01-01T00:00:00.000Z", "updatedAt": "2026-01-01T00:00:00.000Z"';
+
+describe('a file edited by hand holding what no entity may hold is refused, naming the file and field', () => {
+  it.each([
+    ['a terminal escape in a name', `{"id": "p", "name": "x\\u001b[2Jy", ${META}}`, 'name', /U\+001B/],
+    ['a direction override written raw', `{"id": "p", "name": "safe\u202eexe", ${META}}`, 'name', /U\+202E/],
+    [
+      'a key given twice',
+      `{"id": "p", "name": "B",\n "name": "C", ${META}}`,
+      'name',
+      /appears twice in one object \(line 2\)/,
+    ],
+    ['a number JSON cannot carry', `{"id": "p", "n": 1e400, ${META}}`, 'n', /too large/],
+    [
+      'nesting ten thousand levels deep',
+      `{"id": "p", "x": ${'['.repeat(10_000)}${']'.repeat(10_000)}, ${META}}`,
+      '(root)',
+      /nested more than 32 levels deep/,
+    ],
+    [
+      'a revision past the highest there is',
+      `{"id": "p", "name": "x", "revision": 9007199254740991, "createdAt": "2026-01-01T00:00:00.000Z", "updatedAt": "2026-01-01T00:00:00.000Z"}`,
+      'revision',
+      /from 1 to 2147483647/,
+    ],
+  ])('%s', async (_what, text, path, message) => {
+    const dir = await mkdtemp(join(tmpdir(), 'troupe-handedit-'));
+    dirs.push(dir);
+    const store = await FileStore.init(dir);
+    await writeFile(join(dir, 'personalities', 'p.json'), text);
+    const [entry] = await store.scan('personalities');
+    expect(entry?.error).toMatchObject({ file: 'personalities/p.json', path });
+    expect(entry?.error?.message).toMatch(message);
+    await expect(store.get('personalities', 'p')).rejects.toThrow(/personalities\/p\.json/);
+    await store.close();
+  });
+
+  it('bytes that are not UTF-8 (read as U+FFFD)', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'troupe-handedit-'));
+    dirs.push(dir);
+    const store = await FileStore.init(dir);
+    await writeFile(
+      join(dir, 'personalities', 'p.json'),
+      Buffer.concat([
+        Buffer.from('{"id": "p", "name": "caf'),
+        Buffer.from([0xff]),
+        Buffer.from(`", ${META}}`),
+      ]),
+    );
+    const [entry] = await store.scan('personalities');
+    expect(entry?.error?.message).toMatch(/U\+FFFD, the mark of bytes that are not UTF-8/);
+    await store.close();
+  });
+});
+
+describe('what is in a kind folder but no entity file', () => {
+  it('a FIFO named like an entity is never opened (a read would wait forever): reported, refused by name', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'troupe-handedit-'));
+    dirs.push(dir);
+    const store = await FileStore.init(dir);
+    execFileSync('mkfifo', [join(dir, 'personalities', 'q.json')]);
+    expect(await store.scan('personalities')).toEqual([]);
+    expect(await store.strays()).toEqual(['personalities/q.json']);
+    await expect(store.get('personalities', 'q')).rejects.toThrow(
+      'personalities/q.json is a FIFO or device, not a file',
+    );
+    await store.close();
+  });
+
+  it('a file name holding a terminal escape or a line break is reported escaped', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'troupe-handedit-'));
+    dirs.push(dir);
+    const store = await FileStore.init(dir);
+    await writeFile(join(dir, 'roles', '\u001b[2JRED.json'), '{}');
+    await writeFile(join(dir, 'roles', 'a\nerror: forged.json'), '{}');
+    expect((await store.strays()).sort()).toEqual([
+      'roles/\\u{1B}[2JRED.json',
+      'roles/a\\u{A}error: forged.json',
+    ]);
+    await store.close();
+  });
+});
