@@ -47,6 +47,15 @@ describe('redact', () => {
   });
 });
 
+describe('a key that is itself a token', () => {
+  it('is scrubbed as a value would be: the run log never writes it down', () => {
+    const key = 'sk-ant-api03-Zx9vQ2mL7pR4tY8wK1nB6cD3fG5hJ0aS';
+    const out = redact({ patch: { behaviors: { [key]: 1, humor: 2 } } });
+    expect(JSON.stringify(out)).not.toContain('Zx9vQ2mL7pR4');
+    expect(out.patch.behaviors).toEqual({ '[redacted]': 1, humor: 2 });
+  });
+});
+
 describe('keys pasted where a variable name belongs', () => {
   it('are redacted, while real variable names are kept', () => {
     const out = redact({

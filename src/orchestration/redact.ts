@@ -108,7 +108,8 @@ export class Redactor {
     const out: Record<string, unknown> = {};
     for (const k in source) {
       const item = source[k];
-      out[k] =
+      // A key is written down as much as a value: a token used as one (`{"sk-…": 1}`) is scrubbed too.
+      out[this.#scrub(k)] =
         item !== undefined && this.#isSecret(k, item)
           ? REDACTED
           : k === 'message' && typeof item === 'string'
