@@ -1,9 +1,11 @@
 import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { Bundle } from '../configuration/bundle.js';
+import { TroupeError } from '../domain/errors.js';
 import { INPUT_SCHEMAS, jsonSchemas, toInputJsonSchema } from '../domain/json-schema.js';
 import { mkdirDurable } from '../platform/disk.js';
 import { fsyncDir, removeTempFiles, writeFileAtomic } from '../storage/file/atomic-write.js';
+import { isLink } from '../storage/file/links.js';
 
 /** The bundle format with each entry typed, so editors check entities inside a bundle too. */
 const TypedBundle = Bundle.extend({
@@ -25,7 +27,17 @@ export function schemaFiles(): Record<string, Record<string, unknown>> {
  * Writes the schema files into dir, each whole and durable (an editor never finds one torn);
  * files whose content is already right are left untouched.
  */
-export async function writeSchemas(dir: string): Promise<string[]> {
+export async function writeSchemas(dir: string, opts: { inStore?: string } = {}): Promise<string[]> {
+  // A store's own `.troupe/schemas` is never written through a link (it could point anywhere,
+  // committed to a repository); a folder the user names with `troupe schema -o` may be one.
+  if (opts.inStore !== undefined && isLink(dir)) {
+    const rel = relative(opts.inStore, dir).split('\\').join('/');
+    throw new TroupeError(
+      'VALIDATION_FAILED',
+      `${rel} is a symbolic link: troupe never follows links inside its directory (a link committed to a repository could point anywhere); replace it with a regular folder`,
+      { issues: [{ file: rel, path: '(file)', message: 'is a symbolic link' }], context: { path: rel } },
+    );
+  }
   await mkdirDurable(dir);
   // What an interrupted write of these files left (its writer is gone).
   await removeTempFiles(dir, true);

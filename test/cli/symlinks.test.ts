@@ -33,6 +33,21 @@ describe('symbolic links inside the configuration directory', () => {
     },
   );
 
+  it('.troupe/schemas as a link: init and schema refuse it, nothing is written where it points', async () => {
+    const { dir, t } = await seeded();
+    const target = await outside();
+    const theirs = join(target.dir, 'agent.schema.json');
+    await writeFile(theirs, 'their own\n');
+    await rm(join(dir, '.troupe/schemas'), { recursive: true, force: true });
+    await symlink(target.dir, join(dir, '.troupe/schemas'));
+    for (const args of [['init'], ['schema']]) {
+      const r = await t(...args);
+      expect(r.code, args.join(' ')).toBe(1);
+      expect(r.stderr).toContain('.troupe/schemas is a symbolic link');
+    }
+    expect(await readFile(theirs, 'utf8')).toBe('their own\n');
+  });
+
   it('a dangling .troupe/lock link is refused at once, never waited on', async () => {
     const { dir, t } = await seeded();
     await rm(join(dir, '.troupe/lock'), { force: true });

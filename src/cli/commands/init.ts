@@ -77,7 +77,9 @@ export function register(program: Command, ctx: CliContext): void {
         );
       const store = await FileStore.init(dir);
       await store.close();
-      const schemas = opts.schemas ? await writeSchemas(join(dir, '.troupe', 'schemas')) : [];
+      const schemas = opts.schemas
+        ? await writeSchemas(join(dir, '.troupe', 'schemas'), { inStore: dir })
+        : [];
       out.data({ dir, created: !existed, schemas });
       out.line(
         existed

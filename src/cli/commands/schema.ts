@@ -13,7 +13,7 @@ export function register(program: Command, ctx: CliContext): void {
     .action(async (opts: { output?: string }, cmd: Command) => {
       const out = ctx.output(cmd);
       const dir = opts.output ? ctx.path(opts.output) : join(ctx.dir(cmd), '.troupe', 'schemas');
-      const files = await writeSchemas(dir);
+      const files = await writeSchemas(dir, opts.output ? {} : { inStore: ctx.dir(cmd) });
       out.data({ dir, files });
       out.line(`Wrote ${files.length} JSON Schemas to ${ctx.display(dir)}/:`);
       for (const f of files) out.line(`  ${relative(dir, f)}`);
