@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { seeded, write } from './helpers.js';
@@ -257,5 +257,17 @@ describe('the directory as a person keeps it', () => {
       String(before.revision),
     );
     expect(cas.code).toBe(1);
+  });
+
+  it('show --resolved of an agent whose personality was removed by hand says it is broken, and fails', async () => {
+    const { dir, t } = await seeded();
+    await rm(join(dir, 'personalities/calm.json'));
+    const text = await t('agent', 'show', 'ada', '--resolved');
+    expect(text.code).toBe(1);
+    expect(text.stdout).toMatch(/broken: its personality "calm" or role "reviewer" cannot be read/);
+    const json = await t('agent', 'show', 'ada', '--resolved', '--json');
+    expect(json.code).toBe(1);
+    expect(JSON.parse(json.stdout)).toHaveProperty('systemPrompt'); // still the configuration, as data
+    expect(json.stderr).toMatch(/^warning: agent "ada": broken: /);
   });
 });

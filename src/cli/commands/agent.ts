@@ -11,6 +11,7 @@ import { assertPatch, inputFrom, whereOf } from '../entities.js';
 import { indent } from '../format.js';
 import { addShowOutputOption, printShown, type ShowFormat } from '../listing.js';
 import { addNameOptions, defined, expectRevisionOption, fromOption, intArg, numberArg } from '../options.js';
+import { EXIT } from '../output.js';
 import { registerAgentList } from './agent-list.js';
 
 interface FieldFlags {
@@ -175,8 +176,14 @@ export function register(program: Command, ctx: CliContext): void {
           note = `${entityFile('resolved', id)} is missing; composed now (run \`troupe reconcile\` to write it)`;
         } else if (sync === 'stale') {
           note = `stale: ${judged?.drift.join('; ')}; run \`troupe reconcile\` to re-compose`;
+        } else if (sync === 'broken') {
+          note = `broken: its personality "${agent.personalityId}" or role "${agent.roleId}" cannot be read; this is the configuration last composed, from what is gone (run \`troupe validate\`)`;
+          // Not to be handed to a model as if it were current: the command fails, as validate does.
+          ctx.exitCode = EXIT.failed;
         }
         printShown(out, opts.output, configuration, describeResolved(configuration, note));
+        // Printed as data (JSON, YAML), the configuration carries no note: it goes to stderr.
+        if (note && (out.json || opts.output !== 'text')) ctx.io.stderr(`warning: agent "${id}": ${note}\n`);
       });
     });
 
