@@ -1,6 +1,6 @@
 import type { Agent } from '../domain/agent.js';
 import { slugify } from '../domain/common.js';
-import type { TroupeError } from '../domain/errors.js';
+import { TroupeError } from '../domain/errors.js';
 import type { Model } from '../domain/model.js';
 import type { Personality } from '../domain/personality.js';
 import type { Role } from '../domain/role.js';
@@ -195,7 +195,15 @@ export class ConfigurationService {
     opts: Cancellable = {},
   ): Promise<CompletedRun<Out>> {
     const result = await this.#runTracked(def, input, opts.signal);
-    if (result.status === 'completed') return result as CompletedRun<Out>;
+    if (result.status === 'completed' && result.logError === undefined) return result as CompletedRun<Out>;
+    if (result.status === 'completed')
+      // Done, but not recorded as done (a full disk cut its last line): recovery would take it
+      // for interrupted and undo it, so it must not be reported as done.
+      throw new TroupeError(
+        'IO_ERROR',
+        `${result.workflowId}: the change was made, but the run log could not record that it finished (${result.logError?.message}): it is not acknowledged; recovery (the next command, or \`troupe workflow recover\`) undoes it unless its end is recorded after all`,
+        { context: { runId: result.runId, workflowId: result.workflowId } },
+      );
     throw this.errorOf(result);
   }
 
@@ -436,7 +444,9 @@ export class ConfigurationService {
       { bundle, prune: plan.prune ?? false, file: plan.file ?? null },
       { signal },
     );
-    return { changes: r.outputs.plan.changes, applied: true, runId: r.runId };
+    // What the commit did: planned again if it lost a race, the persist step's plan says so.
+    const persisted = (r.outputs as { persist?: { changes?: EntityChange[] } }).persist;
+    return { changes: persisted?.changes ?? r.outputs.plan.changes, applied: true, runId: r.runId };
   }
 
   /**

@@ -299,7 +299,15 @@ export function buildOperations(s: Services, nowIso: () => string) {
         input: I.Persist,
         handler: (i, ctx) => {
           const r = i.replan;
-          return commitPlanned(s, r ? () => replan(r) : async () => ({ ops: i.ops }), ctx, { ops: i.ops });
+          return commitPlanned(
+            s,
+            r ? () => replan(r) : async () => ({ ops: i.ops }),
+            ctx,
+            { ops: i.ops },
+            {
+              replansCreates: r !== undefined,
+            },
+          );
         },
       }),
       revert: revert(s),

@@ -25,6 +25,12 @@ export async function commitPlanned<P extends { ops: BatchOp[] }>(
   plan: () => Promise<P>,
   ctx?: StepContext,
   first?: P,
+  /**
+   * `plan` decides afresh what to create (a declarative apply): a create that lost its race
+   * (ALREADY_EXISTS at the commit: another writer created it since the plan) is planned again
+   * too, and comes out unchanged, an update, or refused, as it would have planned after it.
+   */
+  opts: { replansCreates?: boolean } = {},
 ): Promise<Omit<P, 'ops'> & UndoableCommit & { replans: number }> {
   let planned = first ?? (await plan());
   for (let replans = 0; ; replans++) {
@@ -34,7 +40,10 @@ export async function commitPlanned<P extends { ops: BatchOp[] }>(
       const committed = await commitWithUndo(s.store, ops, ctx?.intent, writeOptions(ctx));
       return { ...rest, ...committed, unchanged: committed.unchanged ?? false, replans };
     } catch (e) {
-      const lostRace = isTroupeError(e) && e.code === 'CONCURRENT_MODIFICATION' && e.retryable !== false;
+      const lostRace =
+        isTroupeError(e) &&
+        ((e.code === 'CONCURRENT_MODIFICATION' && e.retryable !== false) ||
+          (e.code === 'ALREADY_EXISTS' && opts.replansCreates === true));
       if (!lostRace || replans >= MAX_REPLANS || ctx?.signal.aborted) throw e;
     }
     // On the step's clock, so a virtual clock in tests drives the wait like any other.
