@@ -210,12 +210,27 @@ export async function planReconcile(s: Services, found: Inconsistency[]) {
     }
     return next === e.revision ? e : { ...e, revision: next };
   };
+  const unfixable: Inconsistency[] = [];
   for (const f of found) {
     if (!f.fixable) continue;
     if (f.kind === 'not-adopted') {
       const kind = f.file.slice(0, f.file.indexOf('/')) as Kind;
-      // An agent is adopted by being composed, below.
-      if (kind !== 'agents') await adopt(kind, (await s.store.get(kind, f.entity))!, false);
+      if (kind !== 'agents') {
+        await adopt(kind, (await s.store.get(kind, f.entity))!, false);
+        fixed.push(f);
+        continue;
+      }
+      // An agent is adopted by being composed, below: not while what it uses is missing.
+      const a = (await s.agents.get(f.entity)) as Agent | undefined;
+      const missing = a ? await missingSources(s, a) : ['the agent'];
+      if (missing.length) {
+        unfixable.push({
+          ...f,
+          fixable: false,
+          message: `${f.message}: it cannot be composed while ${missing.join(' and ')} ${missing.length > 1 ? 'are' : 'is'} missing`,
+        });
+        continue;
+      }
       fixed.push(f);
       continue;
     }
@@ -247,7 +262,24 @@ export async function planReconcile(s: Services, found: Inconsistency[]) {
     synced.add(f.entity);
     fixed.push(f);
   }
-  return { ops: [...adoptions, ...ops], fixed, remaining: found.filter((f) => !f.fixable) };
+  return {
+    ops: [...adoptions, ...ops],
+    fixed,
+    remaining: [...found.filter((f) => !f.fixable), ...unfixable],
+  };
+}
+
+/** What an agent uses that cannot be read (its personality, its role), named. */
+async function missingSources(s: Services, a: Agent): Promise<string[]> {
+  const missing: string[] = [];
+  const gone = (read: Promise<unknown>) =>
+    read.then(
+      () => false,
+      () => true,
+    );
+  if (await gone(s.personalities.require(a.personalityId))) missing.push(`personality "${a.personalityId}"`);
+  if (await gone(s.roles.require(a.roleId))) missing.push(`role "${a.roleId}"`);
+  return missing;
 }
 
 export type { ResolvedFile };

@@ -125,4 +125,19 @@ describe('a file written by hand (revision 0) is never lost to a write that plan
     await next.close();
     await store.close().catch(() => undefined);
   });
+
+  it('an agent written by hand whose personality is missing is not reported fixed by reconcile: it cannot be composed', async () => {
+    const { dir, store } = await fresh();
+    const body = JSON.stringify({ ...agentInput('bob', { personalityId: 'nope', roleId: 'analyst' }) });
+    await writeFile(join(dir, 'agents', 'bob.json'), body);
+    const r = await new ConfigurationService(store).reconcile();
+    expect(r.fixed.filter((f) => f.entity === 'bob')).toEqual([]);
+    expect(r.remaining.map((f) => f.message)).toContainEqual(
+      expect.stringMatching(
+        /agents\/bob\.json.*not yet adopted.*: it cannot be composed while personality "nope" is missing/,
+      ),
+    );
+    expect(await readFile(join(dir, 'agents', 'bob.json'), 'utf8')).toBe(body);
+    await store.close();
+  });
 });
