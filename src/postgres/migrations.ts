@@ -100,8 +100,31 @@ export const MIGRATIONS: ReadonlyArray<{ version: number; name: string; sql: str
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]?.version ?? 0;
 
-/** An advisory lock id of its own ("troupe" in ASCII), shared by every instance. */
-const MIGRATION_LOCK = 0x74726f757065;
+/**
+ * The advisory lock a migration of one schema holds: a key space of its own ("trou" in ASCII)
+ * and the schema's name, so instances of one store migrate it once, and a store in another
+ * schema of the same database is never kept waiting by it.
+ */
+const MIGRATION_LOCK_SPACE = 0x74726f75;
+
+/**
+ * The store's schema version, read without a lock or any DDL (undefined: no store there), so
+ * opening a store already up to date needs no CREATE privilege and waits on no one.
+ */
+async function versionOf(db: SqlClient, schema: string): Promise<number | undefined> {
+  const table = `${quoted(schema)}.troupe_migrations`;
+  const { rows: found } = await db.query<{ t: string | null }>('SELECT to_regclass($1) AS t', [table]);
+  if (!found[0]?.t) return undefined;
+  const { rows } = await db.query<{ v: number | null }>(`SELECT max(version) AS v FROM ${table}`);
+  return Number(rows[0]?.v ?? 0);
+}
+
+const newerThanKnown = (db: SqlClient, from: number) =>
+  new TroupeError(
+    'USAGE',
+    `the database at ${db.where} has schema version ${from}; this troupe knows up to ${SCHEMA_VERSION}: upgrade troupe`,
+    { context: { where: db.where, found: from, known: SCHEMA_VERSION } },
+  );
 
 /**
  * Brings the schema up to this troupe's version; refuses (USAGE) a database a newer troupe
@@ -114,11 +137,14 @@ export async function migrate(
   opts: { create?: boolean | undefined } = {},
 ): Promise<{ from: number; to: number }> {
   try {
+    const current = await versionOf(db, schema);
+    if (current !== undefined && current > SCHEMA_VERSION) throw newerThanKnown(db, current);
+    if (current === SCHEMA_VERSION) return { from: current, to: current };
     // READ COMMITTED: each statement sees what an instance that held the lock before committed
     // (a serializable snapshot, taken while waiting for the lock, would not).
     return await db.transaction(
       async (tx) => {
-        await tx.query('SELECT pg_advisory_xact_lock($1::bigint)', [MIGRATION_LOCK]);
+        await tx.query('SELECT pg_advisory_xact_lock($1::int, hashtext($2))', [MIGRATION_LOCK_SPACE, schema]);
         const { rows: found } = await tx.query<{ t: string | null }>('SELECT to_regclass($1) AS t', [
           `${quoted(schema)}.troupe_migrations`,
         ]);
@@ -138,12 +164,7 @@ export async function migrate(
           'SELECT max(version) AS v FROM troupe_migrations',
         );
         const from = Number(rows[0]?.v ?? 0);
-        if (from > SCHEMA_VERSION)
-          throw new TroupeError(
-            'USAGE',
-            `the database at ${db.where} has schema version ${from}; this troupe knows up to ${SCHEMA_VERSION}: upgrade troupe`,
-            { context: { where: db.where, found: from, known: SCHEMA_VERSION } },
-          );
+        if (from > SCHEMA_VERSION) throw newerThanKnown(db, from);
         for (const m of MIGRATIONS) {
           if (m.version <= from) continue;
           await tx.exec(m.sql);

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { Pool, PoolClient, QueryConfig } from 'pg';
 import { TroupeError } from '../domain/errors.js';
 import { answered, onConnection } from './answer-wait.js';
-import { describeUrl, optionalPeer, type Sql, type SqlClient } from './sql.js';
+import { describeUrl, optionalPeer, type Sql, type SqlClient, UNPARSABLE } from './sql.js';
 
 export interface PgClientOptions {
   /** Connections in the pool; default 10. */
@@ -71,8 +71,17 @@ function takeParam(url: string, name: string): { url: string; value?: string } {
   const [base, rest] = [url.slice(0, at), url.slice(at + 1)];
   const hash = rest.indexOf('#');
   const params = new URLSearchParams(hash < 0 ? rest : rest.slice(0, hash));
-  const value = params.get(name);
-  if (value === null) return { url };
+  const values = params.getAll(name);
+  if (values.length > 1)
+    throw new TroupeError(
+      'USAGE',
+      `?${name}= is given ${values.length} times in the store URL: give it once`,
+      {
+        context: { [name]: values },
+      },
+    );
+  const value = values[0];
+  if (value === undefined) return { url };
   params.delete(name);
   const query = params.toString();
   return { url: `${base}${query ? `?${query}` : ''}${hash < 0 ? '' : rest.slice(hash)}`, value };
@@ -166,6 +175,12 @@ export function prepared(text: string, params: readonly unknown[] | undefined, n
 
 /** A `pg` pool as a SqlClient (pg is an optional peer dependency, loaded only here). */
 export async function pgClient(url: string, opts: PgClientOptions = {}): Promise<SqlClient> {
+  if (describeUrl(url) === UNPARSABLE)
+    // Said without the URL itself: it may hold a password.
+    throw new TroupeError(
+      'USAGE',
+      'the store URL is not a URL PostgreSQL takes: postgres://user:password@host:port/database (a port from 1 to 65535)',
+    );
   const pg = optionalPeer<typeof import('pg')>('pg', 'npm install pg');
   // `?schema=NAME` in the URL picks the schema (several casts in one database).
   const { url: plain, schema: named } = schemaOf(url);

@@ -46,6 +46,21 @@ describe('what a store URL may say', () => {
     );
   });
 
+  it('a URL PostgreSQL cannot take, or a parameter given twice, is USAGE, never echoing a password', async () => {
+    for (const url of [
+      'postgres://u:hunter2secret@[::1/db',
+      'postgres://u:hunter2secret@127.0.0.1:99999/db',
+    ]) {
+      const e = await pgClient(url).catch((x: unknown) => x);
+      expect(isTroupeError(e) && e.code, url).toBe('USAGE');
+      expect((e as Error).message).toMatch(/^the store URL is not a URL PostgreSQL takes/);
+      expect((e as Error).message).not.toContain('hunter2secret');
+    }
+    await expect(pgClient(`${TEST_POSTGRES_URL}?schema=a&schema=b`)).rejects.toThrow(
+      /\?schema= is given 2 times in the store URL: give it once/,
+    );
+  });
+
   it('a server that takes the connection and never answers fails the call (connect_timeout), not hangs it', async () => {
     const held = new Set<Socket>();
     const silent = createServer((s) => void held.add(s));

@@ -128,6 +128,9 @@ export function describeUrl(url: string): string {
     const host = u.searchParams.get('host') ?? (u.hostname || 'localhost');
     return `${host}:${u.port || '5432'}${u.pathname || '/'}`;
   } catch {
-    return '(unparsable URL)';
+    return UNPARSABLE;
   }
 }
+
+/** What describeUrl says of a URL it cannot read. */
+export const UNPARSABLE = '(unparsable URL)';

@@ -150,7 +150,7 @@ const CASES: Array<{ name: string; args: string[]; message: RegExp; code?: strin
   {
     name: 'deleting a personality agents use',
     args: ['personality', 'delete', 'calm'],
-    message: /personality "calm" is used by 2 agents: ada, otto; delete with --cascade/,
+    message: /personality "calm" is used by 2 agents: ada, otto; delete with cascade/,
     code: 'REFERENCE_IN_USE',
   },
   {

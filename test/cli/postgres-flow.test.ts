@@ -29,6 +29,16 @@ const ada = (role: string) => [
   'gpt-4o',
 ];
 
+/** A directory store with Ada on calm-analyst and developer, and `troupe --dir DIR …` on it. */
+async function castDirectory() {
+  const dir = await tempDir();
+  const d = (...args: string[]) => run(['--dir', dir, ...args]);
+  await d('init');
+  await d('personality', 'create', '--preset', 'calm-analyst');
+  await d(...ada('developer'));
+  return { dir, d };
+}
+
 /** `troupe --store URL …` in-process, in a fresh schema of the test database. */
 function database() {
   const schema = freshSchema();
@@ -93,11 +103,7 @@ describe.runIf(!skip)('the everyday commands on PostgreSQL', () => {
   });
 
   it('migrate moves a directory into the database and back, all of it, the source untouched', async () => {
-    const dir = await tempDir();
-    const d = (...args: string[]) => run(['--dir', dir, ...args]);
-    await d('init');
-    await d('personality', 'create', '--preset', 'calm-analyst');
-    await d(...ada('developer'));
+    const { d } = await castDirectory();
     const { url, t } = database();
     // A dry run into a database with no store yet shows what it would take in, and makes nothing.
     const dry = await d('migrate', '--to', url, '--dry-run', '--json');
@@ -125,6 +131,23 @@ describe.runIf(!skip)('the everyday commands on PostgreSQL', () => {
     ).toBe(true);
     const same = await t('migrate', '--to', url);
     expect([same.code, same.stderr]).toEqual([2, expect.stringContaining('is the store being migrated')]);
+  });
+
+  it('a migrate into a database with no store that the bundle cannot go into creates no store', async () => {
+    const { dir, d } = await castDirectory();
+    // Broken by hand: the agent's role is gone.
+    const agent = `${dir}/agents/ada.json`;
+    const { readFile, writeFile } = await import('node:fs/promises');
+    await writeFile(
+      agent,
+      (await readFile(agent, 'utf8')).replace('"roleId": "developer"', '"roleId": "no-such-role"'),
+    );
+    const { url, t } = database();
+    const r = await d('migrate', '--to', url);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('no-such-role');
+    const none = await t('agent', 'list', '--json');
+    expect([none.code, none.error().code]).toEqual([1, 'NOT_A_TROUPE_DIRECTORY']);
   });
 
   it('a store that is not there is an error, never a new empty one; no password is echoed', async () => {

@@ -35,25 +35,26 @@ export function register(program: Command, ctx: CliContext): void {
         );
       const bundle = await ctx.withConfig(cmd, (config) => config.exportBundle(), { strays: false });
       const from = describeTarget(source);
-      const apply = (config: ConfigurationService) =>
-        config.applyBundle(fromOutside(bundle), {
-          file: from,
-          prune: opts.prune === true,
-          dryRun: opts.dryRun === true,
-        });
-      // A database named by --to is created if need be (a directory must be initialised), but
-      // not by a dry run: one with no store yet is shown what an empty store would take in.
-      const r = await ctx
-        .withConfig(cmd, apply, { target, create: opts.dryRun !== true })
-        .catch(async (e: unknown) => {
-          const noStoreYet = isTroupeError(e) && e.code === 'NOT_A_TROUPE_DIRECTORY';
-          if (opts.dryRun !== true || target.engine === 'file' || !noStoreYet) throw e;
-          const [{ ConfigurationService: Service }, { MemoryStore }] = await Promise.all([
-            import('../../configuration/configuration-service.js'),
-            import('../../storage/memory/index.js'),
-          ]);
-          return apply(new Service(new MemoryStore()));
-        });
+      const apply = (config: ConfigurationService, dryRun = opts.dryRun === true) =>
+        config.applyBundle(fromOutside(bundle), { file: from, prune: opts.prune === true, dryRun });
+      // A directory must be initialised. A database with no store yet is created, but only once
+      // an empty store has been shown to take the bundle in (a dry run shows just that): one it
+      // refuses creates no store either.
+      const r =
+        target.engine === 'file'
+          ? await ctx.withConfig(cmd, (c) => apply(c), { target, create: opts.dryRun !== true })
+          : await ctx
+              .withConfig(cmd, (c) => apply(c), { target, create: false })
+              .catch(async (e: unknown) => {
+                if (!isTroupeError(e) || e.code !== 'NOT_A_TROUPE_DIRECTORY') throw e;
+                const [{ ConfigurationService: Service }, { MemoryStore }] = await Promise.all([
+                  import('../../configuration/configuration-service.js'),
+                  import('../../storage/memory/index.js'),
+                ]);
+                const preview = await apply(new Service(new MemoryStore()), true);
+                if (opts.dryRun === true) return preview;
+                return ctx.withConfig(cmd, (c) => apply(c), { target, create: true });
+              });
       out.data({
         from,
         to: describeTarget(target),
