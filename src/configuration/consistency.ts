@@ -44,10 +44,23 @@ async function readAll<E>(
   load: () => Promise<E[]>,
   parse: (d: StoredDoc) => E,
   found: Inconsistency[],
+  /** Why a file of this id is never an entity of the kind (a role file named like a predefined role). */
+  shadowed?: (id: string) => string | undefined,
 ): Promise<E[]> {
   if (s.store.scan) {
     const out: E[] = [];
     for (const entry of await s.store.scan(kind)) {
+      const why = shadowed?.(entry.id);
+      if (why) {
+        found.push({
+          kind: 'invalid-file',
+          entity: entry.id,
+          file: entry.file,
+          message: `${entry.file}: id: ${why}`,
+          fixable: false,
+        });
+        continue;
+      }
       if (entry.error || !entry.doc) {
         found.push({
           kind: 'invalid-file',
@@ -105,6 +118,10 @@ export async function detectInconsistencies(s: Services): Promise<Inconsistency[
       async () => (await s.roles.list()).filter((r) => !r.predefined),
       (d) => s.roles.fromDoc(d),
       found,
+      (id) =>
+        s.roles.isPredefined(id)
+          ? `is the id of the predefined role "${id}", which a file never replaces (agents using "${id}" get the predefined one): give this role another id, and point the agents that should use it there`
+          : undefined,
     )),
   ];
   const ownModels = await readAll(

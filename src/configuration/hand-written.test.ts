@@ -140,4 +140,23 @@ describe('a file written by hand (revision 0) is never lost to a write that plan
     expect(await readFile(join(dir, 'agents', 'bob.json'), 'utf8')).toBe(body);
     await store.close();
   });
+
+  it('a role written by hand with the id of a predefined role is reported, never adopted: agents keep the predefined one', async () => {
+    const { dir, store } = await fresh();
+    const config = new ConfigurationService(store);
+    await config.createPersonality(calm);
+    await config.createAgent({ agent: agentInput('bo', { personalityId: 'calm', roleId: 'analyst' }) });
+    const body = JSON.stringify({ id: 'analyst', name: 'Mine', systemPrompt: 'Hand written.' });
+    await writeFile(join(dir, 'roles', 'analyst.json'), body);
+    for (let i = 0; i < 2; i++) {
+      const found = await config.detectInconsistencies();
+      expect(found.map((f) => [f.file, f.fixable])).toEqual([['roles/analyst.json', false]]);
+      expect(found[0]?.message).toMatch(
+        /is the id of the predefined role "analyst", which a file never replaces/,
+      );
+      expect((await config.reconcile()).fixed).toEqual([]);
+    }
+    expect(await readFile(join(dir, 'roles', 'analyst.json'), 'utf8')).toBe(body);
+    await store.close();
+  });
 });
