@@ -237,6 +237,19 @@ describe("recovery 'defer' and resume", () => {
     await expect(r.resume(result.runId)).rejects.toMatchObject({ code: 'VALIDATION_FAILED' });
   });
 
+  it('a resume or cancel of a run another runner holds is refused as busy (LOCK_FAILED), not as invalid', async () => {
+    const { clock, def, runner, runLog } = setup();
+    const result = await clock.drive(runner().run(def));
+    expect(result.status).toBe('partially-completed');
+    const held = await runLog.claim(result.runId, {});
+    expect(held).toBeDefined();
+    for (const call of [() => runner().resume(result.runId), () => runner().cancel(result.runId)])
+      await expect(clock.drive(call())).rejects.toMatchObject({
+        code: 'LOCK_FAILED',
+        message: `run "${result.runId}" is being run by another runner: try again once it is done`,
+      });
+  });
+
   it('a new runner resumes from the log alone, using recorded outputs', async () => {
     const { clock, state, def, runner } = setup();
     const first = await clock.drive(runner().run(def));

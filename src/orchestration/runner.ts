@@ -271,9 +271,16 @@ export class WorkflowRunner {
       return lease;
     }
     this.#suspended.set(ctx.runId, ctx);
-    throw validationError(`run "${ctx.runId}" is being run by another runner`, [
-      { path: 'runId', message: 'run is held by another runner' },
-    ]);
+    // Busy, not invalid: the same call succeeds once that runner lets the run go.
+    throw new TroupeError(
+      'LOCK_FAILED',
+      `run "${ctx.runId}" is being run by another runner: try again once it is done`,
+      {
+        retryable: false,
+        context: { runId: ctx.runId },
+        issues: [{ path: 'runId', message: 'run is held by another runner' }],
+      },
+    );
   }
 
   /**
@@ -300,7 +307,11 @@ export class WorkflowRunner {
   /** A partially-completed run, from memory or its log, ready to be resumed or cancelled. */
   async #suspendedRun(runId: string, what: 'resumed' | 'cancelled'): Promise<RunContext> {
     if (this.#active.has(runId))
-      throw validationError(`run "${runId}" is still running`, [{ path: 'runId', message: 'run is active' }]);
+      throw new TroupeError('LOCK_FAILED', `run "${runId}" is still running: try again once it is done`, {
+        retryable: false,
+        context: { runId },
+        issues: [{ path: 'runId', message: 'run is active' }],
+      });
     let ctx = this.#suspended.get(runId);
     if (!ctx) {
       const record = await this.#engine.runLog.read(runId);
