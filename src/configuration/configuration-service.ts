@@ -195,7 +195,7 @@ export class ConfigurationService {
     opts: Cancellable = {},
   ): Promise<CompletedRun<Out>> {
     const result = await this.#runTracked(def, input, opts.signal);
-    if (result.status === 'completed' && result.logError === undefined) return result as CompletedRun<Out>;
+    if (result.status === 'completed' && !result.endUnrecorded) return result as CompletedRun<Out>;
     if (result.status === 'completed')
       // Done, but not recorded as done (a full disk cut its last line): recovery would take it
       // for interrupted and undo it, so it must not be reported as done.

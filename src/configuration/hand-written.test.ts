@@ -105,26 +105,32 @@ describe('a file written by hand (revision 0) is never lost to a write that plan
     await store.close();
   });
 
-  it('is kept by the recovery of a create that died after its commit point, before its file was placed', async () => {
-    let hand: (() => Promise<void>) | undefined;
-    const { dir, store } = await fresh({ hooks: { afterJournal: () => hand?.() } });
-    const file = join(dir, 'roles', 'h.json');
-    hand = async () => {
-      await writeFile(file, HAND);
-      throw new Error('the process dies here'); // the commit's record stands, nothing applied
-    };
-    await expect(
-      store.commit([
-        { op: 'put', kind: 'roles', doc: { id: 'h', v: 'created' }, create: true },
-        { op: 'put', kind: 'roles', doc: { id: 'other', v: 'created' }, create: true },
-      ]),
-    ).rejects.toThrow('the process dies here');
-    const next = await FileStore.open(dir); // recovers: the commit is replayed
-    expect(await readFile(file, 'utf8')).toBe(HAND);
-    expect(await next.get('roles', 'other')).toMatchObject({ v: 'created', revision: 1 });
-    await next.close();
-    await store.close().catch(() => undefined);
-  });
+  it.each([
+    ['', HAND],
+    [' (one the store refuses to read: a key given twice)', '{ "id": "h", "v": "by hand", "v": "typo" }\n'],
+  ])(
+    'is kept by the recovery of a create that died after its commit point, before its file was placed%s',
+    async (_what, handText) => {
+      let hand: (() => Promise<void>) | undefined;
+      const { dir, store } = await fresh({ hooks: { afterJournal: () => hand?.() } });
+      const file = join(dir, 'roles', 'h.json');
+      hand = async () => {
+        await writeFile(file, handText);
+        throw new Error('the process dies here'); // the commit's record stands, nothing applied
+      };
+      await expect(
+        store.commit([
+          { op: 'put', kind: 'roles', doc: { id: 'h', v: 'created' }, create: true },
+          { op: 'put', kind: 'roles', doc: { id: 'other', v: 'created' }, create: true },
+        ]),
+      ).rejects.toThrow('the process dies here');
+      const next = await FileStore.open(dir); // recovers: the commit is replayed
+      expect(await readFile(file, 'utf8')).toBe(handText);
+      expect(await next.get('roles', 'other')).toMatchObject({ v: 'created', revision: 1 });
+      await next.close();
+      await store.close().catch(() => undefined);
+    },
+  );
 
   it('an agent written by hand whose personality is missing is not reported fixed by reconcile: it cannot be composed', async () => {
     const { dir, store } = await fresh();

@@ -95,7 +95,8 @@ describe('the secret detector', () => {
   it('scrubs from an error message a value it quotes that looks like a key of no known format', () => {
     const azure = '3f9a1c7e5b2d4086a1e9c3b7d5f20e4c'; // 32 hex digits, as an Azure OpenAI key
     const random = 'Zq9mK2pLx7vN4wR8tY1uE6iO3aS5dF0g';
-    for (const key of [azure, random])
+    const lower = 'k3j5h6g7f8d9s0a1q2w3e4r5t6y7u8i9o0p1l2m3';
+    for (const key of [azure, random, lower])
       expect(scrubMessage(`model.temperature: must be a number 0–2, got "${key}"`)).toBe(
         'model.temperature: must be a number 0–2, got "[redacted]"',
       );
@@ -105,6 +106,9 @@ describe('the secret detector', () => {
       'model "claude-3-5-sonnet-20241022-v2-extended" not found',
       'personality "steady-analyst-for-long-research-sessions" not found',
       'field "configurationHash" is set by troupe',
+      'model "DeepSeek-R1-Distill-Qwen-32B-Instruct" not found',
+      'expected "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"', // a SHA-256
+      'name "ThisIsAVeryLongCamelCaseIdentifier2" is taken',
     ])
       expect(scrubMessage(text)).toBe(text);
     expect(scrubMessage(`key ${samples['OpenAI API key']}`)).toBe('key [redacted]');

@@ -95,11 +95,21 @@ export function scrubSecrets(text: string): string {
 }
 
 /**
- * A whole value random enough to be a key though no known format: 32 or more hex digits, or of
- * mixed-case letters with digits (no `/` or `.`: not a path, URL or model name). Only ever
- * used on what an error message quotes, never on stored data (where a hash is such a value).
+ * A whole value random enough to be a key though no known format. Only ever used on what an
+ * error message quotes, never on stored data:
+ * - exactly 32 hex digits (an Azure OpenAI key; a longer run of hex is a hash);
+ * - else 32 or more characters with lowercase letters and digits mixed in (4 or more, with
+ *   capitals; 8 or more without), and at most one `-` (names join words with dashes:
+ *   `DeepSeek-R1-Distill-Qwen-32B-Instruct`).
  */
-const RANDOM_TOKEN = /^(?:[0-9A-Fa-f]{32,}|(?=.*[a-z])(?=.*[A-Z])(?=.*\d)[A-Za-z0-9+_=-]{32,})$/;
+function looksRandom(v: string): boolean {
+  if (v.length < 32) return false;
+  if (/^[0-9A-Fa-f]+$/.test(v)) return v.length === 32;
+  if ((v.match(/-/g)?.length ?? 0) > 1 || !/[a-z]/.test(v)) return false;
+  const digits = v.match(/\d/g)?.length ?? 0;
+  return /[A-Z]/.test(v) ? digits >= 4 : digits >= 8;
+}
+
 const QUOTED_TOKEN = /(["'])([A-Za-z0-9+/_=-]{32,})\1/g;
 
 /**
@@ -110,7 +120,7 @@ export function scrubMessage(text: string): string {
   const out = scrubSecrets(text);
   if (!out.includes('"') && !out.includes("'")) return out;
   return out.replace(QUOTED_TOKEN, (m, quote: string, inner: string) =>
-    RANDOM_TOKEN.test(inner) ? `${quote}${SCRUBBED}${quote}` : m,
+    looksRandom(inner) ? `${quote}${SCRUBBED}${quote}` : m,
   );
 }
 

@@ -81,6 +81,11 @@ export interface RunResult<Out = Record<string, unknown>> {
   undoPending?: true;
   /** Set if the run log could not be written: the outcome above happened but is not durable. */
   logError?: SerializedError;
+  /**
+   * Set if the write that failed is the run's end itself: the log still shows the run
+   * unfinished, and recovery takes it for interrupted.
+   */
+  endUnrecorded?: true;
 }
 
 export type StepEventKind =

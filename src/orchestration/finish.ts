@@ -32,6 +32,7 @@ export async function endRun(
     ...(undoPending ? { undoPending: true } : {}),
   };
   if (logError !== undefined) result.logError = ctx.describeError(logError);
+  if (ctx.endUnrecorded) result.endUnrecorded = true;
   return result;
 }
 

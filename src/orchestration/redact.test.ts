@@ -53,6 +53,25 @@ describe('a key that is itself a token', () => {
     const out = redact({ patch: { behaviors: { [key]: 1, humor: 2 } } });
     expect(JSON.stringify(out)).not.toContain('Zx9vQ2mL7pR4');
     expect(out.patch.behaviors).toEqual({ '[redacted]': 1, humor: 2 });
+    const two = redact({ [key]: 1, [key.replace('Zx9', 'Yw8')]: 2 });
+    expect(two).toEqual({ '[redacted]': 1, '[redacted]#2': 2 });
+  });
+});
+
+describe('a value an error message quotes', () => {
+  it("is scrubbed when it looks like a key, in an error's message only, never in data that has a message field", () => {
+    const azure = '3f9a1c7e5b2d4086a1e9c3b7d5f20e4c';
+    const out = redact({
+      error: {
+        code: 'VALIDATION_FAILED',
+        message: `got "${azure}"`,
+        issues: [{ path: 'x', message: `got "${azure}"` }],
+      },
+      output: { message: `build "${azure}" deployed` },
+    });
+    expect(out.error.message).toBe('got "[redacted]"');
+    expect(out.error.issues[0]?.message).toBe('got "[redacted]"');
+    expect(out.output.message).toBe(`build "${azure}" deployed`);
   });
 });
 

@@ -108,17 +108,23 @@ export class Redactor {
     const out: Record<string, unknown> = {};
     for (const k in source) {
       const item = source[k];
-      // A key is written down as much as a value: a token used as one (`{"sk-…": 1}`) is scrubbed too.
-      out[this.#scrub(k)] =
+      // A key is written down as much as a value: a token used as one (`{"sk-…": 1}`) is scrubbed
+      // too, numbered if two come out the same (none is dropped).
+      let key = this.#scrub(k);
+      if (key !== k) for (let n = 2; Object.hasOwn(out, key); n++) key = `${this.#scrub(k)}#${n}`;
+      out[key] =
         item !== undefined && this.#isSecret(k, item)
           ? REDACTED
-          : k === 'message' && typeof item === 'string'
+          : k === 'message' && typeof item === 'string' && isErrorLike(source)
             ? scrubMessage(this.#scrub(item)) // an error's: what it quotes may be a key of no known format
             : this.#copy(item, depth + 1);
     }
     return out;
   }
 }
+
+/** A serialized error (`code`) or one of its issues (`path`): the holders of messages that quote values. */
+const isErrorLike = (o: Record<string, unknown>) => typeof o.code === 'string' || typeof o.path === 'string';
 
 /** One-off deep redaction with the default rules plus `extraKeys`. */
 export function redact<T>(value: T, extraKeys: Iterable<string> = []): T {

@@ -1,7 +1,14 @@
 import { isTroupeError, type SerializedError, serializeError } from '../domain/errors.js';
 import type { Clock } from './clock.js';
 import type { PolicyDefinition, StepDefinition, WorkflowDefinition } from './definition.js';
-import type { CheckpointRecord, Emitter, RunnerEvents, RunState, StepEvent } from './events.js';
+import {
+  type CheckpointRecord,
+  type Emitter,
+  ENDED_STATES,
+  type RunnerEvents,
+  type RunState,
+  type StepEvent,
+} from './events.js';
 import type { CarriedEvents, Checkpoint, ServiceHandlers } from './handlers.js';
 import type { OperationTable } from './operations.js';
 import type { Plan } from './plan.js';
@@ -77,6 +84,8 @@ export class RunContext {
   }
   #chain: Promise<void> = Promise.resolve();
   #logError: unknown;
+  /** The run's end could not be written: the log still shows it unfinished (recovery undoes it). */
+  endUnrecorded = false;
   readonly #policies = new Map<string, PolicyDefinition>();
 
   constructor(init: {
@@ -122,6 +131,7 @@ export class RunContext {
     this.#chain = this.#chain.then(() =>
       appendPatiently(this.engine.runLog, this.runId, stamped).catch((e: unknown) => {
         this.#logError ??= e;
+        if (event.type === 'state' && ENDED_STATES.has(event.to)) this.endUnrecorded = true;
       }),
     );
   }

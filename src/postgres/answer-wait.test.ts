@@ -11,9 +11,9 @@ const why = await postgresUnavailable();
 describe.skipIf(why !== undefined)(
   why ? `skipped: ${why}` : 'a server that stops answering in the middle of a statement, on PostgreSQL',
   () => {
-    // Statements may run 300 ms.
+    // Statements may run 300 ms (a lock wait, 100 ms: never longer than a statement may run).
     const { schemas, setup: proxied } = proxiedStores();
-    const setup = () => proxied({ statementWaitMs: 300 });
+    const setup = () => proxied({ statementWaitMs: 300, lockWaitMs: 100 });
 
     it('a read the server never answers fails TRANSIENT, naming the server; the store then goes on', async () => {
       const { proxy, store } = await setup();
@@ -55,6 +55,7 @@ describe.skipIf(why !== undefined)(
         schema,
         poolSize: 1,
         statementWaitMs: 200,
+        lockWaitMs: 100,
       });
       try {
         const e = await store.sql.query('SELECT pg_sleep(3)').catch((x: unknown) => x);

@@ -101,11 +101,11 @@ export const MIGRATIONS: ReadonlyArray<{ version: number; name: string; sql: str
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]?.version ?? 0;
 
 /**
- * The advisory lock a migration of one schema holds: a key space of its own ("trou" in ASCII)
- * and the schema's name, so instances of one store migrate it once, and a store in another
- * schema of the same database is never kept waiting by it.
+ * The advisory lock a migration holds ("troupe" in ASCII), the one every version of troupe
+ * has taken: instances of different versions starting together still migrate one at a time.
+ * Only a migration takes it; opening a store already up to date does not (see versionOf).
  */
-const MIGRATION_LOCK_SPACE = 0x74726f75;
+const MIGRATION_LOCK = 0x74726f757065;
 
 /**
  * The store's schema version, read without a lock or any DDL (undefined: no store there), so
@@ -144,7 +144,7 @@ export async function migrate(
     // (a serializable snapshot, taken while waiting for the lock, would not).
     return await db.transaction(
       async (tx) => {
-        await tx.query('SELECT pg_advisory_xact_lock($1::int, hashtext($2))', [MIGRATION_LOCK_SPACE, schema]);
+        await tx.query('SELECT pg_advisory_xact_lock($1::bigint)', [MIGRATION_LOCK]);
         const { rows: found } = await tx.query<{ t: string | null }>('SELECT to_regclass($1) AS t', [
           `${quoted(schema)}.troupe_migrations`,
         ]);

@@ -56,3 +56,47 @@ describe('statements named by their text', () => {
     },
   );
 });
+
+describe.each(servers.map((url) => [url]))('listening on %s', (url) => {
+  it('a connection listened on and given back carries nothing of it: no handler piles up, a closed feed hears no loss', async () => {
+    const db = await pgClient(url, { poolSize: 1 });
+    const warnings: string[] = [];
+    const warned = (w: Error) => warnings.push(w.name);
+    process.on('warning', warned);
+    let lost = 0;
+    try {
+      // One pooled connection, listened on again and again.
+      for (let i = 0; i < 12; i++)
+        await (
+          await db.listen(
+            'troupe_test_cycle',
+            () => {},
+            () => lost++,
+          )
+        )();
+      // That connection dies: none of the twelve closed feeds is told.
+      await db.query('SELECT pg_terminate_backend(pg_backend_pid())').catch(() => undefined);
+      await new Promise((r) => setTimeout(r, 50));
+      expect(lost).toBe(0);
+      expect(warnings).not.toContain('MaxListenersExceededWarning');
+      // And a feed listening now still hears its loss.
+      let heard = 0;
+      const stop = await db.listen(
+        'troupe_test_cycle',
+        () => {},
+        () => heard++,
+      );
+      const other = await pgClient(url, { poolSize: 1 }); // another session ends the listener's
+      await other.query(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query = 'LISTEN troupe_test_cycle' AND pid <> pg_backend_pid()",
+      );
+      await other.close();
+      for (let i = 0; i < 100 && heard === 0; i++) await new Promise((r) => setTimeout(r, 10));
+      expect(heard).toBeGreaterThan(0);
+      await stop();
+    } finally {
+      process.off('warning', warned);
+      await db.close();
+    }
+  });
+});

@@ -194,8 +194,10 @@ export async function pgClient(url: string, opts: PgClientOptions = {}): Promise
   // session holds fails the statement after lockWaitMs (LOCK_FAILED, as on the file store), and
   // a session left idle inside its transaction (a paused instance) is ended by the server, so
   // its locks go with it.
-  const statementMs = Math.max(1, Math.round(opts.statementWaitMs ?? STATEMENT_WAIT_MS));
-  const session = `-c search_path=${schema} -c lock_timeout=${Math.max(1, Math.round(opts.lockWaitMs ?? LOCK_WAIT_MS))} -c statement_timeout=${statementMs} -c idle_in_transaction_session_timeout=${IDLE_IN_TRANSACTION}`;
+  const lockMs = Math.max(1, Math.round(opts.lockWaitMs ?? LOCK_WAIT_MS));
+  // Never shorter than a lock wait: a wait that runs out is LOCK_FAILED, not a statement cut short.
+  const statementMs = Math.max(Math.round(opts.statementWaitMs ?? STATEMENT_WAIT_MS), lockMs + 100);
+  const session = `-c search_path=${schema} -c lock_timeout=${lockMs} -c statement_timeout=${statementMs} -c idle_in_transaction_session_timeout=${IDLE_IN_TRANSACTION}`;
   // The connect timeout is each connection's own: set on the pool, it would also end a wait
   // for a free connection (busy while another session holds a lock this one waits for).
   const Client = class extends pg.Client {
@@ -261,25 +263,36 @@ export async function pgClient(url: string, opts: PgClientOptions = {}): Promise
     async listen(channel, onPayload, onLost) {
       const client = await pool.connect();
       let lost: unknown;
+      let stopped = false;
       const gone = (e: unknown) => {
         lost ??= e ?? new Error('connection ended');
-        onLost?.(lost);
+        if (!stopped) onLost?.(lost);
       };
-      client.on('error', gone).on('end', () => gone(undefined));
-      listeners.add(client);
-      client.on('notification', (n) => {
-        if (n.channel === channel) onPayload(n.payload ?? '');
-      });
-      try {
-        await client.query(`LISTEN ${channel}`);
-      } catch (e) {
+      const ended = () => gone(undefined);
+      const heard = (n: { channel: string; payload?: string | undefined }) => {
+        if (n.channel === channel && !stopped) onPayload(n.payload ?? '');
+      };
+      client.on('error', gone).on('end', ended).on('notification', heard);
+      // Handed back to the pool without them: a connection listened on again gathers none.
+      const detach = () => {
+        stopped = true;
+        client.off('error', gone).off('end', ended).off('notification', heard);
         listeners.delete(client);
+      };
+      listeners.add(client);
+      try {
+        await answered(client, `LISTEN ${channel}`, wait);
+      } catch (e) {
+        detach();
         client.release(e instanceof Error ? e : true);
         throw e;
       }
       return async () => {
-        listeners.delete(client);
-        if (lost === undefined) await client.query(`UNLISTEN ${channel}`).catch(() => undefined);
+        if (stopped) return;
+        stopped = true; // nothing more is heard, a loss included: the caller is done with it
+        if (lost === undefined)
+          await answered(client, `UNLISTEN ${channel}`, wait).catch((e: unknown) => gone(e));
+        detach();
         client.release(lost === undefined ? undefined : true);
       };
     },

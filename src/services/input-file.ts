@@ -1,5 +1,6 @@
 import { open } from 'node:fs/promises';
 import { TroupeError } from '../domain/errors.js';
+import { firstInvalidByte } from '../domain/utf8.js';
 
 /** The largest input file read (a bundle of ~100k entities); larger ones are refused unread. */
 export const MAX_INPUT_BYTES = 64 * 1024 * 1024;
@@ -45,17 +46,4 @@ export async function readTextBounded(path: string, file: string = path): Promis
   } finally {
     await fh?.close().catch(() => undefined);
   }
-}
-
-/** Where a byte sequence stops being UTF-8 (for the message): a plain walk of the encoding. */
-function firstInvalidByte(bytes: Uint8Array): number {
-  for (let i = 0; i < bytes.length; ) {
-    const b = bytes[i]!;
-    const n =
-      b < 0x80 ? 0 : b >= 0xc2 && b < 0xe0 ? 1 : b >= 0xe0 && b < 0xf0 ? 2 : b >= 0xf0 && b < 0xf5 ? 3 : -1;
-    if (n < 0) return i;
-    for (let k = 1; k <= n; k++) if (((bytes[i + k] ?? 0) & 0xc0) !== 0x80) return i;
-    i += n + 1;
-  }
-  return bytes.length;
 }

@@ -2,7 +2,7 @@ import { EntityId, MAX_REVISION, Meta } from '../../domain/common.js';
 import type { Issue } from '../../domain/errors.js';
 import { validationError } from '../../domain/errors.js';
 import { duplicateJsonKey } from '../../domain/json-keys.js';
-import { MAX_DEPTH, nestedDeeperThan, printable, valueProblems } from '../../domain/text.js';
+import { printable, valueProblems } from '../../domain/text.js';
 import type { StoredDoc } from '../store.js';
 import { locateJsonError } from './json-position.js';
 
@@ -111,14 +111,9 @@ export function decodeDoc(
     };
   }
   // What no entity may hold, edited by hand as much as written through troupe: nesting past
-  // MAX_DEPTH (not kept: a walk of it could overflow the stack), control and direction-override
-  // characters (a terminal escape), numbers JSON cannot carry, prototype keys; and bytes that
-  // were not UTF-8, read as U+FFFD.
-  if (nestedDeeperThan(raw, MAX_DEPTH))
-    return {
-      ok: false,
-      issue: { file, path: '(root)', message: `is nested more than ${MAX_DEPTH} levels deep` },
-    };
+  // MAX_DEPTH (the walk stops there, so no depth overflows it), control and direction-override
+  // characters (a terminal escape), numbers JSON cannot carry, prototype keys (bytes that are
+  // not UTF-8 are refused as they are read: see notUtf8).
   const problem = valueProblems(raw)[0];
   if (problem) return { ok: false, raw, issue: { file, path: problem.path, message: problem.message } };
   const dup = duplicateJsonKey(text);
@@ -130,16 +125,6 @@ export function decodeDoc(
         file,
         path: printable(dup.key),
         message: `appears twice in one object (line ${dup.line}): which one is meant cannot be told`,
-      },
-    };
-  if (text.includes('\uFFFD'))
-    return {
-      ok: false,
-      raw,
-      issue: {
-        file,
-        path: '(root)',
-        message: 'holds U+FFFD, the mark of bytes that are not UTF-8: save the file as UTF-8',
       },
     };
   const obj = raw as Record<string, unknown>;
@@ -160,3 +145,10 @@ export function decodeDoc(
   if (issue) return { ok: false, raw, issue };
   return { ok: true, doc: obj as StoredDoc, raw };
 }
+
+/** A file whose bytes are not UTF-8, as its issue (they are never read as U+FFFD). */
+export const notUtf8 = (file: string, at: number): Issue => ({
+  file,
+  path: '(root)',
+  message: `is not valid UTF-8 (at byte ${at}): save it as UTF-8`,
+});

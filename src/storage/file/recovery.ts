@@ -118,6 +118,18 @@ async function writtenByHandSince(
 }
 
 /**
+ * A file that parses but that the store refuses to read (a key given twice, a control
+ * character: written by hand) is a document all the same, at the revision it says (0 without
+ * one), so it is kept or backed up like any other; only what does not parse at all (torn,
+ * zero-length) is unreadable.
+ */
+function parsed(raw: unknown): OnDisk {
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return { state: 'unreadable' };
+  const r = (raw as { revision?: unknown }).revision;
+  return { state: 'doc', revision: typeof r === 'number' && Number.isInteger(r) && r >= 0 ? r : 0 };
+}
+
+/**
  * Brings every file the commits touched to its final state, writing each at most once (so a
  * reader never sees it go back to an older state on the way). Backs up what it replaces and
  * removes backups a power loss tore. Returns the backups it wrote, to be made durable.
@@ -142,7 +154,7 @@ async function replay(ctx: ApplyContext, commits: JournalChange[][]): Promise<st
     let current: OnDisk = { state: 'missing' };
     if (text !== undefined) {
       const d = decodeDoc(text, entityRel(kind, id), id);
-      current = d.ok ? { state: 'doc', revision: d.doc.revision } : { state: 'unreadable' };
+      current = d.ok ? { state: 'doc', revision: d.doc.revision } : parsed(d.raw);
     }
     if (await writtenByHandSince(layout, changes, current, text)) return;
     const target = finalState(current, changes);

@@ -1,7 +1,8 @@
 import { readdirSync, statSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
+import { utf8Text } from '../../domain/utf8.js';
 import type { Kind } from '../store.js';
-import { decodeDoc, type ScanEntry } from './codec.js';
+import { decodeDoc, notUtf8, type ScanEntry } from './codec.js';
 import { errnoOf, ioError, mapLimit } from './io.js';
 import { entityIdFromFileName, type Layout } from './layout.js';
 
@@ -37,7 +38,9 @@ export async function scanFolders(layout: Layout, kinds: readonly Kind[]): Promi
         const file = `${k}/${name}`;
         let text: string;
         try {
-          text = await readFile(layout.entity(k, id), 'utf8');
+          const decoded = utf8Text(await readFile(layout.entity(k, id)));
+          if (!decoded.ok) return { kind: k, file, id, error: notUtf8(file, decoded.at) };
+          text = decoded.text;
         } catch (e) {
           const message = `could not read: ${e instanceof Error ? e.message : String(e)}`;
           return { kind: k, file, id, error: { file, path: '(root)', message } };

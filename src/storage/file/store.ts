@@ -4,6 +4,7 @@ import { resolve } from 'node:path';
 import { assertValidId } from '../../domain/common.js';
 import { TroupeError, throwIfCancelled, validationError } from '../../domain/errors.js';
 import { printable } from '../../domain/text.js';
+import { utf8Text } from '../../domain/utf8.js';
 import { keyOf, planBatch } from '../batch.js';
 import { BatchStore } from '../batch-store.js';
 import { cloneJson } from '../clone.js';
@@ -29,7 +30,7 @@ import {
   pruneAfter,
 } from './apply.js';
 import { type BackupInfo, listBackups, readBackup } from './backups.js';
-import { decodeDoc, invalidFiles, type ScanEntry } from './codec.js';
+import { decodeDoc, invalidFiles, notUtf8, type ScanEntry } from './codec.js';
 import { errnoOf, ioError } from './io.js';
 import { Journal, journalHasEntries, parseJournal } from './journal.js';
 import { entityIdFromFileName, entityRel, isTempName, Layout, TROUPE_DIR } from './layout.js';
@@ -230,7 +231,10 @@ export class FileStore extends BatchStore {
       if (hit && hit.ino === st.ino && hit.size === st.size && hit.mtimeNs === st.mtimeNs) {
         return { doc: cloneJson(hit.doc), text: hit.text };
       }
-      text = readFileSync(path, 'utf8');
+      const bytes = readFileSync(path);
+      const decoded = utf8Text(bytes);
+      if (!decoded.ok) throw invalidFiles([notUtf8(entityRel(kind, id), decoded.at)], { kind, id });
+      text = decoded.text;
     } catch (e) {
       if (e instanceof TroupeError) throw e;
       if (errnoOf(e) === 'ENOENT') return {};

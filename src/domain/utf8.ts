@@ -1,0 +1,26 @@
+const fatal = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
+/**
+ * A file's bytes as text, or where they stop being UTF-8: bytes that are not are never turned
+ * into U+FFFD unseen (a U+FFFD written as UTF-8 is text like any other). A BOM is kept.
+ */
+export function utf8Text(bytes: Uint8Array): { ok: true; text: string } | { ok: false; at: number } {
+  try {
+    return { ok: true, text: fatal.decode(bytes) };
+  } catch {
+    return { ok: false, at: firstInvalidByte(bytes) };
+  }
+}
+
+/** Where a byte sequence stops being UTF-8 (for the message): a plain walk of the encoding. */
+export function firstInvalidByte(bytes: Uint8Array): number {
+  for (let i = 0; i < bytes.length; ) {
+    const b = bytes[i]!;
+    const n =
+      b < 0x80 ? 0 : b >= 0xc2 && b < 0xe0 ? 1 : b >= 0xe0 && b < 0xf0 ? 2 : b >= 0xf0 && b < 0xf5 ? 3 : -1;
+    if (n < 0) return i;
+    for (let k = 1; k <= n; k++) if (((bytes[i + k] ?? 0) & 0xc0) !== 0x80) return i;
+    i += n + 1;
+  }
+  return bytes.length;
+}
