@@ -165,4 +165,28 @@ describe('a file written by hand (revision 0) is never lost to a write that plan
     expect(await readFile(join(dir, 'roles', 'analyst.json'), 'utf8')).toBe(body);
     await store.close();
   });
+
+  it('edited by hand into bytes that are not UTF-8 while a commit over it died: recovery backs up those very bytes', async () => {
+    let hand: (() => Promise<void>) | undefined;
+    const { dir, store } = await fresh({ hooks: { afterJournal: () => hand?.() } });
+    await store.put('roles', { id: 'h', v: 'one' });
+    const file = join(dir, 'roles', 'h.json');
+    const [before, after] = (await readFile(file, 'utf8')).split('"one"') as [string, string];
+    const edited = Buffer.concat([
+      Buffer.from(`${before}"caf`),
+      Buffer.from([0xe9]),
+      Buffer.from(`"${after}`),
+    ]); // é in Latin-1
+    hand = async () => {
+      hand = undefined;
+      await writeFile(file, edited);
+      throw new Error('the process dies here');
+    };
+    await expect(store.put('roles', { id: 'h', v: 'two' })).rejects.toThrow('the process dies here');
+    const next = await FileStore.open(dir); // recovers: the update is replayed over the edit
+    expect(await next.get('roles', 'h')).toMatchObject({ v: 'two', revision: 2 });
+    expect(await readFile(join(dir, '.troupe', 'backups', 'roles', 'h', '1.json'))).toEqual(edited);
+    await next.close();
+    await store.close().catch(() => undefined);
+  });
 });

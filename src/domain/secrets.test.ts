@@ -109,8 +109,16 @@ describe('the secret detector', () => {
       'model "DeepSeek-R1-Distill-Qwen-32B-Instruct" not found',
       'expected "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"', // a SHA-256
       'name "ThisIsAVeryLongCamelCaseIdentifier2" is taken',
+      'azure-openai model "gpt4o_mini_2024_07_18_deploy_eastus" not found',
+      'personality "release-candidate20241105build42" not found',
     ])
       expect(scrubMessage(text)).toBe(text);
     expect(scrubMessage(`key ${samples['OpenAI API key']}`)).toBe('key [redacted]');
+    // Pasted with blanks around it, or with dots in it (a Google OAuth token): scrubbed too.
+    expect(scrubMessage(`got "${random} "`)).toBe('got "[redacted]"');
+    expect(scrubMessage(`agent "${random}\\n" not found`)).toBe('agent "[redacted]" not found');
+    expect(scrubMessage('model "ya29.a0AfH6SMBxQ9kLm2pR7vN4wT8yU1iO3aS5dF0gHjK" not found')).toBe(
+      'model "[redacted]" not found',
+    );
   });
 });

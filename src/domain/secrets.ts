@@ -96,21 +96,22 @@ export function scrubSecrets(text: string): string {
 
 /**
  * A whole value random enough to be a key though no known format. Only ever used on what an
- * error message quotes, never on stored data:
+ * error says (its message's quotes, its context), never on stored data:
  * - exactly 32 hex digits (an Azure OpenAI key; a longer run of hex is a hash);
- * - else 32 or more characters with lowercase letters and digits mixed in (4 or more, with
- *   capitals; 8 or more without), and at most one `-` (names join words with dashes:
- *   `DeepSeek-R1-Distill-Qwen-32B-Instruct`).
+ * - else 32 or more characters with lowercase letters and digits mixed in (with capitals, 4
+ *   digits or more; without, digits as 40% of it), and at most one `-` or `_` (names join
+ *   words with them: `DeepSeek-R1-Distill-Qwen-32B-Instruct`, `gpt4o_mini_2024_07_18_deploy`).
  */
-function looksRandom(v: string): boolean {
+export function looksRandom(v: string): boolean {
   if (v.length < 32) return false;
   if (/^[0-9A-Fa-f]+$/.test(v)) return v.length === 32;
-  if ((v.match(/-/g)?.length ?? 0) > 1 || !/[a-z]/.test(v)) return false;
+  if ((v.match(/[-_]/g)?.length ?? 0) > 1 || !/[a-z]/.test(v)) return false;
   const digits = v.match(/\d/g)?.length ?? 0;
-  return /[A-Z]/.test(v) ? digits >= 4 : digits >= 8;
+  return /[A-Z]/.test(v) ? digits >= 4 : digits >= 0.4 * v.length;
 }
 
-const QUOTED_TOKEN = /(["'])([A-Za-z0-9+/_=-]{32,})\1/g;
+/** A quoted value, with any blanks around it (a key pasted with a trailing space or newline). */
+const QUOTED_TOKEN = /(["'])((?:\s|\\[nrt])*)([A-Za-z0-9+/_=.-]{32,})((?:\s|\\[nrt])*)\1/g;
 
 /**
  * An error message (or a line of one) scrubbed of secrets: the known formats, and any value
@@ -119,7 +120,7 @@ const QUOTED_TOKEN = /(["'])([A-Za-z0-9+/_=-]{32,})\1/g;
 export function scrubMessage(text: string): string {
   const out = scrubSecrets(text);
   if (!out.includes('"') && !out.includes("'")) return out;
-  return out.replace(QUOTED_TOKEN, (m, quote: string, inner: string) =>
+  return out.replace(QUOTED_TOKEN, (m, quote: string, _before: string, inner: string) =>
     looksRandom(inner) ? `${quote}${SCRUBBED}${quote}` : m,
   );
 }

@@ -73,6 +73,20 @@ describe('a value an error message quotes', () => {
     expect(out.error.issues[0]?.message).toBe('got "[redacted]"');
     expect(out.output.message).toBe(`build "${azure}" deployed`);
   });
+
+  it("is redacted from the error's context as well, where it stands whole; data keeps its ids", () => {
+    const key = 'Ab3dE5fG7hI9jK1lM2nO4pQ6rS8tU0vW';
+    const out = redact({
+      error: {
+        code: 'NOT_FOUND',
+        message: `model "${key}" not found`,
+        context: { id: key, suggestions: [key] },
+      },
+      doc: { id: key },
+    });
+    expect(out.error.context).toEqual({ id: '[redacted]', suggestions: ['[redacted]'] });
+    expect(out.doc.id).toBe(key);
+  });
 });
 
 describe('keys pasted where a variable name belongs', () => {

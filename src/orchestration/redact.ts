@@ -1,4 +1,4 @@
-import { looksLikeSecret, scrubMessage, scrubSecrets } from '../domain/secrets.js';
+import { looksLikeSecret, looksRandom, scrubMessage, scrubSecrets } from '../domain/secrets.js';
 
 /** What replaces a sensitive value. */
 export const REDACTED = '[redacted]';
@@ -95,16 +95,21 @@ export class Redactor {
     return text.replace(this.#scrubber, REDACTED);
   }
 
-  #copy(value: unknown, depth: number): unknown {
-    if (typeof value === 'string') return this.#scrub(value);
+  /**
+   * `inError`: inside a serialized error (its context, its cause): a whole value there that
+   * looks like a key of no known format is redacted, as its message's quote of it is.
+   */
+  #copy(value: unknown, depth: number, inError = false): unknown {
+    if (typeof value === 'string') return inError && looksRandom(value) ? REDACTED : this.#scrub(value);
     if (depth > 32 || typeof value !== 'object' || value === null) return value;
-    if (Array.isArray(value)) return value.map((v) => this.#copy(v, depth + 1));
+    if (Array.isArray(value)) return value.map((v) => this.#copy(v, depth + 1, inError));
     const proto = Object.getPrototypeOf(value);
     if (proto !== Object.prototype && proto !== null) {
       if (value instanceof Error) return this.#scrub(value.message);
       return value;
     }
     const source = value as Record<string, unknown>;
+    const error = inError || isErrorLike(source);
     const out: Record<string, unknown> = {};
     for (const k in source) {
       const item = source[k];
@@ -115,9 +120,9 @@ export class Redactor {
       out[key] =
         item !== undefined && this.#isSecret(k, item)
           ? REDACTED
-          : k === 'message' && typeof item === 'string' && isErrorLike(source)
+          : k === 'message' && typeof item === 'string' && error
             ? scrubMessage(this.#scrub(item)) // an error's: what it quotes may be a key of no known format
-            : this.#copy(item, depth + 1);
+            : this.#copy(item, depth + 1, error);
     }
     return out;
   }

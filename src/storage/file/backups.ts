@@ -41,7 +41,8 @@ export async function writeBackup(
   kind: Kind,
   id: string,
   revision: number,
-  text: string,
+  /** The version's bytes as they were (a file edited by hand may not be UTF-8: kept as it is). */
+  text: string | Uint8Array,
   blocking = true,
 ) {
   await inDir(layout.backupDir(kind, id), () =>

@@ -62,8 +62,12 @@ export async function checkpoint(
 export type OnDisk = { state: 'missing' } | { state: 'unreadable' } | { state: 'doc'; revision: number };
 
 async function readText(path: string): Promise<string | undefined> {
+  return (await readBytes(path))?.toString('utf8');
+}
+
+async function readBytes(path: string): Promise<Buffer | undefined> {
   try {
-    return await readFile(path, 'utf8');
+    return await readFile(path);
   } catch (e) {
     if (errnoOf(e) === 'ENOENT') return undefined;
     throw ioError('read', path, e);
@@ -150,7 +154,10 @@ async function replay(ctx: ApplyContext, commits: JournalChange[][]): Promise<st
       await dropTornBackup(layout, kind, id, prev);
     }
     const path = layout.entity(kind, id);
-    const text = await readText(path);
+    // Read as bytes: a file edited by hand that is not UTF-8 is backed up as it is, not as the
+    // U+FFFD a decode would make of it.
+    const bytes = await readBytes(path);
+    const text = bytes?.toString('utf8');
     let current: OnDisk = { state: 'missing' };
     if (text !== undefined) {
       const d = decodeDoc(text, entityRel(kind, id), id);
@@ -161,7 +168,7 @@ async function replay(ctx: ApplyContext, commits: JournalChange[][]): Promise<st
     if (target === undefined) return;
     if (target === null ? text === undefined : text === encodeDoc(target)) return;
     if (current.state === 'doc' && ctx.backups > 0) {
-      await writeBackup(layout, kind, id, current.revision, text!);
+      await writeBackup(layout, kind, id, current.revision, bytes!);
       await pruneBackups(layout, kind, id, ctx.backups);
       written.push(layout.backup(kind, id, current.revision));
     }
