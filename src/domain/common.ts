@@ -139,7 +139,8 @@ export function toIssues(
   where: { file?: string | undefined; entity?: string | undefined } = {},
   input?: unknown,
 ): Issue[] {
-  return error.issues.map((i) => {
+  const seen = new Set<string>();
+  return error.issues.flatMap((i) => {
     // Keys come from the input as they are: printed, never a terminal escape or direction override.
     const path = printable(i.path.map(String).join('.')) || '(root)';
     // A message may quote the value it refuses: never a key pasted there.
@@ -153,7 +154,12 @@ export function toIssues(
     const issue: Issue = { path, message: scrubMessage(message) };
     if (where.file) issue.file = where.file;
     if (where.entity) issue.entity = where.entity;
-    return issue;
+    // Two checks of one field can fail with the same words (an integer past 2^53 is neither
+    // safe nor under the maximum): said once.
+    const key = `${issue.path}\u0000${issue.message}`;
+    if (seen.has(key)) return [];
+    seen.add(key);
+    return [issue];
   });
 }
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { AgentInput } from './agent.js';
-import { parseOrThrow, slugify } from './common.js';
+import { parseOrThrow, slugify, toIssues } from './common.js';
 import { isTroupeError } from './errors.js';
 import { PersonalityInput } from './personality.js';
 
@@ -113,6 +113,20 @@ describe('model settings ranges', () => {
       'model.temperature': 'must be a number 0–2, got 3',
       'model.maxTokens': 'must be an integer 1–2000000, got 1.5',
     });
+  });
+
+  it('a value two checks refuse in the same words is said once', () => {
+    const input = {
+      name: 'A',
+      personalityId: 'p',
+      roleId: 'r',
+      model: { provider: 'openai', modelId: 'gpt-4o', maxTokens: 2 ** 53 },
+    };
+    const r = AgentInput.safeParse(input);
+    expect(r.error!.issues.length).toBeGreaterThan(1); // not safe, and past the maximum
+    expect(toIssues(r.error!, {}, input)).toEqual([
+      { path: 'model.maxTokens', message: 'must be an integer 1–2000000, got 9007199254740992' },
+    ]);
   });
 });
 
