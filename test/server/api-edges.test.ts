@@ -13,6 +13,20 @@ const api = async () => {
   return a;
 };
 
+/** The API over a cast of one: personality calm, and agent ada using it (predefined role analyst). */
+const withAda = async () => {
+  const a = await api();
+  await a.call('POST', '/personalities', calm);
+  await a.call('POST', '/agents', {
+    id: 'ada',
+    name: 'Ada',
+    personalityId: 'calm',
+    roleId: 'analyst',
+    model: { provider: 'anthropic', modelId: 'claude-sonnet-4', apiKeyEnv: 'ANTHROPIC_API_KEY' },
+  });
+  return a;
+};
+
 describe('the HTTP API at its edges', () => {
   it('lists and reads the whole model catalog, shipped entries included, as `troupe models list` does', async () => {
     const { call, config } = await api();
@@ -28,15 +42,7 @@ describe('the HTTP API at its edges', () => {
   });
 
   it('never quotes back a key of no known format pasted where a number belongs', async () => {
-    const { call, dir } = await api();
-    await call('POST', '/personalities', calm);
-    await call('POST', '/agents', {
-      id: 'ada',
-      name: 'Ada',
-      personalityId: 'calm',
-      roleId: 'analyst',
-      model: { provider: 'anthropic', modelId: 'claude-sonnet-4', apiKeyEnv: 'ANTHROPIC_API_KEY' },
-    });
+    const { call, dir } = await withAda();
     for (const key of ['3f9a1c7e5b2d4086a1e9c3b7d5f20e4c', 'Zq9mK2pLx7vN4wR8tY1uE6iO3aS5dF0g']) {
       const r = await call('PATCH', '/agents/ada', { model: { temperature: key } });
       expect(r.status, dir).toBe(422);
@@ -99,15 +105,7 @@ describe('the HTTP API at its edges', () => {
   });
 
   it('a delete refused or reassigned to nothing says so in terms of the request, naming the field', async () => {
-    const { call } = await api();
-    await call('POST', '/personalities', calm);
-    await call('POST', '/agents', {
-      id: 'ada',
-      name: 'Ada',
-      personalityId: 'calm',
-      roleId: 'analyst',
-      model: { provider: 'anthropic', modelId: 'claude-sonnet-4', apiKeyEnv: 'ANTHROPIC_API_KEY' },
-    });
+    const { call } = await withAda();
     const blocked = await call('DELETE', '/personalities/calm');
     expect([blocked.status, blocked.json.error.code]).toEqual([409, 'REFERENCE_IN_USE']);
     expect(blocked.json.error.message).toContain('?mode=cascade, ?mode=reassign&to=<personality-id>');
