@@ -127,8 +127,8 @@ export class CliContext {
       const config = new ConfigurationService(store, { runLog, ...(signal ? { signal } : {}) });
       if (opts.recover !== false) await this.#recover(config, runLog);
       if (opts.strays !== false && store.strays)
-        for (const file of await store.strays())
-          this.io.stderr(`warning: ignored ${file}: troupe reads only <id>.json files there, never links\n`);
+        for (const { file, why } of await store.strays())
+          this.io.stderr(`warning: ${file}: ignored: ${why}\n`);
       return await fn(config, store);
     } finally {
       await runLog.close?.();

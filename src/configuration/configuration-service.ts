@@ -527,11 +527,17 @@ export class ConfigurationService {
     if (opts.dryRun) {
       const { planReconcile } = await import('./consistency.js');
       const plan = await planReconcile(this.services, await this.detectInconsistencies());
-      return { fixed: plan.fixed, remaining: plan.remaining, applied: false };
+      return { fixed: plan.fixed, remaining: plan.remaining, warnings: plan.warnings, applied: false };
     }
     const r = await this.run((await builtIns()).reconcileWorkflow, {}, opts);
     const plan = r.outputs.plan;
-    return { fixed: plan.fixed, remaining: plan.remaining, applied: true, runId: r.runId };
+    return {
+      fixed: plan.fixed,
+      remaining: plan.remaining,
+      warnings: plan.warnings,
+      applied: true,
+      runId: r.runId,
+    };
   }
 
   /** Runs a user-defined workflow (JSON) over the same services and operations. */

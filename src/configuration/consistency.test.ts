@@ -44,6 +44,20 @@ describe('detectInconsistencies on a directory edited by hand', () => {
     const config = await handEdited('personalities/warm.yaml', 'name: Warm\n');
     const found = await config.detectInconsistencies();
     expect(found.map((f) => `${f.kind}:${f.file}`)).toEqual(['stray-file:personalities/warm.yaml']);
-    expect(found[0]!.message).toMatch(/ignored: troupe reads only <id>\.json files here/);
+    expect(found[0]!.message).toBe(
+      'personalities/warm.yaml: ignored: not an <id>.json file (bring YAML in with `troupe import`)',
+    );
+    // A warning in reconcile too, as in validate: not a problem a person must fix.
+    const r = await config.reconcile();
+    expect(r.remaining).toEqual([]);
+    expect(r.warnings.map((w) => w.file)).toEqual(['personalities/warm.yaml']);
+  });
+
+  it('says why a name like <id>.json is not read: the id rule it breaks', async () => {
+    const config = await handEdited('agents/con.json', '{}\n');
+    const [found] = await config.detectInconsistencies();
+    expect(found?.message).toBe(
+      'agents/con.json: ignored: the name is not <id>.json with a valid id (id "con": is a name Windows reserves for a device (con, prn, aux, nul, com1–9, lpt1–9): choose another id)',
+    );
   });
 });

@@ -177,12 +177,12 @@ export async function detectInconsistencies(s: Services): Promise<Inconsistency[
     }
   }
   if (s.store.strays) {
-    for (const file of await s.store.strays()) {
+    for (const { file, why } of await s.store.strays()) {
       found.push({
         kind: 'stray-file',
         entity: file,
         file,
-        message: `${file}: ignored: troupe reads only <id>.json files here, never links (bring YAML in with \`troupe import\`)`,
+        message: `${file}: ignored: ${why}`,
         fixable: false,
       });
     }
@@ -282,7 +282,10 @@ export async function planReconcile(s: Services, found: Inconsistency[]) {
   return {
     ops: [...adoptions, ...ops],
     fixed,
-    remaining: [...found.filter((f) => !f.fixable), ...unfixable],
+    // Files the store never reads (editor backups, links) are warnings, as in validate: no
+    // person needs to fix them for the directory to be consistent.
+    remaining: [...found.filter((f) => !f.fixable && f.kind !== 'stray-file'), ...unfixable],
+    warnings: found.filter((f) => f.kind === 'stray-file'),
   };
 }
 

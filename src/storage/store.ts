@@ -166,13 +166,19 @@ export interface WatchOptions {
   onReady?: (() => void) | undefined;
 }
 
+/** A file where entities live that the store never reads: its name (printable) and why not. */
+export interface Stray {
+  file: string;
+  why: string;
+}
+
 export interface StoreCapabilities {
   /** The change feed: every change after `fromRevision`, then each one as it is committed. */
   watch?(opts?: WatchOptions): AsyncIterable<ChangeEvent | RelistEvent>;
   /** Every `*.json` of a kind folder (or all), each with its document or its problem. */
   scan?(kind?: Kind): Promise<ScanEntry[]>;
-  /** Files where entities live that the store never reads (editor backups, links). */
-  strays?(): Promise<string[]>;
+  /** Files where entities live that the store never reads (editor backups, links), each with why. */
+  strays?(): Promise<Stray[]>;
   /** A revision kept in the store's backups, if it still has it. */
   readBackup?(kind: Kind, id: string, revision: number): Promise<StoredDoc | undefined>;
 }

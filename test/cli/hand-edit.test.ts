@@ -155,14 +155,22 @@ describe('the directory as a person keeps it', () => {
     for (const args of [['agent', 'list'], ['export'], ['personality', 'list'], ['agent', 'show', 'ada']]) {
       const r = await t(...args);
       expect(r.code, args.join(' ')).toBe(0);
-      expect(r.stderr).toContain('warning: ignored agents/ada.orig.json');
-      expect(r.stderr).toContain('warning: ignored agents/ada.json~');
+      expect(r.stderr).toContain(
+        'warning: agents/ada.orig.json: ignored: the name is not <id>.json with a valid id (id "ada.orig"',
+      );
+      expect(r.stderr).toContain('warning: agents/ada.json~: ignored: not an <id>.json file');
     }
     const v = await t('validate');
     expect(v).toMatchObject({ code: 0 });
     expect(v.stdout).toContain('warning: agents/ada.orig.json: ignored');
     expect(v.stdout).toContain('warning: roles/.DS_Store: ignored');
     expect(v.stdout.trim().split('\n').at(-1)).toBe('valid');
+    // reconcile agrees: warnings, nothing a person must fix, exit 0.
+    const r = await t('reconcile');
+    expect(r).toMatchObject({ code: 0 });
+    expect(r.stdout).toContain('warning: roles/.DS_Store: ignored');
+    expect(r.stdout).not.toContain('needs a person');
+    expect(r.stderr).toBe('');
   });
 
   it('a hand-written personality is listed, shown and exported, reported "not yet adopted", and adopted by reconcile', async () => {

@@ -90,7 +90,9 @@ describe('symbolic links inside the configuration directory', () => {
     await symlink(target.file, join(dir, 'personalities/evil.json'));
     const list = await t('personality', 'list');
     expect(list.code).toBe(0);
-    expect(list.stderr).toContain('warning: ignored personalities/evil.json');
+    expect(list.stderr).toContain(
+      'warning: personalities/evil.json: ignored: a symbolic link: troupe never follows links',
+    );
     const show = await t('personality', 'show', 'evil');
     expect(show.code).toBe(1);
     for (const r of [list, show, await t('export'), await t('validate')])

@@ -11,8 +11,12 @@ export function register(program: Command, ctx: CliContext): void {
     .option('--dry-run', 'show what would be fixed without writing')
     .action(async (opts: { dryRun?: boolean }, cmd: Command) => {
       const out = ctx.output(cmd);
-      const r = await ctx.withConfig(cmd, (config) => config.reconcile({ dryRun: opts.dryRun === true }));
+      const r = await ctx.withConfig(cmd, (config) => config.reconcile({ dryRun: opts.dryRun === true }), {
+        strays: false, // reported below, with the rest
+      });
       out.data(r);
+      // Files troupe does not read (editor backups, copies) are warnings, never a failure.
+      for (const w of r.warnings) out.line(`warning: ${w.message}`);
       const verb = r.applied ? 'Fixed' : 'Would fix';
       if (r.fixed.length === 0 && r.remaining.length === 0) return out.line('Nothing to reconcile: valid');
       if (r.fixed.length) {

@@ -79,7 +79,12 @@ describe('what is in a kind folder but no entity file', () => {
     const store = await FileStore.init(dir);
     execFileSync('mkfifo', [join(dir, 'personalities', 'q.json')]);
     expect(await store.scan('personalities')).toEqual([]);
-    expect(await store.strays()).toEqual(['personalities/q.json']);
+    expect(await store.strays()).toEqual([
+      {
+        file: 'personalities/q.json',
+        why: 'not a regular file (a FIFO, a socket, a device, or a folder named like a file)',
+      },
+    ]);
     await expect(store.get('personalities', 'q')).rejects.toThrow(
       'personalities/q.json is a FIFO or device, not a file',
     );
@@ -92,7 +97,7 @@ describe('what is in a kind folder but no entity file', () => {
     const store = await FileStore.init(dir);
     await writeFile(join(dir, 'roles', '\u001b[2JRED.json'), '{}');
     await writeFile(join(dir, 'roles', 'a\nerror: forged.json'), '{}');
-    expect((await store.strays()).sort()).toEqual([
+    expect((await store.strays()).map((s) => s.file).sort()).toEqual([
       'roles/\\u{1B}[2JRED.json',
       'roles/a\\u{A}error: forged.json',
     ]);

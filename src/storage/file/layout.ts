@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { basename, dirname, join } from 'node:path';
 import { EntityId } from '../../domain/common.js';
+import { printable } from '../../domain/text.js';
 import type { Kind } from '../store.js';
 
 /** The hidden folder holding the store's own files; everything else in the root is readable data. */
@@ -57,6 +58,22 @@ export function idFromFileName(name: string): string | undefined {
 export function entityIdFromFileName(name: string): string | undefined {
   const id = idFromFileName(name);
   return id !== undefined && EntityId.safeParse(id).success ? id : undefined;
+}
+
+/**
+ * Why a name in a kind folder is not an entity file: a link, not a regular file, or a name
+ * that is not `<id>.json` with a valid id (the id's own rule said).
+ */
+export function strayWhy(name: string, type: 'link' | 'other' | 'folder' | 'file'): string {
+  if (type === 'folder') return 'a folder: troupe reads only <id>.json files here';
+  if (type === 'link') return 'a symbolic link: troupe never follows links (copy the file in instead)';
+  if (type === 'other')
+    return 'not a regular file (a FIFO, a socket, a device, or a folder named like a file)';
+  const id = idFromFileName(name);
+  if (id === undefined) return 'not an <id>.json file (bring YAML in with `troupe import`)';
+  const parsed = EntityId.safeParse(id);
+  const rule = parsed.success ? undefined : parsed.error.issues[0]?.message;
+  return `the name is not <id>.json with a valid id (id "${printable(id)}": ${rule ?? 'refused'})`;
 }
 
 /** A sibling temp name that is hidden and does not end in `.json`, so readers never take it for data. */

@@ -288,7 +288,17 @@ describe('FileStore ids and bad files', () => {
     expect((await failure(store.list('roles'))).issues).toHaveLength(2);
     // A name that is not `<id>.json` with a valid id is a stray: reported, never read.
     // A folder named like an entity is not one, but is worth a word: it is reported too.
-    expect(await store.strays()).toEqual(['roles/Bad Name.json', 'roles/notes.txt', 'roles/sub.json']);
+    expect(await store.strays()).toEqual([
+      {
+        file: 'roles/Bad Name.json',
+        why: 'the name is not <id>.json with a valid id (id "Bad Name": must be a lowercase slug: a-z, 0-9 and single dashes, e.g. "calm-analyst")',
+      },
+      { file: 'roles/notes.txt', why: 'not an <id>.json file (bring YAML in with `troupe import`)' },
+      {
+        file: 'roles/sub.json',
+        why: 'not a regular file (a FIFO, a socket, a device, or a folder named like a file)',
+      },
+    ]);
   });
 });
 

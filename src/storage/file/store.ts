@@ -18,6 +18,7 @@ import {
   type RelistEvent,
   type StoredDoc,
   type StoreOptions,
+  type Stray,
   singular,
   type WatchOptions,
 } from '../store.js';
@@ -33,7 +34,7 @@ import { type BackupInfo, listBackups, readBackup } from './backups.js';
 import { decodeDoc, invalidFiles, notUtf8, type ScanEntry } from './codec.js';
 import { errnoOf, ioError } from './io.js';
 import { Journal, journalHasEntries, parseJournal } from './journal.js';
-import { entityIdFromFileName, entityRel, isTempName, Layout, TROUPE_DIR } from './layout.js';
+import { entityIdFromFileName, entityRel, isTempName, Layout, strayWhy, TROUPE_DIR } from './layout.js';
 import { assertNoLinks, linkRefused } from './links.js';
 import { type HeldLock, withLock } from './lock.js';
 import { createLayout, readMarker } from './marker.js';
@@ -306,27 +307,34 @@ export class FileStore extends BatchStore {
    * Files in the kind folders that the store ignores (not `<id>.json`, not hidden): a YAML
    * file dropped there by hand, say. `troupe validate` reports them so they are not missed.
    */
-  async strays(): Promise<string[]> {
+  async strays(): Promise<Stray[]> {
     await this.#settled();
-    const out: string[] = [];
+    const out: Stray[] = [];
     for (const k of KINDS) {
-      let entries: Array<{ name: string; link: boolean; other: boolean }>;
+      let entries: Array<{ name: string; type: 'link' | 'other' | 'file' | 'folder' }>;
       try {
         entries = readdirSync(this.#layout.kindDir(k), { withFileTypes: true }).map((d) => ({
           name: d.name,
-          link: d.isSymbolicLink(),
-          // Not a file at all (a FIFO, a socket, a device; a folder named like an entity).
-          other: !d.isFile() && !d.isSymbolicLink() && (!d.isDirectory() || d.name.endsWith('.json')),
+          type: d.isSymbolicLink()
+            ? 'link'
+            : d.isFile()
+              ? 'file'
+              : // Not a file at all (a FIFO, a socket, a device; a folder named like an entity).
+                d.isDirectory() && !d.name.endsWith('.json')
+                ? 'folder'
+                : 'other',
         }));
       } catch (e) {
         if (errnoOf(e) === 'ENOENT') continue;
         throw ioError('read the directory', this.#layout.kindDir(k), e);
       }
       entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-      // Named as they can be printed: a file name may hold a terminal escape or a line break.
-      for (const { name: n, link, other } of entries)
-        if (link || other || (n !== '.gitkeep' && !isTempName(n) && entityIdFromFileName(n) === undefined))
-          out.push(printable(`${k}/${n}`));
+      for (const { name: n, type } of entries) {
+        if (type === 'file' && (n === '.gitkeep' || isTempName(n) || entityIdFromFileName(n) !== undefined))
+          continue;
+        // Named as they can be printed: a file name may hold a terminal escape or a line break.
+        out.push({ file: printable(`${k}/${n}`), why: strayWhy(n, type) });
+      }
     }
     return out;
   }
