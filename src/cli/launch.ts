@@ -91,7 +91,9 @@ export async function launch(argv: string[], opts: LaunchOptions = {}): Promise<
     ...(cachedData ? { cachedData } : {}),
   });
   const module = {
-    exports: {} as { main?: (argv: string[], io: { signal: AbortSignal }) => Promise<number> },
+    exports: {} as {
+      main?: (argv: string[], io: { signal: AbortSignal; ownWarnings: true }) => Promise<number>;
+    },
   };
   script.runInThisContext()(module.exports, createRequire(file), module, file, dirname(file));
   if (typeof module.exports.main !== 'function') throw new Error(`${file} is not the troupe CLI bundle`);
@@ -105,7 +107,7 @@ export async function launch(argv: string[], opts: LaunchOptions = {}): Promise<
   process.on('SIGINT', onSigint);
   let code: number;
   try {
-    code = await module.exports.main(argv, { signal: interrupt.signal });
+    code = await module.exports.main(argv, { signal: interrupt.signal, ownWarnings: true });
   } finally {
     process.off('SIGINT', onSigint);
   }

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { scrubSecrets } from '../domain/secrets.js';
+import { printable } from '../domain/text.js';
 import { crashPoint } from '../platform/crash-points.js';
 import { CliContext, DEFAULT_DIR, type Register } from './context.js';
 import { type CliIo, reportError } from './output.js';
@@ -125,6 +126,7 @@ export async function main(argv: string[], io: Partial<CliIo> = {}): Promise<num
     ...(io.signal ? { signal: io.signal } : {}),
   };
   const ctx = new CliContext(full);
+  const restoreWarnings = io.ownWarnings ? printWarningsVia(full.stderr) : undefined;
   try {
     const program = await createProgram(ctx, argv.length === 0 ? COMMANDS : commandsFor(argv));
     if (argv.length === 0) {
@@ -136,5 +138,19 @@ export async function main(argv: string[], io: Partial<CliIo> = {}): Promise<num
     return ctx.exitCode;
   } catch (e) {
     return reportError(e, full, wantsJson(argv));
+  } finally {
+    restoreWarnings?.();
   }
+}
+
+/** Process warnings as one line each through `stderr` (Node's own printer is set aside until restored). */
+function printWarningsVia(stderr: (s: string) => void): () => void {
+  const before = process.listeners('warning');
+  process.removeAllListeners('warning');
+  const print = (w: Error) => stderr(`warning: ${printable(w.message.split('\n')[0] ?? '')}\n`);
+  process.on('warning', print);
+  return () => {
+    process.off('warning', print);
+    for (const l of before) process.on('warning', l);
+  };
 }

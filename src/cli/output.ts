@@ -15,6 +15,12 @@ export interface CliIo {
   rows?: number;
   /** Aborts the command (Ctrl-C): a change not yet at its commit point stops and writes nothing. */
   signal?: AbortSignal;
+  /**
+   * The process's own warnings (a library's, such as pg's about `sslmode`) are printed as the
+   * CLI's: one scrubbed `warning: …` line on stderr, not Node's multi-line block. Set by the
+   * `troupe` executable, which owns its process.
+   */
+  ownWarnings?: boolean;
 }
 
 /** 0 ok, 1 failed operation or invalid input/config, 2 usage error, 130 interrupted (Ctrl-C). */

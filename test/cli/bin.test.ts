@@ -32,4 +32,16 @@ describe('bin/troupe.js', () => {
     expect(v.status).toBe(0);
     expect(JSON.parse(v.stdout)).toEqual({ valid: true, problems: [] });
   });
+
+  it("a library's process warning is one scrubbed `warning:` line, and an error under --json still parses", () => {
+    // pg warns about `sslmode=require` as it reads the URL; nothing listens on port 1.
+    const r = troupe(['agent', 'list', '--json', '--store', 'postgres://u:p@127.0.0.1:1/db?sslmode=require']);
+    expect(r.status).toBe(1);
+    const [first, ...rest] = r.stderr.split('\n');
+    expect(first).toMatch(
+      /^warning: SECURITY WARNING: The SSL modes .* are treated as aliases for 'verify-full'\.$/,
+    );
+    expect(r.stderr).not.toContain('(node:');
+    expect(JSON.parse(rest.join('\n')).error.code).toBe('TRANSIENT');
+  });
 });
