@@ -19,7 +19,7 @@ export async function ownModel(s: Services, id: string, verb: string): Promise<M
   if (s.models.shipped().some((m) => m.id === id))
     throw new TroupeError(
       'USAGE',
-      `model "${id}" ships with troupe and cannot be ${verb}d; add your own (\`troupe models add --from FILE\`) to use another`,
+      `model "${id}" ships with troupe and cannot be ${verb}d; add your own to use another (troupe: models add --from FILE; HTTP: POST /api/models)`,
       { context: { kind: 'model', id } },
     );
   const ids = (await s.models.list()).map((m) => m.id);

@@ -27,7 +27,7 @@ function predefinedRoles(): Map<string, Role> {
 const immutable = (id: string, action: string) =>
   new TroupeError(
     'IMMUTABLE_ROLE',
-    `role "${id}" is predefined and cannot be ${action}; create a custom role from it with \`troupe role create --from-template ${id}\``,
+    `role "${id}" is predefined and cannot be ${action}; create a custom role from it (troupe: role create --from-template ${id}; HTTP: POST /api/roles?template=${id})`,
     { context: { kind: 'roles', id } },
   );
 

@@ -41,6 +41,16 @@ describe('the HTTP API at its edges', () => {
     expect((await call('GET', '/models/no-such-model')).status).toBe(404);
   });
 
+  it('tells the way out of a predefined role or a shipped model in both terms, the CLI and HTTP', async () => {
+    const { call } = await api();
+    const role = await call('PATCH', '/roles/analyst', { name: 'Mine' });
+    expect(role.json.error.code).toBe('IMMUTABLE_ROLE');
+    expect(role.json.error.message).toContain('HTTP: POST /api/roles?template=analyst');
+    const model = await call('PATCH', '/models/gpt-4o', { name: 'Mine' });
+    expect(model.json.error.message).toContain('ships with troupe and cannot be updated');
+    expect(model.json.error.message).toContain('HTTP: POST /api/models');
+  });
+
   it('never quotes back a key of no known format pasted where a number belongs', async () => {
     const { call, dir } = await withAda();
     for (const key of ['3f9a1c7e5b2d4086a1e9c3b7d5f20e4c', 'Zq9mK2pLx7vN4wR8tY1uE6iO3aS5dF0g']) {
