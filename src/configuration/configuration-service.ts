@@ -320,7 +320,10 @@ export class ConfigurationService {
    */
   async updatePersonality(id: string, patch: MergePatch<PersonalityInput>, opts: UpdateOptions = {}) {
     checkRulePaths('personality', opts.rules);
-    const expectedRevision = expectedRevisionOf(patch, opts.expectedRevision);
+    const expectedRevision = expectedRevisionOf(patch, opts.expectedRevision, {
+      file: opts.file,
+      entity: `personality "${id}"`,
+    });
     const { signal, ...rest } = opts;
     const r = await this.run(
       (await builtIns()).updatePersonalityWorkflow,
@@ -341,7 +344,10 @@ export class ConfigurationService {
 
   async updateRole(id: string, patch: MergePatch<RoleInput>, opts: UpdateOptions = {}) {
     checkRulePaths('role', opts.rules);
-    const expectedRevision = expectedRevisionOf(patch, opts.expectedRevision);
+    const expectedRevision = expectedRevisionOf(patch, opts.expectedRevision, {
+      file: opts.file,
+      entity: `role "${id}"`,
+    });
     const { signal, ...rest } = opts;
     const r = await this.run(
       (await builtIns()).updateRoleWorkflow,
@@ -363,7 +369,10 @@ export class ConfigurationService {
     patch: MergePatch<AgentInput>,
     opts: Pick<UpdateOptions, 'expectedRevision' | 'file' | 'signal'> = {},
   ) {
-    const expectedRevision = expectedRevisionOf(patch, opts.expectedRevision);
+    const expectedRevision = expectedRevisionOf(patch, opts.expectedRevision, {
+      file: opts.file,
+      entity: `agent "${id}"`,
+    });
     const inferred = await withProvider(this.services, patch, false);
     const { signal, ...rest } = opts;
     const r = await this.run(
@@ -473,7 +482,10 @@ export class ConfigurationService {
     const { signal, ...at } = opts;
     const entry = this.services.models.patched(current as never, patch, at);
     // The apply holds the revision asked for, else the one the patch was merged onto.
-    const expected = expectedRevisionOf(patch, opts.expectedRevision) ?? current.revision ?? 0;
+    const expected =
+      expectedRevisionOf(patch, opts.expectedRevision, { file: opts.file, entity: `model "${id}"` }) ??
+      current.revision ??
+      0;
     const changes = await this.#applyModel(entry, expected, opts.file, signal);
     const agents = changes.filter((c) => c.kind === 'agents' && c.action !== 'unchanged').map((c) => c.id);
     return { model: await this.services.models.require(id), synced: agents };

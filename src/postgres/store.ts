@@ -1,5 +1,5 @@
 import type { PGlite } from '@electric-sql/pglite';
-import { assertValidId } from '../domain/common.js';
+import { assertValidId, MAX_REVISION } from '../domain/common.js';
 import { TroupeError, throwIfCancelled } from '../domain/errors.js';
 import { keyOf, planBatch } from '../storage/batch.js';
 import { BatchStore } from '../storage/batch-store.js';
@@ -202,6 +202,8 @@ export class PostgresStore extends BatchStore {
     this.#assertOpen();
     assertKind(kind);
     assertValidId(id, singular[kind]);
+    // No revision past the column's range was ever written (a tag asking for one, say).
+    if (!Number.isSafeInteger(revision) || revision < 0 || revision > MAX_REVISION) return undefined;
     const { rows } = await this.#read((db) =>
       db.query<Row>(
         `SELECT doc FROM troupe_history WHERE kind = $1 AND id = $2 AND revision = $3 AND op = 'put'

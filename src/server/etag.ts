@@ -14,15 +14,13 @@ export function ifMatchRevision(header: string | undefined): number | undefined 
   if (/^\s*W\//.test(header))
     throw new HttpRefusal(
       'PRECONDITION_FAILED',
-      `If-Match ${header} is a weak tag: it never matches (send the ETag as given)`,
+      'If-Match holds a weak tag (W/…): it never matches (send the ETag as given)',
     );
   const m = /^\s*"r(\d+)"\s*$/.exec(header);
   if (!m)
-    throw new TroupeError(
-      'USAGE',
-      `If-Match ${JSON.stringify(header)} is not one entity tag this server gave ("r<revision>")`,
-      { context: { field: 'If-Match' } },
-    );
+    throw new TroupeError('USAGE', 'If-Match is not one entity tag this server gave ("r<revision>")', {
+      context: { field: 'If-Match' },
+    });
   const revision = Number(m[1]);
   if (!Number.isSafeInteger(revision))
     throw new TroupeError('USAGE', `If-Match ${JSON.stringify(header)} names no revision this server gave`, {

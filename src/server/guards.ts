@@ -1,5 +1,7 @@
 import type { Context } from 'hono';
 import { TroupeError } from '../domain/errors.js';
+import { duplicateJsonKey } from '../domain/json-keys.js';
+import { printable } from '../domain/text.js';
 import { HttpRefusal } from './http-errors.js';
 import type { Request, Route } from './route.js';
 
@@ -15,20 +17,22 @@ export function foreignRequest(c: Context, loopbackOnly: boolean): string | unde
   if (loopbackOnly) {
     const name = host.startsWith('[') ? host.slice(0, host.indexOf(']') + 1) : (host.split(':')[0] ?? '');
     if (!LOOPBACK_NAMES.has(name))
-      return `host "${host}" is not this machine (the server has no token, so it answers 127.0.0.1 only)`;
+      // A header's value is never quoted back: it may hold anything, a pasted key included.
+      return 'the Host header names another machine (the server has no token, so it answers 127.0.0.1 only)';
   }
   const site = c.req.header('sec-fetch-site');
   if (site && site !== 'same-origin' && site !== 'none')
-    return `a request from another site (${site}) is refused`;
+    return `a request from another site (${site === 'cross-site' || site === 'same-site' ? site : 'Sec-Fetch-Site'}) is refused`;
   const origin = c.req.header('origin');
   if (origin !== undefined) {
     let from: string;
     try {
       from = new URL(origin).host;
     } catch {
-      return `Origin "${origin}" is not a URL`;
+      return 'the Origin header is not a URL';
     }
-    if (from !== host) return `a request from ${origin} is refused: only this server's own pages may call it`;
+    if (from !== host)
+      return "a request from another origin is refused: only this server's own pages may call it";
   }
   return undefined;
 }
@@ -51,7 +55,7 @@ export async function jsonBody(c: Context): Promise<unknown> {
   if (!/^application\/([\w.+-]+\+)?json\s*(;|$)/i.test(type))
     throw new HttpRefusal(
       'UNSUPPORTED_MEDIA_TYPE',
-      `a request body must be JSON, sent with Content-Type: application/json (got "${type || 'none'}")`,
+      `a request body must be JSON, sent with Content-Type: application/json (got ${type ? 'another type' : 'none'})`,
     );
   let body: unknown;
   try {
@@ -59,6 +63,13 @@ export async function jsonBody(c: Context): Promise<unknown> {
   } catch {
     throw new TroupeError('USAGE', 'the request body is not JSON', { context: { field: 'body' } });
   }
+  // A key given twice is refused, as in a file: which of the two would count is a guess.
+  const dup = duplicateJsonKey(text);
+  if (dup)
+    throw new TroupeError('USAGE', `the request body gives key "${printable(dup.key)}" twice in one object`, {
+      context: { field: 'body' },
+      issues: [{ path: printable(dup.key), message: `appears twice in one object (line ${dup.line})` }],
+    });
   if (body === null || typeof body !== 'object' || Array.isArray(body))
     throw new TroupeError(
       'USAGE',

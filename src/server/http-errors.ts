@@ -61,10 +61,12 @@ export function errorBody(e: unknown): { status: number; body: { error: Record<s
   return { status, body: { error: new Redactor().redact(error) } };
 }
 
-/** A refusal of the HTTP layer itself (auth, size, a missing precondition). */
+/** A refusal of the HTTP layer itself (auth, size, a missing precondition), scrubbed of secrets. */
 export function httpError(
   code: HttpOnlyCode,
   message: string,
 ): { status: number; body: { error: { code: string; message: string; retryable: false } } } {
-  return { status: HTTP_ONLY[code], body: { error: { code, message, retryable: false } } };
+  // A refusal may quote what the request sent (a header, a path): scrubbed as every error is.
+  const error = new Redactor().redact({ code, message, retryable: false as const });
+  return { status: HTTP_ONLY[code], body: { error } };
 }

@@ -58,6 +58,21 @@ describe('round trips: what show prints is accepted back', () => {
     expect(both.stderr).toContain('carries revision 1 but the expected revision given is 2');
   });
 
+  it('a revision that is not a whole number is refused, never taken for no revision at all', async () => {
+    const { root, dir, t } = await withAgent();
+    await t('personality', 'update', 'calm-analyst', '--name', 'Moved on'); // now at revision 2
+    const before = await snapshot(dir);
+    for (const revision of ['1', '0x1', 1.5, -1, [1]]) {
+      await write(root, 'stale.json', JSON.stringify({ name: 'Stale edit', revision }));
+      const r = await t('personality', 'update', 'calm-analyst', '--from', 'stale.json');
+      expect(r.code, JSON.stringify(revision)).toBe(1);
+      expect(r.stderr).toContain(
+        'stale.json: personality "calm-analyst": revision: must be the whole number the input was read at',
+      );
+    }
+    expect(await snapshot(dir)).toEqual(before);
+  });
+
   it("an agent's show output, composition fields and all, is accepted by update --from", async () => {
     const { root, t } = await withAgent();
     const shown = (await t('agent', 'show', 'ada', '-o', 'json')).json<Record<string, unknown>>();

@@ -222,6 +222,57 @@ describe('requests the server refuses before they reach the library', () => {
     expect(await store.list('personalities')).toEqual([]);
   });
 
+  it('never quotes back a header or a path that holds a key, whatever it refuses', async () => {
+    const { app } = await api();
+    const keys = [
+      'sk-ant-api03-AbCdEfGhIjKlMnOpQrStUvWxYz0123456789abcdefGHIJ',
+      'sk-proj-Zx9Yw8Vu7Ts6Rq5Po4Nm3Lk2Ji1Hg0FeDcBa',
+      'AKIAIOSFODNN7EXAMPLE',
+      '3f9a8b7c6d5e4f3a2b1c0d9e8f7a6b5c4d3e2f1a',
+    ];
+    for (const key of keys) {
+      const at = (path: string, init: RequestInit = {}, host = 'http://127.0.0.1:7420') =>
+        app.request(`${host}/api${path}`, init);
+      const json = { 'content-type': 'application/json' };
+      const answers = await Promise.all([
+        at('/personalities/calm', {
+          method: 'PATCH',
+          headers: { ...json, 'if-match': `W/"${key}"` },
+          body: '{}',
+        }),
+        at('/personalities/calm', { method: 'PATCH', headers: { ...json, 'if-match': key }, body: '{}' }),
+        at('/personalities', { method: 'POST', headers: { 'content-type': `text/${key}` }, body: '{}' }),
+        at('/personalities', {}, `http://${key}.example`),
+        at('/personalities', { headers: { origin: `http://${key}.example` } }),
+        at('/personalities', { headers: { origin: key } }),
+        at('/personalities', { headers: { 'sec-fetch-site': key } }),
+        at(`/personalities/${key}`, { method: 'PUT' }),
+      ]);
+      for (const a of answers) {
+        expect(a.status).toBeGreaterThanOrEqual(400);
+        expect(await a.text()).not.toContain(key);
+      }
+    }
+  });
+
+  it('refuses a body that gives one key twice, as a file that does is refused', async () => {
+    const { app, store } = await api();
+    const send = (method: string, path: string, body: string) =>
+      app.request(`http://127.0.0.1:7420/api${path}`, {
+        method,
+        headers: { 'content-type': 'application/json' },
+        body,
+      });
+    const created = await send('POST', '/personalities', JSON.stringify(calm));
+    expect(created.status).toBe(201);
+    const twice = await send('POST', '/personalities', `{"id":"two","name":"first","name":"second"}`);
+    expect(twice.status).toBe(400);
+    expect((await twice.json()).error.message).toBe('the request body gives key "name" twice in one object');
+    const nested = await send('PATCH', '/personalities/calm', '{"bigFive":{"openness":1,"openness":99}}');
+    expect(nested.status).toBe(400);
+    expect((await store.list('personalities')).map((d) => [d.id, d.revision])).toEqual([['calm', 1]]);
+  });
+
   it('a flag it cannot read, or a parameter the route does not take, is a usage error that writes nothing', async () => {
     const { call, store } = await api();
     const bundle = { personalities: [calm] };
