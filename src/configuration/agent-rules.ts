@@ -68,14 +68,15 @@ export function agentFindings(
   if (!p) dangling('personalityId', 'personality', a.personalityId, 'personalities');
   if (!r) dangling('roleId', 'role', a.roleId, 'roles');
   if (level === 'references') return out;
-  const drift = p && r ? s.agents.drift(a, p, r, now.model) : [];
+  const drift = p && r ? s.agents.driftFields(a, p, r, now.model) : [];
   if (drift.length)
     out.push({
       kind: 'stale-agent',
       entity: a.id,
       file,
-      path: 'personalityVersion',
-      message: `stale: ${drift.join('; ')}`,
+      // The field recording what moved on first (the personality's version, the role's…).
+      path: drift[0]!.path,
+      message: `stale: ${drift.map((d) => d.message).join('; ')}`,
     });
   const mismatch = s.files.check(a, now.resolved);
   if (mismatch)

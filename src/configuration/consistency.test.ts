@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { FileStore } from '../storage/file/store.js';
 import { ConfigurationService } from './configuration-service.js';
+import { checkScope } from './integrity.js';
 import { agentInput, calm, reviewer } from './test-setup.test-helper.js';
 
 let dir: string | undefined;
@@ -38,6 +39,18 @@ describe('detectInconsistencies on a directory edited by hand', () => {
     const found = await config.detectInconsistencies();
     expect(found.map((f) => `${f.kind}:${f.file}`)).toEqual(['invalid-file:agents/a1.json']);
     expect((await config.reconcile()).remaining.map((f) => f.file)).toEqual(['agents/a1.json']);
+  });
+
+  it("a stale agent names the field of what moved on: the role's version when the role changed", async () => {
+    const config = await handEdited('agents/.keep', '');
+    const role = await config.services.store.get('roles', 'reviewer');
+    await config.services.store.put('roles', { ...role!, description: 'changed behind its agents' });
+    const [found] = await config.detectInconsistencies();
+    expect(found?.kind).toBe('stale-agent');
+    expect(found?.message).toContain('role "reviewer" changed (composed against r1, now r2)');
+    // As a workflow's check reports it: the field is the role's, not the personality's.
+    const issues = await checkScope(config.services, { touched: ['agents/a1'] }, 'full');
+    expect(issues.map((i) => i.path)).toEqual(['roleVersion']);
   });
 
   it('reports a file the store ignores, such as YAML dropped into a kind folder', async () => {

@@ -115,3 +115,41 @@ describe('compensating a user-defined workflow after someone else wrote', () => 
     expect(await config.detectInconsistencies()).toEqual([]);
   });
 });
+
+describe('an update racing an agent created on what it changes', () => {
+  it.each([
+    ['personality', 'personalities', 'calm'],
+    ['role', 'roles', 'reviewer'],
+  ] as const)(
+    'a %s update planned before the new agent landed is planned again with it, and leaves it in sync',
+    async (_label, kind, id) => {
+      const { store, config } = setup();
+      await config.createPersonality(calm);
+      await config.createRole(reviewer);
+      await config.createAgent({ agent: agentInput('first') });
+      // Another writer creates an agent on it just before the update's first commit.
+      const other = new ConfigurationService(store);
+      const commit = store.commit.bind(store);
+      let raced = false;
+      store.commit = async (ops, opts) => {
+        if (!raced && ops.some((o) => o.op === 'put' && o.kind === kind && o.doc.id === id)) {
+          raced = true;
+          await other.createAgent({ agent: agentInput('late') });
+        }
+        return commit(ops, opts);
+      };
+      const patch =
+        kind === 'personalities' ? { behaviors: { humor: 90 } } : { description: 'Reviews all code' };
+      const r =
+        kind === 'personalities'
+          ? await config.updatePersonality(id, patch)
+          : await config.updateRole(id, patch);
+      expect(raced).toBe(true);
+      expect([...r.synced].sort()).toEqual(['first', 'late']);
+      const entity = await store.get(kind, id);
+      const late = await store.get('agents', 'late');
+      expect(late?.[kind === 'personalities' ? 'personalityVersion' : 'roleVersion']).toBe(entity?.revision);
+      expect(await config.detectInconsistencies()).toEqual([]);
+    },
+  );
+});

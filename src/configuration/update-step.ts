@@ -96,5 +96,14 @@ export async function planCascadingUpdate(s: Services, kind: 'personalities' | '
       { issues, retryable: false },
     );
   }
+  // No other agent may take it up meanwhile: one created (or moved onto it) after this plan read
+  // its agents was composed against the old version, and would be left stale by this commit.
+  // The commit then fails, and the update is planned again with that agent too.
+  ops.push({
+    op: 'absent',
+    kind: 'agents',
+    where: { [kind === 'personalities' ? 'personalityId' : 'roleId']: i.id },
+    except: agents.map((a) => a.id),
+  });
   return { ops, kind, id: i.id, conflicts, agents: agents.map((a) => a.id), unchanged: false };
 }

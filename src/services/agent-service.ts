@@ -143,32 +143,60 @@ export class AgentService extends EntityReader<Agent> {
    * Empty when the agent is in sync.
    */
   drift(agent: Agent, personality: Personality, role: Role, model?: { modelId: string }): string[] {
-    const out: string[] = [];
-    const changed = (what: string, recorded: number, now: number, hashNow: string, hashThen?: string) => {
-      if (recorded !== now) out.push(`${what} changed (composed against r${recorded}, now r${now})`);
+    return this.driftFields(agent, personality, role, model).map((d) => d.message);
+  }
+
+  /** drift(), each item with the agent's field that records what moved on. */
+  driftFields(
+    agent: Agent,
+    personality: Personality,
+    role: Role,
+    model?: { modelId: string },
+  ): Array<{ path: string; message: string }> {
+    const out: Array<{ path: string; message: string }> = [];
+    const changed = (
+      path: string,
+      what: string,
+      recorded: number,
+      now: number,
+      hashNow: string,
+      hashThen?: string,
+    ) => {
+      if (recorded !== now)
+        out.push({ path, message: `${what} changed (composed against r${recorded}, now r${now})` });
       else if (hashThen !== undefined && hashThen !== hashNow)
-        out.push(`${what} was edited by hand (r${now})`);
+        out.push({ path, message: `${what} was edited by hand (r${now})` });
     };
     changed(
+      'personalityVersion',
       `personality "${personality.id}"`,
       agent.personalityVersion,
       personality.revision,
       contentHash(personality),
       agent.personalityHash,
     );
-    changed(`role "${role.id}"`, agent.roleVersion, role.revision, contentHash(role), agent.roleHash);
+    changed(
+      'roleVersion',
+      `role "${role.id}"`,
+      agent.roleVersion,
+      role.revision,
+      contentHash(role),
+      agent.roleHash,
+    );
     if (model && agent.modelHash !== undefined && agent.modelHash !== contentHash(model))
-      out.push(`model "${agent.model.modelId}" was changed`);
+      out.push({ path: 'modelHash', message: `model "${agent.model.modelId}" was changed` });
     if (out.length === 0) {
       const composed = configurationHash(resolveConfiguration(agent, personality, role, model));
       if (composed === agent.configurationHash) return out;
       // Composed by a version of troupe that handed on the model id as the agent names it.
       const before = model && configurationHash(resolveConfiguration(agent, personality, role));
-      out.push(
-        before === agent.configurationHash
-          ? `its resolved configuration names model "${agent.model.modelId}", not the provider's id "${model?.modelId}" (composed by an older troupe)`
-          : `its own settings were edited by hand (they no longer match its configurationHash)`,
-      );
+      out.push({
+        path: 'configurationHash',
+        message:
+          before === agent.configurationHash
+            ? `its resolved configuration names model "${agent.model.modelId}", not the provider's id "${model?.modelId}" (composed by an older troupe)`
+            : `its own settings were edited by hand (they no longer match its configurationHash)`,
+      });
     }
     return out;
   }

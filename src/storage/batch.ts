@@ -148,7 +148,10 @@ async function checkAbsent(
   const matches = (d: StoredDoc) => Object.entries(guard.where).every(([k, v]) => at(d, k) === v);
   const after = new Map((await all(guard.kind)).map((d) => [d.id, d as StoredDoc | null]));
   for (const c of changes.values()) if (c.kind === guard.kind) after.set(c.id, c.doc);
-  const found = [...after.values()].filter((d): d is StoredDoc => d !== null && matches(d)).map((d) => d.id);
+  const allowed = new Set(guard.except ?? []);
+  const found = [...after.values()]
+    .filter((d): d is StoredDoc => d !== null && matches(d) && !allowed.has(d.id))
+    .map((d) => d.id);
   if (found.length === 0) return;
   const what = Object.entries(guard.where)
     .map(([k, v]) => `${k} "${v}"`)

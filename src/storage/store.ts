@@ -67,8 +67,10 @@ export type BatchOp =
    * A guard on what no single revision shows: the batch fails with CONCURRENT_MODIFICATION if,
    * once it is applied, any document of `kind` has every field of `where` — e.g. "no agent
    * uses personality hub" for a delete, so an agent created meanwhile is never left dangling.
+   * `except`: ids that may match (those the batch itself writes, each guarded by its own
+   * revision) — e.g. "no agent uses calm but the ones this update re-composes".
    */
-  | { op: 'absent'; kind: Kind; where: Record<string, string> };
+  | { op: 'absent'; kind: Kind; where: Record<string, string>; except?: string[] | undefined };
 
 /** The ops that write nothing: guards checked at commit time. */
 export type GuardOp = Extract<BatchOp, { op: 'check' | 'absent' }>;
