@@ -128,13 +128,18 @@ export function scrubMessage(text: string): string {
 export const SECRET_IN_TEXT =
   'contains what looks like an API key or token: keep secrets in environment variables (name one in model.apiKeyEnv), never in configuration';
 
-/** The dotted paths of every string inside `value` that carries a key or token. */
-export function secretPaths(value: unknown, path = '', depth = 0): string[] {
+/**
+ * The dotted paths of every string inside `value` that carries a key or token. `random`: a
+ * word of it that looks like a key of no known format (see looksRandom) counts too.
+ */
+export function secretPaths(value: unknown, path = '', depth = 0, random = false): string[] {
   if (typeof value === 'string')
-    return containsSecret(value) || (path.endsWith('Env') && looksLikeSecret(value))
+    return containsSecret(value) ||
+      (path.endsWith('Env') && looksLikeSecret(value)) ||
+      (random && value.split(/[\s"'`,;:()[\]{}<>]+/).some(looksRandom))
       ? [path || '(root)']
       : [];
   if (depth > 64 || value === null || typeof value !== 'object') return [];
   const entries = Array.isArray(value) ? value.map((v, i) => [String(i), v] as const) : Object.entries(value);
-  return entries.flatMap(([k, v]) => secretPaths(v, path ? `${path}.${k}` : k, depth + 1));
+  return entries.flatMap(([k, v]) => secretPaths(v, path ? `${path}.${k}` : k, depth + 1, random));
 }

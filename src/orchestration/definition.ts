@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { formatIssues, toIssues } from '../domain/common.js';
 import { type Issue, validationError } from '../domain/errors.js';
+import { secretPaths } from '../domain/secrets.js';
 import { printable, unsafeCharacter } from '../domain/text.js';
 import { ancestors, findCycle } from './graph.js';
 import { collectRefs, parseRef } from './refs.js';
@@ -175,6 +176,27 @@ function graphIssues(def: WorkflowDefinition): Issue[] {
 }
 
 /**
+ * Every string of the definition is recorded in its runs' log as it is (its ids, names,
+ * descriptions, `sensitive` names), except its constant inputs and fallback values, which
+ * are redacted: none of the others may hold a key or token.
+ */
+function secretIssues(def: WorkflowDefinition): Issue[] {
+  const { steps, ...top } = def;
+  const recorded = {
+    ...top,
+    steps: steps.map(({ input: _input, fallback: _fallback, compensate, ...step }) => ({
+      ...step,
+      ...(compensate ? { compensate: { ...compensate, input: undefined } } : {}),
+    })),
+  };
+  return secretPaths(recorded, '', 0, true).map((path) => ({
+    path,
+    message:
+      "looks like an API key or token: a workflow's ids, names and descriptions are recorded as they are; keep secrets in environment variables",
+  }));
+}
+
+/**
  * Validate a workflow definition (schema, then graph: duplicate ids, unknown dependencies,
  * cycles, refs to steps that are not upstream) and return it typed, with defaults filled in.
  * Throws VALIDATION_FAILED whose issues name the path of every problem.
@@ -195,7 +217,7 @@ export function defineWorkflow(def: WorkflowDefinitionInput): WorkflowDefinition
   const where = id === undefined ? 'invalid workflow' : `invalid workflow "${printable(id)}"`;
   const parsed = WorkflowDefinition.safeParse(def);
   const issues = parsed.success
-    ? graphIssues(parsed.data)
+    ? [...secretIssues(parsed.data), ...graphIssues(parsed.data)]
     : toIssues(parsed.error, id === undefined ? {} : { entity: printable(id) }, def);
   if (!parsed.success || issues.length > 0)
     throw validationError(`${where}:\n${formatIssues(issues)}`, issues, { kind: 'workflow', workflowId: id });
