@@ -51,6 +51,29 @@ describe('commitWithUndo / applyUndo', () => {
     expect((await store.get('roles', 'kept'))!.revision).toBe(1);
   });
 
+  it('a commit refused whole is followed in the log by an intent that undoes nothing (the last one is what recovery reads)', async () => {
+    const store = new MemoryStore();
+    await store.put('roles', { id: 'r', v: 1 });
+    const logged: Array<{ undo: unknown[] }> = [];
+    // Another writer gets there between this commit's read and its write: refused at commit.
+    const commit = store.commit.bind(store);
+    store.commit = async (ops, opts) => {
+      store.commit = commit;
+      await store.put('roles', { id: 'r', v: 'theirs' });
+      return commit(ops, opts);
+    };
+    const e = await commitWithUndo(
+      store,
+      [{ op: 'put', kind: 'roles', doc: { id: 'r', v: 2 }, expectedRevision: 1 }],
+      async (d) => {
+        logged.push(structuredClone(d)); // the log keeps a copy, as a run log does
+      },
+    ).catch((x: unknown) => x);
+    expect((e as { code?: string }).code).toBe('CONCURRENT_MODIFICATION');
+    expect(logged.map((d) => d.undo.length)).toEqual([1, 0]);
+    expect(await state(store)).toEqual(['r:theirs']);
+  });
+
   it('skips the undo of a document someone else wrote since, naming both revisions', async () => {
     const { store, c } = await setup();
     const theirs = await store.put('roles', { id: 'kept', v: 99 });

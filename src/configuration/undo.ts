@@ -211,7 +211,14 @@ export async function commitWithUndo(
     return { undo, touched, results };
   } catch (e) {
     // Refused as a whole (a lost race, say): it wrote nothing, so there is nothing to undo.
-    if (isTroupeError(e) && REFUSED.has(e.code)) recorded.undo.length = 0;
+    if (isTroupeError(e) && REFUSED.has(e.code)) {
+      recorded.undo.length = 0;
+      // The log holds its own copy of the intent, undo and all: a recovery after a crash from
+      // here would undo this step from it, over what others wrote since. A later intent that
+      // undoes nothing takes its place (a step's last intent is what recovery reads).
+      carried?.end();
+      await intent?.({ undo: [], touched: [] }).catch(() => undefined);
+    }
     throw e;
   } finally {
     carried?.end();
