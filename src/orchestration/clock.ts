@@ -48,8 +48,15 @@ interface Timer {
   fn: () => void;
 }
 
+/**
+ * The real timers, as they were when this module was loaded: a test runner's fake timers
+ * (`vi.useFakeTimers()`, `jest.useFakeTimers()`) installed later never hold up `drive`, which
+ * moves its own time and only needs the event loop to turn.
+ */
+const realTimers = { setImmediate: globalThis.setImmediate, setTimeout: globalThis.setTimeout };
+
 /** Lets every promise chain that is ready to run settle (a macrotask turn drains all microtasks). */
-const settle = () => new Promise<void>((resolve) => setImmediate(resolve));
+const settle = () => new Promise<void>((resolve) => realTimers.setImmediate(resolve));
 
 /**
  * A clock that only moves when told to, so a scenario with 2-second timeouts and 5-second
@@ -173,7 +180,7 @@ export class VirtualClock implements Clock {
       const next = this.#timers[0];
       if (next === undefined) {
         if (idle++ >= idleMs) break;
-        await new Promise<void>((resolve) => setTimeout(resolve, 1));
+        await new Promise<void>((resolve) => realTimers.setTimeout(resolve, 1));
         continue;
       }
       idle = 0;
