@@ -26,3 +26,17 @@ describe('a PGlite directory serves one process at a time', () => {
     await again.close();
   }, 60_000);
 });
+
+describe('PostgresStore.connect by URL', () => {
+  it('opens pglite:PATH as the embedded database, and refuses any other scheme rather than dial a server', async () => {
+    dir = join(await mkdtemp(join(tmpdir(), 'troupe-pglite-')), 'db');
+    const store = await PostgresStore.connect(`pglite:${dir}`);
+    await store.put('models', { id: 'here' });
+    await store.close();
+    const again = await PostgresStore.pglite(dir);
+    expect((await again.get('models', 'here'))?.revision).toBe(1);
+    await again.close();
+    for (const url of ['mysql://u@h/db', '/tmp/somewhere', 'file:/tmp/x', ''])
+      await expect(PostgresStore.connect(url), url).rejects.toMatchObject({ code: 'USAGE' });
+  }, 60_000);
+});

@@ -77,8 +77,19 @@ export class PostgresStore extends BatchStore {
     this.migrated = migrated;
   }
 
-  /** Connects to PostgreSQL and brings the schema up to date (see `migrate`). */
+  /**
+   * Connects to PostgreSQL (`postgres://…`) and brings the schema up to date (see `migrate`);
+   * `pglite:PATH` opens the embedded database in PATH, as `pglite(PATH)` does. Any other
+   * scheme is refused (USAGE): it is never taken for a server's address.
+   */
   static async connect(url: string, opts: PostgresStoreOptions = {}): Promise<PostgresStore> {
+    if (typeof url === 'string' && /^pglite:/i.test(url)) return PostgresStore.pglite(url.slice(7), opts);
+    if (typeof url !== 'string' || !/^postgres(ql)?:\/\//i.test(url))
+      throw new TroupeError(
+        'USAGE',
+        'PostgresStore.connect takes a postgres://… URL, or pglite:PATH for an embedded database',
+        { context: { field: 'url' } },
+      );
     const schema = opts.schema ?? schemaOf(url).schema;
     const db = await pgClient(url, opts);
     return PostgresStore.#open(db, schema === undefined ? opts : { ...opts, schema });
