@@ -27,6 +27,7 @@ export {
 } from './configuration/configuration-service.js';
 export type { ConflictEntry, ConflictStrategy, MergeRule } from './configuration/conflict.js';
 export type { Inconsistency, InconsistencyKind } from './configuration/consistency.js';
+export { DEFAULT_SERVICE_POLICY, defaultPolicies } from './configuration/default-policy.js';
 export type { DeleteMode } from './configuration/delete.js';
 export type { SyncState } from './configuration/drift.js';
 export { fromOutside, type MergePatch, type NewAgent, type TroupeBundle } from './configuration/inputs.js';

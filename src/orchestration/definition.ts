@@ -31,7 +31,7 @@ const Name = safe(z.string().min(1).max(200), true);
 
 export const RetryDefinition = z.strictObject({
   maxAttempts: z.number().int().min(1).max(100),
-  baseDelayMs: z.number().min(0),
+  baseDelayMs: z.number().min(0).default(50),
   multiplier: z.number().min(1).default(2),
   maxDelayMs: z.number().min(0).optional(),
   jitterPercent: z.number().min(0).max(100).optional(),
@@ -40,7 +40,7 @@ export type RetryDefinition = z.infer<typeof RetryDefinition>;
 
 export const CircuitBreakerDefinition = z.strictObject({
   failureThreshold: z.number().int().min(1),
-  recoveryMs: z.number().min(0),
+  recoveryMs: z.number().min(0).default(5000),
 });
 export type CircuitBreakerDefinition = z.infer<typeof CircuitBreakerDefinition>;
 
