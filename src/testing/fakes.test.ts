@@ -6,7 +6,8 @@ import { MemoryStore } from '../storage/memory/store.js';
 import { assertStoreEquals, snapshotStore } from './assertions.js';
 import { createFakeServices, FaultyStore, fakeService, unwrapFake } from './fakes.js';
 import { FaultInjector } from './faults.js';
-import { samplePersonality } from './samples.js';
+import { sampleAgent, samplePersonality, sampleRole } from './samples.js';
+import { createTestConfiguration } from './test-configuration.js';
 
 describe('fakeService', () => {
   it('faults async methods, passes sync ones through, and counts both', async () => {
@@ -63,6 +64,31 @@ describe('createFakeServices', () => {
     expect(faults.callCount('roles')).toBe(1);
     expect(faults.callCount('models')).toBe(1);
     expect(clock.now()).toBe(0);
+  });
+
+  it('faults the catalog read a plan starts ahead (a promise from a method not declared async), and logs it as it settles', async () => {
+    const { services, faults } = createFakeServices();
+    faults.failNext('models', 1, 'TRANSIENT', 'catalogAhead');
+    const read = services.models.catalogAhead();
+    expect((await failure(read)).code).toBe('TRANSIENT');
+    expect(faults.rules('models')).toEqual([]); // used up
+    expect((await services.models.catalogAhead()).length).toBeGreaterThan(0);
+    expect(faults.calls.filter((c) => c.operation === 'catalogAhead').map((c) => c.outcome)).toEqual([
+      'fault',
+      'ok',
+    ]);
+  });
+
+  it('the documented fault on an agents method fails a personality update, which changes nothing', async () => {
+    const tc = createTestConfiguration();
+    await tc.drive(tc.config.createPersonality(samplePersonality));
+    await tc.drive(tc.config.createRole(sampleRole));
+    await tc.drive(tc.config.createAgent({ agent: sampleAgent('ada') }));
+    const before = await snapshotStore(tc.store);
+    tc.faults.failNext('agents', 1, 'PERMANENT', 'usingPersonality');
+    const e = await failure(tc.drive(tc.config.updatePersonality('calm', { name: 'Calmer' })));
+    expect(e.message).toContain('agents.usingPersonality');
+    await assertStoreEquals(tc.store, before);
   });
 
   it('applies store faults under the name "store"', async () => {

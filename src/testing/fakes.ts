@@ -18,6 +18,11 @@ import { FaultInjector } from './faults.js';
 export interface FakeServiceOptions {
   /** Methods to treat as async although not declared `async` (they return a promise). */
   asyncMethods?: readonly string[];
+  /**
+   * Methods that start a read to be awaited later (a failure is heard where it is awaited):
+   * faulted as async ones, their promise never reported unhandled meanwhile.
+   */
+  aheadMethods?: readonly string[];
 }
 
 const realOf = new WeakMap<object, object>();
@@ -37,7 +42,8 @@ function findSignal(args: readonly unknown[]): AbortSignal | undefined {
 
 /**
  * A Proxy over a real service: each async method first applies the faults for
- * (`name`, method name), then calls the real method; sync methods pass through, counted.
+ * (`name`, method name), then calls the real method; sync methods (parse, compose: work that
+ * cannot be "unavailable") pass through, counted, never faulted.
  * The real method runs with the real object as `this`, so its internal calls are not faulted.
  *
  * @example
@@ -56,7 +62,8 @@ export function fakeService<T extends object>(
   clock: Clock = faults.clock,
   opts: FakeServiceOptions = {},
 ): T {
-  const asyncNames = new Set(opts.asyncMethods ?? []);
+  const aheadNames = new Set(opts.aheadMethods ?? []);
+  const asyncNames = new Set([...(opts.asyncMethods ?? []), ...aheadNames]);
   const wrapped = new Map<string, unknown>();
   const proxy = new Proxy(real, {
     get(target, prop) {
@@ -65,10 +72,17 @@ export function fakeService<T extends object>(
       const cached = wrapped.get(prop);
       if (cached !== undefined) return cached;
       const fn = value as (...args: unknown[]) => unknown;
+      const invoked = (...args: unknown[]) =>
+        faults.invoke(name, prop, () => fn.apply(target, args), { signal: findSignal(args), clock });
       const wrapper =
         fn instanceof AsyncFunction || asyncNames.has(prop)
-          ? (...args: unknown[]) =>
-              faults.invoke(name, prop, () => fn.apply(target, args), { signal: findSignal(args), clock })
+          ? aheadNames.has(prop)
+            ? (...args: unknown[]) => {
+                const read = invoked(...args);
+                read.catch(() => undefined);
+                return read;
+              }
+            : invoked
           : (...args: unknown[]) => faults.passThrough(name, prop, () => fn.apply(target, args));
       wrapped.set(prop, wrapper);
       return wrapper;
@@ -261,7 +275,7 @@ export function createFakeServices(opts: FakeServicesOptions = {}): FakeServices
     personalities: fakeService(real.personalities, 'personalities', faults, clock),
     roles: fakeService(real.roles, 'roles', faults, clock),
     agents: fakeService(real.agents, 'agents', faults, clock),
-    models: fakeService(real.models, 'models', faults, clock),
+    models: fakeService(real.models, 'models', faults, clock, { aheadMethods: ['catalogAhead'] }),
     files: fakeService(real.files, 'files', faults, clock),
   };
   return { services, store, faults, clock };

@@ -208,21 +208,32 @@ export class FaultInjector {
     }
   }
 
-  /** Log a synchronous call that faults do not apply to, and run it. */
+  /**
+   * Log a synchronous call that faults do not apply to, and run it. A promise it returns is
+   * logged as it settles (its outcome is the promise's, not "ok" the moment it is made).
+   */
   passThrough<T>(service: string, operation: string, call: () => T): T {
     const record: CallRecord = { service, operation, at: this.clock.now(), faults: [], outcome: 'pending' };
     this.#calls.push(record);
-    try {
-      const value = call();
-      record.outcome = 'ok';
-      return value;
-    } catch (e) {
-      record.outcome = 'error';
-      record.code = isTroupeError(e) ? e.code : 'PERMANENT';
-      throw e;
-    } finally {
+    const end = (e?: unknown) => {
+      record.outcome = e === undefined ? 'ok' : 'error';
+      if (e !== undefined) record.code = isTroupeError(e) ? e.code : 'PERMANENT';
       record.endedAt = this.clock.now();
+    };
+    let value: T;
+    try {
+      value = call();
+    } catch (e) {
+      end(e);
+      throw e;
     }
+    if (value instanceof Promise)
+      value.then(
+        () => end(),
+        (e: unknown) => end(e ?? new Error('rejected')),
+      );
+    else end();
+    return value;
   }
 
   /** The latency delays and the deciding fault for one call, using up one of each rule's times. */

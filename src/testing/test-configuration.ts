@@ -51,7 +51,9 @@ export interface TestConfiguration {
 /**
  * A ConfigurationService over fake services on a virtual clock, with a seeded random, an
  * in-memory run log, a fault injector and a recorder attached to its runner. Faults can be
- * injected per service method (`faults.failNext('agents', 1)`), per workflow operation
+ * injected per async service method (`faults.failNext('agents', 1, 'TRANSIENT',
+ * 'usingPersonality')` fails a personality update's read of its agents; sync methods such as
+ * `parse` and `compose` are never faulted), per workflow operation
  * (`faults.failNext('agent', 1, 'PERMANENT', 'compose')`) or on the store
  * (`faults.addLatency('store', 50)`, `store.crashNextCommit()`).
  *
