@@ -283,3 +283,19 @@ describe('model compatibility beyond create', () => {
     expect(found.map((f) => f.entity)).toEqual(['small']);
   });
 });
+
+describe('calls from plain JavaScript that leave out what the types require', () => {
+  it('are refused naming what is missing, and change nothing', async () => {
+    const { config, store } = await seeded();
+    await config.createAgent({ agent: agentInput('solo') });
+    const before = await store.list('agents');
+    const reassign = await failure(config.deletePersonality('calm', { mode: 'reassign' } as never));
+    expect(reassign.message).toBe('personality "calm": reassign: names no personality to move its agents to');
+    expect(reassign.issues[0]).toMatchObject({ path: 'reassign' });
+    for (const req of [undefined, null, [], 'ada'])
+      expect((await failure(config.createAgent(req as never))).code).toBe('VALIDATION_FAILED');
+    expect((await failure(config.createAgent({} as never))).issues[0]).toMatchObject({ path: 'agent' });
+    expect(await store.get('personalities', 'calm')).toBeDefined();
+    expect(await store.list('agents')).toEqual(before);
+  });
+});

@@ -1,6 +1,6 @@
 import type { Agent } from '../domain/agent.js';
 import { slugify } from '../domain/common.js';
-import { TroupeError } from '../domain/errors.js';
+import { TroupeError, validationError } from '../domain/errors.js';
 import type { Model } from '../domain/model.js';
 import type { Personality } from '../domain/personality.js';
 import type { Role } from '../domain/role.js';
@@ -284,6 +284,15 @@ export class ConfigurationService {
 
   /** Creates an agent, with a new personality and/or role if given, all or nothing. */
   async createAgent(req: CreateAgentRequest): Promise<{ agent: Agent; created: string[]; runId: string }> {
+    if (req === null || typeof req !== 'object' || Array.isArray(req))
+      throw validationError('create agent: the request must be an object ({ agent, personality?, role? })', [
+        { path: '(root)', message: 'must be an object with an agent' },
+      ]);
+    const a: unknown = req.agent;
+    if (a === null || typeof a !== 'object' || Array.isArray(a))
+      throw validationError('create agent: agent: is required (the agent to create, as an object)', [
+        { path: 'agent', message: 'is required (the agent to create, as an object)' },
+      ]);
     // A model named without its provider gets the one the catalog serves it from.
     const agent = await withProvider(this.services, req.agent, true);
     const r = await this.run(

@@ -64,6 +64,10 @@ export async function planDeleteReferenced(
       reassigned: [] as string[],
     };
   }
+  if (typeof how.to !== 'string' || how.to === '')
+    throw validationError(`${label} "${id}": reassign: names no ${label} to move its agents to`, [
+      { path: 'reassign', entity: `${label} "${id}"`, message: `give the ${label} to move the agents to` },
+    ]);
   if (how.to === id)
     throw validationError(`cannot reassign agents of ${label} "${id}" to itself`, [
       { path: 'reassign', message: 'must differ from the deleted id' },

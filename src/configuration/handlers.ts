@@ -453,7 +453,7 @@ async function referencedDelete(
 ) {
   const how =
     i.mode === 'reassign'
-      ? { mode: 'reassign' as const, to: String(i.to) }
+      ? { mode: 'reassign' as const, to: typeof i.to === 'string' ? i.to : '' } // '' names none: refused
       : { mode: i.mode ?? ('block' as const) };
   const plan = () =>
     planDeleteReferenced(s, kind, i.id, how, {

@@ -49,6 +49,15 @@ const failure = async (p: Promise<unknown>): Promise<TroupeError> => {
 };
 
 describe('FileStore layout', () => {
+  it('init and open without a directory path are USAGE errors saying so', async () => {
+    for (const dir of [undefined, '', 42])
+      for (const f of [FileStore.init, FileStore.open])
+        await expect(f(dir as never)).rejects.toMatchObject({
+          code: 'USAGE',
+          message: expect.stringMatching(/^a file store needs the path of its directory/),
+        });
+  });
+
   it('init creates the readable layout and the marker, on a missing directory', async () => {
     const dir = join(await tempDir(), 'nested', 'cast');
     const store = await FileStore.init(dir);

@@ -72,6 +72,18 @@ function assertKind(kind: unknown): asserts kind is Kind {
   }
 }
 
+/** The directory argument of init and open: a path, said so when it is anything else. */
+function checkDir(dir: unknown): asserts dir is string {
+  if (typeof dir !== 'string' || dir === '')
+    throw new TroupeError(
+      'USAGE',
+      `a file store needs the path of its directory, got ${dir === '' ? 'an empty one' : typeof dir}`,
+      {
+        context: { field: 'dir' },
+      },
+    );
+}
+
 function checkOptions(opts: FileStoreOptions) {
   const bad = (name: string, v: unknown, min: number) =>
     v !== undefined && (typeof v !== 'number' || !Number.isInteger(v) || v < min)
@@ -162,6 +174,7 @@ export class FileStore extends BatchStore {
 
   /** Creates the layout if needed (a missing or existing directory is fine) and opens the store. */
   static async init(dir: string, opts: FileStoreOptions = {}): Promise<FileStore> {
+    checkDir(dir);
     checkOptions(opts);
     const layout = new Layout(resolve(dir));
     assertNoLinks(layout);
@@ -174,6 +187,7 @@ export class FileStore extends BatchStore {
    * it is replayed and checkpointed: the machine may have lost power since they were applied.
    */
   static async open(dir: string, opts: FileStoreOptions = {}): Promise<FileStore> {
+    checkDir(dir);
     checkOptions(opts);
     const layout = new Layout(resolve(dir));
     assertNoLinks(layout);
