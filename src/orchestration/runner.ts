@@ -16,6 +16,7 @@ import { runPass } from './execution.js';
 import { compensateAndEnd, endRun, finishPass } from './finish.js';
 import type { Checkpoint, ServiceHandlers } from './handlers.js';
 import type { RunLease } from './lease.js';
+import { linkedSignal } from './linked-signal.js';
 import { forLog } from './logged.js';
 import { handlersOf, isOperations, type Operations } from './operations.js';
 import { planFor } from './plan.js';
@@ -194,6 +195,7 @@ export class WorkflowRunner {
     if (!lease) throw inUse();
     const plan = planFor(def);
     const redactor = new Redactor([...this.#sensitiveKeys, ...plan.sensitive]);
+    const linked = linkedSignal(opts.signal);
     const ctx = new RunContext({
       engine: this.#engine,
       runId,
@@ -201,7 +203,7 @@ export class WorkflowRunner {
       plan,
       input,
       redactor,
-      signal: opts.signal,
+      signal: linked.signal,
     });
     ctx.epoch = lease.epoch;
     this.#active.add(runId);
@@ -224,6 +226,7 @@ export class WorkflowRunner {
       );
       return this.#suspendIfPartial(ctx, await finishPass(ctx, pass));
     } finally {
+      linked.release();
       await this.#letGo(ctx, lease);
     }
   }
@@ -249,8 +252,9 @@ export class WorkflowRunner {
   async resume(runId: string, opts: { signal?: AbortSignal } = {}): Promise<RunResult> {
     const ctx = await this.#suspendedRun(runId, 'resumed');
     const lease = await this.#claimSuspended(ctx);
+    const linked = linkedSignal(opts.signal);
     try {
-      ctx.signal = opts.signal;
+      ctx.signal = linked.signal;
       ctx.setState('running');
       const done = ctx.completed;
       const pass = await runPass(
@@ -259,6 +263,7 @@ export class WorkflowRunner {
       );
       return this.#suspendIfPartial(ctx, await finishPass(ctx, pass));
     } finally {
+      linked.release();
       await this.#letGo(ctx, lease);
     }
   }
