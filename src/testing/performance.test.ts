@@ -14,6 +14,21 @@ function scripted(durations: number[]) {
   };
 }
 
+describe('figures that cannot be durations', () => {
+  it('stats refuses NaN, Infinity and negative durations, and measure a clock that goes back', async () => {
+    for (const bad of [
+      [Number.NaN, 1, 2],
+      [1, Number.POSITIVE_INFINITY],
+      [3, -1],
+    ])
+      expect(() => stats(bad)).toThrow(/^stats: a duration must be a finite number of ms, not negative/);
+    let t = 100;
+    await expect(measure(() => undefined, { runs: 3, warmup: 0, now: () => (t -= 10) })).rejects.toThrow(
+      /a clock that went back/,
+    );
+  });
+});
+
 describe('measure', () => {
   it('computes median, p95, min, max and mean of the timed runs, not the warmup', async () => {
     const s = scripted([1000, 1000, 5, 1, 4, 2, 3, 10, 6, 9, 7, 8]);

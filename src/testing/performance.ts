@@ -33,6 +33,12 @@ export interface MeasureOptions {
  */
 export function stats(durations: readonly number[]): Stats {
   if (durations.length === 0) throw new TroupeError('USAGE', 'stats: no durations');
+  const bad = durations.findIndex((d) => typeof d !== 'number' || !Number.isFinite(d) || d < 0);
+  if (bad !== -1)
+    throw new TroupeError(
+      'USAGE',
+      `stats: a duration must be a finite number of ms, not negative; durations[${bad}] is ${String(durations[bad])} (a clock that went back?)`,
+    );
   const sorted = [...durations].sort((a, b) => a - b);
   const n = sorted.length;
   const mid = Math.floor(n / 2);

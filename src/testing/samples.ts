@@ -1,6 +1,10 @@
 import type { AgentInput } from '../domain/agent.js';
 import type { PersonalityInput } from '../domain/personality.js';
 import type { RoleInput } from '../domain/role.js';
+import { deepFreeze } from '../services/entity-service.js';
+
+// The samples are frozen: every test shares them, so one that changed a sample would change
+// the next test's input. Spread one to vary it (`{ ...samplePersonality, id: 'warm' }`).
 
 /**
  * A valid personality input: calm, conscientious, a little humour. Its id is `calm`.
@@ -11,12 +15,12 @@ import type { RoleInput } from '../domain/role.js';
  * await tc.drive(tc.config.createPersonality({ ...samplePersonality, id: 'warm', name: 'Warm' }));
  * ```
  */
-export const samplePersonality = {
+export const samplePersonality = deepFreeze({
   id: 'calm',
   name: 'Calm',
   bigFive: { openness: 60, conscientiousness: 80, extraversion: 30, agreeableness: 60, neuroticism: 10 },
   behaviors: { humor: 20 },
-} satisfies PersonalityInput;
+} satisfies PersonalityInput);
 
 /**
  * A valid custom role input (not one of the predefined roles). Its id is `reviewer`.
@@ -26,13 +30,13 @@ export const samplePersonality = {
  * await tc.drive(tc.config.createRole(sampleRole));
  * ```
  */
-export const sampleRole = {
+export const sampleRole = deepFreeze({
   id: 'reviewer',
   name: 'Reviewer',
   description: 'Reviews code',
   systemPrompt: 'You review code carefully.',
   capabilities: ['code-review'],
-} satisfies RoleInput;
+} satisfies RoleInput);
 
 /**
  * A valid agent input using `samplePersonality` and `sampleRole` on a catalog model; create those
