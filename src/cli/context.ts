@@ -120,6 +120,7 @@ export class CliContext {
     } = {},
   ): Promise<T> {
     const { store, runLog } = await this.#open(cmd, opts.target, opts.create === true);
+    let failed = false;
     try {
       // Loaded here, not at start-up: a command that never opens the store never loads it.
       const { ConfigurationService } = await import('../configuration/configuration-service.js');
@@ -130,9 +131,17 @@ export class CliContext {
         for (const { file, why } of await store.strays())
           this.io.stderr(`warning: ${file}: ignored: ${why}\n`);
       return await fn(config, store);
+    } catch (e) {
+      failed = true;
+      throw e;
     } finally {
-      await runLog.close?.();
-      await store.close();
+      const close = async () => {
+        await runLog.close?.();
+        await store.close();
+      };
+      // After a failure, the command's own error is the one to report, not one of closing.
+      if (failed) await close().catch(() => undefined);
+      else await close();
     }
   }
 

@@ -2,7 +2,7 @@ import { lstatSync, readdirSync, readFileSync } from 'node:fs';
 import { realpath } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { assertValidId } from '../../domain/common.js';
-import { TroupeError, throwIfCancelled, validationError } from '../../domain/errors.js';
+import { isTroupeError, TroupeError, throwIfCancelled, validationError } from '../../domain/errors.js';
 import { printable } from '../../domain/text.js';
 import { utf8Text } from '../../domain/utf8.js';
 import { keyOf, planBatch } from '../batch.js';
@@ -69,6 +69,27 @@ function assertKind(kind: unknown): asserts kind is Kind {
     throw validationError(`unknown kind ${JSON.stringify(kind)}; expected one of ${KINDS.join(', ')}`, [
       { path: 'kind', message: `must be one of ${KINDS.join(', ')}` },
     ]);
+  }
+}
+
+/** The error of a commit decided in the journal whose files could not be written yet. */
+function notApplied(dir: string, e: unknown): TroupeError {
+  if (e instanceof TroupeError && e.context.committed === true) return e;
+  return new TroupeError(
+    'IO_ERROR',
+    `a committed change could not be written to the files of ${dir} yet: ` +
+      `${e instanceof Error ? e.message : String(e)}; it is recorded in ${TROUPE_DIR}/journal, and every ` +
+      'command finishes it before anything else, stopping here until it can (make that file writable, or free some space)',
+    { cause: e, context: { dir, committed: true } },
+  );
+}
+
+/** Finishes (or cuts off) what the journal holds, or says why it cannot yet (see notApplied). */
+async function finishJournal(ctx: ApplyContext, journal: Journal, dir: string): Promise<void> {
+  try {
+    await recover(ctx, journal);
+  } catch (e) {
+    throw isTroupeError(e) && e.code !== 'IO_ERROR' ? e : notApplied(dir, e);
   }
 }
 
@@ -195,7 +216,7 @@ export class FileStore extends BatchStore {
     const store = new FileStore(layout, await realpath(layout.root), opts);
     if (await journalHasEntries(layout.journal)) {
       await store.#withLock(async () => {
-        await recover(store.#ctx, store.#journal);
+        await finishJournal(store.#ctx, store.#journal, store.dir);
       });
     }
     return store;
@@ -279,19 +300,8 @@ export class FileStore extends BatchStore {
         this.#unapplied = false;
       });
     } catch (e) {
-      throw this.#notApplied(e);
+      throw notApplied(this.dir, e);
     }
-  }
-
-  /** The error of a commit decided in the journal whose files could not be written yet. */
-  #notApplied(e: unknown): TroupeError {
-    return new TroupeError(
-      'IO_ERROR',
-      `a committed change could not be written to the files of ${this.dir} yet: ` +
-        `${e instanceof Error ? e.message : String(e)}; it is recorded in ${TROUPE_DIR}/journal ` +
-        'and is completed by the next commit or when the store is next opened',
-      { cause: e, context: { dir: this.dir, committed: true } },
-    );
   }
 
   async get(kind: Kind, id: string): Promise<StoredDoc | undefined> {
@@ -384,7 +394,7 @@ export class FileStore extends BatchStore {
     let state = await journal.inspect();
     if (!state.clean) {
       // A commit that died in another process (or one of ours that failed): finish it first.
-      await recover(ctx, journal);
+      await finishJournal(ctx, journal, this.dir);
       state = await journal.inspect();
     }
     this.#unapplied = false;
@@ -456,7 +466,7 @@ export class FileStore extends BatchStore {
       try {
         await recover(ctx, journal);
       } catch (e) {
-        throw this.#notApplied(e);
+        throw notApplied(this.dir, e);
       }
       this.#unapplied = false;
       return result;
@@ -520,7 +530,7 @@ export class FileStore extends BatchStore {
       if (this.#wrote && (await journalHasEntries(this.#layout.journal))) {
         await this.#withLock(async () => {
           const state = await this.#journal.inspect();
-          if (!state.clean) await recover(this.#ctx, this.#journal);
+          if (!state.clean) await finishJournal(this.#ctx, this.#journal, this.dir);
           else if (state.size > 0) {
             await checkpoint(this.#ctx, this.#journal, parseJournal(await this.#journal.read()).entries);
           }
