@@ -29,6 +29,12 @@ const DONE = '.done.jsonl';
  * belongs to a run stopped before it recorded anything: it is removed.
  */
 const ABANDONED_AFTER_MS = 60_000;
+
+/** A file untouched that long, or since before this machine last started: no process is still at it. */
+async function abandoned(file: string): Promise<boolean> {
+  const st = await stat(file);
+  return Date.now() - st.mtimeMs > ABANDONED_AFTER_MS || st.mtimeMs < bootedAt();
+}
 /** Logs of finished runs larger than this are compacted when moved aside. */
 const COMPACT_OVER = 64 * 1024;
 /** Step inputs and outputs larger than this are replaced by their digest in a compacted log. */
@@ -482,6 +488,7 @@ export class FileRunLog implements RunLog {
       const runId = name.slice(0, -(name.endsWith(DONE) ? DONE : '.jsonl').length);
       if (RUN_ID.test(runId) && !(unfinishedOnly && name.endsWith(DONE))) ids.add(runId);
     }
+    if (unfinishedOnly) await this.#dropStrayLeases(names);
     const out: RunSummary[] = [];
     this.unreadable = [];
     for (const runId of [...ids].sort()) {
@@ -512,11 +519,42 @@ export class FileRunLog implements RunLog {
   async #dropAbandoned(runId: string): Promise<void> {
     const file = this.#file(runId);
     try {
-      const st = await stat(file);
-      // Written before this machine last started (a power loss): no process can still be writing it.
-      if (Date.now() - st.mtimeMs > ABANDONED_AFTER_MS || st.mtimeMs < bootedAt()) await disk.unlink(file);
+      if (await abandoned(file)) {
+        await disk.unlink(file);
+        await this.#dropLeases(runId);
+      }
     } catch {
       // Gone already, or not ours to judge: left as it is.
+    }
+  }
+
+  /**
+   * Lease files no run needs (a process killed between them and its log): those of a run whose
+   * log is `.done` (it is never claimed again), and, once surely abandoned, those of a run with
+   * no log at all (killed before it made one: it recorded, and so did, nothing).
+   */
+  async #dropStrayLeases(names: string[]): Promise<void> {
+    const present = new Set(names);
+    const runs = new Set<string>();
+    for (const name of names) {
+      const m = /^(.+)\.(?:lease|released)\.\d+$/.exec(name);
+      if (m && RUN_ID.test(m[1]!)) runs.add(m[1]!);
+    }
+    for (const runId of runs) {
+      try {
+        if (present.has(`${runId}${DONE}`)) await this.#dropLeases(runId);
+        else if (!present.has(`${runId}.jsonl`)) {
+          const { live, released } = await this.#leaseEpochs(runId);
+          const files = [
+            ...live.map((e) => this.#leaseFile(runId, e)),
+            ...released.map((e) => this.#releasedFile(runId, e)),
+          ];
+          const old = await Promise.all(files.map((f) => abandoned(f).catch(() => false)));
+          if (old.every(Boolean) && !(await this.#logExists(runId))) await this.#dropLeases(runId);
+        }
+      } catch {
+        // Not ours to judge now: left for a later listing.
+      }
     }
   }
 
