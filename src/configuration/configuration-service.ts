@@ -68,6 +68,8 @@ export interface ConfigurationServiceOptions {
   /** Policies per service (personality, role, model, agent, file, configuration). */
   servicePolicies?: Record<string, PolicyDefinition>;
   sensitiveKeys?: string[];
+  /** Where run ids come from (default: random UUIDs); the testing kit counts them. */
+  newRunId?: () => string;
   /** Bulkhead pools that workflow policies can name (`policy.bulkhead`). */
   bulkheads?: Record<string, BulkheadOptions>;
   /** Wraps the handlers, e.g. to inject faults at the operation level. */
@@ -170,6 +172,7 @@ export class ConfigurationService {
       ...(opts.random ? { random: opts.random } : {}),
       ...(opts.sensitiveKeys ? { sensitiveKeys: opts.sensitiveKeys } : {}),
       ...(opts.bulkheads ? { bulkheads: opts.bulkheads } : {}),
+      ...(opts.newRunId ? { newRunId: opts.newRunId } : {}),
     });
   }
 

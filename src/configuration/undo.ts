@@ -102,7 +102,7 @@ export async function commitWithUndo(
 ): Promise<UndoableCommit> {
   // This commit's id, known before it commits so the intent names it: every version it writes
   // is credited to it, except what an undo puts back (credited to the commit that wrote it).
-  const id = newCommitId();
+  const id = store.newCommitId?.() ?? newCommitId();
   const prev = new Map<string, StoredDoc | undefined>();
   const finalRev = new Map<string, number>();
   const finalDoc = new Map<string, BatchOp | undefined>();

@@ -85,9 +85,11 @@ export async function planBatch(
   current: (kind: Kind, id: string) => Promise<StoredDoc | undefined>,
   now: () => number,
   all?: (kind: Kind) => Promise<StoredDoc[]>,
+  /** Where the batch's commit id comes from (a store's own source, else a random one). */
+  commitId: () => string = newCommitId,
 ): Promise<PlannedBatch> {
   const nowIso = new Date(now()).toISOString();
-  const batchId = newCommitId();
+  const batchId = commitId();
   const changes: PlannedBatch['changes'] = new Map();
   const results: CommitResult['results'] = [];
   const absent: Array<Extract<BatchOp, { op: 'absent' }>> = [];

@@ -198,7 +198,7 @@ export interface StoreCapabilities {
   readBackup?(kind: Kind, id: string, revision: number): Promise<StoredDoc | undefined>;
 }
 
-export interface Store extends StoreCapabilities {
+export interface Store extends StoreCapabilities, CommitIds {
   get(kind: Kind, id: string): Promise<StoredDoc | undefined>;
   list(kind: Kind): Promise<StoredDoc[]>;
   put(kind: Kind, doc: DocInput, opts?: WriteOptions): Promise<StoredDoc>;
@@ -217,6 +217,11 @@ export interface Store extends StoreCapabilities {
 export interface StoreOptions {
   /** Source of timestamps; defaults to the system clock. */
   now?: () => number;
+}
+
+/** A store's own source of commit ids (a test's, to make them the same on every run). */
+export interface CommitIds {
+  newCommitId?: (() => string) | undefined;
 }
 
 export const singular: Record<Kind, string> = {

@@ -208,6 +208,12 @@ export class FaultyStore implements Store {
     return this.#commit('commit', ops, opts);
   }
 
+  /** The inner store's source of commit ids, if it has one of its own. */
+  get newCommitId(): (() => string) | undefined {
+    const ids = this.inner.newCommitId;
+    return ids && (() => ids.call(this.inner));
+  }
+
   close(): Promise<void> {
     return this.inner.close();
   }
@@ -267,7 +273,10 @@ export function createFakeServices(opts: FakeServicesOptions = {}): FakeServices
   const clock = opts.clock ?? opts.faults?.clock ?? new VirtualClock();
   const faults = opts.faults ?? new FaultInjector({ clock });
   const now = opts.now ?? (() => clock.now());
-  const given = opts.store ?? new MemoryStore({ now });
+  // Commit ids counted, not random: the same calls store the same documents on every run.
+  let commits = 0;
+  const newCommitId = () => `c${(++commits).toString().padStart(6, '0')}`;
+  const given = opts.store ?? new MemoryStore({ now, newCommitId });
   const store = given instanceof FaultyStore ? given : new FaultyStore(given, { faults });
   const real = createServices(store);
   const services: Services = {

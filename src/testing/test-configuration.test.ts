@@ -120,3 +120,18 @@ describe('createTestConfiguration', () => {
     expect(tc.faults.callCount('agent')).toBe(0);
   });
 });
+
+describe('the same seed, the same calls', () => {
+  it('store the same documents and record the same runs, ids included (snapshots can be compared)', async () => {
+    const once = async () => {
+      const tc = await seeded({ seed: 7 });
+      await tc.drive(tc.config.createAgent({ agent: sampleAgent('ada') }));
+      await tc.drive(tc.config.updatePersonality('calm', { behaviors: { humor: 70 } }));
+      const record = await tc.runLog.read(tc.recorder.lastRunId!);
+      return { store: await snapshotStore(tc.store), runs: tc.recorder.runIds(), events: record?.steps };
+    };
+    const [a, b] = [await once(), await once()];
+    expect(a.store.agents[0]?.commit).toBeDefined();
+    expect(b).toEqual(a);
+  });
+});

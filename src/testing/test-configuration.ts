@@ -74,7 +74,10 @@ export function createTestConfiguration(opts: TestConfigurationOptions = {}): Te
   const now = () => clock.now();
   const fakes = createFakeServices({ faults, clock, now, ...(opts.store ? { store: opts.store } : {}) });
   const runLog = new MemoryRunLog();
+  // Run ids counted, not random: with the seed, every run of a test records the same.
+  let runs = 0;
   const config = new ConfigurationService(fakes.store, {
+    newRunId: () => `run-${(++runs).toString().padStart(4, '0')}`,
     services: fakes.services,
     clock,
     random,
