@@ -23,9 +23,20 @@ describe('lease files a killed process left behind', () => {
     await make('empty.jsonl');
     await make('empty.lease.1', '{}');
     await make('young.lease.1', '{}', false);
+    // Untouched for long, but held: its holder set a long lease and has not run out of time.
+    await make(
+      'held.lease.1',
+      JSON.stringify({
+        runId: 'held',
+        epoch: 1,
+        token: 't',
+        holder: { pid: 1, host: 'another-machine' },
+        expiresAt: Date.now() + 3_600_000,
+      }),
+    );
     const log = new FileRunLog(dir);
     expect(await log.listUnfinished()).toEqual([]);
-    expect((await readdir(dir)).sort()).toEqual(['done1.done.jsonl', 'young.lease.1']);
+    expect((await readdir(dir)).sort()).toEqual(['done1.done.jsonl', 'held.lease.1', 'young.lease.1']);
     await log.close();
   });
 });

@@ -550,7 +550,9 @@ export class FileRunLog implements RunLog {
             ...released.map((e) => this.#releasedFile(runId, e)),
           ];
           const old = await Promise.all(files.map((f) => abandoned(f).catch(() => false)));
-          if (old.every(Boolean) && !(await this.#logExists(runId))) await this.#dropLeases(runId);
+          // Never a lease still held (its holder renews it, or has not yet run out of time).
+          if (old.every(Boolean) && !(await this.#latestLease(runId)).held && !(await this.#logExists(runId)))
+            await this.#dropLeases(runId);
         }
       } catch {
         // Not ours to judge now: left for a later listing.
