@@ -1,5 +1,12 @@
-import { describe, expect, it } from 'vitest';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { TroupeError } from '../domain/errors.js';
+import type { ServiceHandlers } from '../orchestration/handlers.js';
+import { FileStore } from '../storage/file/store.js';
 import { MemoryStore } from '../storage/memory/store.js';
+import { ConfigurationService } from './configuration-service.js';
 import { applyUndo, commitWithUndo, contentHash } from './undo.js';
 
 describe('commitWithUndo / applyUndo', () => {
@@ -275,5 +282,54 @@ describe('commitWithUndo / applyUndo', () => {
     expect(back.commit).toBe(a.results![0]!.doc.commit); // credited to A's commit again
     expect((await applyUndo(store, a.undo)).skipped).toEqual([]);
     expect((await store.get('roles', 'r'))!.v).toBe('base');
+  });
+});
+
+const dirs: string[] = [];
+afterAll(async () => {
+  await Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true })));
+});
+
+describe('the version a failed change wrote, then undid', () => {
+  it('is kept as a backup: a client that read it (its ETag) merges onto the undo with it as the base', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'troupe-undo-'));
+    dirs.push(dir);
+    const store = await FileStore.init(dir);
+    let failVerify = false;
+    const config = new ConfigurationService(store, {
+      wrapHandlers: (h): ServiceHandlers => {
+        const conf = h.configuration ?? {};
+        const verify = conf.verify!;
+        return {
+          ...h,
+          configuration: {
+            ...conf,
+            verify: async (i, ctx) => {
+              if (failVerify) throw new TroupeError('PERMANENT', 'verify failed (injected)');
+              return verify(i, ctx);
+            },
+          },
+        };
+      },
+    });
+    const bigFive = {
+      openness: 60,
+      conscientiousness: 80,
+      extraversion: 30,
+      agreeableness: 60,
+      neuroticism: 10,
+    };
+    await config.createPersonality({ id: 'calm', name: 'Calm', description: 'D1', bigFive });
+    failVerify = true;
+    await config.updatePersonality('calm', { description: 'D2' }).catch(() => undefined); // r2, undone as r3
+    failVerify = false;
+    expect((await store.listBackups('personalities', 'calm')).map((b) => b.revision)).toEqual([2, 1]);
+    // A client read r2 while the run was in flight, and renames it, merging (first-write-wins).
+    await config.updatePersonality(
+      'calm',
+      { name: 'Renamed' },
+      { expectedRevision: 2, strategy: 'first-write-wins' },
+    );
+    expect(await store.get('personalities', 'calm')).toMatchObject({ name: 'Renamed', description: 'D1' });
   });
 });

@@ -315,7 +315,7 @@ async function applyUndoOnce(
       // At a later revision: another writer's change stacked on it was itself undone, putting
       // back what this run wrote. Undone now, compare-and-swap on the revision that holds it.
       const { beforeRevision: _b, beforeHash: _h, wrote: _w, by: _by, ...op } = u;
-      ops.push({ ...op, ...(now ? { expectedRevision: now.revision } : {}), undo: true } as BatchOp);
+      ops.push({ ...op, ...(now ? { expectedRevision: now.revision } : {}) } as BatchOp);
     } else if (!isBefore(u, now)) {
       skipped.push({
         key: keyOf(u.kind, idOf(u)),

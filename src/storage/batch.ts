@@ -14,7 +14,7 @@ export const keyOf = (kind: Kind, id: string) => `${kind}/${id}`;
 
 export interface PlannedBatch {
   /** Final state per key: a document to write, or null to delete. Later ops on a key win. */
-  changes: Map<string, { kind: Kind; id: string; doc: StoredDoc | null; undo?: true }>;
+  changes: Map<string, { kind: Kind; id: string; doc: StoredDoc | null }>;
   result: CommitResult;
 }
 
@@ -120,11 +120,11 @@ export async function planBatch(
       const doc = op.restore
         ? { ...stamp(op.kind, op.doc, undefined, nowIso, commit), ...op.restore, commit }
         : stamp(op.kind, op.doc, prev, nowIso, commit);
-      changes.set(key, { kind: op.kind, id, doc, ...(op.undo ? { undo: true as const } : {}) });
+      changes.set(key, { kind: op.kind, id, doc });
       results.push({ op: 'put', kind: op.kind, id, doc });
     } else {
       if (!prev) throw notFound(singular[op.kind], id);
-      changes.set(key, { kind: op.kind, id, doc: null, ...(op.undo ? { undo: true as const } : {}) });
+      changes.set(key, { kind: op.kind, id, doc: null });
       results.push({ op: 'delete', kind: op.kind, id, doc: prev });
     }
   }

@@ -56,21 +56,8 @@ export type BatchOp =
        * revision moves forward). Without it, a put of identical content may be left out.
        */
       touch?: boolean | undefined;
-      /**
-       * A compensation putting back what this writer's own failed change replaced: the
-       * version it replaces was never acknowledged, so a store that keeps a few previous
-       * versions does not keep that one (it would push real versions out).
-       */
-      undo?: true | undefined;
     }
-  | {
-      op: 'delete';
-      kind: Kind;
-      id: string;
-      expectedRevision?: number | undefined;
-      /** As on a put: the undo of this writer's own create; the version it deletes is not kept. */
-      undo?: true | undefined;
-    }
+  | { op: 'delete'; kind: Kind; id: string; expectedRevision?: number | undefined }
   /**
    * A guard: writes nothing, but the whole batch fails with CONCURRENT_MODIFICATION unless
    * the document is at this revision — e.g. the personality an agent was composed against.

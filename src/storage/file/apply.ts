@@ -41,10 +41,10 @@ export interface PendingChange extends JournalChange {
 /**
  * Whether a change keeps the version it replaces. Resolved files are derived from their agent
  * (re-composed by `troupe reconcile` at any time), so keeping old copies of them would only
- * double the writes of every cascade; a compensation replaces a version nobody was told of.
+ * double the writes of every cascade.
  */
 const keepsBackup = (ctx: ApplyContext, c: PendingChange) =>
-  c.before !== undefined && ctx.backups > 0 && c.kind !== 'resolved' && c.undo !== true;
+  c.before !== undefined && ctx.backups > 0 && c.kind !== 'resolved';
 
 /**
  * Refuses, before anything is written, a commit whose backups would go through a symbolic link

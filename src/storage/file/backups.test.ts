@@ -15,22 +15,6 @@ afterAll(async () => {
 });
 
 describe('FileStore backups', () => {
-  it('a compensation keeps no copy of the version it undoes: real versions are not pushed out by failed runs', async () => {
-    const { store } = await fresh({ backups: 3 });
-    for (let v = 1; v <= 3; v++) await store.put('personalities', { id: 'calm', v });
-    // A failed change writes r4, and its undo puts r3's content back as r5.
-    await store.put('personalities', { id: 'calm', v: 'failed' });
-    await store.commit([
-      { op: 'put', kind: 'personalities', doc: { id: 'calm', v: 3 }, expectedRevision: 4, undo: true },
-    ]);
-    expect((await store.get('personalities', 'calm'))?.revision).toBe(5);
-    expect((await store.listBackups('personalities', 'calm')).map((b) => b.revision)).toEqual([3, 2, 1]);
-    // The undo of a create deletes without keeping the version nobody was told of.
-    await store.put('roles', { id: 'fresh' });
-    await store.commit([{ op: 'delete', kind: 'roles', id: 'fresh', expectedRevision: 1, undo: true }]);
-    expect(await store.listBackups('roles', 'fresh')).toEqual([]);
-  });
-
   it('keeps the previous versions before overwrite, only the last N, and the last state on delete', async () => {
     const { store } = await fresh({ backups: 3 });
     for (let v = 1; v <= 6; v++) await store.put('personalities', { id: 'calm', v });

@@ -22,8 +22,6 @@ export interface JournalChange {
    * written by hand meanwhile (without the lock), and is kept, never written over.
    */
   absent?: true;
-  /** A compensation's change (BatchOp `undo`): the version it replaces is not backed up. */
-  undo?: true;
 }
 
 /**
@@ -64,11 +62,10 @@ export function encodeEntry(entry: JournalEntry): Buffer {
 
 const isChange = (c: unknown): c is JournalChange => {
   if (typeof c !== 'object' || c === null) return false;
-  const { kind, id, prev, doc, absent, undo } = c as Record<string, unknown>;
+  const { kind, id, prev, doc, absent } = c as Record<string, unknown>;
   if (!KINDS.includes(kind as Kind) || !EntityId.safeParse(id).success) return false;
   if (!Number.isInteger(prev) || (prev as number) < 0) return false;
   if (absent !== undefined && (absent !== true || doc === null || prev !== 0)) return false;
-  if (undo !== undefined && undo !== true) return false;
   if (doc === null) return true;
   if (typeof doc !== 'object' || doc === undefined) return false;
   const d = doc as Record<string, unknown>;

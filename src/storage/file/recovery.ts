@@ -167,8 +167,7 @@ async function replay(ctx: ApplyContext, commits: JournalChange[][]): Promise<st
     const target = finalState(current, changes);
     if (target === undefined) return;
     if (target === null ? text === undefined : text === encodeDoc(target)) return;
-    // A compensation's change keeps no copy of the version it undoes (see BatchOp `undo`).
-    if (current.state === 'doc' && ctx.backups > 0 && !changes.every((c) => c.undo)) {
+    if (current.state === 'doc' && ctx.backups > 0) {
       await writeBackup(layout, kind, id, current.revision, bytes!);
       await pruneBackups(layout, kind, id, ctx.backups);
       written.push(layout.backup(kind, id, current.revision));

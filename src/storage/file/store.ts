@@ -442,7 +442,6 @@ export class FileStore extends BatchStore {
       };
       // Nothing there as planned: a file that appears before it is placed is the user's.
       if (c.doc && before?.text === undefined) change.absent = true;
-      if (c.undo) change.undo = true;
       return change;
     });
     assertBackupDirs(ctx, pending);
