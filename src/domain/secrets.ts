@@ -52,6 +52,16 @@ export function secretFormatsIn(text: string): string[] {
 /** True when a text (a prompt, a name, a URL, a stop sequence) carries a key or token. */
 export const containsSecret = (text: string): boolean => secretFormatsIn(text).length > 0;
 
+/**
+ * Formats told by their shape alone (no prefix): an identifier or a hash may have that shape
+ * too (`nightlyReconcileOfProductionAgents2025v1` is 40 mixed characters, a git commit 40 hex).
+ */
+const SHAPE_ONLY = new Set(['AWS secret access key', '40-character hex token']);
+
+/** True when a text carries a key of a format its prefix or structure tells (not its shape alone). */
+export const containsMarkedSecret = (text: string): boolean =>
+  secretFormatsIn(text).some((f) => !SHAPE_ONLY.has(f));
+
 /** What a scrubbed secret is replaced with. */
 export const SCRUBBED = '[redacted]';
 
@@ -129,17 +139,26 @@ export const SECRET_IN_TEXT =
   'contains what looks like an API key or token: keep secrets in environment variables (name one in model.apiKeyEnv), never in configuration';
 
 /**
- * The dotted paths of every string inside `value` that carries a key or token. `random`: a
- * word of it that looks like a key of no known format (see looksRandom) counts too.
+ * The dotted paths of every string inside `value` that carries a key or token (`found`: how a
+ * string is judged; by default every known format).
  */
-export function secretPaths(value: unknown, path = '', depth = 0, random = false): string[] {
+export function secretPaths(
+  value: unknown,
+  path = '',
+  depth = 0,
+  found: (text: string) => boolean = containsSecret,
+): string[] {
   if (typeof value === 'string')
-    return containsSecret(value) ||
-      (path.endsWith('Env') && looksLikeSecret(value)) ||
-      (random && value.split(/[\s"'`,;:()[\]{}<>]+/).some(looksRandom))
-      ? [path || '(root)']
-      : [];
+    return found(value) || (path.endsWith('Env') && looksLikeSecret(value)) ? [path || '(root)'] : [];
   if (depth > 64 || value === null || typeof value !== 'object') return [];
   const entries = Array.isArray(value) ? value.map((v, i) => [String(i), v] as const) : Object.entries(value);
-  return entries.flatMap(([k, v]) => secretPaths(v, path ? `${path}.${k}` : k, depth + 1, random));
+  return entries.flatMap(([k, v]) => secretPaths(v, path ? `${path}.${k}` : k, depth + 1, found));
 }
+
+/**
+ * Free text (a name, a description) with every word that looks like a key of no known format
+ * (see looksRandom) replaced: for a copy that is only read by people, where a hash or an odd
+ * id redacted by mistake costs nothing.
+ */
+export const scrubRandomWords = (text: string): string =>
+  scrubSecrets(text).replace(/[A-Za-z0-9+/_=.-]{32,}/g, (w) => (looksRandom(w) ? SCRUBBED : w));

@@ -298,33 +298,3 @@ describe('workflowJsonSchema', () => {
     expect(JSON.parse(JSON.stringify(schema))).toEqual(schema);
   });
 });
-
-describe('a definition whose recorded strings hold a key', () => {
-  const key = 'ghp_AbCdEfGhIjKlMnOpQrStUvWxYz0123456789';
-  const random = 'Zq9mK2pLx7vN4wR8tY1uE6iO3aS5dF0gAbCd';
-  it.each([
-    ['id', { id: key, steps: [{ id: 'a', service: 's', operation: 'o' }] }, 'id'],
-    ['name', { id: 'w', name: `name ${random}`, steps: [{ id: 'a', service: 's', operation: 'o' }] }, 'name'],
-    [
-      'description',
-      { id: 'w', description: `uses ${key}`, steps: [{ id: 'a', service: 's', operation: 'o' }] },
-      'description',
-    ],
-    [
-      'a sensitive name',
-      { id: 'w', steps: [{ id: 'a', service: 's', operation: 'o', sensitive: [key] }] },
-      'steps.0.sensitive.0',
-    ],
-  ])('is refused when its %s does, naming the field (it would be recorded as it is)', (_what, def, path) => {
-    const e = rejection(def);
-    expect(e.code).toBe('VALIDATION_FAILED');
-    expect(e.issues.map((i) => i.path)).toEqual([path]);
-    expect(e.issues[0]?.message).toMatch(/^looks like an API key or token/);
-  });
-
-  it('keeps a key in a constant input: that is redacted when recorded, not refused', () => {
-    expect(() =>
-      defineWorkflow({ id: 'w', steps: [{ id: 'a', service: 's', operation: 'o', input: { token: key } }] }),
-    ).not.toThrow();
-  });
-});

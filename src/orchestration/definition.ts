@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { formatIssues, toIssues } from '../domain/common.js';
 import { type Issue, validationError } from '../domain/errors.js';
-import { secretPaths } from '../domain/secrets.js';
+import { containsMarkedSecret, secretPaths } from '../domain/secrets.js';
 import { printable, unsafeCharacter } from '../domain/text.js';
 import { ancestors, findCycle } from './graph.js';
 import { collectRefs, parseRef } from './refs.js';
@@ -176,11 +176,13 @@ function graphIssues(def: WorkflowDefinition): Issue[] {
 }
 
 /**
- * Every string of the definition is recorded in its runs' log as it is (its ids, names,
- * descriptions, `sensitive` names), except its constant inputs and fallback values, which
- * are redacted: none of the others may hold a key or token.
+ * Every string of a definition is recorded in its runs' log as it is (its ids, names,
+ * descriptions, `sensitive` names), except its constant inputs and fallback values, which are
+ * redacted: none of the others may hold a key or token of a marked format. Checked when a run
+ * is started or queued, never when one is read back from its log (a run recorded before must
+ * always be recoverable). Throws VALIDATION_FAILED naming each field.
  */
-function secretIssues(def: WorkflowDefinition): Issue[] {
+export function assertNoRecordedSecrets(def: WorkflowDefinition): void {
   const { steps, ...top } = def;
   const recorded = {
     ...top,
@@ -189,11 +191,17 @@ function secretIssues(def: WorkflowDefinition): Issue[] {
       ...(compensate ? { compensate: { ...compensate, input: undefined } } : {}),
     })),
   };
-  return secretPaths(recorded, '', 0, true).map((path) => ({
+  // Keys told by their prefix or structure: a shape alone (40 mixed characters) is an id's too.
+  const issues = secretPaths(recorded, '', 0, containsMarkedSecret).map((path) => ({
     path,
     message:
       "looks like an API key or token: a workflow's ids, names and descriptions are recorded as they are; keep secrets in environment variables",
   }));
+  if (issues.length)
+    throw validationError(`invalid workflow "${printable(def.id)}":\n${formatIssues(issues)}`, issues, {
+      kind: 'workflow',
+      workflowId: def.id,
+    });
 }
 
 /**
@@ -217,7 +225,7 @@ export function defineWorkflow(def: WorkflowDefinitionInput): WorkflowDefinition
   const where = id === undefined ? 'invalid workflow' : `invalid workflow "${printable(id)}"`;
   const parsed = WorkflowDefinition.safeParse(def);
   const issues = parsed.success
-    ? [...secretIssues(parsed.data), ...graphIssues(parsed.data)]
+    ? graphIssues(parsed.data)
     : toIssues(parsed.error, id === undefined ? {} : { entity: printable(id) }, def);
   if (!parsed.success || issues.length > 0)
     throw validationError(`${where}:\n${formatIssues(issues)}`, issues, { kind: 'workflow', workflowId: id });

@@ -1,11 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { formatIssues } from '../domain/common.js';
 import { type Issue, notFound, TroupeError, validationError } from '../domain/errors.js';
+import { scrubRandomWords } from '../domain/secrets.js';
 import { nestedDeeperThan } from '../domain/text.js';
 import { currentHolder } from '../platform/holder.js';
 import type { TypedWorkflow } from './builder.js';
 import { type Clock, realClock } from './clock.js';
 import {
+  assertNoRecordedSecrets,
   defineWorkflow,
   type PolicyDefinition,
   type WorkflowDefinition,
@@ -59,10 +61,15 @@ export interface RunOptions {
   runId?: string;
 }
 
-/** The definition as logged: constant values (inputs, fallback values) redacted, structure intact. */
+/**
+ * The definition as logged: constant values (inputs, fallback values) redacted, and in its
+ * name and description any word that looks like a key; structure intact.
+ */
 function redactDefinition(def: WorkflowDefinition, redactor: Redactor): WorkflowDefinition {
   return {
     ...def,
+    ...(def.name !== undefined ? { name: scrubRandomWords(def.name) } : {}),
+    ...(def.description !== undefined ? { description: scrubRandomWords(def.description) } : {}),
     steps: def.steps.map((s) => {
       const out = { ...s };
       if (s.input !== undefined) out.input = redactor.redact(s.input);
@@ -169,7 +176,10 @@ export class WorkflowRunner {
     input?: unknown,
     opts: RunOptions = {},
   ): Promise<RunResult<Out>> {
-    return (await this.#run(defineWorkflow(definition), input, opts)) as RunResult<Out>;
+    const def = defineWorkflow(definition);
+    // Its strings are recorded as they are: refused before anything is, if one holds a key.
+    assertNoRecordedSecrets(def);
+    return (await this.#run(def, input, opts)) as RunResult<Out>;
   }
 
   async #run(def: WorkflowDefinition, input: unknown, opts: RunOptions): Promise<RunResult> {

@@ -3,6 +3,7 @@ import { TroupeError, validationError } from '../domain/errors.js';
 import { secretPaths } from '../domain/secrets.js';
 import type { TypedWorkflow } from '../orchestration/builder.js';
 import {
+  assertNoRecordedSecrets,
   defineWorkflow,
   type WorkflowDefinition,
   type WorkflowDefinitionInput,
@@ -69,6 +70,7 @@ export class PostgresRunQueue {
     opts: { runId?: string } = {},
   ): Promise<string> {
     const def = defineWorkflow(definition);
+    assertNoRecordedSecrets(def); // a queued definition is stored, as a run's is recorded
     const secrets = secretPaths(input);
     if (secrets.length)
       throw validationError(
