@@ -36,7 +36,7 @@ describe('PostgresStore.connect by URL', () => {
     const again = await PostgresStore.pglite(dir);
     expect((await again.get('models', 'here'))?.revision).toBe(1);
     await again.close();
-    for (const url of ['mysql://u@h/db', '/tmp/somewhere', 'file:/tmp/x', ''])
+    for (const url of ['mysql://u@h/db', '/tmp/somewhere', 'file:/tmp/x', '', 'pglite:'])
       await expect(PostgresStore.connect(url), url).rejects.toMatchObject({ code: 'USAGE' });
   }, 60_000);
 });

@@ -83,12 +83,16 @@ export class PostgresStore extends BatchStore {
    * scheme is refused (USAGE): it is never taken for a server's address.
    */
   static async connect(url: string, opts: PostgresStoreOptions = {}): Promise<PostgresStore> {
-    if (typeof url === 'string' && /^pglite:/i.test(url)) return PostgresStore.pglite(url.slice(7), opts);
-    if (typeof url !== 'string' || !/^postgres(ql)?:\/\//i.test(url))
-      throw new TroupeError(
-        'USAGE',
-        'PostgresStore.connect takes a postgres://… URL, or pglite:PATH for an embedded database',
-        { context: { field: 'url' } },
+    const refused = (why: string) => new TroupeError('USAGE', why, { context: { field: 'url' } });
+    if (typeof url === 'string' && /^pglite:/i.test(url)) {
+      const dir = url.slice('pglite:'.length);
+      if (!dir) throw refused('pglite: needs a directory, e.g. pglite:./troupe-db');
+      return PostgresStore.pglite(dir, opts);
+    }
+    // pg's own forms: a URL, or socket:/path/to/dir?db=… for a Unix socket.
+    if (typeof url !== 'string' || !/^(postgres(ql)?:\/\/|socket:)/i.test(url))
+      throw refused(
+        'PostgresStore.connect takes a postgres://… URL (or socket:…), or pglite:PATH for an embedded database',
       );
     const schema = opts.schema ?? schemaOf(url).schema;
     const db = await pgClient(url, opts);

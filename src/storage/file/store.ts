@@ -84,12 +84,30 @@ function notApplied(dir: string, e: unknown): TroupeError {
   );
 }
 
-/** Finishes (or cuts off) what the journal holds, or says why it cannot yet (see notApplied). */
-async function finishJournal(ctx: ApplyContext, journal: Journal, dir: string): Promise<void> {
+/**
+ * Finishes (or cuts off) what the journal holds, or says why it cannot yet (see notApplied).
+ * `before`: the change about to be committed, which is then not made at all, and says so.
+ */
+async function finishJournal(
+  ctx: ApplyContext,
+  journal: Journal,
+  dir: string,
+  before = false,
+): Promise<void> {
   try {
     await recover(ctx, journal);
   } catch (e) {
-    throw isTroupeError(e) && e.code !== 'IO_ERROR' ? e : notApplied(dir, e);
+    if (isTroupeError(e) && e.code !== 'IO_ERROR') throw e;
+    const stuck = notApplied(dir, e);
+    if (!before) throw stuck;
+    throw new TroupeError(
+      'IO_ERROR',
+      `this change was not made (nothing of it was written): an earlier one stands in its way: ${stuck.message}`,
+      {
+        cause: e,
+        context: { dir },
+      },
+    );
   }
 }
 
@@ -394,7 +412,7 @@ export class FileStore extends BatchStore {
     let state = await journal.inspect();
     if (!state.clean) {
       // A commit that died in another process (or one of ours that failed): finish it first.
-      await finishJournal(ctx, journal, this.dir);
+      await finishJournal(ctx, journal, this.dir, true);
       state = await journal.inspect();
     }
     this.#unapplied = false;
