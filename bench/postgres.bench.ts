@@ -1,3 +1,4 @@
+import { performance } from 'node:perf_hooks';
 import pg from 'pg';
 import { ConfigurationService } from '../src/configuration/configuration-service.js';
 import { workflow } from '../src/orchestration/builder.js';
