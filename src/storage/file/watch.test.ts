@@ -55,6 +55,14 @@ describe('the change feed of a directory', () => {
       `${JSON.stringify({ ...stored, revision: 7 }, null, 2)}\n`,
     );
     expect(line((await w.feed.next()).value as ChangeEvent)).toBe('4 put personalities/calm r7');
+    // A hand edit of its content that leaves the revision as it was is news too; the same bytes
+    // written again are not (the next thing heard is the commit after them).
+    const edited = `${JSON.stringify({ ...stored, revision: 7, name: 'Edited by hand' }, null, 2)}\n`;
+    await writeFile(join(w.dir, 'personalities', 'calm.json'), edited);
+    expect(line((await w.feed.next()).value as ChangeEvent)).toBe('5 put personalities/calm r7');
+    await writeFile(join(w.dir, 'personalities', 'calm.json'), edited);
+    await w.writer.put('roles', { id: 'after' });
+    expect(line((await w.feed.next()).value as ChangeEvent)).toBe('6 put roles/after r1');
     w.stop.abort();
     expect((await w.feed.next()).done).toBe(true);
     await Promise.all([w.writer.close(), w.watcher.close()]);

@@ -7,11 +7,16 @@ import {
   type Kind,
   type RelistEvent,
   type Store,
+  type StoredDoc,
   type WatchOptions,
 } from '../store.js';
 import { entityIdFromFileName, isTempName } from './layout.js';
 
-type Found = { path: string; gone: boolean; tries?: number };
+/** A notice of a file; `again`: the second look at it (see RECHECK_MS). */
+type Found = { path: string; gone: boolean; tries?: number; again?: boolean };
+
+/** How long after a notice its file is looked at once more. */
+const RECHECK_MS = 150;
 
 /**
  * The change feed of a directory, from the file system's own notices (chokidar): each
@@ -49,8 +54,11 @@ export async function* watchDirectory(
       watcher.once('ready', resolve).once('error', reject);
     });
     // What is there now: a change is news only if it moves a document's revision.
-    const known = new Map<string, number>();
-    for (const k of KINDS) for (const d of await store.list(k)) known.set(keyOf(k, d.id), d.revision);
+    // Each document's revision and content as last heard: a hand edit keeps the revision it
+    // says, so what it changed is told by the content.
+    const known = new Map<string, { revision: number; content: string }>();
+    const seen = (d: StoredDoc) => ({ revision: d.revision, content: JSON.stringify(d) });
+    for (const k of KINDS) for (const d of await store.list(k)) known.set(keyOf(k, d.id), seen(d));
     let position = 0;
     opts.onReady?.();
     if (opts.fromRevision !== undefined)
@@ -98,9 +106,19 @@ export async function* watchDirectory(
         continue;
       }
       const before = known.get(key);
+      // A write right after another may reach the watcher folded into it (its notice throttled):
+      // each notice heard is looked at once more shortly after, so no content is missed.
+      if (!next.again && !next.gone) {
+        setTimeout(() => {
+          queue.push({ ...next, again: true });
+          wake();
+        }, RECHECK_MS).unref();
+      }
       if (doc) {
-        if (before === doc.revision) continue;
-        known.set(key, doc.revision);
+        const now = seen(doc);
+        if (before !== undefined && before.revision === now.revision && before.content === now.content)
+          continue;
+        known.set(key, now);
         position++;
         yield {
           type: 'change',
@@ -116,7 +134,7 @@ export async function* watchDirectory(
         // is not news until it can.
         known.delete(key);
         position++;
-        yield { type: 'change', position, op: 'delete', kind, id, revision: before, writer: null };
+        yield { type: 'change', position, op: 'delete', kind, id, revision: before.revision, writer: null };
       }
     }
   } finally {
