@@ -47,7 +47,7 @@ describe('troupe edit KIND ID, as kubectl edit', () => {
     ]);
     const r = await run(['--dir', dir, 'edit', 'personality', 'calm-analyst'], { cwd: root, env: ed.env });
     expect(r.code, r.stderr).toBe(0);
-    expect(r.stdout).toContain('Edited personality calm-analyst: bigFive changed');
+    expect(r.stdout).toContain('Edited personality calm-analyst: bigFive changed (revision 2)');
     expect(await ed.seen(0)).toContain('# Edit personality calm-analyst (revision 1)');
     const second = await ed.seen(1);
     expect(second).toMatch(/# error: .*bigFive\.openness/);
@@ -70,6 +70,24 @@ describe('troupe edit KIND ID, as kubectl edit', () => {
     });
     expect(s.code).toBe(1);
     expect(s.stderr).toContain('abandoned');
+    expect(await snapshot(dir)).toEqual(before);
+  });
+
+  it('a prototype key is refused, never dropped; an edit of store metadata alone writes nothing and says so', async () => {
+    const { root, dir } = await setup();
+    const before = await snapshot(dir);
+    const proto = await scriptedEditor([{ from: '^name: (.*)$', to: 'name: $1\n__proto__:\n  name: Evil' }]);
+    const p = await run(['--dir', dir, 'edit', 'personality', 'calm-analyst'], { cwd: root, env: proto.env });
+    expect(await proto.seen(1)).toContain('# error: __proto__: "__proto__" is not allowed as a key');
+    expect(p.code).toBe(1);
+    expect(p.stdout).not.toContain('Edited');
+    const meta = await scriptedEditor([{ from: '^name: (.*)$', to: 'name: $1\ncommit: 0123abcd' }]);
+    const m = await run(['--dir', dir, 'edit', 'personality', 'calm-analyst', '--json'], {
+      cwd: root,
+      env: meta.env,
+    });
+    expect(m.code, m.stderr).toBe(0);
+    expect(m.json()).toEqual({ kind: 'personality', id: 'calm-analyst', changed: false, revision: 1 });
     expect(await snapshot(dir)).toEqual(before);
   });
 

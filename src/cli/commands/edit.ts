@@ -7,6 +7,7 @@ import { parse, stringify } from 'yaml';
 import type { ConfigurationService } from '../../configuration/configuration-service.js';
 import { fromOutside } from '../../configuration/inputs.js';
 import { isTroupeError, TroupeError } from '../../domain/errors.js';
+import { valueProblems } from '../../domain/text.js';
 import type { CliContext } from '../context.js';
 import { mergePatchBetween } from '../merge-patch-between.js';
 
@@ -46,18 +47,20 @@ async function opened(config: ConfigurationService, kind: EditKind, id: string) 
   }
 }
 
-function update(
+/** Applies the patch; answers the revision it left (the one it started from when nothing was written). */
+async function update(
   config: ConfigurationService,
   kind: EditKind,
   id: string,
   patch: unknown,
   expectedRevision: number,
-) {
+): Promise<number> {
   const opts = { expectedRevision };
-  if (kind === 'personality') return config.updatePersonality(id, fromOutside(patch), opts);
-  if (kind === 'role') return config.updateRole(id, fromOutside(patch), opts);
-  if (kind === 'agent') return config.updateAgent(id, fromOutside(patch), opts);
-  return config.updateModel(id, fromOutside(patch), opts);
+  if (kind === 'personality')
+    return (await config.updatePersonality(id, fromOutside(patch), opts)).personality.revision;
+  if (kind === 'role') return (await config.updateRole(id, fromOutside(patch), opts)).role.revision;
+  if (kind === 'agent') return (await config.updateAgent(id, fromOutside(patch), opts)).agent.revision;
+  return (await config.updateModel(id, fromOutside(patch), opts)).model.revision;
 }
 
 const header = (kind: string, id: string, revision: number, errors: string[]) =>
@@ -129,16 +132,31 @@ export function register(program: Command, ctx: CliContext): void {
               errors = ['must be a YAML mapping of the fields'];
               continue;
             }
+            // Held to what every input is (a prototype key, a control character): refused, not
+            // dropped on the way into the patch.
+            const problems = valueProblems(value);
+            if (problems.length) {
+              errors = problems.map((p) => `${p.path}: ${p.message}`);
+              continue;
+            }
             const patch = mergePatchBetween(doc, value as Record<string, unknown>);
+            let now: number;
             try {
-              await update(config, kind, id, patch, revision);
+              now = await update(config, kind, id, patch, revision);
             } catch (e) {
               if (!isTroupeError(e) || e.code !== 'VALIDATION_FAILED') throw e;
               errors = [e.message];
               continue;
             }
-            out.data({ kind, id, changed: true, patch });
-            return out.line(`Edited ${kind} ${id}: ${Object.keys(patch).join(', ')} changed`);
+            // What the update wrote, not what the patch asked: store metadata edited is no change.
+            if (now === revision) {
+              out.data({ kind, id, changed: false, revision });
+              return out.line(`Unchanged ${kind} ${id} at revision ${revision}: nothing to write`);
+            }
+            out.data({ kind, id, changed: true, patch, revision: now });
+            return out.line(
+              `Edited ${kind} ${id}: ${Object.keys(patch).join(', ')} changed (revision ${now})`,
+            );
           }
         } finally {
           await rm(dir, { recursive: true, force: true });
