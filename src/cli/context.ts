@@ -42,7 +42,15 @@ export class CliContext {
   /** Set by a command that completed but found problems (validate, reconcile): exit 1 without an error. */
   exitCode = 0;
 
-  constructor(readonly io: CliIo) {}
+  /** `json`: the command line asks for `--json` (known before it is parsed: help and usage errors follow it). */
+  readonly json: boolean;
+
+  constructor(
+    readonly io: CliIo,
+    opts: { json?: boolean } = {},
+  ) {
+    this.json = opts.json === true;
+  }
 
   globals(cmd: Command): GlobalOptions {
     return cmd.optsWithGlobals<GlobalOptions>();

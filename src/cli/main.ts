@@ -83,7 +83,9 @@ export async function createProgram(ctx: CliContext, commands = COMMANDS): Promi
     .exitOverride()
     .configureOutput({
       writeOut: io.stdout,
-      writeErr: io.stderr,
+      // With --json, the help a command group prints when no command follows is replaced by a
+      // JSON usage error (see reportError): stderr then holds JSON only.
+      writeErr: ctx.json ? () => {} : io.stderr,
       // Errors are printed by reportError, which knows about --json.
       outputError: () => {},
       getOutHelpWidth: () => width,
@@ -125,7 +127,7 @@ export async function main(argv: string[], io: Partial<CliIo> = {}): Promise<num
     ...((io.rows ?? process.stdout.rows) ? { rows: io.rows ?? process.stdout.rows } : {}),
     ...(io.signal ? { signal: io.signal } : {}),
   };
-  const ctx = new CliContext(full);
+  const ctx = new CliContext(full, { json: wantsJson(argv) });
   const restoreWarnings = io.ownWarnings ? printWarningsVia(full.stderr) : undefined;
   try {
     const program = await createProgram(ctx, argv.length === 0 ? COMMANDS : commandsFor(argv));

@@ -111,8 +111,15 @@ export function errorText(e: unknown): string {
 export function reportError(e: unknown, io: CliIo, json: boolean): ExitCode {
   const code = exitCodeOf(e);
   if (code === EXIT.ok) return code;
-  // Commander already printed the help it was asked for; nothing to add.
-  if (e instanceof CommanderError && e.code === 'commander.help') return code;
+  if (e instanceof CommanderError && e.code === 'commander.help') {
+    // A command group with no command after it: commander printed its help, unless under
+    // --json, which gets a usage error it can parse instead.
+    if (json)
+      io.stderr(
+        `${JSON.stringify({ error: { code: 'USAGE', message: 'a command is needed here: see --help for the ones there are', retryable: false } }, null, 2)}\n`,
+      );
+    return code;
+  }
   io.stderr(
     json ? `${JSON.stringify(new Redactor().redact(errorJson(e)), null, 2)}\n` : scrubMessage(errorText(e)),
   );

@@ -14,6 +14,18 @@ describe('conventions a kubectl or gh user expects', () => {
     expect(r.stderr).toBe('');
   });
 
+  it('under --json, no command (or a group with none after it) is a JSON usage error on stderr, exit 2', async () => {
+    for (const args of [['--json'], ['personality', '--json'], ['--json', 'workflow']]) {
+      const r = await run(args);
+      expect([args.join(' '), r.code, r.stdout]).toEqual([args.join(' '), 2, '']);
+      expect(r.error().code).toBe('USAGE');
+    }
+    // Without --json, a group alone still prints its help (on stderr: it is not what was asked).
+    const plain = await run(['personality']);
+    expect(plain.code).toBe(2);
+    expect(plain.stderr).toContain('Usage: troupe personality');
+  });
+
   it('workflow list and show --json write every moment as ISO 8601', async () => {
     const root = await tempDir();
     const t = cli(`${root}/cfg`, root);
