@@ -120,5 +120,18 @@ describe('the secret detector', () => {
     expect(scrubMessage('model "ya29.a0AfH6SMBxQ9kLm2pR7vN4wT8yU1iO3aS5dF0gHjK" not found')).toBe(
       'model "[redacted]" not found',
     );
+    // A part of a path named in a message (a directory named by a pasted key); other parts stay.
+    expect(scrubMessage(`/tmp/${lower}/cfg is not a troupe directory`)).toBe(
+      '/tmp/[redacted]/cfg is not a troupe directory',
+    );
+    expect(scrubMessage(`could not read /tmp/${random}.json: ENOENT`)).toBe(
+      `could not read /tmp/${random}.json: ENOENT`.replace(`${random}.json`, '[redacted]'),
+    );
+    for (const text of [
+      '/tmp/troupe-cli-AbC123/cfg/personalities/steady-analyst-for-long-research-sessions.json: invalid',
+      'could not write /work/main/.troupe-config/agents/ada.json: EPERM',
+      'rename /tmp/ro/agents/.a2.json.1420-fad1f68a.tmp -> /tmp/ro/agents/a2.json',
+    ])
+      expect(scrubMessage(text)).toBe(text);
   });
 });

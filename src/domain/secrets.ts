@@ -125,15 +125,22 @@ const QUOTED_TOKEN = /(["'])((?:\s|\\[nrt])*)([A-Za-z0-9+/_=.-]{32,})((?:\s|\\[n
 
 /**
  * An error message (or a line of one) scrubbed of secrets: the known formats, and any value
- * it quotes (`got "…"`, `argument '…'`) that looks like a key, such as an Azure key pasted into `temperature`.
+ * it quotes (`got "…"`, `argument '…'`) or part of a path it names that looks like a key,
+ * such as an Azure key pasted into `temperature`.
  */
 export function scrubMessage(text: string): string {
-  const out = scrubSecrets(text);
+  let out = scrubSecrets(text);
+  // A part of a path (`--dir /tmp/<token>`, a file named by a pasted key).
+  if (out.includes('/'))
+    out = out.replace(PATH_PART, (m, part: string) => (looksRandom(part) ? `/${SCRUBBED}` : m));
   if (!out.includes('"') && !out.includes("'")) return out;
   return out.replace(QUOTED_TOKEN, (m, quote: string, _before: string, inner: string) =>
     looksRandom(inner) ? `${quote}${SCRUBBED}${quote}` : m,
   );
 }
+
+/** One part of a path, as long as a key: `/` then the part, up to the next `/`, quote or blank. */
+const PATH_PART = /\/([A-Za-z0-9+_=.-]{32,})(?=[/\s"'`,:;)]|$)/g;
 
 export const SECRET_IN_TEXT =
   'contains what looks like an API key or token: keep secrets in environment variables (name one in model.apiKeyEnv), never in configuration';
