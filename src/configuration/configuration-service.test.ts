@@ -299,3 +299,21 @@ describe('calls from plain JavaScript that leave out what the types require', ()
     expect(await store.list('agents')).toEqual(before);
   });
 });
+
+describe('text that is not valid Unicode', () => {
+  it('a lone surrogate is refused, naming the field; a whole pair (an emoji) is text like any other', async () => {
+    const { config } = setup();
+    await expect(config.createPersonality({ ...calm, id: 'half', name: 'a\ud800b' })).rejects.toMatchObject({
+      code: 'VALIDATION_FAILED',
+      issues: [
+        expect.objectContaining({
+          path: 'name',
+          message: expect.stringContaining('a lone surrogate U+D800'),
+        }),
+      ],
+    });
+    expect((await config.createPersonality({ ...calm, id: 'whole', name: 'Calm \u{1F600}' })).name).toBe(
+      'Calm 😀',
+    );
+  });
+});

@@ -6,11 +6,21 @@
 // biome-ignore lint/suspicious/noControlCharactersInRegex: these are exactly what it finds
 const UNSAFE = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069\ufeff]/;
 
+/** Half of a UTF-16 pair with no other half (`"\ud800"` in JSON): no character at all. */
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
 /** The first unsafe character of a text, as "U+001B", or undefined. */
 export function unsafeCharacter(text: string, opts: { oneLine?: boolean } = {}): string | undefined {
-  const m = UNSAFE.exec(text) ?? (opts.oneLine ? LINE_BREAKING.exec(text) : null);
+  const m =
+    UNSAFE.exec(text) ?? LONE_SURROGATE.exec(text) ?? (opts.oneLine ? LINE_BREAKING.exec(text) : null);
   return m ? codeOf(m[0]) : undefined;
 }
+
+/** What a message calls the character unsafeCharacter found. */
+export const unsafeCharacterName = (code: string): string =>
+  /^U\+D[89A-F]/.test(code)
+    ? `a lone surrogate ${code} (half of a character: the text is not valid Unicode)`
+    : `the control or direction-override character ${code}`;
 
 /** Fine in free text, not in a one-line name: a tab, a line break, a direction mark. */
 const LINE_BREAKING = /[\t\r\n\u2028\u2029\u200e\u200f\u061c]/;
@@ -20,7 +30,7 @@ const codeOf = (c: string) => `U+${c.codePointAt(0)!.toString(16).toUpperCase().
 /** One line of `text` safe to print: each character `unsafeCharacter(…, { oneLine })` names shown as its code, `\u{1B}`. */
 export const printable = (text: string): string =>
   text.replace(
-    new RegExp(`${UNSAFE.source}|${LINE_BREAKING.source}`, 'g'),
+    new RegExp(`${UNSAFE.source}|${LONE_SURROGATE.source}|${LINE_BREAKING.source}`, 'g'),
     (c) => `\\u{${c.codePointAt(0)!.toString(16).toUpperCase()}}`,
   );
 
@@ -59,7 +69,7 @@ export function valueProblems(value: unknown, path = '', depth = 0): ValueProble
   const at = path || '(root)';
   if (typeof value === 'string') {
     const c = unsafeCharacter(value);
-    return c ? [{ path: at, message: `contains the control or direction-override character ${c}` }] : [];
+    return c ? [{ path: at, message: `contains ${unsafeCharacterName(c)}` }] : [];
   }
   if (typeof value === 'number' && !Number.isFinite(value))
     return [{ path: at, message: 'is a number too large to represent' }];

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { formatIssues, toIssues } from '../domain/common.js';
 import { type Issue, validationError } from '../domain/errors.js';
 import { containsMarkedSecret, secretPaths } from '../domain/secrets.js';
-import { printable, unsafeCharacter } from '../domain/text.js';
+import { printable, unsafeCharacter, unsafeCharacterName } from '../domain/text.js';
 import { ancestors, findCycle } from './graph.js';
 import { collectRefs, parseRef } from './refs.js';
 
@@ -23,8 +23,7 @@ const StepId = z
 const safe = (s: z.ZodString, oneLine = false) =>
   s.superRefine((v, ctx) => {
     const c = unsafeCharacter(v, { oneLine });
-    if (c)
-      ctx.addIssue({ code: 'custom', message: `contains the control or direction-override character ${c}` });
+    if (c) ctx.addIssue({ code: 'custom', message: `contains ${unsafeCharacterName(c)}` });
   });
 
 const Name = safe(z.string().min(1).max(200), true);

@@ -16,6 +16,12 @@ describe('a file edited by hand holding what no entity may hold is refused, nami
     ['a terminal escape in a name', `{"id": "p", "name": "x\\u001b[2Jy", ${META}}`, 'name', /U\+001B/],
     ['a direction override written raw', `{"id": "p", "name": "safe\u202eexe", ${META}}`, 'name', /U\+202E/],
     [
+      'half of a character pair',
+      `{"id": "p", "name": "a\\ud800b", ${META}}`,
+      'name',
+      /a lone surrogate U\+D800/,
+    ],
+    [
       'a key given twice',
       `{"id": "p", "name": "B",\n "name": "C", ${META}}`,
       'name',
