@@ -1,6 +1,12 @@
 import { CommanderError } from 'commander';
 import { issueLine } from '../domain/common.js';
-import { causes, isTroupeError, type SerializedError, serializeError } from '../domain/errors.js';
+import {
+  causes,
+  isTroupeError,
+  type SerializedError,
+  serializeError,
+  TroupeError,
+} from '../domain/errors.js';
 import { scrubMessage } from '../domain/secrets.js';
 import { Redactor } from '../orchestration/redact.js';
 
@@ -114,11 +120,8 @@ export function reportError(e: unknown, io: CliIo, json: boolean): ExitCode {
   if (e instanceof CommanderError && e.code === 'commander.help') {
     // A command group with no command after it: commander printed its help, unless under
     // --json, which gets a usage error it can parse instead.
-    if (json)
-      io.stderr(
-        `${JSON.stringify({ error: { code: 'USAGE', message: 'a command is needed here: see --help for the ones there are', retryable: false } }, null, 2)}\n`,
-      );
-    return code;
+    if (!json) return code;
+    e = new TroupeError('USAGE', 'a command is needed here: see --help for the ones there are');
   }
   io.stderr(
     json ? `${JSON.stringify(new Redactor().redact(errorJson(e)), null, 2)}\n` : scrubMessage(errorText(e)),

@@ -182,6 +182,8 @@ function graphIssues(def: WorkflowDefinition): Issue[] {
  * always be recoverable). Throws VALIDATION_FAILED naming each field.
  */
 export function assertNoRecordedSecrets(def: WorkflowDefinition): void {
+  // A definition is checked once, not at every run of it (a validated one never changes).
+  if (secretChecked.has(def)) return;
   const { steps, ...top } = def;
   const recorded = {
     ...top,
@@ -201,7 +203,11 @@ export function assertNoRecordedSecrets(def: WorkflowDefinition): void {
       kind: 'workflow',
       workflowId: def.id,
     });
+  secretChecked.add(def);
 }
+
+/** Definitions assertNoRecordedSecrets passed. */
+const secretChecked = new WeakSet<WorkflowDefinition>();
 
 /**
  * Validate a workflow definition (schema, then graph: duplicate ids, unknown dependencies,

@@ -27,6 +27,12 @@ export interface FakeServiceOptions {
 
 const realOf = new WeakMap<object, object>();
 
+/** Ids counted from 1 (`c000001`, `run-0001`): the same on every run of a test, unlike random ones. */
+export function countedIds(prefix: string, digits: number): () => string {
+  let n = 0;
+  return () => `${prefix}${(++n).toString().padStart(digits, '0')}`;
+}
+
 // The constructor of `async function` values; a method declared async is one of these.
 const AsyncFunction = (async () => {}).constructor;
 
@@ -274,9 +280,7 @@ export function createFakeServices(opts: FakeServicesOptions = {}): FakeServices
   const faults = opts.faults ?? new FaultInjector({ clock });
   const now = opts.now ?? (() => clock.now());
   // Commit ids counted, not random: the same calls store the same documents on every run.
-  let commits = 0;
-  const newCommitId = () => `c${(++commits).toString().padStart(6, '0')}`;
-  const given = opts.store ?? new MemoryStore({ now, newCommitId });
+  const given = opts.store ?? new MemoryStore({ now, newCommitId: countedIds('c', 6) });
   const store = given instanceof FaultyStore ? given : new FaultyStore(given, { faults });
   const real = createServices(store);
   const services: Services = {

@@ -6,7 +6,7 @@ import type { BulkheadOptions } from '../orchestration/policies/bulkhead.js';
 import { MemoryRunLog } from '../orchestration/run-log.js';
 import type { Store } from '../storage/store.js';
 import { createTestEnvironment, type TestEnvironment, type TestEnvironmentOptions } from './environment.js';
-import { createFakeServices, type FaultyStore, fakeHandlers } from './fakes.js';
+import { countedIds, createFakeServices, type FaultyStore, fakeHandlers } from './fakes.js';
 import { FaultInjector } from './faults.js';
 import { WorkflowRecorder } from './recorder.js';
 
@@ -74,10 +74,9 @@ export function createTestConfiguration(opts: TestConfigurationOptions = {}): Te
   const now = () => clock.now();
   const fakes = createFakeServices({ faults, clock, now, ...(opts.store ? { store: opts.store } : {}) });
   const runLog = new MemoryRunLog();
-  // Run ids counted, not random: with the seed, every run of a test records the same.
-  let runs = 0;
   const config = new ConfigurationService(fakes.store, {
-    newRunId: () => `run-${(++runs).toString().padStart(4, '0')}`,
+    // Run ids counted, not random: with the seed, every run of a test records the same.
+    newRunId: countedIds('run-', 4),
     services: fakes.services,
     clock,
     random,

@@ -1,5 +1,5 @@
 import { throwIfCancelled } from '../../domain/errors.js';
-import { newCommitId, planBatch } from '../batch.js';
+import { planBatch } from '../batch.js';
 import { BatchStore } from '../batch-store.js';
 import { cloneJson } from '../clone.js';
 import type { BatchOp, CommitOptions, CommitResult, Kind, StoredDoc, StoreOptions } from '../store.js';
@@ -15,14 +15,12 @@ export class MemoryStore extends BatchStore {
   /** Documents by kind, then id: listing one kind never walks the others. */
   readonly #docs = new Map<Kind, Map<string, StoredDoc>>();
   readonly #now: () => number;
-  readonly #commitIds: () => string;
   #tail: Promise<unknown> = Promise.resolve();
 
   /** `newCommitId`: where commit ids come from (a test's own, so they are the same every run). */
   constructor(opts: StoreOptions & { newCommitId?: () => string } = {}) {
     super();
     this.#now = opts.now ?? Date.now;
-    this.#commitIds = opts.newCommitId ?? newCommitId;
     if (opts.newCommitId) this.newCommitId = opts.newCommitId;
   }
 
@@ -58,7 +56,7 @@ export class MemoryStore extends BatchStore {
         (k, id) => this.get(k, id),
         this.#now,
         (k) => this.list(k),
-        this.#commitIds,
+        this.newCommitId,
       );
       for (const c of changes.values()) {
         if (c.doc) this.#of(c.kind).set(c.id, cloneJson(c.doc));
