@@ -1,7 +1,11 @@
 import type { Sql, SqlClient } from './sql.js';
 
-/** Sees each statement (its text) and runs it, or fails it, or loses its answer. */
-export type Hook = (text: string, run: () => Promise<{ rows: unknown[] }>) => Promise<{ rows: unknown[] }>;
+/** Sees each statement (its text and parameters) and runs it, or fails it, or loses its answer. */
+export type Hook = (
+  text: string,
+  run: () => Promise<{ rows: unknown[] }>,
+  params?: unknown[],
+) => Promise<{ rows: unknown[] }>;
 
 /**
  * `db` with every statement passed through `hook` (to fail one, or lose its answer), a
@@ -10,7 +14,7 @@ export type Hook = (text: string, run: () => Promise<{ rows: unknown[] }>) => Pr
  */
 export function faulty(db: SqlClient, hook: Hook, afterTransaction?: () => void): SqlClient {
   const via = (s: Sql): Sql => ({
-    query: (text, params) => hook(text, () => s.query(text, params)) as never,
+    query: (text, params) => hook(text, () => s.query(text, params), params) as never,
     exec: (text) => s.exec(text),
   });
   return {

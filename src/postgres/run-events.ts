@@ -32,27 +32,27 @@ export async function writeEvents(
       // (its answer lost); what it adds beyond that goes in, the rest is there.
       `INSERT INTO troupe_runs (run_id, workflow_id, created_at, updated_at, epoch, state, lease_token,
          lease_holder, lease_expires_at)
-       VALUES ($1, $8, $9, $3, $2, coalesce($4::text, 'pending'), $10, $11,
-         now() + $12 * interval '1 millisecond')
+       VALUES ($1, $6, $7, $3, $2, coalesce($4::text, 'pending'), $8, $9,
+         now() + $10 * interval '1 millisecond')
        ON CONFLICT (run_id) DO UPDATE SET ${moved}
        WHERE troupe_runs.lease_token = EXCLUDED.lease_token
        RETURNING run_id`
     : created
       ? `INSERT INTO troupe_runs (run_id, workflow_id, created_at, updated_at, epoch, state)
-       VALUES ($1, $8, $9, $3, $2, coalesce($4::text, 'pending'))
+       VALUES ($1, $6, $7, $3, $2, coalesce($4::text, 'pending'))
        ON CONFLICT (run_id) DO UPDATE SET workflow_id = EXCLUDED.workflow_id,
          created_at = EXCLUDED.created_at, ${moved}
        RETURNING run_id`
       : // A run that ended gives its lease back in the same statement: once its end is in the
         // log, no instance takes it for held (the holder's own release follows, behind).
         `UPDATE troupe_runs SET ${moved},
-         released = CASE WHEN $8::boolean AND $2 >= epoch THEN true ELSE troupe_runs.released END
+         released = CASE WHEN $6::boolean AND $2 >= epoch THEN true ELSE troupe_runs.released END
        WHERE run_id = $1 RETURNING run_id`;
   const { rows } = await db.query(
     `WITH run AS (${run}),
      added AS (INSERT INTO troupe_run_events (run_id, epoch, event, event_key)
-       SELECT run.run_id, e.epoch, e.event, e.key
-       FROM run, unnest($5::int[], $6::json[], $7::text[]) WITH ORDINALITY AS e(epoch, event, key, ord)
+       SELECT run.run_id, (e.t->>0)::int, e.t->1, e.t->>2
+       FROM run, json_array_elements($5::json) WITH ORDINALITY AS e(t, ord)
        ORDER BY e.ord
        ON CONFLICT (run_id, event_key) DO NOTHING RETURNING 1)
      SELECT 1 FROM run`,
@@ -61,9 +61,9 @@ export async function writeEvents(
       lastState?.epoch ?? first.epoch ?? 0,
       at,
       lastState?.type === 'state' ? lastState.to : null,
-      events.map((e) => e.epoch ?? 0),
-      events.map((e) => JSON.stringify(e)),
-      keys,
+      // Each event as [epoch, event, key], all in one JSON text: an array of JSON texts would be
+      // escaped element by element.
+      JSON.stringify(events.map((e, i) => [e.epoch ?? 0, e, keys[i]])),
       ...(created
         ? [first.workflowId, first.at]
         : [lastState !== undefined && ENDED_STATES.has(lastState.to)]),

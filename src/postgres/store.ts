@@ -188,8 +188,8 @@ export class PostgresStore extends BatchStore {
       gets.length === 1 && !lists.length
         ? db.query<Row>('SELECT kind, id, doc FROM troupe_documents WHERE kind = $1 AND id = $2', gets[0])
         : db.query<Row>(
-            `SELECT kind, id, doc FROM troupe_documents
-             WHERE (kind, id) IN (SELECT * FROM unnest($1::text[], $2::text[])) OR kind = ANY($3::text[])`,
+            `${BY_KEY('$1', '$2', 'AND NOT (k.kind = ANY($3::text[]))')}
+             UNION ALL SELECT kind, id, doc FROM troupe_documents WHERE kind = ANY($3::text[])`,
             [gets.map((p) => p[0]), gets.map((p) => p[1]), lists],
           ),
     );
@@ -329,8 +329,7 @@ export class PostgresStore extends BatchStore {
         `WITH fence AS (SELECT epoch FROM troupe_runs WHERE run_id = $3 ${opts.carried ? 'FOR NO KEY UPDATE' : 'FOR SHARE'})
          SELECT (SELECT epoch FROM fence) AS fence_epoch,
            (SELECT coalesce(json_agg(json_build_array(kind, id, doc)), '[]') FROM (
-              SELECT kind, id, doc FROM troupe_documents
-              WHERE (kind, id) IN (SELECT * FROM unnest($1::text[], $2::text[])) FOR UPDATE) d) AS docs`,
+              ${BY_KEY('$1', '$2', '', 'FOR UPDATE')}) d) AS docs`,
         [keys.map((k) => k.kind), keys.map((k) => k.id), opts.fence?.runId ?? null],
       );
       const row = rows[0];
@@ -358,19 +357,13 @@ export class PostgresStore extends BatchStore {
     const history = result.results;
     // Every put and delete has its history row: a batch that changes nothing writes nothing.
     if (history.length) {
+      // Rows as JSON texts, one per table: an array of documents would be escaped element by element.
+      const json = docJson();
       const { rows } = await tx.query<{ xid: string }>(WRITE, [
-        puts.map((p) => p.kind),
-        puts.map((p) => p.id),
-        puts.map((p) => p.doc.revision),
-        puts.map((p) => JSON.stringify(p.doc)),
+        `[${puts.map((p) => `[${JSON.stringify(p.kind)},${JSON.stringify(p.id)},${p.doc.revision},${json(p.doc)}]`).join(',')}]`,
         deletes.map((d) => d.kind),
         deletes.map((d) => d.id),
-        history.map((h) => h.kind),
-        history.map((h) => h.id),
-        history.map((h) => h.doc.revision),
-        history.map((h) => h.op),
-        history.map((h) => JSON.stringify(h.doc)),
-        history.map((h) => h.doc.commit ?? null),
+        `[${history.map((h) => `[${JSON.stringify(h.kind)},${JSON.stringify(h.id)},${h.doc.revision},${JSON.stringify(h.op)},${json(h.doc)},${JSON.stringify(h.doc.commit ?? null)}]`).join(',')}]`,
         feedChannel(this.#schema),
       ]);
       const xid = rows[0]?.xid;
@@ -401,6 +394,18 @@ function checkFence(fence: Fence, epoch: number | undefined): void {
 }
 
 /**
+ * The documents of the keys in two parallel arrays (kinds, ids), each looked up by its primary
+ * key, whatever the table's size or statistics: a lateral lookup the planner cannot turn into a
+ * scan of the whole table (a join on a small or freshly filled table becomes one). `where`
+ * narrows the keys; `lock` is a locking clause for the rows found.
+ */
+const BY_KEY = (kinds: string, ids: string, where = '', lock = '') =>
+  `SELECT d.kind, d.id, d.doc FROM unnest(${kinds}::text[], ${ids}::text[]) AS k(kind, id)
+   CROSS JOIN LATERAL (SELECT kind, id, doc FROM troupe_documents t
+     WHERE t.kind = k.kind AND t.id = k.id OFFSET 0 ${lock}) d
+   WHERE true ${where}`;
+
+/**
  * Every write of a commit in one statement: documents put and deleted, their history rows,
  * and the feed's notice (heard by watchers when the transaction commits, not at all if it
  * rolls back). History positions are handed out in commit order: the feed's lock is taken
@@ -409,15 +414,29 @@ function checkFence(fence: Fence, epoch: number | undefined): void {
  */
 const WRITE = `WITH
   put AS (INSERT INTO troupe_documents (kind, id, revision, doc)
-    SELECT * FROM unnest($1::text[], $2::text[], $3::int[], $4::json[])
+    SELECT p->>0, p->>1, (p->>2)::int, p->3 FROM json_array_elements($1::json) AS p
     ON CONFLICT (kind, id) DO UPDATE SET revision = EXCLUDED.revision, doc = EXCLUDED.doc RETURNING 1),
   del AS (DELETE FROM troupe_documents
-    WHERE (kind, id) IN (SELECT * FROM unnest($5::text[], $6::text[])) RETURNING 1),
-  feed AS MATERIALIZED (SELECT pg_advisory_xact_lock(hashtext($13))),
+    WHERE (kind, id) IN (SELECT * FROM unnest($2::text[], $3::text[])) RETURNING 1),
+  feed AS MATERIALIZED (SELECT pg_advisory_xact_lock(hashtext($5))),
   history AS (INSERT INTO troupe_history (kind, id, revision, op, doc, commit_id)
-    SELECT h.* FROM feed, unnest($7::text[], $8::text[], $9::int[], $10::text[], $11::json[], $12::text[]) AS h
+    SELECT h->>0, h->>1, (h->>2)::int, h->>3, h->4, h->>5
+    FROM feed, json_array_elements($4::json) WITH ORDINALITY AS e(h, ord) ORDER BY e.ord
     RETURNING 1)
-SELECT pg_notify($13, ''), pg_current_xact_id()::text AS xid FROM (SELECT count(*) FROM history) AS written`;
+SELECT pg_notify($5, ''), pg_current_xact_id()::text AS xid FROM (SELECT count(*) FROM history) AS written`;
+
+/** A document's JSON text, made once however many rows of a commit hold it (its put and its history row). */
+function docJson(): (doc: StoredDoc) => string {
+  const made = new Map<StoredDoc, string>();
+  return (doc) => {
+    let text = made.get(doc);
+    if (text === undefined) {
+      text = JSON.stringify(doc);
+      made.set(doc, text);
+    }
+    return text;
+  };
+}
 
 function assertKind(kind: string): asserts kind is Kind {
   if (!(KINDS as readonly string[]).includes(kind))

@@ -1,0 +1,62 @@
+import { afterAll, describe, expect, it } from 'vitest';
+import { ConfigurationService } from '../configuration/configuration-service.js';
+import { agentInput, calm, reviewer } from '../configuration/test-setup.test-helper.js';
+import { faulty } from './faulty.test-helper.js';
+import { instances, lastSchema } from './instances.test-helper.js';
+import { PostgresStore } from './store.js';
+import { postgresUnavailable, sharedPglite } from './test-db.test-helper.js';
+
+afterAll(async () => (await sharedPglite()).close());
+
+const engines = ['pglite', ...((await postgresUnavailable()) ? [] : ['postgres'])];
+
+/** Relations a plan reads whole (`Seq Scan`), anywhere in it. */
+function scannedWhole(plan: unknown, out: string[] = []): string[] {
+  if (Array.isArray(plan)) for (const p of plan) scannedWhole(p, out);
+  else if (plan && typeof plan === 'object') {
+    const node = plan as Record<string, unknown>;
+    if (node['Node Type'] === 'Seq Scan') out.push(String(node['Relation Name']));
+    for (const v of Object.values(node)) if (v && typeof v === 'object') scannedWhole(v, out);
+  }
+  return out;
+}
+
+const request = (id: string) => ({
+  agent: agentInput(id, { personalityId: `${id}-p`, roleId: `${id}-r` }),
+  personality: { ...calm, id: `${id}-p` },
+  role: { ...reviewer, id: `${id}-r` },
+});
+
+describe.each(engines.map((e) => [e]))('the documents a change reads and writes, on %s', (engine) => {
+  it('are found by their key, never by reading the whole table, however many it holds', async () => {
+    const [plain] = await instances(engine, 1);
+    const seen: Array<{ text: string; params: unknown[] }> = [];
+    const store = await PostgresStore.over(
+      faulty(plain!.sql, (text, run, params) => {
+        seen.push({ text, params: params ?? [] });
+        return run();
+      }),
+      { schema: lastSchema() as string },
+    );
+    // A cast of many agents (their documents written directly: quicker than 20,000 commits).
+    await plain!.sql.exec(
+      `INSERT INTO troupe_documents (kind, id, revision, doc)
+       SELECT kind, kind || '-' || g, 1, json_build_object('id', kind || '-' || g)
+       FROM generate_series(1, 5000) g, unnest(ARRAY['agents', 'personalities', 'roles', 'resolved']) kind;
+       ANALYZE troupe_documents`,
+    );
+    const config = new ConfigurationService(store, { runLog: store.runLog() });
+    seen.length = 0;
+    await config.createAgent(request('new'));
+    await store.list('models');
+    const reads = seen.filter((s) => /troupe_documents/.test(s.text));
+    expect(reads.length).toBeGreaterThanOrEqual(3); // the plan's reads, the commit's, the check's
+    for (const { text, params } of reads) {
+      const { rows } = await plain!.sql.query<{ 'QUERY PLAN': unknown }>(
+        `EXPLAIN (FORMAT JSON) ${text}`,
+        params,
+      );
+      expect({ text, scanned: scannedWhole(rows[0]?.['QUERY PLAN']) }).toEqual({ text, scanned: [] });
+    }
+  });
+});
