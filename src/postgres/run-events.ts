@@ -25,29 +25,28 @@ export async function writeEvents(
   const lastState = events.findLast((e) => e.type === 'state');
   const at = Math.max(...events.map((e) => e.at));
   const created = first.type === 'created';
+  // A run that ended gives its lease back in the same statement ($6): once its end is in the
+  // log, no instance takes it for held, and its holder has nothing more to send.
   const moved = `updated_at = greatest(troupe_runs.updated_at, $3),
-         state = CASE WHEN $2 >= troupe_runs.epoch THEN coalesce($4, troupe_runs.state) ELSE troupe_runs.state END`;
+         state = CASE WHEN $2 >= troupe_runs.epoch THEN coalesce($4, troupe_runs.state) ELSE troupe_runs.state END,
+         released = CASE WHEN $6::boolean AND $2 >= troupe_runs.epoch THEN true ELSE troupe_runs.released END`;
   const run = lease
     ? // Its row there already under this very lease: this write was sent before and committed
       // (its answer lost); what it adds beyond that goes in, the rest is there.
-      `INSERT INTO troupe_runs (run_id, workflow_id, created_at, updated_at, epoch, state, lease_token,
-         lease_holder, lease_expires_at)
-       VALUES ($1, $6, $7, $3, $2, coalesce($4::text, 'pending'), $8, $9,
-         now() + $10 * interval '1 millisecond')
+      `INSERT INTO troupe_runs (run_id, workflow_id, created_at, updated_at, epoch, state, released,
+         lease_token, lease_holder, lease_expires_at)
+       VALUES ($1, $7, $8, $3, $2, coalesce($4::text, 'pending'), $6, $9, $10,
+         now() + $11 * interval '1 millisecond')
        ON CONFLICT (run_id) DO UPDATE SET ${moved}
        WHERE troupe_runs.lease_token = EXCLUDED.lease_token
        RETURNING run_id`
     : created
-      ? `INSERT INTO troupe_runs (run_id, workflow_id, created_at, updated_at, epoch, state)
-       VALUES ($1, $6, $7, $3, $2, coalesce($4::text, 'pending'))
+      ? `INSERT INTO troupe_runs (run_id, workflow_id, created_at, updated_at, epoch, state, released)
+       VALUES ($1, $7, $8, $3, $2, coalesce($4::text, 'pending'), $6)
        ON CONFLICT (run_id) DO UPDATE SET workflow_id = EXCLUDED.workflow_id,
          created_at = EXCLUDED.created_at, ${moved}
        RETURNING run_id`
-      : // A run that ended gives its lease back in the same statement: once its end is in the
-        // log, no instance takes it for held (the holder's own release follows, behind).
-        `UPDATE troupe_runs SET ${moved},
-         released = CASE WHEN $6::boolean AND $2 >= epoch THEN true ELSE troupe_runs.released END
-       WHERE run_id = $1 RETURNING run_id`;
+      : `UPDATE troupe_runs SET ${moved} WHERE run_id = $1 RETURNING run_id`;
   const { rows } = await db.query(
     `WITH run AS (${run}),
      added AS (INSERT INTO troupe_run_events (run_id, epoch, event, event_key)
@@ -64,9 +63,8 @@ export async function writeEvents(
       // Each event as [epoch, event, key], all in one JSON text: an array of JSON texts would be
       // escaped element by element.
       JSON.stringify(events.map((e, i) => [e.epoch ?? 0, e, keys[i]])),
-      ...(created
-        ? [first.workflowId, first.at]
-        : [lastState !== undefined && ENDED_STATES.has(lastState.to)]),
+      lastState !== undefined && ENDED_STATES.has(lastState.to),
+      ...(created ? [first.workflowId, first.at] : []),
       ...(created && lease ? [lease.token, JSON.stringify(lease.holder), lease.ttlMs] : []),
     ],
   );

@@ -2,7 +2,9 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { workflow } from '../orchestration/builder.js';
 import { MemoryRunLog, type RunEvent, type RunLog } from '../orchestration/run-log.js';
 import { WorkflowRunner } from '../orchestration/runner.js';
-import { instances, until } from './instances.test-helper.js';
+import { faulty } from './faulty.test-helper.js';
+import { instances, lastSchema, until } from './instances.test-helper.js';
+import { PostgresStore } from './store.js';
 import { postgresUnavailable, sharedPglite } from './test-db.test-helper.js';
 
 afterAll(async () => (await sharedPglite()).close());
@@ -80,6 +82,39 @@ describe.each(engines.map((e) => [e]))('the run log on %s writes progress behind
     const expected = await recorded(new MemoryRunLog());
     expect(expected?.length).toBeGreaterThan(3);
     expect(await recorded(a!.runLog())).toEqual(expected);
+  });
+
+  it('a run that ended gave its lease back with its end: nothing more is sent, and any instance may claim it', async () => {
+    const [plain] = await instances(engine, 1, 3);
+    const sent: string[] = [];
+    const store = await PostgresStore.over(
+      faulty(plain!.sql, (text, run) => {
+        sent.push(text);
+        return run();
+      }),
+      { schema: lastSchema() as string },
+    );
+    const log = store.runLog();
+    const outcome = { fail: false };
+    const runner = new WorkflowRunner({
+      services: {
+        s: {
+          a: async () => {
+            if (outcome.fail) throw new Error('refused');
+            return 7;
+          },
+        },
+      },
+      runLog: log,
+    });
+    expect((await runner.run(def, {}, { runId: 'ended-1' })).status).toBe('completed');
+    outcome.fail = true;
+    expect((await runner.run(def, {}, { runId: 'ended-2' })).status).toBe('compensated');
+    for (const runId of ['ended-1', 'ended-2']) {
+      expect(await log.isHeld(runId)).toBe(false); // waits for this log's release, if any
+      expect(await plain!.runLog().isHeld(runId)).toBe(false);
+    }
+    expect(sent.filter((t) => /SET released = true/.test(t))).toEqual([]);
   });
 
   it('a new run of a random id is claimed with its first event: held against every other instance', async () => {

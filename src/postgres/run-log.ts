@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { DurablePoints } from '../orchestration/durable-points.js';
-import { DONE_STATES } from '../orchestration/events.js';
+import { DONE_STATES, ENDED_STATES } from '../orchestration/events.js';
 import type { CarriedEvents } from '../orchestration/handlers.js';
 import {
   type ClaimOptions,
@@ -185,12 +185,15 @@ export class PostgresRunLog implements RunLog {
     const released = this.#queue
       .send(lease.runId, false) // its events land before another may claim it
       .then(() =>
-        this.#do('release a lease', (db) =>
-          db.relaxed.query('UPDATE troupe_runs SET released = true WHERE run_id = $1 AND lease_token = $2', [
-            lease.runId,
-            lease.token,
-          ]),
-        ),
+        // A run whose end this log wrote gave its lease back in that very statement.
+        this.#endWritten.delete(lease.runId)
+          ? undefined
+          : this.#do('release a lease', (db) =>
+              db.relaxed.query(
+                'UPDATE troupe_runs SET released = true WHERE run_id = $1 AND lease_token = $2',
+                [lease.runId, lease.token],
+              ),
+            ),
       )
       .then(
         () => undefined,
@@ -204,6 +207,9 @@ export class PostgresRunLog implements RunLog {
 
   /** Releases under way, by run. */
   readonly #releasing = new Map<string, Promise<void>>();
+
+  /** Runs whose end this log has written (see writeEvents: the lease went back with it). */
+  readonly #endWritten = new Set<string>();
 
   async isHeld(runId: string): Promise<boolean> {
     await this.#landed(runId);
@@ -295,6 +301,7 @@ export class PostgresRunLog implements RunLog {
   async #write(runId: string, events: RunEvent[], durable: boolean): Promise<void> {
     await this.#do('record a run event', (db) => this.#writeTo(durable ? db : db.relaxed, runId, events));
     this.#unrecorded.delete(runId);
+    if (events.some((e) => e.type === 'state' && ENDED_STATES.has(e.to))) this.#endWritten.add(runId);
   }
 
   /** A run's events in one statement on `db`; a new run's row (and lease) made with its first. */
