@@ -1,5 +1,31 @@
-import type { Pool, PoolClient, QueryConfig, QueryResult, QueryResultRow } from 'pg';
 import { isUnreachable } from './sql.js';
+
+/**
+ * A statement as `pg` takes one; one with a name is parsed and planned once per connection
+ * (see `prepared`).
+ */
+export interface Statement {
+  name?: string;
+  text: string;
+  values: unknown[];
+}
+
+/**
+ * The little of a pooled `pg` connection (a `PoolClient`) these helpers use, named here so that
+ * troupe's declarations never import `pg`'s types (an optional peer's, in a package of their own).
+ */
+export interface PooledConnection {
+  query(q: Statement | string): Promise<unknown>;
+  on(event: 'error', listener: (e: Error) => void): unknown;
+  off(event: 'error', listener: (e: Error) => void): unknown;
+  /** Gives the connection back to its pool; with an error (or true), closes it instead. */
+  release(err?: Error | boolean): void;
+}
+
+/** A pool of such connections (a `pg` Pool). */
+export interface ConnectionPool {
+  connect(): Promise<PooledConnection>;
+}
 
 /** A statement the server did not answer in time: its connection was closed. */
 export class NoAnswer extends Error {
@@ -17,11 +43,11 @@ export class NoAnswer extends Error {
  * Runs `q` on `client`; with no answer after `ms`, closes the connection (and with it the
  * statement's transaction and locks, on the server's side) and fails with NoAnswer.
  */
-export async function answered<R extends QueryResultRow>(
-  client: PoolClient,
-  q: QueryConfig | string,
+export async function answered<R>(
+  client: PooledConnection,
+  q: Statement | string,
   ms: number,
-): Promise<QueryResult<R>> {
+): Promise<{ rows: R[] }> {
   let timer: NodeJS.Timeout | undefined;
   const late = new Promise<never>((_, reject) => {
     timer = setTimeout(() => {
@@ -29,7 +55,7 @@ export async function answered<R extends QueryResultRow>(
       (client as unknown as { connection?: { stream?: { destroy(): void } } }).connection?.stream?.destroy();
     }, ms);
   });
-  const asked = client.query(q as QueryConfig) as Promise<QueryResult<R>>;
+  const asked = client.query(q) as Promise<{ rows: R[] }>;
   asked.catch(() => undefined); // after a NoAnswer, its own failure goes unheard
   try {
     return await Promise.race([asked, late]);
@@ -44,8 +70,8 @@ export async function answered<R extends QueryResultRow>(
  * handed out again.
  */
 export async function onConnection<T>(
-  pool: Pool,
-  fn: (client: PoolClient, broke: (e: Error) => void) => Promise<T>,
+  pool: ConnectionPool,
+  fn: (client: PooledConnection, broke: (e: Error) => void) => Promise<T>,
 ): Promise<T> {
   const client = await pool.connect();
   // A server going away mid-statement fails it; the client also emits the error, and an

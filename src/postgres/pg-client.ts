@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
-import type { Pool, PoolClient, QueryConfig } from 'pg';
+import type { Pool, PoolClient } from 'pg';
 import { TroupeError } from '../domain/errors.js';
-import { answered, onConnection } from './answer-wait.js';
+import { answered, onConnection, type PooledConnection, type Statement } from './answer-wait.js';
 import { describeUrl, optionalPeer, type Sql, type SqlClient, UNPARSABLE } from './sql.js';
 
 export interface PgClientOptions {
@@ -162,7 +162,7 @@ const MAX_NAMED = 500;
  * name is a digest of the text, so it means that text and no other in every process and
  * every version of troupe (a server connection a pooler hands from one to another included).
  */
-export function prepared(text: string, params: readonly unknown[] | undefined, named = true): QueryConfig {
+export function prepared(text: string, params: readonly unknown[] | undefined, named = true): Statement {
   const values = (params ?? []) as unknown[];
   if (!values.length || !named) return { text, values };
   let name = names.get(text);
@@ -225,7 +225,7 @@ export async function pgClient(url: string, opts: PgClientOptions = {}): Promise
   const prepare = opts.prepare ?? inUrl ?? true;
   const listeners = new Set<PoolClient>();
   const wait = statementMs + answerGrace(statementMs);
-  const ask = (c: PoolClient, text: string, params?: unknown[]) =>
+  const ask = (c: PooledConnection, text: string, params?: unknown[]) =>
     answered(c, params === undefined ? text : prepared(text, params, prepare), wait);
   const over = (p: Pool): Sql => ({
     query: (text, params) => onConnection(p, (c) => ask(c, text, params ?? [])) as never,

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
-import type { PGlite } from '@electric-sql/pglite';
 import { TroupeError } from '../domain/errors.js';
 import { quoted } from './pg-client.js';
+import type { PgliteDatabase, PgliteModule } from './pglite-database.js';
 import { lockPgliteDir } from './pglite-lock.js';
 import { optionalPeer, type Sql, type SqlClient } from './sql.js';
 
@@ -11,7 +11,7 @@ import { optionalPeer, type Sql, type SqlClient } from './sql.js';
  * last. For tests and single-user use; a server wants PostgreSQL.
  */
 export async function pgliteClient(
-  target: string | PGlite,
+  target: string | PgliteDatabase,
   opts: { schema?: string; create?: boolean | undefined } = {},
 ): Promise<SqlClient> {
   // PGlite makes a directory it is given; opening is not creating (see PostgresStoreOptions.create).
@@ -23,14 +23,11 @@ export async function pgliteClient(
         context: { dir: target },
       },
     );
-  let db: PGlite;
+  let db: PgliteDatabase;
   let unlock = () => {};
   const owned = typeof target === 'string';
   if (typeof target === 'string') {
-    const mod = optionalPeer<typeof import('@electric-sql/pglite')>(
-      '@electric-sql/pglite',
-      'npm install @electric-sql/pglite',
-    );
+    const mod = optionalPeer<PgliteModule>('@electric-sql/pglite', 'npm install @electric-sql/pglite');
     unlock = lockPgliteDir(target);
     try {
       db = await mod.PGlite.create(target);

@@ -1,4 +1,3 @@
-import type { PGlite } from '@electric-sql/pglite';
 import { assertValidId, MAX_REVISION } from '../domain/common.js';
 import { TroupeError, throwIfCancelled } from '../domain/errors.js';
 import { keyOf, planBatch } from '../storage/batch.js';
@@ -23,6 +22,7 @@ import { migrate } from './migrations.js';
 import { outcomeOf } from './outcome.js';
 import { checkSchema, type PgClientOptions, pgClient, schemaOf } from './pg-client.js';
 import { pgliteClient } from './pglite-client.js';
+import type { PgliteDatabase } from './pglite-database.js';
 import { PostgresRunLog } from './run-log.js';
 import { PostgresRunQueue } from './run-queue.js';
 import {
@@ -100,7 +100,10 @@ export class PostgresStore extends BatchStore {
   }
 
   /** An embedded PGlite database in `dir` (or one the caller made), schema brought up to date. */
-  static async pglite(target: string | PGlite, opts: PostgresStoreOptions = {}): Promise<PostgresStore> {
+  static async pglite(
+    target: string | PgliteDatabase,
+    opts: PostgresStoreOptions = {},
+  ): Promise<PostgresStore> {
     const db = await pgliteClient(target, opts);
     return PostgresStore.#open(db, opts);
   }
