@@ -14,7 +14,7 @@ export type Hook = (
  */
 export function faulty(db: SqlClient, hook: Hook, afterTransaction?: () => void): SqlClient {
   const via = (s: Sql): Sql => ({
-    query: (text, params) => hook(text, () => s.query(text, params), params) as never,
+    query: (text, params, opts) => hook(text, () => s.query(text, params, opts), params) as never,
     exec: (text) => s.exec(text),
   });
   return {

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { Pool, PoolClient } from 'pg';
 import { TroupeError } from '../domain/errors.js';
 import { answered, onConnection, type PooledConnection, type Statement } from './answer-wait.js';
-import { describeUrl, optionalPeer, type Sql, type SqlClient, UNPARSABLE } from './sql.js';
+import { describeUrl, optionalPeer, type QueryOptions, type Sql, type SqlClient, UNPARSABLE } from './sql.js';
 
 export interface PgClientOptions {
   /** Connections in the pool; default 10. */
@@ -225,10 +225,10 @@ export async function pgClient(url: string, opts: PgClientOptions = {}): Promise
   const prepare = opts.prepare ?? inUrl ?? true;
   const listeners = new Set<PoolClient>();
   const wait = statementMs + answerGrace(statementMs);
-  const ask = (c: PooledConnection, text: string, params?: unknown[]) =>
-    answered(c, params === undefined ? text : prepared(text, params, prepare), wait);
+  const ask = (c: PooledConnection, text: string, params?: unknown[], opts?: QueryOptions) =>
+    answered(c, params === undefined ? text : prepared(text, params, prepare && !opts?.replan), wait);
   const over = (p: Pool): Sql => ({
-    query: (text, params) => onConnection(p, (c) => ask(c, text, params ?? [])) as never,
+    query: (text, params, opts) => onConnection(p, (c) => ask(c, text, params ?? [], opts)) as never,
     exec: async (text) => {
       await onConnection(p, (c) => ask(c, text));
     },
@@ -245,7 +245,7 @@ export async function pgClient(url: string, opts: PgClientOptions = {}): Promise
           `BEGIN ISOLATION LEVEL ${opts.isolation === 'read committed' ? 'READ COMMITTED' : 'SERIALIZABLE'}`,
         );
         const tx: Sql = {
-          query: (text, params) => ask(client, text, params ?? []) as never,
+          query: (text, params, opts) => ask(client, text, params ?? [], opts) as never,
           exec: async (text) => {
             await ask(client, text);
           },

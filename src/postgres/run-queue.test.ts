@@ -125,3 +125,25 @@ describe.each(engines.map((e) => [e]))('the run queue on %s', (engine) => {
     expect(executed).toEqual([]);
   });
 });
+
+describe.runIf(engines.includes('postgres'))('the run queue on a server', () => {
+  it('keeps no plan of taking or dropping a run on a connection: each is planned for the queue as it is', async () => {
+    // Two connections: one listens for the queue's notices, the other makes every statement.
+    const [a] = await instances('postgres', 1, 2);
+    const executed: string[] = [];
+    const results: RunResult[] = [];
+    const w = worker(a!, executed, results);
+    for (let i = 0; i < 8; i++) await a!.runQueue().enqueue(def, { i });
+    await until(() => results.length === 8);
+    // Asked while the listener is still out: on the connection that made every other statement.
+    const { rows } = await a!.sql.query<{ statement: string }>(
+      'SELECT statement FROM pg_prepared_statements',
+    );
+    w.stop();
+    await w.done;
+    expect(rows.some((r) => /troupe_runs/.test(r.statement))).toBe(true); // the run log's are kept
+    // Taking a run and dropping it once begun (an insert of one by its key may keep its plan).
+    const takeOrDrop = /^\s*(UPDATE|DELETE FROM) troupe_run_queue/;
+    expect(rows.filter((r) => takeOrDrop.test(r.statement)).map((r) => r.statement)).toEqual([]);
+  });
+});

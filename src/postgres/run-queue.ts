@@ -13,6 +13,12 @@ import type { RunLog } from '../orchestration/run-log.js';
 import { channelOf } from './feed.js';
 import { databaseError, type SqlClient } from './sql.js';
 
+/**
+ * The queue's statements are planned at each call: a plan a connection kept from while the
+ * queue was empty would scan and sort a whole backlog for each run taken.
+ */
+const REPLAN = { replan: true } as const;
+
 /** What runs a queued run: a WorkflowRunner (its `run`, with the queued run's id). */
 export interface QueueRunner {
   run(definition: WorkflowDefinition, input: unknown, opts: { runId: string }): Promise<RunResult>;
@@ -171,6 +177,7 @@ export class PostgresRunQueue {
            ORDER BY enqueued_at, run_id FOR UPDATE SKIP LOCKED LIMIT 1)
          RETURNING run_id, definition, input`,
         [TAKE_MS],
+        REPLAN,
       );
       const row = rows[0];
       return row && { runId: row.run_id, definition: row.definition, input: row.input };
@@ -213,13 +220,14 @@ export class PostgresRunQueue {
                SELECT 1 FROM troupe_runs r WHERE r.run_id = $1 AND (r.released OR r.lease_expires_at < now())
                AND NOT EXISTS (SELECT 1 FROM troupe_run_events e WHERE e.run_id = r.run_id))`,
             [taken.runId],
+            REPLAN,
           )
           .catch(() => undefined);
       }
     }
     if (begun)
       await this.#db
-        .query('DELETE FROM troupe_run_queue WHERE run_id = $1', [taken.runId])
+        .query('DELETE FROM troupe_run_queue WHERE run_id = $1', [taken.runId], REPLAN)
         .catch((e: unknown) =>
           opts.onError?.(databaseError(e, this.#db.where, 'drop a queued run'), taken.runId),
         );

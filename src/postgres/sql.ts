@@ -14,8 +14,21 @@ export function optionalPeer<T>(name: string, install: string): T {
 }
 
 /** One statement at a time, on whatever connection the caller holds. */
+/**
+ * How a statement is planned. `replan`: afresh at every call, never from a plan the connection
+ * keeps (a statement on a table whose size swings, as a queue's does, from empty to a backlog:
+ * a plan kept from when it was empty scans the whole backlog).
+ */
+export interface QueryOptions {
+  replan?: boolean;
+}
+
 export interface Sql {
-  query<R = Record<string, unknown>>(text: string, params?: unknown[]): Promise<{ rows: R[] }>;
+  query<R = Record<string, unknown>>(
+    text: string,
+    params?: unknown[],
+    opts?: QueryOptions,
+  ): Promise<{ rows: R[] }>;
   /** Several statements without parameters (a migration step). */
   exec(text: string): Promise<void>;
 }
