@@ -70,9 +70,9 @@ export async function checkScope(s: Services, scope: Scope, level: IntegrityLeve
     }
   }
   if (referenced.length) {
-    const all: Agent[] = await s.agents.list();
-    for (const { kind, id, gone } of referenced) {
-      const using = all.filter((a) => (kind === 'personalities' ? a.personalityId : a.roleId) === id);
+    const users = await s.agents.usingEach(referenced);
+    for (const [i, { id, kind, gone }] of referenced.entries()) {
+      const using = users[i] as Agent[];
       if (gone && using.length) {
         issues.push({
           path: kind,

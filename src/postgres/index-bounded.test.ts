@@ -28,7 +28,7 @@ const request = (id: string) => ({
 });
 
 describe.each(engines.map((e) => [e]))('the documents a change reads and writes, on %s', (engine) => {
-  it('are found by their key, never by reading the whole table, however many it holds', async () => {
+  it('are found by their key or an index, never by reading the whole table, however many it holds', async () => {
     const [plain] = await instances(engine, 1);
     const seen: Array<{ text: string; params: unknown[] }> = [];
     const store = await PostgresStore.over(
@@ -38,19 +38,26 @@ describe.each(engines.map((e) => [e]))('the documents a change reads and writes,
       }),
       { schema: lastSchema() as string },
     );
-    // A cast of many agents (their documents written directly: quicker than 20,000 commits).
+    // A cast of many agents: copies of one agent, its personality, role and resolved file (written
+    // directly: quicker than 20,000 commits), all on the seed's personality and role.
+    const config = new ConfigurationService(store, { runLog: store.runLog() });
+    await config.createAgent(request('seed'));
     await plain!.sql.exec(
       `INSERT INTO troupe_documents (kind, id, revision, doc)
-       SELECT kind, kind || '-' || g, 1, json_build_object('id', kind || '-' || g)
-       FROM generate_series(1, 5000) g, unnest(ARRAY['agents', 'personalities', 'roles', 'resolved']) kind;
+       SELECT d.kind, d.id || '-' || g, d.revision, jsonb_set(d.doc::jsonb, '{id}', to_jsonb(d.id || '-' || g))::json
+       FROM generate_series(1, 5000) g, troupe_documents d WHERE d.id IN ('seed', 'seed-p', 'seed-r');
        ANALYZE troupe_documents`,
     );
-    const config = new ConfigurationService(store, { runLog: store.runLog() });
     seen.length = 0;
     await config.createAgent(request('new'));
     await store.list('models');
+    // An update re-composes the personality's agents, found by the personality, and guards
+    // that no other took it up meanwhile; a delete guards that none uses the role.
+    expect((await config.updatePersonality('new-p', { name: 'Calmer' })).synced).toEqual(['new']);
+    await config.createRole({ ...reviewer, id: 'lonely' });
+    await config.deleteRole('lonely');
     const reads = seen.filter((s) => /troupe_documents/.test(s.text));
-    expect(reads.length).toBeGreaterThanOrEqual(3); // the plan's reads, the commit's, the check's
+    expect(reads.length).toBeGreaterThanOrEqual(9); // each change's plan, commit and check
     for (const { text, params } of reads) {
       const { rows } = await plain!.sql.query<{ 'QUERY PLAN': unknown }>(
         `EXPLAIN (FORMAT JSON) ${text}`,

@@ -96,6 +96,17 @@ export const MIGRATIONS: ReadonlyArray<{ version: number; name: string; sql: str
       CREATE UNIQUE INDEX troupe_run_events_key ON troupe_run_events (run_id, event_key);
     `,
   },
+  {
+    version: 6,
+    name: 'agents by what they use',
+    sql: `
+      -- The agents of a personality, a role or a model, for the guards of updates and deletes
+      -- (the expressions are the ones document-queries.ts writes).
+      CREATE INDEX troupe_agents_by_personality ON troupe_documents ((doc->>'personalityId')) WHERE kind = 'agents';
+      CREATE INDEX troupe_agents_by_role ON troupe_documents ((doc->>'roleId')) WHERE kind = 'agents';
+      CREATE INDEX troupe_agents_by_model ON troupe_documents ((doc #>> '{model,modelId}')) WHERE kind = 'agents';
+    `,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]?.version ?? 0;

@@ -17,6 +17,7 @@ import type {
 } from '../storage/store.js';
 import { KINDS, singular } from '../storage/store.js';
 import { Coalesced } from './coalesced.js';
+import { BY_KEY, docJson, matchingQuery, WRITE } from './document-queries.js';
 import { compactFeed, feedChannel, watchFeed } from './feed.js';
 import { migrate } from './migrations.js';
 import { outcomeOf } from './outcome.js';
@@ -215,6 +216,15 @@ export class PostgresStore extends BatchStore {
     return (await this.#reads.get(`${kind}/`)) as StoredDoc[];
   }
 
+  /** Documents by field (an agent's personality, role or model: indexed; see matchingQuery). */
+  async find(kind: Kind, where: Record<string, string>): Promise<StoredDoc[]> {
+    this.#assertOpen();
+    assertKind(kind);
+    const { text, params } = matchingQuery(kind, where);
+    const { rows } = await this.#read((db) => db.query<Row>(text, params));
+    return rows.map((r) => r.doc).sort((x, y) => (x.id < y.id ? -1 : x.id > y.id ? 1 : 0));
+  }
+
   /** A version this store wrote, while its history row is kept. */
   async readBackup(kind: Kind, id: string, revision: number): Promise<StoredDoc | undefined> {
     this.#assertOpen();
@@ -339,15 +349,15 @@ export class PostgresStore extends BatchStore {
       if (opts.fence) checkFence(opts.fence, row?.fence_epoch ?? undefined);
       for (const [kind, id, doc] of row?.docs ?? []) current.set(keyOf(kind, id), doc);
     }
-    const all = async (kind: Kind) =>
-      (await tx.query<Row>('SELECT doc FROM troupe_documents WHERE kind = $1', [kind])).rows.map(
-        (r) => r.doc,
-      );
+    const matching = async (kind: Kind, where: Record<string, string>) => {
+      const { text, params } = matchingQuery(kind, where);
+      return (await tx.query<Row>(text, params)).rows.map((r) => r.doc);
+    };
     const { changes, result } = await planBatch(
       ops,
       async (k, id) => current.get(keyOf(k, id)),
       this.#now,
-      all,
+      matching,
     );
     // The commit point is the COMMIT below: an abort until the writes start leaves nothing.
     throwIfCancelled(opts.signal);
@@ -394,51 +404,6 @@ function checkFence(fence: Fence, epoch: number | undefined): void {
       `run ${fence.runId} was taken over by another instance (its lease is at epoch ${epoch}, this write holds ${fence.epoch}): nothing was written`,
       { retryable: false, context: { runId: fence.runId, epoch, heldEpoch: fence.epoch } },
     );
-}
-
-/**
- * The documents of the keys in two parallel arrays (kinds, ids), each looked up by its primary
- * key, whatever the table's size or statistics: a lateral lookup the planner cannot turn into a
- * scan of the whole table (a join on a small or freshly filled table becomes one). `where`
- * narrows the keys; `lock` is a locking clause for the rows found.
- */
-const BY_KEY = (kinds: string, ids: string, where = '', lock = '') =>
-  `SELECT d.kind, d.id, d.doc FROM unnest(${kinds}::text[], ${ids}::text[]) AS k(kind, id)
-   CROSS JOIN LATERAL (SELECT kind, id, doc FROM troupe_documents t
-     WHERE t.kind = k.kind AND t.id = k.id OFFSET 0 ${lock}) d
-   WHERE true ${where}`;
-
-/**
- * Every write of a commit in one statement: documents put and deleted, their history rows,
- * and the feed's notice (heard by watchers when the transaction commits, not at all if it
- * rolls back). History positions are handed out in commit order: the feed's lock is taken
- * before any row is numbered and held until COMMIT (a sequence alone numbers in insert order,
- * and a watcher past a later number would never see an earlier one that commits after it).
- */
-const WRITE = `WITH
-  put AS (INSERT INTO troupe_documents (kind, id, revision, doc)
-    SELECT p->>0, p->>1, (p->>2)::int, p->3 FROM json_array_elements($1::json) AS p
-    ON CONFLICT (kind, id) DO UPDATE SET revision = EXCLUDED.revision, doc = EXCLUDED.doc RETURNING 1),
-  del AS (DELETE FROM troupe_documents
-    WHERE (kind, id) IN (SELECT * FROM unnest($2::text[], $3::text[])) RETURNING 1),
-  feed AS MATERIALIZED (SELECT pg_advisory_xact_lock(hashtext($5))),
-  history AS (INSERT INTO troupe_history (kind, id, revision, op, doc, commit_id)
-    SELECT h->>0, h->>1, (h->>2)::int, h->>3, h->4, h->>5
-    FROM feed, json_array_elements($4::json) WITH ORDINALITY AS e(h, ord) ORDER BY e.ord
-    RETURNING 1)
-SELECT pg_notify($5, ''), pg_current_xact_id()::text AS xid FROM (SELECT count(*) FROM history) AS written`;
-
-/** A document's JSON text, made once however many rows of a commit hold it (its put and its history row). */
-function docJson(): (doc: StoredDoc) => string {
-  const made = new Map<StoredDoc, string>();
-  return (doc) => {
-    let text = made.get(doc);
-    if (text === undefined) {
-      text = JSON.stringify(doc);
-      made.set(doc, text);
-    }
-    return text;
-  };
 }
 
 function assertKind(kind: string): asserts kind is Kind {

@@ -30,6 +30,9 @@ const UNCOMPOSED = {
   syncStatus: 'stale',
 } as const;
 
+/** Up to this many entities' agents are found one entity at a time; past it, all are listed once. */
+const FIND_AT_MOST = 16;
+
 /**
  * Agents: a personality, a role and model settings. The service composes an agent against
  * the personality and role it is given (it never fetches them: the coordinator does) and
@@ -208,12 +211,33 @@ export class AgentService extends EntityReader<Agent> {
 
   /** The agents that use the personality. */
   async usingPersonality(id: string): Promise<Agent[]> {
-    return (await this.list()).filter((a) => a.personalityId === id);
+    return this.#using('personalityId', id);
   }
 
   /** The agents that play the role. */
   async usingRole(id: string): Promise<Agent[]> {
-    return (await this.list()).filter((a) => a.roleId === id);
+    return this.#using('roleId', id);
+  }
+
+  /**
+   * The agents using each of `refs` (a personality or a role), in order: each found by its
+   * field where the store can and there are few; else every agent listed once.
+   */
+  async usingEach(refs: ReadonlyArray<{ kind: 'personalities' | 'roles'; id: string }>): Promise<Agent[][]> {
+    const field = (kind: 'personalities' | 'roles') =>
+      kind === 'personalities' ? 'personalityId' : 'roleId';
+    if (this.store.find && refs.length <= FIND_AT_MOST)
+      return Promise.all(refs.map((r) => this.#using(field(r.kind), r.id)));
+    const all = await this.list();
+    return refs.map((r) => all.filter((a) => a[field(r.kind)] === r.id));
+  }
+
+  /** The agents whose `field` is `id`: found by it where the store can (an index), else listed. */
+  async #using(field: 'personalityId' | 'roleId', id: string): Promise<Agent[]> {
+    const docs = this.store.find
+      ? await this.store.find('agents', { [field]: id })
+      : await this.store.list('agents');
+    return docs.map((d) => this.fromDoc(d)).filter((a) => a[field] === id);
   }
 
   /**

@@ -84,7 +84,12 @@ export async function planBatch(
   ops: BatchOp[],
   current: (kind: Kind, id: string) => Promise<StoredDoc | undefined>,
   now: () => number,
-  all?: (kind: Kind) => Promise<StoredDoc[]>,
+  /**
+   * Documents of a kind, for "absent" guards: at least every one that has every field of
+   * `where` (more is fine: each is checked again here). A store that can find them by those
+   * fields (an index) reads only them; one that cannot gives all of the kind.
+   */
+  matching?: (kind: Kind, where: Record<string, string>) => Promise<StoredDoc[]>,
   /** Where the batch's commit id comes from (a store's own source, else a random one). */
   commitId: () => string = newCommitId,
 ): Promise<PlannedBatch> {
@@ -128,7 +133,7 @@ export async function planBatch(
       results.push({ op: 'delete', kind: op.kind, id, doc: prev });
     }
   }
-  for (const guard of absent) await checkAbsent(guard, changes, all);
+  for (const guard of absent) await checkAbsent(guard, changes, matching);
   return { changes, result: { results } };
 }
 
@@ -136,9 +141,9 @@ export async function planBatch(
 async function checkAbsent(
   guard: Extract<BatchOp, { op: 'absent' }>,
   changes: PlannedBatch['changes'],
-  all: ((kind: Kind) => Promise<StoredDoc[]>) | undefined,
+  matching: ((kind: Kind, where: Record<string, string>) => Promise<StoredDoc[]>) | undefined,
 ) {
-  if (!all) throw new TroupeError('USAGE', `this store cannot check "absent" guards on ${guard.kind}`);
+  if (!matching) throw new TroupeError('USAGE', `this store cannot check "absent" guards on ${guard.kind}`);
   // A key may be a dotted path into the document (`model.modelId`).
   const at = (d: StoredDoc, k: string) =>
     k
@@ -148,7 +153,7 @@ async function checkAbsent(
         d,
       );
   const matches = (d: StoredDoc) => Object.entries(guard.where).every(([k, v]) => at(d, k) === v);
-  const after = new Map((await all(guard.kind)).map((d) => [d.id, d as StoredDoc | null]));
+  const after = new Map((await matching(guard.kind, guard.where)).map((d) => [d.id, d as StoredDoc | null]));
   for (const c of changes.values()) if (c.kind === guard.kind) after.set(c.id, c.doc);
   const allowed = new Set(guard.except ?? []);
   const found = [...after.values()]

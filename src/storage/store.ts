@@ -183,6 +183,12 @@ export interface StoreCapabilities {
   strays?(): Promise<Stray[]>;
   /** A revision kept in the store's backups, if it still has it. */
   readBackup?(kind: Kind, id: string, revision: number): Promise<StoredDoc | undefined>;
+  /**
+   * The documents of a kind that have every field of `where` (a dotted key is a path into the
+   * document), by id, found by an index instead of listing the kind: at least those (callers
+   * check each again), as `list` would give them.
+   */
+  find?(kind: Kind, where: Record<string, string>): Promise<StoredDoc[]>;
 }
 
 export interface Store extends StoreCapabilities, CommitIds {

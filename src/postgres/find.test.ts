@@ -1,0 +1,70 @@
+import { afterAll, describe, expect, it } from 'vitest';
+import type { StoredDoc } from '../storage/store.js';
+import { instances } from './instances.test-helper.js';
+import { postgresUnavailable, sharedPglite } from './test-db.test-helper.js';
+
+afterAll(async () => (await sharedPglite()).close());
+
+const engines = ['pglite', ...((await postgresUnavailable()) ? [] : ['postgres'])];
+
+/** What `where` means: every field (a dotted path) holds exactly that string. */
+const matches = (d: StoredDoc, where: Record<string, string>) =>
+  Object.entries(where).every(
+    ([k, v]) =>
+      k
+        .split('.')
+        .reduce<unknown>(
+          (x, p) => (x !== null && typeof x === 'object' ? (x as Record<string, unknown>)[p] : undefined),
+          d,
+        ) === v,
+  );
+
+describe.each(engines.map((e) => [e]))('finding documents by field on %s', (engine) => {
+  it('gives every document of the kind whose fields hold the values, by id, and none of another kind', async () => {
+    const [store] = await instances(engine, 1);
+    const docs = [
+      {
+        id: 'b',
+        personalityId: 'calm',
+        roleId: 'reviewer',
+        model: { provider: 'openai', modelId: 'gpt-4o' },
+      },
+      {
+        id: 'a',
+        personalityId: 'calm',
+        roleId: 'writer',
+        model: { provider: 'anthropic', modelId: 'gpt-4o' },
+      },
+      { id: 'c', personalityId: 'bold', model: { provider: 'openai', modelId: 'o3' } },
+      { id: 'd', personalityId: 5, model: 'gpt-4o' },
+      { id: 'e', personalityId: { id: 'calm' } },
+      { id: 'f' },
+    ];
+    for (const d of docs) await store!.put('agents', d as never);
+    await store!.put('personalities', { id: 'calm', personalityId: 'calm' } as never);
+    const wheres: Array<Record<string, string>> = [
+      { personalityId: 'calm' },
+      { personalityId: 'calm', roleId: 'writer' },
+      { personalityId: '5' },
+      { 'model.modelId': 'gpt-4o' },
+      { 'model.provider': 'openai', 'model.modelId': 'o3' },
+      { id: 'c' },
+      { personalityId: 'nobody' },
+    ];
+    const all = await store!.list('agents');
+    for (const where of wheres) {
+      const found = await store!.find('agents', where);
+      const exact = all.filter((d) => matches(d, where)).map((d) => d.id);
+      // At least the exact matches (callers check each again), in id order, all agents.
+      expect(found.map((d) => d.id).filter((id) => exact.includes(id))).toEqual(exact);
+      expect(found.map((d) => d.id)).toEqual([...found.map((d) => d.id)].sort());
+      expect(found.every((d) => all.some((x) => x.id === d.id))).toBe(true);
+    }
+    expect((await store!.find('agents', { personalityId: 'calm' })).map((d) => d.id)).toEqual(['a', 'b']);
+  });
+
+  it('refuses a field that is not a name or a dotted path, sending nothing', async () => {
+    const [store] = await instances(engine, 1);
+    await expect(store!.find('agents', { "x' OR '1'='1": 'y' })).rejects.toThrow(/not a field name or path/);
+  });
+});
