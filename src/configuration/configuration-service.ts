@@ -17,6 +17,7 @@ import type { Checkpoint, ServiceHandlers } from '../orchestration/handlers.js';
 import type { BulkheadOptions } from '../orchestration/policies/bulkhead.js';
 import type { Random } from '../orchestration/random.js';
 import { MemoryRunLog, type RunLog, type RunRecord, type RunSummary } from '../orchestration/run-log.js';
+import { pageOfRuns, type RunPageOptions, runsWithPrefix } from '../orchestration/run-pages.js';
 import { WorkflowRunner } from '../orchestration/runner.js';
 import type { Normalized } from '../services/entity-service.js';
 import { keyOf } from '../storage/batch.js';
@@ -593,6 +594,18 @@ export class ConfigurationService {
 
   async listRuns(): Promise<RunSummary[]> {
     return this.runLog.list();
+  }
+
+  /** A page of runs, newest first, after `after` (see pageOfRuns): by the run log's own means where it has them. */
+  async pageRuns(opts: RunPageOptions): Promise<RunSummary[]> {
+    const log = this.runLog;
+    return log.listPage ? log.listPage(opts) : pageOfRuns(await log.list(), opts);
+  }
+
+  /** The runs whose id starts with `prefix`, in the order `listRuns` has them. */
+  async runsPrefixed(prefix: string): Promise<RunSummary[]> {
+    const log = this.runLog;
+    return log.listPrefixed ? log.listPrefixed(prefix) : runsWithPrefix(await log.list(), prefix);
   }
 
   async showRun(runId: string): Promise<RunRecord | undefined> {

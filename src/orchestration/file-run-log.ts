@@ -21,6 +21,7 @@ import {
   summarize,
 } from './run-log.js';
 import { abandoned, assertRunId, COMPACT_OVER, compactRunLog, parseRunLines } from './run-log-files.js';
+import { pageOfRuns, type RunPageOptions } from './run-pages.js';
 
 export { compactRunLog, parseRunLines } from './run-log-files.js';
 
@@ -46,7 +47,7 @@ const fstat = promisify(fstatCb);
  */
 export class FileRunLog implements RunLog {
   readonly dir: string;
-  /** Logs the last `list` / `listUnfinished` could not read, with why. */
+  /** Logs the last listing (`list`, `listUnfinished`, `listPage`, `listPrefixed`) could not read, with why. */
   unreadable: Array<{ runId: string; error: string }> = [];
   /** Which lines are fsynced before their append resolves. */
   readonly #durable = new DurablePoints();
@@ -404,7 +405,17 @@ export class FileRunLog implements RunLog {
     return this.#list(false);
   }
 
-  async #list(unfinishedOnly: boolean): Promise<RunSummary[]> {
+  /** A page of `list`, newest first: which runs a page holds is known once every log is read. */
+  async listPage(opts: RunPageOptions): Promise<RunSummary[]> {
+    return pageOfRuns(await this.list(), opts);
+  }
+
+  /** The runs of `list` whose id starts with `prefix`: only the logs of such ids are read. */
+  listPrefixed(prefix: string): Promise<RunSummary[]> {
+    return this.#list(false, prefix);
+  }
+
+  async #list(unfinishedOnly: boolean, prefix = ''): Promise<RunSummary[]> {
     let names: string[];
     try {
       names = await readdir(this.dir);
@@ -419,7 +430,8 @@ export class FileRunLog implements RunLog {
     for (const name of names) {
       if (!name.endsWith('.jsonl')) continue;
       const runId = name.slice(0, -(name.endsWith(DONE) ? DONE : '.jsonl').length);
-      if (RUN_ID.test(runId) && !(unfinishedOnly && name.endsWith(DONE))) ids.add(runId);
+      if (RUN_ID.test(runId) && runId.startsWith(prefix) && !(unfinishedOnly && name.endsWith(DONE)))
+        ids.add(runId);
     }
     if (unfinishedOnly) await this.#dropStrayLeases(names);
     const out: RunSummary[] = [];

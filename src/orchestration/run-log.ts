@@ -13,6 +13,7 @@ import type {
 import type { CarriedEvents } from './handlers.js';
 import { type ClaimOptions, LeaseKeeper, type LeaseRecord, leaseHeld, type RunLease } from './lease.js';
 import type { CircuitState } from './policies/circuit-breaker.js';
+import { pageOfRuns, type RunPageOptions, runsWithPrefix } from './run-pages.js';
 
 /** Run ids become file names: letters, digits, "_" and "-" only, so no path can be smuggled in. */
 export const RUN_ID = /^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$/;
@@ -133,6 +134,13 @@ export interface RunLog {
   list(): Promise<RunSummary[]>;
   /** Only runs that may still change (what recovery needs); cheaper than `list` where offered. */
   listUnfinished?(): Promise<RunSummary[]>;
+  /**
+   * A page of `list`, newest first: exactly `pageOfRuns(await list(), opts)` (see run-pages.ts),
+   * found without reading every run where the log can.
+   */
+  listPage?(opts: RunPageOptions): Promise<RunSummary[]>;
+  /** The runs of `list` whose id starts with `prefix`, in its order; found by the prefix where the log can. */
+  listPrefixed?(prefix: string): Promise<RunSummary[]>;
   /** The run's lease, or undefined when another live holder has it (or, `fresh`, the run exists). */
   claim(runId: string, opts?: ClaimOptions): Promise<RunLease | undefined>;
   /** Extends a held lease; false once the run was claimed by another (the holder must stop). */
@@ -368,6 +376,14 @@ export class MemoryRunLog implements RunLog {
       if (r) out.push(summarize(r));
     }
     return out;
+  }
+
+  async listPage(opts: RunPageOptions): Promise<RunSummary[]> {
+    return pageOfRuns(await this.list(), opts);
+  }
+
+  async listPrefixed(prefix: string): Promise<RunSummary[]> {
+    return runsWithPrefix(await this.list(), prefix);
   }
 
   /** The raw events of a run, in order. */

@@ -131,14 +131,37 @@ export async function* watchFeed(
   }
 }
 
-/** Drops history rows through `position` (keeping each document's latest), and marks the feed compacted. */
+/**
+ * The history rows through $1 that are not their document's latest, of the documents with a
+ * row after $2: the documents found by a range of the history's positions, each one's rows and
+ * latest row by troupe_history_key_seq.
+ */
+const DROP_SUPERSEDED = `DELETE FROM troupe_history h
+  USING (SELECT DISTINCT kind, id FROM troupe_history WHERE seq > $2) k
+  WHERE h.kind = k.kind AND h.id = k.id AND h.seq <= $1
+    AND h.seq < (SELECT max(seq) FROM troupe_history l WHERE l.kind = h.kind AND l.id = h.id)`;
+
+/**
+ * Drops history rows through `position` (keeping each document's latest), and marks the feed
+ * compacted. Only documents with a row after `pruned_through` can have one to drop: a
+ * compaction leaves each row through that mark (the lesser of its position and the last row it
+ * saw) the latest of its document among the rows it saw, and rows are numbered in commit order
+ * (see WRITE in store.ts), so a row committed since comes after the mark. A compaction after a
+ * compaction reads the documents written since (and those of rows after its position), not
+ * the whole history.
+ */
 export async function compactFeed(db: SqlClient, position: number): Promise<void> {
   await db.transaction(async (tx) => {
-    await tx.query(
-      `DELETE FROM troupe_history h WHERE h.seq <= $1 AND h.seq < (
-         SELECT max(seq) FROM troupe_history l WHERE l.kind = h.kind AND l.id = h.id)`,
-      [position],
+    // One snapshot (serializable) for the mark, the last row and the delete.
+    const { rows } = await tx.query<{ pruned: string; head: string | null }>(
+      'SELECT pruned_through AS pruned, (SELECT max(seq) FROM troupe_history) AS head FROM troupe_feed',
     );
-    await tx.query('UPDATE troupe_feed SET compacted_through = greatest(compacted_through, $1)', [position]);
+    const pruned = rows[0]?.pruned ?? '0';
+    await tx.query(DROP_SUPERSEDED, [position, pruned]);
+    await tx.query(
+      `UPDATE troupe_feed SET compacted_through = greatest(compacted_through, $1),
+         pruned_through = least($1, $2::bigint)`,
+      [position, rows[0]?.head ?? '0'],
+    );
   });
 }

@@ -107,6 +107,24 @@ export const MIGRATIONS: ReadonlyArray<{ version: number; name: string; sql: str
       CREATE INDEX troupe_agents_by_model ON troupe_documents ((doc #>> '{model,modelId}')) WHERE kind = 'agents';
     `,
   },
+  {
+    version: 7,
+    name: 'run pages, run id prefixes, compaction since the last',
+    sql: `
+      -- A page of runs newest first (created_at, then run_id in code-unit order, as the API
+      -- pages them), after a cursor, is a range of this index, whatever the number of runs.
+      CREATE INDEX troupe_runs_newest ON troupe_runs (created_at DESC, run_id COLLATE "C" DESC)
+        WHERE workflow_id <> '';
+      -- The runs whose id starts with a prefix (troupe workflow show 3f2a): a range of this one.
+      CREATE INDEX troupe_runs_id_prefix ON troupe_runs (run_id COLLATE "C") WHERE workflow_id <> '';
+      -- A document's history rows in order: whether a row has a later one is one index probe.
+      CREATE INDEX troupe_history_key_seq ON troupe_history (kind, id, seq);
+      -- History rows through this position are each the latest of their document as the last
+      -- compaction saw them (0: no compaction has run since this column was added): the next
+      -- one looks only at documents with a row after it.
+      ALTER TABLE troupe_feed ADD COLUMN pruned_through bigint NOT NULL DEFAULT 0;
+    `,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]?.version ?? 0;

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { DurablePoints } from '../orchestration/durable-points.js';
-import { DONE_STATES, ENDED_STATES } from '../orchestration/events.js';
+import { ENDED_STATES } from '../orchestration/events.js';
 import type { CarriedEvents } from '../orchestration/handlers.js';
 import {
   type ClaimOptions,
@@ -16,8 +16,10 @@ import {
   type RunRecord,
   type RunSummary,
 } from '../orchestration/run-log.js';
+import type { RunPageOptions } from '../orchestration/run-pages.js';
 import type { Holder } from '../platform/holder.js';
 import { writeEvents } from './run-events.js';
+import { allRuns, pageRuns, prefixedRuns } from './run-listing.js';
 import { databaseError, retryingRaces, type Sql, type SqlClient } from './sql.js';
 import { WriteBehind } from './write-behind.js';
 
@@ -46,8 +48,6 @@ type RunRow = {
 
 const SUMMARY = `run_id, workflow_id, state, created_at, updated_at, epoch, lease_token, lease_holder, released,
   (extract(epoch FROM lease_expires_at - now()) * 1000)::float8 AS lease_left_ms`;
-
-const unfinished = `state NOT IN (${[...DONE_STATES].map((s) => `'${s}'`).join(', ')})`;
 
 /**
  * Runs and their events in PostgreSQL, shared by every instance on the database. A run is
@@ -348,28 +348,27 @@ export class PostgresRunLog implements RunLog {
     return rows.length ? foldRunEvents(rows.map((r) => r.event)) : undefined;
   }
 
-  async list(): Promise<RunSummary[]> {
-    return this.#summaries('');
+  list(): Promise<RunSummary[]> {
+    return this.#listing((db) => allRuns(db));
   }
 
   listUnfinished(): Promise<RunSummary[]> {
-    return this.#summaries(`AND ${unfinished}`);
+    return this.#listing((db) => allRuns(db, true));
   }
 
-  async #summaries(where: string): Promise<RunSummary[]> {
+  /** A page newest first: a range of an index, as long as the page, however many runs there are. */
+  listPage(opts: RunPageOptions): Promise<RunSummary[]> {
+    return this.#listing((db) => pageRuns(db, opts));
+  }
+
+  listPrefixed(prefix: string): Promise<RunSummary[]> {
+    return this.#listing((db) => prefixedRuns(db, prefix));
+  }
+
+  /** A listing, once this log's own events on their way are in (a failed write is the appender's to hear). */
+  async #listing(fn: (db: Sql) => Promise<RunSummary[]>): Promise<RunSummary[]> {
     await this.#queue.sendAll().catch(() => undefined);
-    const { rows } = await this.#do('list runs', (db) =>
-      db.query<RunRow>(
-        `SELECT ${SUMMARY} FROM troupe_runs WHERE workflow_id <> '' ${where} ORDER BY created_at, run_id`,
-      ),
-    );
-    return rows.map((r) => ({
-      runId: r.run_id,
-      workflowId: r.workflow_id,
-      state: r.state,
-      createdAt: Number(r.created_at),
-      updatedAt: Number(r.updated_at),
-    }));
+    return this.#do('list runs', fn);
   }
 
   /** Sends the events still on their way; stops renewing this instance's leases (the runs stay recoverable by any instance). */

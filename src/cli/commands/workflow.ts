@@ -75,9 +75,10 @@ async function loadDefinition(ctx: CliContext, file: string): Promise<Loaded> {
 
 /** A run id as given, or the one run whose id starts with it; else NOT_FOUND with did-you-mean. */
 async function resolveRunId(config: ConfigurationService, given: string): Promise<string> {
-  const ids = (await config.listRuns()).map((r) => r.runId);
-  if (ids.includes(given)) return given;
-  const matches = given.length >= 4 ? ids.filter((id) => id.startsWith(given)) : [];
+  // The runs it starts (its own among them, if it is one): found by the prefix, not by listing all.
+  const prefixed = (await config.runsPrefixed(given)).map((r) => r.runId);
+  if (prefixed.includes(given)) return given;
+  const matches = given.length >= 4 ? prefixed : [];
   if (matches.length === 1) return matches[0] as string;
   if (matches.length > 1)
     throw validationError(
@@ -85,6 +86,8 @@ async function resolveRunId(config: ConfigurationService, given: string): Promis
       [{ path: 'runId', message: `matches ${plural(matches.length, 'run')}` }],
       { runId: given, matches },
     );
+  // Not found: what it may have meant is looked for among every run.
+  const ids = (await config.listRuns()).map((r) => r.runId);
   const len = Math.max(SHORT_ID, given.length);
   const close = suggest(
     given,

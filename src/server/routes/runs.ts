@@ -15,28 +15,21 @@ function parseCursor(text: string): { createdAt: number; runId: string } {
   return { createdAt: Number(at), runId };
 }
 
-/** Newest first: later createdAt, then the greater id. */
-const newer = (a: { createdAt: number; runId: string }, b: { createdAt: number; runId: string }) =>
-  a.createdAt !== b.createdAt
-    ? b.createdAt - a.createdAt
-    : a.runId < b.runId
-      ? 1
-      : a.runId > b.runId
-        ? -1
-        : 0;
-
-/** One page of runs after `after`: keyset pagination, stable while runs are added. */
-export function pageOfRuns(
-  all: RunSummary[],
+/**
+ * One page of runs after `after`, newest first (later createdAt, then the greater id): keyset
+ * pagination, stable while runs are added. The run log is asked for one run more than the
+ * page, to know whether another page follows.
+ */
+async function runsPage(
+  config: ConfigurationService,
   limit: number,
   after?: string,
-): { runs: RunSummary[]; next: string | null } {
-  const sorted = [...all].sort(newer);
+): Promise<{ runs: RunSummary[]; next: string | null }> {
   const from = after ? parseCursor(after) : undefined;
-  const rest = from ? sorted.filter((r) => newer(from, r) < 0) : sorted;
-  const runs = rest.slice(0, limit);
+  const found = await config.pageRuns({ limit: limit + 1, after: from });
+  const runs = found.slice(0, limit);
   const last = runs[runs.length - 1];
-  return { runs, next: rest.length > limit && last ? cursorOf(last) : null };
+  return { runs, next: found.length > limit && last ? cursorOf(last) : null };
 }
 
 const limitOf = (text: string | undefined): number => {
@@ -58,7 +51,7 @@ export const runRoutes = (config: ConfigurationService): Route[] => [
     scope: 'read',
     query: { limit: '1–500, default 50', after: 'the `next` of the previous page' },
     handle: async (req) => ({
-      body: pageOfRuns(await config.listRuns(), limitOf(req.query('limit')), req.query('after')),
+      body: await runsPage(config, limitOf(req.query('limit')), req.query('after')),
     }),
   },
   {
