@@ -1,4 +1,3 @@
-import { TroupeError } from '../domain/errors.js';
 import type { Kind, StoredDoc } from '../storage/store.js';
 
 /**
@@ -13,29 +12,50 @@ export const BY_KEY = (kinds: string, ids: string, where = '', lock = '') =>
      WHERE t.kind = k.kind AND t.id = k.id OFFSET 0 ${lock}) d
    WHERE true ${where}`;
 
-/** A field an "absent" guard names: a name, or a dotted path into the document. */
-const FIELD = /^[A-Za-z][A-Za-z0-9]*(\.[A-Za-z][A-Za-z0-9]*)*$/;
+/**
+ * A document the server cannot take apart: its text holds `\u0000` or half a surrogate pair
+ * (json keeps them as written, but `->` refuses them). Such a document is never judged by a
+ * field (it is kept out of the indexes below) but always handed back for the caller to check.
+ * The text of the expression is the one migration 6 indexes.
+ */
+export const UNDECODABLE = String.raw`doc::text ~ '\\u(0000|[dD][89a-fA-F])'`;
+
+/** A field's value, or null for a document the server cannot take apart. */
+const guarded = (expr: string) => `(CASE WHEN ${UNDECODABLE} THEN NULL ELSE ${expr} END)`;
+
+/** The fields of agents the store indexes (migration 6), with the expression each index is on. */
+const INDEXED: Record<string, string> = {
+  personalityId: guarded(`doc->>'personalityId'`),
+  roleId: guarded(`doc->>'roleId'`),
+  'model.modelId': guarded(`doc #>> '{model,modelId}'`),
+};
 
 /**
- * The statement reading the documents of `kind` that have every field of `where` (an "absent"
- * guard's): the id by the primary key, other fields by the expressions the store's indexes
- * are on (an agent's personalityId, roleId and model.modelId), so a guard reads the few
- * documents it is about, never the whole kind. The kind is written into the text, so a plan
- * made once still sees the indexes kept for that kind alone.
+ * The statement reading the documents of `kind` that have every field of `where` (a dotted
+ * key is a path): the id by the primary key, an agent's personalityId, roleId and
+ * model.modelId by the indexes on them, any other field by its path (a parameter: any name
+ * will do), so a guard reads the few documents it is about, never the whole kind where an index
+ * serves. Documents the server cannot take apart come too (see UNDECODABLE), for the caller
+ * to check. The kind is written into the text, so a plan made once still sees the indexes kept
+ * for that kind alone.
  */
-export function matchingQuery(kind: Kind, where: Record<string, string>): { text: string; params: string[] } {
-  const params: string[] = [];
+export function matchingQuery(
+  kind: Kind,
+  where: Record<string, string>,
+): { text: string; params: unknown[] } {
+  const params: unknown[] = [];
   const tests = Object.entries(where).map(([field, value]) => {
-    if (!FIELD.test(field))
-      throw new TroupeError('USAGE', `field "${field}" to find documents by is not a field name or path`);
     params.push(value);
     const at = `$${params.length}`;
     if (field === 'id') return `id = ${at}`;
-    const path = field.split('.');
-    return path.length === 1 ? `doc->>'${field}' = ${at}` : `doc #>> '{${path.join(',')}}' = ${at}`;
+    const indexed = kind === 'agents' ? INDEXED[field] : undefined;
+    if (indexed) return `${indexed} = ${at}`;
+    params.push(field.split('.'));
+    return `${guarded(`doc #>> $${params.length}::text[]`)} = ${at}`;
   });
+  const of = `FROM troupe_documents WHERE kind = '${kind}'`;
   return {
-    text: `SELECT doc FROM troupe_documents WHERE kind = '${kind}'${tests.map((t) => ` AND ${t}`).join('')}`,
+    text: `SELECT doc ${of}${tests.map((t) => ` AND ${t}`).join('')} UNION ALL SELECT doc ${of} AND ${UNDECODABLE}`,
     params,
   };
 }
@@ -49,16 +69,30 @@ export function matchingQuery(kind: Kind, where: Record<string, string>): { text
  */
 export const WRITE = `WITH
   put AS (INSERT INTO troupe_documents (kind, id, revision, doc)
-    SELECT p->>0, p->>1, (p->>2)::int, p->3 FROM json_array_elements($1::json) AS p
+    SELECT m.kind, m.id, m.revision, j.doc
+    FROM unnest($1::text[], $2::text[], $3::int[]) WITH ORDINALITY AS m(kind, id, revision, ord)
+    JOIN json_array_elements($4::json) WITH ORDINALITY AS j(doc, ord) ON j.ord = m.ord
     ON CONFLICT (kind, id) DO UPDATE SET revision = EXCLUDED.revision, doc = EXCLUDED.doc RETURNING 1),
   del AS (DELETE FROM troupe_documents
-    WHERE (kind, id) IN (SELECT * FROM unnest($2::text[], $3::text[])) RETURNING 1),
-  feed AS MATERIALIZED (SELECT pg_advisory_xact_lock(hashtext($5))),
+    WHERE (kind, id) IN (SELECT * FROM unnest($5::text[], $6::text[])) RETURNING 1),
+  feed AS MATERIALIZED (SELECT pg_advisory_xact_lock(hashtext($13))),
   history AS (INSERT INTO troupe_history (kind, id, revision, op, doc, commit_id)
-    SELECT h->>0, h->>1, (h->>2)::int, h->>3, h->4, h->>5
-    FROM feed, json_array_elements($4::json) WITH ORDINALITY AS e(h, ord) ORDER BY e.ord
+    SELECT m.kind, m.id, m.revision, m.op, j.doc, m.commit_id
+    FROM feed, unnest($7::text[], $8::text[], $9::int[], $10::text[], $11::text[])
+      WITH ORDINALITY AS m(kind, id, revision, op, commit_id, ord)
+    JOIN json_array_elements($12::json) WITH ORDINALITY AS j(doc, ord) ON j.ord = m.ord
+    ORDER BY m.ord
     RETURNING 1)
-SELECT pg_notify($5, ''), pg_current_xact_id()::text AS xid FROM (SELECT count(*) FROM history) AS written`;
+SELECT pg_notify($13, ''), pg_current_xact_id()::text AS xid FROM (SELECT count(*) FROM history) AS written`;
+
+/**
+ * Documents go to the server as one JSON array text (an array of JSON texts would be escaped
+ * element by element), each element taken whole by json_array_elements: never through `->`,
+ * which decodes a document's escapes and refuses `\u0000` or half a surrogate pair that json
+ * keeps as written.
+ */
+export const docsJson = (docs: readonly StoredDoc[], json: (doc: StoredDoc) => string) =>
+  `[${docs.map(json).join(',')}]`;
 
 /** A document's JSON text, made once however many rows of a commit hold it (its put and its history row). */
 export function docJson(): (doc: StoredDoc) => string {

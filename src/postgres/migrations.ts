@@ -101,10 +101,13 @@ export const MIGRATIONS: ReadonlyArray<{ version: number; name: string; sql: str
     name: 'agents by what they use',
     sql: `
       -- The agents of a personality, a role or a model, for the guards of updates and deletes
-      -- (the expressions are the ones document-queries.ts writes).
-      CREATE INDEX troupe_agents_by_personality ON troupe_documents ((doc->>'personalityId')) WHERE kind = 'agents';
-      CREATE INDEX troupe_agents_by_role ON troupe_documents ((doc->>'roleId')) WHERE kind = 'agents';
-      CREATE INDEX troupe_agents_by_model ON troupe_documents ((doc #>> '{model,modelId}')) WHERE kind = 'agents';
+      -- (the expressions are the ones document-queries.ts writes). A document the server cannot
+      -- take apart (an escaped NUL, half a surrogate pair: json keeps them, ->> refuses them) is left
+      -- out of them, and found by the last index instead.
+      CREATE INDEX troupe_agents_by_personality ON troupe_documents ((CASE WHEN doc::text ~ '\\\\u(0000|[dD][89a-fA-F])' THEN NULL ELSE doc->>'personalityId' END)) WHERE kind = 'agents';
+      CREATE INDEX troupe_agents_by_role ON troupe_documents ((CASE WHEN doc::text ~ '\\\\u(0000|[dD][89a-fA-F])' THEN NULL ELSE doc->>'roleId' END)) WHERE kind = 'agents';
+      CREATE INDEX troupe_agents_by_model ON troupe_documents ((CASE WHEN doc::text ~ '\\\\u(0000|[dD][89a-fA-F])' THEN NULL ELSE doc #>> '{model,modelId}' END)) WHERE kind = 'agents';
+      CREATE INDEX troupe_agents_undecodable ON troupe_documents (id) WHERE kind = 'agents' AND doc::text ~ '\\\\u(0000|[dD][89a-fA-F])';
     `,
   },
   {

@@ -25,24 +25,24 @@ export async function writeEvents(
   const lastState = events.findLast((e) => e.type === 'state');
   const at = Math.max(...events.map((e) => e.at));
   const created = first.type === 'created';
-  // A run that ended gives its lease back in the same statement ($6): once its end is in the
+  // A run that ended gives its lease back in the same statement ($8): once its end is in the
   // log, no instance takes it for held, and its holder has nothing more to send.
   const moved = `updated_at = greatest(troupe_runs.updated_at, $3),
          state = CASE WHEN $2 >= troupe_runs.epoch THEN coalesce($4, troupe_runs.state) ELSE troupe_runs.state END,
-         released = CASE WHEN $6::boolean AND $2 >= troupe_runs.epoch THEN true ELSE troupe_runs.released END`;
+         released = CASE WHEN $8::boolean AND $2 >= troupe_runs.epoch THEN true ELSE troupe_runs.released END`;
   const run = lease
     ? // Its row there already under this very lease: this write was sent before and committed
       // (its answer lost); what it adds beyond that goes in, the rest is there.
       `INSERT INTO troupe_runs (run_id, workflow_id, created_at, updated_at, epoch, state, released,
          lease_token, lease_holder, lease_expires_at)
-       VALUES ($1, $7, $8, $3, $2, coalesce($4::text, 'pending'), $6, $9, $10,
-         now() + $11 * interval '1 millisecond')
+       VALUES ($1, $9, $10, $3, $2, coalesce($4::text, 'pending'), $8, $11, $12,
+         now() + $13 * interval '1 millisecond')
        ON CONFLICT (run_id) DO UPDATE SET ${moved}
        WHERE troupe_runs.lease_token = EXCLUDED.lease_token
        RETURNING run_id`
     : created
       ? `INSERT INTO troupe_runs (run_id, workflow_id, created_at, updated_at, epoch, state, released)
-       VALUES ($1, $7, $8, $3, $2, coalesce($4::text, 'pending'), $6)
+       VALUES ($1, $9, $10, $3, $2, coalesce($4::text, 'pending'), $8)
        ON CONFLICT (run_id) DO UPDATE SET workflow_id = EXCLUDED.workflow_id,
          created_at = EXCLUDED.created_at, ${moved}
        RETURNING run_id`
@@ -50,9 +50,10 @@ export async function writeEvents(
   const { rows } = await db.query(
     `WITH run AS (${run}),
      added AS (INSERT INTO troupe_run_events (run_id, epoch, event, event_key)
-       SELECT run.run_id, (e.t->>0)::int, e.t->1, e.t->>2
-       FROM run, json_array_elements($5::json) WITH ORDINALITY AS e(t, ord)
-       ORDER BY e.ord
+       SELECT run.run_id, m.epoch, j.event, m.key
+       FROM run, unnest($5::int[], $7::text[]) WITH ORDINALITY AS m(epoch, key, ord)
+       JOIN json_array_elements($6::json) WITH ORDINALITY AS j(event, ord) ON j.ord = m.ord
+       ORDER BY m.ord
        ON CONFLICT (run_id, event_key) DO NOTHING RETURNING 1)
      SELECT 1 FROM run`,
     [
@@ -60,9 +61,10 @@ export async function writeEvents(
       lastState?.epoch ?? first.epoch ?? 0,
       at,
       lastState?.type === 'state' ? lastState.to : null,
-      // Each event as [epoch, event, key], all in one JSON text: an array of JSON texts would be
-      // escaped element by element.
-      JSON.stringify(events.map((e, i) => [e.epoch ?? 0, e, keys[i]])),
+      events.map((e) => e.epoch ?? 0),
+      // The events in one JSON array text, each element taken whole (see docsJson).
+      JSON.stringify(events),
+      keys,
       lastState !== undefined && ENDED_STATES.has(lastState.to),
       ...(created ? [first.workflowId, first.at] : []),
       ...(created && lease ? [lease.token, JSON.stringify(lease.holder), lease.ttlMs] : []),

@@ -1,9 +1,12 @@
 import { afterAll, describe, expect, it } from 'vitest';
+import { TroupeError } from '../domain/errors.js';
 import { workflow } from '../orchestration/builder.js';
 import { MemoryRunLog, type RunEvent, type RunLog } from '../orchestration/run-log.js';
 import { WorkflowRunner } from '../orchestration/runner.js';
 import { faulty } from './faulty.test-helper.js';
 import { instances, lastSchema, until } from './instances.test-helper.js';
+import { PostgresRunLog } from './run-log.js';
+import type { Sql } from './sql.js';
 import { PostgresStore } from './store.js';
 import { postgresUnavailable, sharedPglite } from './test-db.test-helper.js';
 
@@ -82,6 +85,74 @@ describe.each(engines.map((e) => [e]))('the run log on %s writes progress behind
     const expected = await recorded(new MemoryRunLog());
     expect(expected?.length).toBeGreaterThan(3);
     expect(await recorded(a!.runLog())).toEqual(expected);
+  });
+
+  it('records a step output holding a NUL or half a surrogate pair exactly, as a memory log does', async () => {
+    const [a] = await instances(engine, 1, 3);
+    const odd = { nul: 'a\u0000b', half: 'cut \ud83d' };
+    const runner = new WorkflowRunner({ services: { s: { a: async () => odd } }, runLog: a!.runLog() });
+    const result = await runner.run(def, odd, { runId: 'odd-1' });
+    expect(result.status).toBe('completed');
+    expect(result.logError).toBeUndefined();
+    const record = await a!.runLog().read('odd-1');
+    expect(record?.state).toBe('completed');
+    const outputs = record?.events.flatMap((e) =>
+      e.type === 'step' && e.kind === 'success' ? [e.output] : [],
+    );
+    expect(outputs).toEqual([odd]);
+  });
+
+  it('a run resumed after its end was written late still gives that later lease back', async () => {
+    const [a, b] = await instances(engine, 2, 3);
+    // The write carrying the run's first end fails (the database away), and goes out later behind.
+    let away = true;
+    const gate = (sql: Sql): Sql => ({
+      query: (text, params, opts) =>
+        away && /troupe_run_events/.test(text) && JSON.stringify(params ?? []).includes('partially-completed')
+          ? Promise.reject(Object.assign(new Error('disk full'), { code: '53100' }))
+          : sql.query(text, params, opts),
+      exec: (text) => sql.exec(text),
+    });
+    const db = a!.sql;
+    const log = new PostgresRunLog({
+      ...gate(db),
+      engine: db.engine,
+      where: db.where,
+      relaxed: gate(db.relaxed),
+      transaction: (fn, o) => db.transaction((tx) => fn(gate(tx)), o),
+      listen: (...x) => db.listen(...x),
+      close: () => db.close(),
+    });
+    let phase = 'first';
+    const services = {
+      s: {
+        a: async () => 1,
+        undoA: async () => {
+          throw new TroupeError('TRANSIENT', 'undo target away');
+        },
+        b: async () => {
+          throw new TroupeError(phase === 'first' ? 'TRANSIENT' : 'PERMANENT', 'b refused');
+        },
+      },
+    };
+    const stale = workflow('stale')
+      .step('a', 's', 'a', { compensate: { operation: 'undoA' } })
+      .step('b', 's', 'b', { dependsOn: ['a'], recovery: 'defer', policy: { retry: { maxAttempts: 1 } } })
+      .build();
+    const runner = new WorkflowRunner({ services, runLog: log });
+    await runner.run(stale, {}, { runId: 'late-1' });
+    away = false;
+    await until(async () => (await log.read('late-1'))?.state === 'partially-completed', 'the late end');
+    phase = 'resume';
+    await runner.resume('late-1'); // its undo is left to recovery: no end this time
+    expect(await log.isHeld('late-1')).toBe(false);
+    const other = new WorkflowRunner({
+      services: { s: { ...services.s, undoA: async () => 'undone' } },
+      runLog: b!.runLog(),
+    });
+    expect((await other.recoverInterrupted()).map((r) => [r.runId, r.status])).toEqual([
+      ['late-1', 'compensated'],
+    ]);
   });
 
   it('a run that ended gave its lease back with its end: nothing more is sent, and any instance may claim it', async () => {

@@ -186,7 +186,7 @@ export class PostgresRunLog implements RunLog {
       .send(lease.runId, false) // its events land before another may claim it
       .then(() =>
         // A run whose end this log wrote gave its lease back in that very statement.
-        this.#endWritten.delete(lease.runId)
+        this.#endWritten.get(lease.runId) === lease.epoch
           ? undefined
           : this.#do('release a lease', (db) =>
               db.relaxed.query(
@@ -201,6 +201,8 @@ export class PostgresRunLog implements RunLog {
       )
       .finally(() => {
         if (this.#releasing.get(lease.runId) === released) this.#releasing.delete(lease.runId);
+        if ((this.#endWritten.get(lease.runId) ?? Number.POSITIVE_INFINITY) <= lease.epoch)
+          this.#endWritten.delete(lease.runId);
       });
     this.#releasing.set(lease.runId, released);
   }
@@ -208,8 +210,11 @@ export class PostgresRunLog implements RunLog {
   /** Releases under way, by run. */
   readonly #releasing = new Map<string, Promise<void>>();
 
-  /** Runs whose end this log has written (see writeEvents: the lease went back with it). */
-  readonly #endWritten = new Set<string>();
+  /**
+   * Runs whose end this log has written, with the epoch of the lease it was written under (see
+   * writeEvents: that lease went back with it; a later lease of the run has its own release).
+   */
+  readonly #endWritten = new Map<string, number>();
 
   async isHeld(runId: string): Promise<boolean> {
     await this.#landed(runId);
@@ -301,7 +306,8 @@ export class PostgresRunLog implements RunLog {
   async #write(runId: string, events: RunEvent[], durable: boolean): Promise<void> {
     await this.#do('record a run event', (db) => this.#writeTo(durable ? db : db.relaxed, runId, events));
     this.#unrecorded.delete(runId);
-    if (events.some((e) => e.type === 'state' && ENDED_STATES.has(e.to))) this.#endWritten.add(runId);
+    const end = events.findLast((e) => e.type === 'state' && ENDED_STATES.has(e.to));
+    if (end) this.#endWritten.set(runId, end.epoch ?? 0);
   }
 
   /** A run's events in one statement on `db`; a new run's row (and lease) made with its first. */

@@ -17,7 +17,7 @@ import type {
 } from '../storage/store.js';
 import { KINDS, singular } from '../storage/store.js';
 import { Coalesced } from './coalesced.js';
-import { BY_KEY, docJson, matchingQuery, WRITE } from './document-queries.js';
+import { BY_KEY, docJson, docsJson, matchingQuery, WRITE } from './document-queries.js';
 import { compactFeed, feedChannel, watchFeed } from './feed.js';
 import { migrate } from './migrations.js';
 import { outcomeOf } from './outcome.js';
@@ -370,13 +370,26 @@ export class PostgresStore extends BatchStore {
     const history = result.results;
     // Every put and delete has its history row: a batch that changes nothing writes nothing.
     if (history.length) {
-      // Rows as JSON texts, one per table: an array of documents would be escaped element by element.
       const json = docJson();
       const { rows } = await tx.query<{ xid: string }>(WRITE, [
-        `[${puts.map((p) => `[${JSON.stringify(p.kind)},${JSON.stringify(p.id)},${p.doc.revision},${json(p.doc)}]`).join(',')}]`,
+        puts.map((p) => p.kind),
+        puts.map((p) => p.id),
+        puts.map((p) => p.doc.revision),
+        docsJson(
+          puts.map((p) => p.doc),
+          json,
+        ),
         deletes.map((d) => d.kind),
         deletes.map((d) => d.id),
-        `[${history.map((h) => `[${JSON.stringify(h.kind)},${JSON.stringify(h.id)},${h.doc.revision},${JSON.stringify(h.op)},${json(h.doc)},${JSON.stringify(h.doc.commit ?? null)}]`).join(',')}]`,
+        history.map((h) => h.kind),
+        history.map((h) => h.id),
+        history.map((h) => h.doc.revision),
+        history.map((h) => h.op),
+        history.map((h) => h.doc.commit ?? null),
+        docsJson(
+          history.map((h) => h.doc),
+          json,
+        ),
         feedChannel(this.#schema),
       ]);
       const xid = rows[0]?.xid;
