@@ -52,6 +52,26 @@ export async function postgresBench(): Promise<BenchRow[]> {
     for (let i = 0; i < busyRuns; i++) await createAgent();
     const busyMs = performance.eventLoopUtilization(busyBefore).active / busyRuns;
 
+    // A cast of 5,000 agents (copies of one, with its personality, role and resolved file,
+    // written directly): a create, and an update of a personality one agent uses, cost what
+    // they cost on a small cast (a read by key or by an index, never a scan of every agent).
+    const seed = { agent: agent(++n), personality: personality(n), role: role(n) };
+    await config.createAgent(seed);
+    await raw.query(
+      `INSERT INTO troupe_documents (kind, id, revision, doc)
+       SELECT d.kind, d.id || '-c' || g, d.revision, jsonb_set(d.doc::jsonb, '{id}', to_jsonb(d.id || '-c' || g))::json
+       FROM generate_series(1, 5000) g, troupe_documents d WHERE d.id = ANY($1)`,
+      [[seed.agent.id, seed.personality.id, seed.role.id]],
+    );
+    await raw.query('ANALYZE troupe_documents');
+    const atScale = await timePerOp(createAgent, { iterations: 20, rounds: 3, warmupRounds: 1 });
+    const updated = n;
+    let u = 0;
+    const updateAtScale = await timePerOp(
+      () => config.updatePersonality(personality(updated - (u++ % 40)).id, { name: `Renamed ${u}` }),
+      { iterations: 10, rounds: 3, warmupRounds: 1 },
+    );
+
     // NOTIFY to another connection, through the change feed: commit → the watcher hears it.
     const other = await PostgresStore.connect(inSchema(schema), { poolSize: 2 });
     const stop = new AbortController();
@@ -138,6 +158,18 @@ export async function postgresBench(): Promise<BenchRow[]> {
         value: busyMs,
         unit: 'ms',
         baseline: 'one 4-row transaction (pg, fsync on)',
+      },
+      {
+        name: 'create-agent among 5,000 agents',
+        value: atScale,
+        unit: 'ms',
+        baseline: 'create-agent with its durable run log',
+      },
+      {
+        name: 'update-personality (1 agent) among 5,000',
+        value: updateAtScale,
+        unit: 'ms',
+        baseline: 'create-agent with its durable run log',
       },
       { name: 'commit of one document', value: putOnly, unit: 'ms' },
       {
