@@ -24,11 +24,18 @@ export const UNDECODABLE = String.raw`doc::text ~ '\\u(0000|[dD][89a-fA-F])'`;
 const guarded = (expr: string) => `(CASE WHEN ${UNDECODABLE} THEN NULL ELSE ${expr} END)`;
 
 /** The fields of agents the store indexes (migration 6), with the expression each index is on. */
-const INDEXED: Record<string, string> = {
-  personalityId: guarded(`doc->>'personalityId'`),
-  roleId: guarded(`doc->>'roleId'`),
-  'model.modelId': guarded(`doc #>> '{model,modelId}'`),
-};
+const INDEXED = new Map([
+  ['personalityId', guarded(`doc->>'personalityId'`)],
+  ['roleId', guarded(`doc->>'roleId'`)],
+  ['model.modelId', guarded(`doc #>> '{model,modelId}'`)],
+]);
+
+/**
+ * Text no decodable document holds as a field name or value, nor a parameter can carry: a NUL,
+ * or half a surrogate pair. Only a document the server cannot take apart may match it.
+ */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: a NUL is what it looks for
+const UNSENDABLE = /\u0000|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
 
 /**
  * The statement reading the documents of `kind` that have every field of `where` (a dotted
@@ -43,19 +50,27 @@ export function matchingQuery(
   kind: Kind,
   where: Record<string, string>,
 ): { text: string; params: unknown[] } {
+  const of = `FROM troupe_documents WHERE kind = '${kind}'`;
+  const undecodable = `SELECT doc ${of} AND ${UNDECODABLE}`;
+  if (Object.entries(where).some(([field, value]) => UNSENDABLE.test(field) || UNSENDABLE.test(value)))
+    return { text: undecodable, params: [] };
   const params: unknown[] = [];
+  const byId: string[] = [];
   const tests = Object.entries(where).map(([field, value]) => {
     params.push(value);
     const at = `$${params.length}`;
-    if (field === 'id') return `id = ${at}`;
-    const indexed = kind === 'agents' ? INDEXED[field] : undefined;
+    if (field === 'id') {
+      byId.push(` AND id = ${at}`); // a column: asked of every document, the undecodable ones too
+      return `id = ${at}`;
+    }
+    const indexed = kind === 'agents' ? INDEXED.get(field) : undefined;
     if (indexed) return `${indexed} = ${at}`;
     params.push(field.split('.'));
     return `${guarded(`doc #>> $${params.length}::text[]`)} = ${at}`;
   });
-  const of = `FROM troupe_documents WHERE kind = '${kind}'`;
+  // Each document once: the undecodable ones only from the second part.
   return {
-    text: `SELECT doc ${of}${tests.map((t) => ` AND ${t}`).join('')} UNION ALL SELECT doc ${of} AND ${UNDECODABLE}`,
+    text: `SELECT doc ${of}${tests.map((t) => ` AND ${t}`).join('')} AND NOT ${UNDECODABLE} UNION ALL ${undecodable}${byId.join('')}`,
     params,
   };
 }

@@ -69,6 +69,10 @@ describe.each(engines.map((e) => [e]))('finding documents by field on %s', (engi
     await store!.put('agents', odd as never);
     for (const where of [{ team_name: 'x' }, { 'cost-center': "it's" }, { 'meta.2fa': 'on' }])
       expect((await store!.find('agents', where)).map((d) => d.id)).toEqual(['o']);
+    // Names an object inherits are fields like any other.
+    await store!.put('agents', { id: 'p', constructor: 'x' } as never);
+    expect((await store!.find('agents', { constructor: 'x' })).map((d) => d.id)).toEqual(['p']);
+    expect(await store!.find('agents', { toString: 'y', valueOf: 'z' })).toEqual([]);
     // A guard on such a field holds as on the memory store: refused while a match exists.
     await expect(
       store!.commit([{ op: 'absent', kind: 'agents', where: { team_name: 'x' } }]),
@@ -90,5 +94,11 @@ describe.each(engines.map((e) => [e]))('finding documents by field on %s', (engi
     await expect(
       store!.commit([{ op: 'absent', kind: 'agents', where: { personalityId: 'calm' }, except: ['n'] }]),
     ).rejects.toMatchObject({ code: 'CONCURRENT_MODIFICATION' });
+    // Each once, by id too; a NUL or half a pair asked for can only be in such a document.
+    expect((await store!.find('agents', { id: 'n' })).map((d) => d.id)).toEqual(['n']);
+    await expect(
+      store!.commit([{ op: 'absent', kind: 'agents', where: { note: 'a\u0000b' } }]),
+    ).rejects.toMatchObject({ code: 'CONCURRENT_MODIFICATION', context: { found: ['n'] } });
+    await store!.commit([{ op: 'absent', kind: 'agents', where: { 'x\u0000': 'y', note: 'cut \udc00' } }]);
   });
 });

@@ -23,7 +23,7 @@ export async function writeEvents(
   const first = events[0];
   if (!first) return;
   const lastState = events.findLast((e) => e.type === 'state');
-  const at = Math.max(...events.map((e) => e.at));
+  const at = events.reduce((m, e) => Math.max(m, e.at), Number.NEGATIVE_INFINITY);
   const created = first.type === 'created';
   // A run that ended gives its lease back in the same statement ($8): once its end is in the
   // log, no instance takes it for held, and its holder has nothing more to send.
