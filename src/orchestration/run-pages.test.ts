@@ -2,29 +2,20 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { PostgresStore } from '../postgres/store.js';
-import {
-  dropSchema,
-  freshSchema,
-  postgresUnavailable,
-  sharedPglite,
-  TEST_POSTGRES_URL,
-} from '../postgres/test-db.test-helper.js';
+import { instances } from '../postgres/instances.test-helper.js';
+import type { PostgresStore } from '../postgres/store.js';
+import { postgresUnavailable, sharedPglite } from '../postgres/test-db.test-helper.js';
 import { workflow } from './builder.js';
 import { FileRunLog } from './file-run-log.js';
 import { MemoryRunLog, type RunLog, type RunSummary } from './run-log.js';
 import { newestFirst, pageOfRuns, type RunPosition } from './run-pages.js';
 
 let dir: string;
-const opened: PostgresStore[] = [];
-const schemas: string[] = [];
 beforeEach(async () => {
   dir = await mkdtemp(join(tmpdir(), 'troupe-pages-'));
 });
 afterEach(async () => {
   await rm(dir, { recursive: true, force: true, maxRetries: 5 });
-  await Promise.all(opened.splice(0).map((s) => s.close()));
-  await Promise.all(schemas.splice(0).map((s) => dropSchema(s)));
 });
 afterAll(async () => (await sharedPglite()).close());
 
@@ -33,14 +24,8 @@ const kinds = ['memory', 'file', 'pglite', ...((await postgresUnavailable()) ? [
 async function logOf(kind: string): Promise<RunLog> {
   if (kind === 'memory') return new MemoryRunLog();
   if (kind === 'file') return new FileRunLog(dir);
-  const schema = freshSchema();
-  if (kind === 'postgres') schemas.push(schema);
-  const store =
-    kind === 'pglite'
-      ? await PostgresStore.pglite(await sharedPglite(), { schema })
-      : await PostgresStore.connect(TEST_POSTGRES_URL, { schema, poolSize: 2 });
-  opened.push(store);
-  return store.runLog();
+  const [store] = await instances(kind, 1, 2); // closed, and its schema dropped, after the test
+  return (store as PostgresStore).runLog();
 }
 
 const def = workflow('w').step('a', 's', 'a').build();

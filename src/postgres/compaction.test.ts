@@ -1,6 +1,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { faulty } from './faulty.test-helper.js';
 import { instances, lastSchema } from './instances.test-helper.js';
+import { scannedWhole } from './plans.test-helper.js';
 import { PostgresStore } from './store.js';
 import { postgresUnavailable, sharedPglite } from './test-db.test-helper.js';
 
@@ -11,17 +12,6 @@ const engines = ['pglite', ...((await postgresUnavailable()) ? [] : ['postgres']
 /** The statement compaction sent before it looked only at documents written since the last. */
 const EVERY_ROW = `DELETE FROM troupe_history h WHERE h.seq <= $1 AND h.seq < (
   SELECT max(seq) FROM troupe_history l WHERE l.kind = h.kind AND l.id = h.id) RETURNING seq`;
-
-/** Relations a plan reads whole (`Seq Scan`), anywhere in it. */
-function scannedWhole(plan: unknown, out: string[] = []): string[] {
-  if (Array.isArray(plan)) for (const p of plan) scannedWhole(p, out);
-  else if (plan && typeof plan === 'object') {
-    const node = plan as Record<string, unknown>;
-    if (node['Node Type'] === 'Seq Scan') out.push(String(node['Relation Name']));
-    for (const v of Object.values(node)) if (v && typeof v === 'object') scannedWhole(v, out);
-  }
-  return out;
-}
 
 describe.each(engines.map((e) => [e]))('compacting the history on %s', (engine) => {
   it('a compaction after a compaction deletes exactly what the old statement would, reading only the documents written since', async () => {

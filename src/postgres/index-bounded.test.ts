@@ -5,23 +5,13 @@ import type { RunSummary } from '../orchestration/run-log.js';
 import { createApp } from '../server/app.js';
 import { faulty } from './faulty.test-helper.js';
 import { instances, lastSchema } from './instances.test-helper.js';
+import { scannedWhole } from './plans.test-helper.js';
 import { PostgresStore } from './store.js';
 import { postgresUnavailable, sharedPglite } from './test-db.test-helper.js';
 
 afterAll(async () => (await sharedPglite()).close());
 
 const engines = ['pglite', ...((await postgresUnavailable()) ? [] : ['postgres'])];
-
-/** Relations a plan reads whole (`Seq Scan`), anywhere in it. */
-function scannedWhole(plan: unknown, out: string[] = []): string[] {
-  if (Array.isArray(plan)) for (const p of plan) scannedWhole(p, out);
-  else if (plan && typeof plan === 'object') {
-    const node = plan as Record<string, unknown>;
-    if (node['Node Type'] === 'Seq Scan') out.push(String(node['Relation Name']));
-    for (const v of Object.values(node)) if (v && typeof v === 'object') scannedWhole(v, out);
-  }
-  return out;
-}
 
 const request = (id: string) => ({
   agent: agentInput(id, { personalityId: `${id}-p`, roleId: `${id}-r` }),

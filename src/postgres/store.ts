@@ -15,7 +15,7 @@ import type {
   StoreOptions,
   WatchOptions,
 } from '../storage/store.js';
-import { KINDS, singular } from '../storage/store.js';
+import { byId, KINDS, singular } from '../storage/store.js';
 import { Coalesced } from './coalesced.js';
 import { BY_KEY, docJson, docsJson, matchingQuery, WRITE } from './document-queries.js';
 import { compactFeed, feedChannel, watchFeed } from './feed.js';
@@ -205,8 +205,7 @@ export class PostgresStore extends BatchStore {
       (found.get(`${r.kind}/`) as StoredDoc[] | undefined)?.push(r.doc);
     }
     // Ids are lowercase slugs: code-unit order is the C collation a list is sorted by.
-    for (const k of lists)
-      (found.get(`${k}/`) as StoredDoc[]).sort((x, y) => (x.id < y.id ? -1 : x.id > y.id ? 1 : 0));
+    for (const k of lists) (found.get(`${k}/`) as StoredDoc[]).sort(byId);
     return found;
   });
 
@@ -222,7 +221,7 @@ export class PostgresStore extends BatchStore {
     assertKind(kind);
     const { text, params } = matchingQuery(kind, where);
     const { rows } = await this.#read((db) => db.query<Row>(text, params));
-    return rows.map((r) => r.doc).sort((x, y) => (x.id < y.id ? -1 : x.id > y.id ? 1 : 0));
+    return rows.map((r) => r.doc).sort(byId);
   }
 
   /** A version this store wrote, while its history row is kept. */

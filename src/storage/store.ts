@@ -217,6 +217,10 @@ export interface CommitIds {
   newCommitId?: (() => string) | undefined;
 }
 
+/** The order `list` gives documents in: by id, code unit by code unit (ids are ASCII slugs). */
+export const byId = (a: { id: string }, b: { id: string }): number =>
+  a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
+
 export const singular: Record<Kind, string> = {
   personalities: 'personality',
   roles: 'role',

@@ -10,6 +10,7 @@ import { BatchStore } from '../batch-store.js';
 import { cloneJson } from '../clone.js';
 import {
   type BatchOp,
+  byId,
   type ChangeEvent,
   type CommitOptions,
   type CommitResult,
@@ -332,7 +333,7 @@ export class FileStore extends BatchStore {
     const entries = await this.scan(kind);
     const issues = entries.flatMap((e) => (e.error ? [e.error] : []));
     if (issues.length > 0) throw invalidFiles(issues, { kind });
-    return entries.map((e) => e.doc!).sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    return entries.map((e) => e.doc!).sort(byId);
   }
 
   /**

@@ -2,7 +2,15 @@ import { throwIfCancelled } from '../../domain/errors.js';
 import { planBatch } from '../batch.js';
 import { BatchStore } from '../batch-store.js';
 import { cloneJson } from '../clone.js';
-import type { BatchOp, CommitOptions, CommitResult, Kind, StoredDoc, StoreOptions } from '../store.js';
+import {
+  type BatchOp,
+  byId,
+  type CommitOptions,
+  type CommitResult,
+  type Kind,
+  type StoredDoc,
+  type StoreOptions,
+} from '../store.js';
 
 /**
  * An in-process store: the reference adapter, and the one the testing kit's fakes use.
@@ -42,9 +50,7 @@ export class MemoryStore extends BatchStore {
   }
 
   async list(kind: Kind): Promise<StoredDoc[]> {
-    return [...this.#of(kind).values()]
-      .map((d) => cloneJson(d))
-      .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    return [...this.#of(kind).values()].map((d) => cloneJson(d)).sort(byId);
   }
 
   /** Serialized so a plan is never computed against state another commit is changing. */
