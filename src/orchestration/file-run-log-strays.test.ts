@@ -2,6 +2,7 @@ import { mkdtemp, readdir, rm, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { bootedAt } from '../platform/liveness.js';
 import { FileRunLog } from './file-run-log.js';
 
 let dir = '';
@@ -23,7 +24,8 @@ describe('lease files a killed process left behind', () => {
     await make('empty.jsonl');
     await make('empty.lease.1', '{}');
     await make('young.lease.1', '{}', false);
-    // Untouched for long, but held: its holder set a long lease and has not run out of time.
+    // Untouched since before this machine started, but held: its holder is another machine's
+    // (a shared directory), which set a long lease and has not run out of time.
     await make(
       'held.lease.1',
       JSON.stringify({
@@ -34,6 +36,8 @@ describe('lease files a killed process left behind', () => {
         expiresAt: Date.now() + 3_600_000,
       }),
     );
+    const beforeBoot = new Date(bootedAt() - 60_000);
+    await utimes(join(dir, 'held.lease.1'), beforeBoot, beforeBoot);
     const log = new FileRunLog(dir);
     expect(await log.listUnfinished()).toEqual([]);
     expect((await readdir(dir)).sort()).toEqual(['done1.done.jsonl', 'held.lease.1', 'young.lease.1']);

@@ -127,15 +127,22 @@ export class FileRunLog implements RunLog {
         return { epoch, record: undefined, held: false, max };
       throw new TroupeError('IO_ERROR', `${file}: cannot read: ${ioDetail(e)}`, { cause: e });
     }
-    // Written before this machine last started: its holder died with the machine (a pid that
-    // lives again since is another process, where start times cannot tell them apart).
-    if (mtimeMs < bootedAt()) return { epoch, record: undefined, held: false, max };
+    // One that does not parse, or is no lease (no holder), is judged by its age alone.
+    let record: LeaseRecord | undefined;
     try {
-      const record = JSON.parse(text) as LeaseRecord;
-      return { epoch, record, held: leaseHeld(record), max };
+      const parsed = JSON.parse(text) as LeaseRecord | null;
+      record = typeof parsed?.holder?.host === 'string' ? parsed : undefined;
     } catch {
-      return { epoch, record: undefined, held: Date.now() - mtimeMs < this.#keeper.ttlMs, max };
+      record = undefined;
     }
+    // Written before this machine last started, by a process of this machine (or cut short by
+    // a crash): its holder died with the machine (a pid that lives again since is another
+    // process, where start times cannot tell them apart). Another machine's holder (a shared
+    // directory) did not: its lease binds until it runs out.
+    const elsewhere = record !== undefined && holderState(record.holder) === 'elsewhere';
+    if (mtimeMs < bootedAt() && !elsewhere) return { epoch, record: undefined, held: false, max };
+    if (record) return { epoch, record, held: leaseHeld(record), max };
+    return { epoch, record: undefined, held: Date.now() - mtimeMs < this.#keeper.ttlMs, max };
   }
 
   async claim(runId: string, opts: ClaimOptions = {}): Promise<RunLease | undefined> {

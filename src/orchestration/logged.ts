@@ -24,12 +24,15 @@ export function digestOf(text: string): LoggedDigest {
 /**
  * A value as the run log keeps it: redacted, or, when recovery never reads it back (`keep`
  * false) and its JSON is large, only its digest — a 50 MB bundle is in the commit, not copied
- * into the log (and not scanned for secrets to be copied there).
+ * into the log (and not scanned for secrets to be copied there). A value recovery never reads
+ * back is kept only to be shown, so a string in it that looks like a key of no known format
+ * (an Azure key pasted into `temperature`, refused) is redacted too, whatever its field.
  */
 export function forLog(value: unknown, redactor: Redactor, keep: boolean): unknown {
-  if (!keep && typeof value === 'object' && value !== null) {
+  if (keep) return redactor.redact(value);
+  if (typeof value === 'object' && value !== null) {
     const text = JSON.stringify(value);
     if (text !== undefined && text.length > LOG_INLINE_BYTES) return digestOf(text);
   }
-  return redactor.redact(value);
+  return redactor.redactKeyLike(value);
 }

@@ -50,6 +50,17 @@ export class Redactor {
     return this.#copy(value, 0) as T;
   }
 
+  /**
+   * Like `redact`, and every whole string that looks like a key of no known format (32 hex
+   * digits, a long run of mixed letters and digits) is redacted too, whatever its field: for
+   * what is kept only to be read (a run's input recovery never reads back), where a key pasted
+   * into the wrong field (`temperature`) must not be kept, though it was refused.
+   */
+  redactKeyLike<T>(value: T): T {
+    this.#collect(value, 0);
+    return this.#copy(value, 0, false, true) as T;
+  }
+
   /** Remember secrets inside `value` without copying it (e.g. the workflow input at the start). */
   learn(value: unknown): void {
     this.#collect(value, 0);
@@ -98,11 +109,13 @@ export class Redactor {
   /**
    * `inError`: inside a serialized error (its context, its cause): a whole value there that
    * looks like a key of no known format is redacted, as its message's quote of it is.
+   * `keyLike`: such a value is redacted wherever it is.
    */
-  #copy(value: unknown, depth: number, inError = false): unknown {
-    if (typeof value === 'string') return inError && looksRandom(value) ? REDACTED : this.#scrub(value);
+  #copy(value: unknown, depth: number, inError = false, keyLike = false): unknown {
+    if (typeof value === 'string')
+      return (inError || keyLike) && looksRandom(value) ? REDACTED : this.#scrub(value);
     if (depth > 32 || typeof value !== 'object' || value === null) return value;
-    if (Array.isArray(value)) return value.map((v) => this.#copy(v, depth + 1, inError));
+    if (Array.isArray(value)) return value.map((v) => this.#copy(v, depth + 1, inError, keyLike));
     const proto = Object.getPrototypeOf(value);
     if (proto !== Object.prototype && proto !== null) {
       if (value instanceof Error) return this.#scrub(value.message);
@@ -115,14 +128,15 @@ export class Redactor {
       const item = source[k];
       // A key is written down as much as a value: a token used as one (`{"sk-…": 1}`) is scrubbed
       // too, numbered if two come out the same (none is dropped).
-      let key = this.#scrub(k);
-      if (key !== k) for (let n = 2; Object.hasOwn(out, key); n++) key = `${this.#scrub(k)}#${n}`;
+      const scrubbed = keyLike && looksRandom(k) ? REDACTED : this.#scrub(k);
+      let key = scrubbed;
+      if (key !== k) for (let n = 2; Object.hasOwn(out, key); n++) key = `${scrubbed}#${n}`;
       out[key] =
         item !== undefined && this.#isSecret(k, item)
           ? REDACTED
           : k === 'message' && typeof item === 'string' && error
             ? scrubMessage(this.#scrub(item)) // an error's: what it quotes may be a key of no known format
-            : this.#copy(item, depth + 1, error);
+            : this.#copy(item, depth + 1, error, keyLike);
     }
     return out;
   }

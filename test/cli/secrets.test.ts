@@ -85,6 +85,27 @@ describe('a secret pasted into a command is refused, and never reaches disk or o
     expect(a.stdout + a.stderr).not.toContain('s3cretpassw0rd');
   });
 
+  it('in a file, as a number setting: refused, and not kept in the refused run', async () => {
+    const { dir, root, t } = await seeded();
+    // A new personality with it, so every step of the run starts (and records its input).
+    const agent = {
+      name: 'Keyed',
+      personalityId: 'calm',
+      roleId: 'reviewer',
+      model: { modelId: 'gpt-4o', temperature: AZURE, topP: AZURE },
+      behaviors: { [AZURE]: 1 },
+    };
+    await write(root, 'agent.json', JSON.stringify(agent));
+    const a = await t('agent', 'create', '--from', 'agent.json', '--json');
+    expect(a.code).toBe(1);
+    expect(a.error().code).toBe('VALIDATION_FAILED');
+    expect(a.stdout + a.stderr).not.toContain(AZURE);
+    const runs = (await allFiles(dir)).filter(([path]) => path.includes(join('.troupe', 'runs')));
+    // The refused run is recorded, with its input, less the key.
+    expect(runs.some(([, text]) => text.includes('"name":"Keyed"'))).toBe(true);
+    for (const [path, text] of runs) expect(text.includes(AZURE), path).toBe(false);
+  });
+
   it('run logs stay out of git', async () => {
     const { dir } = await seeded();
     expect((await readFile(join(dir, '.troupe', '.gitignore'), 'utf8')).split('\n')).toContain('runs/');
