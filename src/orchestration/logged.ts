@@ -21,18 +21,30 @@ export function digestOf(text: string): LoggedDigest {
   };
 }
 
+/** The digest of a value whose JSON is longer than LOG_INLINE_BYTES; undefined for any other. */
+function digestIfLarge(value: unknown): LoggedDigest | undefined {
+  if (typeof value !== 'object' || value === null) return undefined;
+  const text = JSON.stringify(value);
+  return text !== undefined && text.length > LOG_INLINE_BYTES ? digestOf(text) : undefined;
+}
+
 /**
  * A value as the run log keeps it: redacted, or, when recovery never reads it back (`keep`
  * false) and its JSON is large, only its digest — a 50 MB bundle is in the commit, not copied
- * into the log (and not scanned for secrets to be copied there). A value recovery never reads
- * back is kept only to be shown, so a string in it that looks like a key of no known format
- * (an Azure key pasted into `temperature`, refused) is redacted too, whatever its field.
+ * into the log (and not scanned for secrets to be copied there).
  */
 export function forLog(value: unknown, redactor: Redactor, keep: boolean): unknown {
+  return (!keep && digestIfLarge(value)) || redactor.redact(value);
+}
+
+/**
+ * An input (a run's, a step's) as the run log keeps it, as forLog does. One recovery never
+ * reads back is kept only to be shown, and it is what the caller gave, not yet checked: a
+ * string in it that looks like a key of no known format (an Azure key pasted into
+ * `temperature`, refused) is redacted too, whatever its field. (Outputs are what the store
+ * took, and the checks of a run's recovery read them back as they were.)
+ */
+export function inputForLog(value: unknown, redactor: Redactor, keep: boolean): unknown {
   if (keep) return redactor.redact(value);
-  if (typeof value === 'object' && value !== null) {
-    const text = JSON.stringify(value);
-    if (text !== undefined && text.length > LOG_INLINE_BYTES) return digestOf(text);
-  }
-  return redactor.redactKeyLike(value);
+  return digestIfLarge(value) ?? redactor.redactKeyLike(value);
 }

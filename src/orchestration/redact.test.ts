@@ -102,4 +102,24 @@ describe('keys pasted where a variable name belongs', () => {
       message: 'refused [redacted] as a name',
     });
   });
+
+  it('redactKeyLike: a whole token that looks like a key goes, wherever it is; prose and ids stay', () => {
+    const azure = '3f9a1c7e5b2d4086a1e9c3b7d5f20e4c';
+    const prose =
+      'Personality "Hub": openness high (60), conscientiousness very high (80), neuroticism low (10).';
+    const out = new Redactor().redactKeyLike({
+      model: { temperature: azure, modelId: 'gpt-4o-2024-08-06' },
+      behaviors: { [azure]: 1 },
+      systemPrompt: prose,
+      runId: '6ca50fc6-f73c-4626-8f42-54e8395e7635',
+      digest: 'a'.repeat(64),
+    });
+    expect(out).toEqual({
+      model: { temperature: REDACTED, modelId: 'gpt-4o-2024-08-06' },
+      behaviors: { [REDACTED]: 1 },
+      systemPrompt: prose,
+      runId: '6ca50fc6-f73c-4626-8f42-54e8395e7635',
+      digest: 'a'.repeat(64),
+    });
+  });
 });

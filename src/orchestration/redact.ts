@@ -113,7 +113,7 @@ export class Redactor {
    */
   #copy(value: unknown, depth: number, inError = false, keyLike = false): unknown {
     if (typeof value === 'string')
-      return (inError || keyLike) && looksRandom(value) ? REDACTED : this.#scrub(value);
+      return (inError || keyLike) && keyShaped(value) ? REDACTED : this.#scrub(value);
     if (depth > 32 || typeof value !== 'object' || value === null) return value;
     if (Array.isArray(value)) return value.map((v) => this.#copy(v, depth + 1, inError, keyLike));
     const proto = Object.getPrototypeOf(value);
@@ -128,7 +128,7 @@ export class Redactor {
       const item = source[k];
       // A key is written down as much as a value: a token used as one (`{"sk-…": 1}`) is scrubbed
       // too, numbered if two come out the same (none is dropped).
-      const scrubbed = keyLike && looksRandom(k) ? REDACTED : this.#scrub(k);
+      const scrubbed = keyLike && keyShaped(k) ? REDACTED : this.#scrub(k);
       let key = scrubbed;
       if (key !== k) for (let n = 2; Object.hasOwn(out, key); n++) key = `${scrubbed}#${n}`;
       out[key] =
@@ -141,6 +141,9 @@ export class Redactor {
     return out;
   }
 }
+
+/** One token (no blanks, no punctuation but what keys hold) that looks like a key of no known format. */
+const keyShaped = (v: string) => /^[A-Za-z0-9+/_=.-]{32,}$/.test(v) && looksRandom(v);
 
 /** A serialized error (`code`) or one of its issues (`path`): the holders of messages that quote values. */
 const isErrorLike = (o: Record<string, unknown>) => typeof o.code === 'string' || typeof o.path === 'string';

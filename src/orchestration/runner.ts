@@ -19,7 +19,7 @@ import { compensateAndEnd, endRun, finishPass } from './finish.js';
 import type { Checkpoint, ServiceHandlers } from './handlers.js';
 import type { RunLease } from './lease.js';
 import { linkedSignal } from './linked-signal.js';
-import { forLog } from './logged.js';
+import { inputForLog } from './logged.js';
 import { handlersOf, isOperations, type Operations } from './operations.js';
 import { planFor } from './plan.js';
 import { Bulkhead, type BulkheadOptions } from './policies/bulkhead.js';
@@ -225,7 +225,7 @@ export class WorkflowRunner {
         workflowId: def.id,
         definition: redactDefinition(def, redactor),
         // Read back only to resume a run with steps that can be deferred.
-        input: forLog(input, redactor, plan.resumable),
+        input: inputForLog(input, redactor, plan.resumable),
         owner: currentHolder(),
       });
       ctx.setState('pending');
