@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -166,27 +166,41 @@ describe('a file written by hand (revision 0) is never lost to a write that plan
     await store.close();
   });
 
-  it('edited by hand into bytes that are not UTF-8 while a commit over it died: recovery backs up those very bytes', async () => {
+  /**
+   * Role `h` at revision 1, edited by hand into `edit(text)` while an update of it dies after
+   * its journal record; then opened again, which recovers (replays the update over the edit).
+   */
+  async function editedAsUpdateDied(edit: (text: string) => string | Buffer) {
     let hand: (() => Promise<void>) | undefined;
     const { dir, store } = await fresh({ hooks: { afterJournal: () => hand?.() } });
     await store.put('roles', { id: 'h', v: 'one' });
     const file = join(dir, 'roles', 'h.json');
-    const [before, after] = (await readFile(file, 'utf8')).split('"one"') as [string, string];
-    const edited = Buffer.concat([
-      Buffer.from(`${before}"caf`),
-      Buffer.from([0xe9]),
-      Buffer.from(`"${after}`),
-    ]); // é in Latin-1
+    const edited = edit(await readFile(file, 'utf8'));
     hand = async () => {
       hand = undefined;
       await writeFile(file, edited);
       throw new Error('the process dies here');
     };
     await expect(store.put('roles', { id: 'h', v: 'two' })).rejects.toThrow('the process dies here');
-    const next = await FileStore.open(dir); // recovers: the update is replayed over the edit
+    const next = await FileStore.open(dir);
     expect(await next.get('roles', 'h')).toMatchObject({ v: 'two', revision: 2 });
-    expect(await readFile(join(dir, '.troupe', 'backups', 'roles', 'h', '1.json'))).toEqual(edited);
     await next.close();
     await store.close().catch(() => undefined);
+    return { edited, kept: join(dir, '.troupe', 'backups', 'roles', 'h') };
+  }
+
+  it('edited by hand into text that is not JSON while a commit over it died: recovery keeps those very bytes', async () => {
+    const { edited, kept } = await editedAsUpdateDied(() => '{ "id": "h", "v": "half-way through my edit\n');
+    const names = (await readdir(kept)).filter((n) => n.startsWith('unreadable-'));
+    expect(names).toHaveLength(1);
+    expect(await readFile(join(kept, names[0]!), 'utf8')).toBe(edited);
+  });
+
+  it('edited by hand into bytes that are not UTF-8 while a commit over it died: recovery backs up those very bytes', async () => {
+    const { edited, kept } = await editedAsUpdateDied((text) => {
+      const [before, after] = text.split('"one"') as [string, string];
+      return Buffer.concat([Buffer.from(`${before}"caf`), Buffer.from([0xe9]), Buffer.from(`"${after}`)]); // é in Latin-1
+    });
+    expect(await readFile(join(kept, '1.json'))).toEqual(edited);
   });
 });

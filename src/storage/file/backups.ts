@@ -1,4 +1,6 @@
+import { createHash } from 'node:crypto';
 import { readdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { Kind, StoredDoc } from '../store.js';
 import { inDir, removeFile, writeFileAtomic } from './atomic-write.js';
 import { decodeDoc, invalidFiles } from './codec.js';
@@ -48,6 +50,24 @@ export async function writeBackup(
   await inDir(layout.backupDir(kind, id), () =>
     writeFileAtomic(layout.backup(kind, id, revision), text, { durable: false, blocking }),
   );
+}
+
+/**
+ * Keeps the bytes of a file that does not parse at all (a write a power loss tore, or an edit
+ * by hand mid-way) before recovery replaces it: `unreadable-<digest>.bak` beside the entity's
+ * backups, named by its content (kept once however often recovery meets it), never pruned.
+ * Returns its path.
+ */
+export async function keepUnreadable(
+  layout: Layout,
+  kind: Kind,
+  id: string,
+  bytes: Uint8Array,
+): Promise<string> {
+  const digest = createHash('sha256').update(bytes).digest('hex').slice(0, 16);
+  const path = join(layout.backupDir(kind, id), `unreadable-${digest}.bak`);
+  await inDir(layout.backupDir(kind, id), () => writeFileAtomic(path, bytes, { durable: false }));
+  return path;
 }
 
 /** Removes the backup of `revision` if it is not a valid document (torn by a power loss). */

@@ -3,7 +3,7 @@ import { keyOf } from '../batch.js';
 import { KINDS, type StoredDoc } from '../store.js';
 import { type ApplyContext, PARALLEL_WRITES, writeEntity } from './apply.js';
 import { fsyncDir, removeFile, removeTempFiles, rewriteFile, syncFile } from './atomic-write.js';
-import { dropTornBackup, pruneBackups, writeBackup } from './backups.js';
+import { dropTornBackup, keepUnreadable, pruneBackups, writeBackup } from './backups.js';
 import { decodeDoc, encodeDoc } from './codec.js';
 import { errnoOf, ioError, mapLimit } from './io.js';
 import { type Journal, type JournalChange, type JournalEntry, parseJournal } from './journal.js';
@@ -172,6 +172,10 @@ async function replay(ctx: ApplyContext, commits: JournalChange[][]): Promise<st
       await pruneBackups(layout, kind, id, ctx.backups);
       written.push(layout.backup(kind, id, current.revision));
     }
+    // Bytes that do not parse: torn by a power loss, or an edit by hand made just then, which
+    // only its writer can tell apart. Kept, whatever the backup setting: never lost unasked.
+    if (current.state === 'unreadable' && bytes && bytes.length > 0)
+      written.push(await keepUnreadable(layout, kind, id, bytes));
     if (target) await writeEntity(layout, kind, path, encodeDoc(target));
     else await removeFile(path);
   });
