@@ -98,7 +98,7 @@ export const WRITE = `WITH
     JOIN json_array_elements($12::json) WITH ORDINALITY AS j(doc, ord) ON j.ord = m.ord
     ORDER BY m.ord
     RETURNING 1)
-SELECT pg_notify($13, ''), pg_current_xact_id()::text AS xid FROM (SELECT count(*) FROM history) AS written`;
+SELECT pg_notify($13, '') FROM (SELECT count(*) FROM history) AS written`;
 
 /**
  * Documents go to the server as one JSON array text (an array of JSON texts would be escaped

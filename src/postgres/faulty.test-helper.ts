@@ -1,4 +1,4 @@
-import type { Sql, SqlClient } from './sql.js';
+import { SentStatements, type Sql, type SqlClient } from './sql.js';
 
 /** Sees each statement (its text and parameters) and runs it, or fails it, or loses its answer. */
 export type Hook = (
@@ -24,7 +24,11 @@ export function faulty(db: SqlClient, hook: Hook, afterTransaction?: () => void)
     relaxed: via(db.relaxed),
     transaction: async (fn, opts) => {
       const out = await db.transaction(async (tx) => {
-        const result = await fn(via(tx));
+        // A statement `fn` sends without waiting on it reaches `tx` only once `hook` runs it:
+        // each is answered (and heard) before the COMMIT goes, as a transaction's are.
+        const sent = new SentStatements();
+        const result = await fn(sent.sql((text, params, opts) => via(tx).query(text, params, opts)));
+        await sent.answered();
         // The COMMIT, as `hook` sees it: failing it rolls the transaction back.
         await hook('COMMIT', async () => ({ rows: [] }));
         return result;

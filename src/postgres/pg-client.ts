@@ -2,7 +2,15 @@ import { createHash } from 'node:crypto';
 import type { Pool, PoolClient } from 'pg';
 import { TroupeError } from '../domain/errors.js';
 import { answered, onConnection, type PooledConnection, type Statement } from './answer-wait.js';
-import { describeUrl, optionalPeer, type QueryOptions, type Sql, type SqlClient, UNPARSABLE } from './sql.js';
+import {
+  describeUrl,
+  optionalPeer,
+  type QueryOptions,
+  SentStatements,
+  type Sql,
+  type SqlClient,
+  UNPARSABLE,
+} from './sql.js';
 
 export interface PgClientOptions {
   /** Connections in the pool; default 10. */
@@ -208,6 +216,9 @@ export async function pgClient(url: string, opts: PgClientOptions = {}): Promise
   const pool: Pool = new pg.Pool({
     connectionString: url,
     max: opts.poolSize ?? 10,
+    // A statement goes out without waiting for the answer to the one before it (a transaction's
+    // BEGIN with its first statement, its COMMIT with its last writes): one round trip, not one each.
+    pipeline: true,
     options: session,
     Client,
   });
@@ -240,22 +251,27 @@ export async function pgClient(url: string, opts: PgClientOptions = {}): Promise
     relaxed: over(relaxedPool),
     transaction: (fn, opts = {}) =>
       onConnection(pool, async (client, broke) => {
-        await ask(
-          client,
-          `BEGIN ISOLATION LEVEL ${opts.isolation === 'read committed' ? 'READ COMMITTED' : 'SERIALIZABLE'}`,
+        // Pipelined (see SentStatements): BEGIN goes out with the first statement, and COMMIT
+        // right after the last one `fn` sends, answered or not.
+        const sent = new SentStatements();
+        sent.track(
+          ask(
+            client,
+            `BEGIN ISOLATION LEVEL ${opts.isolation === 'read committed' ? 'READ COMMITTED' : 'SERIALIZABLE'}`,
+          ),
         );
-        const tx: Sql = {
-          query: (text, params, opts) => ask(client, text, params ?? [], opts) as never,
-          exec: async (text) => {
-            await ask(client, text);
-          },
-        };
         try {
-          const out = await fn(tx);
-          await ask(client, 'COMMIT');
+          const out = await sent.run((text, params, opts) => ask(client, text, params, opts), fn);
+          const commit = sent.track(ask(client, 'COMMIT'));
+          await sent.answered();
+          // A COMMIT after a statement that failed answers ROLLBACK; `answered` threw that
+          // failure already, and this holds even so.
+          if (((await commit) as { command?: string }).command === 'ROLLBACK')
+            throw new Error('the transaction was rolled back at COMMIT');
           return out;
         } catch (e) {
-          // A connection that cannot roll back is gone, and its transaction with it: closed, not reused.
+          // A connection that cannot roll back is gone, and its transaction with it: closed, not
+          // reused. (Where COMMIT went out already, it rolled back; this ROLLBACK is a no-op.)
           await ask(client, 'ROLLBACK').catch(broke);
           throw e;
         }

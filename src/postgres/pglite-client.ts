@@ -3,7 +3,7 @@ import { TroupeError } from '../domain/errors.js';
 import { quoted } from './pg-client.js';
 import type { PgliteDatabase, PgliteModule } from './pglite-database.js';
 import { lockPgliteDir } from './pglite-lock.js';
-import { optionalPeer, type Sql, type SqlClient } from './sql.js';
+import { optionalPeer, SentStatements, type Sql, type SqlClient } from './sql.js';
 
 /**
  * PGlite (PostgreSQL in WebAssembly, in this process) as a SqlClient: one session, so its
@@ -38,15 +38,17 @@ export async function pgliteClient(
   } else db = target;
   const path = `SET search_path TO ${quoted(opts.schema ?? 'public')}`;
   // One session: the search path is set in each transaction, as another store may share it.
+  // Statements `fn` sent without waiting on them are answered before the transaction commits.
   const run = <T>(fn: (tx: Sql) => Promise<T>) =>
     db.transaction(async (tx) => {
       await tx.query(path);
-      return fn({
-        query: (text, params) => tx.query(text, params) as never,
-        exec: async (text) => {
-          await tx.exec(text);
-        },
-      });
+      const sent = new SentStatements();
+      const out = await sent.run(
+        (text, params) => (params === undefined ? tx.exec(text) : tx.query(text, params)),
+        fn,
+      );
+      await sent.answered();
+      return out;
     });
   const query: Sql['query'] = (text, params) => run((tx) => tx.query(text, params));
   const exec: Sql['exec'] = (text) => run((tx) => tx.exec(text));

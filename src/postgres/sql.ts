@@ -36,7 +36,10 @@ export interface Sql {
 /**
  * The little of a PostgreSQL client the store needs, so the same SQL runs on a server (`pg`
  * pool) and embedded (PGlite). `transaction` runs `fn` on one connection in one SERIALIZABLE
- * transaction, committed if `fn` returns and rolled back if it throws.
+ * transaction, committed if `fn` returns and rolled back if it throws. `fn` may send a
+ * statement without waiting for its answer (a write nothing reads): the transaction commits
+ * only once every statement `fn` sent is answered, and fails, rolled back, with the first that
+ * failed (see SentStatements).
  */
 export interface SqlClient extends Sql {
   readonly engine: 'postgres' | 'pglite';
@@ -61,6 +64,61 @@ export interface SqlClient extends Sql {
     onLost?: (error: unknown) => void,
   ): Promise<() => Promise<void>>;
   close(): Promise<void>;
+}
+
+/**
+ * A transaction's statements as it sends them: each goes out at once, without waiting for the
+ * answers to those before it (on a pipelining connection, BEGIN goes with the first statement
+ * and COMMIT right after the last, in one round trip), and the transaction commits only once
+ * every one is answered. The first to fail, in the order sent, is the transaction's failure: it
+ * rolled back, whether or not anyone waited on that statement's answer.
+ */
+export class SentStatements {
+  readonly #answers: Array<Promise<unknown>> = [];
+
+  /** `answer` is a statement just sent; returned as it is. */
+  track<T>(answer: Promise<T>): Promise<T> {
+    answer.catch(() => undefined); // heard by `answered` (and by its caller, if it waits on it)
+    this.#answers.push(answer);
+    return answer;
+  }
+
+  /** Every statement sent so far, answered; throws the first failure. */
+  async answered(): Promise<void> {
+    for (const a of this.#answers) await a;
+  }
+
+  /**
+   * `fn` with the statements it sends over `send` tracked. If it throws, what is thrown is the
+   * first statement that failed, if one did: those after it failed only because the transaction
+   * was aborted by then (a write refused, then the run events sent behind it).
+   */
+  async run<T>(
+    send: (text: string, params?: unknown[], opts?: QueryOptions) => Promise<unknown>,
+    fn: (tx: Sql) => Promise<T>,
+  ): Promise<T> {
+    try {
+      return await fn(this.sql(send));
+    } catch (e) {
+      for (const a of this.#answers)
+        try {
+          await a;
+        } catch (first) {
+          throw first;
+        }
+      throw e;
+    }
+  }
+
+  /** `send` as a transaction's Sql: each statement tracked. */
+  sql(send: (text: string, params?: unknown[], opts?: QueryOptions) => Promise<unknown>): Sql {
+    return {
+      query: (text, params, opts) => this.track(send(text, params ?? [], opts)) as never,
+      exec: async (text) => {
+        await this.track(send(text));
+      },
+    };
+  }
 }
 
 /** The SQLSTATE of a database error, if it is one. */

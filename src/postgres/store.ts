@@ -266,7 +266,7 @@ export class PostgresStore extends BatchStore {
           let decided: ((committed: boolean) => void) | undefined;
           // The transaction's id and what it wrote, once its writes are in: a COMMIT whose answer
           // is lost (the connection cut) may have happened, and the server is asked.
-          const sent: { xid?: string; result?: CommitResult } = {};
+          const sent: { xid?: string; result?: CommitResult; written?: Promise<unknown> } = {};
           try {
             const result = await this.#db.transaction(async (tx) => {
               const r = await this.#commitIn(tx, ops, opts, sent);
@@ -274,6 +274,9 @@ export class PostgresStore extends BatchStore {
               sent.result = r;
               return r;
             });
+            // Answered before COMMIT was (see SqlClient.transaction): a write that failed failed
+            // the transaction, and is thrown here even by a client that did not say so.
+            await sent.written;
             decided?.(true);
             return result;
           } catch (e) {
@@ -314,15 +317,16 @@ export class PostgresStore extends BatchStore {
   }
 
   /**
-   * One commit in four round trips: BEGIN; the run's fence and the named rows, read and locked
-   * in one statement; every write (documents, history, the feed's lock and notice) in one
-   * statement, which also answers the transaction's id (in `sent`); COMMIT.
+   * One commit in two round trips: BEGIN with the run's fence and the named rows, read and
+   * locked in one statement that also answers the transaction's id (in `sent`); then every
+   * write (documents, history, the feed's lock and notice) in one statement, sent with the run
+   * events the commit carries and its COMMIT.
    */
   async #commitIn(
     tx: Sql,
     ops: BatchOp[],
     opts: CommitOptions,
-    sent: { xid?: string },
+    sent: { xid?: string; written?: Promise<unknown> },
   ): Promise<CommitResult> {
     const named = new Map<string, { kind: Kind; id: string }>();
     for (const op of ops) {
@@ -333,18 +337,26 @@ export class PostgresStore extends BatchStore {
     const keys = [...named.values()];
     const current = new Map<string, StoredDoc>();
     if (keys.length || opts.fence) {
-      const { rows } = await tx.query<{ fence_epoch: number | null; docs: Array<[Kind, string, StoredDoc]> }>(
+      const { rows } = await tx.query<{
+        fence_epoch: number | null;
+        docs: Array<[Kind, string, StoredDoc]>;
+        xid: string;
+      }>(
         // The fence's row is share-locked: a takeover (which locks it to bump the epoch) lands
         // wholly before this commit or wholly after it. A commit carrying the run's events
         // moves its summary too, so it locks the row for that from the start (taken later, with
         // the feed's lock held, it could wait on another commit of the run waiting on that lock).
+        // The transaction's id is drawn here, before anything is written: a COMMIT whose answer
+        // is lost can be asked about, whichever of the writes sent with it were answered.
         `WITH fence AS (SELECT epoch FROM troupe_runs WHERE run_id = $3 ${opts.carried ? 'FOR NO KEY UPDATE' : 'FOR SHARE'})
          SELECT (SELECT epoch FROM fence) AS fence_epoch,
            (SELECT coalesce(json_agg(json_build_array(kind, id, doc)), '[]') FROM (
-              ${BY_KEY('$1', '$2', '', 'FOR UPDATE')}) d) AS docs`,
+              ${BY_KEY('$1', '$2', '', 'FOR UPDATE')}) d) AS docs,
+           pg_current_xact_id()::text AS xid`,
         [keys.map((k) => k.kind), keys.map((k) => k.id), opts.fence?.runId ?? null],
       );
       const row = rows[0];
+      if (row?.xid) sent.xid = row.xid;
       if (opts.fence) checkFence(opts.fence, row?.fence_epoch ?? undefined);
       for (const [kind, id, doc] of row?.docs ?? []) current.set(keyOf(kind, id), doc);
     }
@@ -368,9 +380,11 @@ export class PostgresStore extends BatchStore {
     const deletes = [...changes.values()].filter((c) => c.doc === null);
     const history = result.results;
     // Every put and delete has its history row: a batch that changes nothing writes nothing.
+    // Sent, not waited on: the transaction's COMMIT goes right after it (and the run events it
+    // carries), and fails if it did.
     if (history.length) {
       const json = docJson();
-      const { rows } = await tx.query<{ xid: string }>(WRITE, [
+      sent.written = tx.query(WRITE, [
         puts.map((p) => p.kind),
         puts.map((p) => p.id),
         puts.map((p) => p.doc.revision),
@@ -391,8 +405,7 @@ export class PostgresStore extends BatchStore {
         ),
         feedChannel(this.#schema),
       ]);
-      const xid = rows[0]?.xid;
-      if (xid) sent.xid = xid;
+      sent.written.catch(() => undefined); // thrown by the transaction (and again after it)
     }
     return result;
   }
