@@ -32,6 +32,28 @@ describe('ConfigurationService', () => {
     expect(ok.created).toEqual(['personalities/calm', 'roles/reviewer', 'agents/x', 'resolved/x']);
   });
 
+  it.each([
+    ['the agent', { agent: agentInput('a1') }],
+    ['its new personality', { agent: agentInput('n1'), personality: { ...calm, name: 'Other' } }],
+    ['its new role', { agent: agentInput('n2'), role: { ...reviewer, name: 'Other' } }],
+  ])(
+    'refuses a create of %s where it exists at once, in its plan: no commit is tried, nothing recorded to undo',
+    async (_, req) => {
+      const { config, store } = await seeded();
+      const before = await store.list('personalities');
+      const e = await failure(config.createAgent(req));
+      expect(e.code).toBe('ALREADY_EXISTS');
+      expect(e.message).toMatch(/already exists \(revision 1\)/);
+      const [run] = (await config.runLog.list()).filter((r) => r.state !== 'completed');
+      const events = (await config.runLog.read(run!.runId))!.events;
+      // Refused by the compose step: the persist step (and its intent, its undo) never ran.
+      expect(events.filter((x) => x.type === 'step' && x.stepId === 'persist')).toEqual([]);
+      expect(await store.list('personalities')).toEqual(before);
+      expect(await store.get('agents', 'n1')).toBeUndefined();
+      expect(await store.get('agents', 'n2')).toBeUndefined();
+    },
+  );
+
   it('names the referring field and suggests ids for a missing personality', async () => {
     const { config } = await seeded();
     const e = await failure(config.createAgent({ agent: agentInput('b', { personalityId: 'clam' }) }));

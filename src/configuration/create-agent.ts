@@ -5,7 +5,7 @@ import type { Personality } from '../domain/personality.js';
 import type { Role } from '../domain/role.js';
 import type { Normalized, Where } from '../services/entity-service.js';
 import { modelMatches } from '../services/model-service.js';
-import { handWritten } from '../storage/batch.js';
+import { checkRevision, handWritten } from '../storage/batch.js';
 import type { BatchOp, Kind, StoredDoc } from '../storage/store.js';
 import { requireRef } from './references.js';
 import type { Services } from './services.js';
@@ -82,12 +82,12 @@ export async function planCreateAgent(s: Services, req: CreateAgentPlanInput, no
     ? ahead('personalities', String(agentDraft.personalityId))
     : undefined;
   const roleRead = req.role ? ahead('roles', String(agentDraft.roleId)) : undefined;
-  await assertNotHandWritten(s, 'agents', agentDraft.id, agentRead);
+  await assertAbsent(s, 'agents', agentDraft.id, agentRead);
   // Its resolved file too: one written by hand is the user's, never written over unasked.
   await assertNotHandWritten(s, 'resolved', agentDraft.id, resolvedRead);
   if (req.personality) {
     const p = s.personalities.prepareCreate(req.personality, req.where);
-    await assertNotHandWritten(s, 'personalities', p.entity.id, personalityRead);
+    await assertAbsent(s, 'personalities', p.entity.id, personalityRead);
     ops.push(p.op);
     personality = asNew<Personality>(p.entity, now);
   } else {
@@ -99,7 +99,7 @@ export async function planCreateAgent(s: Services, req: CreateAgentPlanInput, no
   }
   if (req.role) {
     const r = s.roles.prepareCreate(req.role, req.where);
-    await assertNotHandWritten(s, 'roles', r.entity.id, roleRead);
+    await assertAbsent(s, 'roles', r.entity.id, roleRead);
     ops.push(r.op);
     role = asNew<Role>({ ...r.entity, predefined: false }, now);
   } else {
@@ -160,6 +160,7 @@ export function modelFinder(
 /**
  * A create must not write over a file written by hand (revision 0, not yet adopted): the store
  * would take it for "absent". Refused as ALREADY_EXISTS, naming the file and the way out.
+ * Returns what is there (a stored version, or nothing).
  */
 export async function assertNotHandWritten(
   s: Services,
@@ -167,7 +168,24 @@ export async function assertNotHandWritten(
   id: string,
   /** The read of it already under way, if any (it must be of `kind`/`id`). */
   read?: Promise<StoredDoc | undefined>,
-): Promise<void> {
+): Promise<StoredDoc | undefined> {
   const d = await (read ?? s.store.get(kind, id));
   if (d && d.revision === 0) throw handWritten(kind, id);
+  return d;
+}
+
+/**
+ * What a create makes must not be there at all: one written by hand is refused as
+ * assertNotHandWritten says, one stored as ALREADY_EXISTS (as its commit would refuse it). In
+ * the plan, so a create planned again after a lost race to the same id fails there, at once,
+ * instead of planning (and recording) the same refused commit again and again.
+ */
+export async function assertAbsent(
+  s: Services,
+  kind: Kind,
+  id: string,
+  /** The read of it already under way, if any (it must be of `kind`/`id`). */
+  read?: Promise<StoredDoc | undefined>,
+): Promise<void> {
+  checkRevision(kind, id, 0, await assertNotHandWritten(s, kind, id, read));
 }
