@@ -1,14 +1,18 @@
 import type { ModelSettings } from '../domain/agent.js';
-import { type Issue, notFound } from '../domain/errors.js';
+import { type Issue, isTroupeError, notFound, type TroupeError } from '../domain/errors.js';
 import { type Model, ModelInput, Model as ModelSchema, SAMPLING_PARAMETERS } from '../domain/model.js';
 import type { Role } from '../domain/role.js';
 import { suggest } from '../domain/suggest.js';
 import { article } from '../domain/text.js';
-import type { Store } from '../storage/store.js';
+import { invalidFiles } from '../storage/file/codec.js';
+import { byId, type Store, type StoredDoc } from '../storage/store.js';
 import { loadShipped } from './data.js';
 import { deepFreeze, EntityService } from './entity-service.js';
 
 let shipped: Model[] | undefined;
+
+/** The model files a catalog left out because the store refused them, by catalog. */
+const refusals = new WeakMap<Model[], Map<string, TroupeError>>();
 
 /** Whether a catalog entry is the one a name (id, provider model id or alias) names, within a provider if given. */
 export const modelMatches = (m: Model, name: string, provider?: string): boolean =>
@@ -38,11 +42,46 @@ export class ModelService extends EntityService<Model & { revision: number }> {
     return shipped;
   }
 
-  /** User entries override shipped ones with the same id. */
+  /**
+   * User entries override shipped ones with the same id. A model file the store refuses to
+   * read (a key given twice, a field out of range: written by hand) is left out, and so is the
+   * shipped model of its id: one bad file does not make every other model unreadable, and a
+   * name only it could answer is refused with its problem (see resolve).
+   */
   async catalog(): Promise<Model[]> {
-    const own = await super.list();
-    const ids = new Set(own.map((m) => m.id));
-    return [...own, ...this.shipped().filter((m) => !ids.has(m.id))];
+    const { own, refused } = await this.#own();
+    const ids = new Set([...own.map((m) => m.id), ...refused.keys()]);
+    const all = [...own, ...this.shipped().filter((m) => !ids.has(m.id))];
+    if (refused.size) refusals.set(all, refused);
+    return all;
+  }
+
+  /** The user's own entries, and the refusal of each file the store cannot read, by id. */
+  async #own(): Promise<{ own: Model[]; refused: Map<string, TroupeError> }> {
+    const refused = new Map<string, TroupeError>();
+    // A store that keeps no files (memory, a database) refuses nothing on read.
+    if (!this.store.scan) return { own: await super.list(), refused };
+    const own: Model[] = [];
+    for (const e of await this.store.scan('models')) {
+      try {
+        if (e.error) throw invalidFiles([e.error], { kind: 'models', id: e.id, file: e.file });
+        own.push(this.fromDoc(e.doc as StoredDoc));
+      } catch (err) {
+        if (!isTroupeError(err)) throw err;
+        refused.set(e.id, err);
+      }
+    }
+    return { own: own.sort(byId), refused };
+  }
+
+  /** The refusal of the model file that alone could answer `name`, if one was refused. */
+  #refusal(all: Model[], name: string): TroupeError | undefined {
+    return refusals.get(all)?.get(name);
+  }
+
+  /** Why each model file that `catalog` (one this service read) left out was refused. */
+  refusedIn(catalog: Model[]): TroupeError[] {
+    return [...(refusals.get(catalog)?.values() ?? [])];
   }
 
   /**
@@ -57,7 +96,11 @@ export class ModelService extends EntityService<Model & { revision: number }> {
 
   /** Finds a model by id, provider model id or alias, optionally within one provider. */
   async find(name: string, provider?: string): Promise<Model | undefined> {
-    return (await this.catalog()).find((m) => modelMatches(m, name, provider));
+    const all = await this.catalog();
+    const found = all.find((m) => modelMatches(m, name, provider));
+    const refusal = found ? undefined : this.#refusal(all, name);
+    if (refusal) throw refusal;
+    return found;
   }
 
   /**
@@ -68,6 +111,8 @@ export class ModelService extends EntityService<Model & { revision: number }> {
     const all = await (catalog ?? this.catalog());
     const found = all.find((m) => modelMatches(m, name, provider));
     if (found) return found;
+    const refusal = this.#refusal(all, name);
+    if (refusal) return Promise.reject(refusal);
     const pool = all.filter((m) => !provider || m.provider === provider);
     const names = pool.flatMap((m) => [m.id, m.modelId, ...m.aliases]);
     const elsewhere = provider

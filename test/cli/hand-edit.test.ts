@@ -173,6 +173,28 @@ describe('the directory as a person keeps it', () => {
     expect(r.stderr).toBe('');
   });
 
+  it('a model file the store refuses leaves every other model usable: it is named where it is asked for, and by validate', async () => {
+    const { dir, t } = await seeded();
+    await write(dir, 'models/mine.json', '{ "id": "mine", "provider": "custom", "provider": "openai" }');
+    const agentOn = (name: string, ...model: string[]) =>
+      t('agent', 'create', '--name', name, '--personality', 'calm', '--role', 'reviewer', ...model);
+    const created = await agentOn('Bo', '--model', 'gpt-4o');
+    expect(created.code, created.stderr).toBe(0);
+    const list = await t('models', 'list', '--json');
+    expect(list.code).toBe(0);
+    const ids = (JSON.parse(list.stdout) as Array<{ id: string }>).map((m) => m.id);
+    expect(ids).toContain('gpt-4o');
+    expect(ids).not.toContain('mine');
+    expect(list.stderr).toContain('warning: models/mine.json: provider: appears twice');
+    const asked = await agentOn('Cy', '--model', 'mine', '--provider', 'custom');
+    expect(asked.code).toBe(1);
+    expect(asked.stderr).toContain('models/mine.json: provider: appears twice');
+    expect(await readFile(join(dir, 'models/mine.json'), 'utf8')).toContain('"provider": "custom"');
+    const v = await t('validate');
+    expect(v.code).toBe(1);
+    expect(v.stdout).toContain('models/mine.json: provider: appears twice');
+  });
+
   it('a hand-written personality is listed, shown and exported, reported "not yet adopted", and adopted by reconcile', async () => {
     const { dir, t } = await seeded();
     const bold = {

@@ -18,7 +18,13 @@ export function register(program: Command, ctx: CliContext): void {
       const out = ctx.output(cmd);
       let catalog: Model[];
       try {
-        catalog = await ctx.withConfig(cmd, (config) => config.services.models.catalog());
+        catalog = await ctx.withConfig(cmd, async (config) => {
+          const all = await config.services.models.catalog();
+          // Shown, though left out: the file must be fixed for its model to be used.
+          for (const e of config.services.models.refusedIn(all))
+            ctx.io.stderr(`warning: ${e.message} (left out of the catalog until it is fixed)\n`);
+          return all;
+        });
       } catch (e) {
         if (!isTroupeError(e) || e.code !== 'NOT_A_TROUPE_DIRECTORY') throw e;
         catalog = await (await ctx.shipped()).models.catalog();
