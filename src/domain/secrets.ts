@@ -134,10 +134,23 @@ export function scrubMessage(text: string): string {
   if (out.includes('/'))
     out = out.replace(PATH_PART, (m, part: string) => (looksRandom(part) ? `/${SCRUBBED}` : m));
   if (!out.includes('"') && !out.includes("'")) return out;
-  return out.replace(QUOTED_TOKEN, (m, quote: string, _before: string, inner: string) =>
-    looksRandom(inner) ? `${quote}${SCRUBBED}${quote}` : m,
+  return (
+    out
+      .replace(QUOTED_TOKEN, (m, quote: string, _before: string, inner: string) =>
+        looksRandom(inner) ? `${quote}${SCRUBBED}${quote}` : m,
+      )
+      // A word of a quoted value (`got "Bearer <token>"`).
+      .replace(QUOTED_WORDS, (m, quote: string, inner: string) =>
+        RANDOM_WORD.test(inner) ? `${quote}${inner.replace(RANDOM_WORDS, randomAway)}${quote}` : m,
+      )
   );
 }
+
+/** A quoted value of a line, up to 500 characters. */
+const QUOTED_WORDS = /(["'])((?:(?!\1)[^\n]){1,500})\1/g;
+const RANDOM_WORD = /[A-Za-z0-9+/_=.-]{32,}/;
+const RANDOM_WORDS = new RegExp(RANDOM_WORD.source, 'g');
+const randomAway = (w: string) => (looksRandom(w) ? SCRUBBED : w);
 
 /** One part of a path, as long as a key: `/` then the part, up to the next `/`, quote or blank. */
 const PATH_PART = /\/([A-Za-z0-9+_=.-]{32,})(?=[/\s"'`,:;)]|$)/g;
@@ -168,4 +181,4 @@ export function secretPaths(
  * id redacted by mistake costs nothing.
  */
 export const scrubRandomWords = (text: string): string =>
-  scrubSecrets(text).replace(/[A-Za-z0-9+/_=.-]{32,}/g, (w) => (looksRandom(w) ? SCRUBBED : w));
+  scrubSecrets(text).replace(RANDOM_WORDS, randomAway);

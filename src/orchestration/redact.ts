@@ -1,4 +1,10 @@
-import { looksLikeSecret, looksRandom, scrubMessage, scrubSecrets } from '../domain/secrets.js';
+import {
+  looksLikeSecret,
+  looksRandom,
+  scrubMessage,
+  scrubRandomWords,
+  scrubSecrets,
+} from '../domain/secrets.js';
 
 /** What replaces a sensitive value. */
 export const REDACTED = '[redacted]';
@@ -51,10 +57,11 @@ export class Redactor {
   }
 
   /**
-   * Like `redact`, and every whole string that looks like a key of no known format (32 hex
-   * digits, a long run of mixed letters and digits) is redacted too, whatever its field: for
-   * what is kept only to be read (a run's input recovery never reads back), where a key pasted
-   * into the wrong field (`temperature`) must not be kept, though it was refused.
+   * Like `redact`, and every word of a string (or key) that looks like a key of no known format
+   * (32 hex digits, a long run of mixed letters and digits; see scrubRandomWords) is redacted
+   * too, whatever its field: for what is kept only to be read (an input nothing reads back),
+   * where a key pasted into the wrong field (`temperature`, with a blank or `Bearer ` around
+   * it) must not be kept, though it was refused.
    */
   redactKeyLike<T>(value: T): T {
     this.#collect(value, 0);
@@ -112,8 +119,10 @@ export class Redactor {
    * `keyLike`: such a value is redacted wherever it is.
    */
   #copy(value: unknown, depth: number, inError = false, keyLike = false): unknown {
-    if (typeof value === 'string')
-      return (inError || keyLike) && keyShaped(value) ? REDACTED : this.#scrub(value);
+    if (typeof value === 'string') {
+      if (keyLike) return scrubRandomWords(this.#scrub(value));
+      return inError && keyShaped(value) ? REDACTED : this.#scrub(value);
+    }
     if (depth > 32 || typeof value !== 'object' || value === null) return value;
     if (Array.isArray(value)) return value.map((v) => this.#copy(v, depth + 1, inError, keyLike));
     const proto = Object.getPrototypeOf(value);
@@ -128,7 +137,7 @@ export class Redactor {
       const item = source[k];
       // A key is written down as much as a value: a token used as one (`{"sk-…": 1}`) is scrubbed
       // too, numbered if two come out the same (none is dropped).
-      const scrubbed = keyLike && keyShaped(k) ? REDACTED : this.#scrub(k);
+      const scrubbed = keyLike ? scrubRandomWords(this.#scrub(k)) : this.#scrub(k);
       let key = scrubbed;
       if (key !== k) for (let n = 2; Object.hasOwn(out, key); n++) key = `${scrubbed}#${n}`;
       out[key] =

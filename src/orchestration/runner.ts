@@ -224,8 +224,9 @@ export class WorkflowRunner {
         runId,
         workflowId: def.id,
         definition: redactDefinition(def, redactor),
-        // Read back only to resume a run with steps that can be deferred.
-        input: inputForLog(input, redactor, plan.resumable),
+        // Read back only to resume a run with steps that can be deferred, and by a
+        // compensation whose input names it.
+        input: inputForLog(input, redactor, plan.resumable || plan.compensationRefs),
         owner: currentHolder(),
       });
       ctx.setState('pending');

@@ -46,11 +46,13 @@ export async function executeStep(
     ctx.stepEvent(step, 'start', attemptsBefore + 1);
     return { ok: false, stepId, error, attempts: attemptsBefore + 1 };
   }
-  // Read back only by a compensation that takes `{ input, output }`.
+  // Read back only by a compensation that takes `{ input, output }`, and by one whose input
+  // names what it needs (a step's input among it).
   const inputNeeded =
-    step.compensate !== undefined &&
-    step.compensate.input === undefined &&
-    step.compensate.needs !== 'output';
+    ctx.plan.compensationRefs ||
+    (step.compensate !== undefined &&
+      step.compensate.input === undefined &&
+      step.compensate.needs !== 'output');
   ctx.stepEvent(step, 'start', attemptsBefore + 1, { input: inputForLog(input, ctx.redactor, inputNeeded) });
 
   const policy = ctx.policyFor(step);

@@ -85,15 +85,20 @@ describe('a secret pasted into a command is refused, and never reaches disk or o
     expect(a.stdout + a.stderr).not.toContain('s3cretpassw0rd');
   });
 
-  it('in a file, as a number setting: refused, and not kept in the refused run', async () => {
+  it.each([
+    ['', AZURE],
+    [' with the newline a copy brings', `${AZURE}\n`],
+    [' after a blank', ` ${AZURE}`],
+    [' after "Bearer"', `Bearer ${AZURE}`],
+  ])('in a file, as a number setting%s: refused, and not kept in the refused run', async (_, pasted) => {
     const { dir, root, t } = await seeded();
-    // A new personality with it, so every step of the run starts (and records its input).
+    // Every step of the run starts (and records its input).
     const agent = {
       name: 'Keyed',
       personalityId: 'calm',
       roleId: 'reviewer',
-      model: { modelId: 'gpt-4o', temperature: AZURE, topP: AZURE },
-      behaviors: { [AZURE]: 1 },
+      model: { modelId: 'gpt-4o', temperature: pasted, topP: pasted },
+      behaviors: { [pasted]: 1 },
     };
     await write(root, 'agent.json', JSON.stringify(agent));
     const a = await t('agent', 'create', '--from', 'agent.json', '--json');
