@@ -19,6 +19,8 @@ export function faulty(db: SqlClient, hook: Hook, afterTransaction?: () => void)
   });
   return {
     engine: db.engine,
+    // Each statement `fn` sent is answered before the COMMIT goes (below), whatever `db` does.
+    pipelines: true,
     where: db.where,
     ...via(db),
     relaxed: via(db.relaxed),

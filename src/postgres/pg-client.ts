@@ -246,6 +246,7 @@ export async function pgClient(url: string, opts: PgClientOptions = {}): Promise
   });
   return {
     engine: 'postgres',
+    pipelines: true,
     where,
     ...over(pool),
     relaxed: over(relaxedPool),

@@ -54,6 +54,7 @@ export async function pgliteClient(
   const exec: Sql['exec'] = (text) => run((tx) => tx.exec(text));
   return {
     engine: 'pglite',
+    pipelines: true,
     // PGlite does not fsync at all: every commit is as relaxed as it gets.
     relaxed: { query, exec },
     where: typeof target === 'string' ? `pglite:${target}` : 'pglite',

@@ -36,13 +36,17 @@ export interface Sql {
 /**
  * The little of a PostgreSQL client the store needs, so the same SQL runs on a server (`pg`
  * pool) and embedded (PGlite). `transaction` runs `fn` on one connection in one SERIALIZABLE
- * transaction, committed if `fn` returns and rolled back if it throws. `fn` may send a
- * statement without waiting for its answer (a write nothing reads): the transaction commits
- * only once every statement `fn` sent is answered, and fails, rolled back, with the first that
- * failed (see SentStatements).
+ * transaction, committed if `fn` returns and rolled back if it throws (see `pipelines`).
  */
 export interface SqlClient extends Sql {
   readonly engine: 'postgres' | 'pglite';
+  /**
+   * `transaction` sends each statement at once, in order, and commits only once every one
+   * `fn` sent is answered, failing with the first that failed (see SentStatements): a caller
+   * may send a statement without waiting on it, and have it answered with the next. Without
+   * it, every statement is waited on before the next is sent, and COMMIT after them all.
+   */
+  readonly pipelines?: boolean;
   /** Where it is, for messages: host, port and database (never a password). */
   readonly where: string;
   transaction<T>(

@@ -279,7 +279,14 @@ export class PostgresStore extends BatchStore {
             await sent.written;
             decided?.(true);
             return result;
-          } catch (e) {
+          } catch (caught) {
+            // The write's own failure, if it failed: what was sent behind it (the run events it
+            // carries) failed only because the transaction was aborted by then.
+            const e =
+              (await sent.written?.then(
+                () => undefined,
+                (w: unknown) => w,
+              )) ?? caught;
             const outcome =
               sent.result && sent.xid && isUnreachable(e) ? await outcomeOf(this.#db, sent.xid) : undefined;
             if (outcome === 'committed' && sent.result) {
@@ -406,6 +413,9 @@ export class PostgresStore extends BatchStore {
         feedChannel(this.#schema),
       ]);
       sent.written.catch(() => undefined); // thrown by the transaction (and again after it)
+      // A client that sends each statement only once the one before is answered: waited on
+      // here, so its COMMIT can never go ahead of the write.
+      if (!this.#db.pipelines) await sent.written;
     }
     return result;
   }
