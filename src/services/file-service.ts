@@ -12,6 +12,7 @@ import {
 import type { Store } from '../storage/store.js';
 import { EntityReader, entityFile } from './entity-service.js';
 import { readTextBounded } from './input-file.js';
+import { oddRevision } from './yaml-revisions.js';
 
 const yaml = lazyModule<typeof Yaml>('yaml');
 
@@ -117,6 +118,13 @@ export function parseText(text: string, file: string): unknown {
         })),
       },
     );
+  }
+  const odd = oddRevision(yaml(), doc);
+  if (odd) {
+    const message = `must be written in decimal digits, not ${JSON.stringify(odd.source)} (YAML would read it as another number)`;
+    throw new TroupeError('VALIDATION_FAILED', `${file}: ${odd.path}: ${message}`, {
+      issues: [{ file, path: odd.path, message }],
+    });
   }
   try {
     return doc.toJS({ maxAliasCount: 100 });

@@ -73,6 +73,29 @@ describe('round trips: what show prints is accepted back', () => {
     expect(await snapshot(dir)).toEqual(before);
   });
 
+  it('a revision a YAML file writes in another form than decimal digits (0x1, 1e0, +1) is refused, not read as 1', async () => {
+    const { root, dir, t } = await withAgent();
+    const before = await snapshot(dir);
+    for (const revision of ['0x1', '0o1', '1e0', '+1', '1.0']) {
+      await write(root, 'edit.yaml', `name: Hex edit\nrevision: ${revision}\n`);
+      const r = await t('personality', 'update', 'calm-analyst', '--from', 'edit.yaml');
+      expect(r.code, revision).toBe(1);
+      expect(r.stderr).toContain(`edit.yaml: revision: must be written in decimal digits, not "${revision}"`);
+    }
+    // In a bundle, the entry is named by its place.
+    await write(
+      root,
+      'bundle.yaml',
+      'personalities:\n  - id: calm-analyst\n    name: Hex\n    revision: 0x1\n',
+    );
+    const b = await t('apply', '-f', 'bundle.yaml');
+    expect(b.code).toBe(1);
+    expect(b.stderr).toContain('bundle.yaml: personalities.0.revision: must be written in decimal digits');
+    expect(await snapshot(dir)).toEqual(before);
+    await write(root, 'edit.yaml', 'name: Decimal edit\nrevision: 1\n');
+    expect((await t('personality', 'update', 'calm-analyst', '--from', 'edit.yaml')).code).toBe(0);
+  });
+
   it("an agent's show output, composition fields and all, is accepted by update --from", async () => {
     const { root, t } = await withAgent();
     const shown = (await t('agent', 'show', 'ada', '-o', 'json')).json<Record<string, unknown>>();
