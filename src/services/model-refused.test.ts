@@ -52,8 +52,8 @@ describe('a model file the store refuses to read', () => {
     expect(models.refusedIn(all).map((e) => e.message)).toEqual([
       expect.stringMatching(/^models\/mine\.json: provider: appears twice/),
     ]);
-    for (const asked of [models.resolve('mine'), models.find('mine')]) {
-      const e = await refusal(asked);
+    for (const ask of [() => models.resolve('mine'), () => models.find('mine')]) {
+      const e = await refusal(ask());
       expect(e.code).toBe('VALIDATION_FAILED');
       expect(e.message).toMatch(/^models\/mine\.json: provider: appears twice/);
     }
