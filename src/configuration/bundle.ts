@@ -222,9 +222,10 @@ export async function planBundle(
   };
   // The bundle's own models first, then the user's, then the shipped ones: the same order
   // ModelService.find uses, so a name resolves to the same model on import as on create.
+  const stored = await s.models.catalog();
   const catalog = [
     ...[...staged.models.values()].map((m) => m.next as unknown as Model),
-    ...(await s.models.catalog()).filter((m) => !staged.models.has(m.id)),
+    ...stored.filter((m) => !staged.models.has(m.id)),
   ];
 
   const modelFor = (settings: { provider: string; modelId: string }) =>
@@ -241,7 +242,13 @@ export async function planBundle(
     if (!r) at('roleId', `role "${a.roleId}" is neither in the bundle nor stored`);
     const settings = a.model as { provider: string; modelId: string };
     const model = modelFor(settings);
-    if (!model) at('model.modelId', `unknown ${settings.provider} model "${settings.modelId}"`);
+    if (!model)
+      at(
+        'model.modelId',
+        // A model file the store refuses to read would answer it: its problem is the one to fix.
+        s.models.refusalFor(stored, settings.modelId)?.message ??
+          `unknown ${settings.provider} model "${settings.modelId}"`,
+      );
     if (!p || !r || !model) continue;
     for (const is of s.models.compatibility(settings as never, model, r)) at(is.path, is.message);
     const current = await s.agents.get(a.id);

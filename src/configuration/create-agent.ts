@@ -45,7 +45,8 @@ export async function checkModel(
       .compatibility(model as never, m, role)
       .map((i) => ({ ...i, entity: agent.id, ...(file ? { file } : {}) }));
   } catch (e) {
-    if (e instanceof TroupeError && e.code === 'NOT_FOUND') {
+    // Not in the catalog, or in a model file the store refuses to read (named in the message).
+    if (e instanceof TroupeError && (e.code === 'NOT_FOUND' || isModelFileRefusal(e))) {
       return [{ path: 'model.modelId', entity: agent.id, message: e.message, ...(file ? { file } : {}) }];
     }
     throw e;
@@ -153,9 +154,20 @@ export function modelFinder(
     if (!m?.modelId) return undefined;
     catalog ??= s.models.catalog();
     const { modelId, provider } = m;
-    return (await catalog).find((x) => modelMatches(x, modelId, provider));
+    const all = await catalog;
+    const found = all.find((x) => modelMatches(x, modelId, provider));
+    // Composed without it, the agent would read as edited by hand: its file's problem is said.
+    const refusal = found ? undefined : s.models.refusalFor(all, modelId);
+    if (refusal) throw refusal;
+    return found;
   };
 }
+
+/** A model file the store refuses to read, as the catalog reports it (see ModelService.catalog). */
+export const isModelFileRefusal = (e: unknown): e is TroupeError =>
+  e instanceof TroupeError &&
+  e.code === 'VALIDATION_FAILED' &&
+  (e.context as { kind?: unknown } | undefined)?.kind === 'models';
 
 /**
  * A create must not write over a file written by hand (revision 0, not yet adopted): the store

@@ -2,7 +2,7 @@ import type { Agent } from '../domain/agent.js';
 import type { Model } from '../domain/model.js';
 import type { Personality } from '../domain/personality.js';
 import type { Role } from '../domain/role.js';
-import { modelFinder } from './create-agent.js';
+import { isModelFileRefusal, modelFinder } from './create-agent.js';
 import type { Services } from './services.js';
 
 function memo<V>(cache: Map<string, V>, key: string, load: () => V): V {
@@ -49,7 +49,15 @@ export class DriftJudge {
    * when its personality or role is missing. Empty when it is in sync.
    */
   async drift(a: Agent): Promise<string[] | 'broken'> {
-    const { personality, role, model } = await this.sources(a);
+    let sources: AgentSources;
+    try {
+      sources = await this.sources(a);
+    } catch (e) {
+      // Its model's file is refused: what it is composed from cannot be read (validate names it).
+      if (isModelFileRefusal(e)) return 'broken';
+      throw e;
+    }
+    const { personality, role, model } = sources;
     if (!personality || !role) return 'broken';
     return this.#s.agents.drift(a, personality, role, model);
   }

@@ -111,8 +111,18 @@ describe('the secret detector', () => {
       'name "ThisIsAVeryLongCamelCaseIdentifier2" is taken',
       'azure-openai model "gpt4o_mini_2024_07_18_deploy_eastus" not found',
       'personality "release-candidate20241105build42" not found',
+      // Paths and URLs in a quoted text of several words: judged part by part.
+      'step failed: "cp /Users/Alice/Projects2024/troupe/config/agents/ada.json /backup" exited 1',
+      'systemPrompt "Follow https://docs.example.com/API/v2/Reference2024 strictly" is too long',
     ])
       expect(scrubMessage(text)).toBe(text);
+    // A word of a quoted text of several words (`Bearer <key>`), and a part of a path in one.
+    expect(scrubMessage(`got "Bearer ${azure}" for temperature`)).toBe(
+      'got "Bearer [redacted]" for temperature',
+    );
+    expect(scrubMessage(`step failed: "cp /tmp/${lower}/a.json /b" exited 1`)).toBe(
+      'step failed: "cp /tmp/[redacted]/a.json /b" exited 1',
+    );
     expect(scrubMessage(`key ${samples['OpenAI API key']}`)).toBe('key [redacted]');
     // Pasted with blanks around it, or with dots in it (a Google OAuth token): scrubbed too.
     expect(scrubMessage(`got "${random} "`)).toBe('got "[redacted]"');

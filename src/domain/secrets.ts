@@ -150,7 +150,12 @@ export function scrubMessage(text: string): string {
 const QUOTED_WORDS = /(["'])((?:(?!\1)[^\n]){1,500})\1/g;
 const RANDOM_WORD = /[A-Za-z0-9+/_=.-]{32,}/;
 const RANDOM_WORDS = new RegExp(RANDOM_WORD.source, 'g');
-const randomAway = (w: string) => (looksRandom(w) ? SCRUBBED : w);
+/**
+ * A word redacted if it looks like a key. One with `/` in it (a path, a URL) is judged part by
+ * part, as PATH_PART judges a path's parts: only a part that looks like one goes.
+ */
+const randomAway = (w: string): string =>
+  w.includes('/') ? w.split('/').map(randomAway).join('/') : looksRandom(w) ? SCRUBBED : w;
 
 /** One part of a path, as long as a key: `/` then the part, up to the next `/`, quote or blank. */
 const PATH_PART = /\/([A-Za-z0-9+_=.-]{32,})(?=[/\s"'`,:;)]|$)/g;

@@ -65,8 +65,18 @@ describe('a model file the store refuses to read', () => {
     const all = await models.catalog();
     expect(all.some((m) => m.id === 'gpt-4o')).toBe(false);
     expect(all.some((m) => m.id === 'gpt-4o-mini')).toBe(true);
-    const e = await refusal(models.resolve('gpt-4o', 'openai'));
-    expect(e.message).toMatch(/^models\/gpt-4o\.json: provider: appears twice/);
+    // By its id, its dated model id or an alias, and by id alone (the HTTP API's read).
+    const shipped = models.shipped().find((m) => m.id === 'gpt-4o')!;
+    for (const ask of [
+      () => models.resolve('gpt-4o', 'openai'),
+      () => models.resolve(shipped.modelId, 'openai'),
+      ...shipped.aliases.map((a) => () => models.find(a)),
+      () => models.byId('gpt-4o'),
+    ]) {
+      const e = await refusal(ask());
+      expect(e.message).toMatch(/^models\/gpt-4o\.json: provider: appears twice/);
+    }
+    expect(await models.byId('gpt-4o-mini')).toMatchObject({ id: 'gpt-4o-mini' });
     await store.close();
   });
 });

@@ -52,7 +52,15 @@ export class ModelService extends EntityService<Model & { revision: number }> {
     const { own, refused } = await this.#own();
     const ids = new Set([...own.map((m) => m.id), ...refused.keys()]);
     const all = [...own, ...this.shipped().filter((m) => !ids.has(m.id))];
-    if (refused.size) refusals.set(all, refused);
+    if (refused.size) {
+      // The shipped model a refused file stands in for is asked for by its other names too.
+      for (const m of this.shipped()) {
+        const refusal = refused.get(m.id);
+        if (refusal)
+          for (const name of [m.modelId, ...m.aliases]) if (!refused.has(name)) refused.set(name, refusal);
+      }
+      refusals.set(all, refused);
+    }
     return all;
   }
 
@@ -74,14 +82,26 @@ export class ModelService extends EntityService<Model & { revision: number }> {
     return { own: own.sort(byId), refused };
   }
 
-  /** The refusal of the model file that alone could answer `name`, if one was refused. */
-  #refusal(all: Model[], name: string): TroupeError | undefined {
-    return refusals.get(all)?.get(name);
+  /**
+   * The refusal of the model file that alone could answer `name` (its id, or a name of the
+   * shipped model it stands in for) in `catalog` (one this service read), if one was refused.
+   */
+  refusalFor(catalog: Model[], name: string): TroupeError | undefined {
+    return refusals.get(catalog)?.get(name);
   }
 
   /** Why each model file that `catalog` (one this service read) left out was refused. */
   refusedIn(catalog: Model[]): TroupeError[] {
-    return [...(refusals.get(catalog)?.values() ?? [])];
+    return [...new Set(refusals.get(catalog)?.values() ?? [])];
+  }
+
+  /** The catalog entry of this very id, if any; its file's refusal if that is refused. */
+  async byId(id: string): Promise<Model | undefined> {
+    const all = await this.catalog();
+    const found = all.find((m) => m.id === id);
+    const refusal = found ? undefined : this.refusalFor(all, id);
+    if (refusal) throw refusal;
+    return found;
   }
 
   /**
@@ -98,7 +118,7 @@ export class ModelService extends EntityService<Model & { revision: number }> {
   async find(name: string, provider?: string): Promise<Model | undefined> {
     const all = await this.catalog();
     const found = all.find((m) => modelMatches(m, name, provider));
-    const refusal = found ? undefined : this.#refusal(all, name);
+    const refusal = found ? undefined : this.refusalFor(all, name);
     if (refusal) throw refusal;
     return found;
   }
@@ -111,7 +131,7 @@ export class ModelService extends EntityService<Model & { revision: number }> {
     const all = await (catalog ?? this.catalog());
     const found = all.find((m) => modelMatches(m, name, provider));
     if (found) return found;
-    const refusal = this.#refusal(all, name);
+    const refusal = this.refusalFor(all, name);
     if (refusal) return Promise.reject(refusal);
     const pool = all.filter((m) => !provider || m.provider === provider);
     const names = pool.flatMap((m) => [m.id, m.modelId, ...m.aliases]);

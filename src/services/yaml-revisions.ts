@@ -15,11 +15,17 @@ export interface OddRevision {
  */
 export function oddRevision(yaml: typeof Yaml, doc: Yaml.Document): OddRevision | undefined {
   let found: OddRevision | undefined;
+  // An alias stands for the node it names (`revision: *r` after `x: &r 0x1`).
+  const scalar = (node: unknown) => {
+    const n = yaml.isAlias(node) ? node.resolve(doc) : node;
+    return yaml.isScalar(n) ? n : undefined;
+  };
   yaml.visit(doc, {
     Pair(_, pair, ancestors) {
-      if (!yaml.isScalar(pair.key) || pair.key.value !== 'revision' || !yaml.isScalar(pair.value)) return;
-      const { value, source } = pair.value;
-      if (typeof value !== 'number' || typeof source !== 'string' || /^\d+$/.test(source)) return;
+      if (scalar(pair.key)?.value !== 'revision') return;
+      const { value, source } = scalar(pair.value) ?? {};
+      // Decimal digits, without a leading zero (as JSON writes a number).
+      if (typeof value !== 'number' || typeof source !== 'string' || /^(0|[1-9]\d*)$/.test(source)) return;
       found = { path: pathOf(yaml, [...ancestors, pair]), source };
       return yaml.visit.BREAK;
     },

@@ -195,6 +195,34 @@ describe('the directory as a person keeps it', () => {
     expect(v.stdout).toContain('models/mine.json: provider: appears twice');
   });
 
+  it('an agent whose model file is refused is broken, not edited by hand; validate still reports every problem', async () => {
+    const { dir, root, t } = await seeded(); // agent otto runs on gpt-4o
+    await write(dir, 'models/gpt-4o.json', '{ "id": "gpt-4o", "provider": "openai", "provider": "custom" }');
+    await write(dir, 'personalities/byhand.json', JSON.stringify({ name: 'By hand' }));
+    const v = await t('validate');
+    expect(v.code).toBe(1);
+    expect(v.stdout).toContain('models/gpt-4o.json: provider: appears twice');
+    expect(v.stdout).toContain('personalities/byhand.json: '); // another problem, not hidden by the first
+    const list = (await t('agent', 'list', '--json')).json<
+      Array<{ id: string; sync?: string; drift?: string[] }>
+    >();
+    const otto = list.find((a) => a.id === 'otto');
+    expect(JSON.stringify(otto)).toContain('"syncStatus":"broken"');
+    expect(JSON.stringify(otto)).not.toContain('edited by hand');
+    expect(JSON.stringify(list.find((a) => a.id === 'ada'))).not.toContain('broken'); // on another model
+    // A bundle naming that model is refused naming the file.
+    await write(
+      root,
+      'b.json',
+      JSON.stringify({
+        agents: [{ ...(await t('agent', 'show', 'otto', '--json')).json<object>(), instructions: 'x' }],
+      }),
+    );
+    const b = await t('apply', '-f', 'b.json');
+    expect(b.code, b.stdout + b.stderr).toBe(1);
+    expect(b.stderr).toContain('models/gpt-4o.json: provider: appears twice');
+  });
+
   it('a hand-written personality is listed, shown and exported, reported "not yet adopted", and adopted by reconcile', async () => {
     const { dir, t } = await seeded();
     const bold = {
@@ -294,7 +322,9 @@ describe('the directory as a person keeps it', () => {
     await rm(join(dir, 'personalities/calm.json'));
     const text = await t('agent', 'show', 'ada', '--resolved');
     expect(text.code).toBe(1);
-    expect(text.stdout).toMatch(/broken: its personality "calm" or role "reviewer" cannot be read/);
+    expect(text.stdout).toMatch(
+      /broken: its personality "calm", role "reviewer" or model "[^"]+" cannot be read/,
+    );
     const json = await t('agent', 'show', 'ada', '--resolved', '--json');
     expect(json.code).toBe(1);
     expect(JSON.parse(json.stdout)).toHaveProperty('systemPrompt'); // still the configuration, as data

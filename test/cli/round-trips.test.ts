@@ -82,6 +82,16 @@ describe('round trips: what show prints is accepted back', () => {
       expect(r.code, revision).toBe(1);
       expect(r.stderr).toContain(`edit.yaml: revision: must be written in decimal digits, not "${revision}"`);
     }
+    // Through an alias, and with a leading zero (JSON refuses one too).
+    for (const [text, written] of [
+      ['x: &r 0x1\nrevision: *r\n', '0x1'],
+      ['revision: 01\n', '01'],
+    ] as const) {
+      await write(root, 'edit.yaml', `name: Odd edit\n${text}`);
+      const r = await t('personality', 'update', 'calm-analyst', '--from', 'edit.yaml');
+      expect(r.code, text).toBe(1);
+      expect(r.stderr).toContain(`edit.yaml: revision: must be written in decimal digits, not "${written}"`);
+    }
     // In a bundle, the entry is named by its place.
     await write(
       root,

@@ -16,7 +16,7 @@ export const modelRoutes = (config: ConfigurationService): Route[] =>
       // no ETag) and the directory's own, which override a shipped one of the same id.
       reads: (c) => ({
         list: () => c.services.models.catalog(),
-        get: async (id) => (await c.services.models.catalog()).find((m) => m.id === id),
+        get: (id) => c.services.models.byId(id),
       }),
       create: (c, body, req) => c.createModel(fromOutside(body), { signal: req.signal }),
       update: async (c, id, patch, expectedRevision, req) =>
