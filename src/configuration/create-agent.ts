@@ -155,11 +155,12 @@ export function modelFinder(
     catalog ??= s.models.catalog();
     const { modelId, provider } = m;
     const all = await catalog;
-    const found = all.find((x) => modelMatches(x, modelId, provider));
     // Composed without it, the agent would read as edited by hand: its file's problem is said.
-    const refusal = found ? undefined : s.models.refusalFor(all, modelId);
-    if (refusal) throw refusal;
-    return found;
+    return s.models.foundOrRefused(
+      all,
+      all.find((x) => modelMatches(x, modelId, provider)),
+      modelId,
+    );
   };
 }
 

@@ -127,14 +127,7 @@ export class FileRunLog implements RunLog {
         return { epoch, record: undefined, held: false, max };
       throw new TroupeError('IO_ERROR', `${file}: cannot read: ${ioDetail(e)}`, { cause: e });
     }
-    // One that does not parse, or is no lease (no holder), is judged by its age alone.
-    let record: LeaseRecord | undefined;
-    try {
-      const parsed = JSON.parse(text) as LeaseRecord | null;
-      record = typeof parsed?.holder?.host === 'string' ? parsed : undefined;
-    } catch {
-      record = undefined;
-    }
+    const record = leaseIn(text);
     // Written before this machine last started, by a process of this machine (or cut short by
     // a crash): its holder died with the machine (a pid that lives again since is another
     // process, where start times cannot tell them apart). Another machine's holder (a shared
@@ -524,5 +517,15 @@ export class FileRunLog implements RunLog {
     const handles = [...this.#handles.values()];
     this.#handles.clear();
     for (const h of handles) await disk.close(await h);
+  }
+}
+
+/** The lease a lease file holds; undefined for one that does not parse, or is no lease (no holder): judged by its age alone. */
+function leaseIn(text: string): LeaseRecord | undefined {
+  try {
+    const parsed = JSON.parse(text) as LeaseRecord | null;
+    return typeof parsed?.holder?.host === 'string' ? parsed : undefined;
+  } catch {
+    return undefined;
   }
 }

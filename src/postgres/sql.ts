@@ -104,12 +104,7 @@ export class SentStatements {
     try {
       return await fn(this.sql(send));
     } catch (e) {
-      for (const a of this.#answers)
-        try {
-          await a;
-        } catch (first) {
-          throw first;
-        }
+      await this.answered(); // throws the first that failed, if one did
       throw e;
     }
   }

@@ -274,9 +274,6 @@ export class PostgresStore extends BatchStore {
               sent.result = r;
               return r;
             });
-            // Answered before COMMIT was (see SqlClient.transaction): a write that failed failed
-            // the transaction, and is thrown here even by a client that did not say so.
-            await sent.written;
             decided?.(true);
             return result;
           } catch (caught) {
@@ -412,7 +409,7 @@ export class PostgresStore extends BatchStore {
         ),
         feedChannel(this.#schema),
       ]);
-      sent.written.catch(() => undefined); // thrown by the transaction (and again after it)
+      sent.written.catch(() => undefined); // thrown by the transaction (see commit's catch)
       // A client that sends each statement only once the one before is answered: waited on
       // here, so its COMMIT can never go ahead of the write.
       if (!this.#db.pipelines) await sent.written;

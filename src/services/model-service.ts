@@ -95,13 +95,24 @@ export class ModelService extends EntityService<Model & { revision: number }> {
     return [...new Set(refusals.get(catalog)?.values() ?? [])];
   }
 
+  /**
+   * `found` (what `catalog` answered `name` with), or, where it answered nothing, the refusal
+   * of the model file that would have (thrown): its problem is the one to fix.
+   */
+  foundOrRefused(catalog: Model[], found: Model | undefined, name: string): Model | undefined {
+    const refusal = found ? undefined : this.refusalFor(catalog, name);
+    if (refusal) throw refusal;
+    return found;
+  }
+
   /** The catalog entry of this very id, if any; its file's refusal if that is refused. */
   async byId(id: string): Promise<Model | undefined> {
     const all = await this.catalog();
-    const found = all.find((m) => m.id === id);
-    const refusal = found ? undefined : this.refusalFor(all, id);
-    if (refusal) throw refusal;
-    return found;
+    return this.foundOrRefused(
+      all,
+      all.find((m) => m.id === id),
+      id,
+    );
   }
 
   /**
@@ -117,10 +128,11 @@ export class ModelService extends EntityService<Model & { revision: number }> {
   /** Finds a model by id, provider model id or alias, optionally within one provider. */
   async find(name: string, provider?: string): Promise<Model | undefined> {
     const all = await this.catalog();
-    const found = all.find((m) => modelMatches(m, name, provider));
-    const refusal = found ? undefined : this.refusalFor(all, name);
-    if (refusal) throw refusal;
-    return found;
+    return this.foundOrRefused(
+      all,
+      all.find((m) => modelMatches(m, name, provider)),
+      name,
+    );
   }
 
   /**
@@ -129,10 +141,12 @@ export class ModelService extends EntityService<Model & { revision: number }> {
    */
   async resolve(name: string, provider?: string, catalog?: Promise<Model[]>): Promise<Model> {
     const all = await (catalog ?? this.catalog());
-    const found = all.find((m) => modelMatches(m, name, provider));
+    const found = this.foundOrRefused(
+      all,
+      all.find((m) => modelMatches(m, name, provider)),
+      name,
+    );
     if (found) return found;
-    const refusal = this.refusalFor(all, name);
-    if (refusal) return Promise.reject(refusal);
     const pool = all.filter((m) => !provider || m.provider === provider);
     const names = pool.flatMap((m) => [m.id, m.modelId, ...m.aliases]);
     const elsewhere = provider
