@@ -46,6 +46,25 @@ export async function planCascadingUpdate(s: Services, kind: 'personalities' | '
     const base =
       i.base ??
       (await s.store.readBackup?.(kind, i.id, i.expectedRevision).then((d) => d && svc.editable(d as never)));
+    // Without the state the caller read, a field the other writer never touched cannot be told
+    // from one it changed: settled by a strategy, the caller's change would be dropped (or
+    // merged) as a conflict it is not. Only last-write-wins needs no base.
+    if (base === undefined && strategy !== 'last-write-wins') {
+      throw new TroupeError(
+        'CONCURRENT_MODIFICATION',
+        `${svc.label} "${i.id}" was modified concurrently: expected revision ${i.expectedRevision}, found ${current.revision}; revision ${i.expectedRevision} is no longer kept, so the fields changed since cannot be told from yours: read it again and re-apply your change, or settle it with last-write-wins`,
+        {
+          retryable: false,
+          context: {
+            kind,
+            id: i.id,
+            expectedRevision: i.expectedRevision,
+            actualRevision: current.revision,
+            baseMissing: true,
+          },
+        },
+      );
+    }
     const settled = resolveConflict({
       base,
       theirs: svc.editable(current as never),

@@ -202,18 +202,35 @@ export async function writeNewFile(
 ): Promise<void> {
   const fd = await open(path, flags);
   try {
-    await writeAll(fd, typeof data === 'string' ? Buffer.from(data) : data);
-    if (durable) await sync(fd, durable, path);
-  } finally {
-    await close(fd);
+    try {
+      await writeAll(fd, typeof data === 'string' ? Buffer.from(data) : data);
+      if (durable) await sync(fd, durable, path);
+    } finally {
+      await close(fd);
+    }
+  } catch (e) {
+    // A file this call created (`wx`) and could not fill (a full disk) is not left behind empty.
+    if (flags === 'wx') await unlink(path).catch(() => undefined);
+    throw e;
   }
 }
 
 export function writeNewFileSync(path: string, data: string | Uint8Array, flags: 'wx' | 'w'): void {
   const fd = openSync(path, flags);
   try {
-    writeAllSync(fd, typeof data === 'string' ? Buffer.from(data) : data);
-  } finally {
-    closeSync(fd);
+    try {
+      writeAllSync(fd, typeof data === 'string' ? Buffer.from(data) : data);
+    } finally {
+      closeSync(fd);
+    }
+  } catch (e) {
+    if (flags === 'wx') {
+      try {
+        unlinkSync(path);
+      } catch {
+        // gone already
+      }
+    }
+    throw e;
   }
 }

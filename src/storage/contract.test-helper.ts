@@ -43,6 +43,14 @@ export function describeStoreContract(
         expect(await store.readBackup('personalities', 'calm', revision), String(revision)).toBeUndefined();
     });
 
+    it('keeps the revision an update replaced, for a three-way merge of a later conflict', async () => {
+      await store.put('personalities', { id: 'calm', name: 'Calm' });
+      await store.put('personalities', { id: 'calm', name: 'Calmer' });
+      if (!store.readBackup) return expect(store.readBackup).toBeUndefined();
+      expect(await store.readBackup('personalities', 'calm', 1)).toMatchObject({ name: 'Calm', revision: 1 });
+      expect(await store.readBackup('roles', 'calm', 1)).toBeUndefined();
+    });
+
     it('returns undefined for a missing document and keeps kinds apart', async () => {
       await store.put('roles', { id: 'x', name: 'X' });
       expect(await store.get('personalities', 'x')).toBeUndefined();

@@ -1,3 +1,5 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { type Cli, seeded } from './helpers.js';
 
@@ -36,6 +38,39 @@ describe('personality update --on-conflict', () => {
     expect(explicit.code).toBe(1);
     expect(explicit.error().code).toBe('CONCURRENT_MODIFICATION');
   });
+
+  it.each(['first-write-wins', 'field-merge'])(
+    '%s from a revision no longer kept refuses, rather than take every field as theirs',
+    async (strategy) => {
+      const { t, dir } = await seeded();
+      for (const v of [61, 62, 63, 64, 65, 66])
+        expect((await t('personality', 'update', 'calm', '--trait', `openness=${v}`)).code).toBe(0);
+      const before = await readFile(join(dir, 'personalities', 'calm.json'), 'utf8');
+      const r = await updateFromRevision1(
+        t,
+        '--on-conflict',
+        strategy,
+        '--trait',
+        'extraversion=3',
+        '--json',
+      );
+      expect(r.code).toBe(1);
+      expect(r.error()).toMatchObject({ code: 'CONCURRENT_MODIFICATION' });
+      expect(r.error().message).toContain('revision 1 is no longer kept');
+      expect(await readFile(join(dir, 'personalities', 'calm.json'), 'utf8')).toBe(before);
+      // last-write-wins needs no base: the field is set, the other writer's openness stays.
+      const lww = await updateFromRevision1(
+        t,
+        '--on-conflict',
+        'last-write-wins',
+        '--trait',
+        'extraversion=3',
+        '--json',
+      );
+      expect(lww.code).toBe(0);
+      expect(lww.json<Updated>().personality?.bigFive).toMatchObject({ extraversion: 3, openness: 66 });
+    },
+  );
 
   it.each([
     ['last-write-wins', 50],

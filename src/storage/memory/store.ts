@@ -22,13 +22,17 @@ import {
 export class MemoryStore extends BatchStore {
   /** Documents by kind, then id: listing one kind never walks the others. */
   readonly #docs = new Map<Kind, Map<string, StoredDoc>>();
+  /** Previous versions by `kind\0id`, newest first: as many as `backups` (the file store's 5). */
+  readonly #history = new Map<string, StoredDoc[]>();
+  readonly #backups: number;
   readonly #now: () => number;
   #tail: Promise<unknown> = Promise.resolve();
 
   /** `newCommitId`: where commit ids come from (a test's own, so they are the same every run). */
-  constructor(opts: StoreOptions & { newCommitId?: () => string } = {}) {
+  constructor(opts: StoreOptions & { newCommitId?: () => string; backups?: number } = {}) {
     super();
     this.#now = opts.now ?? Date.now;
+    this.#backups = opts.backups ?? 5;
     if (opts.newCommitId) this.newCommitId = opts.newCommitId;
   }
 
@@ -65,6 +69,8 @@ export class MemoryStore extends BatchStore {
         this.newCommitId,
       );
       for (const c of changes.values()) {
+        const before = this.#of(c.kind).get(c.id);
+        if (before && before.revision !== c.doc?.revision) this.#keep(c.kind, c.id, before);
         if (c.doc) this.#of(c.kind).set(c.id, cloneJson(c.doc));
         else this.#of(c.kind).delete(c.id);
       }
@@ -72,6 +78,19 @@ export class MemoryStore extends BatchStore {
     });
     this.#tail = run.catch(() => undefined);
     return run;
+  }
+
+  /** One kept previous version, or undefined if that revision is not (or no longer) kept. */
+  async readBackup(kind: Kind, id: string, revision: number): Promise<StoredDoc | undefined> {
+    const d = this.#history.get(`${kind}\u0000${id}`)?.find((h) => h.revision === revision);
+    return d && cloneJson(d);
+  }
+
+  #keep(kind: Kind, id: string, doc: StoredDoc): void {
+    if (this.#backups <= 0) return;
+    const key = `${kind}\u0000${id}`;
+    const kept = [doc, ...(this.#history.get(key) ?? [])].slice(0, this.#backups);
+    this.#history.set(key, kept);
   }
 
   async close(): Promise<void> {}
