@@ -12,7 +12,7 @@ import type { Model } from '../domain/model.js';
 import type { Personality } from '../domain/personality.js';
 import type { Role } from '../domain/role.js';
 import type { Normalized } from '../services/entity-service.js';
-import { modelMatches } from '../services/model-service.js';
+import { matchIn } from '../services/model-service.js';
 import { type BatchOp, type Kind, singular } from '../storage/store.js';
 import { asNew } from './create-agent.js';
 import { diffFields, type FieldChange } from './diff.js';
@@ -229,7 +229,7 @@ export async function planBundle(
   ];
 
   const modelFor = (settings: { provider: string; modelId: string }) =>
-    catalog.find((m) => modelMatches(m, settings.modelId, settings.provider));
+    matchIn(catalog, settings.modelId, settings.provider);
 
   const composedAgents = new Set<string>();
   for (const a of agents) {

@@ -3,7 +3,7 @@ import { contentHash } from '../domain/canonical.js';
 import { type Issue, isTroupeError } from '../domain/errors.js';
 import type { ResolvedFile } from '../domain/resolved.js';
 import { entityFile, type Normalized } from '../services/entity-service.js';
-import { modelMatches } from '../services/model-service.js';
+import { matchIn } from '../services/model-service.js';
 import type { BatchOp, Kind, StoredDoc } from '../storage/store.js';
 import { agentFindings, type Finding, orphanFinding } from './agent-rules.js';
 import { checkModel, modelFinder } from './create-agent.js';
@@ -134,7 +134,7 @@ export async function detectInconsistencies(s: Services): Promise<Inconsistency[
   const own = new Set(ownModels.map((m) => m.id));
   const catalog = [...ownModels, ...s.models.shipped().filter((m) => !own.has(m.id))];
   const modelOf = ({ provider, modelId }: { provider: string; modelId: string }) =>
-    catalog.find((m) => modelMatches(m, modelId, provider));
+    matchIn(catalog, modelId, provider);
   const agents = await readAll(
     s,
     'agents',

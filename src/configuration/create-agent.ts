@@ -4,7 +4,7 @@ import type { Model } from '../domain/model.js';
 import type { Personality } from '../domain/personality.js';
 import type { Role } from '../domain/role.js';
 import type { Normalized, Where } from '../services/entity-service.js';
-import { modelMatches } from '../services/model-service.js';
+import { matchIn } from '../services/model-service.js';
 import { checkRevision, handWritten } from '../storage/batch.js';
 import type { BatchOp, Kind, StoredDoc } from '../storage/store.js';
 import { requireRef } from './references.js';
@@ -156,11 +156,7 @@ export function modelFinder(
     const { modelId, provider } = m;
     const all = await catalog;
     // Composed without it, the agent would read as edited by hand: its file's problem is said.
-    return s.models.foundOrRefused(
-      all,
-      all.find((x) => modelMatches(x, modelId, provider)),
-      modelId,
-    );
+    return s.models.foundOrRefused(all, matchIn(all, modelId, provider), modelId);
   };
 }
 

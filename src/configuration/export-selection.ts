@@ -1,5 +1,5 @@
 import { TroupeError } from '../domain/errors.js';
-import { modelMatches } from '../services/model-service.js';
+import { matchIn } from '../services/model-service.js';
 import type { Services } from './services.js';
 
 /** What `export KIND ID` names: one entity, and with `withDeps` what it needs to be applied elsewhere. */
@@ -59,7 +59,7 @@ export async function exportSelection(s: Services, sel: ExportSelection) {
       if (!sel.withDeps) break;
       await personality(a.personalityId);
       await role(a.roleId);
-      const own = (await s.models.list()).find((m) => modelMatches(m, a.model.modelId, a.model.provider));
+      const own = matchIn(await s.models.list(), a.model.modelId, a.model.provider);
       if (own) bundle.models.push(s.models.editable(own));
       break;
     }

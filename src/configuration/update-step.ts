@@ -47,12 +47,13 @@ export async function planCascadingUpdate(s: Services, kind: 'personalities' | '
       i.base ??
       (await s.store.readBackup?.(kind, i.id, i.expectedRevision).then((d) => d && svc.editable(d as never)));
     // Without the state the caller read, a field the other writer never touched cannot be told
-    // from one it changed: settled by a strategy, the caller's change would be dropped (or
-    // merged) as a conflict it is not. Only last-write-wins needs no base.
-    if (base === undefined && strategy !== 'last-write-wins') {
+    // from one it changed: under first-write-wins the caller's change would be dropped as a
+    // conflict it is not. (field-merge without a base settles every field it sets by its rules,
+    // as documented; last-write-wins needs no base.)
+    if (base === undefined && strategy === 'first-write-wins') {
       throw new TroupeError(
         'CONCURRENT_MODIFICATION',
-        `${svc.label} "${i.id}" was modified concurrently: expected revision ${i.expectedRevision}, found ${current.revision}; revision ${i.expectedRevision} is no longer kept, so the fields changed since cannot be told from yours: read it again and re-apply your change, or settle it with last-write-wins`,
+        `${svc.label} "${i.id}" was modified concurrently: expected revision ${i.expectedRevision}, found ${current.revision}; revision ${i.expectedRevision} is no longer kept, so the fields changed since cannot be told from yours: read it again and re-apply your change, or settle it with last-write-wins or field-merge`,
         {
           retryable: false,
           context: {

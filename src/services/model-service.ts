@@ -19,6 +19,19 @@ export const modelMatches = (m: Model, name: string, provider?: string): boolean
   (m.id === name || m.modelId === name || m.aliases.includes(name)) && (!provider || m.provider === provider);
 
 /**
+ * The entry of `all` a name means: the one of that id first, then of that provider model id,
+ * then by alias — so an alias of a model of your own never takes over another model's id.
+ */
+export function matchIn<M extends Model>(all: readonly M[], name: string, provider?: string): M | undefined {
+  const within = (m: M) => !provider || m.provider === provider;
+  return (
+    all.find((m) => m.id === name && within(m)) ??
+    all.find((m) => m.modelId === name && within(m)) ??
+    all.find((m) => m.aliases.includes(name) && within(m))
+  );
+}
+
+/**
  * The model catalog: providers and models shipped as data, plus the user's own entries in
  * the config directory's `models/`. A model is found by id, dated model id or alias.
  *
@@ -128,11 +141,7 @@ export class ModelService extends EntityService<Model & { revision: number }> {
   /** Finds a model by id, provider model id or alias, optionally within one provider. */
   async find(name: string, provider?: string): Promise<Model | undefined> {
     const all = await this.catalog();
-    return this.foundOrRefused(
-      all,
-      all.find((m) => modelMatches(m, name, provider)),
-      name,
-    );
+    return this.foundOrRefused(all, matchIn(all, name, provider), name);
   }
 
   /**
@@ -141,11 +150,7 @@ export class ModelService extends EntityService<Model & { revision: number }> {
    */
   async resolve(name: string, provider?: string, catalog?: Promise<Model[]>): Promise<Model> {
     const all = await (catalog ?? this.catalog());
-    const found = this.foundOrRefused(
-      all,
-      all.find((m) => modelMatches(m, name, provider)),
-      name,
-    );
+    const found = this.foundOrRefused(all, matchIn(all, name, provider), name);
     if (found) return found;
     const pool = all.filter((m) => !provider || m.provider === provider);
     const names = pool.flatMap((m) => [m.id, m.modelId, ...m.aliases]);

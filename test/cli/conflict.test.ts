@@ -39,7 +39,7 @@ describe('personality update --on-conflict', () => {
     expect(explicit.error().code).toBe('CONCURRENT_MODIFICATION');
   });
 
-  it.each(['first-write-wins', 'field-merge'])(
+  it.each(['first-write-wins'])(
     '%s from a revision no longer kept refuses, rather than take every field as theirs',
     async (strategy) => {
       const { t, dir } = await seeded();
