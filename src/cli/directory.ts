@@ -34,6 +34,14 @@ export function locateDir(cwd: string, flag: string | undefined, env: string | u
   return { dir: resolve(cwd, DEFAULT_DIR), how: 'default' };
 }
 
+/** The troupe directory that holds `dir` (an ancestor of it that is one), if any. */
+export function enclosingTroupeDir(dir: string): string | undefined {
+  for (let at = dirname(resolve(dir)); ; at = dirname(at)) {
+    if (isTroupeDir(at)) return at;
+    if (dirname(at) === at) return undefined;
+  }
+}
+
 /** A path given as the directory that exists but is not one: a clear error, not a raw EEXIST. */
 export function assertNotAFile(dir: string, shown: string): void {
   let file = false;

@@ -1,4 +1,5 @@
 import type { Agent } from '../domain/agent.js';
+import { TroupeError } from '../domain/errors.js';
 import type { Model } from '../domain/model.js';
 import type { Personality } from '../domain/personality.js';
 import type { Role } from '../domain/role.js';
@@ -66,17 +67,38 @@ export class DriftJudge {
 /** An agent's sync state judged by content now: `broken` when what it uses cannot be read. */
 export type SyncState = 'synchronized' | 'stale' | 'broken';
 
-/** The sync state of each agent judged by content now (a hand edit anywhere shows), with what drifted. */
+/**
+ * What is wrong with an agent's materialized file (`resolved/<id>.json`): missing, unreadable,
+ * edited by hand or composed for another revision of it. Undefined when it is what was composed.
+ */
+async function resolvedFileDrift(s: Services, a: Agent): Promise<string | undefined> {
+  let file: Awaited<ReturnType<Services['files']['get']>>;
+  try {
+    file = await s.files.get(a.id);
+  } catch (e) {
+    if (e instanceof TroupeError) return e.message;
+    throw e;
+  }
+  return s.files.check(a, file)?.message;
+}
+
+/**
+ * The sync state of each agent judged by content now, with what drifted: a hand edit anywhere
+ * shows, its own materialized file included (edited, missing or unreadable makes it stale:
+ * `troupe reconcile` writes it again).
+ */
 export async function syncStates(
   s: ConstructorParameters<typeof DriftJudge>[0],
-  agents: ReadonlyArray<
-    { id: string; syncStatus: 'synchronized' | 'stale' } & Parameters<DriftJudge['drift']>[0]
-  >,
+  agents: ReadonlyArray<Agent>,
 ): Promise<Map<string, { state: SyncState; drift: string[] }>> {
   const judge = new DriftJudge(s);
   const out = new Map<string, { state: SyncState; drift: string[] }>();
   for (const a of agents) {
     const d = await judge.drift(a);
+    if (d !== 'broken') {
+      const file = await resolvedFileDrift(s, a);
+      if (file) d.push(file);
+    }
     out.set(
       a.id,
       d === 'broken'

@@ -112,6 +112,28 @@ describe('where the directory is', () => {
     expect((await run(['--dir', partial, 'init'], { cwd: partial })).code).toBe(0);
   });
 
+  it('init refuses to create a troupe directory inside another one, which would hide it, and changes nothing', async () => {
+    const root = await tempDir();
+    const store = join(root, 'cast');
+    expect((await run(['--dir', store, 'init'], { cwd: root })).code).toBe(0);
+    expect((await run(['personality', 'create', '--preset', 'calm-analyst'], { cwd: store })).code).toBe(0);
+    const before = await snapshot(root);
+    for (const [cwd, args] of [
+      [store, ['init']],
+      [join(store, 'personalities'), ['init', '--force']],
+      [store, ['--dir', 'agents/sub', 'init']],
+    ] as const) {
+      const r = await run([...args], { cwd });
+      expect(r.code, `${cwd}: ${args.join(' ')}`).toBe(2);
+      expect(r.stderr).toContain(`is inside the troupe directory ${store}`);
+    }
+    expect(await snapshot(root)).toEqual(before);
+    const listed = await run(['personality', 'list', '--json'], { cwd: join(store, 'personalities') });
+    expect(listed.json<Array<{ id: string }>>().map((p) => p.id)).toEqual(['calm-analyst']);
+    // Init of the store itself, again, is still fine.
+    expect((await run(['init'], { cwd: root, env: { TROUPE_HOME: store } })).code).toBe(0);
+  });
+
   it('--dir naming a file is a clear usage error for init and for every other command', async () => {
     const root = await tempDir();
     const file = join(root, 'cfg.json');

@@ -166,6 +166,7 @@ export function register(program: Command, ctx: CliContext): void {
         const file = await s.files.get(id);
         let configuration = file?.configuration;
         let note: string | undefined;
+        const mismatch = file && s.files.check(agent, file);
         if (!configuration) {
           const [p, r, m] = [
             await s.personalities.require(agent.personalityId),
@@ -174,6 +175,11 @@ export function register(program: Command, ctx: CliContext): void {
           ];
           configuration = resolveConfiguration(agent, p, r, m);
           note = `${entityFile('resolved', id)} is missing; composed now (run \`troupe reconcile\` to write it)`;
+        } else if (mismatch) {
+          // Not what was composed for this agent (edited by hand, or for another revision of it):
+          // not to be handed to a model as its configuration; validate fails on it too.
+          note = `${mismatch.message}; this is not the configuration composed for it (run \`troupe reconcile\` to write it again)`;
+          ctx.exitCode = EXIT.failed;
         } else if (sync === 'stale') {
           note = `stale: ${judged?.drift.join('; ')}; run \`troupe reconcile\` to re-compose`;
         } else if (sync === 'broken') {

@@ -4,7 +4,7 @@ import type { Command } from 'commander';
 import { TroupeError } from '../../domain/errors.js';
 import { FileStore } from '../../storage/file/index.js';
 import type { CliContext } from '../context.js';
-import { assertNotAFile, DEFAULT_DIR, isTroupeDir } from '../directory.js';
+import { assertNotAFile, DEFAULT_DIR, enclosingTroupeDir, isTroupeDir } from '../directory.js';
 import { writeSchemas } from '../schemas.js';
 import { describeTarget } from '../store-target.js';
 
@@ -66,6 +66,15 @@ export function register(program: Command, ctx: CliContext): void {
       const shown = ctx.display(dir);
       assertNotAFile(dir, shown);
       const existed = isTroupeDir(dir);
+      // A store inside a store (its root, a kind folder, .troupe/) would be found first by every
+      // command run there and hide the one that holds it: refused, with or without --force.
+      const enclosing = existed ? undefined : enclosingTroupeDir(dir);
+      if (enclosing !== undefined)
+        throw new TroupeError(
+          'USAGE',
+          `${shown} is inside the troupe directory ${enclosing}: a troupe directory there would hide it from every command run below it; run commands there as they are, or initialise a directory outside it`,
+          { context: { dir, enclosing } },
+        );
       // What init itself creates does not count: an init cut short (a crash, a power loss) is
       // finished by running it again.
       const found = entries(dir).filter((e) => !LAYOUT.has(e));
