@@ -10,6 +10,10 @@ const fromSerialized = (e: SerializedError): TroupeError =>
     ...(e.cause ? { cause: fromSerialized(e.cause) } : {}),
   });
 
+/** A temporary file's name (`.ada.json.123-1a2b3c4d.tmp`), which differs between two tries. */
+const TEMP_NAME = /\.[^\s/]*\.\d+-[0-9a-f]{8}\.tmp/g;
+const sameReason = (a: string, b: string) => a.replace(TEMP_NAME, '') === b.replace(TEMP_NAME, '');
+
 /**
  * The public error for a run that did not complete: the failing step's code, message and
  * issues, with the run's id, status and compensations in its context and the cause chain kept.
@@ -24,13 +28,17 @@ export function runError(result: RunResult): TroupeError {
     compensated: result.compensated,
   };
   if (result.status === 'failed' && result.compensationFailures.length > 0) {
+    const failures = result.compensationFailures;
+    // An undo that failed for the same reason as the step (a folder not writable, a full disk)
+    // is said once: the names of temporary files aside, the messages are the same.
+    const same = e !== undefined && failures.every((f) => sameReason(f.error.message, e.message));
+    const undo = `${failures.length} compensation(s) failed too${same ? ', the same way' : `: ${failures.map((f) => `${f.stepId}: ${f.error.message}`).join('; ')}`}`;
+    const rest = result.undoPending
+      ? 'the rest of the undo is left to recovery, which runs the next time troupe opens this store (or `troupe workflow recover`)'
+      : `see \`troupe workflow show ${result.runId}\``;
     return new TroupeError(
       'WORKFLOW_FAILED',
-      `workflow ${result.workflowId} (run ${result.runId}) failed and ${result.compensationFailures.length} compensation(s) failed too: ${result.compensationFailures.map((f) => `${f.stepId}: ${f.error.message}`).join('; ')}; ${
-        result.undoPending
-          ? `the rest of the undo is left to recovery, which runs the next time troupe opens this store (or \`troupe workflow recover\`)`
-          : `see \`troupe workflow show ${result.runId}\``
-      }${e ? `. What failed: ${e.message}` : ''}`,
+      `workflow ${result.workflowId} (run ${result.runId}) failed${e ? `: ${e.message}` : ''}. ${undo}; ${rest}`,
       {
         context: {
           ...context,

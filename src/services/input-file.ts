@@ -1,9 +1,10 @@
 import { open } from 'node:fs/promises';
 import { TroupeError } from '../domain/errors.js';
+import { MAX_FILE_BYTES } from '../domain/file-size.js';
 import { firstInvalidByte } from '../domain/utf8.js';
 
 /** The largest input file read (a bundle of ~100k entities); larger ones are refused unread. */
-export const MAX_INPUT_BYTES = 64 * 1024 * 1024;
+export const MAX_INPUT_BYTES = MAX_FILE_BYTES;
 
 const refuse = (file: string, message: string, cause?: unknown) =>
   new TroupeError('VALIDATION_FAILED', `${file}: ${message}`, {

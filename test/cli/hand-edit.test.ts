@@ -1,6 +1,7 @@
-import { readFile, rm } from 'node:fs/promises';
+import { readFile, rm, truncate } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { MAX_INPUT_BYTES } from '../../src/services/input-file.js';
 import { seeded, write } from './helpers.js';
 
 type Json = Record<string, unknown> & { revision: number };
@@ -208,6 +209,23 @@ describe('the directory as a person keeps it', () => {
     expect(r.stdout).toContain('warning: roles/.DS_Store: ignored');
     expect(r.stdout).not.toContain('needs a person');
     expect(r.stderr).toBe('');
+  });
+
+  it('a file of the directory larger than 64 MiB is refused unread, naming it and its size', async () => {
+    const { dir, t } = await seeded();
+    // Sparse: the size is past the bound without the disk holding it.
+    await truncate(join(dir, 'personalities/calm.json'), MAX_INPUT_BYTES + 1);
+    const says = `is ${MAX_INPUT_BYTES + 1} bytes, more than the ${MAX_INPUT_BYTES} a troupe file may hold`;
+    const v = await t('validate');
+    expect(v.code).toBe(1);
+    expect(v.stdout).toContain(`personalities/calm.json: (root): ${says}`);
+    const show = await t('personality', 'show', 'calm');
+    expect(show.code).toBe(1);
+    expect(show.stderr).toContain('personalities/calm.json');
+    expect(show.stderr).toContain(says);
+    expect(show.stderr).not.toContain('UTF-8');
+    // Every other file stays readable.
+    expect((await t('role', 'show', 'reviewer')).code).toBe(0);
   });
 
   it('a model file the store refuses leaves every other model usable: it is named where it is asked for, and by validate', async () => {

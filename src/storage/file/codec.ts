@@ -1,6 +1,7 @@
 import { EntityId, MAX_REVISION, Meta } from '../../domain/common.js';
 import type { Issue } from '../../domain/errors.js';
 import { validationError } from '../../domain/errors.js';
+import { MAX_FILE_BYTES } from '../../domain/file-size.js';
 import { duplicateJsonKey } from '../../domain/json-keys.js';
 import { printable, valueProblems } from '../../domain/text.js';
 import type { StoredDoc } from '../store.js';
@@ -145,6 +146,13 @@ export function decodeDoc(
   if (issue) return { ok: false, raw, issue };
   return { ok: true, doc: obj as StoredDoc, raw };
 }
+
+/** A file larger than any troupe reads, as its issue: refused before it is read. */
+export const tooLarge = (file: string, size: number | bigint): Issue => ({
+  file,
+  path: '(root)',
+  message: `is ${size} bytes, more than the ${MAX_FILE_BYTES} a troupe file may hold: it is not read`,
+});
 
 /** A file whose bytes are not UTF-8, as its issue (they are never read as U+FFFD). */
 export const notUtf8 = (file: string, at: number): Issue => ({

@@ -1,8 +1,9 @@
 import { readdirSync, statSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { open } from 'node:fs/promises';
+import { MAX_FILE_BYTES } from '../../domain/file-size.js';
 import { utf8Text } from '../../domain/utf8.js';
 import type { Kind } from '../store.js';
-import { decodeDoc, notUtf8, type ScanEntry } from './codec.js';
+import { decodeDoc, notUtf8, type ScanEntry, tooLarge } from './codec.js';
 import { errnoOf, ioError, mapLimit } from './io.js';
 import { entityIdFromFileName, type Layout } from './layout.js';
 
@@ -38,7 +39,9 @@ export async function scanFolders(layout: Layout, kinds: readonly Kind[]): Promi
         const file = `${k}/${name}`;
         let text: string;
         try {
-          const decoded = utf8Text(await readFile(layout.entity(k, id)));
+          const bytes = await readBounded(layout.entity(k, id));
+          if (typeof bytes === 'number') return { kind: k, file, id, error: tooLarge(file, bytes) };
+          const decoded = utf8Text(bytes);
           if (!decoded.ok) return { kind: k, file, id, error: notUtf8(file, decoded.at) };
           text = decoded.text;
         } catch (e) {
@@ -63,5 +66,16 @@ function statTime(path: string): Date | undefined {
     return statSync(path).mtime;
   } catch {
     return undefined;
+  }
+}
+
+/** A file's bytes, or its size when it is larger than any troupe reads (then it is not read). */
+async function readBounded(path: string): Promise<Buffer | number> {
+  const fh = await open(path, 'r');
+  try {
+    const { size } = await fh.stat();
+    return size > MAX_FILE_BYTES ? size : await fh.readFile();
+  } finally {
+    await fh.close();
   }
 }

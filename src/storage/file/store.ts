@@ -3,6 +3,7 @@ import { realpath } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { assertValidId } from '../../domain/common.js';
 import { isTroupeError, TroupeError, throwIfCancelled, validationError } from '../../domain/errors.js';
+import { MAX_FILE_BYTES } from '../../domain/file-size.js';
 import { printable } from '../../domain/text.js';
 import { utf8Text } from '../../domain/utf8.js';
 import { keyOf, planBatch } from '../batch.js';
@@ -32,7 +33,7 @@ import {
   pruneAfter,
 } from './apply.js';
 import { type BackupInfo, listBackups, readBackup } from './backups.js';
-import { decodeDoc, invalidFiles, notUtf8, type ScanEntry } from './codec.js';
+import { decodeDoc, invalidFiles, notUtf8, type ScanEntry, tooLarge } from './codec.js';
 import { errnoOf, ioError } from './io.js';
 import { Journal, journalHasEntries, parseJournal } from './journal.js';
 import { entityIdFromFileName, entityRel, isTempName, Layout, strayWhy, TROUPE_DIR } from './layout.js';
@@ -286,6 +287,8 @@ export class FileStore extends BatchStore {
       if (hit && hit.ino === st.ino && hit.size === st.size && hit.mtimeNs === st.mtimeNs) {
         return { doc: cloneJson(hit.doc), text: hit.text };
       }
+      if (st.size > BigInt(MAX_FILE_BYTES))
+        throw invalidFiles([tooLarge(entityRel(kind, id), st.size)], { kind, id });
       const bytes = readFileSync(path);
       const decoded = utf8Text(bytes);
       if (!decoded.ok) throw invalidFiles([notUtf8(entityRel(kind, id), decoded.at)], { kind, id });
