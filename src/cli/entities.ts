@@ -27,12 +27,15 @@ export async function inputFrom(
   return mergePatch(base, flags) as Record<string, unknown>;
 }
 
-/** An update needs something to change; an empty one is a usage error. */
-export function assertPatch(patch: Record<string, unknown>, label: string): void {
+/** An update needs something to change; an empty one is a usage error (naming the empty --from file). */
+export function assertPatch(patch: Record<string, unknown>, label: string, from?: string): void {
   if (Object.keys(patch).length === 0) {
     throw new TroupeError(
       'USAGE',
-      `nothing to update: give --from FILE (a JSON merge patch) or a field option; see \`troupe ${label} update --help\``,
+      from === undefined
+        ? `nothing to update: give --from FILE (a JSON merge patch) or a field option; see \`troupe ${label} update --help\``
+        : `nothing to update: ${from} is an empty patch ({}); name in it the fields to change (null removes one), or give a field option`,
+      from === undefined ? {} : { issues: [{ file: from, path: '(root)', message: 'is an empty patch' }] },
     );
   }
 }
@@ -120,7 +123,7 @@ export function registerUpdateDelete<Flags extends object>(
       const out = ctx.output(cmd);
       const onConflict = conflictOptions(opts);
       const patch = await inputFrom(ctx, opts.from, spec.flagPatch(opts));
-      assertPatch(patch, kind);
+      assertPatch(patch, kind, opts.from);
       await ctx.withConfig(cmd, async (config) => {
         const options = { expectedRevision: opts.expectRevision, ...onConflict, ...whereOf(opts.from) };
         const r =

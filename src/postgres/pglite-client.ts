@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { TroupeError } from '../domain/errors.js';
 import { quoted } from './pg-client.js';
 import type { PgliteDatabase, PgliteModule } from './pglite-database.js';
@@ -22,6 +22,12 @@ export async function pgliteClient(
       {
         context: { dir: target },
       },
+    );
+  if (typeof target === 'string' && statSync(target, { throwIfNoEntry: false })?.isDirectory() === false)
+    throw new TroupeError(
+      'USAGE',
+      `pglite:${target} is a file, not a directory: pglite:PATH names the directory of an embedded database`,
+      { context: { dir: target } },
     );
   let db: PgliteDatabase;
   let unlock = () => {};

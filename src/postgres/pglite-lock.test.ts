@@ -38,5 +38,11 @@ describe('PostgresStore.connect by URL', () => {
     await again.close();
     for (const url of ['mysql://u@h/db', '/tmp/somewhere', 'file:/tmp/x', '', 'pglite:'])
       await expect(PostgresStore.connect(url), url).rejects.toMatchObject({ code: 'USAGE' });
+    // A path that is a file is named as one, not a raw EEXIST.
+    const file = join(dir, 'PG_VERSION');
+    await expect(PostgresStore.connect(`pglite:${file}`)).rejects.toMatchObject({
+      code: 'USAGE',
+      message: `pglite:${file} is a file, not a directory: pglite:PATH names the directory of an embedded database`,
+    });
   }, 60_000);
 });

@@ -121,10 +121,18 @@ describe('troupe personality', () => {
   });
 
   it('an update without anything to change is a usage error', async () => {
-    const { t } = await seeded();
+    const { dir, t } = await seeded();
     const r = await t('personality', 'update', 'calm');
     expect(r.code).toBe(2);
-    expect(r.stderr).toContain('nothing to update');
+    expect(r.stderr).toContain('nothing to update: give --from FILE');
+    // An empty --from file is named as such, not asked for.
+    await write(dir, 'empty.json', '{}');
+    for (const noun of ['personality', 'agent', 'models']) {
+      const id = { personality: 'calm', agent: 'ada', models: 'gpt-4o' }[noun]!;
+      const e = await t(noun, 'update', id, '--from', join(dir, 'empty.json'));
+      expect(e.code, noun).toBe(2);
+      expect(e.stderr).toContain('empty.json is an empty patch ({})');
+    }
   });
 
   it('deletes an unused personality', async () => {

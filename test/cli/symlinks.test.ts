@@ -28,6 +28,7 @@ describe('symbolic links inside the configuration directory', () => {
         const r = await t(...args);
         expect(r.code).toBe(1);
         expect(r.stderr).toContain(`${part} is a symbolic link`);
+        expect(r.stderr).toContain('replace it with a regular file');
       }
       expect(await readFile(target.file, 'utf8')).toBe('precious content\n');
     },
@@ -65,6 +66,7 @@ describe('symbolic links inside the configuration directory', () => {
     const r = await t('role', 'list');
     expect(r.code).toBe(1);
     expect(r.stderr).toContain('roles is a symbolic link');
+    expect(r.stderr).toContain('replace it with a regular folder');
   });
 
   it('a backup folder as a link: the update is refused before anything is written, nothing outside is deleted', async () => {
@@ -79,6 +81,7 @@ describe('symbolic links inside the configuration directory', () => {
     const r = await t('personality', 'update', 'calm', '--trait', 'humor=3');
     expect(r.code).toBe(1);
     expect(r.stderr).toContain('.troupe/backups/personalities/calm is a symbolic link');
+    expect(r.stderr).toContain('replace it with a regular folder');
     expect(await readFile(join(dir, 'personalities/calm.json'), 'utf8')).toBe(before);
     for (let i = 1; i <= 8; i++) expect(await readFile(join(target.dir, `${i}.json`), 'utf8')).toBe('{}');
   });

@@ -205,7 +205,7 @@ export function register(program: Command, ctx: CliContext): void {
     async (id: string, opts: FieldFlags & { from?: string; expectRevision?: number }, cmd: Command) => {
       const out = ctx.output(cmd);
       const patch = await inputFrom(ctx, opts.from, flagPatch(opts));
-      assertPatch(patch, 'agent');
+      assertPatch(patch, 'agent', opts.from);
       const { agent, unchanged } = await ctx.withConfig(cmd, async (config) => {
         return config.updateAgent(id, patch, {
           expectedRevision: opts.expectRevision,

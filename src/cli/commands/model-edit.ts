@@ -113,7 +113,7 @@ export function registerModelEdits(noun: Command, ctx: CliContext): void {
     .action(async (id: string, opts: ModelFlags, cmd: Command) => {
       const out = ctx.output(cmd);
       const patch = await inputFrom(ctx, opts.from, flagInput(opts));
-      assertPatch(patch, 'models');
+      assertPatch(patch, 'models', opts.from);
       const r = await ctx.withConfig(cmd, (config) =>
         config.updateModel(id, patch, { expectedRevision: opts.expectRevision, ...whereOf(opts.from) }),
       );

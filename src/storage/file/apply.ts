@@ -53,7 +53,7 @@ const keepsBackup = (ctx: ApplyContext, c: PendingChange) =>
 export function assertBackupDirs(ctx: ApplyContext, changes: PendingChange[]): void {
   for (const c of changes) {
     const dir = ctx.layout.backupDir(c.kind, c.id);
-    if (keepsBackup(ctx, c) && isLink(dir)) throw linkRefused(ctx.layout, dir);
+    if (keepsBackup(ctx, c) && isLink(dir)) throw linkRefused(ctx.layout, dir, 'folder');
   }
 }
 

@@ -6,11 +6,11 @@ import { errnoOf } from './io.js';
 import type { Layout } from './layout.js';
 
 /** The error for a symbolic link where troupe keeps a file or folder of its own; never its target. */
-export function linkRefused(layout: Layout, path: string): TroupeError {
+export function linkRefused(layout: Layout, path: string, what: 'file' | 'folder'): TroupeError {
   const rel = relative(layout.root, path).split('\\').join('/');
   return new TroupeError(
     'VALIDATION_FAILED',
-    `${rel} is a symbolic link: troupe never follows links inside its directory (a link committed to a repository could point anywhere); replace it with a regular ${rel.includes('.') && !rel.endsWith('/') ? 'file' : 'folder'}`,
+    `${rel} is a symbolic link: troupe never follows links inside its directory (a link committed to a repository could point anywhere); replace it with a regular ${what}`,
     { issues: [{ file: rel, path: '(file)', message: 'is a symbolic link' }], context: { path: rel } },
   );
 }
@@ -30,17 +30,17 @@ export function isLink(path: string): boolean {
  * lock, marker, backups, run logs) and the kind folders. A handful of lstat calls, on open.
  */
 export function assertNoLinks(layout: Layout): void {
-  const parts = [
-    layout.troupe,
-    layout.marker,
-    layout.journal,
-    layout.lock,
-    `${layout.lock}.breaking`,
-    layout.backups,
-    layout.gitignore,
-    `${layout.troupe}/runs`,
-    ...KINDS.map((k) => layout.kindDir(k)),
-    ...KINDS.map((k) => `${layout.backups}/${k}`),
+  const parts: Array<readonly [string, 'file' | 'folder']> = [
+    [layout.troupe, 'folder'],
+    ...[layout.marker, layout.journal, layout.lock, `${layout.lock}.breaking`, layout.gitignore].map(
+      (p) => [p, 'file'] as const,
+    ),
+    ...[
+      layout.backups,
+      `${layout.troupe}/runs`,
+      ...KINDS.map((k) => layout.kindDir(k)),
+      ...KINDS.map((k) => `${layout.backups}/${k}`),
+    ].map((p) => [p, 'folder'] as const),
   ];
-  for (const p of parts) if (isLink(p)) throw linkRefused(layout, p);
+  for (const [p, what] of parts) if (isLink(p)) throw linkRefused(layout, p, what);
 }

@@ -280,7 +280,7 @@ export class FileStore extends BatchStore {
       const l = lstatSync(path, { bigint: true, throwIfNoEntry: false });
       if (l === undefined) return {};
       // An entity file that is a link is never read through: its target's content stays unseen.
-      if (l.isSymbolicLink()) throw linkRefused(this.#layout, path);
+      if (l.isSymbolicLink()) throw linkRefused(this.#layout, path, 'file');
       if (!l.isFile()) throw notAFile(entityRel(kind, id), l.isDirectory() ? 'a folder' : 'a FIFO or device');
       st = l;
       const hit = this.#cache.get(path);
