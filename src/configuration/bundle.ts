@@ -231,6 +231,21 @@ export async function planBundle(
   const modelFor = (settings: { provider: string; modelId: string }) =>
     matchIn(catalog, settings.modelId, settings.provider);
 
+  // An alias that is another model's id would never name its own model (an id is matched first).
+  for (const m of models) {
+    const aliases = ((m as { aliases?: unknown }).aliases ?? []) as string[];
+    aliases.forEach((alias, k) => {
+      const other = catalog.find((o) => o.id === alias && o.id !== m.id && o.provider === m.provider);
+      if (other)
+        issues.push({
+          ...(file ? { file } : {}),
+          entity: m.id,
+          path: `models[${m[AT]}].aliases.${k}`,
+          message: `"${alias}" is the id of another ${other.provider} model: a name is matched to a model's id before any alias, so it would never name model "${m.id}"; remove it from aliases`,
+        });
+    });
+  }
+
   const composedAgents = new Set<string>();
   for (const a of agents) {
     const i = a[AT];

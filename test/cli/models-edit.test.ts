@@ -56,6 +56,27 @@ describe('models are first-class: add, show, update, remove', () => {
     });
   });
 
+  it("an alias that is another model's id is refused, as it could never name its model; nothing is written", async () => {
+    const { root, dir, t } = await initialised();
+    const before = await snapshot(dir);
+    await write(
+      root,
+      'dead.yaml',
+      MODEL.replace('aliases: [my-llm]', 'aliases: [my-llm, gpt-4o]').replace('custom', 'openai'),
+    );
+    const r = await t('models', 'add', '--from', 'dead.yaml');
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(
+      'models[0].aliases.1: "gpt-4o" is the id of another openai model: a name is matched to a model\'s id before any alias, so it would never name model "my-llm"',
+    );
+    expect(await snapshot(dir)).toEqual(before);
+    // Another provider's id is no clash (a name is resolved within the agent's provider).
+    await write(root, 'ok.yaml', MODEL.replace('aliases: [my-llm]', 'aliases: [my-llm, gpt-4o]'));
+    expect((await t('models', 'add', '--from', 'ok.yaml')).code).toBe(0);
+    const update = await t('models', 'update', 'my-llm', '--alias', 'my-llm', '--alias', 'tiny');
+    expect(update.code).toBe(0);
+  });
+
   it('update re-composes every agent on the model in the same commit; --expect-revision guards it', async () => {
     const { root, t } = await initialised();
     await write(root, 'm.yaml', MODEL);
