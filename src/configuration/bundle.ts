@@ -12,7 +12,7 @@ import type { Model } from '../domain/model.js';
 import type { Personality } from '../domain/personality.js';
 import type { Role } from '../domain/role.js';
 import type { Normalized } from '../services/entity-service.js';
-import { matchIn } from '../services/model-service.js';
+import { deadAliases, matchIn } from '../services/model-service.js';
 import { type BatchOp, type Kind, singular } from '../storage/store.js';
 import { asNew } from './create-agent.js';
 import { diffFields, type FieldChange } from './diff.js';
@@ -232,19 +232,14 @@ export async function planBundle(
     matchIn(catalog, settings.modelId, settings.provider);
 
   // An alias that is another model's id would never name its own model (an id is matched first).
-  for (const m of models) {
-    const aliases = ((m as { aliases?: unknown }).aliases ?? []) as string[];
-    aliases.forEach((alias, k) => {
-      const other = catalog.find((o) => o.id === alias && o.id !== m.id && o.provider === m.provider);
-      if (other)
-        issues.push({
-          ...(file ? { file } : {}),
-          entity: m.id,
-          path: `models[${m[AT]}].aliases.${k}`,
-          message: `"${alias}" is the id of another ${other.provider} model: a name is matched to a model's id before any alias, so it would never name model "${m.id}"; remove it from aliases`,
-        });
-    });
-  }
+  for (const m of models)
+    for (const d of deadAliases(m as never, catalog))
+      issues.push({
+        ...(file ? { file } : {}),
+        entity: m.id,
+        path: `models[${m[AT]}].aliases.${d.index}`,
+        message: d.issue,
+      });
 
   const composedAgents = new Set<string>();
   for (const a of agents) {

@@ -20,6 +20,7 @@ import { MemoryRunLog, type RunLog, type RunRecord, type RunSummary } from '../o
 import { pageOfRuns, type RunPageOptions, runsWithPrefix } from '../orchestration/run-pages.js';
 import { WorkflowRunner } from '../orchestration/runner.js';
 import type { Normalized } from '../services/entity-service.js';
+import { deadAliases } from '../services/model-service.js';
 import { keyOf } from '../storage/batch.js';
 import type { CommitResult, Store, StoredDoc } from '../storage/store.js';
 import type { BundlePlan, EntityChange } from './bundle.js';
@@ -512,6 +513,18 @@ export class ConfigurationService {
   }
 
   async #applyModel(entry: Normalized, expected: number, file: string | undefined, signal?: AbortSignal) {
+    // Said of the model itself (`aliases.1`), not as the one entry of a bundle (`models[0]…`).
+    const dead = deadAliases(entry as never, await this.services.models.catalog());
+    if (dead.length > 0)
+      throw validationError(
+        `${file ?? `model "${entry.id}"`}: ${dead.map((d) => `aliases.${d.index}: ${d.issue}`).join('; ')}`,
+        dead.map((d) => ({
+          ...(file ? { file } : {}),
+          entity: entry.id,
+          path: `aliases.${d.index}`,
+          message: d.issue,
+        })),
+      );
     const r = await this.run(
       (await builtIns()).applyBundleWorkflow,
       {

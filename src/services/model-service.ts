@@ -32,6 +32,28 @@ export function matchIn<M extends Model>(all: readonly M[], name: string, provid
 }
 
 /**
+ * The aliases of `m` that are the id of another model of its provider in `all`: dead names, as
+ * an id is matched first (see matchIn), so they could never name `m`. With their index.
+ */
+export function deadAliases(
+  m: { id: string; provider?: unknown; aliases?: unknown },
+  all: readonly Model[],
+): Array<{ index: number; issue: string }> {
+  const aliases = Array.isArray(m.aliases) ? (m.aliases as string[]) : [];
+  return aliases.flatMap((alias, index) => {
+    const other = all.find((o) => o.id === alias && o.id !== m.id && o.provider === m.provider);
+    return other
+      ? [
+          {
+            index,
+            issue: `"${alias}" is the id of another ${other.provider} model: a name is matched to a model's id before any alias, so it would never name model "${m.id}"; remove it from aliases`,
+          },
+        ]
+      : [];
+  });
+}
+
+/**
  * The model catalog: providers and models shipped as data, plus the user's own entries in
  * the config directory's `models/`. A model is found by id, dated model id or alias.
  *

@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
 import { ConfigurationService } from '../../src/configuration/configuration-service.js';
 import { MemoryStore } from '../../src/storage/memory/store.js';
 import { initialised, snapshot, write } from './helpers.js';
@@ -67,8 +68,19 @@ describe('models are first-class: add, show, update, remove', () => {
     const r = await t('models', 'add', '--from', 'dead.yaml');
     expect(r.code).toBe(1);
     expect(r.stderr).toContain(
-      'models[0].aliases.1: "gpt-4o" is the id of another openai model: a name is matched to a model\'s id before any alias, so it would never name model "my-llm"',
+      'dead.yaml: aliases.1: "gpt-4o" is the id of another openai model: a name is matched to a model\'s id before any alias, so it would never name model "my-llm"',
     );
+    // In a bundle, the entry is named by its place in it.
+    await write(
+      root,
+      'cast.json',
+      JSON.stringify({
+        models: [{ id: 'my-llm', ...parse(MODEL), provider: 'openai', aliases: ['gpt-4o'] }],
+      }),
+    );
+    const bundle = await t('import', 'cast.json');
+    expect(bundle.code).toBe(1);
+    expect(bundle.stderr).toContain('models[0].aliases.0: "gpt-4o" is the id of another openai model');
     expect(await snapshot(dir)).toEqual(before);
     // Another provider's id is no clash (a name is resolved within the agent's provider).
     await write(root, 'ok.yaml', MODEL.replace('aliases: [my-llm]', 'aliases: [my-llm, gpt-4o]'));
