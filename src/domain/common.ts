@@ -2,7 +2,7 @@ import type transliterateFn from '@sindresorhus/transliterate';
 import { z } from 'zod';
 import { type Issue, validationError } from './errors.js';
 import { lazyDefault } from './lazy.js';
-import { containsSecret, SECRET_IN_TEXT, scrubMessage, scrubSecrets } from './secrets.js';
+import { containsSecret, SECRET_IN_TEXT, scrubMessage, scrubRandomWords, scrubSecrets } from './secrets.js';
 import { article, printable } from './text.js';
 
 /** Lowercase slug: safe as a file name on every platform, no separators, no traversal. */
@@ -133,6 +133,13 @@ const got = (at: { found: boolean; value?: unknown }) =>
     ? ' (it is missing)'
     : `, got ${scrubSecrets(JSON.stringify(at.value) ?? String(at.value))}`;
 
+/**
+ * The entity an input names (its id or name, as given), as an error may show it: printable, and
+ * with any word that looks like a key redacted (a token given as the id is refused, not echoed).
+ */
+const shownEntity = (entity: string | undefined): string | undefined =>
+  entity === undefined ? undefined : scrubRandomWords(printable(entity));
+
 /** zod issues as ours; `input` (what was parsed) lets a message say what was given. */
 export function toIssues(
   error: z.ZodError,
@@ -140,6 +147,7 @@ export function toIssues(
   input?: unknown,
 ): Issue[] {
   const seen = new Set<string>();
+  const entity = shownEntity(where.entity);
   return error.issues.flatMap((i) => {
     // Keys come from the input as they are: printed, never a terminal escape or direction override.
     const path = printable(i.path.map(String).join('.')) || '(root)';
@@ -153,7 +161,7 @@ export function toIssues(
     else message = plainMessage(i, message, input);
     const issue: Issue = { path, message: scrubMessage(message) };
     if (where.file) issue.file = where.file;
-    if (where.entity) issue.entity = where.entity;
+    if (entity) issue.entity = entity;
     // Two checks of one field can fail with the same words (an integer past 2^53 is neither
     // safe nor under the maximum): said once.
     const key = `${issue.path}\u0000${issue.message}`;
@@ -198,10 +206,11 @@ export function parseOrThrow<S extends z.ZodType>(
   const r = schema.safeParse(value);
   if (r.success) return r.data;
   const issues = toIssues(r.error, where, value);
-  const head = `invalid ${where.kind}${where.entity ? ` "${where.entity}"` : ''}${where.file ? ` in ${where.file}` : ''}`;
+  const entity = shownEntity(where.entity);
+  const head = `invalid ${where.kind}${entity ? ` "${entity}"` : ''}${where.file ? ` in ${where.file}` : ''}`;
   throw validationError(`${head}:\n${formatIssues(issues)}`, issues, {
     kind: where.kind,
-    entity: where.entity,
+    entity,
     file: where.file,
   });
 }

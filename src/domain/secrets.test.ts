@@ -24,6 +24,7 @@ const samples: Record<string, string> = {
   'xAI, Groq or Hugging Face token': 'hf_abcdefghijklmnopqrstuvwx',
   'JSON Web Token':
     'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U',
+  'Bearer token': 'Bearer Zm9vYmFyYmF6cXV4MTIzNDU2Nzg5MGFiY2RlZg',
   'private key': '-----BEGIN RSA PRIVATE KEY-----',
   'credentials in a URL': 'https://admin:hunter2hunter2@db.example.com/',
   'key in a URL query': 'https://api.example.com/v1?api_key=abc123def456',
@@ -51,9 +52,23 @@ describe('the secret detector', () => {
     'ACME_PRODUCTION_OPENAI_API_KEY_V2',
     'task-2f6c0a1e-1b2c-4d5e-8f90-123456789abc',
     'stop at "###" or "</answer>"',
+    // A prefix inside a word is no key: sk- in desk-…, a bearer without a token.
+    'a desk-organizer-with-many-compartments and a task-force-assignment-planning',
+    'the bearer responsibilities-and-duties-of-office',
   ])('leaves ordinary text alone: %s', (text) => {
     expect(containsSecret(text)).toBe(false);
     expect(scrubSecrets(text)).toBe(text);
+  });
+
+  it.each([
+    ['glued to a word by _', 'x_sk-proj-AbCdEfGhIjKlMnOpQrStUvWx1234'],
+    ['glued to a word', 'tokenghp_abcdefghijklmnopqrstuvwxyz0123456789'],
+    ['after a scheme glued to a word', 'db_https://admin:hunter2hunter2@db.example.com/'],
+    ['in a header', 'Authorization: Bearer Zm9vYmFyYmF6cXV4MTIzNDU2Nzg5MGFiY2RlZg'],
+    ['as a lowercase bearer', 'bearer abcdefghij0123456789abcdef'],
+  ])('finds a key %s: %s', (_, text) => {
+    expect(containsSecret(text)).toBe(true);
+    expect(scrubSecrets(text)).toContain('[redacted]');
   });
 
   it('scrubs a text as often as it comes, though clean ones are remembered', () => {
@@ -116,10 +131,9 @@ describe('the secret detector', () => {
       'systemPrompt "Follow https://docs.example.com/API/v2/Reference2024 strictly" is too long',
     ])
       expect(scrubMessage(text)).toBe(text);
-    // A word of a quoted text of several words (`Bearer <key>`), and a part of a path in one.
-    expect(scrubMessage(`got "Bearer ${azure}" for temperature`)).toBe(
-      'got "Bearer [redacted]" for temperature',
-    );
+    // A word of a quoted text of several words, and a part of a path in one.
+    expect(scrubMessage(`got "key ${azure}" for temperature`)).toBe('got "key [redacted]" for temperature');
+    expect(scrubMessage(`got "Bearer ${azure}" for temperature`)).toBe('got "[redacted]" for temperature');
     expect(scrubMessage(`step failed: "cp /tmp/${lower}/a.json /b" exited 1`)).toBe(
       'step failed: "cp /tmp/[redacted]/a.json /b" exited 1',
     );

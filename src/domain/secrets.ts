@@ -5,23 +5,35 @@
  */
 export const SECRET_FORMATS: ReadonlyArray<{ name: string; pattern: RegExp }> = [
   { name: 'Anthropic API key', pattern: /sk-ant-(?:api|admin)\d{2}-[A-Za-z0-9_-]{16,}/g },
-  { name: 'OpenAI API key', pattern: /\bsk-(?:proj-|svcacct-|admin-)?[A-Za-z0-9_-]{16,}/g },
-  { name: 'Stripe key', pattern: /\b(?:sk|rk|pk)_(?:live|test)_[A-Za-z0-9]{16,}/g },
-  { name: 'GitHub token', pattern: /\bgh[pousr]_[A-Za-z0-9]{30,}/g },
-  { name: 'GitHub fine-grained token', pattern: /\bgithub_pat_[A-Za-z0-9_]{20,}/g },
-  { name: 'GitLab token', pattern: /\bgl(?:pat|dt|ptt|rt)-[A-Za-z0-9_-]{20,}/g },
-  { name: 'Slack token', pattern: /\bxox[abposr]-[A-Za-z0-9-]{10,}/g },
-  { name: 'AWS access key id', pattern: /\b(?:AKIA|ASIA|ABIA|ACCA)[0-9A-Z]{16}\b/g },
+  {
+    name: 'OpenAI API key',
+    pattern: /(?:sk-(?:proj|svcacct|admin)-|(?<![A-Za-z0-9])sk-)[A-Za-z0-9_-]{16,}/g,
+  },
+  { name: 'Stripe key', pattern: /(?:sk|rk|pk)_(?:live|test)_[A-Za-z0-9]{16,}/g },
+  { name: 'GitHub token', pattern: /gh[pousr]_[A-Za-z0-9]{30,}/g },
+  { name: 'GitHub fine-grained token', pattern: /github_pat_[A-Za-z0-9_]{20,}/g },
+  { name: 'GitLab token', pattern: /gl(?:pat|dt|ptt|rt)-[A-Za-z0-9_-]{20,}/g },
+  { name: 'Slack token', pattern: /xox[abposr]-[A-Za-z0-9-]{10,}/g },
+  {
+    name: 'AWS access key id',
+    pattern: /(?<![A-Za-z0-9])(?:AKIA|ASIA|ABIA|ACCA)[0-9A-Z]{16}(?![A-Za-z0-9])/g,
+  },
   {
     name: 'AWS secret access key',
     pattern:
       /(?<![A-Za-z0-9/+])(?=[A-Za-z0-9/+]*[a-z])(?=[A-Za-z0-9/+]*[A-Z])(?=[A-Za-z0-9/+]*\d)[A-Za-z0-9/+]{40}(?![A-Za-z0-9/+=])/g,
   },
-  { name: 'Google API key', pattern: /\bAIza[0-9A-Za-z_-]{30,}/g },
-  { name: 'xAI, Groq or Hugging Face token', pattern: /\b(?:xai|gsk|hf)[-_][A-Za-z0-9]{20,}/g },
-  { name: 'JSON Web Token', pattern: /\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}/g },
+  { name: 'Google API key', pattern: /AIza[0-9A-Za-z_-]{30,}/g },
+  { name: 'xAI, Groq or Hugging Face token', pattern: /(?<![A-Za-z0-9])(?:xai|gsk|hf)[-_][A-Za-z0-9]{20,}/g },
+  { name: 'JSON Web Token', pattern: /eyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}/g },
+  // A token after the word (an `Authorization` header pasted in): one with a digit in it, so
+  // prose (`the bearer responsibilities-and-duties`) is not one.
+  {
+    name: 'Bearer token',
+    pattern: /(?<![A-Za-z0-9])[Bb]earer\s+(?=[A-Za-z._~+/-]*\d)[A-Za-z0-9._~+/-]{20,}=*/g,
+  },
   { name: 'private key', pattern: /-----BEGIN [A-Z ]*PRIVATE KEY-----/g },
-  { name: 'credentials in a URL', pattern: /\b[a-z][a-z0-9+.-]*:\/\/[^\s/:@]+:[^\s/@]+@/gi },
+  { name: 'credentials in a URL', pattern: /[a-z][a-z0-9+.-]*:\/\/[^\s/:@]+:[^\s/@]+@/gi },
   {
     name: 'key in a URL query',
     pattern: /[?&](?:api[_-]?key|key|token|access[_-]?token|secret|password|auth)=[^&\s#]+/gi,
@@ -162,6 +174,23 @@ const PATH_PART = /\/([A-Za-z0-9+_=.-]{32,})(?=[/\s"'`,:;)]|$)/g;
 
 export const SECRET_IN_TEXT =
   'contains what looks like an API key or token: keep secrets in environment variables (name one in model.apiKeyEnv), never in configuration';
+
+/**
+ * An Azure OpenAI key's shape: exactly 32 hex digits. Refused in the text of configuration (a
+ * name, a description, a prompt) though not scrubbed everywhere by shape: ids and digests of
+ * that length are legitimate in what troupe writes, and an id may be one (a UUID without dashes).
+ */
+const HEX_KEY = /(?<![0-9A-Fa-f])[0-9A-Fa-f]{32}(?![0-9A-Fa-f])/;
+
+/** A field that holds an id (its own or another entity's), where a 32-hex value is an id. */
+const ID_FIELD = /(?:^|\.)(?:id|[A-Za-z]+Id)$/;
+
+/** The dotted paths of configuration text that carries a key: every known format, and an Azure key's shape outside ids. */
+export function storedSecretPaths(value: unknown): string[] {
+  const known = secretPaths(value);
+  const hex = secretPaths(value, '', 0, (t) => HEX_KEY.test(t)).filter((p) => !ID_FIELD.test(p));
+  return [...new Set([...known, ...hex])];
+}
 
 /**
  * The dotted paths of every string inside `value` that carries a key or token (`found`: how a

@@ -9,7 +9,7 @@ import { PreconditionFailed } from './conflict.js';
 import { dashboardPage } from './dashboard/page.js';
 import { DASHBOARD_SCRIPT } from './dashboard/script.js';
 import { DASHBOARD_STYLE } from './dashboard/style.js';
-import { etagOf, ifMatchRevision } from './etag.js';
+import { etagOf, ifMatchTag, matchesTag } from './etag.js';
 import { checkQuery, foreignRequest, jsonBody } from './guards.js';
 import { errorBody, HttpRefusal, httpError } from './http-errors.js';
 import { openApiDocument } from './openapi.js';
@@ -137,21 +137,26 @@ export function createApp(opts: AppOptions): Hono {
             `${r.method.toUpperCase()} /api${r.path} has no entity tag to match`,
           );
         const body = r.method !== 'get' && r.method !== 'delete' ? await jsonBody(c) : undefined;
-        const ifMatch = r.revisioned ? ifMatchRevision(condition) : undefined;
+        const tag = r.revisioned ? ifMatchTag(condition) : undefined;
         const reply = await r.handle({
           params: c.req.param() as Record<string, string>,
           query: (name) => c.req.query(name),
           body,
-          ifMatch,
+          ifMatch: tag?.revision,
+          ifMatchTag: tag,
           signal: c.req.raw.signal,
         });
-        if (r.method === 'get' && ifMatch !== undefined && reply.revision !== ifMatch)
+        if (
+          r.method === 'get' &&
+          tag !== undefined &&
+          !matchesTag(tag, { ...(reply.body as object), revision: reply.revision })
+        )
           throw new HttpRefusal(
             'PRECONDITION_FAILED',
-            `If-Match ${condition} is not the current ${etagOf(reply.revision ?? 0)}`,
+            `If-Match ${condition} is not the current ${etagOf(reply.revision ?? 0, reply.body)}`,
           );
         const headers: Record<string, string> = {};
-        if (reply.revision !== undefined) headers.ETag = etagOf(reply.revision);
+        if (reply.revision !== undefined) headers.ETag = etagOf(reply.revision, reply.body);
         if (reply.location) headers.Location = `/api${reply.location}`;
         const status = reply.status ?? 200;
         if (r.method !== 'get' && /\breturn=minimal\b/.test(c.req.header('prefer') ?? ''))

@@ -49,7 +49,14 @@ export function entityRoutes(api: EntityApi, config: ConfigurationService): Rout
   const base = `/${api.noun}`;
   const tag = api.noun;
   const cas = <T>(id: string, req: Request, write: () => Promise<T>) =>
-    compareAndSwap(config.services.store, api.noun, id, req.ifMatch, write);
+    compareAndSwap(
+      config.services.store,
+      api.noun,
+      id,
+      req.ifMatchTag,
+      () => api.reads(config).get(id),
+      write,
+    );
   return [
     {
       method: 'get',

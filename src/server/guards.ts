@@ -50,13 +50,15 @@ export async function jsonBody(c: Context): Promise<unknown> {
   } catch {
     throw new TroupeError('USAGE', 'the request body is not UTF-8', { context: { field: 'body' } });
   }
-  if (text.trim() === '') return {};
   const type = c.req.header('content-type') ?? '';
+  // No body needs no type; a type given is JSON's, empty body or not (a form post is refused).
+  if (text.trim() === '' && type === '') return {};
   if (!/^application\/([\w.+-]+\+)?json\s*(;|$)/i.test(type))
     throw new HttpRefusal(
       'UNSUPPORTED_MEDIA_TYPE',
       `a request body must be JSON, sent with Content-Type: application/json (got ${type ? 'another type' : 'none'})`,
     );
+  if (text.trim() === '') return {};
   let body: unknown;
   try {
     body = JSON.parse(text);

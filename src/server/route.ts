@@ -1,5 +1,6 @@
 import type { z } from 'zod';
 import type { Scope } from './auth.js';
+import type { EntityTag } from './etag.js';
 
 /** What a handler gets of a request, already authorised, its body parsed. */
 export interface Request {
@@ -9,6 +10,8 @@ export interface Request {
   body: unknown;
   /** The revision `If-Match` names (compare-and-swap), if any. */
   ifMatch: number | undefined;
+  /** The whole tag `If-Match` names: its revision, and the content at it when the tag holds one. */
+  ifMatchTag: EntityTag | undefined;
   /** Ends when the client goes away or the server shuts down. */
   signal: AbortSignal;
 }

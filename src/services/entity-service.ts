@@ -8,7 +8,7 @@ import {
   TroupeError,
   validationError,
 } from '../domain/errors.js';
-import { SECRET_IN_TEXT, secretPaths } from '../domain/secrets.js';
+import { SECRET_IN_TEXT, storedSecretPaths } from '../domain/secrets.js';
 import { suggest } from '../domain/suggest.js';
 import { valueProblems } from '../domain/text.js';
 import type { BatchOp, Kind, Store, StoredDoc } from '../storage/store.js';
@@ -112,7 +112,7 @@ export class EntityReader<E extends { id: string; revision: number; name?: strin
     }) as Normalized;
     delete data.$schema;
     // A key pasted anywhere (a name, a tone, a URL, a stop sequence) is refused, never stored.
-    const leaked = secretPaths(data);
+    const leaked = storedSecretPaths(data);
     if (leaked.length) {
       const at = where.file ? `${where.file}: ` : '';
       const issues = leaked.map((path) => ({

@@ -17,6 +17,8 @@ async function allFiles(dir: string): Promise<Array<[string, string]>> {
 const KEY = 'sk-ant-api03-Zx9Yw8Vu7Ts6Rq5Po4Nm3Lk2Ji1Hg0Fe-dcba';
 const AWS = 'AKIAIOSFODNN7EXAMPLE';
 const PAT = 'github_pat_11ABCDEFG0123456789_abcdefghijklmnop';
+const OPENAI = 'sk-proj-AbCdEfGhIjKlMnOpQrStUvWx1234';
+const BEARER = 'Zm9vYmFyYmF6cXV4MTIzNDU2Nzg5MGFiY2RlZg'; // an opaque token of no known format
 const AZURE = '3f9a1c7e5b2d4086a1e9c3b7d5f20e4c'; // 32 hex digits: no known format, quoted back by a refusal
 
 describe('a secret pasted into a command is refused, and never reaches disk or output', () => {
@@ -30,6 +32,28 @@ describe('a secret pasted into a command is refused, and never reaches disk or o
       'a role system prompt',
       ['role', 'update', 'reviewer', '--system-prompt', `Use ${PAT} to fetch code.`],
       PAT,
+    ],
+    // A key glued to a word by `_` (no word boundary before it), in a name and as a reference.
+    [
+      'a name, glued to a word',
+      ['personality', 'create', '--preset', 'calm-analyst', '--name', `x_${OPENAI}`],
+      OPENAI,
+    ],
+    ['a reference, glued to a word', ['agent', 'update', 'ada', '--personality', `x_${OPENAI}`], OPENAI],
+    [
+      'an Authorization header',
+      ['personality', 'update', 'calm', '--description', `Authorization: Bearer ${BEARER}`],
+      BEARER,
+    ],
+    [
+      'a description, as an Azure key',
+      ['personality', 'update', 'calm', '--description', `azure key ${AZURE}`],
+      AZURE,
+    ],
+    [
+      'an id, as a bearer token',
+      ['personality', 'create', '--preset', 'calm-analyst', '--id', `Bearer ${BEARER}`],
+      BEARER,
     ],
   ];
 

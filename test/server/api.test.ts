@@ -1,3 +1,5 @@
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { checkListen, sameSecret, scopeOf } from '../../src/server/auth.js';
 import { apiOver, calm } from './harness.js';
@@ -18,27 +20,29 @@ describe('the HTTP API', () => {
     const { call, store } = await api();
     const created = await call('POST', '/personalities', calm);
     expect(created.status).toBe(201);
-    expect(created.headers.get('etag')).toBe('"r1"');
+    const r1 = created.headers.get('etag') as string;
+    expect(r1).toMatch(/^"r1-[0-9a-f]{16}"$/);
     expect(created.headers.get('location')).toBe('/api/personalities/calm');
     const read = await call('GET', '/personalities/calm');
     expect(read.json.bigFive.openness).toBe(60);
-    expect(read.headers.get('etag')).toBe('"r1"');
+    expect(read.headers.get('etag')).toBe(r1);
 
     const first = await call(
       'PATCH',
       '/personalities/calm',
       { bigFive: { openness: 80 } },
-      { 'If-Match': '"r1"' },
+      { 'If-Match': r1 },
     );
     expect(first.status).toBe(200);
-    expect(first.headers.get('etag')).toBe('"r2"');
+    const r2 = first.headers.get('etag') as string;
+    expect(r2).toMatch(/^"r2-[0-9a-f]{16}"$/);
     // A second writer who read r1 too: refused, told which field moved and how.
-    const late = await call('PATCH', '/personalities/calm', { name: 'Late' }, { 'If-Match': '"r1"' });
+    const late = await call('PATCH', '/personalities/calm', { name: 'Late' }, { 'If-Match': r1 });
     expect(late.status).toBe(412);
     expect(late.json.error.code).toBe('CONCURRENT_MODIFICATION');
     expect(late.json.conflict).toEqual({
-      expected: '"r1"',
-      current: '"r2"',
+      expected: r1,
+      current: r2,
       changed: [{ path: 'bigFive.openness', from: 60, to: 80 }],
     });
     const now = await store.get('personalities', 'calm');
@@ -50,6 +54,31 @@ describe('the HTTP API', () => {
     expect(await store.get('personalities', 'calm')).toBeDefined();
     expect((await call('DELETE', '/personalities/calm', undefined, { 'If-Match': '"r2"' })).status).toBe(200);
     expect((await call('GET', '/personalities/calm')).status).toBe(404);
+  });
+
+  it('a file edited by hand since a tag was read keeps its revision, not its tag: the write is 412, nothing is written over', async () => {
+    const { call, dir } = await api();
+    const tag = (await call('POST', '/personalities', calm)).headers.get('etag') as string;
+    const file = join(dir, 'personalities/calm.json');
+    const doc = JSON.parse(await readFile(file, 'utf8'));
+    await writeFile(file, `${JSON.stringify({ ...doc, description: 'edited by hand' }, null, 2)}\n`);
+    const read = await call('GET', '/personalities/calm');
+    expect(read.headers.get('etag')).toMatch(/^"r1-/);
+    expect(read.headers.get('etag')).not.toBe(tag);
+    expect((await call('GET', '/personalities/calm', undefined, { 'If-Match': tag })).status).toBe(412);
+    const late = await call('PATCH', '/personalities/calm', { description: 'client' }, { 'If-Match': tag });
+    expect(late.status).toBe(412);
+    expect(late.json.error.code).toBe('CONCURRENT_MODIFICATION');
+    expect(late.json.conflict).toMatchObject({ expected: tag, current: read.headers.get('etag') });
+    expect(JSON.parse(await readFile(file, 'utf8')).description).toBe('edited by hand');
+    expect((await call('DELETE', '/personalities/calm', undefined, { 'If-Match': tag })).status).toBe(412);
+    // With the tag read after the edit, the write goes through (and keeps what it does not change).
+    const fresh = read.headers.get('etag') as string;
+    const ok = await call('PATCH', '/personalities/calm', { name: 'Calmer' }, { 'If-Match': fresh });
+    expect(ok.status).toBe(200);
+    expect(ok.json).toMatchObject({ name: 'Calmer', description: 'edited by hand', revision: 2 });
+    // A tag of the revision alone matches that revision whatever its content.
+    expect((await call('GET', '/personalities/calm', undefined, { 'If-Match': '"r2"' })).status).toBe(200);
   });
 
   it('answers errors as JSON with the CLI codes: validation names the field, bad JSON and bad ETags are usage errors', async () => {
@@ -81,7 +110,7 @@ describe('the HTTP API', () => {
     const r = await call('PATCH', '/personalities/calm', { name: 'Calmer' }, { Prefer: 'return=minimal' });
     expect(r.status).toBe(204);
     expect(r.text).toBe('');
-    expect(r.headers.get('etag')).toBe('"r2"');
+    expect(r.headers.get('etag')).toMatch(/^"r2-[0-9a-f]{16}"$/);
     expect(r.headers.get('preference-applied')).toBe('return=minimal');
   });
 
@@ -203,6 +232,12 @@ describe('requests the server refuses before they reach the library', () => {
     const post = (headers: Record<string, string>, host = 'http://127.0.0.1:7420') =>
       app.request(`${host}/api/apply?prune=true`, { method: 'POST', headers, body: '{}' });
     expect((await post({ 'content-type': 'text/plain' })).status).toBe(415);
+    // An empty body of another type too; an empty body of no type is no body.
+    const empty = (headers: Record<string, string>) =>
+      app.request('http://127.0.0.1:7420/api/reconcile', { method: 'POST', headers });
+    expect((await empty({ 'content-type': 'text/plain' })).status).toBe(415);
+    expect((await empty({ 'content-type': 'application/x-www-form-urlencoded' })).status).toBe(415);
+    expect((await empty({})).status).toBe(200);
     expect((await post({ 'content-type': 'application/json', origin: 'http://evil.example' })).status).toBe(
       403,
     );
