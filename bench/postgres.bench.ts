@@ -7,17 +7,12 @@ import { PostgresStore } from '../src/postgres/store.js';
 import {
   dropSchema,
   freshSchema,
+  inSchema,
   postgresUnavailable,
   TEST_POSTGRES_URL,
 } from '../src/postgres/test-db.test-helper.js';
 import { type BenchRow, formatTable, isMain, timeInTurns, timePerOp, withRatios } from './run.js';
 import { agent, personality, role } from './workflow.bench.js';
-
-const inSchema = (schema: string) => {
-  const u = new URL(TEST_POSTGRES_URL);
-  u.searchParams.set('schema', schema);
-  return u.toString();
-};
 
 /**
  * PostgreSQL (the server `.ci/run` starts, fsync on): create-agent with its durable run log

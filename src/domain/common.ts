@@ -137,8 +137,8 @@ const got = (at: { found: boolean; value?: unknown }) =>
  * The entity an input names (its id or name, as given), as an error may show it: printable, and
  * with any word that looks like a key redacted (a token given as the id is refused, not echoed).
  */
-const shownEntity = (entity: string | undefined): string | undefined =>
-  entity === undefined ? undefined : scrubRandomWords(printable(entity));
+const shownEntity = (entity: unknown): string | undefined =>
+  entity === undefined || entity === null ? undefined : scrubRandomWords(printable(String(entity)));
 
 /** zod issues as ours; `input` (what was parsed) lets a message say what was given. */
 export function toIssues(

@@ -128,6 +128,11 @@ export interface StepEvent {
   output?: unknown;
   /** On `success`: the value came from the fallback, so the step has nothing to compensate. */
   viaFallback?: boolean;
+  /**
+   * On `intent`, as a log stores it: written by the very transaction of the commit it announces
+   * (see CarriedEvents), so the commit happened if the intent is in the log at all.
+   */
+  carried?: true;
 }
 
 export interface StateChangeEvent {

@@ -51,7 +51,8 @@ export function contextFromRecord(
     if (UNDO_FROM_INTENT.has(s.status) && s.intent !== undefined && !ctx.completed.has(s.stepId)) {
       ctx.completed.set(s.stepId, {
         input: readBack(s.input),
-        output: s.intent,
+        // An intent its commit carried is in the log only if that commit happened: confirmed.
+        output: s.intentCarried ? confirmed(s.intent) : s.intent,
         viaFallback: false,
       });
     }

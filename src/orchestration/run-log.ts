@@ -82,6 +82,8 @@ export interface StepRecord {
   viaFallback?: boolean;
   /** Recorded by the handler before its side effect: how to undo it if the process dies mid-step. */
   intent?: unknown;
+  /** The last intent was written by its commit's own transaction: that commit happened. */
+  intentCarried?: true;
   error?: SerializedError;
   retryAt?: number;
   circuit: Array<{ at: number; state: CircuitState }>;
@@ -180,6 +182,8 @@ function applyStep(record: RunRecord, e: StepEvent & { type: 'step' }): void {
     }
     case 'intent':
       step.intent = e.output;
+      if (e.carried) step.intentCarried = true;
+      else delete step.intentCarried;
       break;
     case 'success': {
       const a = step.attempts.findLast((x) => x.attempt === e.attempt);

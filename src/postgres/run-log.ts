@@ -277,7 +277,7 @@ export class PostgresRunLog implements RunLog {
         });
         // Counted written once the commit is known to have happened; else back in the queue.
         const written = held.write(event, async (events) => {
-          await this.#writeTo(tx as Sql, runId, events);
+          await this.#writeTo(tx as Sql, runId, events, event);
           wrote();
           if (!(await decided)) throw new Error('the commit carrying these events did not happen');
           this.#unrecorded.delete(runId);
@@ -310,14 +310,18 @@ export class PostgresRunLog implements RunLog {
     if (end) this.#endWritten.set(runId, end.epoch ?? 0);
   }
 
-  /** A run's events in one statement on `db`; a new run's row (and lease) made with its first. */
-  #writeTo(db: Sql, runId: string, events: RunEvent[]): Promise<void> {
+  /**
+   * A run's events in one statement on `db`; a new run's row (and lease) made with its first.
+   * `carried`: the intent a commit's own transaction writes, stored marked as carried (its
+   * presence proves the commit; see StepEvent.carried). Written any other way, it is not marked.
+   */
+  #writeTo(db: Sql, runId: string, events: RunEvent[], carried?: RunEvent): Promise<void> {
     const claim = events[0]?.type === 'created' ? this.#unrecorded.get(runId) : undefined;
     const row = claim && { token: claim.token, holder: claim.holder, ttlMs: this.#keeper.ttlMs };
     return writeEvents(
       db,
       runId,
-      events,
+      carried ? events.map((e) => (e === carried ? { ...e, carried: true as const } : e)) : events,
       events.map((e) => this.#keyOf(e)),
       row,
     );

@@ -25,6 +25,13 @@ export async function postgresUnavailable(): Promise<string | undefined> {
   }
 }
 
+/** The server's URL with a schema of its own (`?schema=`): a store there sees only that schema. */
+export const inSchema = (schema: string, server = TEST_POSTGRES_URL): string => {
+  const u = new URL(server);
+  u.searchParams.set('schema', schema);
+  return u.toString();
+};
+
 let seq = 0;
 /** A schema name no other test (or process) uses: each test gets an empty database of its own. */
 export const freshSchema = () => `t_${process.pid}_${Date.now().toString(36)}_${seq++}`;

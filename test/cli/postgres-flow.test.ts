@@ -2,8 +2,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import {
   dropSchema,
   freshSchema,
+  inSchema,
   postgresUnavailable,
-  TEST_POSTGRES_URL,
 } from '../../src/postgres/test-db.test-helper.js';
 import { run, tempDir } from './helpers.js';
 
@@ -43,9 +43,7 @@ async function castDirectory() {
 function database() {
   const schema = freshSchema();
   schemas.push(schema);
-  const u = new URL(TEST_POSTGRES_URL);
-  u.searchParams.set('schema', schema);
-  const url = u.toString();
+  const url = inSchema(schema);
   return { url, t: (...args: string[]) => run(['--store', url, ...args]) };
 }
 

@@ -6,7 +6,12 @@ import { fileURLToPath } from 'node:url';
 import { afterEach } from 'vitest';
 import { ConfigurationService } from '../../src/configuration/configuration-service.js';
 import { PostgresStore } from '../../src/postgres/store.js';
-import { dropSchema, freshSchema, TEST_POSTGRES_URL } from '../../src/postgres/test-db.test-helper.js';
+import {
+  dropSchema,
+  freshSchema,
+  inSchema,
+  TEST_POSTGRES_URL,
+} from '../../src/postgres/test-db.test-helper.js';
 import { FileStore } from '../../src/storage/file/store.js';
 import type { Kind, Store } from '../../src/storage/store.js';
 
@@ -109,9 +114,7 @@ export async function castDir(
   if (engine === 'postgres') {
     const schema = freshSchema();
     schemas.push({ schema, server });
-    const u = new URL(server);
-    u.searchParams.set('schema', schema);
-    where = u.toString();
+    where = inSchema(schema, server);
     store = await PostgresStore.connect(where, { poolSize: 2 });
   } else {
     where = await mkdtemp(join(tmpdir(), 'troupe-race-'));
