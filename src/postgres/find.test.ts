@@ -69,9 +69,13 @@ describe.each(engines.map((e) => [e]))('finding documents by field on %s', (engi
     await store!.put('agents', odd as never);
     for (const where of [{ team_name: 'x' }, { 'cost-center': "it's" }, { 'meta.2fa': 'on' }])
       expect((await store!.find('agents', where)).map((d) => d.id)).toEqual(['o']);
-    // Names an object inherits are fields like any other.
+    // Names an object inherits are fields like any other: found (and, as no entity may hold
+    // such a key, refused naming the row, as a file holding it is).
     await store!.put('agents', { id: 'p', constructor: 'x' } as never);
-    expect((await store!.find('agents', { constructor: 'x' })).map((d) => d.id)).toEqual(['p']);
+    await expect(store!.find('agents', { constructor: 'x' })).rejects.toMatchObject({
+      code: 'VALIDATION_FAILED',
+      message: 'agents/p: constructor: "constructor" is not allowed as a key',
+    });
     expect(await store!.find('agents', { toString: 'y', valueOf: 'z' })).toEqual([]);
     // A guard on such a field holds as on the memory store: refused while a match exists.
     await expect(
@@ -86,16 +90,30 @@ describe.each(engines.map((e) => [e]))('finding documents by field on %s', (engi
     const half = { id: 'h', personalityId: 'calm', note: 'cut \ud83d' };
     await store!.put('agents', nul as never);
     await store!.commit([{ op: 'put', kind: 'agents', doc: half as never }]);
-    expect((await store!.get('agents', 'n'))?.note).toBe('a\u0000b');
-    expect((await store!.get('agents', 'h'))?.note).toBe('cut \ud83d');
-    // Handed back for the caller to check, whatever the field asked.
-    expect((await store!.find('agents', { personalityId: 'calm' })).map((d) => d.id)).toEqual(['h', 'n']);
-    expect((await store!.find('agents', { roleId: 'r', team: 'x' })).map((d) => d.id)).toEqual(['h', 'n']);
+    // Kept as given: validate's scan shows each as it is, with its problem.
+    const scanned = await store!.scan('agents');
+    expect(scanned.map((e) => [e.id, (e.raw as { note?: string } | undefined)?.note])).toEqual([
+      ['h', 'cut \ud83d'],
+      ['n', 'a\u0000b'],
+    ]);
+    // Every read refuses it, naming the row and field, as the file store refuses such a file.
+    await expect(store!.get('agents', 'n')).rejects.toMatchObject({
+      code: 'VALIDATION_FAILED',
+      message: 'agents/n: note: contains the control or direction-override character U+0000',
+    });
+    // Found whatever the field asked (so refused too).
+    for (const where of [{ personalityId: 'calm' }, { roleId: 'r', team: 'x' }])
+      await expect(store!.find('agents', where)).rejects.toMatchObject({
+        code: 'VALIDATION_FAILED',
+        issues: [{ file: 'agents/h' }, { file: 'agents/n' }],
+      });
     await expect(
       store!.commit([{ op: 'absent', kind: 'agents', where: { personalityId: 'calm' }, except: ['n'] }]),
     ).rejects.toMatchObject({ code: 'CONCURRENT_MODIFICATION' });
     // Each once, by id too; a NUL or half a pair asked for can only be in such a document.
-    expect((await store!.find('agents', { id: 'n' })).map((d) => d.id)).toEqual(['n']);
+    await expect(store!.find('agents', { id: 'n' })).rejects.toMatchObject({
+      issues: [{ file: 'agents/n' }],
+    });
     await expect(
       store!.commit([{ op: 'absent', kind: 'agents', where: { note: 'a\u0000b' } }]),
     ).rejects.toMatchObject({ code: 'CONCURRENT_MODIFICATION', context: { found: ['n'] } });

@@ -168,8 +168,15 @@ export async function migrate(
   schema: string,
   opts: { create?: boolean | undefined } = {},
 ): Promise<{ from: number; to: number }> {
+  // Its first read (connecting, the version the schema is at) is any command's opening of the
+  // store: a database that is not there, or a refused password, is said as such.
+  let current: number | undefined;
   try {
-    const current = await versionOf(db, schema);
+    current = await versionOf(db, schema);
+  } catch (e) {
+    throw databaseError(e, db.where, 'open the store');
+  }
+  try {
     if (current !== undefined && current > SCHEMA_VERSION) throw newerThanKnown(db, current);
     if (current === SCHEMA_VERSION) return { from: current, to: current };
     // READ COMMITTED: each statement sees what an instance that held the lock before committed

@@ -187,7 +187,9 @@ export async function pgClient(url: string, opts: PgClientOptions = {}): Promise
     // Said without the URL itself: it may hold a password.
     throw new TroupeError(
       'USAGE',
-      'the store URL is not a URL PostgreSQL takes: postgres://user:password@host:port/database (a port from 1 to 65535)',
+      // (Its form is said in words: one written out would look like a credential in a URL and be
+      // redacted.)
+      'the store URL is not a URL PostgreSQL takes: postgres://USER@HOST:PORT/DATABASE, with USER:PASSWORD@ for a password (a port from 1 to 65535)',
     );
   const pg = optionalPeer<typeof import('pg')>('pg', 'npm install pg');
   // `?schema=NAME` in the URL picks the schema (several casts in one database).
@@ -211,6 +213,10 @@ export async function pgClient(url: string, opts: PgClientOptions = {}): Promise
   const Client = class extends pg.Client {
     constructor(config?: import('pg').ClientConfig) {
       super({ ...config, connectionTimeoutMillis: connectMs });
+      // A connection the server ends (pg_terminate_backend, a failover) emits 'error', maybe
+      // more than once and between the pool's listener and ours: one always heard here, so it
+      // never ends the process. Who uses the connection hears it too (see onConnection).
+      this.on('error', () => {});
     }
   };
   const pool: Pool = new pg.Pool({

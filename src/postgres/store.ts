@@ -11,6 +11,7 @@ import type {
   Fence,
   Kind,
   RelistEvent,
+  ScanEntry,
   StoredDoc,
   StoreOptions,
   WatchOptions,
@@ -24,6 +25,7 @@ import { outcomeOf } from './outcome.js';
 import { checkSchema, type PgClientOptions, pgClient, schemaOf } from './pg-client.js';
 import { pgliteClient } from './pglite-client.js';
 import type { PgliteDatabase } from './pglite-database.js';
+import { checkedRows, scanRows } from './row-check.js';
 import { PostgresRunLog } from './run-log.js';
 import { PostgresRunQueue } from './run-queue.js';
 import {
@@ -178,7 +180,8 @@ export class PostgresStore extends BatchStore {
     this.#assertOpen();
     assertKind(kind);
     assertValidId(id, singular[kind]);
-    return this.#reads.get(keyOf(kind, id)) as Promise<StoredDoc | undefined>;
+    const doc = (await this.#reads.get(keyOf(kind, id))) as StoredDoc | undefined;
+    return doc && checkedRows(kind, [doc], { id })[0];
   }
 
   /**
@@ -212,7 +215,16 @@ export class PostgresStore extends BatchStore {
   async list(kind: Kind): Promise<StoredDoc[]> {
     this.#assertOpen();
     assertKind(kind);
-    return (await this.#reads.get(`${kind}/`)) as StoredDoc[];
+    return checkedRows(kind, (await this.#reads.get(`${kind}/`)) as StoredDoc[]);
+  }
+
+  /** Every row of a kind (or all), each with its document or its problem (what `validate` lists). */
+  async scan(kind?: Kind): Promise<ScanEntry[]> {
+    this.#assertOpen();
+    if (kind !== undefined) assertKind(kind);
+    const kinds = kind === undefined ? KINDS : [kind];
+    const all = await Promise.all(kinds.map((k) => this.#reads.get(`${k}/`) as Promise<StoredDoc[]>));
+    return kinds.flatMap((k, i) => scanRows(k, all[i]!));
   }
 
   /** Documents by field (an agent's personality, role or model: indexed; see matchingQuery). */
@@ -221,7 +233,7 @@ export class PostgresStore extends BatchStore {
     assertKind(kind);
     const { text, params } = matchingQuery(kind, where);
     const { rows } = await this.#read((db) => db.query<Row>(text, params));
-    return rows.map((r) => r.doc).sort(byId);
+    return checkedRows(kind, rows.map((r) => r.doc).sort(byId));
   }
 
   /** A version this store wrote, while its history row is kept. */

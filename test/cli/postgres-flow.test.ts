@@ -4,6 +4,7 @@ import {
   freshSchema,
   inSchema,
   postgresUnavailable,
+  TEST_POSTGRES_URL,
 } from '../../src/postgres/test-db.test-helper.js';
 import { run, tempDir } from './helpers.js';
 
@@ -163,5 +164,24 @@ describe.runIf(!skip)('the everyday commands on PostgreSQL', () => {
     expect(r.code).toBe(2);
     expect(r.stderr).not.toContain('hunter2');
     expect(r.stderr).toContain(`?schema=${secret.searchParams.get('schema')}`);
+  });
+
+  it('a database not there, or a refused password, is said as such; a bad URL is shown how to write one', async () => {
+    const gone = new URL(TEST_POSTGRES_URL);
+    gone.pathname = '/troupe_no_such_database';
+    const r = await run(['--store', gone.toString(), 'agent', 'list']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/failed to open the store: database "troupe_no_such_database" does not exist/);
+    expect(r.stderr).not.toContain('migrate');
+    const refused = new URL(TEST_POSTGRES_URL);
+    refused.password = 'wrong-hunter2';
+    const p = await run(['--store', refused.toString(), 'agent', 'list']);
+    expect(p.code).toBe(1);
+    expect(p.stderr).toMatch(/failed to open the store: password authentication failed for user "postgres"/);
+    expect(p.stderr).not.toContain('hunter2');
+    const bad = await run(['--store', 'postgres://u:hunter2secret@127.0.0.1:99999/db', 'agent', 'list']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('postgres://USER@HOST:PORT/DATABASE, with USER:PASSWORD@ for a password');
+    expect(bad.stderr).not.toMatch(/hunter2secret|\[redacted\]/);
   });
 });

@@ -1,0 +1,37 @@
+import { afterAll, describe, expect, it } from 'vitest';
+import { ConfigurationService } from '../configuration/configuration-service.js';
+import { detectInconsistencies } from '../configuration/consistency.js';
+import { calm } from '../configuration/test-setup.test-helper.js';
+import { instances } from './instances.test-helper.js';
+import { postgresUnavailable, sharedPglite } from './test-db.test-helper.js';
+
+afterAll(async () => (await sharedPglite()).close());
+
+const engines = ['pglite', ...((await postgresUnavailable()) ? [] : ['postgres'])];
+
+describe.each(engines.map((e) => [e]))('a row edited by hand with SQL, on %s', (engine) => {
+  it('holding what no entity may is refused by every read of it and listed by validate, as a file is', async () => {
+    const [store] = await instances(engine, 1);
+    const config = new ConfigurationService(store!);
+    for (const id of ['a', 'b', 'c']) await config.createPersonality({ ...calm, id, name: id });
+    // A NUL in one row's name, a lone surrogate in another's, an out-of-range trait in a third.
+    await store!.sql.exec(
+      `UPDATE troupe_documents SET doc = replace(doc::text, '"name":"b"', '"name":"b\\u0000x"')::json WHERE id = 'b';
+       UPDATE troupe_documents SET doc = replace(doc::text, '"name":"c"', '"name":"c\\ud800x"')::json WHERE id = 'c';
+       UPDATE troupe_documents SET doc = jsonb_set(doc::jsonb, '{bigFive,openness}', '500')::json WHERE id = 'a'`,
+    );
+    await expect(store!.get('personalities', 'b')).rejects.toMatchObject({
+      code: 'VALIDATION_FAILED',
+      message: 'personalities/b: name: contains the control or direction-override character U+0000',
+    });
+    await expect(store!.list('personalities')).rejects.toMatchObject({ code: 'VALIDATION_FAILED' });
+    const found = (await detectInconsistencies(config.services)).map((i) => i.message);
+    expect(found).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/bigFive\.openness: must be an integer 0–100, got 500/),
+        'personalities/b: name: contains the control or direction-override character U+0000',
+        expect.stringMatching(/^personalities\/c: name: contains a lone surrogate U\+D800/),
+      ]),
+    );
+  });
+});
