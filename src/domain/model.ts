@@ -47,7 +47,7 @@ export type SamplingParameter = (typeof SAMPLING_PARAMETERS)[number];
  * }); // id "qwen-3-8b"
  * ```
  */
-export const ModelInput = z.strictObject({
+const ModelFields = z.strictObject({
   $schema: z.string().optional(),
   id: EntityId.optional(),
   provider: Provider,
@@ -63,6 +63,21 @@ export const ModelInput = z.strictObject({
    */
   parameters: z.array(z.enum(SAMPLING_PARAMETERS)).optional(),
 });
+
+/** What a model writes comes out of its context window: it cannot allow more output than that. */
+const outputWithinWindow = (
+  m: { contextWindow: number; maxOutputTokens?: number | undefined },
+  ctx: z.RefinementCtx,
+) => {
+  if (m.maxOutputTokens !== undefined && m.maxOutputTokens > m.contextWindow)
+    ctx.addIssue({
+      code: 'custom',
+      path: ['maxOutputTokens'],
+      message: `must not exceed the context window (${m.contextWindow} tokens), got ${m.maxOutputTokens}`,
+    });
+};
+
+export const ModelInput = ModelFields.superRefine(outputWithinWindow);
 export type ModelInput = z.input<typeof ModelInput>;
 
 /**
@@ -75,5 +90,8 @@ export type ModelInput = z.input<typeof ModelInput>;
  * sonnet?.modelId; // 'claude-sonnet-4-20250514'
  * ```
  */
-export const Model = ModelInput.omit({ $schema: true }).extend({ id: EntityId }).extend(Meta.partial().shape);
+export const Model = ModelFields.omit({ $schema: true })
+  .extend({ id: EntityId })
+  .extend(Meta.partial().shape)
+  .superRefine(outputWithinWindow);
 export type Model = z.infer<typeof Model>;

@@ -89,6 +89,35 @@ describe('models are first-class: add, show, update, remove', () => {
     expect(update.code).toBe(0);
   });
 
+  it('more output than its context window is refused, by add, update and a hand edit, naming the field', async () => {
+    const { root, dir, t } = await initialised();
+    await write(root, 'm.yaml', `${MODEL}maxOutputTokens: 64000\n`);
+    const before = await snapshot(dir);
+    const add = await t('models', 'add', '--from', 'm.yaml');
+    expect(add.code).toBe(1);
+    expect(add.stderr).toContain(
+      'm.yaml: maxOutputTokens: must not exceed the context window (32000 tokens), got 64000',
+    );
+    expect(await snapshot(dir)).toEqual(before);
+    await write(root, 'ok.yaml', `${MODEL}maxOutputTokens: 8000\n`);
+    expect((await t('models', 'add', '--from', 'ok.yaml')).code).toBe(0);
+    const added = await snapshot(dir);
+    const update = await t('models', 'update', 'my-llm', '--context-window', '4096');
+    expect(update.code).toBe(1);
+    expect(update.stderr).toContain(
+      'maxOutputTokens: must not exceed the context window (4096 tokens), got 8000',
+    );
+    expect(await snapshot(dir)).toEqual(added);
+    const file = join(dir, 'models', 'my-llm.json');
+    const doc = JSON.parse(await readFile(file, 'utf8'));
+    await write(dir, 'models/my-llm.json', JSON.stringify({ ...doc, maxOutputTokens: 1e6 }));
+    const validate = await t('validate');
+    expect(validate.code).toBe(1);
+    expect(validate.stdout + validate.stderr).toContain(
+      'models/my-llm.json: stored model "my-llm" is invalid:\n  maxOutputTokens: must not exceed the context window (32000 tokens), got 1000000',
+    );
+  });
+
   it('update re-composes every agent on the model in the same commit; --expect-revision guards it', async () => {
     const { root, t } = await initialised();
     await write(root, 'm.yaml', MODEL);

@@ -84,7 +84,7 @@ describe('recovery of runs a crashed process left half-done', () => {
       [
         'Recovered run crashed-3 (create-personality): compensated',
         '  compensated (in this order): personality',
-        '  interrupted mid-call (not undone unless they recorded an intent): verify',
+        '  interrupted before it wrote anything (nothing to undo): verify',
         '',
       ].join('\n'),
     );
@@ -92,6 +92,24 @@ describe('recovery of runs a crashed process left half-done', () => {
     const again = await t('workflow', 'recover', '--json');
     expect(again.json()).toEqual([]);
     expect((await t('workflow', 'recover')).stdout).toBe('No interrupted runs: nothing to recover\n');
+  });
+
+  it('a step caught after it recorded its intent is undone from it, and not called one that wrote nothing', async () => {
+    const s = await withInterruptedRun();
+    // Killed between the intent and its success: the personality was (maybe) written.
+    const events = interruptedCreate('crashed-5', 'bold', { pid: deadPid() });
+    const intentAt = events.findIndex((e) => e.kind === 'intent');
+    await writeRun(s.dir, 'crashed-5', events.slice(0, intentAt + 1));
+    const r = await s.t('workflow', 'recover');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe(
+      [
+        'Recovered run crashed-5 (create-personality): compensated',
+        '  compensated (in this order): personality',
+        '',
+      ].join('\n'),
+    );
+    expect((await s.t('personality', 'show', 'bold')).code).toBe(1);
   });
 
   it('`workflow recover --json` prints the results', async () => {

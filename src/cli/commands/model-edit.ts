@@ -76,10 +76,14 @@ export function describeCatalogModel(m: Model, source: 'directory' | 'shipped'):
 /** `models add|show|update|remove`: the directory's own catalog entries. */
 export function registerModelEdits(noun: Command, ctx: CliContext): void {
   withFields(
-    noun.command('add').description('add a model to the directory’s catalog (models/<id>.json)'),
+    noun
+      .command('add')
+      .description(
+        'add a model to the directory’s catalog (models/<id>.json) from flags, a file, or both (flags win over the file)',
+      ),
     'add',
   )
-    .addOption(fromOption('a model (JSON or YAML); flags win over the file'))
+    .addOption(fromOption('the model'))
     .action(async (opts: ModelFlags, cmd: Command) => {
       const out = ctx.output(cmd);
       const input = await inputFrom(ctx, opts.from, flagInput(opts));

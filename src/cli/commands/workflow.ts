@@ -262,11 +262,14 @@ export function register(program: Command, ctx: CliContext): void {
       for (const r of results) {
         out.line(recoveredLine(r).replace(/^recovered/, 'Recovered'));
         if (r.compensated.length) out.line(`  compensated (in this order): ${r.compensated.join(', ')}`);
+        // A step caught mid-call that recorded what it was about to write is undone from that
+        // (so among the compensated); one that recorded nothing had written nothing.
         const interrupted = r.error?.context?.interruptedSteps;
-        if (Array.isArray(interrupted) && interrupted.length)
-          out.line(
-            `  interrupted mid-call (not undone unless they recorded an intent): ${interrupted.join(', ')}`,
-          );
+        const untouched = Array.isArray(interrupted)
+          ? interrupted.filter((s) => !r.compensated.includes(String(s)))
+          : [];
+        if (untouched.length)
+          out.line(`  interrupted before it wrote anything (nothing to undo): ${untouched.join(', ')}`);
       }
       if (results.some((r) => r.status !== 'compensated')) ctx.exitCode = EXIT.failed;
     });
