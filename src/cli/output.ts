@@ -9,6 +9,7 @@ import {
 } from '../domain/errors.js';
 import { scrubMessage } from '../domain/secrets.js';
 import { Redactor } from '../orchestration/redact.js';
+import { type Kind, singular } from '../storage/store.js';
 
 /** Where the CLI reads and writes; every field has a process default, tests pass their own. */
 export interface CliIo {
@@ -96,6 +97,13 @@ export function errorJson(e: unknown): { error: SerializedError } {
   return { error: serializeError(e) };
 }
 
+/** How a stored file broken by hand is mended: by hand, with `troupe edit`, or replaced by `troupe apply`. */
+function repairHint(context: Record<string, unknown> | undefined): string | undefined {
+  const kind = singular[context?.kind as Kind];
+  if (context?.stored !== true || !kind || typeof context.id !== 'string') return undefined;
+  return `(fix it by hand or with \`troupe edit ${kind} ${context.id}\`; \`troupe apply\` of a valid one replaces it)`;
+}
+
 /** `error: <message>` then one line per issue the message does not already say. */
 export function errorText(e: unknown): string {
   if (e instanceof CommanderError) {
@@ -107,6 +115,8 @@ export function errorText(e: unknown): string {
     for (const i of e.issues) {
       if (!message.includes(i.message)) lines.push(`  ${issueLine(i)}`);
     }
+    const repair = repairHint(e.context);
+    if (repair) lines.push(repair);
   } else if (e instanceof Error && e.stack) {
     lines.push('  (unexpected error; please report it with the command you ran)');
   }

@@ -153,11 +153,13 @@ export async function planBundle(
   const stage = async (
     kind: 'personalities' | 'roles' | 'models',
     entries: Normalized[],
-    read: (id: string) => Promise<{ revision: number } | undefined>,
+    read: (id: string) => Promise<{ current: { revision: number }; broken: boolean } | undefined>,
     editable: (e: never) => Record<string, unknown>,
   ) => {
     for (const e of entries) {
-      const current = await read(e.id);
+      // One edited by hand past its schema is replaced whole by the bundle's (a repair).
+      const found = await read(e.id);
+      const current = found?.current;
       checkExpected(kind, e.id, current);
       if (kind === 'roles' && s.roles.isPredefined(e.id)) {
         issues.push({
@@ -169,7 +171,7 @@ export async function planBundle(
       }
       const before = current ? editable(current as never) : undefined;
       const fieldChanges = diffFields(before ?? {}, e);
-      if (current && fieldChanges.length === 0) {
+      if (current && !found.broken && fieldChanges.length === 0) {
         staged[kind].set(e.id, {
           next: { ...(current as unknown as Normalized), revision: current.revision },
           current,
@@ -198,19 +200,19 @@ export async function planBundle(
   await stage(
     'personalities',
     personalities,
-    (id) => s.personalities.get(id),
+    (id) => s.personalities.replaceable(id),
     (e) => s.personalities.editable(e),
   );
   await stage(
     'roles',
     roles,
-    (id) => s.roles.get(id),
+    (id) => s.roles.replaceable(id),
     (e) => s.roles.editable(e),
   );
   await stage(
     'models',
     models,
-    async (id) => (await s.models.get(id)) as { revision: number } | undefined,
+    (id) => s.models.replaceable(id),
     (e) => s.models.editable(e),
   );
 
@@ -261,12 +263,14 @@ export async function planBundle(
       );
     if (!p || !r || !model) continue;
     for (const is of s.models.compatibility(settings as never, model, r)) at(is.path, is.message);
-    const current = await s.agents.get(a.id);
+    const found = await s.agents.replaceable(a.id);
+    const current = found?.current as Agent | undefined;
     checkExpected('agents', a.id, current);
     const composed = s.agents.compose(a, p, r, current?.revision ?? 0, model);
     const fieldChanges = diffFields(current ? s.agents.editable(current) : {}, a);
     const unchanged =
       current &&
+      !found?.broken &&
       fieldChanges.length === 0 &&
       current.configurationHash === composed.agent.configurationHash &&
       current.syncStatus === 'synchronized' &&

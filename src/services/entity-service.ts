@@ -169,7 +169,7 @@ export class EntityReader<E extends { id: string; revision: number; name?: strin
     throw new TroupeError(
       'VALIDATION_FAILED',
       `${file}: stored ${this.spec.label} "${doc.id}" is invalid:\n${formatIssues(issues, { indent: '  ', where: false })}`,
-      { issues, context: { kind: this.spec.kind, id: doc.id, file } },
+      { issues, context: { kind: this.spec.kind, id: doc.id, file, stored: true } },
     );
   }
 
@@ -177,6 +177,23 @@ export class EntityReader<E extends { id: string; revision: number; name?: strin
   async get(id: string): Promise<E | undefined> {
     const doc = await this.store.get(this.spec.kind, id);
     return doc && this.fromDoc(doc);
+  }
+
+  /**
+   * What a write that replaces the entity whole is made over: the entity; or, when its stored
+   * document fails this kind's schema (edited by hand), that document as stored, to be
+   * replaced (its revision held). A file the store cannot read at all is still refused.
+   */
+  async replaceable(id: string): Promise<{ current: E | StoredDoc; broken: boolean } | undefined> {
+    const doc = await this.store.get(this.spec.kind, id);
+    if (!doc) return undefined;
+    try {
+      return { current: this.fromDoc(doc), broken: false };
+    } catch (e) {
+      if (e instanceof TroupeError && e.code === 'VALIDATION_FAILED' && Number.isSafeInteger(doc.revision))
+        return { current: doc, broken: true };
+      throw e;
+    }
   }
 
   /** Every stored entity of this kind. */

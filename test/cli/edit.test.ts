@@ -1,7 +1,7 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { run, snapshot, tempDir } from './helpers.js';
+import { cli, run, snapshot, tempDir } from './helpers.js';
 
 /**
  * An $EDITOR that plays a person: on its n-th opening it records what it was shown and
@@ -35,7 +35,7 @@ async function setup() {
   const dir = join(root, 'cfg');
   await run(['--dir', dir, 'init'], { cwd: root });
   await run(['--dir', dir, 'personality', 'create', '--preset', 'calm-analyst'], { cwd: root });
-  return { root, dir };
+  return { root, dir, t: cli(dir, root) };
 }
 
 describe('troupe edit KIND ID, as kubectl edit', () => {
@@ -119,5 +119,76 @@ writeFileSync(f, readFileSync(f, 'utf8').replace(/^name: .*$/m, 'name: Mine'));
     expect(JSON.parse(await readFile(join(dir, 'personalities', 'calm-analyst.json'), 'utf8')).name).toBe(
       'Theirs',
     );
+  });
+
+  it('a file broken by hand opens as stored with its problem and is replaced once valid, its agents re-composed with it', async () => {
+    const { root, dir, t } = await setup();
+    const agent = await t(
+      ...'agent create --name Ada --personality calm-analyst --role analyst --model gpt-4o'.split(' '),
+    );
+    expect(agent.code, agent.stderr).toBe(0);
+    const file = join(dir, 'personalities', 'calm-analyst.json');
+    await writeFile(file, (await readFile(file, 'utf8')).replace(/"openness": \d+/, '"openness": 500'));
+    // Refused where it is read, saying how it is mended.
+    const del = await t('personality', 'delete', 'calm-analyst');
+    expect(del.code).toBe(1);
+    expect(del.stderr).toContain('bigFive.openness: must be an integer 0–100, got 500');
+    expect(del.stderr).toContain('`troupe edit personality calm-analyst`');
+    const ed = await scriptedEditor([
+      { from: '^  openness: 500', to: '  openness: 700' },
+      { from: '^  openness: 700', to: '  openness: 44' },
+    ]);
+    const r = await run(['--dir', dir, 'edit', 'personality', 'calm-analyst'], { cwd: root, env: ed.env });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain('Edited personality calm-analyst: bigFive changed (revision 2)');
+    const first = await ed.seen(0);
+    expect(first).toContain('# error:   bigFive.openness: must be an integer 0–100, got 500');
+    expect(first).toContain('  openness: 500'); // as stored, to be mended
+    expect(await ed.seen(1)).toContain(
+      '# error: calm-analyst: bigFive.openness: must be an integer 0–100, got 700',
+    );
+    expect(JSON.parse(await readFile(file, 'utf8'))).toMatchObject({
+      revision: 2,
+      bigFive: { openness: 44 },
+    });
+    const resolved = JSON.parse(await readFile(join(dir, 'resolved', 'ada.json'), 'utf8'));
+    expect(resolved.configuration.personality).toEqual({ id: 'calm-analyst', revision: 2 });
+    expect(resolved.configuration.systemPrompt).toContain('openness moderate (44)');
+    expect((await t('validate')).code).toBe(0);
+  });
+
+  it('a broken file is replaced by apply too; one mended by another meanwhile is a conflict, not overwritten', async () => {
+    const { root, dir, t } = await setup();
+    const file = join(dir, 'personalities', 'calm-analyst.json');
+    const broken = (await readFile(file, 'utf8')).replace(/"openness": \d+/, '"openness": 500');
+    await writeFile(file, broken);
+    const at = await tempDir();
+    const mended = JSON.parse(broken);
+    mended.bigFive.openness = 12;
+    await writeFile(join(at, 'fix.json'), JSON.stringify({ personalities: [mended] }));
+    const dry = await t('apply', '-f', join(at, 'fix.json'), '--dry-run');
+    expect(dry.stdout).toContain('bigFive.openness: 500 → 12');
+    expect(await readFile(file, 'utf8')).toBe(broken);
+    // The editor's "person" is slow: the file is mended by apply while the edit is open.
+    const script = join(at, 'racing.mjs');
+    await writeFile(
+      script,
+      `import { execFileSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+execFileSync(${JSON.stringify(process.execPath)}, [${JSON.stringify(join(process.cwd(), 'bin', 'troupe.js'))}, '--dir', ${JSON.stringify(dir)}, 'apply', '-f', ${JSON.stringify(join(at, 'fix.json'))}]);
+const f = process.argv[2];
+writeFileSync(f, readFileSync(f, 'utf8').replace(/^  openness: 500$/m, '  openness: 99'));
+`,
+    );
+    const race = await run(['--dir', dir, 'edit', 'personality', 'calm-analyst'], {
+      cwd: root,
+      env: { PATH: process.env.PATH, EDITOR: `${process.execPath} ${script}` },
+    });
+    expect(race.code).toBe(1);
+    expect(race.stderr).toMatch(/expected revision 1, found 2/);
+    expect(JSON.parse(await readFile(file, 'utf8'))).toMatchObject({
+      revision: 2,
+      bigFive: { openness: 12 },
+    });
   });
 });

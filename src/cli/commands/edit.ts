@@ -14,13 +14,40 @@ import { mergePatchBetween } from '../merge-patch-between.js';
 const KINDS = ['personality', 'role', 'agent', 'model'] as const;
 type EditKind = (typeof KINDS)[number];
 
-/** What can be edited of each kind: its editable fields and revision, and how it is updated. */
-async function opened(config: ConfigurationService, kind: EditKind, id: string) {
+/** The service of a kind (each reads, parses and replaces its own). */
+const serviceOf = (config: ConfigurationService, kind: EditKind) => {
   const s = config.services;
+  return { personality: s.personalities, role: s.roles, agent: s.agents, model: s.models }[
+    kind
+  ] as typeof s.personalities;
+};
+
+const PLURAL = { personality: 'personalities', role: 'roles', agent: 'agents', model: 'models' } as const;
+
+/**
+ * What can be edited of each kind: its editable fields and revision, and how it is updated.
+ * One whose stored file fails its schema (edited by hand) is opened as stored, with what is
+ * wrong with it, to be replaced whole once valid (`broken`).
+ */
+async function opened(
+  config: ConfigurationService,
+  kind: EditKind,
+  id: string,
+): Promise<{ doc: Record<string, unknown>; revision: number; broken: string[] }> {
+  const s = config.services;
+  const svc = serviceOf(config, kind);
+  const found = await svc.replaceable(id);
+  if (found?.broken) {
+    const why = await svc.get(id).then(
+      () => [],
+      (e: unknown) => (isTroupeError(e) ? [e.message] : [String(e)]),
+    );
+    return { doc: svc.editable(found.current as never), revision: found.current.revision, broken: why };
+  }
   switch (kind) {
     case 'personality': {
       const e = await s.personalities.require(id);
-      return { doc: s.personalities.editable(e), revision: e.revision };
+      return { doc: s.personalities.editable(e), revision: e.revision, broken: [] };
     }
     case 'role': {
       const e = await s.roles.require(id);
@@ -29,11 +56,11 @@ async function opened(config: ConfigurationService, kind: EditKind, id: string) 
           'USAGE',
           `role "${id}" is predefined and cannot be edited; copy it with \`troupe role create --from-template ${id}\``,
         );
-      return { doc: s.roles.editable(e), revision: e.revision };
+      return { doc: s.roles.editable(e), revision: e.revision, broken: [] };
     }
     case 'agent': {
       const e = await s.agents.require(id);
-      return { doc: s.agents.editable(e), revision: e.revision };
+      return { doc: s.agents.editable(e), revision: e.revision, broken: [] };
     }
     case 'model': {
       const e = await s.models.get(id);
@@ -42,9 +69,29 @@ async function opened(config: ConfigurationService, kind: EditKind, id: string) 
           'USAGE',
           `model "${id}" is not one of the directory's models (models/); add one with \`troupe models add\``,
         );
-      return { doc: s.models.editable(e), revision: e.revision ?? 0 };
+      return { doc: s.models.editable(e), revision: e.revision ?? 0, broken: [] };
     }
   }
+}
+
+/** A stored file broken by hand, replaced whole by the edit (as `apply` of it would), held to its revision. */
+async function replace(
+  config: ConfigurationService,
+  kind: EditKind,
+  id: string,
+  value: Record<string, unknown>,
+  expectedRevision: number,
+): Promise<number> {
+  // Its own fields first, said as an update's are; then the bundle checks what it refers to.
+  const s = config.services;
+  ({ personality: s.personalities, role: s.roles, agent: s.agents, model: s.models })[kind].parse({
+    ...value,
+    id,
+  });
+  const entry = { ...value, id, revision: expectedRevision };
+  await config.applyBundle(fromOutside({ [PLURAL[kind]]: [entry] }), { file: `${kind} ${id}` });
+  const now = await config.services.store.get(PLURAL[kind], id);
+  return now?.revision ?? expectedRevision;
 }
 
 /** Applies the patch; answers the revision it left (the one it started from when nothing was written). */
@@ -90,11 +137,11 @@ export function register(program: Command, ctx: CliContext): void {
       const out = ctx.output(cmd);
       const editor = ctx.io.env.VISUAL || ctx.io.env.EDITOR || 'vi';
       await ctx.withConfig(cmd, async (config) => {
-        const { doc, revision } = await opened(config, kind, id);
+        const { doc, revision, broken } = await opened(config, kind, id);
         const dir = await mkdtemp(join(tmpdir(), 'troupe-edit-'));
         const file = join(dir, `${kind}-${id}.yaml`);
         let body = stringify(doc);
-        let errors: string[] = [];
+        let errors: string[] = broken;
         try {
           for (;;) {
             await writeFile(file, header(kind, id, revision, errors) + body, { mode: 0o600 });
@@ -142,7 +189,9 @@ export function register(program: Command, ctx: CliContext): void {
             const patch = mergePatchBetween(doc, value as Record<string, unknown>);
             let now: number;
             try {
-              now = await update(config, kind, id, patch, revision);
+              now = broken.length
+                ? await replace(config, kind, id, value as Record<string, unknown>, revision)
+                : await update(config, kind, id, patch, revision);
             } catch (e) {
               if (!isTroupeError(e) || e.code !== 'VALIDATION_FAILED') throw e;
               errors = [e.message];
