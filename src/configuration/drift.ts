@@ -46,23 +46,34 @@ export class DriftJudge {
   }
 
   /**
-   * What changed since the agent was composed (by content as well as revision), or 'broken'
-   * when its personality or role is missing. Empty when it is in sync.
+   * What changed since the agent was composed (by content as well as revision), or why it is
+   * broken: its personality or role missing, or the file of one of them, or of its model,
+   * refused (edited by hand past its schema; validate names it). Empty when it is in sync.
    */
-  async drift(a: Agent): Promise<string[] | 'broken'> {
+  async drift(a: Agent): Promise<string[] | { broken: string }> {
     let sources: AgentSources;
     try {
       sources = await this.sources(a);
     } catch (e) {
-      // Its model's file is refused: what it is composed from cannot be read (validate names it).
-      if (isModelFileRefusal(e)) return 'broken';
+      if (isSourceRefusal(e)) {
+        const i = e.issues[0];
+        return { broken: i ? `${i.file ? `${i.file}: ` : ''}${i.path}: ${i.message}` : e.message };
+      }
       throw e;
     }
     const { personality, role, model } = sources;
-    if (!personality || !role) return 'broken';
+    if (!personality) return { broken: `personality "${a.personalityId}" is missing` };
+    if (!role) return { broken: `role "${a.roleId}" is missing` };
     return this.#s.agents.drift(a, personality, role, model);
   }
 }
+
+/** A refusal of the file of what agents are composed from (a personality, role or model). */
+const isSourceRefusal = (e: unknown): e is TroupeError =>
+  isModelFileRefusal(e) ||
+  (e instanceof TroupeError &&
+    e.code === 'VALIDATION_FAILED' &&
+    ['personalities', 'roles'].includes(String((e.context as { kind?: unknown } | undefined)?.kind)));
 
 /** An agent's sync state judged by content now: `broken` when what it uses cannot be read. */
 export type SyncState = 'synchronized' | 'stale' | 'broken';
@@ -95,16 +106,13 @@ export async function syncStates(
   const out = new Map<string, { state: SyncState; drift: string[] }>();
   for (const a of agents) {
     const d = await judge.drift(a);
-    if (d !== 'broken') {
-      const file = await resolvedFileDrift(s, a);
-      if (file) d.push(file);
+    if (!Array.isArray(d)) {
+      out.set(a.id, { state: 'broken', drift: [d.broken] });
+      continue;
     }
-    out.set(
-      a.id,
-      d === 'broken'
-        ? { state: 'broken', drift: [] }
-        : { state: d.length ? 'stale' : a.syncStatus, drift: d },
-    );
+    const file = await resolvedFileDrift(s, a);
+    if (file) d.push(file);
+    out.set(a.id, { state: d.length ? 'stale' : a.syncStatus, drift: d });
   }
   return out;
 }

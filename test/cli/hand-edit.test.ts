@@ -377,12 +377,30 @@ describe('the directory as a person keeps it', () => {
     await rm(join(dir, 'personalities/calm.json'));
     const text = await t('agent', 'show', 'ada', '--resolved');
     expect(text.code).toBe(1);
-    expect(text.stdout).toMatch(
-      /broken: its personality "calm", role "reviewer" or model "[^"]+" cannot be read/,
-    );
+    expect(text.stdout).toContain('broken: personality "calm" is missing;');
     const json = await t('agent', 'show', 'ada', '--resolved', '--json');
     expect(json.code).toBe(1);
     expect(JSON.parse(json.stdout)).toHaveProperty('systemPrompt'); // still the configuration, as data
     expect(json.stderr).toMatch(/^warning: agent "ada": broken: /);
+  });
+
+  it('an agent whose personality or role file is broken by hand is listed broken, naming the file and field, not failing the list', async () => {
+    const { dir, t } = await seeded(); // ada and otto: personality calm, role reviewer
+    const file = join(dir, 'roles/reviewer.json');
+    const doc = JSON.parse(await readFile(file, 'utf8'));
+    await write(dir, 'roles/reviewer.json', JSON.stringify({ ...doc, systemPrompt: 42 }));
+    const list = await t('agent', 'list', '--json');
+    expect(list.code, list.stderr).toBe(0);
+    for (const a of list.json<Array<{ syncStatus: string; drift?: string[] }>>())
+      expect(a).toMatchObject({
+        syncStatus: 'broken',
+        drift: ['roles/reviewer.json: systemPrompt: must be a string, got a number'],
+      });
+    expect((await t('agent', 'list', '--stale')).stdout).toContain('broken');
+    const show = await t('agent', 'show', 'ada', '--resolved');
+    expect(show.code).toBe(1);
+    expect(show.stdout).toContain(
+      'broken: roles/reviewer.json: systemPrompt: must be a string, got a number;',
+    );
   });
 });

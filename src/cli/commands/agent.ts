@@ -183,7 +183,7 @@ export function register(program: Command, ctx: CliContext): void {
         } else if (sync === 'stale') {
           note = `stale: ${judged?.drift.join('; ')}; run \`troupe reconcile\` to re-compose`;
         } else if (sync === 'broken') {
-          note = `broken: its personality "${agent.personalityId}", role "${agent.roleId}" or model "${agent.model.modelId}" cannot be read; this is the configuration last composed, from what is gone or refused (run \`troupe validate\`)`;
+          note = `broken: ${judged?.drift[0] ?? `its personality "${agent.personalityId}", role "${agent.roleId}" or model "${agent.model.modelId}" cannot be read`}; this is the configuration last composed, from what is gone or refused (run \`troupe validate\`)`;
           // Not to be handed to a model as if it were current: the command fails, as validate does.
           ctx.exitCode = EXIT.failed;
         }
