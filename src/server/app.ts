@@ -136,7 +136,7 @@ export function createApp(opts: AppOptions): Hono {
             'PRECONDITION_FAILED',
             `${r.method.toUpperCase()} /api${r.path} has no entity tag to match`,
           );
-        const body = r.method !== 'get' && r.method !== 'delete' ? await jsonBody(c) : undefined;
+        const body = r.method !== 'get' && r.method !== 'delete' ? await jsonBody(c, r) : undefined;
         const tag = r.revisioned ? ifMatchTag(condition) : undefined;
         const reply = await r.handle({
           params: c.req.param() as Record<string, string>,

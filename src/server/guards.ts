@@ -43,7 +43,7 @@ const utf8 = new TextDecoder('utf-8', { fatal: true });
  * The JSON body of a write: `Content-Type: application/json` (a form post from another site is
  * not), UTF-8 (bytes that are not are refused, never stored as U+FFFD), and an object.
  */
-export async function jsonBody(c: Context): Promise<unknown> {
+export async function jsonBody(c: Context, route: Pick<Route, 'method' | 'path' | 'body'>): Promise<unknown> {
   let text: string;
   try {
     text = utf8.decode(await c.req.arrayBuffer());
@@ -51,14 +51,29 @@ export async function jsonBody(c: Context): Promise<unknown> {
     throw new TroupeError('USAGE', 'the request body is not UTF-8', { context: { field: 'body' } });
   }
   const type = c.req.header('content-type') ?? '';
+  // A route that takes a body refuses none: an empty one (curl's --data-binary @ of a file not
+  // there) must not be taken for `{}`, which an apply with prune reads as "delete everything".
+  const empty = text.trim() === '';
+  const refuseEmpty = () => {
+    if (empty && route.body)
+      throw new TroupeError(
+        'USAGE',
+        `the request body is empty: ${route.method.toUpperCase()} /api${route.path} takes a JSON object`,
+        { context: { field: 'body' } },
+      );
+  };
   // No body needs no type; a type given is JSON's, empty body or not (a form post is refused).
-  if (text.trim() === '' && type === '') return {};
+  if (empty && type === '') {
+    refuseEmpty();
+    return {};
+  }
   if (!/^application\/([\w.+-]+\+)?json\s*(;|$)/i.test(type))
     throw new HttpRefusal(
       'UNSUPPORTED_MEDIA_TYPE',
       `a request body must be JSON, sent with Content-Type: application/json (got ${type ? 'another type' : 'none'})`,
     );
-  if (text.trim() === '') return {};
+  refuseEmpty();
+  if (empty) return {};
   let body: unknown;
   try {
     body = JSON.parse(text);

@@ -257,6 +257,30 @@ describe('requests the server refuses before they reach the library', () => {
     expect(await store.list('personalities')).toEqual([]);
   });
 
+  it('an empty body is refused where one is taken (an apply with prune would read it as a bundle of nothing)', async () => {
+    const { app, call, store } = await api();
+    expect((await call('POST', '/personalities', calm)).status).toBe(201);
+    const before = await store.list('personalities');
+    for (const [method, path] of [
+      ['POST', '/apply?prune=true'],
+      ['POST', '/personalities'],
+      ['PATCH', '/personalities/calm'],
+    ] as const)
+      for (const init of [{ headers: { 'content-type': 'application/json' }, body: '' }, {}]) {
+        const r = await app.request(`http://127.0.0.1:7420/api${path}`, { method, ...init });
+        expect(r.status, `${method} ${path}`).toBe(400);
+        expect(await r.json()).toMatchObject({
+          error: {
+            code: 'USAGE',
+            message: `the request body is empty: ${method} /api${path.split('?')[0]!.replace('calm', '{id}')} takes a JSON object`,
+          },
+        });
+      }
+    expect(await store.list('personalities')).toEqual(before);
+    // One that takes none still needs none.
+    expect((await app.request('http://127.0.0.1:7420/api/reconcile', { method: 'POST' })).status).toBe(200);
+  });
+
   it('never quotes back a header or a path that holds a key, whatever it refuses', async () => {
     const { app } = await api();
     const keys = [
