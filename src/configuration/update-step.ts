@@ -33,10 +33,14 @@ export async function planCascadingUpdate(s: Services, kind: 'personalities' | '
   let conflicts: ConflictEntry[] = [];
   const strategy = i.strategy ?? 'reject';
   if (i.expectedRevision != null && i.expectedRevision !== current.revision) {
-    if (strategy === 'reject') {
+    // A revision it has not reached yet was never read: there is no conflict to settle, only a
+    // mistaken number, refused under every strategy.
+    if (strategy === 'reject' || i.expectedRevision > current.revision) {
       throw new TroupeError(
         'CONCURRENT_MODIFICATION',
-        `${svc.label} "${i.id}" was modified concurrently: expected revision ${i.expectedRevision}, found ${current.revision}`,
+        i.expectedRevision > current.revision
+          ? `${svc.label} "${i.id}" has not reached revision ${i.expectedRevision} (expected revision ${i.expectedRevision}, found ${current.revision}): no conflict to settle; read it again`
+          : `${svc.label} "${i.id}" was modified concurrently: expected revision ${i.expectedRevision}, found ${current.revision}`,
         {
           retryable: false,
           context: { kind, id: i.id, expectedRevision: i.expectedRevision, actualRevision: current.revision },

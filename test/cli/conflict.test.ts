@@ -93,6 +93,26 @@ describe('personality update --on-conflict', () => {
     ]);
   });
 
+  it.each(['last-write-wins', 'first-write-wins', 'field-merge'])(
+    '%s refuses a revision not reached yet: it was never read, so there is no conflict to settle',
+    async (strategy) => {
+      const { t, dir } = await seeded(); // calm at revision 1
+      const before = await readFile(join(dir, 'personalities', 'calm.json'), 'utf8');
+      const r = await t(
+        ...`personality update calm --expect-revision 42 --trait humor=2 --on-conflict ${strategy} --json`.split(
+          ' ',
+        ),
+      );
+      expect(r.code).toBe(1);
+      expect(r.error()).toMatchObject({
+        code: 'CONCURRENT_MODIFICATION',
+        message:
+          'personality "calm" has not reached revision 42 (expected revision 42, found 1): no conflict to settle; read it again',
+      });
+      expect(await readFile(join(dir, 'personalities', 'calm.json'), 'utf8')).toBe(before);
+    },
+  );
+
   it('field-merge applies a rule per field, and "*=RULE" to the others', async () => {
     const { t } = await raced();
     const r = await updateFromRevision1(
