@@ -342,12 +342,19 @@ export async function planBundle(
     for (const { kind, label, field, svc, list } of prunable) {
       for (const e of list) {
         if (keepIds[kind].has(e.id)) continue;
-        const users = existingAgents.filter((a) => a[field] === e.id && !pruned.has(a.id));
+        // The agents there will be: the bundle's, as it gives them, and the stored ones it keeps.
+        const inBundle = agents.filter((a) => a[field] === e.id);
+        const kept = existingAgents.filter(
+          (a) => a[field] === e.id && !pruned.has(a.id) && !keepIds.agents.has(a.id),
+        );
+        const users = [...inBundle.map((a) => a.id), ...kept.map((a) => a.id)];
         if (users.length) {
+          const first = inBundle[0];
           issues.push({
-            path: kind,
+            ...(file ? { file } : {}),
+            path: first ? `agents[${first[AT]}].${field}` : kind,
             entity: e.id,
-            message: `cannot prune ${label} "${e.id}": used by ${users.map((a) => a.id).join(', ')}`,
+            message: `cannot prune ${label} "${e.id}": used by ${users.join(', ')} (add it to the bundle, or leave out --prune)`,
           });
           continue;
         }

@@ -241,6 +241,30 @@ describe('ConfigurationService', () => {
     await config.applyBundle(bundle, { prune: true });
     expect((await store.list('agents')).map((a) => a.id)).toEqual(['a1']);
   });
+
+  it("never prunes what an agent of the bundle itself uses, though no stored agent does: refused at the plan, naming the agent's field", async () => {
+    const { config, store } = await seeded();
+    await config.createPersonality({ ...calm, id: 'unused', name: 'Unused' });
+    const before = await store.list('personalities');
+    const bundle = {
+      personalities: [calm],
+      roles: [reviewer],
+      agents: [agentInput('a1'), agentInput('a9', { personalityId: 'unused' })],
+    };
+    for (const dryRun of [true, false]) {
+      const e = await failure(config.applyBundle(bundle, { prune: true, dryRun, file: 'b.json' }));
+      expect(e.issues).toEqual([
+        expect.objectContaining({
+          file: 'b.json',
+          path: 'agents[1].personalityId',
+          message:
+            'cannot prune personality "unused": used by a9 (add it to the bundle, or leave out --prune)',
+        }),
+      ]);
+    }
+    expect(await store.list('personalities')).toEqual(before);
+    expect((await store.list('agents')).map((a) => a.id)).not.toContain('a9');
+  });
 });
 
 describe('bundle problem paths', () => {
