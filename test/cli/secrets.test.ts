@@ -135,6 +135,23 @@ describe('a secret pasted into a command is refused, and never reaches disk or o
     for (const [path, text] of runs) expect(text.includes(AZURE), path).toBe(false);
   });
 
+  it('pasted into a file by hand, it is not copied into a backup when the file is replaced or changed', async () => {
+    const { dir, root, t } = await seeded();
+    const file = join(dir, 'personalities', 'calm.json');
+    const doc = JSON.parse(await readFile(file, 'utf8'));
+    await write(dir, 'personalities/calm.json', JSON.stringify({ ...doc, description: `key ${KEY} here` }));
+    await write(root, 'calm.json', JSON.stringify({ personalities: [{ ...doc, revision: undefined }] }));
+    const r = await t('apply', '-f', 'calm.json');
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout + r.stderr).not.toContain(KEY);
+    const backup = await readFile(
+      join(dir, '.troupe', 'backups', 'personalities', 'calm', `${doc.revision}.json`),
+      'utf8',
+    );
+    expect(JSON.parse(backup).description).toBe('key [redacted] here');
+    for (const [path, text] of await allFiles(root)) expect(text.includes(KEY), path).toBe(false);
+  });
+
   it('run logs stay out of git', async () => {
     const { dir } = await seeded();
     expect((await readFile(join(dir, '.troupe', '.gitignore'), 'utf8')).split('\n')).toContain('runs/');

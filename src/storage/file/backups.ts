@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { scrubSecrets } from '../../domain/secrets.js';
 import type { Kind, StoredDoc } from '../store.js';
 import { inDir, removeFile, writeFileAtomic } from './atomic-write.js';
 import { decodeDoc, invalidFiles } from './codec.js';
@@ -34,7 +35,7 @@ async function revisions(layout: Layout, kind: Kind, id: string): Promise<number
 }
 
 /**
- * Keeps the file's previous content (byte for byte) before it is overwritten or deleted. The
+ * Keeps the file's previous content (byte for byte, but for a secret in it) before it is overwritten or deleted. The
  * copy is not fsynced here: the checkpoint that makes the commit's files durable syncs it and
  * its folder too, and recovery removes a copy that a power loss left torn.
  */
@@ -47,8 +48,11 @@ export async function writeBackup(
   text: string | Uint8Array,
   blocking = true,
 ) {
+  // A key pasted into the file by hand (refused there, and replaced) is not copied on: troupe
+  // never writes a secret, a backup included.
+  const kept = typeof text === 'string' ? scrubSecrets(text) : text;
   await inDir(layout.backupDir(kind, id), () =>
-    writeFileAtomic(layout.backup(kind, id, revision), text, { durable: false, blocking }),
+    writeFileAtomic(layout.backup(kind, id, revision), kept, { durable: false, blocking }),
   );
 }
 
