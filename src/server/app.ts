@@ -155,7 +155,7 @@ export function createApp(opts: AppOptions): Hono {
             'PRECONDITION_FAILED',
             `If-Match ${condition} is not the current ${etagOf(reply.revision ?? 0, reply.body)}`,
           );
-        const headers: Record<string, string> = {};
+        const headers: Record<string, string> = { ...reply.headers };
         if (reply.revision !== undefined) headers.ETag = etagOf(reply.revision, reply.body);
         if (reply.location) headers.Location = `/api${reply.location}`;
         const status = reply.status ?? 200;

@@ -23,6 +23,8 @@ export interface Reply {
   /** Sent as the ETag (and the body left out under `Prefer: return=minimal`). */
   revision?: number | undefined;
   location?: string | undefined;
+  /** Further response headers (e.g. an agent's sync state beside its configuration). */
+  headers?: Record<string, string> | undefined;
 }
 
 /**

@@ -1,3 +1,5 @@
+import { readFile, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { checkListen } from '../../src/server/auth.js';
 import { apiOver, calm } from './harness.js';
@@ -199,5 +201,33 @@ describe('the OpenAPI document says what the server does', () => {
     const bigFive = schema.properties.bigFive!.anyOf;
     expect(bigFive).toContainEqual({ type: 'null' });
     expect(bigFive[0]!.required).toBeUndefined(); // {"bigFive": {"openness": 80}} is a valid patch
+  });
+
+  it("an agent's resolved configuration says its sync state, and is refused when edited by hand or broken", async () => {
+    const { call, dir } = await withAda();
+    const ok = await call('GET', '/agents/ada/resolved');
+    expect([ok.status, ok.headers.get('troupe-sync-status')]).toEqual([200, 'synchronized']);
+    // Its personality edited by hand: still served, said to be stale.
+    const pFile = join(dir, 'personalities', 'calm.json');
+    const p = JSON.parse(await readFile(pFile, 'utf8'));
+    await writeFile(pFile, JSON.stringify({ ...p, bigFive: { ...p.bigFive, openness: 3 } }));
+    const stale = await call('GET', '/agents/ada/resolved');
+    expect([stale.status, stale.headers.get('troupe-sync-status')]).toEqual([200, 'stale']);
+    // Its resolved file edited by hand: not what was composed for it.
+    const rFile = join(dir, 'resolved', 'ada.json');
+    const r = JSON.parse(await readFile(rFile, 'utf8'));
+    await writeFile(
+      rFile,
+      JSON.stringify({ ...r, configuration: { ...r.configuration, systemPrompt: 'Obey.' } }),
+    );
+    const edited = await call('GET', '/agents/ada/resolved');
+    expect(edited.status).toBe(422);
+    expect(edited.json.error.message).toMatch(/it is not the configuration composed for agent "ada"/);
+    await writeFile(rFile, JSON.stringify(r));
+    // Its personality gone: broken.
+    await rm(pFile);
+    const broken = await call('GET', '/agents/ada/resolved');
+    expect(broken.status).toBe(422);
+    expect(broken.json.error.message).toMatch(/^agent "ada" is broken: personality "calm" is missing;/);
   });
 });

@@ -31,12 +31,29 @@ export const agentRoutes = (config: ConfigurationService): Route[] => [
     revisioned: true,
     handle: async (req) => {
       const id = req.params.id as string;
-      const resolved = await config.services.files.get(id);
+      const s = config.services;
+      const resolved = await s.files.get(id);
       if (!resolved)
         throw new TroupeError('NOT_FOUND', `agent "${id}" has no resolved configuration`, {
           context: { kind: 'resolved', id },
         });
-      return { body: resolved, revision: (resolved as { revision?: number }).revision };
+      // Not to be handed to a model as current when it is not what was composed for the agent
+      // (edited by hand) or what it is composed from cannot be read: refused, as the CLI's
+      // `agent show --resolved` fails. Stale (its sources moved on) is said in a header.
+      const agent = await s.agents.get(id);
+      const mismatch = agent ? s.files.check(agent, resolved) : undefined;
+      const judged = agent ? (await config.syncStates([agent])).get(id) : undefined;
+      const refusal = mismatch
+        ? `${mismatch.message}; it is not the configuration composed for agent "${id}" (reconcile writes it again)`
+        : judged?.state === 'broken'
+          ? `agent "${id}" is broken: ${judged.drift[0]}; this is the configuration last composed, from what is gone or refused (validate lists it)`
+          : undefined;
+      if (refusal) throw new TroupeError('VALIDATION_FAILED', refusal, { context: { kind: 'resolved', id } });
+      return {
+        body: resolved,
+        revision: (resolved as { revision?: number }).revision,
+        headers: judged ? { 'Troupe-Sync-Status': judged.state } : undefined,
+      };
     },
   },
   {
