@@ -1,6 +1,8 @@
 import { type Command, Option } from 'commander';
 import type * as Yaml from 'yaml';
 import { lazyModule } from '../domain/lazy.js';
+import { scrubMessage } from '../domain/secrets.js';
+import type { CliContext } from './context.js';
 import { table } from './format.js';
 import type { Output } from './output.js';
 
@@ -72,4 +74,10 @@ export function printShown(out: Output, format: ShowFormat, doc: unknown, text: 
   if (out.json || format === 'json') out.raw(JSON.stringify(doc, null, 2));
   else if (format === 'yaml') out.raw(yaml().stringify(doc));
   else out.lines(text);
+}
+
+/** A listing shows what it can read; each file edited by hand past its schema is warned of (validate names them too). */
+export function warnRefused(ctx: Pick<CliContext, 'io'>, refused: ReadonlyArray<Error>): void {
+  for (const e of refused)
+    ctx.io.stderr(`warning: ${scrubMessage(e.message)} (left out of the list until it is fixed)\n`);
 }

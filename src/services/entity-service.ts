@@ -196,9 +196,29 @@ export class EntityReader<E extends { id: string; revision: number; name?: strin
     }
   }
 
-  /** Every stored entity of this kind. */
+  /** Every stored entity of this kind; a file edited by hand past its schema refuses the list. */
   async list(): Promise<E[]> {
-    return (await this.store.list(this.spec.kind)).map((d) => this.fromDoc(d));
+    const { entities, refused } = await this.readable();
+    if (refused[0]) throw refused[0];
+    return entities;
+  }
+
+  /**
+   * Every stored entity of this kind that its schema takes, and the refusal of each that it
+   * does not (edited by hand): what a listing shows, warning of the rest.
+   */
+  async readable(): Promise<{ entities: E[]; refused: TroupeError[] }> {
+    const refused: TroupeError[] = [];
+    const entities = (await this.store.list(this.spec.kind)).flatMap((d) => {
+      try {
+        return [this.fromDoc(d)];
+      } catch (e) {
+        if (!(e instanceof TroupeError) || e.code !== 'VALIDATION_FAILED') throw e;
+        refused.push(e);
+        return [];
+      }
+    });
+    return { entities, refused };
   }
 
   /** Like get, but a missing id is NOT_FOUND with "did you mean" suggestions. */

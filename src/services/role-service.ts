@@ -65,11 +65,12 @@ export class RoleService extends EntityService<Role> {
   }
 
   /** The predefined roles and the custom ones, sorted by id. */
-  override async list(): Promise<Role[]> {
-    const custom = await super.list();
-    return [...this.predefined(), ...custom.filter((r) => !this.isPredefined(r.id))].sort((a, b) =>
+  override async readable(): Promise<{ entities: Role[]; refused: TroupeError[] }> {
+    const { entities: custom, refused } = await super.readable();
+    const entities = [...this.predefined(), ...custom.filter((r) => !this.isPredefined(r.id))].sort((a, b) =>
       a.id.localeCompare(b.id),
     );
+    return { entities, refused };
   }
 
   override prepareCreate(input: unknown, where: Where = {}) {

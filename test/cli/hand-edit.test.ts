@@ -402,5 +402,14 @@ describe('the directory as a person keeps it', () => {
     expect(show.stdout).toContain(
       'broken: roles/reviewer.json: systemPrompt: must be a string, got a number;',
     );
+    // role list shows every other role, warning of it.
+    const roles = await t('role', 'list', '--json');
+    expect(roles.code).toBe(0);
+    const ids = roles.json<Array<{ id: string }>>().map((r) => r.id);
+    expect(ids).toContain('analyst');
+    expect(ids).not.toContain('reviewer');
+    expect(roles.stderr).toMatch(
+      /^warning: roles\/reviewer\.json: stored role "reviewer" is invalid:\n {2}systemPrompt: /,
+    );
   });
 });

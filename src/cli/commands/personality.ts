@@ -16,6 +16,7 @@ import {
   printListing,
   printShown,
   type ShowFormat,
+  warnRefused,
 } from '../listing.js';
 import { addNameOptions, defined, fromOption, type TraitArg, traitArg, traitPatch } from '../options.js';
 
@@ -91,7 +92,10 @@ export function register(program: Command, ctx: CliContext): void {
   addOutputOption(noun.command('list').description('list personalities')).action(
     async (opts: { output: Format }, cmd: Command) => {
       const out = ctx.output(cmd);
-      const all = await ctx.withConfig(cmd, (config) => config.services.personalities.list());
+      const { entities: all, refused } = await ctx.withConfig(cmd, (config) =>
+        config.services.personalities.readable(),
+      );
+      warnRefused(ctx, refused);
       printListing(out, opts.output, {
         kind: 'personality',
         items: all,

@@ -10,6 +10,7 @@ import {
   printListing,
   printShown,
   type ShowFormat,
+  warnRefused,
 } from '../listing.js';
 import { addNameOptions, collect, defined, fromOption } from '../options.js';
 
@@ -93,7 +94,10 @@ export function register(program: Command, ctx: CliContext): void {
   addOutputOption(noun.command('list').description('list roles, predefined and custom')).action(
     async (opts: { output: Format }, cmd: Command) => {
       const out = ctx.output(cmd);
-      const all = await ctx.withConfig(cmd, (config) => config.services.roles.list());
+      const { entities: all, refused } = await ctx.withConfig(cmd, (config) =>
+        config.services.roles.readable(),
+      );
+      warnRefused(ctx, refused);
       printListing(out, opts.output, {
         kind: 'role',
         items: all,
