@@ -33,7 +33,12 @@ export const SECRET_FORMATS: ReadonlyArray<{ name: string; pattern: RegExp }> = 
     pattern: /(?<![A-Za-z0-9])[Bb]earer\s+(?=[A-Za-z._~+/-]*\d)[A-Za-z0-9._~+/-]{20,}=*/g,
   },
   { name: 'private key', pattern: /-----BEGIN [A-Z ]*PRIVATE KEY-----/g },
-  { name: 'credentials in a URL', pattern: /[a-z][a-z0-9+.-]*:\/\/[^\s/:@]+:[^\s/@]+@/gi },
+  // The scheme begins a run of its characters and is short: tried from every letter of a long
+  // run, an unbounded one made a long string cost its length squared.
+  {
+    name: 'credentials in a URL',
+    pattern: /(?<![a-z0-9+.-])[a-z][a-z0-9+.-]{0,31}:\/\/[^\s/:@]+:[^\s/@]+@/gi,
+  },
   {
     name: 'key in a URL query',
     pattern: /[?&](?:api[_-]?key|key|token|access[_-]?token|secret|password|auth)=[^&\s#]+/gi,
