@@ -51,7 +51,7 @@ export function matchingQuery(
   where: Record<string, string>,
 ): { text: string; params: unknown[] } {
   const of = `FROM troupe_documents WHERE kind = '${kind}'`;
-  const undecodable = `SELECT doc ${of} AND ${UNDECODABLE}`;
+  const undecodable = `SELECT id, doc ${of} AND ${UNDECODABLE}`;
   if (Object.entries(where).some(([field, value]) => UNSENDABLE.test(field) || UNSENDABLE.test(value)))
     return { text: undecodable, params: [] };
   const params: unknown[] = [];
@@ -70,7 +70,7 @@ export function matchingQuery(
   });
   // Each document once: the undecodable ones only from the second part.
   return {
-    text: `SELECT doc ${of}${tests.map((t) => ` AND ${t}`).join('')} AND NOT ${UNDECODABLE} UNION ALL ${undecodable}${byId.join('')}`,
+    text: `SELECT id, doc ${of}${tests.map((t) => ` AND ${t}`).join('')} AND NOT ${UNDECODABLE} UNION ALL ${undecodable}${byId.join('')}`,
     params,
   };
 }

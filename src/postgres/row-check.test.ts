@@ -34,4 +34,39 @@ describe.each(engines.map((e) => [e]))('a row edited by hand with SQL, on %s', (
       ]),
     );
   });
+
+  it('no JSON object, or naming another id than its row, is refused naming the row, not a crash or an absence', async () => {
+    const [store] = await instances(engine, 1);
+    const config = new ConfigurationService(store!);
+    for (const id of ['n', 'a', 'q']) await config.createPersonality({ ...calm, id, name: id });
+    await store!.sql.exec(
+      `UPDATE troupe_documents SET doc = 'null'::json WHERE id = 'n';
+       UPDATE troupe_documents SET doc = '[1]'::json WHERE id = 'a';
+       UPDATE troupe_documents SET doc = jsonb_set(doc::jsonb, '{id}', '"z"')::json WHERE id = 'q'`,
+    );
+    const says = {
+      n: 'personalities/n: must be a JSON object, got null',
+      a: 'personalities/a: must be a JSON object, got an array',
+      q: `personalities/q: id: is "z" but the row's id is "q"; they must match`,
+    };
+    for (const [id, message] of Object.entries(says)) {
+      await expect(store!.get('personalities', id)).rejects.toMatchObject({
+        code: 'VALIDATION_FAILED',
+        message,
+      });
+      // Not taken for absent: a create of its id is refused, not made again at revision 1.
+      await expect(config.createPersonality({ ...calm, id, name: id })).rejects.toMatchObject({
+        code: 'VALIDATION_FAILED',
+      });
+    }
+    const found = (await detectInconsistencies(config.services)).map((i) => i.message);
+    // validate names each with its path, as it does a file's ("(root)" for the whole).
+    expect(found).toEqual(
+      expect.arrayContaining([
+        'personalities/n: (root): must be a JSON object, got null',
+        'personalities/a: (root): must be a JSON object, got an array',
+        says.q,
+      ]),
+    );
+  });
 });

@@ -25,7 +25,7 @@ import { outcomeOf } from './outcome.js';
 import { checkSchema, type PgClientOptions, pgClient, schemaOf } from './pg-client.js';
 import { pgliteClient } from './pglite-client.js';
 import type { PgliteDatabase } from './pglite-database.js';
-import { checkedRows, scanRows } from './row-check.js';
+import { checkedRows, rowDoc, scanRows } from './row-check.js';
 import { PostgresRunLog } from './run-log.js';
 import { PostgresRunQueue } from './run-queue.js';
 import {
@@ -204,8 +204,9 @@ export class PostgresStore extends BatchStore {
     const wanted = new Set(keys);
     for (const r of rows) {
       const key = keyOf(r.kind, r.id);
-      if (wanted.has(key)) found.set(key, r.doc);
-      (found.get(`${r.kind}/`) as StoredDoc[] | undefined)?.push(r.doc);
+      const doc = rowDoc(r);
+      if (wanted.has(key)) found.set(key, doc);
+      (found.get(`${r.kind}/`) as StoredDoc[] | undefined)?.push(doc);
     }
     // Ids are lowercase slugs: code-unit order is the C collation a list is sorted by.
     for (const k of lists) (found.get(`${k}/`) as StoredDoc[]).sort(byId);
@@ -233,7 +234,7 @@ export class PostgresStore extends BatchStore {
     assertKind(kind);
     const { text, params } = matchingQuery(kind, where);
     const { rows } = await this.#read((db) => db.query<Row>(text, params));
-    return checkedRows(kind, rows.map((r) => r.doc).sort(byId));
+    return checkedRows(kind, rows.map(rowDoc).sort(byId));
   }
 
   /** A version this store wrote, while its history row is kept. */
