@@ -1,6 +1,7 @@
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import { type Issue, TroupeError } from '../domain/errors.js';
 import { BEHAVIOR_TRAITS, BIG_FIVE_TRAITS } from '../domain/personality.js';
+import { looksRandom } from '../domain/secrets.js';
 import { suggest } from '../domain/suggest.js';
 
 /** A number option; anything else is a usage error (exit 2). */
@@ -62,8 +63,9 @@ export function traitPatch(traits: TraitArg[] | undefined): Record<string, Recor
         ? `did you mean ${close.map((c) => `"${c}"`).join(', ')}?`
         : `known traits: ${ALL_TRAITS.join(', ')}`;
       const message = `unknown trait "${name}"; ${hint}`;
-      throw usage(`--trait ${name}: ${message}`, [{ path: `--trait ${name}`, message }], {
-        trait: name,
+      // The name is said only quoted (where a key pasted as one is redacted), never as a path.
+      throw usage(`--trait: ${message}`, [{ path: '--trait', message }], {
+        ...(looksRandom(name) ? {} : { trait: name }),
         suggestions: close,
       });
     }

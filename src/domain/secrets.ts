@@ -129,7 +129,9 @@ export function scrubSecrets(text: string): string {
  *   digits or more; without, digits as 40% of it), and at most one `-` or `_` (names join
  *   words with them: `DeepSeek-R1-Distill-Qwen-32B-Instruct`, `gpt4o_mini_2024_07_18_deploy`).
  */
-export function looksRandom(v: string): boolean {
+export function looksRandom(value: string): boolean {
+  // A key pasted as a flag's name (`--<key>`) is the key.
+  const v = value.replace(/^-{1,2}/, '');
   if (v.length < 32) return false;
   if (/^[0-9A-Fa-f]+$/.test(v)) return v.length === 32;
   if ((v.match(/[-_]/g)?.length ?? 0) > 1 || !/[a-z]/.test(v)) return false;

@@ -268,9 +268,14 @@ describe('bad input: exit 1, a clear message, nothing on disk changes', () => {
     p.bigFive.openness = 'very';
     await write(dir, 'personalities/calm.json', JSON.stringify(p, null, 2));
     const before = await snapshot(root);
+    // A listing shows the rest, warning of it.
+    const list = await t('personality', 'list');
+    expect(list.code).toBe(0);
+    expect(list.stderr).toMatch(
+      /^warning: personalities\/calm\.json[\s\S]*bigFive\.openness: must be an integer 0–100, got "very"[\s\S]*left out of the list/,
+    );
     for (const args of [
       ['personality', 'show', 'calm'],
-      ['personality', 'list'],
       ['personality', 'update', 'calm', '--name', 'Fixed?'],
       [
         'agent',

@@ -50,6 +50,8 @@ describe('a secret pasted into a command is refused, and never reaches disk or o
       ['personality', 'update', 'calm', '--description', `azure key ${AZURE}`],
       AZURE,
     ],
+    ['a trait name, as an Azure key', ['personality', 'update', 'calm', '--trait', `${AZURE}=3`], AZURE],
+    ['an option name, as an Azure key', ['personality', 'list', `--${AZURE}`], AZURE],
     [
       'an id, as a bearer token',
       ['personality', 'create', '--preset', 'calm-analyst', '--id', `Bearer ${BEARER}`],
