@@ -341,10 +341,10 @@ export const CASES: BadInput[] = [
     says: /personality "calm" is used by 2 agents: ada, otto/,
   },
   {
-    name: 'a stale --expect-revision',
+    name: 'an --expect-revision not reached yet',
     args: ['personality', 'update', 'calm', '--trait', 'humor=1', '--expect-revision', '9'],
     code: 1,
-    says: /personality "calm" was modified concurrently: expected revision 9, found 1/,
+    says: /personality "calm" has not reached revision 9 \(expected revision 9, found 1\): no conflict to settle/,
   },
   {
     name: 'an agent on a missing personality',
