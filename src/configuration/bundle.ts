@@ -153,7 +153,7 @@ export async function planBundle(
   const stage = async (
     kind: 'personalities' | 'roles' | 'models',
     entries: Normalized[],
-    read: (id: string) => Promise<{ current: { revision: number }; broken: boolean } | undefined>,
+    read: (id: string) => Promise<{ current: { revision: number }; refusal?: unknown } | undefined>,
     editable: (e: never) => Record<string, unknown>,
   ) => {
     for (const e of entries) {
@@ -171,7 +171,7 @@ export async function planBundle(
       }
       const before = current ? editable(current as never) : undefined;
       const fieldChanges = diffFields(before ?? {}, e);
-      if (current && !found.broken && fieldChanges.length === 0) {
+      if (current && !found.refusal && fieldChanges.length === 0) {
         staged[kind].set(e.id, {
           next: { ...(current as unknown as Normalized), revision: current.revision },
           current,
@@ -270,7 +270,7 @@ export async function planBundle(
     const fieldChanges = diffFields(current ? s.agents.editable(current) : {}, a);
     const unchanged =
       current &&
-      !found?.broken &&
+      !found?.refusal &&
       fieldChanges.length === 0 &&
       current.configurationHash === composed.agent.configurationHash &&
       current.syncStatus === 'synchronized' &&

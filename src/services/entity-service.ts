@@ -184,14 +184,14 @@ export class EntityReader<E extends { id: string; revision: number; name?: strin
    * document fails this kind's schema (edited by hand), that document as stored, to be
    * replaced (its revision held). A file the store cannot read at all is still refused.
    */
-  async replaceable(id: string): Promise<{ current: E | StoredDoc; broken: boolean } | undefined> {
+  async replaceable(id: string): Promise<{ current: E | StoredDoc; refusal?: TroupeError } | undefined> {
     const doc = await this.store.get(this.spec.kind, id);
     if (!doc) return undefined;
     try {
-      return { current: this.fromDoc(doc), broken: false };
+      return { current: this.fromDoc(doc) };
     } catch (e) {
       if (e instanceof TroupeError && e.code === 'VALIDATION_FAILED' && Number.isSafeInteger(doc.revision))
-        return { current: doc, broken: true };
+        return { current: doc, refusal: e };
       throw e;
     }
   }

@@ -37,13 +37,12 @@ async function opened(
   const s = config.services;
   const svc = serviceOf(config, kind);
   const found = await svc.replaceable(id);
-  if (found?.broken) {
-    const why = await svc.get(id).then(
-      () => [],
-      (e: unknown) => (isTroupeError(e) ? [e.message] : [String(e)]),
-    );
-    return { doc: svc.editable(found.current as never), revision: found.current.revision, broken: why };
-  }
+  if (found?.refusal)
+    return {
+      doc: svc.editable(found.current as never),
+      revision: found.current.revision,
+      broken: [found.refusal.message],
+    };
   switch (kind) {
     case 'personality': {
       const e = await s.personalities.require(id);
