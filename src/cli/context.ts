@@ -45,6 +45,9 @@ export class CliContext {
   /** `json`: the command line asks for `--json` (known before it is parsed: help and usage errors follow it). */
   readonly json: boolean;
 
+  /** Under --json, what commander printed on stdout (help, the version), to print as JSON. */
+  readonly asked: string[] = [];
+
   constructor(
     readonly io: CliIo,
     opts: { json?: boolean } = {},

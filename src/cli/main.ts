@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { Command } from 'commander';
+import { Command, CommanderError } from 'commander';
 import { scrubSecrets } from '../domain/secrets.js';
 import { printable } from '../domain/text.js';
 import { crashPoint } from '../platform/crash-points.js';
@@ -82,7 +82,8 @@ export async function createProgram(ctx: CliContext, commands = COMMANDS): Promi
     .option('--json', 'machine-readable output on stdout, errors as JSON on stderr')
     .exitOverride()
     .configureOutput({
-      writeOut: io.stdout,
+      // With --json, the help or version asked for is kept to be printed as JSON (see main).
+      writeOut: ctx.json ? (s) => ctx.asked.push(s) : io.stdout,
       // With --json, the help a command group prints when no command follows is replaced by a
       // JSON usage error (see reportError): stderr then holds JSON only.
       writeErr: ctx.json ? () => {} : io.stderr,
@@ -139,10 +140,17 @@ export async function main(argv: string[], io: Partial<CliIo> = {}): Promise<num
     await program.parseAsync(argv, { from: 'user' });
     return ctx.exitCode;
   } catch (e) {
+    if (ctx.json && e instanceof CommanderError && ctx.asked.length) printAsked(full, e, ctx.asked.join(''));
     return reportError(e, full, wantsJson(argv));
   } finally {
     restoreWarnings?.();
   }
+}
+
+/** The help or version `--json` asked for, as JSON on stdout: `{ version }` or `{ help }`. */
+function printAsked(io: CliIo, e: CommanderError, text: string): void {
+  const value = e.code === 'commander.version' ? { version: text.trim() } : { help: text };
+  io.stdout(`${JSON.stringify(value, null, 2)}\n`);
 }
 
 /** Process warnings as one line each through `stderr` (Node's own printer is set aside until restored). */

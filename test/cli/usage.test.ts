@@ -115,4 +115,25 @@ describe('help and version', () => {
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/^\d+\.\d+\.\d+\n$/);
   });
+
+  it.each([
+    ['--json', '--version'],
+    ['--version', '--json'],
+  ])('%s %s prints the version as JSON', async (...args) => {
+    const r = await run(args);
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout)).toEqual({ version: expect.stringMatching(/^\d+\.\d+\.\d+$/) });
+  });
+
+  it.each([
+    [['--json', 'help']],
+    [['help', '--json']],
+    [['agent', '--help', '--json']],
+    [['agent', 'create', '--json', '--help']],
+  ])('%j prints the help as JSON', async (args) => {
+    const r = await run(args);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toBe('');
+    expect(JSON.parse(r.stdout).help).toMatch(/^Usage: troupe /);
+  });
 });

@@ -60,6 +60,14 @@ interface Seen {
   stale: boolean;
 }
 
+/**
+ * A lock that names no holder (empty, cut short, garbage) is taken over once untouched this
+ * long. Troupe writes its lock in the same turn it creates it, so only a process killed in
+ * between, a power loss or a hand leaves one; a stalled creator that writes it later finds
+ * the lock taken over and commits nothing (HeldLock.assertHeld).
+ */
+const UNREADABLE_STALE_MS = 1_000;
+
 async function inspect(path: string, staleMs: number): Promise<Seen | undefined> {
   let text: string;
   let mtimeMs: number;
@@ -76,7 +84,7 @@ async function inspect(path: string, staleMs: number): Promise<Seen | undefined>
     const o = JSON.parse(text) as Owner;
     if (Number.isInteger(o.pid) && typeof o.host === 'string' && typeof o.token === 'string') owner = o;
   } catch {
-    // Empty while its creator is still writing it, or damaged: judged by age alone.
+    // Empty while its creator is still writing it, or damaged: judged by age alone (see UNREADABLE_STALE_MS).
   }
   let stale: boolean;
   const state = owner && holderState(owner);
@@ -85,9 +93,11 @@ async function inspect(path: string, staleMs: number): Promise<Seen | undefined>
     // Another process: alive, not a zombie, and not a reused pid (start times compared).
     stale = state === 'self' ? !registry.held.has(owner.token) : state === 'dead';
   } else {
-    // Unknown holder: by age, and at once when written before this machine last started (an
-    // empty or torn lock a power loss left; its writer died with the machine).
-    stale = Date.now() - mtimeMs > staleMs || (!owner && mtimeMs < bootedAt());
+    // Unknown holder: by age (a short one when it names none), and at once when written before
+    // this machine last started (an empty or torn lock a power loss left; its writer died with
+    // the machine).
+    const age = Date.now() - mtimeMs;
+    stale = owner ? age > staleMs : age > Math.min(staleMs, UNREADABLE_STALE_MS) || mtimeMs < bootedAt();
   }
   return { owner, mtimeMs, stale };
 }

@@ -380,6 +380,21 @@ describe('FileStore concurrency and locking', () => {
     await store.put('roles', { id: 'b' });
     expect((await store.list('roles')).map((d) => d.id)).toEqual(['a', 'b']);
   });
+
+  it('a lock that names no holder (empty, garbage) is taken over once a second old, not once stale', async () => {
+    const { dir } = await fresh();
+    const lock = join(dir, '.troupe', 'lock');
+    const store = await FileStore.open(dir, { lockTimeoutMs: 300, lockStaleMs: 60_000 });
+    for (const [i, text] of ['', 'garbage', '{"pid":'].entries()) {
+      // Just written: it may be a lock its creator is still filling in, and it is waited for.
+      await writeFile(lock, text);
+      await expect(store.put('roles', { id: `early${i}` })).rejects.toMatchObject({ code: 'LOCK_FAILED' });
+      const old = new Date(Date.now() - 2_000);
+      await utimes(lock, old, old);
+      await store.put('roles', { id: `r${i}` });
+    }
+    expect((await store.list('roles')).map((d) => d.id)).toEqual(['r0', 'r1', 'r2']);
+  });
 });
 
 describe('FileStore journal and checkpoints', () => {
