@@ -116,3 +116,14 @@ export async function syncStates(
   }
   return out;
 }
+
+/**
+ * An agent as it stands now: its stored document with its sync state judged by content (see
+ * syncStates) and, when it is not synchronized, what drifted. What listings and reads show; the
+ * stored document itself keeps the state its last commit left.
+ */
+export const judgedAgent = (a: Agent, judged: { state: SyncState; drift: string[] } | undefined) => ({
+  ...a,
+  syncStatus: judged?.state ?? a.syncStatus,
+  ...(judged?.drift.length ? { drift: judged.drift } : {}),
+});

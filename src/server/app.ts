@@ -149,14 +149,14 @@ export function createApp(opts: AppOptions): Hono {
         if (
           r.method === 'get' &&
           tag !== undefined &&
-          !matchesTag(tag, { ...(reply.body as object), revision: reply.revision })
+          !matchesTag(tag, { ...((reply.tagged ?? reply.body) as object), revision: reply.revision })
         )
           throw new HttpRefusal(
             'PRECONDITION_FAILED',
-            `If-Match ${condition} is not the current ${etagOf(reply.revision ?? 0, reply.body)}`,
+            `If-Match ${condition} is not the current ${etagOf(reply.revision ?? 0, reply.tagged ?? reply.body)}`,
           );
         const headers: Record<string, string> = { ...reply.headers };
-        if (reply.revision !== undefined) headers.ETag = etagOf(reply.revision, reply.body);
+        if (reply.revision !== undefined) headers.ETag = etagOf(reply.revision, reply.tagged ?? reply.body);
         if (reply.location) headers.Location = `/api${reply.location}`;
         const status = reply.status ?? 200;
         if (r.method !== 'get' && /\breturn=minimal\b/.test(c.req.header('prefer') ?? ''))

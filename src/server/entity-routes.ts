@@ -33,6 +33,14 @@ export interface EntityApi {
     expectedRevision: number | undefined,
     req: Request,
   ) => Promise<unknown>;
+  /**
+   * What a read shows of stored entities, when more than the documents (an agent's sync state
+   * judged now); with headers for a read of one.
+   */
+  shown?: (
+    config: ConfigurationService,
+    stored: Revisioned[],
+  ) => Promise<{ bodies: unknown[]; headers?: (i: number) => Record<string, string> }>;
   /** Query parameters of create and of delete (the only ones each takes). */
   createQuery?: Record<string, string>;
   removeQuery?: Record<string, string>;
@@ -64,7 +72,10 @@ export function entityRoutes(api: EntityApi, config: ConfigurationService): Rout
       summary: `List ${api.noun}`,
       tag,
       scope: 'read',
-      handle: async () => ({ body: await api.reads(config).list() }),
+      handle: async () => {
+        const stored = await api.reads(config).list();
+        return { body: api.shown ? (await api.shown(config, stored)).bodies : stored };
+      },
     },
     {
       method: 'get',
@@ -76,7 +87,9 @@ export function entityRoutes(api: EntityApi, config: ConfigurationService): Rout
       response: api.entity,
       handle: async (req) => {
         const e = found(api, req.params.id as string, await api.reads(config).get(req.params.id as string));
-        return { body: e, revision: e.revision };
+        if (!api.shown) return { body: e, revision: e.revision };
+        const { bodies, headers } = await api.shown(config, [e]);
+        return { body: bodies[0], revision: e.revision, tagged: e, headers: headers?.(0) };
       },
     },
     {

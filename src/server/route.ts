@@ -22,6 +22,11 @@ export interface Reply {
   body?: unknown;
   /** Sent as the ETag (and the body left out under `Prefer: return=minimal`). */
   revision?: number | undefined;
+  /**
+   * The stored entity the ETag names, when the body shows more than it (an agent's sync state
+   * judged now): an If-Match is compared with what is stored, so a tag read here writes.
+   */
+  tagged?: object | undefined;
   location?: string | undefined;
   /** Further response headers (e.g. an agent's sync state beside its configuration). */
   headers?: Record<string, string> | undefined;

@@ -230,4 +230,42 @@ describe('the OpenAPI document says what the server does', () => {
     expect(broken.status).toBe(422);
     expect(broken.json.error.message).toMatch(/^agent "ada" is broken: personality "calm" is missing;/);
   });
+
+  it('an agent read or listed says its sync state judged now, and its ETag still writes', async () => {
+    const { call, dir } = await withAda();
+    const before = await call('GET', '/agents/ada');
+    expect([before.json.syncStatus, before.headers.get('troupe-sync-status')]).toEqual([
+      'synchronized',
+      'synchronized',
+    ]);
+    // Its personality edited by hand: the stored agent still says synchronized; the read does not.
+    const pFile = join(dir, 'personalities', 'calm.json');
+    const p = JSON.parse(await readFile(pFile, 'utf8'));
+    await writeFile(pFile, JSON.stringify({ ...p, bigFive: { ...p.bigFive, openness: 3 } }));
+    const stale = await call('GET', '/agents/ada');
+    expect([stale.status, stale.json.syncStatus, stale.headers.get('troupe-sync-status')]).toEqual([
+      200,
+      'stale',
+      'stale',
+    ]);
+    // What drifted is at /states; the body can go back as a patch.
+    expect(stale.json.drift).toBeUndefined();
+    const states = await call('GET', '/states');
+    expect(states.json[0].drift.join(' ')).toMatch(/calm/);
+    expect(stale.headers.get('etag')).toBe(before.headers.get('etag'));
+    const listed = await call('GET', '/agents');
+    expect(listed.json.map((a: { id: string; syncStatus: string }) => [a.id, a.syncStatus])).toEqual([
+      ['ada', 'stale'],
+    ]);
+    // The tag read names the stored document: a GET and a PATCH on it match.
+    const tag = stale.headers.get('etag')!;
+    expect((await call('GET', '/agents/ada', undefined, { 'If-Match': tag })).status).toBe(200);
+    const patched = await call(
+      'PATCH',
+      '/agents/ada',
+      { ...stale.json, name: 'Ada Two' },
+      { 'If-Match': tag },
+    );
+    expect([patched.status, patched.json.name]).toEqual([200, 'Ada Two']);
+  });
 });

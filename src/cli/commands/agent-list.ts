@@ -1,4 +1,5 @@
 import { type Command, Option } from 'commander';
+import { judgedAgent } from '../../configuration/drift.js';
 import { PROVIDERS } from '../../domain/model.js';
 import type { CliContext } from '../context.js';
 import { addOutputOption, type Format, printListing } from '../listing.js';
@@ -46,10 +47,7 @@ export function registerAgentList(noun: Command, ctx: CliContext): void {
       kind: 'agent',
       items: agents,
       id: (a) => a.id,
-      data: (a) => {
-        const judged = states.get(a.id);
-        return { ...a, syncStatus: judged?.state, ...(judged?.drift.length ? { drift: judged.drift } : {}) };
-      },
+      data: (a) => judgedAgent(a, states.get(a.id)),
       columns: ['ID', 'NAME', 'REVISION', 'PERSONALITY', 'ROLE', 'MODEL', 'SYNC'],
       row: (a) => [
         a.id,

@@ -19,6 +19,17 @@ export const agentRoutes = (config: ConfigurationService): Route[] => [
       update: async (c, id, patch, expectedRevision, req) =>
         (await c.updateAgent(id, fromOutside(patch), { expectedRevision, signal: req.signal })).agent,
       remove: (c, id, expectedRevision, req) => c.deleteAgent(id, { expectedRevision, signal: req.signal }),
+      // Each with its sync state judged now: one whose personality was edited by hand reads as
+      // stale, as `agent list` shows it; what drifted is at /states. The body stays a document
+      // a client can send back as a patch, and the ETag still names the stored one.
+      shown: async (c, stored) => {
+        const states = await c.syncStates(stored as Agent[]);
+        const bodies = stored.map((a) => ({
+          ...a,
+          syncStatus: states.get(a.id)?.state ?? (a as Agent).syncStatus,
+        }));
+        return { bodies, headers: (i) => ({ 'Troupe-Sync-Status': bodies[i]!.syncStatus }) };
+      },
     },
     config,
   ),
