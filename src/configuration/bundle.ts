@@ -13,6 +13,7 @@ import type { Personality } from '../domain/personality.js';
 import type { Role } from '../domain/role.js';
 import type { Normalized } from '../services/entity-service.js';
 import { deadAliases, matchIn } from '../services/model-service.js';
+import { keyOf } from '../storage/batch.js';
 import { type BatchOp, type Kind, singular } from '../storage/store.js';
 import { asNew } from './create-agent.js';
 import { diffFields, type FieldChange } from './diff.js';
@@ -62,6 +63,11 @@ export async function planBundle(
      * create-only add, or an update merged onto what was read. Checked again on every re-plan.
      */
     expect?: Record<string, number> | undefined;
+    /**
+     * When each `kind/id` the plan creates was first created (a migration keeps it): its
+     * `createdAt`, instead of now. An entity that exists keeps its own.
+     */
+    created?: Record<string, string> | undefined;
   },
 ): Promise<BundlePlan> {
   const file = opts.file;
@@ -370,5 +376,14 @@ export async function planBundle(
       { issues, context: { file } },
     );
   }
-  return { ops, changes };
+  // A create keeps when it was first created elsewhere, if given (the store stamps only creates).
+  const created = opts.created;
+  if (!created) return { ops, changes };
+  return {
+    ops: ops.map((op) => {
+      const at = op.op === 'put' ? created[keyOf(op.kind, op.doc.id)] : undefined;
+      return at ? { ...op, createdAt: at } : op;
+    }),
+    changes,
+  };
 }

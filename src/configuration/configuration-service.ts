@@ -458,13 +458,24 @@ export class ConfigurationService {
   /** Applies a bundle (any number of entities of all kinds) all-or-nothing. */
   async applyBundle(
     bundle: TroupeBundle,
-    opts: { file?: string; prune?: boolean; dryRun?: boolean } & Cancellable = {},
+    opts: {
+      file?: string;
+      prune?: boolean;
+      dryRun?: boolean;
+      /** When each `kind/id` created was first created elsewhere (a migration keeps it). */
+      created?: Record<string, string>;
+    } & Cancellable = {},
   ): Promise<{ changes: EntityChange[]; applied: boolean; runId?: string }> {
     const { signal, ...plan } = opts;
     if (plan.dryRun) return { changes: (await this.planBundle(bundle, plan)).changes, applied: false };
     const r = await this.run(
       (await builtIns()).applyBundleWorkflow,
-      { bundle, prune: plan.prune ?? false, file: plan.file ?? null },
+      {
+        bundle,
+        prune: plan.prune ?? false,
+        file: plan.file ?? null,
+        ...(plan.created ? { created: plan.created } : {}),
+      },
       { signal },
     );
     // What the commit did: planned again if it lost a race, the persist step's plan says so.

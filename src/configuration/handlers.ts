@@ -409,6 +409,7 @@ export type BuiltInOperations = ReturnType<typeof buildOperations>['table'];
 const bundleOptions = (i: I.Bundle, now: string) => ({
   prune: i.prune ?? undefined,
   expect: i.expect ?? undefined,
+  created: i.created ?? undefined,
   file: i.file ?? undefined,
   now,
 });

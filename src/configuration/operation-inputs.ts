@@ -103,6 +103,7 @@ export const Bundle = z.looseObject({
   bundle: z.unknown(),
   prune: opt(z.boolean()),
   expect: opt(z.record(z.string(), z.number())),
+  created: opt(z.record(z.string(), z.iso.datetime())),
   file,
 });
 export type Bundle = z.output<typeof Bundle>;

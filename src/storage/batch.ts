@@ -27,6 +27,7 @@ function stamp(
   prev: StoredDoc | undefined,
   nowIso: string,
   commit: string,
+  createdAt?: string,
 ): StoredDoc {
   const { revision: _r, createdAt: _c, updatedAt: _u, commit: _k, ...body } = doc as StoredDoc;
   if ((prev?.revision ?? 0) >= MAX_REVISION)
@@ -39,7 +40,7 @@ function stamp(
     ...body,
     id: doc.id,
     revision: (prev?.revision ?? 0) + 1,
-    createdAt: prev?.createdAt ?? nowIso,
+    createdAt: prev?.createdAt ?? createdAt ?? nowIso,
     updatedAt: nowIso,
     commit,
   };
@@ -124,7 +125,7 @@ export async function planBatch(
       const commit = op.restore?.commit ?? op.commit ?? batchId;
       const doc = op.restore
         ? { ...stamp(op.kind, op.doc, undefined, nowIso, commit), ...op.restore, commit }
-        : stamp(op.kind, op.doc, prev, nowIso, commit);
+        : stamp(op.kind, op.doc, prev, nowIso, commit, prev ? undefined : op.createdAt);
       changes.set(key, { kind: op.kind, id, doc });
       results.push({ op: 'put', kind: op.kind, id, doc });
     } else {

@@ -71,6 +71,24 @@ export function describeStoreContract(
       expect(d.createdAt).not.toBe('x');
     });
 
+    it("a create keeps the createdAt its op gives (a migration's); a write over an existing document keeps its own", async () => {
+      const then = '2020-01-02T03:04:05.678Z';
+      await store.commit([{ op: 'put', kind: 'agents', doc: { id: 'a' }, create: true, createdAt: then }]);
+      const made = await store.get('agents', 'a');
+      expect(made).toMatchObject({ revision: 1, createdAt: then });
+      expect(made?.updatedAt).not.toBe(then);
+      await store.commit([
+        {
+          op: 'put',
+          kind: 'agents',
+          doc: { id: 'a', v: 2 },
+          expectedRevision: 1,
+          createdAt: '2021-01-01T00:00:00.000Z',
+        },
+      ]);
+      expect(await store.get('agents', 'a')).toMatchObject({ revision: 2, createdAt: then });
+    });
+
     it('lists documents of one kind sorted by id', async () => {
       await store.put('roles', { id: 'b' });
       await store.put('roles', { id: 'a' });

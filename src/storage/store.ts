@@ -38,6 +38,8 @@ export type BatchOp =
        * `expectedRevision: 0`; a commit of it replaces nothing, so its undo is a delete.
        */
       create?: true | undefined;
+      /** A create's `createdAt` when not now: the time it was first created elsewhere (a migration). */
+      createdAt?: string | undefined;
       /**
        * Undo of a delete: bring the document back with the metadata it had (revision and
        * timestamps), so whatever was composed against that revision stays valid. Only

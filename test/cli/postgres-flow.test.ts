@@ -120,10 +120,19 @@ describe.runIf(!skip)('the everyday commands on PostgreSQL', () => {
     ]);
     expect((await t('validate')).stdout.trim()).toBe('valid');
     expect((await d('agent', 'list', '--json')).json()).toMatchObject([{ id: 'ada', revision: 1 }]);
+    // Each copy keeps when it was first created, there and back again.
+    const createdAt = async (r: typeof t) =>
+      [
+        ...(await r('agent', 'list', '--json')).json<Array<{ id: string; createdAt: string }>>(),
+        ...(await r('personality', 'list', '--json')).json<Array<{ id: string; createdAt: string }>>(),
+      ].map((e) => [e.id, e.createdAt]);
+    const original = await createdAt(d);
+    expect(await createdAt(t)).toEqual(original);
     // Back into a fresh directory: the same cast, and nothing left to move the second time.
     const back = await tempDir();
     await run(['--dir', back, 'init']);
     expect((await t('migrate', '--to', back)).code).toBe(0);
+    expect(await createdAt((...args: string[]) => run(['--dir', back, ...args]))).toEqual(original);
     const again = await t('migrate', '--to', back, '--json');
     expect(
       again.json<{ changes: Array<{ action: string }> }>().changes.every((c) => c.action === 'unchanged'),

@@ -1,11 +1,22 @@
 import type { Command } from 'commander';
+import { z } from 'zod';
 import type { ConfigurationService } from '../../configuration/configuration-service.js';
 import { fromOutside } from '../../configuration/inputs.js';
 import { isTroupeError, TroupeError } from '../../domain/errors.js';
+import { keyOf } from '../../storage/batch.js';
 import { singular } from '../../storage/store.js';
 import type { CliContext } from '../context.js';
 import { describeTarget, parseStoreTarget } from '../store-target.js';
 import { describeChanges, summary } from './import.js';
+
+/** When each stored entity of a bundle's kinds was first created, by `kind/id` (a time that is one). */
+async function createdTimes(config: ConfigurationService): Promise<Record<string, string>> {
+  const created: Record<string, string> = {};
+  for (const kind of ['personalities', 'roles', 'models', 'agents'] as const)
+    for (const d of await config.services.store.list(kind))
+      if (z.iso.datetime().safeParse(d.createdAt).success) created[keyOf(kind, d.id)] = d.createdAt;
+  return created;
+}
 
 /**
  * `troupe migrate --to STORE`: everything in this store (the one --store, $TROUPE_STORE or
@@ -33,10 +44,16 @@ export function register(program: Command, ctx: CliContext): void {
           'USAGE',
           `--to ${describeTarget(target)} is the store being migrated: name another`,
         );
-      const bundle = await ctx.withConfig(cmd, (config) => config.exportBundle(), { strays: false });
+      // With when each entity was first created: the target's copies keep it (their revisions
+      // are the target's own count, from 1).
+      const { bundle, created } = await ctx.withConfig(
+        cmd,
+        async (config) => ({ bundle: await config.exportBundle(), created: await createdTimes(config) }),
+        { strays: false },
+      );
       const from = describeTarget(source);
       const apply = (config: ConfigurationService, dryRun = opts.dryRun === true) =>
-        config.applyBundle(fromOutside(bundle), { file: from, prune: opts.prune === true, dryRun });
+        config.applyBundle(fromOutside(bundle), { file: from, prune: opts.prune === true, dryRun, created });
       // A directory must be initialised. A database with no store yet is created, but only once
       // an empty store has been shown to take the bundle in (a dry run shows just that): one it
       // refuses creates no store either.
