@@ -101,7 +101,9 @@ export function errorJson(e: unknown): { error: SerializedError } {
 function repairHint(context: Record<string, unknown> | undefined): string | undefined {
   const kind = singular[context?.kind as Kind];
   if (context?.stored !== true || !kind || typeof context.id !== 'string') return undefined;
-  return `(fix it by hand or with \`troupe edit ${kind} ${context.id}\`; \`troupe apply\` of a valid one replaces it)`;
+  const deletable =
+    kind === 'personality' || kind === 'role' ? `, and \`troupe ${kind} delete\` deletes it` : '';
+  return `(fix it by hand or with \`troupe edit ${kind} ${context.id}\`; \`troupe apply\` of a valid one replaces it${deletable})`;
 }
 
 /** `error: <message>` then one line per issue the message does not already say. */

@@ -11,6 +11,7 @@ import {
 import type { Model } from '../domain/model.js';
 import type { Personality } from '../domain/personality.js';
 import type { Role } from '../domain/role.js';
+import { scrubStored } from '../domain/secrets.js';
 import type { Normalized } from '../services/entity-service.js';
 import { deadAliases, matchIn } from '../services/model-service.js';
 import { keyOf } from '../storage/batch.js';
@@ -175,7 +176,8 @@ export async function planBundle(
         });
         continue;
       }
-      const before = current ? editable(current as never) : undefined;
+      // Shown as it was, but for a key a hand pasted into it.
+      const before = current ? editable(scrubStored(current) as never) : undefined;
       const fieldChanges = diffFields(before ?? {}, e);
       if (current && !found.refusal && fieldChanges.length === 0) {
         staged[kind].set(e.id, {
@@ -273,7 +275,7 @@ export async function planBundle(
     const current = found?.current as Agent | undefined;
     checkExpected('agents', a.id, current);
     const composed = s.agents.compose(a, p, r, current?.revision ?? 0, model);
-    const fieldChanges = diffFields(current ? s.agents.editable(current) : {}, a);
+    const fieldChanges = diffFields(current ? s.agents.editable(scrubStored(current)) : {}, a);
     const unchanged =
       current &&
       !found?.refusal &&

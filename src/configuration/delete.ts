@@ -34,7 +34,11 @@ export async function planDeleteReferenced(
   const isPersonality = kind === 'personalities';
   const label = isPersonality ? 'personality' : 'role';
   const field = isPersonality ? 'personalityId' : 'roleId';
-  const current = isPersonality ? await s.personalities.require(id) : await s.roles.require(id);
+  // One edited by hand past its schema can be deleted too (its revision is still known): the
+  // agents using it are refused, cascaded or reassigned as ever.
+  const found = isPersonality ? await s.personalities.replaceable(id) : await s.roles.replaceable(id);
+  const current =
+    found?.current ?? (isPersonality ? await s.personalities.require(id) : await s.roles.require(id));
   if (opts.expectedRevision != null && opts.expectedRevision !== current.revision)
     throw concurrentModification(label, id, opts.expectedRevision, current.revision, { retryable: false });
   const ops: BatchOp[] = [

@@ -1,5 +1,6 @@
 import { canonicalJson, contentHash } from '../domain/canonical.js';
 import { isTroupeError, TroupeError } from '../domain/errors.js';
+import { scrubStored } from '../domain/secrets.js';
 import type { CarriedEvents } from '../orchestration/handlers.js';
 import { checkRevision, keyOf, newCommitId } from '../storage/batch.js';
 import {
@@ -166,7 +167,9 @@ export async function commitWithUndo(
   if (finalDoc.size === 0) return { undo: [], touched: [], results: [], unchanged: true };
   const undo: UndoOp[] = [];
   for (const [key, last] of finalDoc) {
-    const before = prev.get(key);
+    // What is put back holds no key a hand pasted into it (as a backup does not): neither the
+    // run log's record of it nor the document an undo writes.
+    const before = scrubStored(prev.get(key));
     const [kind, docId] = [key.slice(0, key.indexOf('/')), key.slice(key.indexOf('/') + 1)] as [
       UndoOp['kind'],
       string,

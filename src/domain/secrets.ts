@@ -200,6 +200,37 @@ export function storedSecretPaths(value: unknown): string[] {
 }
 
 /**
+ * A stored document with every key in it redacted: each known format, and an Azure key's shape
+ * outside ids; the document itself when it holds none. For a copy troupe keeps of what a hand
+ * put in a file (a backup, the undo a run log records).
+ */
+export function scrubStored<T>(doc: T): T {
+  if (storedSecretPaths(doc).length === 0) return doc;
+  const away = (v: unknown, path: string): unknown => {
+    if (typeof v === 'string')
+      return ID_FIELD.test(path) ? v : scrubSecrets(v).replace(new RegExp(HEX_KEY.source, 'g'), '[redacted]');
+    if (v === null || typeof v !== 'object') return v;
+    if (Array.isArray(v)) return v.map((x, i) => away(x, `${path}.${i}`));
+    return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, away(x, path ? `${path}.${k}` : k)]));
+  };
+  return away(doc, '') as T;
+}
+
+/** A stored document's JSON text with every key in it redacted (see scrubStored); rewritten only when it holds one. */
+export function scrubStoredText(text: string): string {
+  const scrubbed = scrubSecrets(text);
+  if (!HEX_KEY.test(scrubbed)) return scrubbed;
+  let doc: unknown;
+  try {
+    doc = JSON.parse(scrubbed);
+  } catch {
+    return scrubbed.replace(new RegExp(HEX_KEY.source, 'g'), '[redacted]');
+  }
+  const kept = scrubStored(doc);
+  return kept === doc ? scrubbed : `${JSON.stringify(kept, null, 2)}\n`;
+}
+
+/**
  * The dotted paths of every string inside `value` that carries a key or token (`found`: how a
  * string is judged; by default every known format).
  */

@@ -159,6 +159,18 @@ export class EntityReader<E extends { id: string; revision: number; name?: strin
     if (hit && hit.source === source) return hit.entity;
     const file = entityFile(this.spec.kind, doc.id);
     const r = this.spec.stored.safeParse(doc);
+    // A key pasted into a stored document by hand (with an editor, with SQL) is refused as at
+    // input, so no read, listing or composition ever hands it on.
+    const leaked = r.success ? storedSecretPaths(r.data) : [];
+    if (leaked.length)
+      throw new TroupeError(
+        'VALIDATION_FAILED',
+        `${file}: stored ${this.spec.label} "${doc.id}" is invalid:\n${leaked.map((p) => `  ${p}: ${SECRET_IN_TEXT}`).join('\n')}`,
+        {
+          issues: leaked.map((path) => ({ path, message: SECRET_IN_TEXT, file, entity: doc.id })),
+          context: { kind: this.spec.kind, id: doc.id, file, stored: true },
+        },
+      );
     if (r.success) {
       if (this.#parsed.size >= PARSE_CACHE_SIZE) this.#parsed.clear();
       const entity = deepFreeze(r.data as E);

@@ -121,6 +121,44 @@ writeFileSync(f, readFileSync(f, 'utf8').replace(/^name: .*$/m, 'name: Mine'));
     );
   });
 
+  it('a personality or role broken by hand can be deleted: refused while agents use it, cascaded with them, else gone', async () => {
+    const { dir, t } = await setup();
+    const agent = await t(
+      ...'agent create --name Ada --personality calm-analyst --role analyst --model gpt-4o'.split(' '),
+    );
+    expect(agent.code, agent.stderr).toBe(0);
+    const file = join(dir, 'personalities', 'calm-analyst.json');
+    await writeFile(file, (await readFile(file, 'utf8')).replace(/"openness": \d+/, '"openness": "high"'));
+    const used = await t('personality', 'delete', 'calm-analyst', '--json');
+    expect([used.code, used.error().code]).toEqual([1, 'REFERENCE_IN_USE']);
+    expect(await readFile(file, 'utf8')).toContain('"openness": "high"');
+    const gone = await t('personality', 'delete', 'calm-analyst', '--cascade');
+    expect(gone.code, gone.stderr).toBe(0);
+    expect((await t('agent', 'list', '--json')).json()).toEqual([]);
+    expect(await t('validate')).toMatchObject({ code: 0, stdout: 'valid\n' });
+    // A role, used by nothing.
+    expect(
+      (
+        await t(
+          'role',
+          'create',
+          '--id',
+          'nitpicker',
+          '--name',
+          'Nitpicker',
+          '--system-prompt',
+          'Find faults.',
+        )
+      ).code,
+    ).toBe(0);
+    const roleFile = join(dir, 'roles', 'nitpicker.json');
+    await writeFile(roleFile, (await readFile(roleFile, 'utf8')).replace('"Nitpicker"', '42'));
+    expect((await t('role', 'show', 'nitpicker')).code).toBe(1);
+    const r = await t('role', 'delete', 'nitpicker');
+    expect(r.code, r.stderr).toBe(0);
+    expect(await t('validate')).toMatchObject({ code: 0, stdout: 'valid\n' });
+  });
+
   it('a file broken by hand opens as stored with its problem and is replaced once valid, its agents re-composed with it', async () => {
     const { root, dir, t } = await setup();
     const agent = await t(
@@ -130,7 +168,7 @@ writeFileSync(f, readFileSync(f, 'utf8').replace(/^name: .*$/m, 'name: Mine'));
     const file = join(dir, 'personalities', 'calm-analyst.json');
     await writeFile(file, (await readFile(file, 'utf8')).replace(/"openness": \d+/, '"openness": 500'));
     // Refused where it is read, saying how it is mended.
-    const del = await t('personality', 'delete', 'calm-analyst');
+    const del = await t('personality', 'update', 'calm-analyst', '--name', 'Calmer');
     expect(del.code).toBe(1);
     expect(del.stderr).toContain('bigFive.openness: must be an integer 0–100, got 500');
     expect(del.stderr).toContain('`troupe edit personality calm-analyst`');

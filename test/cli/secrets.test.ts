@@ -154,6 +154,35 @@ describe('a secret pasted into a command is refused, and never reaches disk or o
     for (const [path, text] of await allFiles(root)) expect(text.includes(KEY), path).toBe(false);
   });
 
+  it('a 32-hex key pasted into a stored file by hand is refused on every read, never shown, composed or backed up', async () => {
+    const { dir, root, t } = await seeded();
+    const file = join(dir, 'roles', 'reviewer.json');
+    const doc = JSON.parse(await readFile(file, 'utf8'));
+    await write(dir, 'roles/reviewer.json', JSON.stringify({ ...doc, name: `Reviewer ${AZURE}` }));
+    const v = await t('validate');
+    expect(v.code).toBe(1);
+    expect(v.stdout).toMatch(/roles\/reviewer\.json[\s\S]*name: contains what looks like an API key/);
+    const seen = [v];
+    for (const args of [
+      ['role', 'show', 'reviewer'],
+      ['role', 'list'],
+      ['role', 'list', '--json'],
+      ['export'],
+      ['reconcile'],
+      ['agent', 'show', 'ada', '--resolved'],
+    ])
+      seen.push(await t(...args));
+    expect(seen[1]!.code).toBe(1);
+    for (const r of seen) expect(r.stdout + r.stderr).not.toContain(AZURE);
+    // Replaced by a valid one: the backup of the pasted version holds no key either.
+    await write(root, 'r.json', JSON.stringify({ roles: [{ ...doc, revision: undefined }] }));
+    const r = await t('apply', '-f', 'r.json');
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout + r.stderr).not.toContain(AZURE);
+    for (const [path, text] of await allFiles(dir)) expect(text.includes(AZURE), path).toBe(false);
+    expect(await t('validate')).toMatchObject({ code: 0 });
+  });
+
   it('run logs stay out of git', async () => {
     const { dir } = await seeded();
     expect((await readFile(join(dir, '.troupe', '.gitignore'), 'utf8')).split('\n')).toContain('runs/');

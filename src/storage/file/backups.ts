@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { scrubSecrets } from '../../domain/secrets.js';
+import { scrubStoredText } from '../../domain/secrets.js';
 import type { Kind, StoredDoc } from '../store.js';
 import { inDir, removeFile, writeFileAtomic } from './atomic-write.js';
 import { decodeDoc, invalidFiles } from './codec.js';
@@ -50,7 +50,7 @@ export async function writeBackup(
 ) {
   // A key pasted into the file by hand (refused there, and replaced) is not copied on: troupe
   // never writes a secret, a backup included.
-  const kept = typeof text === 'string' ? scrubSecrets(text) : text;
+  const kept = typeof text === 'string' ? scrubStoredText(text) : text;
   await inDir(layout.backupDir(kind, id), () =>
     writeFileAtomic(layout.backup(kind, id, revision), kept, { durable: false, blocking }),
   );
