@@ -1,5 +1,5 @@
 import { fstat as fstatCb } from 'node:fs';
-import { readdir, readFile, stat } from 'node:fs/promises';
+import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { TroupeError } from '../domain/errors.js';
@@ -8,6 +8,7 @@ import * as disk from '../platform/disk.js';
 import { ioDetail } from '../platform/errno.js';
 import { holderState } from '../platform/holder.js';
 import { bootedAt } from '../platform/liveness.js';
+import { readRegular } from '../platform/read-regular.js';
 import { DurablePoints } from './durable-points.js';
 import { DONE_STATES, ENDED_STATES } from './events.js';
 import { type ClaimOptions, LeaseKeeper, type LeaseRecord, leaseHeld, type RunLease } from './lease.js';
@@ -120,7 +121,7 @@ export class FileRunLog implements RunLog {
     let text: string;
     let mtimeMs: number;
     try {
-      [text, { mtimeMs }] = await Promise.all([readFile(file, 'utf8'), stat(file)]);
+      [text, { mtimeMs }] = await Promise.all([readRegular(file, 'utf8'), stat(file)]);
     } catch (e) {
       // Released (removed) between the listing and the read: nothing binds.
       if ((e as NodeJS.ErrnoException).code === 'ENOENT')
@@ -282,7 +283,7 @@ export class FileRunLog implements RunLog {
         const tmp = `${this.#doneFile(runId)}.tmp`;
         try {
           // fsynced before it replaces the whole log, which is then removed: never a loss of both.
-          await disk.writeNewFile(tmp, compactRunLog(await readFile(from, 'utf8')), 'w', 'runlog');
+          await disk.writeNewFile(tmp, compactRunLog(await readRegular(from, 'utf8')), 'w', 'runlog');
           await disk.rename(tmp, this.#doneFile(runId));
         } catch (e) {
           // A full disk: no half-written copy is left behind; the whole log stays where it was.
@@ -323,7 +324,7 @@ export class FileRunLog implements RunLog {
       // A previous process may have died mid-line: cut the torn tail so the next line stays whole.
       const { size } = await fstat(fd);
       if (size > 0) {
-        const text = await readFile(file, 'utf8');
+        const text = await readRegular(file, 'utf8');
         if (!text.endsWith('\n')) {
           const keep = Buffer.byteLength(text.slice(0, text.lastIndexOf('\n') + 1));
           await disk.truncate(fd, keep);
@@ -388,7 +389,7 @@ export class FileRunLog implements RunLog {
     for (const path of [file, this.#doneFile(runId)]) {
       let text: string;
       try {
-        text = await readFile(path, 'utf8');
+        text = await readRegular(path, 'utf8');
       } catch (e) {
         if ((e as NodeJS.ErrnoException).code === 'ENOENT') continue;
         throw new TroupeError('IO_ERROR', `${path}: cannot read run log`, {

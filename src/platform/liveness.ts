@@ -23,6 +23,8 @@ export const startTimeOf = (pid: number): string | undefined => procStat(pid)?.s
  * lock holders and workflow run owners.
  */
 export function processAlive(pid: number, started?: string): boolean {
+  // Signal 0 to 0 or -1 (a process group, every process) answers for others: no holder's pid.
+  if (!Number.isSafeInteger(pid) || pid <= 0) return false;
   try {
     process.kill(pid, 0);
   } catch (e) {

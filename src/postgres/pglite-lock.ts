@@ -1,7 +1,8 @@
-import { chmodSync, linkSync, mkdirSync, readFileSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, linkSync, mkdirSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { TroupeError } from '../domain/errors.js';
 import { currentHolder, type Holder, holderState } from '../platform/holder.js';
+import { readRegularSync } from '../platform/read-regular.js';
 
 /** A takeover lock older than this was left by a process that died taking over. */
 const TAKEOVER_STALE_MS = 10_000;
@@ -14,7 +15,7 @@ const unlinkQuietly = (file: string) => {
 
 const readQuietly = (file: string): string | undefined => {
   try {
-    return readFileSync(file, 'utf8');
+    return readRegularSync(file, 'utf8');
   } catch {
     return undefined;
   }

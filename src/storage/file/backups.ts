@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
-import { readdir, readFile } from 'node:fs/promises';
+import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { scrubStoredText } from '../../domain/secrets.js';
+import { readRegular } from '../../platform/read-regular.js';
 import type { Kind, StoredDoc } from '../store.js';
 import { inDir, removeFile, writeFileAtomic } from './atomic-write.js';
 import { decodeDoc, invalidFiles } from './codec.js';
@@ -79,7 +80,7 @@ export async function dropTornBackup(layout: Layout, kind: Kind, id: string, rev
   const path = layout.backup(kind, id, revision);
   let text: string;
   try {
-    text = await readFile(path, 'utf8');
+    text = await readRegular(path, 'utf8');
   } catch (e) {
     if (errnoOf(e) === 'ENOENT') return;
     throw ioError('read', path, e);
@@ -111,7 +112,7 @@ export async function readBackup(
   const path = layout.backup(kind, id, revision);
   let text: string;
   try {
-    text = await readFile(path, 'utf8');
+    text = await readRegular(path, 'utf8');
   } catch (e) {
     if (errnoOf(e) === 'ENOENT') return undefined;
     throw ioError('read', path, e);

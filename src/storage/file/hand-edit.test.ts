@@ -1,8 +1,9 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { FileRunLog } from '../../orchestration/file-run-log.js';
 import { FileStore } from './store.js';
 
 const dirs: string[] = [];
@@ -95,6 +96,28 @@ describe('what is in a kind folder but no entity file', () => {
       'personalities/q.json is a FIFO or device, not a file',
     );
     await store.close();
+  });
+
+  it('a FIFO where troupe keeps a file of its own (a run log, the lock, the journal) is never opened: refused or skipped at once', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'troupe-handedit-'));
+    dirs.push(dir);
+    const store = await FileStore.init(dir, { lockTimeoutMs: 60_000 });
+    await store.put('roles', { id: 'r' });
+    const runs = new FileRunLog(join(dir, '.troupe', 'runs'));
+    await mkdir(join(dir, '.troupe', 'runs'), { recursive: true });
+    execFileSync('mkfifo', [join(dir, '.troupe', 'runs', 'x.jsonl')]);
+    expect(await runs.list()).toEqual([]);
+    expect(runs.unreadable.map((u) => u.runId)).toEqual(['x']);
+    await expect(runs.read('x')).rejects.toMatchObject({ code: 'IO_ERROR' });
+    execFileSync('mkfifo', [join(dir, '.troupe', 'lock')]);
+    await expect(store.put('roles', { id: 's' })).rejects.toThrow(/\.troupe\/lock is not a regular file/);
+    await rm(join(dir, '.troupe', 'lock'));
+    await store.close();
+    await rm(join(dir, '.troupe', 'journal'), { force: true });
+    execFileSync('mkfifo', [join(dir, '.troupe', 'journal')]);
+    await expect(FileStore.open(dir).then((s) => s.put('roles', { id: 't' }))).rejects.toThrow(
+      /could not write the journal .*\.troupe\/journal/,
+    );
   });
 
   it('a file name holding a terminal escape or a line break is reported escaped', async () => {

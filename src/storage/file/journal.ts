@@ -1,11 +1,12 @@
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
-import { readFile, stat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { promisify } from 'node:util';
 import { EntityId } from '../../domain/common.js';
 import { crashPoint } from '../../platform/crash-points.js';
 import * as disk from '../../platform/disk.js';
+import { readRegular } from '../../platform/read-regular.js';
 import { KINDS, type Kind, type StoredDoc } from '../store.js';
 import { fsyncDir } from './atomic-write.js';
 import { errnoOf, ioError } from './io.js';
@@ -245,7 +246,7 @@ export class Journal {
   /** The whole journal; empty when there is none. */
   async read(): Promise<Buffer> {
     try {
-      return await readFile(this.path);
+      return await readRegular(this.path);
     } catch (e) {
       if (errnoOf(e) === 'ENOENT') return Buffer.alloc(0);
       throw ioError('read the journal', this.path, e);

@@ -64,6 +64,15 @@ describe('the store lock', () => {
     await expect(s.put('roles', { id: 'r' })).resolves.toMatchObject({ revision: 1 });
   });
 
+  it.each([
+    ['pid 0 (a process group)', { pid: 0, started: '1' }],
+    ['pid -1 (every process)', { pid: -1, started: '1' }],
+  ] as const)('%s does not hold it', async (_, owner) => {
+    const { dir, store: s } = await store();
+    await lockAs(dir, owner);
+    await expect(s.put('roles', { id: 'r' })).resolves.toMatchObject({ revision: 1 });
+  });
+
   it('a zombie holder (exited, not reaped) does not hold it', async () => {
     const { dir, store: s } = await store();
     const pid = await zombie();

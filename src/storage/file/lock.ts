@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { fstatSync, lstatSync, readFileSync, statSync } from 'node:fs';
+import { fstatSync, lstatSync, statSync } from 'node:fs';
 import { utimes } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { TroupeError, throwIfCancelled } from '../../domain/errors.js';
@@ -7,6 +7,7 @@ import { crashPoint } from '../../platform/crash-points.js';
 import * as disk from '../../platform/disk.js';
 import { currentHolder, type Holder, holderState } from '../../platform/holder.js';
 import { bootedAt } from '../../platform/liveness.js';
+import { readRegularSync } from '../../platform/read-regular.js';
 import { errnoOf, ioError } from './io.js';
 
 /** Who holds a lock file; written into it so others can tell a live holder from a dead one. */
@@ -73,7 +74,7 @@ async function inspect(path: string, staleMs: number): Promise<Seen | undefined>
   let mtimeMs: number;
   try {
     // Synchronous: a tiny file read under a commit's critical path; the I/O pool costs more.
-    text = readFileSync(path, 'utf8');
+    text = readRegularSync(path, 'utf8');
     ({ mtimeMs } = statSync(path));
   } catch (e) {
     if (errnoOf(e) === 'ENOENT') return undefined;

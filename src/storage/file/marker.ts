@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { isTroupeError, TroupeError, validationError } from '../../domain/errors.js';
 import * as disk from '../../platform/disk.js';
+import { readRegular } from '../../platform/read-regular.js';
 import { KINDS } from '../store.js';
 import { fsyncDir, removeTempFiles, writeFileAtomic } from './atomic-write.js';
 import { errnoOf, ioError } from './io.js';
@@ -16,7 +17,7 @@ const OLD_GITIGNORE =
 export async function readMarker(layout: Layout): Promise<void> {
   let text: string;
   try {
-    text = await readFile(layout.marker, 'utf8');
+    text = await readRegular(layout.marker, 'utf8');
   } catch (e) {
     const code = errnoOf(e);
     if (code === 'ENOENT' || code === 'ENOTDIR') {

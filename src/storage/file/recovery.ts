@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { readRegular } from '../../platform/read-regular.js';
 import { keyOf } from '../batch.js';
 import { KINDS, type StoredDoc } from '../store.js';
 import { type ApplyContext, PARALLEL_WRITES, writeEntity } from './apply.js';
@@ -67,7 +67,7 @@ async function readText(path: string): Promise<string | undefined> {
 
 async function readBytes(path: string): Promise<Buffer | undefined> {
   try {
-    return await readFile(path);
+    return await readRegular(path);
   } catch (e) {
     if (errnoOf(e) === 'ENOENT') return undefined;
     throw ioError('read', path, e);
