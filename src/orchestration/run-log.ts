@@ -1,4 +1,4 @@
-import type { SerializedError } from '../domain/errors.js';
+import { type SerializedError, TroupeError } from '../domain/errors.js';
 import type { Holder } from '../platform/holder.js';
 import type { WorkflowDefinition } from './definition.js';
 import type {
@@ -241,6 +241,14 @@ function applyStep(record: RunRecord, e: StepEvent & { type: 'step' }): void {
 
 /** Replay a run's events into its record; undefined if the log does not start with `created`. */
 export function foldRunEvents(events: readonly RunEvent[]): RunRecord | undefined {
+  for (const [i, e] of events.entries()) {
+    const why = damage(e, i);
+    if (why)
+      throw new TroupeError('IO_ERROR', `run log of ${runOf(events)}: event ${i + 1} is damaged: ${why}`, {
+        retryable: false,
+        context: { damaged: true, event: i + 1 },
+      });
+  }
   const first = events[0];
   if (first?.type !== 'created') return undefined;
   const kept: RunEvent[] = [];
@@ -295,6 +303,33 @@ export function foldRunEvents(events: readonly RunEvent[]): RunRecord | undefine
   }
   return record;
 }
+
+/** What makes a logged event unusable (an edit by hand, a foreign write), if anything. */
+function damage(e: unknown, i: number): string | undefined {
+  if (e === null || typeof e !== 'object' || Array.isArray(e)) return 'not a JSON object';
+  const { type, at, epoch } = e as Record<string, unknown>;
+  if (typeof type !== 'string') return 'it has no type';
+  if (typeof at !== 'number') return '"at" is not a time';
+  if (epoch !== undefined && !Number.isSafeInteger(epoch)) return '"epoch" is not a whole number';
+  if (type === 'created') {
+    const { runId, workflowId, definition } = e as Record<string, unknown>;
+    if (i !== 0) return 'a second "created"';
+    if (typeof runId !== 'string' || typeof workflowId !== 'string') return 'it names no run or workflow';
+    if (!Array.isArray((definition as { steps?: unknown } | null)?.steps))
+      return 'its definition has no steps';
+    for (const st of (definition as { steps: unknown[] }).steps)
+      if (st === null || typeof st !== 'object' || typeof (st as { id?: unknown }).id !== 'string')
+        return 'a step of its definition has no id';
+  }
+  if (type === 'step' && typeof (e as { stepId?: unknown }).stepId !== 'string') return 'it names no step';
+  return undefined;
+}
+
+/** The run a log's events are of, for a message. */
+const runOf = (events: readonly unknown[]): string => {
+  const id = (events[0] as { runId?: unknown } | null)?.runId;
+  return typeof id === 'string' ? `run "${id}"` : 'a run';
+};
 
 export const summarize = (r: RunRecord): RunSummary => ({
   runId: r.runId,

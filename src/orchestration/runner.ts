@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { formatIssues } from '../domain/common.js';
-import { type Issue, notFound, TroupeError, validationError } from '../domain/errors.js';
+import { type Issue, isTroupeError, notFound, TroupeError, validationError } from '../domain/errors.js';
 import { scrubRandomWords } from '../domain/secrets.js';
 import { nestedDeeperThan } from '../domain/text.js';
 import { currentHolder } from '../platform/holder.js';
@@ -358,7 +358,9 @@ export class WorkflowRunner {
     const forced = new Set(opts.force ?? []);
     for (const summary of await (log.listUnfinished ? log.listUnfinished() : log.list())) {
       if (!INTERRUPTED_STATES.has(summary.state) || this.#active.has(summary.runId)) continue;
-      const record = await this.#engine.runLog.read(summary.runId);
+      // A run whose log is damaged (edited by hand) is left as it is, the log saying so
+      // (`unreadable`); the others are recovered all the same.
+      const record = await readUnlessDamaged(log, summary.runId);
       if (!record || !INTERRUPTED_STATES.has(record.state)) continue;
       // Its lease decides: held by a live runner (here, elsewhere, or on another host until it
       // runs out), the run is left alone unless named in `force`.
@@ -368,7 +370,7 @@ export class WorkflowRunner {
       try {
         // Read again under the lease: its holder may have finished it between the read above
         // and the claim (and a finished run is never undone).
-        const now = await log.read(record.runId);
+        const now = await readUnlessDamaged(log, record.runId);
         if (now && INTERRUPTED_STATES.has(now.state)) results.push(await this.#recover(now, lease));
       } finally {
         this.#active.delete(record.runId);
@@ -433,3 +435,11 @@ export class WorkflowRunner {
     return result;
   }
 }
+
+/** A run's record, or undefined when its log is damaged (its log keeps why, see RunLog `unreadable`). */
+const readUnlessDamaged = (log: RunLog, runId: string) =>
+  log.read(runId).catch((e: unknown) => {
+    if (isTroupeError(e) && (e.context as { damaged?: unknown } | undefined)?.damaged === true)
+      return undefined;
+    throw e;
+  });

@@ -241,3 +241,51 @@ describe.each(engines.map((e) => [e]))('the run log on %s writes progress behind
     expect((await lb.read('r'))?.events.filter((e) => e.type === 'claimed')).toHaveLength(1);
   });
 });
+
+describe.each(engines.map((e) => [e]))('a run whose events were edited with SQL, on %s', (engine) => {
+  it('is left as it is and named, and every other interrupted run is still recovered', async () => {
+    const [store] = await instances(engine, 1, 3);
+    const log = store!.runLog();
+    const undone: string[] = [];
+    const defUndo = workflow('w')
+      .step('a', 's', 'a', { compensate: { operation: 'undoA', needs: 'output' } })
+      .step('b', 's', 'b', { dependsOn: ['a'] })
+      .build();
+    // Two runs cut off after step a (b hangs, and the runner is dropped).
+    const hung = new WorkflowRunner({
+      services: { s: { a: async () => 1, b: () => new Promise(() => {}), undoA: async () => undefined } },
+      runLog: log,
+      newRunId: (() => {
+        let i = 0;
+        return () => `run-${++i}`;
+      })(),
+    });
+    void hung.run(defUndo, {});
+    void hung.run(defUndo, {});
+    await until(
+      async () =>
+        (await log.listUnfinished()).length === 2 &&
+        (await log.read('run-2'))?.steps[0]?.status === 'succeeded',
+    );
+    await store!.sql.query(
+      "INSERT INTO troupe_run_events (run_id, epoch, event) VALUES ('run-1', 1, 'null')",
+    );
+    const other = store!.runLog();
+    const recovering = new WorkflowRunner({
+      services: {
+        s: { a: async () => 1, b: async () => 2, undoA: async (_: unknown) => void undone.push('a') },
+      },
+      runLog: other,
+    });
+    const results = await recovering.recoverInterrupted({ force: ['run-1', 'run-2'] });
+    expect(results.map((r) => [r.runId, r.status])).toEqual([['run-2', 'compensated']]);
+    expect(undone).toEqual(['a']);
+    expect(other.unreadable).toEqual([
+      {
+        runId: 'run-1',
+        error: expect.stringMatching(/run "run-1": event \d+ is damaged: not a JSON object/),
+      },
+    ]);
+    await expect(other.read('run-1')).rejects.toMatchObject({ code: 'IO_ERROR' });
+  });
+});

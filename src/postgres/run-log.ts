@@ -355,14 +355,26 @@ export class PostgresRunLog implements RunLog {
         runId,
       ]),
     );
-    return rows.length ? foldRunEvents(rows.map((r) => r.event)) : undefined;
+    try {
+      return rows.length ? foldRunEvents(rows.map((r) => r.event)) : undefined;
+    } catch (e) {
+      // Edited with SQL past reading: said once per listing (see unreadable), and left alone.
+      const error = e instanceof Error ? e.message : String(e);
+      if (!this.unreadable.some((u) => u.runId === runId)) this.unreadable.push({ runId, error });
+      throw e;
+    }
   }
 
+  /** Runs whose events could not be read since the last listing (edited with SQL), with why. */
+  unreadable: Array<{ runId: string; error: string }> = [];
+
   list(): Promise<RunSummary[]> {
+    this.unreadable = [];
     return this.#listing((db) => allRuns(db));
   }
 
   listUnfinished(): Promise<RunSummary[]> {
+    this.unreadable = [];
     return this.#listing((db) => allRuns(db, true));
   }
 
