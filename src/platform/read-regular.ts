@@ -6,10 +6,11 @@ import { open } from 'node:fs/promises';
  * its own (a lock, a journal, a run log) is refused at once, never read (a read would wait
  * forever for a writer).
  */
-const FLAGS = constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOFOLLOW;
+export const REGULAR_READ_FLAGS = constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOFOLLOW;
+const FLAGS = REGULAR_READ_FLAGS;
 
 /** The error of a name that is not a regular file; its `code` is `EFTYPE`. */
-const notRegular = (path: string, folder: boolean) =>
+export const notRegular = (path: string, folder: boolean) =>
   Object.assign(
     new Error(`${path} is ${folder ? 'a folder' : 'not a regular file (a FIFO, a socket or a device)'}`),
     { code: 'EFTYPE', path },

@@ -101,4 +101,22 @@ describe('symbolic links inside the configuration directory', () => {
     for (const r of [list, show, await t('export'), await t('validate')])
       expect(r.stdout + r.stderr).not.toContain('SECRET-CONTENT-FROM-OUTSIDE');
   });
+
+  it('an export or a migration that would leave out an entity (its file a link, a FIFO, a folder) is refused naming it', async () => {
+    const { dir, t } = await seeded();
+    await rm(join(dir, 'personalities/calm.json'));
+    await symlink('/etc/hostname', join(dir, 'personalities/calm.json'));
+    const e = await t('export');
+    expect([e.code, e.stdout]).toEqual([1, '']);
+    expect(e.stderr).toMatch(/would leave out personalities\/calm\.json \(a symbolic link/);
+    const to = await tempDir();
+    await t('init', '--dir', to);
+    const m = await t('migrate', '--to', to);
+    expect(m.code).toBe(1);
+    expect(m.stderr).toContain('would leave out personalities/calm.json');
+    // An editor's backup beside them is no entity left out.
+    await rm(join(dir, 'personalities/calm.json'));
+    await writeFile(join(dir, 'roles/reviewer.json~'), '{}');
+    expect((await t('export')).stderr).not.toContain('would leave out');
+  });
 });

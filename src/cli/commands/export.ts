@@ -2,7 +2,9 @@ import { writeFile } from 'node:fs/promises';
 import { Argument, type Command } from 'commander';
 import { stringify } from 'yaml';
 import { EXPORT_KINDS, type ExportSelection } from '../../configuration/export-selection.js';
-import { TroupeError } from '../../domain/errors.js';
+import { TroupeError, validationError } from '../../domain/errors.js';
+import { entityIdFromFileName } from '../../storage/file/layout.js';
+import type { Store } from '../../storage/store.js';
 import type { CliContext } from '../context.js';
 import { plural } from '../format.js';
 
@@ -31,7 +33,10 @@ export function register(program: Command, ctx: CliContext): void {
         if (opts.withDeps && kind !== 'agent')
           throw new TroupeError('USAGE', '--with-deps needs an agent: troupe export agent ID --with-deps');
         const selection = kind && id ? { kind, id, withDeps: opts.withDeps === true } : undefined;
-        const bundle = await ctx.withConfig(cmd, (config) => config.exportBundle(selection));
+        const bundle = await ctx.withConfig(cmd, async (config, store) => {
+          if (!selection) await refuseLeftOut(store);
+          return config.exportBundle(selection);
+        });
         if (!opts.output) return out.raw(JSON.stringify(bundle, null, 2));
         const text = isYaml(opts.output) ? stringify(bundle) : `${JSON.stringify(bundle, null, 2)}\n`;
         try {
@@ -52,5 +57,27 @@ export function register(program: Command, ctx: CliContext): void {
             `${plural(bundle.models.length, 'model')} and ${plural(bundle.agents.length, 'agent')} to ${opts.output}`,
         );
       },
+    );
+}
+
+/** The folders a bundle is made of. */
+const BUNDLE_FOLDERS = new Set(['personalities', 'roles', 'models', 'agents']);
+
+/**
+ * Refuses a whole export (or a migration) that would leave out an entity: a name of a bundle's
+ * folders that is an entity's (`<id>.json`) but no file the store reads (a link, a FIFO, a
+ * folder). The bundle would not apply elsewhere (its agents naming what it lacks).
+ */
+export async function refuseLeftOut(store: Store): Promise<void> {
+  const left = ((await store.strays?.()) ?? []).filter(({ file }) => {
+    const [folder, name, more] = file.split('/');
+    return (
+      more === undefined && BUNDLE_FOLDERS.has(folder ?? '') && entityIdFromFileName(name ?? '') !== undefined
+    );
+  });
+  if (left.length)
+    throw validationError(
+      `the bundle would leave out ${left.map((l) => `${l.file} (${l.why})`).join('; ')}: put the file itself there, or remove it`,
+      left.map((l) => ({ file: l.file, path: '(root)', message: l.why })),
     );
 }

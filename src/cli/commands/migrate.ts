@@ -7,6 +7,7 @@ import { keyOf } from '../../storage/batch.js';
 import { singular } from '../../storage/store.js';
 import type { CliContext } from '../context.js';
 import { describeTarget, parseStoreTarget } from '../store-target.js';
+import { refuseLeftOut } from './export.js';
 import { describeChanges, summary } from './import.js';
 
 /** When each stored entity of a bundle's kinds was first created, by `kind/id` (a time that is one). */
@@ -48,7 +49,10 @@ export function register(program: Command, ctx: CliContext): void {
       // are the target's own count, from 1).
       const { bundle, created } = await ctx.withConfig(
         cmd,
-        async (config) => ({ bundle: await config.exportBundle(), created: await createdTimes(config) }),
+        async (config, store) => {
+          await refuseLeftOut(store);
+          return { bundle: await config.exportBundle(), created: await createdTimes(config) };
+        },
         { strays: false },
       );
       const from = describeTarget(source);

@@ -2,6 +2,7 @@ import { readdirSync, statSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { MAX_FILE_BYTES } from '../../domain/file-size.js';
 import { utf8Text } from '../../domain/utf8.js';
+import { notRegular, REGULAR_READ_FLAGS } from '../../platform/read-regular.js';
 import type { Kind } from '../store.js';
 import { decodeDoc, notUtf8, type ScanEntry, tooLarge } from './codec.js';
 import { errnoOf, ioError, mapLimit } from './io.js';
@@ -34,8 +35,10 @@ export async function scanFolders(layout: Layout, kinds: readonly Kind[]): Promi
       return id === undefined ? [] : [{ id, name: n }];
     });
     files.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-    out.push(
-      ...(await mapLimit(files, READ_PARALLEL, async ({ id, name }): Promise<ScanEntry> => {
+    const read = await mapLimit(
+      files,
+      READ_PARALLEL,
+      async ({ id, name }): Promise<ScanEntry | undefined> => {
         const file = `${k}/${name}`;
         let text: string;
         try {
@@ -45,6 +48,8 @@ export async function scanFolders(layout: Layout, kinds: readonly Kind[]): Promi
           if (!decoded.ok) return { kind: k, file, id, error: notUtf8(file, decoded.at) };
           text = decoded.text;
         } catch (e) {
+          // Deleted since the folder was listed (a commit of another process): not there.
+          if (errnoOf(e) === 'ENOENT') return undefined;
           const message = `could not read: ${e instanceof Error ? e.message : String(e)}`;
           return { kind: k, file, id, error: { file, path: '(root)', message } };
         }
@@ -55,8 +60,9 @@ export async function scanFolders(layout: Layout, kinds: readonly Kind[]): Promi
         if (d.ok) entry.doc = d.doc;
         else entry.error = d.issue;
         return entry;
-      })),
+      },
     );
+    for (const entry of read) if (entry) out.push(entry);
   }
   return out;
 }
@@ -71,9 +77,12 @@ function statTime(path: string): Date | undefined {
 
 /** A file's bytes, or its size when it is larger than any troupe reads (then it is not read). */
 async function readBounded(path: string): Promise<Buffer | number> {
-  const fh = await open(path, 'r');
+  // Replaced by a FIFO or a link since the folder was listed: refused, never waited on.
+  const fh = await open(path, REGULAR_READ_FLAGS);
   try {
-    const { size } = await fh.stat();
+    const st = await fh.stat();
+    if (!st.isFile()) throw notRegular(path, st.isDirectory());
+    const { size } = st;
     return size > MAX_FILE_BYTES ? size : await fh.readFile();
   } finally {
     await fh.close();
