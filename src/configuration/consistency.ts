@@ -150,7 +150,9 @@ export async function detectInconsistencies(s: Services): Promise<Inconsistency[
     found,
   );
   // An agent whose personality or role file is broken is not dangling: that file is the problem.
-  const broken = new Set(found.filter((f) => f.kind === 'invalid-file').map((f) => f.file));
+  // By `kind/id`: a directory names its files `agents/a.json`, a database its rows `agents/a`.
+  const entityOf = (file: string | undefined) => file?.replace(/\.json$/, '');
+  const broken = new Set(found.filter((f) => f.kind === 'invalid-file').map((f) => entityOf(f.file)));
   const pById = new Map(personalities.map((p) => [p.id, p]));
   const rById = new Map(roles.map((r) => [r.id, r]));
   const fById = new Map(resolved.map((f) => [f.id, f]));
@@ -159,7 +161,7 @@ export async function detectInconsistencies(s: Services): Promise<Inconsistency[
     const p = pById.get(a.personalityId);
     const r = rById.get(a.roleId);
     const state = { personality: p, role: r, model: modelOf(a.model), resolved: fById.get(a.id) };
-    for (const f of agentFindings(s, a, state, 'full', { isReported: (f) => broken.has(f) })) {
+    for (const f of agentFindings(s, a, state, 'full', { isReported: (f) => broken.has(entityOf(f)) })) {
       // A stale agent or a resolved file is fixed by re-composing, which needs both sources.
       found.push({ ...inconsistency(f), fixable: f.kind !== 'dangling-reference' && Boolean(p && r) });
     }
@@ -190,7 +192,7 @@ export async function detectInconsistencies(s: Services): Promise<Inconsistency[
   const agentIds = new Set(agents.map((a) => a.id));
   for (const f of resolved) {
     // An agent file that exists but is broken is reported itself; its resolved file is not an orphan.
-    if (!agentIds.has(f.id) && !broken.has(entityFile('agents', f.id)))
+    if (!agentIds.has(f.id) && !broken.has(`agents/${f.id}`))
       found.push({ ...inconsistency(orphanFinding(f.id)), fixable: true });
   }
   return found;

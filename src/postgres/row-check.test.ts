@@ -35,6 +35,26 @@ describe.each(engines.map((e) => [e]))('a row edited by hand with SQL, on %s', (
     );
   });
 
+  it('an agent row edited past its schema is reported itself: its resolved row is no orphan, nothing is offered to fix', async () => {
+    const [store] = await instances(engine, 1);
+    const config = new ConfigurationService(store!);
+    await config.createAgent({
+      agent: {
+        id: 'a',
+        name: 'A',
+        personalityId: 'calm',
+        roleId: 'analyst',
+        model: { provider: 'anthropic', modelId: 'claude-sonnet-4', apiKeyEnv: 'ANTHROPIC_API_KEY' },
+      },
+      personality: { ...calm, id: 'calm' },
+    });
+    await store!.sql.exec(
+      `UPDATE troupe_documents SET doc = jsonb_set(doc::jsonb, '{model}', '"oops"')::json WHERE kind = 'agents'`,
+    );
+    const found = await detectInconsistencies(config.services);
+    expect(found.map((f) => [f.kind, f.file])).toEqual([['invalid-file', 'agents/a']]);
+  });
+
   it('no JSON object, or naming another id than its row, is refused naming the row, not a crash or an absence', async () => {
     const [store] = await instances(engine, 1);
     const config = new ConfigurationService(store!);
