@@ -221,7 +221,7 @@ export class EntityReader<E extends { id: string; revision: number; name?: strin
    */
   async readable(): Promise<{ entities: E[]; refused: TroupeError[] }> {
     const refused: TroupeError[] = [];
-    const entities = (await this.store.list(this.spec.kind)).flatMap((d) => {
+    const entities = (await this.#readableDocs(refused)).flatMap((d) => {
       try {
         return [this.fromDoc(d)];
       } catch (e) {
@@ -231,6 +231,35 @@ export class EntityReader<E extends { id: string; revision: number; name?: strin
       }
     });
     return { entities, refused };
+  }
+
+  /**
+   * The stored documents of this kind. When the store refuses the whole kind for one of them
+   * (a file that is no JSON, a row holding a control character), each is read on its own
+   * instead: the rest are kept, the refusal of each bad one added to `refused`.
+   */
+  async #readableDocs(refused: TroupeError[]): Promise<StoredDoc[]> {
+    try {
+      return await this.store.list(this.spec.kind);
+    } catch (e) {
+      if (!(e instanceof TroupeError) || e.code !== 'VALIDATION_FAILED' || !this.store.scan) throw e;
+      const docs: StoredDoc[] = [];
+      for (const entry of await this.store.scan(this.spec.kind)) {
+        if (entry.doc) docs.push(entry.doc);
+        else if (entry.error)
+          refused.push(
+            new TroupeError(
+              'VALIDATION_FAILED',
+              `${entry.file}: ${entry.error.path}: ${entry.error.message}`,
+              {
+                issues: [entry.error],
+                context: { kind: this.spec.kind, id: entry.id, file: entry.file },
+              },
+            ),
+          );
+      }
+      return docs;
+    }
   }
 
   /** Like get, but a missing id is NOT_FOUND with "did you mean" suggestions. */
