@@ -188,6 +188,8 @@ export const SECRET_IN_TEXT =
  * that length are legitimate in what troupe writes, and an id may be one (a UUID without dashes).
  */
 const HEX_KEY = /(?<![0-9A-Fa-f])[0-9A-Fa-f]{32}(?![0-9A-Fa-f])/;
+/** Every such key in a text, for a replace. */
+const HEX_KEYS = new RegExp(HEX_KEY.source, 'g');
 
 /** A field that holds an id (its own or another entity's), where a 32-hex value is an id. */
 const ID_FIELD = /(?:^|\.)(?:id|[A-Za-z]+Id)$/;
@@ -208,7 +210,7 @@ export function scrubStored<T>(doc: T): T {
   if (storedSecretPaths(doc).length === 0) return doc;
   const away = (v: unknown, path: string): unknown => {
     if (typeof v === 'string')
-      return ID_FIELD.test(path) ? v : scrubSecrets(v).replace(new RegExp(HEX_KEY.source, 'g'), '[redacted]');
+      return ID_FIELD.test(path) ? v : scrubSecrets(v).replace(HEX_KEYS, '[redacted]');
     if (v === null || typeof v !== 'object') return v;
     if (Array.isArray(v)) return v.map((x, i) => away(x, `${path}.${i}`));
     return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, away(x, path ? `${path}.${k}` : k)]));
@@ -224,7 +226,7 @@ export function scrubStoredText(text: string): string {
   try {
     doc = JSON.parse(scrubbed);
   } catch {
-    return scrubbed.replace(new RegExp(HEX_KEY.source, 'g'), '[redacted]');
+    return scrubbed.replace(HEX_KEYS, '[redacted]');
   }
   const kept = scrubStored(doc);
   return kept === doc ? scrubbed : `${JSON.stringify(kept, null, 2)}\n`;
