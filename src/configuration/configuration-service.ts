@@ -29,7 +29,7 @@ import { detectInconsistencies, type Inconsistency } from './consistency.js';
 import { defaultPolicies } from './default-policy.js';
 import type { DeleteMode } from './delete.js';
 import { syncStates } from './drift.js';
-import { type ExportSelection, exportSelection } from './export-selection.js';
+import { type ExportSelection, exportSelection, refuseDangling } from './export-selection.js';
 import { buildOperations } from './handlers.js';
 import { withProvider } from './infer-provider.js';
 import { assertInputGiven } from './input-gaps.js';
@@ -554,12 +554,15 @@ export class ConfigurationService {
   async exportBundle(selection?: ExportSelection) {
     const s = this.services;
     if (selection) return exportSelection(s, selection);
-    return {
+    const roles = await s.roles.list();
+    const bundle = {
       personalities: (await s.personalities.list()).map((e) => s.personalities.editable(e)),
-      roles: (await s.roles.list()).filter((r) => !r.predefined).map((e) => s.roles.editable(e)),
+      roles: roles.filter((r) => !r.predefined).map((e) => s.roles.editable(e)),
       models: (await s.models.list()).map((e) => s.models.editable(e)),
       agents: (await s.agents.list()).map((e) => s.agents.editable(e)),
     };
+    refuseDangling(bundle, new Set(roles.filter((r) => r.predefined).map((r) => r.id)));
+    return bundle;
   }
 
   /** Each agent's sync state judged by content now (all agents, or those given), with what drifted. */

@@ -1,5 +1,7 @@
-import { TroupeError } from '../domain/errors.js';
+import { type Issue, TroupeError, validationError } from '../domain/errors.js';
+import { entityFile } from '../services/entity-service.js';
 import { matchIn } from '../services/model-service.js';
+import { requireRef } from './references.js';
 import type { Services } from './services.js';
 
 /** What `export KIND ID` names: one entity, and with `withDeps` what it needs to be applied elsewhere. */
@@ -22,10 +24,19 @@ export async function exportSelection(s: Services, sel: ExportSelection) {
     models: [] as Record<string, unknown>[],
     agents: [] as Record<string, unknown>[],
   };
-  const personality = async (id: string) =>
-    bundle.personalities.push(s.personalities.editable(await s.personalities.require(id)));
+  // An agent's dependency that is not there is said as the agent's field that names it.
+  const from = (field: 'personalityId' | 'roleId') =>
+    sel.kind === 'agent'
+      ? { entity: `agent "${sel.id}"`, field, file: entityFile('agents', sel.id) }
+      : undefined;
+  const personality = async (id: string) => {
+    const f = from('personalityId');
+    const p = f ? await requireRef(s.personalities, id, f) : await s.personalities.require(id);
+    bundle.personalities.push(s.personalities.editable(p));
+  };
   const role = async (id: string) => {
-    const r = await s.roles.require(id);
+    const f = from('roleId');
+    const r = f ? await requireRef(s.roles, id, f) : await s.roles.require(id);
     if (r.predefined) {
       if (sel.kind === 'role')
         throw new TroupeError(
@@ -65,4 +76,40 @@ export async function exportSelection(s: Services, sel: ExportSelection) {
     }
   }
   return bundle;
+}
+
+/**
+ * Refuses a bundle of the whole configuration whose agents name a personality or role that is
+ * neither in it nor shipped with troupe (its file deleted by hand): it would not apply
+ * anywhere, so it is no export of the configuration. Each agent and field is named.
+ */
+export function refuseDangling(
+  bundle: {
+    personalities: Record<string, unknown>[];
+    roles: Record<string, unknown>[];
+    agents: Record<string, unknown>[];
+  },
+  predefinedRoles: ReadonlySet<string>,
+): void {
+  const personalities = new Set(bundle.personalities.map((p) => String(p.id)));
+  const roles = new Set([...bundle.roles.map((r) => String(r.id)), ...predefinedRoles]);
+  const issues: Issue[] = [];
+  for (const a of bundle.agents) {
+    const id = String(a.id);
+    const file = entityFile('agents', id);
+    if (!personalities.has(String(a.personalityId)))
+      issues.push({
+        file,
+        entity: id,
+        path: 'personalityId',
+        message: `personality "${String(a.personalityId)}" does not exist`,
+      });
+    if (!roles.has(String(a.roleId)))
+      issues.push({ file, entity: id, path: 'roleId', message: `role "${String(a.roleId)}" does not exist` });
+  }
+  if (issues.length)
+    throw validationError(
+      `the bundle would not apply anywhere: ${issues.map((i) => `${i.file}: ${i.path}: ${i.message}`).join('; ')}. Restore what is missing, or point the agent at another (troupe agent update ID --personality ID / --role ID)`,
+      issues,
+    );
 }

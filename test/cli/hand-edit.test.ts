@@ -413,3 +413,32 @@ describe('the directory as a person keeps it', () => {
     );
   });
 });
+
+describe('an export of a configuration whose agents name what was deleted by hand', () => {
+  it('is refused, naming each agent and field, with no bundle written; the agent alone still exports', async () => {
+    const { dir, root, t } = await seeded();
+    await rm(join(dir, 'personalities/calm.json'));
+    const all = await t('export', '-o', 'out.json');
+    expect(all.code).toBe(1);
+    expect(all.stderr).toContain('agents/ada.json: personalityId: personality "calm" does not exist');
+    expect(all.stderr).toContain('agents/otto.json: personalityId: personality "calm" does not exist');
+    await expect(readFile(join(root, 'out.json'))).rejects.toThrow(/ENOENT/);
+    const json = await t('--json', 'export');
+    expect(json.code).toBe(1);
+    expect(json.stdout).toBe('');
+    const issues = (JSON.parse(json.stderr) as { error: { issues: Array<{ file: string; path: string }> } })
+      .error.issues;
+    expect(issues.map((i) => `${i.file}:${i.path}`).sort()).toEqual([
+      'agents/ada.json:personalityId',
+      'agents/otto.json:personalityId',
+    ]);
+    // With its dependencies, the missing one is named as the agent's field.
+    const deps = await t('export', 'agent', 'ada', '--with-deps');
+    expect(deps.code).not.toBe(0);
+    expect(deps.stderr).toContain(
+      'agents/ada.json: agent "ada": personalityId: personality "calm" not found',
+    );
+    // The agent itself, as asked for.
+    expect((await t('export', 'agent', 'ada')).code).toBe(0);
+  });
+});

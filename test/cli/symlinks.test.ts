@@ -1,7 +1,11 @@
+import { execFile } from 'node:child_process';
 import { mkdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { seeded, tempDir } from './helpers.js';
+
+const execFileAsync = promisify(execFile);
 
 // A symbolic link committed to a cloned config repository (or made by mistake) must never let
 // troupe read, write, truncate or delete anything outside its directory.
@@ -101,6 +105,30 @@ describe('symbolic links inside the configuration directory', () => {
     for (const r of [list, show, await t('export'), await t('validate')])
       expect(r.stdout + r.stderr).not.toContain('SECRET-CONTENT-FROM-OUTSIDE');
   });
+
+  it.each([
+    ['a link', (f: string) => symlink('/etc/hostname', f)],
+    ['a folder', (f: string) => mkdir(f)],
+    ['a FIFO', (f: string) => execFileAsync('mkfifo', [f]).then(() => undefined)],
+  ])(
+    'a personality whose file is %s makes its agents broken in a listing, never fails it',
+    async (_, make) => {
+      const { dir, t } = await seeded();
+      await rm(join(dir, 'personalities/calm.json'));
+      await make(join(dir, 'personalities/calm.json'));
+      const list = await t('--json', 'agent', 'list');
+      expect(list.code).toBe(0);
+      const agents = list.json<Array<{ id: string; syncStatus: string; drift: string[] }>>();
+      expect(agents.map((a) => [a.id, a.syncStatus])).toEqual([
+        ['ada', 'broken'],
+        ['otto', 'broken'],
+      ]);
+      expect(agents[0]!.drift[0]).toMatch(/^personalities\/calm\.json: \(file\): is a/);
+      const plain = await t('agent', 'list');
+      expect(plain.code).toBe(0);
+      expect(plain.stdout).toMatch(/ada .*broken/);
+    },
+  );
 
   it('an export or a migration that would leave out an entity (its file a link, a FIFO, a folder) is refused naming it', async () => {
     const { dir, t } = await seeded();

@@ -116,8 +116,19 @@ describe('what is in a kind folder but no entity file', () => {
     await rm(join(dir, '.troupe', 'journal'), { force: true });
     execFileSync('mkfifo', [join(dir, '.troupe', 'journal')]);
     await expect(FileStore.open(dir).then((s) => s.put('roles', { id: 't' }))).rejects.toThrow(
-      /could not write the journal .*\.troupe\/journal/,
+      /\.troupe\/journal is not a regular file \(a FIFO, a socket or a device\), not troupe's journal: remove it/,
     );
+    // A folder there is said as one, not as a committed change waiting to be written.
+    await rm(join(dir, '.troupe', 'journal'));
+    await mkdir(join(dir, '.troupe', 'journal'));
+    await expect(FileStore.open(dir)).rejects.toMatchObject({
+      code: 'VALIDATION_FAILED',
+      message: expect.stringMatching(/\.troupe\/journal is a folder, not troupe's journal: remove it/),
+    });
+    await rm(join(dir, '.troupe', 'journal'), { recursive: true });
+    const again = await FileStore.open(dir);
+    expect((await again.list('roles')).map((r) => r.id)).toEqual(['r']); // nothing was written
+    await again.close();
   });
 
   it('a file name holding a terminal escape or a line break is reported escaped', async () => {

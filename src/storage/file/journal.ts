@@ -4,6 +4,7 @@ import { stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { promisify } from 'node:util';
 import { EntityId } from '../../domain/common.js';
+import { TroupeError } from '../../domain/errors.js';
 import { crashPoint } from '../../platform/crash-points.js';
 import * as disk from '../../platform/disk.js';
 import { readRegular } from '../../platform/read-regular.js';
@@ -216,6 +217,7 @@ export class Journal {
       if (!create) return undefined;
       return { fd: await this.#open(true), size: 0 };
     }
+    if (!st.isFile()) throw notAJournal(this.path, st.isDirectory());
     if (this.#fd === undefined || st.ino !== this.#ino) {
       await this.#drop();
       return { fd: await this.#open(create), size: st.size };
@@ -249,6 +251,7 @@ export class Journal {
       return await readRegular(this.path);
     } catch (e) {
       if (errnoOf(e) === 'ENOENT') return Buffer.alloc(0);
+      if (errnoOf(e) === 'EFTYPE') throw notAJournal(this.path, (e as Error).message.endsWith('a folder'));
       throw ioError('read the journal', this.path, e);
     }
   }
@@ -333,4 +336,25 @@ export async function journalHasEntries(path: string): Promise<boolean> {
     if (errnoOf(e) === 'ENOENT') return false;
     throw ioError('check for the journal', path, e);
   }
+}
+
+/**
+ * Something put where the journal goes that is no file (a folder, a FIFO): it holds no commit,
+ * so nothing is waiting to be finished; said as what it is, and the way out.
+ */
+function notAJournal(path: string, folder: boolean): TroupeError {
+  return new TroupeError(
+    'VALIDATION_FAILED',
+    `${path} is ${folder ? 'a folder' : 'not a regular file (a FIFO, a socket or a device)'}, not troupe's journal: remove it (troupe makes the journal itself); nothing was read or written`,
+    {
+      issues: [
+        {
+          file: '.troupe/journal',
+          path: '(file)',
+          message: folder ? 'is a folder' : 'is not a regular file',
+        },
+      ],
+      context: { path },
+    },
+  );
 }

@@ -6,12 +6,21 @@ import { errnoOf } from './io.js';
 import type { Layout } from './layout.js';
 
 /** The error for a symbolic link where troupe keeps a file or folder of its own; never its target. */
-export function linkRefused(layout: Layout, path: string, what: 'file' | 'folder'): TroupeError {
+export function linkRefused(
+  layout: Layout,
+  path: string,
+  what: 'file' | 'folder',
+  /** The entity whose file it is, if it is one: named in the context, as any refused entity file. */
+  entity?: { kind: string; id: string },
+): TroupeError {
   const rel = relative(layout.root, path).split('\\').join('/');
   return new TroupeError(
     'VALIDATION_FAILED',
     `${rel} is a symbolic link: troupe never follows links inside its directory (a link committed to a repository could point anywhere); replace it with a regular ${what}`,
-    { issues: [{ file: rel, path: '(file)', message: 'is a symbolic link' }], context: { path: rel } },
+    {
+      issues: [{ file: rel, path: '(file)', message: 'is a symbolic link' }],
+      context: { path: rel, ...entity },
+    },
   );
 }
 

@@ -147,13 +147,13 @@ const CHECKPOINT_BYTES = 1 << 20;
 const READ_AHEAD = 32;
 
 /** An entity's name on something that is not a regular file: never opened (a FIFO would block). */
-const notAFile = (rel: string, what: string) =>
+const notAFile = (rel: string, what: string, entity: { kind: Kind; id: string }) =>
   new TroupeError(
     'VALIDATION_FAILED',
     `${rel} is ${what}, not a file: troupe reads only regular files there; remove it`,
     {
       issues: [{ file: rel, path: '(file)', message: `is ${what}, not a file` }],
-      context: { path: rel },
+      context: { path: rel, ...entity },
     },
   );
 
@@ -280,8 +280,9 @@ export class FileStore extends BatchStore {
       const l = lstatSync(path, { bigint: true, throwIfNoEntry: false });
       if (l === undefined) return {};
       // An entity file that is a link is never read through: its target's content stays unseen.
-      if (l.isSymbolicLink()) throw linkRefused(this.#layout, path, 'file');
-      if (!l.isFile()) throw notAFile(entityRel(kind, id), l.isDirectory() ? 'a folder' : 'a FIFO or device');
+      if (l.isSymbolicLink()) throw linkRefused(this.#layout, path, 'file', { kind, id });
+      if (!l.isFile())
+        throw notAFile(entityRel(kind, id), l.isDirectory() ? 'a folder' : 'a FIFO or device', { kind, id });
       st = l;
       const hit = this.#cache.get(path);
       if (hit && hit.ino === st.ino && hit.size === st.size && hit.mtimeNs === st.mtimeNs) {
