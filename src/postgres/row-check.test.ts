@@ -35,6 +35,28 @@ describe.each(engines.map((e) => [e]))('a row edited by hand with SQL, on %s', (
     );
   });
 
+  it('a row of a kind troupe does not know is named by validate, never read, and nothing else is judged by it', async () => {
+    const [store] = await instances(engine, 1);
+    const config = new ConfigurationService(store!);
+    await config.createPersonality({ ...calm, id: 'calm' });
+    // A typo of a kind in hand-written SQL, and a name with a line break that must not forge output.
+    await store!.sql.exec(
+      `INSERT INTO troupe_documents (kind, id, revision, doc) VALUES
+         ('personality', 'calm', 1, '{"id":"calm","name":"Typo"}'),
+         (E'agent\nerror: forged', 'x', 1, '{"id":"x"}')`,
+    );
+    expect(await store!.strays()).toEqual([
+      { file: 'agent\\u{A}error: forged/x', why: expect.stringMatching(/^a row of no kind troupe knows/) },
+      { file: 'personality/calm', why: expect.stringMatching(/^a row of no kind troupe knows/) },
+    ]);
+    const found = await detectInconsistencies(config.services);
+    expect(found.map((f) => [f.kind, f.file])).toEqual([
+      ['stray-file', 'agent\\u{A}error: forged/x'],
+      ['stray-file', 'personality/calm'],
+    ]);
+    expect((await store!.list('personalities')).map((p) => p.name)).toEqual([calm.name]);
+  });
+
   it('an agent row edited past its schema is reported itself: its resolved row is no orphan, nothing is offered to fix', async () => {
     const [store] = await instances(engine, 1);
     const config = new ConfigurationService(store!);

@@ -1,5 +1,6 @@
 import { assertValidId, MAX_REVISION } from '../domain/common.js';
 import { TroupeError, throwIfCancelled } from '../domain/errors.js';
+import { printable } from '../domain/text.js';
 import { keyOf, planBatch } from '../storage/batch.js';
 import { BatchStore } from '../storage/batch-store.js';
 import type {
@@ -14,6 +15,7 @@ import type {
   ScanEntry,
   StoredDoc,
   StoreOptions,
+  Stray,
   WatchOptions,
 } from '../storage/store.js';
 import { byId, KINDS, singular } from '../storage/store.js';
@@ -228,6 +230,27 @@ export class PostgresStore extends BatchStore {
     return kinds.flatMap((k, i) => scanRows(k, all[i]!));
   }
 
+  /**
+   * Rows no read ever hands on: of a kind troupe does not know (added with SQL by hand, or by a
+   * newer troupe), named `kind/id`, as validate and every command warn of them. A bounded
+   * listing: the first STRAYS_SHOWN, and how many more.
+   */
+  async strays(): Promise<Stray[]> {
+    this.#assertOpen();
+    const { rows } = await this.#read((db) =>
+      db.query<{ kind: string; id: string; n: number }>(
+        `SELECT kind, id, (count(*) OVER ())::int AS n FROM troupe_documents
+         WHERE NOT (kind = ANY($1::text[])) ORDER BY kind, id LIMIT ${STRAYS_SHOWN}`,
+        [[...KINDS]],
+      ),
+    );
+    const why = `a row of no kind troupe knows (kinds are ${KINDS.join(', ')}): never read; delete it, or move it to its kind`;
+    const name = (t: string) => printable(t.length > 100 ? `${t.slice(0, 100)}…` : t);
+    const shown = rows.map((r) => ({ file: `${name(r.kind)}/${name(r.id)}`, why }));
+    const more = (rows[0]?.n ?? 0) - rows.length;
+    return more > 0 ? [...shown, { file: `${more} more rows`, why }] : shown;
+  }
+
   /** Documents by field (an agent's personality, role or model: indexed; see matchingQuery). */
   async find(kind: Kind, where: Record<string, string>): Promise<StoredDoc[]> {
     this.#assertOpen();
@@ -436,6 +459,9 @@ export class PostgresStore extends BatchStore {
     await this.#db.close();
   }
 }
+
+/** Rows of an unknown kind listed by name at most (see strays). */
+const STRAYS_SHOWN = 50;
 
 /**
  * A step's write goes through only while its run is at the epoch the step runs under (the

@@ -80,7 +80,12 @@ export function describeModel(m: ModelSettings): string {
 }
 
 /** A readable summary of one agent. */
-export function describeAgent(a: Agent, sync: SyncState): string[] {
+export function describeAgent(
+  a: Agent,
+  sync: SyncState,
+  /** Where a kind's entity of this id lives (a file, or a row of a database). */
+  place: (kind: 'agents' | 'resolved') => string = (kind) => `${kind}/${a.id}.json`,
+): string[] {
   const lines = [`${a.name} (${a.id}), revision ${a.revision}, ${sync}`];
   if (a.description) lines.push(indent(a.description));
   lines.push(
@@ -90,7 +95,7 @@ export function describeAgent(a: Agent, sync: SyncState): string[] {
   );
   if (a.instructions) lines.push('Instructions:', indent(a.instructions));
   lines.push(
-    `Configuration hash ${a.configurationHash.slice(0, 12)}…; files agents/${a.id}.json, resolved/${a.id}.json`,
+    `Configuration hash ${a.configurationHash.slice(0, 12)}…; stored as ${place('agents')}, ${place('resolved')}`,
   );
   if (sync === 'stale')
     lines.push('Its personality or role changed since it was composed: run `troupe reconcile`.');
@@ -162,7 +167,13 @@ export function register(program: Command, ctx: CliContext): void {
         const agent = await s.agents.require(id);
         const judged = (await config.syncStates([agent])).get(id);
         const sync = judged?.state ?? agent.syncStatus;
-        if (!opts.resolved) return printShown(out, opts.output, agent, describeAgent(agent, sync));
+        if (!opts.resolved)
+          return printShown(
+            out,
+            opts.output,
+            agent,
+            describeAgent(agent, sync, (kind) => ctx.placeOf(cmd, kind, agent.id)),
+          );
         const file = await s.files.get(id);
         let configuration = file?.configuration;
         let note: string | undefined;

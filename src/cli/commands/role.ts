@@ -87,7 +87,7 @@ export function register(program: Command, ctx: CliContext): void {
     });
     out.data(role);
     out.line(
-      `Created role ${role.id} (${role.name})${opts.fromTemplate ? ` from ${opts.fromTemplate}` : ''} → roles/${role.id}.json`,
+      `Created role ${role.id} (${role.name})${opts.fromTemplate ? ` from ${opts.fromTemplate}` : ''} → ${ctx.placeOf(cmd, 'roles', role.id)}`,
     );
   });
 
