@@ -9,7 +9,7 @@ import type { FileRunLog } from '../orchestration/file-run-log.js';
 import type { RunLog } from '../orchestration/run-log.js';
 import type { Store } from '../storage/store.js';
 import { assertNotAFile, DEFAULT_DIR, type Located, locateDir, notFound } from './directory.js';
-import { type CliIo, Output } from './output.js';
+import { type CliIo, Output, type Warning } from './output.js';
 import { describeTarget, parseStoreTarget, type StoreTarget } from './store-target.js';
 
 export { DEFAULT_DIR };
@@ -47,6 +47,18 @@ export class CliContext {
 
   /** Under --json, what commander printed on stdout (help, the version), to print as JSON. */
   readonly asked: string[] = [];
+
+  /** Under --json, the command's warnings, printed as JSON once it ends (see reportWarnings). */
+  readonly warnings: Warning[] = [];
+
+  /**
+   * A warning of the command: a `warning: …` line on stderr, or under --json kept to be
+   * printed as JSON with the command's result or error, so stderr holds JSON only.
+   */
+  warn(message: string): void {
+    if (this.json) this.warnings.push({ message });
+    else this.io.stderr(`warning: ${message}\n`);
+  }
 
   constructor(
     readonly io: CliIo,
@@ -139,8 +151,7 @@ export class CliContext {
       const config = new ConfigurationService(store, { runLog, ...(signal ? { signal } : {}) });
       if (opts.recover !== false) await this.#recover(config, runLog);
       if (opts.strays !== false && store.strays)
-        for (const { file, why } of await store.strays())
-          this.io.stderr(`warning: ${file}: ignored: ${why}\n`);
+        for (const { file, why } of await store.strays()) this.warn(`${file}: ignored: ${why}`);
       return await fn(config, store);
     } catch (e) {
       failed = true;
@@ -196,14 +207,16 @@ export class CliContext {
     try {
       recovered = await config.recover();
     } catch (e) {
-      this.io.stderr(
-        `warning: could not check for interrupted workflow runs: ${e instanceof Error ? e.message : String(e)}\n`,
+      this.warn(
+        `could not check for interrupted workflow runs: ${e instanceof Error ? e.message : String(e)}`,
       );
       return;
     }
-    for (const r of recovered) this.io.stderr(`${recoveredLine(r)}\n`);
+    for (const r of recovered)
+      if (this.json) this.warnings.push({ message: recoveredLine(r) });
+      else this.io.stderr(`${recoveredLine(r)}\n`);
     for (const u of runLog.unreadable ?? [])
-      this.io.stderr(`warning: run log ${u.runId} is damaged and was skipped: ${u.error}\n`);
+      this.warn(`run log ${u.runId} is damaged and was skipped: ${u.error}`);
   }
 
   /** Services over an empty store: what ships with troupe (presets, predefined roles, the model catalog). */

@@ -77,7 +77,6 @@ export function printShown(out: Output, format: ShowFormat, doc: unknown, text: 
 }
 
 /** A listing shows what it can read; each file edited by hand past its schema is warned of (validate names them too). */
-export function warnRefused(ctx: Pick<CliContext, 'io'>, refused: ReadonlyArray<Error>): void {
-  for (const e of refused)
-    ctx.io.stderr(`warning: ${scrubMessage(e.message)} (left out of the list until it is fixed)\n`);
+export function warnRefused(ctx: Pick<CliContext, 'warn'>, refused: ReadonlyArray<Error>): void {
+  for (const e of refused) ctx.warn(`${scrubMessage(e.message)} (left out of the list until it is fixed)`);
 }

@@ -4,7 +4,7 @@ import { scrubSecrets } from '../domain/secrets.js';
 import { printable } from '../domain/text.js';
 import { crashPoint } from '../platform/crash-points.js';
 import { CliContext, DEFAULT_DIR, type Register } from './context.js';
-import { type CliIo, reportError } from './output.js';
+import { type CliIo, reportError, reportWarnings } from './output.js';
 
 /**
  * Every command file, in help order, with the top-level words it registers; adding a command
@@ -60,7 +60,8 @@ Configuration directory:
 
 Output:
   Add --json to any command for machine-readable output on stdout; errors are then
-  printed as JSON ({ "error": { code, message, issues, ... } }) on stderr.
+  printed as JSON ({ "error": { code, message, issues, ... } }) on stderr, with the command's
+  warnings beside it ({ "warnings": [...] } on its own after a success).
 
 Exit codes:
   0 ok, 1 failed operation or invalid input/configuration, 2 usage error.`;
@@ -129,7 +130,7 @@ export async function main(argv: string[], io: Partial<CliIo> = {}): Promise<num
     ...(io.signal ? { signal: io.signal } : {}),
   };
   const ctx = new CliContext(full, { json: wantsJson(argv) });
-  const restoreWarnings = io.ownWarnings ? printWarningsVia(full.stderr) : undefined;
+  const restoreWarnings = io.ownWarnings ? printWarningsVia((m) => ctx.warn(m)) : undefined;
   try {
     const program = await createProgram(ctx, argv.length === 0 ? COMMANDS : commandsFor(argv));
     if (argv.length === 0) {
@@ -138,10 +139,11 @@ export async function main(argv: string[], io: Partial<CliIo> = {}): Promise<num
       return 0;
     }
     await program.parseAsync(argv, { from: 'user' });
+    reportWarnings(full, ctx.warnings);
     return ctx.exitCode;
   } catch (e) {
     if (ctx.json && e instanceof CommanderError && ctx.asked.length) printAsked(full, e, ctx.asked.join(''));
-    return reportError(e, full, wantsJson(argv));
+    return reportError(e, full, wantsJson(argv), ctx.warnings);
   } finally {
     restoreWarnings?.();
   }
@@ -153,11 +155,11 @@ function printAsked(io: CliIo, e: CommanderError, text: string): void {
   io.stdout(`${JSON.stringify(value, null, 2)}\n`);
 }
 
-/** Process warnings as one line each through `stderr` (Node's own printer is set aside until restored). */
-function printWarningsVia(stderr: (s: string) => void): () => void {
+/** Process warnings as the command's own, one line each (Node's own printer is set aside until restored). */
+function printWarningsVia(warn: (message: string) => void): () => void {
   const before = process.listeners('warning');
   process.removeAllListeners('warning');
-  const print = (w: Error) => stderr(`warning: ${printable(w.message.split('\n')[0] ?? '')}\n`);
+  const print = (w: Error) => warn(printable(w.message.split('\n')[0] ?? ''));
   process.on('warning', print);
   return () => {
     process.off('warning', print);

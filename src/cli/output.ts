@@ -126,7 +126,26 @@ export function errorText(e: unknown): string {
 }
 
 /** Prints an error the way the mode asks (JSON on stderr with --json) and returns its exit code. */
-export function reportError(e: unknown, io: CliIo, json: boolean): ExitCode {
+/** A warning of a command (a file it ignored, a run it recovered), as --json prints it. */
+export interface Warning {
+  message: string;
+}
+
+/**
+ * Under --json, the warnings of a command that succeeded: one JSON object on stderr, so that
+ * stderr holds JSON only (an error carries them in its own object instead; see reportError).
+ */
+export function reportWarnings(io: CliIo, warnings: readonly Warning[]): void {
+  if (warnings.length) io.stderr(`${JSON.stringify(new Redactor().redact({ warnings }), null, 2)}\n`);
+}
+
+export function reportError(
+  e: unknown,
+  io: CliIo,
+  json: boolean,
+  /** Under --json, the command's warnings (see CliContext.warn), carried in the same object. */
+  warnings: readonly Warning[] = [],
+): ExitCode {
   const code = exitCodeOf(e);
   if (code === EXIT.ok) return code;
   if (e instanceof CommanderError && e.code === 'commander.help') {
@@ -136,7 +155,9 @@ export function reportError(e: unknown, io: CliIo, json: boolean): ExitCode {
     e = new TroupeError('USAGE', 'a command is needed here: see --help for the ones there are');
   }
   io.stderr(
-    json ? `${JSON.stringify(new Redactor().redact(errorJson(e)), null, 2)}\n` : scrubMessage(errorText(e)),
+    json
+      ? `${JSON.stringify(new Redactor().redact({ ...errorJson(e), ...(warnings.length ? { warnings } : {}) }), null, 2)}\n`
+      : scrubMessage(errorText(e)),
   );
   if (!json && io.env.TROUPE_DEBUG && e instanceof Error && e.stack) io.stderr(`${e.stack}\n`);
   return code;

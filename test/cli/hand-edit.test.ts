@@ -2,7 +2,7 @@ import { readFile, rm, truncate } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { MAX_INPUT_BYTES } from '../../src/services/input-file.js';
-import { seeded, write } from './helpers.js';
+import { seeded, warningsIn, write } from './helpers.js';
 
 type Json = Record<string, unknown> & { revision: number };
 
@@ -97,7 +97,9 @@ describe('a hand edit is seen by content, not by revision numbers', () => {
     expect(show.stdout).toContain('resolved/ada.json was edited by hand');
     const json = await t('agent', 'show', 'ada', '--resolved', '--json');
     expect(json.code).toBe(1);
-    expect(json.stderr).toMatch(/warning: agent "ada": resolved\/ada\.json was edited by hand/);
+    expect(warningsIn(json.stderr)).toContainEqual(
+      expect.stringMatching(/^agent "ada": resolved\/ada\.json was edited by hand/),
+    );
     // A resolved file that is gone: stale too, and composed again by reconcile.
     await rm(join(dir, 'resolved/otto.json'));
     const gone = (await t('agent', 'list', '--json')).json<Array<{ id: string; syncStatus: string }>>();
@@ -240,7 +242,9 @@ describe('the directory as a person keeps it', () => {
     const ids = (JSON.parse(list.stdout) as Array<{ id: string }>).map((m) => m.id);
     expect(ids).toContain('gpt-4o');
     expect(ids).not.toContain('mine');
-    expect(list.stderr).toContain('warning: models/mine.json: provider: appears twice');
+    expect(warningsIn(list.stderr)).toContainEqual(
+      expect.stringContaining('models/mine.json: provider: appears twice'),
+    );
     const asked = await agentOn('Cy', '--model', 'mine', '--provider', 'custom');
     expect(asked.code).toBe(1);
     expect(asked.stderr).toContain('models/mine.json: provider: appears twice');
@@ -381,7 +385,7 @@ describe('the directory as a person keeps it', () => {
     const json = await t('agent', 'show', 'ada', '--resolved', '--json');
     expect(json.code).toBe(1);
     expect(JSON.parse(json.stdout)).toHaveProperty('systemPrompt'); // still the configuration, as data
-    expect(json.stderr).toMatch(/^warning: agent "ada": broken: /);
+    expect(warningsIn(json.stderr)).toContainEqual(expect.stringMatching(/^agent "ada": broken: /));
   });
 
   it('an agent whose personality or role file is broken by hand is listed broken, naming the file and field, not failing the list', async () => {
@@ -408,8 +412,8 @@ describe('the directory as a person keeps it', () => {
     const ids = roles.json<Array<{ id: string }>>().map((r) => r.id);
     expect(ids).toContain('analyst');
     expect(ids).not.toContain('reviewer');
-    expect(roles.stderr).toMatch(
-      /^warning: roles\/reviewer\.json: stored role "reviewer" is invalid:\n {2}systemPrompt: /,
+    expect(warningsIn(roles.stderr)).toContainEqual(
+      expect.stringMatching(/^roles\/reviewer\.json: stored role "reviewer" is invalid:\n {2}systemPrompt: /),
     );
   });
 });

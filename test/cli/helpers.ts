@@ -200,3 +200,13 @@ export async function seeded() {
   );
   return { root, dir, t };
 }
+
+/**
+ * The warnings a command printed under --json: stderr holds one JSON object, `{ warnings }`
+ * after a success, `{ error, warnings }` after a failure (none: no warnings).
+ */
+export function warningsIn(stderr: string): string[] {
+  if (stderr === '') return [];
+  const printed = JSON.parse(stderr) as { warnings?: Array<{ message: string }> };
+  return (printed.warnings ?? []).map((w) => w.message);
+}

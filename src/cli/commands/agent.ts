@@ -200,7 +200,7 @@ export function register(program: Command, ctx: CliContext): void {
         }
         printShown(out, opts.output, configuration, describeResolved(configuration, note));
         // Printed as data (JSON, YAML), the configuration carries no note: it goes to stderr.
-        if (note && (out.json || opts.output !== 'text')) ctx.io.stderr(`warning: agent "${id}": ${note}\n`);
+        if (note && (out.json || opts.output !== 'text')) ctx.warn(`agent "${id}": ${note}`);
       });
     });
 

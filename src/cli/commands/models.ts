@@ -22,7 +22,7 @@ export function register(program: Command, ctx: CliContext): void {
           const all = await config.services.models.catalog();
           // Shown, though left out: the file must be fixed for its model to be used.
           for (const e of config.services.models.refusedIn(all))
-            ctx.io.stderr(`warning: ${e.message} (left out of the catalog until it is fixed)\n`);
+            ctx.warn(`${e.message} (left out of the catalog until it is fixed)`);
           return all;
         });
       } catch (e) {

@@ -118,10 +118,16 @@ function reportResult(
     out.line(`  deferred: ${d.stepId} until ${timestamp(d.retryAt)} (${errorSummary(d.error)})`);
   if (r.status === 'partially-completed') out.line(`  finish it with \`troupe workflow resume ${r.runId}\``);
   out.line(`  timeline: \`troupe workflow show ${r.runId}\``);
-  if (r.logError) ctx.io.stderr(`warning: the run log could not be written: ${r.logError.message}\n`);
+  if (r.logError) ctx.warn(`the run log could not be written: ${r.logError.message}`);
   if (r.status !== 'completed') {
     const e = config.errorOf(r);
-    ctx.io.stderr(out.json ? `${JSON.stringify(errorJson(e), null, 2)}\n` : errorText(e));
+    // Under --json, with the command's warnings in the same object (none printed after it).
+    const warnings = ctx.warnings.splice(0);
+    ctx.io.stderr(
+      out.json
+        ? `${JSON.stringify({ ...errorJson(e), ...(warnings.length ? { warnings } : {}) }, null, 2)}\n`
+        : errorText(e),
+    );
     ctx.exitCode = EXIT.failed;
   }
 }
