@@ -1,3 +1,4 @@
+import { constants } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { TroupeError } from '../domain/errors.js';
 import { MAX_FILE_BYTES } from '../domain/file-size.js';
@@ -26,7 +27,9 @@ const REASONS: Record<string, string> = {
 export async function readTextBounded(path: string, file: string = path): Promise<string> {
   let fh: Awaited<ReturnType<typeof open>> | undefined;
   try {
-    fh = await open(path, 'r');
+    // Without waiting: a FIFO with no writer (a name someone made with mkfifo) is refused below
+    // at once, never waited on forever.
+    fh = await open(path, constants.O_RDONLY | constants.O_NONBLOCK);
     const st = await fh.stat();
     if (st.isDirectory()) throw refuse(file, 'cannot read file (is a directory)');
     if (!st.isFile()) throw refuse(file, 'cannot read file (not a regular file)');

@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -307,5 +308,33 @@ describe('bad input: exit 1, a clear message, nothing on disk changes', () => {
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/roles\/reviewer\.json: invalid JSON at line \d+ column \d+/);
     expect(await snapshot(root)).toEqual(before);
+  });
+});
+
+describe('a FIFO named as an input or output file', () => {
+  it('is refused at once, naming it, never waited on (no writer or reader would ever come)', async () => {
+    const { root, t } = await seeded();
+    const elsewhere = await tempDir();
+    const fifo = join(elsewhere, 'pipe');
+    execFileSync('mkfifo', [fifo]);
+    const before = await snapshot(root);
+    for (const args of [
+      ['apply', '-f', fifo],
+      ['diff', '-f', fifo],
+      ['import', fifo],
+      ['personality', 'create', '--from', fifo],
+      ['workflow', 'run', fifo],
+    ]) {
+      const r = await t(...args);
+      expect([r.code, r.stderr], args.join(' ')).toEqual([
+        1,
+        `error: ${fifo}: cannot read file (not a regular file)\n`,
+      ]);
+    }
+    const out = await t('export', '-o', fifo);
+    expect([out.code, out.stderr]).toEqual([1, `error: ${fifo}: cannot write (a FIFO no one reads)\n`]);
+    expect(await snapshot(root)).toEqual(before);
+    // A device is written as ever.
+    expect((await t('export', '-o', '/dev/null')).code).toBe(0);
   });
 });

@@ -1,4 +1,5 @@
-import { writeFile } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { open } from 'node:fs/promises';
 import { Argument, type Command } from 'commander';
 import { stringify } from 'yaml';
 import { EXPORT_KINDS, type ExportSelection } from '../../configuration/export-selection.js';
@@ -39,17 +40,7 @@ export function register(program: Command, ctx: CliContext): void {
         });
         if (!opts.output) return out.raw(JSON.stringify(bundle, null, 2));
         const text = isYaml(opts.output) ? stringify(bundle) : `${JSON.stringify(bundle, null, 2)}\n`;
-        try {
-          await writeFile(ctx.path(opts.output), text);
-        } catch (e) {
-          throw new TroupeError(
-            'IO_ERROR',
-            `${opts.output}: cannot write (${(e as NodeJS.ErrnoException).code})`,
-            {
-              cause: e,
-            },
-          );
-        }
+        await writeOutput(ctx.path(opts.output), opts.output, text);
         const counts = Object.fromEntries(Object.entries(bundle).map(([k, v]) => [k, v.length]));
         out.data({ file: ctx.path(opts.output), counts });
         out.line(
@@ -80,4 +71,30 @@ export async function refuseLeftOut(store: Store): Promise<void> {
       `the bundle would leave out ${left.map((l) => `${l.file} (${l.why})`).join('; ')}: put the file itself there, or remove it`,
       left.map((l) => ({ file: l.file, path: '(root)', message: l.why })),
     );
+}
+
+/**
+ * Writes the bundle to the file `-o` names (made if missing). Opened without waiting: a FIFO no
+ * one reads is refused at once, never waited on forever; one being read (`-o /dev/stdout` into
+ * a pipe) or a device (`/dev/null`) is written as usual.
+ */
+async function writeOutput(path: string, shown: string, text: string): Promise<void> {
+  let fh: Awaited<ReturnType<typeof open>> | undefined;
+  try {
+    fh = await open(path, constants.O_WRONLY | constants.O_CREAT | constants.O_NONBLOCK, 0o666);
+    if ((await fh.stat()).isFile()) await fh.truncate(0);
+    else {
+      // Someone reads it: written to without O_NONBLOCK, so a full pipe waits for its reader.
+      await fh.close();
+      fh = await open(path, 'w');
+    }
+    await fh.writeFile(text);
+  } catch (e) {
+    if (e instanceof TroupeError) throw e;
+    const code = (e as NodeJS.ErrnoException).code;
+    const why = code === 'ENXIO' ? 'a FIFO no one reads' : code === 'EISDIR' ? 'a folder' : code;
+    throw new TroupeError('IO_ERROR', `${shown}: cannot write (${why})`, { cause: e });
+  } finally {
+    await fh?.close().catch(() => undefined);
+  }
 }
