@@ -298,6 +298,8 @@ export function buildOperations(s: Services, nowIso: () => string) {
       persist: operation({
         input: I.Persist,
         handler: (i, ctx) => {
+          // A step's own batch (a workflow of the user's) writes only what would read back valid.
+          checkWritable(s, i.ops);
           const r = i.replan;
           return commitPlanned(
             s,
@@ -479,4 +481,20 @@ async function planAgentUpdate(s: Services, i: I.AgentUpdate) {
   if (issues.length)
     throw validationError(`agent "${i.id}": ${formatIssues(issues, { join: '; ', where: false })}`, issues);
   return { ops: s.agents.compose(entity, p, r, current.revision, await modelEntry(s, entity, catalog)).ops };
+}
+
+/**
+ * Every document a batch puts must read back as a valid entity of its kind (its schema, no key
+ * pasted into it), as it would after any write through the services: `file.persist` takes its
+ * batch from a step's input, which a workflow of the user's writes as it likes.
+ */
+function checkWritable(s: Services, ops: readonly BatchOp[]): void {
+  const readers = {
+    personalities: s.personalities,
+    roles: s.roles,
+    agents: s.agents,
+    models: s.models,
+    resolved: s.files,
+  };
+  for (const op of ops) if (op.op === 'put') readers[op.kind].checkWritable(op.doc);
 }

@@ -184,7 +184,13 @@ describe.each(engines.map((e) => [e]))("a step's intent carried by its commit, o
     await config.createRole(reviewer);
     const { workflow } = await import('../orchestration/builder.js');
     const { workflowInput } = await import('../orchestration/refs.js');
-    const put = (id: string) => [{ op: 'put', kind: 'models', doc: { id, provider: 'x', modelId: id } }];
+    const put = (id: string) => [
+      {
+        op: 'put',
+        kind: 'models',
+        doc: { id, provider: 'ollama', modelId: id, name: id, contextWindow: 1000 },
+      },
+    ];
     const def = workflow('two-at-once')
       .maxParallel(2)
       .step('one', 'file', 'persist', { input: { ops: workflowInput('one') } })

@@ -9,7 +9,7 @@ import { PreconditionFailed } from './conflict.js';
 import { dashboardPage } from './dashboard/page.js';
 import { DASHBOARD_SCRIPT } from './dashboard/script.js';
 import { DASHBOARD_STYLE } from './dashboard/style.js';
-import { etagOf, ifMatchTag, matchesTag } from './etag.js';
+import { etagOf, ifMatchTag, matchesTag, noneMatchHolds } from './etag.js';
 import { checkQuery, foreignRequest, jsonBody } from './guards.js';
 import { errorBody, HttpRefusal, httpError } from './http-errors.js';
 import { openApiDocument } from './openapi.js';
@@ -131,6 +131,14 @@ export function createApp(opts: AppOptions): Hono {
       try {
         checkQuery(c, r);
         const condition = c.req.header('if-match');
+        const unlessTag = c.req.header('if-none-match');
+        // Never ignored: a write conditioned on it would go through as if unconditioned.
+        if (unlessTag !== undefined && r.method !== 'get')
+          throw new TroupeError(
+            'USAGE',
+            `If-None-Match is not taken by ${r.method.toUpperCase()}: send If-Match with the ETag read (compare-and-swap); a create already refuses an id that exists`,
+            { context: { field: 'If-None-Match' } },
+          );
         if (condition !== undefined && !r.revisioned)
           throw new HttpRefusal(
             'PRECONDITION_FAILED',
@@ -157,6 +165,9 @@ export function createApp(opts: AppOptions): Hono {
           );
         const headers: Record<string, string> = { ...reply.headers };
         if (reply.revision !== undefined) headers.ETag = etagOf(reply.revision, reply.tagged ?? reply.body);
+        // A read of what the client has already: 304, no body (RFC 9110, weak comparison).
+        if (unlessTag !== undefined && headers.ETag !== undefined && noneMatchHolds(unlessTag, headers.ETag))
+          return c.body(null, 304, headers);
         if (reply.location) headers.Location = `/api${reply.location}`;
         const status = reply.status ?? 200;
         if (r.method !== 'get' && /\breturn=minimal\b/.test(c.req.header('prefer') ?? ''))

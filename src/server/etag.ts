@@ -55,3 +55,10 @@ export function ifMatchTag(header: string | undefined): EntityTag | undefined {
 export const matchesTag = (tag: EntityTag, entity: { revision?: number | undefined } | undefined): boolean =>
   (entity?.revision ?? 0) === tag.revision &&
   (tag.content === undefined || (entity !== undefined && contentTag(entity) === tag.content));
+
+/** Whether an `If-None-Match` list names this ETag (or is `*`): compared weakly, as RFC 9110 says. */
+export function noneMatchHolds(header: string, etag: string): boolean {
+  if (header.trim() === '*') return true;
+  const opaque = (t: string) => t.trim().replace(/^W\//, '');
+  return header.split(',').some((t) => opaque(t) === opaque(etag));
+}

@@ -26,7 +26,7 @@ export function referencePage(doc: Record<string, unknown>): string {
 <meta name="viewport" content="width=device-width, initial-scale=1"><link rel="stylesheet" href="/dashboard.css"></head>
 <body><main><h1>Troupe API reference</h1>
 <p>Every route takes <code>Authorization: Bearer &lt;token&gt;</code> when the server has one; <em>read</em> routes take a read-only token too.
-The machine-readable document: <a href="/openapi.json">/openapi.json</a> (OpenAPI 3.1). Revisions are ETags: send <code>If-Match</code> to compare-and-swap; a mismatch answers 412 with what changed.</p>
+The machine-readable document: <a href="/openapi.json">/openapi.json</a> (OpenAPI 3.1). Revisions are ETags: send <code>If-Match</code> to compare-and-swap; a mismatch answers 412 with what changed. <code>If-None-Match</code> with the tag held makes a read answer 304; a write refuses it (400).</p>
 <table><thead><tr><th>Method</th><th>Path</th><th>What it does</th><th>Scope</th><th>Parameters</th></tr></thead><tbody>
 ${rows}
 </tbody></table></main></body></html>`;

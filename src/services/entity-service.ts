@@ -150,6 +150,29 @@ export class EntityReader<E extends { id: string; revision: number; name?: strin
     }
   }
 
+  /**
+   * Refuses a document about to be written that would not read back as a valid entity (its
+   * schema, a key pasted into it): a batch handed to a commit from outside, not planned by a
+   * service (a workflow's own `file.persist` step), is checked as any read of it would be.
+   */
+  checkWritable(doc: unknown): void {
+    const at = '1970-01-01T00:00:00.000Z';
+    const stamped = { ...(doc as object), revision: 1, createdAt: at, updatedAt: at } as StoredDoc;
+    // Parsed uncached: a document not yet stored has no revision of its own to key a cache.
+    const r = this.spec.stored.safeParse(stamped);
+    const id = String((doc as { id?: unknown } | null)?.id ?? '');
+    const file = entityFile(this.spec.kind, id);
+    const issues = r.success
+      ? storedSecretPaths(r.data).map((path) => ({ path, message: SECRET_IN_TEXT, file, entity: id }))
+      : toIssues(r.error, { file, entity: id }, stamped);
+    if (issues.length)
+      throw new TroupeError(
+        'VALIDATION_FAILED',
+        `${file}: ${this.spec.label} "${id}" would be written invalid, so nothing was written:\n${formatIssues(issues, { indent: '  ', where: false })}`,
+        { issues, context: { kind: this.spec.kind, id, file } },
+      );
+  }
+
   /** A stored document as a typed entity; a hand-broken file is VALIDATION_FAILED naming it. */
   fromDoc(doc: StoredDoc): E {
     // A stored revision never changes, so its parse is cached; entities come back frozen.

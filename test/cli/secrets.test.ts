@@ -183,6 +183,41 @@ describe('a secret pasted into a command is refused, and never reaches disk or o
     expect(await t('validate')).toMatchObject({ code: 0 });
   });
 
+  it('in a batch a workflow of the user hands to file.persist: refused before the commit, as is a document past its schema', async () => {
+    const { dir, root, t } = await seeded();
+    const before = new Map(await allFiles(dir));
+    const traits = { openness: 1, conscientiousness: 1, extraversion: 1, agreeableness: 1, neuroticism: 1 };
+    const persist = (doc: Record<string, unknown>) =>
+      JSON.stringify({
+        id: 'raw',
+        steps: [
+          {
+            id: 'p',
+            service: 'file',
+            operation: 'persist',
+            input: { ops: [{ op: 'put', kind: 'personalities', create: true, doc }] },
+            compensate: { operation: 'revert' },
+          },
+        ],
+      });
+    await write(
+      root,
+      'leak.json',
+      persist({ id: 'leak', name: 'L', description: `key ${KEY}`, bigFive: traits }),
+    );
+    await write(root, 'bad.json', persist({ id: 'bad', name: 'B', bigFive: { openness: 999 } }));
+    const leak = await t('workflow', 'run', 'leak.json');
+    expect(leak.code).toBe(1);
+    expect(leak.stderr).toContain('personalities/leak.json: personality "leak" would be written invalid');
+    const bad = await t('workflow', 'run', 'bad.json');
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toMatch(/personalities\/bad\.json: .*\n {2}bigFive\.openness: /);
+    for (const [path, text] of await allFiles(dir)) {
+      expect(text.includes(KEY), path).toBe(false);
+      if (!path.includes(join('.troupe', 'runs'))) expect(before.get(path), path).toBe(text);
+    }
+  });
+
   it('run logs stay out of git', async () => {
     const { dir } = await seeded();
     expect((await readFile(join(dir, '.troupe', '.gitignore'), 'utf8')).split('\n')).toContain('runs/');

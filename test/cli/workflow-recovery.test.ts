@@ -68,6 +68,13 @@ describe('recovery of runs a crashed process left half-done', () => {
     expect(
       (await t('personality', 'list', '--json')).json<Array<{ id: string }>>().map((p) => p.id),
     ).toContain('bold');
+    // A mistyped id is no run of this store: said so, with what it may have meant, and nothing recovered.
+    const typo = await t('workflow', 'recover', '--force', 'far-2');
+    expect(typo.code).toBe(1);
+    expect(typo.stderr).toMatch(/run "far-2" not found; did you mean "far-1"/);
+    expect(
+      (await t('personality', 'list', '--json')).json<Array<{ id: string }>>().map((p) => p.id),
+    ).toContain('bold');
     const forced = await t('workflow', 'recover', '--force', 'far-1');
     expect(forced.code).toBe(0);
     expect(forced.stdout).toContain('Recovered run far-1 (create-personality): compensated');

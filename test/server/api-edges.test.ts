@@ -98,6 +98,32 @@ describe('the HTTP API at its edges', () => {
     expect((await store.get('personalities', 'calm')) as object).not.toHaveProperty('description');
   });
 
+  it('If-None-Match is never ignored: a read of the tag held answers 304, a write conditioned on it is refused', async () => {
+    const { call, config } = await api();
+    await call('POST', '/personalities', calm);
+    const read = await call('GET', '/personalities/calm');
+    const tag = read.headers.get('etag')!;
+    for (const held of [tag, `W/${tag}`, `"r0", ${tag}`, '*']) {
+      const again = await call('GET', '/personalities/calm', undefined, { 'If-None-Match': held });
+      expect([again.status, again.text, again.headers.get('etag')], held).toEqual([304, '', tag]);
+    }
+    expect((await call('GET', '/personalities/calm', undefined, { 'If-None-Match': '"r0"' })).status).toBe(
+      200,
+    );
+    for (const [method, body] of [
+      ['PATCH', { name: 'Overwritten' }],
+      ['DELETE', undefined],
+    ] as const) {
+      const w = await call(method, '/personalities/calm', body, { 'If-None-Match': '*' });
+      expect([w.status, w.json.error.code, w.json.error.context], method).toEqual([
+        400,
+        'USAGE',
+        { field: 'If-None-Match' },
+      ]);
+    }
+    expect((await config.services.personalities.require('calm')).name).toBe(calm.name);
+  });
+
   it('an If-Match past any revision is a bad tag (400), not a validation error of a run', async () => {
     const { call, config } = await api();
     await call('POST', '/personalities', calm);

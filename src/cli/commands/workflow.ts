@@ -260,9 +260,17 @@ export function register(program: Command, ctx: CliContext): void {
             issues: bad.map((b) => ({ path: '--force', message: `not a run id: ${JSON.stringify(b)}` })),
           },
         );
-      const results = await ctx.withConfig(cmd, (config) => config.recover({ force: opts.force ?? [] }), {
-        recover: false,
-      });
+      const results = await ctx.withConfig(
+        cmd,
+        async (config) => {
+          // Each run named must be one of this store's (a prefix names the one it starts): a
+          // mistyped id is NOT_FOUND with what it may have meant, never "nothing to recover".
+          const force: string[] = [];
+          for (const id of opts.force ?? []) force.push(await resolveRunId(config, id));
+          return config.recover({ force });
+        },
+        { recover: false },
+      );
       out.data(isoTimes(results));
       if (results.length === 0) return out.line('No interrupted runs: nothing to recover');
       for (const r of results) {
