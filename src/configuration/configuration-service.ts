@@ -173,6 +173,8 @@ export class ConfigurationService {
       ...(opts.clock ? { clock: opts.clock } : {}),
       ...(opts.random ? { random: opts.random } : {}),
       ...(opts.sensitiveKeys ? { sensitiveKeys: opts.sensitiveKeys } : {}),
+      // The built-in services take configuration, which refuses a key of the Azure shape.
+      configurationServices: Object.keys(ops.handlers),
       ...(opts.bulkheads ? { bulkheads: opts.bulkheads } : {}),
       ...(opts.newRunId ? { newRunId: opts.newRunId } : {}),
     });

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { scrubStored } from '../domain/secrets.js';
 import type { Redactor } from './redact.js';
 
 /** Values whose JSON is longer than this are logged by digest where recovery never reads them. */
@@ -48,3 +49,10 @@ export function inputForLog(value: unknown, redactor: Redactor, keep: boolean): 
   if (keep) return redactor.redact(value);
   return digestIfLarge(value) ?? redactor.redactKeyLike(value);
 }
+
+/**
+ * A logged value of a configuration service's step (see RunnerOptions.configurationServices)
+ * with every key of the Azure shape in it redacted outside ids; as it was for any other service.
+ */
+export const shapeScrubbed = (value: unknown, configuration: boolean): unknown =>
+  configuration ? scrubStored(value) : value;

@@ -30,6 +30,8 @@ export interface Engine {
   emitter: Emitter<RunnerEvents>;
   servicePolicies: Record<string, PolicyDefinition> | undefined;
   checkpoint: Checkpoint | undefined;
+  /** Services whose inputs are configuration text (see RunnerOptions.configurationServices). */
+  configurationServices: ReadonlySet<string>;
   breakerFor(service: string, options: CircuitBreakerOptions): CircuitBreaker;
   bulkhead(name: string): Bulkhead | undefined;
 }

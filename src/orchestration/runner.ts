@@ -19,7 +19,7 @@ import { compensateAndEnd, endRun, finishPass } from './finish.js';
 import type { Checkpoint, ServiceHandlers } from './handlers.js';
 import type { RunLease } from './lease.js';
 import { linkedSignal } from './linked-signal.js';
-import { inputForLog } from './logged.js';
+import { inputForLog, shapeScrubbed } from './logged.js';
 import { handlersOf, isOperations, type Operations } from './operations.js';
 import { planFor } from './plan.js';
 import { Bulkhead, type BulkheadOptions } from './policies/bulkhead.js';
@@ -53,6 +53,13 @@ export interface RunnerOptions {
   checkpoint?: Checkpoint;
   /** Extra key names to redact everywhere. */
   sensitiveKeys?: string[];
+  /**
+   * Services whose inputs are configuration text, which refuses a key of the Azure shape (32
+   * hex digits) outside ids: in their inputs as the log keeps them (recovery reads them back)
+   * such a key is redacted too, as it could never have been taken. Other services' inputs keep
+   * them (an MD5 digest has that shape).
+   */
+  configurationServices?: readonly string[];
   newRunId?: () => string;
 }
 
@@ -65,14 +72,22 @@ export interface RunOptions {
  * The definition as logged: constant values (inputs, fallback values) redacted, and in its
  * name and description any word that looks like a key; structure intact.
  */
-function redactDefinition(def: WorkflowDefinition, redactor: Redactor): WorkflowDefinition {
+function redactDefinition(
+  def: WorkflowDefinition,
+  redactor: Redactor,
+  configurationServices: ReadonlySet<string>,
+): WorkflowDefinition {
   return {
     ...def,
     ...(def.name !== undefined ? { name: scrubRandomWords(def.name) } : {}),
     ...(def.description !== undefined ? { description: scrubRandomWords(def.description) } : {}),
     steps: def.steps.map((s) => {
       const out = { ...s };
-      if (s.input !== undefined) out.input = redactor.redact(s.input);
+      if (s.input !== undefined)
+        out.input = shapeScrubbed(
+          redactor.redact(s.input),
+          configurationServices.has(s.service),
+        ) as typeof s.input;
       if (s.compensate?.input !== undefined)
         out.compensate = { ...s.compensate, input: redactor.redact(s.compensate.input) };
       if (s.fallback !== undefined) out.fallback = redactor.redact(s.fallback);
@@ -140,6 +155,7 @@ export class WorkflowRunner {
       emitter: this.#emitter,
       servicePolicies: opts.servicePolicies,
       checkpoint: opts.checkpoint,
+      configurationServices: new Set(opts.configurationServices ?? []),
       breakerFor: (service, options) => {
         let b = this.#breakers.get(service);
         if (!b) {
@@ -223,7 +239,7 @@ export class WorkflowRunner {
         at: ctx.now(),
         runId,
         workflowId: def.id,
-        definition: redactDefinition(def, redactor),
+        definition: redactDefinition(def, redactor, this.#engine.configurationServices),
         // Read back only to resume a run with steps that can be deferred, and by a
         // compensation whose input names it.
         input: inputForLog(input, redactor, plan.resumable || plan.compensationRefs),

@@ -2,7 +2,7 @@ import { type SerializedError, TroupeError } from '../domain/errors.js';
 import { crashPoint } from '../platform/crash-points.js';
 import type { StepDefinition } from './definition.js';
 import type { Handler, StepContext } from './handlers.js';
-import { forLog, inputForLog } from './logged.js';
+import { forLog, inputForLog, shapeScrubbed } from './logged.js';
 import { executeFallback, shouldFallback } from './policies/fallback.js';
 import { attemptEvents, type CallEvents, startCall, wrap } from './policies/policy.js';
 import { capture, codeOf, isRetryable, type Result } from './policies/result.js';
@@ -53,7 +53,10 @@ export async function executeStep(
     (step.compensate !== undefined &&
       step.compensate.input === undefined &&
       step.compensate.needs !== 'output');
-  ctx.stepEvent(step, 'start', attemptsBefore + 1, { input: inputForLog(input, ctx.redactor, inputNeeded) });
+  const logged = inputForLog(input, ctx.redactor, inputNeeded);
+  ctx.stepEvent(step, 'start', attemptsBefore + 1, {
+    input: shapeScrubbed(logged, ctx.engine.configurationServices.has(step.service)),
+  });
 
   const policy = ctx.policyFor(step);
   const breaker = policy.circuitBreaker

@@ -218,6 +218,35 @@ describe('a secret pasted into a command is refused, and never reaches disk or o
     }
   });
 
+  it('a 32-hex key in a workflow step input is redacted in the run log, its definition and what show prints', async () => {
+    const { dir, root, t } = await seeded();
+    const traits = { openness: 1, conscientiousness: 1, extraversion: 1, agreeableness: 1, neuroticism: 1 };
+    await write(
+      root,
+      'hex.json',
+      JSON.stringify({
+        id: 'hex',
+        steps: [
+          {
+            id: 'a',
+            service: 'personality',
+            operation: 'create',
+            input: { personality: { id: 'p', name: `Key ${AZURE}`, bigFive: traits } },
+            compensate: { operation: 'revert' },
+          },
+        ],
+      }),
+    );
+    const run = await t('workflow', 'run', 'hex.json', '--json');
+    expect(run.code).toBe(1);
+    const runId = run.json<{ runId: string }>().runId;
+    const shown = await t('workflow', 'show', runId, '--json');
+    expect(shown.code).toBe(0);
+    expect(shown.stdout).toContain('[redacted]');
+    for (const r of [run, shown]) expect(r.stdout + r.stderr).not.toContain(AZURE);
+    for (const [path, text] of await allFiles(dir)) expect(text.includes(AZURE), path).toBe(false);
+  });
+
   it('run logs stay out of git', async () => {
     const { dir } = await seeded();
     expect((await readFile(join(dir, '.troupe', '.gitignore'), 'utf8')).split('\n')).toContain('runs/');
