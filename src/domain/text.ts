@@ -56,6 +56,22 @@ export function nestedDeeperThan(value: unknown, max: number): boolean {
   return false;
 }
 
+/**
+ * Where `value` nests deeper than `max`: the dotted path to the first value past it (its first
+ * segments, then "…"), or undefined when it does not.
+ */
+export function deepPath(value: unknown, max: number): string | undefined {
+  const stack: Array<[unknown, string[]]> = [[value, []]];
+  for (let next = stack.pop(); next; next = stack.pop()) {
+    const [v, path] = next;
+    if (v === null || typeof v !== 'object') continue;
+    if (path.length >= max) return `${path.slice(0, 6).join('.')}…`;
+    const entries = Array.isArray(v) ? v.map((x, i) => [String(i), x] as const) : Object.entries(v);
+    for (const [k, item] of entries) stack.push([item, [...path, k]]);
+  }
+  return undefined;
+}
+
 export interface ValueProblem {
   path: string;
   message: string;

@@ -9,6 +9,7 @@ import {
   type ResolvedFile,
   ResolvedFile as ResolvedFileSchema,
 } from '../domain/resolved.js';
+import { deepPath, nestedDeeperThan } from '../domain/text.js';
 import type { Store } from '../storage/store.js';
 import { EntityReader, entityFile } from './entity-service.js';
 import { readTextBounded } from './input-file.js';
@@ -78,6 +79,23 @@ export async function readInputFile(path: string): Promise<unknown> {
 
 /** Parses JSON or YAML text (by extension; YAML also reads JSON) with located errors. */
 export function parseText(text: string, file: string): unknown {
+  const value = parseTextOnly(text, file);
+  // Said here, where the file is known: deeper down only the run knows it was "its input".
+  // (Its path found only then: a large bundle is walked once, cheaply.)
+  const deep = nestedDeeperThan(value, INPUT_FILE_DEPTH) ? deepPath(value, INPUT_FILE_DEPTH) : undefined;
+  if (deep !== undefined) {
+    const message = `is nested more than ${INPUT_FILE_DEPTH} levels deep`;
+    throw new TroupeError('VALIDATION_FAILED', `${file}: ${deep}: ${message}`, {
+      issues: [{ file, path: deep, message }],
+    });
+  }
+  return value;
+}
+
+/** How deep an input file may nest: an entity may nest MAX_DEPTH levels, in a bundle two more. */
+const INPUT_FILE_DEPTH = 64;
+
+function parseTextOnly(text: string, file: string): unknown {
   const ext = extname(file).toLowerCase();
   if (ext === '.json') {
     try {

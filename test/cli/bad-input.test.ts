@@ -338,3 +338,26 @@ describe('a FIFO named as an input or output file', () => {
     expect((await t('export', '-o', '/dev/null')).code).toBe(0);
   });
 });
+
+describe('an input file nested past any entity', () => {
+  it.each(['deep.json', 'deep.yaml'])(
+    '%s is refused naming the file and the field, nothing written',
+    async (name) => {
+      const { root, t } = await seeded();
+      const deep = `${'['.repeat(300)}${']'.repeat(300)}`;
+      await write(root, name, `{"personalities": [{"id": "x", "name": "X", "description": ${deep}}]}`);
+      const before = await snapshot(root);
+      for (const args of [
+        ['apply', '-f', name],
+        ['personality', 'create', '--from', name],
+      ]) {
+        const r = await t(...args);
+        expect(r.code, args.join(' ')).toBe(1);
+        expect(r.stderr).toMatch(
+          /^error: deep\.(json|yaml): [a-z0-9.]*…: is nested more than 64 levels deep\n$/,
+        );
+      }
+      expect(await snapshot(root)).toEqual(before);
+    },
+  );
+});
