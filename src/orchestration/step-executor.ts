@@ -54,9 +54,9 @@ export async function executeStep(
       step.compensate.input === undefined &&
       step.compensate.needs !== 'output');
   const logged = inputForLog(input, ctx.redactor, inputNeeded);
-  ctx.stepEvent(step, 'start', attemptsBefore + 1, {
-    input: shapeScrubbed(logged, ctx.engine.configurationServices.has(step.service)),
-  });
+  // An input kept only to be shown had every key-like word redacted already (redactKeyLike).
+  const configuration = inputNeeded && ctx.engine.configurationServices.has(step.service);
+  ctx.stepEvent(step, 'start', attemptsBefore + 1, { input: shapeScrubbed(logged, configuration) });
 
   const policy = ctx.policyFor(step);
   const breaker = policy.circuitBreaker
