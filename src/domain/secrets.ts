@@ -67,7 +67,7 @@ export function secretFormatsIn(text: string): string[] {
 }
 
 /** True when a text (a prompt, a name, a URL, a stop sequence) carries a key or token. */
-export const containsSecret = (text: string): boolean => secretFormatsIn(text).length > 0;
+export const containsSecret = (text: string): boolean => !isClean(text);
 
 /**
  * Formats told by their shape alone (no prefix): an identifier or a hash may have that shape
@@ -77,7 +77,7 @@ const SHAPE_ONLY = new Set(['AWS secret access key', '40-character hex token']);
 
 /** True when a text carries a key of a format its prefix or structure tells (not its shape alone). */
 export const containsMarkedSecret = (text: string): boolean =>
-  secretFormatsIn(text).some((f) => !SHAPE_ONLY.has(f));
+  !isClean(text) && secretFormatsIn(text).some((f) => !SHAPE_ONLY.has(f));
 
 /** What a scrubbed secret is replaced with. */
 export const SCRUBBED = '[redacted]';
@@ -103,16 +103,20 @@ const clean = new Set<string>();
 const CLEAN_MAX = 8192;
 const CLEAN_TEXT_MAX = 1024;
 
+/** True when the text holds no key or token of a known format (remembered when it is short). */
+function isClean(text: string): boolean {
+  if (clean.has(text)) return true;
+  if (ANY_FORMAT.some((p) => p.test(text))) return false;
+  if (text.length <= CLEAN_TEXT_MAX) {
+    if (clean.size >= CLEAN_MAX) clean.clear();
+    clean.add(text);
+  }
+  return true;
+}
+
 /** The text with every key or token in it replaced by "[redacted]". */
 export function scrubSecrets(text: string): string {
-  if (clean.has(text)) return text;
-  if (!ANY_FORMAT.some((p) => p.test(text))) {
-    if (text.length <= CLEAN_TEXT_MAX) {
-      if (clean.size >= CLEAN_MAX) clean.clear();
-      clean.add(text);
-    }
-    return text;
-  }
+  if (isClean(text)) return text;
   let out = text;
   for (const { pattern } of SECRET_FORMATS) {
     pattern.lastIndex = 0;
@@ -196,9 +200,12 @@ const ID_FIELD = /(?:^|\.)(?:id|[A-Za-z]+Id)$/;
 
 /** The dotted paths of configuration text that carries a key: every known format, and an Azure key's shape outside ids. */
 export function storedSecretPaths(value: unknown): string[] {
-  const known = secretPaths(value);
-  const hex = secretPaths(value, '', 0, (t) => HEX_KEY.test(t)).filter((p) => !ID_FIELD.test(p));
-  return [...new Set([...known, ...hex])];
+  return secretPaths(
+    value,
+    '',
+    0,
+    (t, path) => containsSecret(t) || (HEX_KEY.test(t) && !ID_FIELD.test(path)),
+  );
 }
 
 /**
@@ -240,10 +247,10 @@ export function secretPaths(
   value: unknown,
   path = '',
   depth = 0,
-  found: (text: string) => boolean = containsSecret,
+  found: (text: string, path: string) => boolean = containsSecret,
 ): string[] {
   if (typeof value === 'string')
-    return found(value) || (path.endsWith('Env') && looksLikeSecret(value)) ? [path || '(root)'] : [];
+    return found(value, path) || (path.endsWith('Env') && looksLikeSecret(value)) ? [path || '(root)'] : [];
   if (depth > 64 || value === null || typeof value !== 'object') return [];
   const entries = Array.isArray(value) ? value.map((v, i) => [String(i), v] as const) : Object.entries(value);
   return entries.flatMap(([k, v]) => secretPaths(v, path ? `${path}.${k}` : k, depth + 1, found));
