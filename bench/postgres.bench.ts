@@ -38,11 +38,12 @@ export async function postgresBench(): Promise<BenchRow[]> {
     const config = new ConfigurationService(store, { runLog: store.runLog() });
     const createAgent = () =>
       config.createAgent({ agent: agent(++n), personality: personality(n), role: role(n) });
-    const turns = await timeInTurns({ fourRows, createAgent }, { rounds: 60, warmupRounds: 5 });
+    // Warmed up long enough for the engine's code to be optimized (a few rounds measure it cold).
+    const turns = await timeInTurns({ fourRows, createAgent }, { rounds: 200, warmupRounds: 300 });
     // The time this process's main thread is busy per create-agent (validation, composition,
     // hashes, the run's records, the driver's sends), from its event loop's utilization: a
     // floor under its time that no fewer round trips can lower.
-    const busyRuns = 100;
+    const busyRuns = 200;
     const busyBefore = performance.eventLoopUtilization();
     for (let i = 0; i < busyRuns; i++) await createAgent();
     const busyMs = performance.eventLoopUtilization(busyBefore).active / busyRuns;
