@@ -7,6 +7,7 @@ import { crashPoint } from '../platform/crash-points.js';
 import * as disk from '../platform/disk.js';
 import { ioDetail } from '../platform/errno.js';
 import { holderState } from '../platform/holder.js';
+import { claimedSince, leaseEpochsIn, leaseFileName, releasedFileName } from '../platform/lease-files.js';
 import { bootedAt } from '../platform/liveness.js';
 import { readRegular } from '../platform/read-regular.js';
 import { DurablePoints } from './durable-points.js';
@@ -74,12 +75,12 @@ export class FileRunLog implements RunLog {
   /** `<runId>.lease.<epoch>`: one file per claim, created exclusively, so one claimant wins each epoch. */
   #leaseFile(runId: string, epoch: number): string {
     assertRunId(runId);
-    return join(this.dir, `${runId}.lease.${epoch}`);
+    return join(this.dir, leaseFileName(runId, epoch));
   }
 
   #releasedFile(runId: string, epoch: number): string {
     assertRunId(runId);
-    return join(this.dir, `${runId}.released.${epoch}`);
+    return join(this.dir, releasedFileName(runId, epoch));
   }
 
   /**
@@ -96,14 +97,7 @@ export class FileRunLog implements RunLog {
       if ((e as NodeJS.ErrnoException).code === 'ENOENT') return { live: [], released: [], max: 0 };
       throw new TroupeError('IO_ERROR', `${this.dir}: cannot list run leases: ${ioDetail(e)}`, { cause: e });
     }
-    const epochs = (prefix: string) =>
-      names
-        .filter((n) => n.startsWith(prefix) && /^\d+$/.test(n.slice(prefix.length)))
-        .map((n) => Number(n.slice(prefix.length)))
-        .sort((a, b) => b - a);
-    const live = epochs(`${runId}.lease.`);
-    const released = epochs(`${runId}.released.`);
-    return { live, released, max: Math.max(0, live[0] ?? 0, released[0] ?? 0) };
+    return leaseEpochsIn(names, runId);
   }
 
   /**
@@ -164,10 +158,14 @@ export class FileRunLog implements RunLog {
     if (!won) return undefined;
     // Earlier claims are over: their files go, so none can read as held once this one is
     // released (this one's epoch, the highest, stays on record in its own file).
+    // Lowest first: while an older holder's file is there, the one after it is too (the file
+    // store's fence relies on it; see claimedSince).
     const { live, released } = await this.#leaseEpochs(runId);
-    for (const older of live)
-      if (older < epoch) await disk.unlink(this.#leaseFile(runId, older)).catch(() => undefined);
-    for (const older of released) await disk.unlink(this.#releasedFile(runId, older)).catch(() => undefined);
+    const older = [
+      ...live.filter((e) => e < epoch).map((e) => [e, this.#leaseFile(runId, e)] as const),
+      ...released.map((e) => [e, this.#releasedFile(runId, e)] as const),
+    ].sort((a, b) => a[0] - b[0]);
+    for (const [, file] of older) await disk.unlink(file).catch(() => undefined);
     return lease;
   }
 
@@ -255,6 +253,12 @@ export class FileRunLog implements RunLog {
       return { latest, record, held: false };
     const state = holderState(record.owner);
     return { latest, record, held: state === 'alive' || state === 'elsewhere' };
+  }
+
+  /** True when the run was claimed at a later epoch than `epoch` (best effort: false if unreadable). */
+  async #claimedPast(runId: string, epoch: number | undefined): Promise<boolean> {
+    if (epoch === undefined) return false;
+    return typeof (await claimedSince(this.dir, runId, epoch).catch(() => undefined)) === 'number';
   }
 
   /** Removes a finished run's lease files: it is never claimed again. */
@@ -370,7 +374,14 @@ export class FileRunLog implements RunLog {
       if (final) {
         this.#handles.delete(runId);
         await disk.close(h);
-        if (event.type === 'state' && DONE_STATES.has(event.to)) await this.#retire(runId);
+        // A zombie's end (its run claimed by another since) retires nothing: the run is the
+        // new holder's, and so are its lease files.
+        if (
+          event.type === 'state' &&
+          DONE_STATES.has(event.to) &&
+          !(await this.#claimedPast(runId, event.epoch))
+        )
+          await this.#retire(runId);
       }
     });
     // Keep the chain alive after a failure so later appends still run; the caller sees the error.

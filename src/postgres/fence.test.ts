@@ -1,5 +1,5 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { workflow } from '../orchestration/builder.js';
+import { gatedWrite } from '../orchestration/gated-write.test-helper.js';
 import { WorkflowRunner } from '../orchestration/runner.js';
 import { instances } from './instances.test-helper.js';
 import type { PostgresStore } from './store.js';
@@ -12,30 +12,7 @@ const engines = ['pglite', ...((await postgresUnavailable()) ? [] : ['postgres']
 describe.each(engines.map((e) => [e]))('fencing a zombie on %s', (engine) => {
   it('a step of a run another instance took over writes nothing, though it goes on', async () => {
     const [storeA, storeB] = (await instances(engine, 2, 3)) as [PostgresStore, PostgresStore];
-    let open: () => void = () => {};
-    const gate = new Promise<void>((r) => {
-      open = r;
-    });
-    let reached: () => void = () => {};
-    const waiting = new Promise<void>((r) => {
-      reached = r;
-    });
-    const services = {
-      s: {
-        write: async (_: unknown, ctx: { fence?: { runId: string; epoch: number } }) => {
-          reached();
-          await gate;
-          const { results } = await storeA.commit(
-            [{ op: 'put', kind: 'personalities', doc: { id: 'late' } }],
-            {
-              fence: ctx.fence,
-            },
-          );
-          return results.length;
-        },
-      },
-    };
-    const def = workflow('w').step('write', 's', 'write').build();
+    const { open, waiting, services, def } = gatedWrite(() => storeA, 'late');
     const a = new WorkflowRunner({ services, runLog: storeA.runLog() });
     const running = a.run(def, {}, { runId: 'zombie-1' });
     await waiting;

@@ -3,13 +3,13 @@ import { TroupeError, throwIfCancelled } from '../domain/errors.js';
 import { printable } from '../domain/text.js';
 import { keyOf, planBatch } from '../storage/batch.js';
 import { BatchStore } from '../storage/batch-store.js';
+import { checkFence } from '../storage/fence.js';
 import type {
   BatchOp,
   CarriedWrite,
   ChangeEvent,
   CommitOptions,
   CommitResult,
-  Fence,
   Kind,
   RelistEvent,
   ScanEntry,
@@ -462,20 +462,6 @@ export class PostgresStore extends BatchStore {
 
 /** Rows of an unknown kind listed by name at most (see strays). */
 const STRAYS_SHOWN = 50;
-
-/**
- * A step's write goes through only while its run is at the epoch the step runs under (the
- * epoch read, share-locked, in the commit's transaction). A run this database does not keep
- * (its log is elsewhere) has nothing to check.
- */
-function checkFence(fence: Fence, epoch: number | undefined): void {
-  if (epoch !== undefined && epoch !== fence.epoch)
-    throw new TroupeError(
-      'CONCURRENT_MODIFICATION',
-      `run ${fence.runId} was taken over by another instance (its lease is at epoch ${epoch}, this write holds ${fence.epoch}): nothing was written`,
-      { retryable: false, context: { runId: fence.runId, epoch, heldEpoch: fence.epoch } },
-    );
-}
 
 function assertKind(kind: string): asserts kind is Kind {
   if (!(KINDS as readonly string[]).includes(kind))

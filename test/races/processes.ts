@@ -15,7 +15,7 @@ import {
 import { FileStore } from '../../src/storage/file/store.js';
 import type { Kind, Store } from '../../src/storage/store.js';
 
-const bin = fileURLToPath(new URL('../../bin/troupe.js', import.meta.url));
+export const bin = fileURLToPath(new URL('../../bin/troupe.js', import.meta.url));
 
 export interface Exit {
   code: number | null;

@@ -1,20 +1,23 @@
 import { lstatSync, readdirSync, readFileSync } from 'node:fs';
 import { realpath } from 'node:fs/promises';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { assertValidId } from '../../domain/common.js';
 import { isTroupeError, TroupeError, throwIfCancelled, validationError } from '../../domain/errors.js';
 import { MAX_FILE_BYTES } from '../../domain/file-size.js';
 import { printable } from '../../domain/text.js';
 import { utf8Text } from '../../domain/utf8.js';
+import { claimedSince } from '../../platform/lease-files.js';
 import { keyOf, planBatch } from '../batch.js';
 import { BatchStore } from '../batch-store.js';
 import { cloneJson } from '../clone.js';
+import { checkFence } from '../fence.js';
 import {
   type BatchOp,
   byId,
   type ChangeEvent,
   type CommitOptions,
   type CommitResult,
+  type Fence,
   KINDS,
   type Kind,
   type RelistEvent,
@@ -58,6 +61,13 @@ export interface FileStoreOptions extends StoreOptions {
   checkpointCommits?: number | undefined;
   /** Crash-injection points for tests. */
   hooks?: FileStoreHooks | undefined;
+  /**
+   * The folder of the file run log whose leases fence this store's commits (`Store.commit({
+   * fence })`): a step of a run claimed since by another process, or by `workflow recover
+   * --force`, writes nothing. Default `.troupe/runs` in the store, where the CLI keeps its run
+   * log; a run whose log is elsewhere has nothing to check.
+   */
+  runsDir?: string | undefined;
 }
 
 type Read = { doc?: StoredDoc; text?: string };
@@ -186,6 +196,7 @@ export class FileStore extends BatchStore {
   readonly #journal: Journal;
   readonly #checkpointCommits: number;
   readonly #lockOpts: { dir: string; staleMs: number; timeoutMs: number };
+  readonly #runsDir: string;
   readonly #pending = new Set<Promise<unknown>>();
   #closed = false;
   #closing: Promise<void> | undefined;
@@ -206,6 +217,7 @@ export class FileStore extends BatchStore {
     this.#ctx = { layout, backups: opts.backups ?? 5, hooks: opts.hooks ?? {} };
     this.#journal = new Journal(layout.journal);
     this.#checkpointCommits = opts.checkpointCommits ?? 64;
+    this.#runsDir = opts.runsDir === undefined ? join(layout.troupe, 'runs') : resolve(opts.runsDir);
     this.#lockOpts = {
       dir: layout.root,
       staleMs: opts.lockStaleMs ?? 10_000,
@@ -240,6 +252,15 @@ export class FileStore extends BatchStore {
       });
     }
     return store;
+  }
+
+  /** The epoch a fenced run was claimed at since its fence's, if it was (see claimedSince). */
+  async #claimedSince(fence: Fence): Promise<number | 'ended' | undefined> {
+    try {
+      return await claimedSince(this.#runsDir, fence.runId, fence.epoch);
+    } catch (e) {
+      throw ioError(`read the leases of run ${fence.runId} in`, this.#runsDir, e);
+    }
   }
 
   #assertOpen() {
@@ -404,13 +425,16 @@ export class FileStore extends BatchStore {
     } catch (e) {
       return Promise.reject(e);
     }
-    return this.#track(this.#withLock((lock) => this.#commitLocked(ops, lock, opts.signal), opts.signal));
+    return this.#track(
+      this.#withLock((lock) => this.#commitLocked(ops, lock, opts.signal, opts.fence), opts.signal),
+    );
   }
 
   async #commitLocked(
     ops: BatchOp[],
     lock: HeldLock,
     signal: AbortSignal | undefined,
+    fence: Fence | undefined,
   ): Promise<CommitResult> {
     const ctx = this.#ctx;
     const journal = this.#journal;
@@ -420,6 +444,9 @@ export class FileStore extends BatchStore {
       await finishJournal(ctx, journal, this.dir, true);
       state = await journal.inspect();
     }
+    // Under the lock: a takeover's claim lands wholly before this (refused) or after it (its
+    // recovery's undo then waits for the lock, and finds this commit's writes).
+    if (fence) checkFence(fence, await this.#claimedSince(fence));
     this.#unapplied = false;
     // The files the batch names are read at once (up to READ_AHEAD; any more on demand);
     // planning takes them in op order, so it reports the same first problem either way.
