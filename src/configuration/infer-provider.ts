@@ -1,4 +1,5 @@
-import { isTroupeError, TroupeError } from '../domain/errors.js';
+import { isTroupeError, TroupeError, validationError } from '../domain/errors.js';
+import { otherProvidersNaming } from '../services/model-service.js';
 import type { Services } from './services.js';
 
 /**
@@ -14,7 +15,19 @@ export async function withProvider<T>(s: Services, input: T, required: boolean):
   const m = model as { provider?: unknown; modelId?: unknown };
   if (m.provider !== undefined || typeof m.modelId !== 'string') return input;
   const found = await s.models.find(m.modelId);
-  if (found) return { ...input, model: { ...m, provider: found.provider } };
+  if (found) {
+    const others = otherProvidersNaming(await s.models.catalog(), m.modelId, found);
+    if (others.length) {
+      const all = [found, ...others].sort((a, b) => a.provider.localeCompare(b.provider));
+      const named = all.map((o) => `${o.provider} (model "${o.id}")`).join(', ');
+      const message = `"${m.modelId}" names models of several providers: ${named}; say which with model.provider (--provider), or name the model by its id`;
+      throw validationError(`model.modelId: ${message}`, [{ path: 'model.modelId', message }], {
+        modelId: m.modelId,
+        providers: all.map((o) => o.provider),
+      });
+    }
+    return { ...input, model: { ...m, provider: found.provider } };
+  }
   if (!required) return input;
   try {
     await s.models.resolve(m.modelId);

@@ -32,6 +32,17 @@ export function matchIn<M extends Model>(all: readonly M[], name: string, provid
 }
 
 /**
+ * The models of other providers that a name given without a provider means as much as `found`
+ * (matchIn's pick) does: the same provider model id, or, where no model has it as that, the same
+ * alias. An id names one model; a name several providers serve is a guess unless told which.
+ */
+export function otherProvidersNaming<M extends Model>(all: readonly M[], name: string, found: M): M[] {
+  if (found.id === name) return [];
+  const same = found.modelId === name ? (m: M) => m.modelId === name : (m: M) => m.aliases.includes(name);
+  return all.filter((m) => m.provider !== found.provider && same(m));
+}
+
+/**
  * The aliases of `m` that are the id of another model of its provider in `all`: dead names, as
  * an id is matched first (see matchIn), so they could never name `m`. With their index.
  */

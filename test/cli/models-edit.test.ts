@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { ConfigurationService } from '../../src/configuration/configuration-service.js';
 import { MemoryStore } from '../../src/storage/memory/store.js';
-import { initialised, snapshot, write } from './helpers.js';
+import { initialised, seeded, snapshot, write } from './helpers.js';
 
 const MODEL = `provider: custom
 modelId: my-llm-v1
@@ -87,6 +87,61 @@ describe('models are first-class: add, show, update, remove', () => {
     expect((await t('models', 'add', '--from', 'ok.yaml')).code).toBe(0);
     const update = await t('models', 'update', 'my-llm', '--alias', 'my-llm', '--alias', 'tiny');
     expect(update.code).toBe(0);
+  });
+
+  it('a name several providers serve, given without a provider, is refused as a guess, naming each', async () => {
+    const { root, dir, t } = await seeded();
+    await write(root, 'a.yaml', MODEL.replace('aliases: [my-llm]', 'aliases: [fast]'));
+    await write(
+      root,
+      'b.yaml',
+      MODEL.replace('custom', 'ollama')
+        .replace('my-llm-v1', 'other-v1')
+        .replace('aliases: [my-llm]', 'aliases: [fast]'),
+    );
+    expect((await t('models', 'add', '--id', 'mine', '--from', 'a.yaml')).code).toBe(0);
+    expect((await t('models', 'add', '--id', 'local', '--from', 'b.yaml')).code).toBe(0);
+    const before = await snapshot(dir);
+    const create = (...model: string[]) =>
+      t('agent', 'create', '--name', 'Zed', '--personality', 'calm', '--role', 'reviewer', ...model);
+    const alias = await create('--model', 'fast');
+    expect(alias.code).toBe(1);
+    expect(alias.stderr).toContain(
+      'model.modelId: "fast" names models of several providers: custom (model "mine"), ollama (model "local"); say which with model.provider (--provider), or name the model by its id',
+    );
+    expect(await snapshot(dir)).toEqual(before);
+    // The same provider model id under two providers is as much a guess.
+    await write(
+      root,
+      'c.yaml',
+      MODEL.replace('custom', 'ollama').replace('aliases: [my-llm]', 'aliases: []'),
+    );
+    expect((await t('models', 'add', '--id', 'twin', '--from', 'c.yaml')).code).toBe(0);
+    const twin = await create('--model', 'my-llm-v1', '--json');
+    expect(twin.code).toBe(1);
+    expect(twin.error()).toMatchObject({ code: 'VALIDATION_FAILED', issues: [{ path: 'model.modelId' }] });
+    // Told the provider, or named by id, it is one model.
+    const told = await create('--model', 'fast', '--provider', 'ollama', '--json');
+    expect(told.code, told.stderr).toBe(0);
+    expect(
+      told.json<{ agent: { model: { provider: string; modelId: string } } }>().agent.model,
+    ).toMatchObject({
+      provider: 'ollama',
+      modelId: 'fast',
+    });
+    const byId = await t(
+      'agent',
+      'create',
+      '--name',
+      'Yan',
+      '--personality',
+      'calm',
+      '--role',
+      'reviewer',
+      '--model',
+      'mine',
+    );
+    expect(byId.code, byId.stderr).toBe(0);
   });
 
   it('more output than its context window is refused, by add, update and a hand edit, naming the field', async () => {
