@@ -10,7 +10,7 @@ import { dashboardPage } from './dashboard/page.js';
 import { DASHBOARD_SCRIPT } from './dashboard/script.js';
 import { DASHBOARD_STYLE } from './dashboard/style.js';
 import { etagOf, ifMatchTag, matchesTag, noneMatchHolds } from './etag.js';
-import { checkQuery, foreignRequest, jsonBody } from './guards.js';
+import { checkQuery, foreignRequest, jsonBody, queryRefusal } from './guards.js';
 import { errorBody, HttpRefusal, httpError } from './http-errors.js';
 import { openApiDocument } from './openapi.js';
 import { referencePage } from './reference.js';
@@ -215,16 +215,8 @@ export function createApp(opts: AppOptions): Hono {
       );
     const store = config.services.store;
     if (!store.watch) return send(c, errorBody(new TroupeError('USAGE', 'this store has no change feed')));
-    const unknown = Object.keys(c.req.queries()).filter((k) => k !== 'from');
-    if (unknown.length)
-      return send(
-        c,
-        errorBody(
-          new TroupeError('USAGE', `GET /api/feed takes no "${unknown[0]}" (it takes from)`, {
-            context: { field: unknown[0] },
-          }),
-        ),
-      );
+    const refusal = queryRefusal(c, new Set(['from']), 'GET /api/feed');
+    if (refusal) return send(c, errorBody(refusal));
     const from = c.req.query('from') ?? c.req.header('last-event-id');
     if (from !== undefined && !/^\d{1,15}$/.test(from))
       return send(

@@ -96,16 +96,37 @@ export async function jsonBody(c: Context, route: Pick<Route, 'method' | 'path' 
   return body;
 }
 
-/** Query parameters the route does not take are refused: a misspelt `dryRun` must not write. */
-export function checkQuery(c: Context, route: Route): void {
-  const known = new Set(Object.keys(route.query ?? {}));
-  const unknown = Object.keys(c.req.queries()).filter((k) => !known.has(k));
+/**
+ * A query the route cannot take, as a usage error (undefined when it can): a parameter it does
+ * not take (a misspelt `dryRun` must not write), or one given twice (which would be a guess).
+ */
+export function queryRefusal(c: Context, known: ReadonlySet<string>, where: string): TroupeError | undefined {
+  const queries = c.req.queries();
+  const unknown = Object.keys(queries).filter((k) => !known.has(k));
   if (unknown.length)
-    throw new TroupeError(
+    return new TroupeError(
       'USAGE',
-      `${route.method.toUpperCase()} /api${route.path} takes no ${unknown.map((k) => `"${k}"`).join(', ')}${known.size ? ` (it takes ${[...known].join(', ')})` : ''}`,
+      `${where} takes no ${unknown.map((k) => `"${k}"`).join(', ')}${known.size ? ` (it takes ${[...known].join(', ')})` : ''}`,
       { context: { field: unknown[0] } },
     );
+  const twice = Object.entries(queries).find(([, values]) => values.length > 1);
+  if (twice)
+    return new TroupeError(
+      'USAGE',
+      `${where}: "${twice[0]}" is given ${twice[1].length} times in the query: give it once`,
+      { context: { field: twice[0] } },
+    );
+  return undefined;
+}
+
+/** Refuses a query the route cannot take (see queryRefusal). */
+export function checkQuery(c: Context, route: Route): void {
+  const refusal = queryRefusal(
+    c,
+    new Set(Object.keys(route.query ?? {})),
+    `${route.method.toUpperCase()} /api${route.path}`,
+  );
+  if (refusal) throw refusal;
 }
 
 /** A yes/no query parameter: `true`/`1` or `false`/`0` (any case), else a usage error. */

@@ -168,6 +168,26 @@ describe('the HTTP API at its edges', () => {
       expect((await call('GET', `/feed?${q}`)).status, q).toBe(400);
   });
 
+  it('a query parameter given twice is refused, never one of them picked; nothing is written', async () => {
+    const { call, store } = await withAda();
+    const twice = await call('POST', '/apply?dryRun=true&dryRun=false', {
+      personalities: [{ ...calm, name: 'X' }],
+    });
+    expect([twice.status, twice.json.error.code, twice.json.error.message]).toEqual([
+      400,
+      'USAGE',
+      'POST /api/apply: "dryRun" is given 2 times in the query: give it once',
+    ]);
+    const remove = await call('DELETE', '/personalities/calm?mode=cascade&mode=block');
+    expect([remove.status, remove.json.error.message]).toEqual([
+      400,
+      'DELETE /api/personalities/{id}: "mode" is given 2 times in the query: give it once',
+    ]);
+    expect((await call('GET', '/feed?from=1&from=2')).status).toBe(400);
+    expect((await store.get('personalities', 'calm'))?.revision).toBe(1);
+    expect((await store.get('agents', 'ada'))?.revision).toBe(1);
+  });
+
   it('refuses at start a token with a space or line break in it (no client could ever send it)', () => {
     for (const token of ['correct horse battery staple', 'abcdefghijklmnopqrstuvwx\n'])
       expect(() => checkListen('127.0.0.1', { write: token }), JSON.stringify(token)).toThrow(
