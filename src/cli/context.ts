@@ -9,7 +9,7 @@ import type { FileRunLog } from '../orchestration/file-run-log.js';
 import type { RunLog } from '../orchestration/run-log.js';
 import type { Store } from '../storage/store.js';
 import { assertNotAFile, DEFAULT_DIR, type Located, locateDir, notFound } from './directory.js';
-import { type CliIo, Output, type Warning } from './output.js';
+import { type CliIo, Output, reportWarnings, type Warning } from './output.js';
 import { describeTarget, parseStoreTarget, type StoreTarget } from './store-target.js';
 
 export { DEFAULT_DIR };
@@ -58,6 +58,20 @@ export class CliContext {
   warn(message: string): void {
     if (this.json) this.warnings.push({ message });
     else this.io.stderr(`warning: ${message}\n`);
+  }
+
+  /**
+   * A notice of a command that runs until stopped (`watch` is ready, `serve` is stopping): a
+   * line on stderr, or under --json a line `{ "notice": … }`, after a line of the warnings so
+   * far, printed now rather than when the command ends.
+   */
+  notice(message: string): void {
+    if (!this.json) {
+      this.io.stderr(`${message}\n`);
+      return;
+    }
+    reportWarnings(this.io, this.warnings.splice(0), { line: true });
+    this.io.stderr(`${JSON.stringify({ notice: message })}\n`);
   }
 
   constructor(

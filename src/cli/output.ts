@@ -125,7 +125,6 @@ export function errorText(e: unknown): string {
   return `${lines.join('\n')}\n`;
 }
 
-/** Prints an error the way the mode asks (JSON on stderr with --json) and returns its exit code. */
 /** A warning of a command (a file it ignored, a run it recovered), as --json prints it. */
 export interface Warning {
   message: string;
@@ -134,11 +133,14 @@ export interface Warning {
 /**
  * Under --json, the warnings of a command that succeeded: one JSON object on stderr, so that
  * stderr holds JSON only (an error carries them in its own object instead; see reportError).
+ * `line`: on one line, for a command whose stderr is a stream of JSON lines (watch, serve).
  */
-export function reportWarnings(io: CliIo, warnings: readonly Warning[]): void {
-  if (warnings.length) io.stderr(`${JSON.stringify(new Redactor().redact({ warnings }), null, 2)}\n`);
+export function reportWarnings(io: CliIo, warnings: readonly Warning[], opts: { line?: boolean } = {}): void {
+  if (warnings.length)
+    io.stderr(`${JSON.stringify(new Redactor().redact({ warnings }), null, opts.line ? undefined : 2)}\n`);
 }
 
+/** Prints an error the way the mode asks (JSON on stderr with --json) and returns its exit code. */
 export function reportError(
   e: unknown,
   io: CliIo,

@@ -1,5 +1,7 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { postgresUnavailable } from '../../src/postgres/test-db.test-helper.js';
@@ -37,7 +39,13 @@ function watchProcess(where: string, extra: string[] = []) {
       .map(
         (l) => JSON.parse(l) as { type: string; op?: string; kind?: string; id?: string; revision?: number },
       );
-  return { p, events, ready: () => until(() => err.includes('watching for changes'), 'it ready'), until };
+  return {
+    p,
+    events,
+    stderr: () => err,
+    ready: () => until(() => err.includes('watching for changes'), 'it ready'),
+    until,
+  };
 }
 
 describe.each(engines.map((e) => [e]))('troupe watch (%s store)', (engine) => {
@@ -81,6 +89,25 @@ describe.each(engines.map((e) => [e]))('troupe watch (%s store)', (engine) => {
     const [code] = await once(w.p, 'exit');
     expect(code).toBe(0);
   }, 60_000);
+});
+
+describe('troupe watch --json on stderr', () => {
+  it('says what it warns of at start, before it is ready, one JSON line each, and nothing else', async () => {
+    const where = await castDir(0, 'file');
+    await writeFile(join(where, 'personalities', 'notes.txt'), 'a note left here\n');
+    const w = watchProcess(where);
+    await w.ready();
+    const lines = w.stderr().trim().split('\n');
+    expect(lines.map((l) => JSON.parse(l))).toEqual([
+      { warnings: [{ message: expect.stringContaining('personalities/notes.txt: ignored') }] },
+      { notice: 'watching for changes (Ctrl-C to stop)' },
+    ]);
+    w.p.kill('SIGINT');
+    const [code] = await once(w.p, 'exit');
+    expect(code).toBe(0);
+    // Said once: not again when it ends.
+    expect(w.stderr().trim().split('\n')).toEqual(lines);
+  }, 30_000);
 });
 
 describe('troupe watch --from', () => {

@@ -28,8 +28,11 @@ export function register(program: Command, ctx: CliContext): void {
         async (config) => {
           const serving = await serveHttp({ config, port, host: opts.host, tokens, version: VERSION });
           const auth = tokens.write || tokens.read ? 'bearer token required' : 'no token (this machine only)';
-          if (out.json) ctx.io.stdout(`${JSON.stringify({ listening: serving.url, auth })}\n`);
-          else
+          if (out.json) {
+            // What the store warned of at start is said now, not when the server stops.
+            ctx.notice(`serving ${serving.url}`);
+            ctx.io.stdout(`${JSON.stringify({ listening: serving.url, auth })}\n`);
+          } else
             ctx.io.stdout(
               `troupe serving ${serving.url} (dashboard /, API /api, reference /docs; ${auth})\n`,
             );
@@ -38,7 +41,7 @@ export function register(program: Command, ctx: CliContext): void {
             ctx.io.signal?.addEventListener('abort', stop, { once: true });
             process.once('SIGTERM', stop);
           });
-          ctx.io.stderr('shutting down: finishing requests under way\n');
+          ctx.notice('shutting down: finishing requests under way');
           await serving.close();
         },
         { interruptible: false },

@@ -34,7 +34,7 @@ export function register(program: Command, ctx: CliContext): void {
           const feed = store.watch({
             fromRevision,
             signal: ctx.io.signal,
-            onReady: () => ctx.io.stderr('watching for changes (Ctrl-C to stop)\n'),
+            onReady: () => ctx.notice('watching for changes (Ctrl-C to stop)'),
           });
           for await (const e of feed) ctx.io.stdout(`${json ? JSON.stringify(e) : changeLine(e)}\n`);
         },
