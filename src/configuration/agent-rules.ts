@@ -3,6 +3,7 @@ import type { Personality } from '../domain/personality.js';
 import type { ResolvedFile } from '../domain/resolved.js';
 import type { Role } from '../domain/role.js';
 import { entityFile } from '../services/entity-service.js';
+import type { Store } from '../storage/store.js';
 import type { Services } from './services.js';
 
 /**
@@ -41,13 +42,13 @@ export interface AgentState {
  * problem (a broken file of it is reported as that file, not as a dangling reference).
  */
 export function agentFindings(
-  s: Pick<Services, 'agents' | 'files'>,
+  s: Pick<Services, 'agents' | 'files' | 'store'>,
   a: Agent,
   now: AgentState,
   level: 'references' | 'full',
   opts: { isReported?: (file: string) => boolean } = {},
 ): Finding[] {
-  const file = entityFile('agents', a.id);
+  const file = entityFile('agents', a.id, s.store);
   const out: Finding[] = [];
   const dangling = (
     path: 'personalityId' | 'roleId',
@@ -55,7 +56,7 @@ export function agentFindings(
     id: string,
     kind: 'personalities' | 'roles',
   ) => {
-    if (!opts.isReported?.(entityFile(kind, id)))
+    if (!opts.isReported?.(entityFile(kind, id, s.store)))
       out.push({
         kind: 'dangling-reference',
         entity: a.id,
@@ -91,10 +92,10 @@ export function agentFindings(
 }
 
 /** A resolved file whose agent is gone. */
-export const orphanFinding = (id: string): Finding => ({
+export const orphanFinding = (id: string, store: Store): Finding => ({
   kind: 'resolved-orphaned',
   entity: id,
-  file: entityFile('resolved', id),
+  file: entityFile('resolved', id, store),
   path: '(file)',
   message: 'orphaned: its agent does not exist',
 });

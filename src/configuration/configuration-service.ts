@@ -563,7 +563,7 @@ export class ConfigurationService {
       models: (await s.models.list()).map((e) => s.models.editable(e)),
       agents: (await s.agents.list()).map((e) => s.agents.editable(e)),
     };
-    refuseDangling(bundle, new Set(roles.filter((r) => r.predefined).map((r) => r.id)));
+    refuseDangling(bundle, new Set(roles.filter((r) => r.predefined).map((r) => r.id)), s.store);
     return bundle;
   }
 

@@ -157,7 +157,7 @@ export async function detectInconsistencies(s: Services): Promise<Inconsistency[
   const rById = new Map(roles.map((r) => [r.id, r]));
   const fById = new Map(resolved.map((f) => [f.id, f]));
   for (const a of agents) {
-    const file = entityFile('agents', a.id);
+    const file = entityFile('agents', a.id, s.store);
     const p = pById.get(a.personalityId);
     const r = rById.get(a.roleId);
     const state = { personality: p, role: r, model: modelOf(a.model), resolved: fById.get(a.id) };
@@ -193,7 +193,7 @@ export async function detectInconsistencies(s: Services): Promise<Inconsistency[
   for (const f of resolved) {
     // An agent file that exists but is broken is reported itself; its resolved file is not an orphan.
     if (!agentIds.has(f.id) && !broken.has(`agents/${f.id}`))
-      found.push({ ...inconsistency(orphanFinding(f.id)), fixable: true });
+      found.push({ ...inconsistency(orphanFinding(f.id, s.store)), fixable: true });
   }
   return found;
 }

@@ -1,6 +1,7 @@
 import { type Issue, TroupeError, validationError } from '../domain/errors.js';
 import { entityFile } from '../services/entity-service.js';
 import { matchIn } from '../services/model-service.js';
+import type { Store } from '../storage/store.js';
 import { requireRef } from './references.js';
 import type { Services } from './services.js';
 
@@ -27,7 +28,7 @@ export async function exportSelection(s: Services, sel: ExportSelection) {
   // An agent's dependency that is not there is said as the agent's field that names it.
   const from = (field: 'personalityId' | 'roleId') =>
     sel.kind === 'agent'
-      ? { entity: `agent "${sel.id}"`, field, file: entityFile('agents', sel.id) }
+      ? { entity: `agent "${sel.id}"`, field, file: entityFile('agents', sel.id, s.store) }
       : undefined;
   const personality = async (id: string) => {
     const f = from('personalityId');
@@ -90,13 +91,14 @@ export function refuseDangling(
     agents: Record<string, unknown>[];
   },
   predefinedRoles: ReadonlySet<string>,
+  store?: Pick<Store, 'placeOf'>,
 ): void {
   const personalities = new Set(bundle.personalities.map((p) => String(p.id)));
   const roles = new Set([...bundle.roles.map((r) => String(r.id)), ...predefinedRoles]);
   const issues: Issue[] = [];
   for (const a of bundle.agents) {
     const id = String(a.id);
-    const file = entityFile('agents', id);
+    const file = entityFile('agents', id, store);
     if (!personalities.has(String(a.personalityId)))
       issues.push({
         file,

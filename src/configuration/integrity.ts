@@ -1,6 +1,5 @@
 import type { Agent } from '../domain/agent.js';
 import type { Issue } from '../domain/errors.js';
-import { entityFile } from '../services/entity-service.js';
 import { keyOf } from '../storage/batch.js';
 import type { Kind, StoredDoc } from '../storage/store.js';
 import { agentFindings, type Finding, orphanFinding } from './agent-rules.js';
@@ -95,11 +94,10 @@ export async function checkScope(s: Services, scope: Scope, level: IntegrityLeve
     }),
   );
   for (const { id, a, resolved, p, r, model } of checked) {
-    const _file = entityFile('agents', id);
     if (owner(keyOf('agents', id), a) === 'theirs') continue;
     if (!a) {
       if (resolved && owner(keyOf('resolved', id), resolved) !== 'theirs')
-        issues.push(asIssue(orphanFinding(id)));
+        issues.push(asIssue(orphanFinding(id, s.store)));
       continue;
     }
     const pKey = keyOf('personalities', a.personalityId);

@@ -77,6 +77,35 @@ describe.each(engines.map((e) => [e]))('a row edited by hand with SQL, on %s', (
     expect(found.map((f) => [f.kind, f.file])).toEqual([['invalid-file', 'agents/a']]);
   });
 
+  it("validate's findings about agents name rows, never files a database does not have", async () => {
+    const [store] = await instances(engine, 1);
+    const config = new ConfigurationService(store!);
+    const agent = (id: string) => ({
+      id,
+      name: id.toUpperCase(),
+      personalityId: 'calm',
+      roleId: 'analyst',
+      model: { provider: 'anthropic' as const, modelId: 'claude-sonnet-4', apiKeyEnv: 'ANTHROPIC_API_KEY' },
+    });
+    await config.createAgent({ agent: agent('a'), personality: { ...calm, id: 'calm' } });
+    await config.createAgent({ agent: agent('b') });
+    // A personality edited past its agents, one agent's personality gone, a resolved row left alone.
+    await store!.sql.exec(
+      `UPDATE troupe_documents SET doc = jsonb_set(doc::jsonb, '{bigFive,openness}', '1')::json WHERE kind = 'personalities';
+       UPDATE troupe_documents SET doc = jsonb_set(doc::jsonb, '{personalityId}', '"gone"')::json WHERE kind = 'agents' AND id = 'b';
+       INSERT INTO troupe_documents (kind, id, revision, doc) SELECT kind, 'c', revision, jsonb_set(doc::jsonb, '{id}', '"c"')::json FROM troupe_documents WHERE kind = 'resolved' AND id = 'a'`,
+    );
+    const found = await detectInconsistencies(config.services);
+    expect(found.map((f) => [f.kind, f.file])).toEqual(
+      expect.arrayContaining([
+        ['stale-agent', 'agents/a'],
+        ['dangling-reference', 'agents/b'],
+        ['resolved-orphaned', 'resolved/c'],
+      ]),
+    );
+    expect(JSON.stringify(found)).not.toContain('.json');
+  });
+
   it('no JSON object, or naming another id than its row, is refused naming the row, not a crash or an absence', async () => {
     const [store] = await instances(engine, 1);
     const config = new ConfigurationService(store!);

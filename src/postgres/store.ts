@@ -351,6 +351,11 @@ export class PostgresStore extends BatchStore {
     }
   }
 
+  /** A document is named by its row, `personalities/calm`: a database has no files. */
+  placeOf(kind: Kind, id: string): string {
+    return `${kind}/${id}`;
+  }
+
   /** Writes of a run log over this very database are made in the commit's own transaction. */
   carries(w: CarriedWrite): boolean {
     return w.sink === this.#db;

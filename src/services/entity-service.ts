@@ -52,8 +52,12 @@ export function deepFreeze<T>(v: T): T {
   return v;
 }
 
-/** The path a person sees for an entity, in every adapter: `personalities/calm.json`. */
-export const entityFile = (kind: Kind, id: string) => `${kind}/${id}.json`;
+/**
+ * Where a person finds an entity, for a message: its file (`personalities/calm.json`), or, in a
+ * store that says otherwise (a database, see Store.placeOf), its row (`personalities/calm`).
+ */
+export const entityFile = (kind: Kind, id: string, store?: Pick<Store, 'placeOf'>) =>
+  store?.placeOf?.(kind, id) ?? `${kind}/${id}.json`;
 
 /** Parse / validate / get / list / require for one entity kind over a Store. */
 export class EntityReader<E extends { id: string; revision: number; name?: string }> {
@@ -161,7 +165,7 @@ export class EntityReader<E extends { id: string; revision: number; name?: strin
     // Parsed uncached: a document not yet stored has no revision of its own to key a cache.
     const r = this.spec.stored.safeParse(stamped);
     const id = String((doc as { id?: unknown } | null)?.id ?? '');
-    const file = entityFile(this.spec.kind, id);
+    const file = entityFile(this.spec.kind, id, this.store);
     const issues = r.success
       ? storedSecretPaths(r.data).map((path) => ({ path, message: SECRET_IN_TEXT, file, entity: id }))
       : toIssues(r.error, { file, entity: id }, stamped);
@@ -180,7 +184,7 @@ export class EntityReader<E extends { id: string; revision: number; name?: strin
     const hit = this.#parsed.get(key);
     const source = JSON.stringify(doc);
     if (hit && hit.source === source) return hit.entity;
-    const file = entityFile(this.spec.kind, doc.id);
+    const file = entityFile(this.spec.kind, doc.id, this.store);
     const r = this.spec.stored.safeParse(doc);
     // A key pasted into a stored document by hand (with an editor, with SQL) is refused as at
     // input, so no read, listing or composition ever hands it on.

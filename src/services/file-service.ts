@@ -49,7 +49,7 @@ export class FileService extends EntityReader<ResolvedFile> {
 
   /** Compares an agent with its materialized file: present, checksum right, content unedited. */
   check(agent: Agent, file: ResolvedFile | undefined): ResolvedMismatch | undefined {
-    const path = entityFile('resolved', agent.id);
+    const path = entityFile('resolved', agent.id, this.store);
     if (!file) return { agentId: agent.id, file: path, problem: 'missing', message: `${path} is missing` };
     const actual = configurationHash(file.configuration);
     if (actual !== file.checksum) {

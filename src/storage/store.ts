@@ -191,6 +191,11 @@ export interface StoreCapabilities {
    * check each again), as `list` would give them.
    */
   find?(kind: Kind, where: Record<string, string>): Promise<StoredDoc[]>;
+  /**
+   * How a message names a document of this store: a database its row (`personalities/calm`);
+   * without it, the file a directory keeps it in (`personalities/calm.json`).
+   */
+  placeOf?(kind: Kind, id: string): string;
 }
 
 export interface Store extends StoreCapabilities, CommitIds {

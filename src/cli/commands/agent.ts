@@ -185,7 +185,7 @@ export function register(program: Command, ctx: CliContext): void {
             await s.models.find(agent.model.modelId, agent.model.provider),
           ];
           configuration = resolveConfiguration(agent, p, r, m);
-          note = `${entityFile('resolved', id)} is missing; composed now (run \`troupe reconcile\` to write it)`;
+          note = `${entityFile('resolved', id, s.store)} is missing; composed now (run \`troupe reconcile\` to write it)`;
         } else if (mismatch) {
           // Not what was composed for this agent (edited by hand, or for another revision of it):
           // not to be handed to a model as its configuration; validate fails on it too.

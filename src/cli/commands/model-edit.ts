@@ -2,7 +2,6 @@ import { type Command, Option } from 'commander';
 import { fromOutside } from '../../configuration/inputs.js';
 import type { Model } from '../../domain/model.js';
 import { PROVIDERS, SAMPLING_PARAMETERS } from '../../domain/model.js';
-import { entityFile } from '../../services/entity-service.js';
 import type { CliContext } from '../context.js';
 import { assertPatch, inputFrom, whereOf } from '../entities.js';
 import { addShowOutputOption, printShown, type ShowFormat } from '../listing.js';
@@ -63,9 +62,9 @@ const flagInput = (o: ModelFlags) =>
   });
 
 /** One model as a person reads it. */
-export function describeCatalogModel(m: Model, source: 'directory' | 'shipped'): string[] {
+export function describeCatalogModel(m: Model, source: 'directory' | 'shipped', place: string): string[] {
   return [
-    `${m.name} (${m.id}): ${m.provider} ${m.modelId}, ${source === 'shipped' ? 'ships with troupe' : `${entityFile('models', m.id)}, revision ${m.revision}`}`,
+    `${m.name} (${m.id}): ${m.provider} ${m.modelId}, ${source === 'shipped' ? 'ships with troupe' : `${place}, revision ${m.revision}`}`,
     `Context window: ${m.contextWindow} tokens${m.maxOutputTokens ? `; at most ${m.maxOutputTokens} out` : ''}`,
     `Capabilities: ${m.capabilities.join(', ') || 'none'}`,
     `Sampling parameters: ${m.parameters === undefined ? 'all' : m.parameters.join(', ') || 'none'}`,
@@ -104,7 +103,12 @@ export function registerModelEdits(noun: Command, ctx: CliContext): void {
         const m = await config.services.models.resolve(id);
         return { m, own: (await config.services.models.get(m.id)) !== undefined };
       });
-      printShown(out, opts.output, m, describeCatalogModel(m, own ? 'directory' : 'shipped'));
+      printShown(
+        out,
+        opts.output,
+        m,
+        describeCatalogModel(m, own ? 'directory' : 'shipped', ctx.placeOf(cmd, 'models', m.id)),
+      );
     });
 
   withFields(
