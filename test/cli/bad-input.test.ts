@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { readFile } from 'node:fs/promises';
+import { readFile, symlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { cli, seeded, snapshot, tempDir, write } from './helpers.js';
@@ -336,6 +336,32 @@ describe('a FIFO named as an input or output file', () => {
     expect(await snapshot(root)).toEqual(before);
     // A device is written as ever.
     expect((await t('export', '-o', '/dev/null')).code).toBe(0);
+  });
+});
+
+describe("an output path inside the configuration directory's own folders", () => {
+  it('is refused by export and schema, links followed, and nothing there changes', async () => {
+    const { root, dir, t } = await seeded();
+    await symlink(join(dir, '.troupe', 'store.json'), join(root, 'innocent.json'));
+    const before = await snapshot(dir);
+    for (const [target, folder] of [
+      [join(dir, '.troupe', 'store.json'), '.troupe'],
+      [join(dir, '.troupe', 'journal'), '.troupe'],
+      [join(dir, 'personalities', 'evil.json'), 'personalities'],
+      [join(dir, 'agents', 'new', 'x.json'), 'agents'],
+      [join(root, 'innocent.json'), '.troupe'],
+    ] as const) {
+      const r = await t('export', '-o', target, '--json');
+      expect([r.code, r.error().code], target).toEqual([2, 'USAGE']);
+      expect(r.error().message).toContain(`is inside the configuration directory's own ${folder}/ folder`);
+    }
+    const schema = await t('schema', '-o', join(dir, 'agents'));
+    expect(schema.code).toBe(2);
+    expect(await snapshot(dir)).toEqual(before);
+    expect((await t('validate')).code).toBe(0);
+    // Beside the folders, and the schemas' own place, are fine.
+    expect((await t('export', '-o', join(dir, 'cast.json'))).code).toBe(0);
+    expect((await t('schema', '-o', join(dir, '.troupe', 'schemas'))).code).toBe(0);
   });
 });
 

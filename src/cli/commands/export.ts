@@ -7,6 +7,7 @@ import { TroupeError, validationError } from '../../domain/errors.js';
 import { entityIdFromFileName } from '../../storage/file/layout.js';
 import type { Store } from '../../storage/store.js';
 import type { CliContext } from '../context.js';
+import { refuseInsideStore } from '../outside-store.js';
 import { plural } from '../format.js';
 
 const isYaml = (file: string) => /\.ya?ml$/i.test(file);
@@ -34,6 +35,9 @@ export function register(program: Command, ctx: CliContext): void {
         if (opts.withDeps && kind !== 'agent')
           throw new TroupeError('USAGE', '--with-deps needs an agent: troupe export agent ID --with-deps');
         const selection = kind && id ? { kind, id, withDeps: opts.withDeps === true } : undefined;
+        const target = ctx.storeTarget(cmd);
+        if (opts.output && (!target || target.engine === 'file'))
+          await refuseInsideStore(target?.dir ?? ctx.dir(cmd), ctx.path(opts.output), opts.output);
         const bundle = await ctx.withConfig(cmd, async (config, store) => {
           if (!selection) await refuseLeftOut(store);
           return config.exportBundle(selection);
