@@ -10,7 +10,7 @@ import { dashboardPage } from './dashboard/page.js';
 import { DASHBOARD_SCRIPT } from './dashboard/script.js';
 import { DASHBOARD_STYLE } from './dashboard/style.js';
 import { etagOf, ifMatchTag, matchesTag, noneMatchHolds } from './etag.js';
-import { checkQuery, foreignRequest, jsonBody, queryRefusal } from './guards.js';
+import { checkQuery, foreignRequest, jsonBody, queryRefusal, refuseBody } from './guards.js';
 import { errorBody, HttpRefusal, httpError } from './http-errors.js';
 import { openApiDocument } from './openapi.js';
 import { referencePage } from './reference.js';
@@ -144,7 +144,7 @@ export function createApp(opts: AppOptions): Hono {
             'PRECONDITION_FAILED',
             `${r.method.toUpperCase()} /api${r.path} has no entity tag to match`,
           );
-        const body = r.method !== 'get' && r.method !== 'delete' ? await jsonBody(c, r) : undefined;
+        const body = r.method !== 'get' && r.method !== 'delete' ? await jsonBody(c, r) : refuseBody(c, r);
         const tag = r.revisioned ? ifMatchTag(condition) : undefined;
         const reply = await r.handle({
           params: c.req.param() as Record<string, string>,

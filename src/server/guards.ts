@@ -129,6 +129,21 @@ export function checkQuery(c: Context, route: Route): void {
   if (refusal) throw refusal;
 }
 
+/**
+ * A GET or DELETE takes no body: one sent (`{"mode": "cascade"}` to a DELETE, say) is refused
+ * rather than ignored, since what it asks would not be done.
+ */
+export function refuseBody(c: Context, route: Route): undefined {
+  const length = c.req.header('content-length');
+  if ((length !== undefined && length !== '0') || c.req.header('transfer-encoding') !== undefined)
+    throw new TroupeError(
+      'USAGE',
+      `${route.method.toUpperCase()} /api${route.path} takes no request body${route.query ? ` (it takes ${Object.keys(route.query).join(', ')} in the query)` : ''}`,
+      { context: { field: 'body' } },
+    );
+  return undefined;
+}
+
 /** A yes/no query parameter: `true`/`1` or `false`/`0` (any case), else a usage error. */
 export function flag(req: Request, name: string): boolean {
   const v = req.query(name);

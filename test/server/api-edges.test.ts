@@ -168,7 +168,7 @@ describe('the HTTP API at its edges', () => {
       expect((await call('GET', `/feed?${q}`)).status, q).toBe(400);
   });
 
-  it('a query parameter given twice is refused, never one of them picked; nothing is written', async () => {
+  it('a query parameter given twice, to= without a reassign, or a body to a DELETE is refused, never half taken; nothing is written', async () => {
     const { call, store } = await withAda();
     const twice = await call('POST', '/apply?dryRun=true&dryRun=false', {
       personalities: [{ ...calm, name: 'X' }],
@@ -184,6 +184,22 @@ describe('the HTTP API at its edges', () => {
       'DELETE /api/personalities/{id}: "mode" is given 2 times in the query: give it once',
     ]);
     expect((await call('GET', '/feed?from=1&from=2')).status).toBe(400);
+    // to= is for a reassign: a cascade or a block sent with it is refused, never taken alone.
+    for (const q of ['mode=cascade&to=nope', 'mode=block&to=calm', 'to=calm']) {
+      const r = await call('DELETE', `/personalities/calm?${q}`);
+      expect([q, r.status, r.json.error.message]).toEqual([
+        q,
+        400,
+        `to= is for mode=reassign, not mode=${q.startsWith('mode=cascade') ? 'cascade' : 'block'}: give one of them`,
+      ]);
+    }
+    // A DELETE takes no body: what it asks would not be done.
+    const bodied = JSON.stringify({ mode: 'cascade' });
+    const withBody = await call('DELETE', '/agents/ada', bodied, { 'content-length': String(bodied.length) });
+    expect([withBody.status, withBody.json.error.message]).toEqual([
+      400,
+      'DELETE /api/agents/{id} takes no request body',
+    ]);
     expect((await store.get('personalities', 'calm'))?.revision).toBe(1);
     expect((await store.get('agents', 'ada'))?.revision).toBe(1);
   });

@@ -5,7 +5,14 @@ import type { Request } from '../route.js';
 /** `?mode=block|cascade|reassign&to=ID`: what happens to the agents that use what is deleted. */
 export function deleteModeOf(req: Request): DeleteMode {
   const mode = req.query('mode') ?? 'block';
-  if (mode === 'block' || mode === 'cascade') return { mode };
+  if (mode === 'block' || mode === 'cascade') {
+    // Said for a reassign, never ignored: a cascade sent with it would delete what was to move.
+    if (req.query('to') !== undefined)
+      throw new TroupeError('USAGE', `to= is for mode=reassign, not mode=${mode}: give one of them`, {
+        context: { field: 'to' },
+      });
+    return { mode };
+  }
   if (mode === 'reassign') {
     const to = req.query('to');
     if (!to)
