@@ -161,9 +161,17 @@ export async function detectInconsistencies(s: Services): Promise<Inconsistency[
     const p = pById.get(a.personalityId);
     const r = rById.get(a.roleId);
     const state = { personality: p, role: r, model: modelOf(a.model), resolved: fById.get(a.id) };
+    // Its resolved file unreadable (broken, a key pasted in) is reported as that file, not as
+    // missing; like any file broken by hand it is a person's to fix (or remove) before reconcile
+    // composes the agent again, so nothing of this agent is offered to fix until then.
+    const unreadable = broken.has(entityOf(entityFile('resolved', a.id, s.store)));
     for (const f of agentFindings(s, a, state, 'full', { isReported: (f) => broken.has(entityOf(f)) })) {
+      if (unreadable && f.kind.startsWith('resolved-')) continue;
       // A stale agent or a resolved file is fixed by re-composing, which needs both sources.
-      found.push({ ...inconsistency(f), fixable: f.kind !== 'dangling-reference' && Boolean(p && r) });
+      found.push({
+        ...inconsistency(f),
+        fixable: f.kind !== 'dangling-reference' && Boolean(p && r) && !unreadable,
+      });
     }
     if (r) {
       // The model must exist and suit the role: a role edited by hand, or a removed custom model.

@@ -116,6 +116,34 @@ describe('a hand edit is seen by content, not by revision numbers', () => {
     expect(await t('agent', 'show', 'ada', '--resolved')).toMatchObject({ code: 0 });
   });
 
+  it('a resolved file broken by hand is left to a person by reconcile, which says so once and changes nothing', async () => {
+    const { dir, t } = await seeded();
+    const file = join(dir, 'resolved', 'ada.json');
+    const doc = JSON.parse(await readFile(file, 'utf8'));
+    doc.configuration.systemPrompt += ` sk-ant-api03-${'A'.repeat(40)}`;
+    await write(dir, 'resolved/ada.json', JSON.stringify(doc, null, 2));
+    const before = await readFile(file, 'utf8');
+    const r = await t('reconcile', '--json');
+    expect(r.code).toBe(1);
+    const report = r.json<{
+      fixed: unknown[];
+      remaining: Array<{ kind: string; file: string; fixable: boolean }>;
+    }>();
+    expect(report.fixed).toEqual([]);
+    expect(report.remaining.map((p) => [p.kind, p.file, p.fixable])).toEqual([
+      ['invalid-file', 'resolved/ada.json', false],
+    ]);
+    expect(await readFile(file, 'utf8')).toBe(before);
+    // Removed by hand, it is composed again.
+    await rm(file);
+    const fixed = await t('reconcile', '--json');
+    expect(fixed.code, fixed.stderr).toBe(0);
+    expect(fixed.json<{ fixed: Array<{ kind: string }> }>().fixed.map((f) => f.kind)).toEqual([
+      'resolved-missing',
+    ]);
+    expect((await t('validate')).code).toBe(0);
+  });
+
   it('a hand edit of a model entry of your own makes its agents stale until reconciled', async () => {
     const { dir, t } = await seeded();
     const model = {
