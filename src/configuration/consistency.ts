@@ -220,6 +220,8 @@ export async function planReconcile(s: Services, found: Inconsistency[]) {
   const modelOf = modelFinder(s);
   /** The revision an entity has once this batch adopted it (itself when it needs no adoption). */
   const adopted = new Map<string, number>();
+  /** Personalities and roles this batch moves to their next revision. */
+  const moved = new Set<string>();
   const adopt = async <E extends { id: string; revision: number }>(
     kind: Kind,
     e: E,
@@ -231,6 +233,7 @@ export async function planReconcile(s: Services, found: Inconsistency[]) {
       next = e.revision === 0 || editedInPlace ? e.revision + 1 : e.revision;
       adopted.set(key, next);
       if (next !== e.revision) {
+        if (kind === 'personalities' || kind === 'roles') moved.add(key);
         const doc = (await s.store.get(kind, e.id))!;
         adoptions.push({ op: 'put', kind, doc, expectedRevision: e.revision, touch: true });
       }
@@ -289,6 +292,26 @@ export async function planReconcile(s: Services, found: Inconsistency[]) {
     synced.add(f.entity);
     fixed.push(f);
   }
+  // An edit adopted in place moves its entity to the next revision: every agent on it is
+  // composed against that revision in the same batch, not only the stale ones (one an update
+  // composed against the edited content already would be left a revision behind, and the
+  // commit's check would refuse the whole reconcile).
+  if (moved.size)
+    for (const a of await readAll(
+      s,
+      'agents',
+      () => s.agents.list(),
+      (d) => s.agents.fromDoc(d),
+      [],
+    )) {
+      if (synced.has(a.id)) continue;
+      if (!moved.has(`personalities/${a.personalityId}`) && !moved.has(`roles/${a.roleId}`)) continue;
+      const p = await adopt('personalities', await s.personalities.require(a.personalityId), false);
+      const r0 = await s.roles.require(a.roleId);
+      const r = r0.predefined ? r0 : await adopt('roles', r0, false);
+      ops.push(...s.agents.prepareSync(a, p, r, await modelOf(a)).ops);
+      synced.add(a.id);
+    }
   return {
     ops: [...adoptions, ...ops],
     fixed,

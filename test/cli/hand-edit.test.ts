@@ -61,11 +61,20 @@ describe('a hand edit is seen by content, not by revision numbers', () => {
         Array<{ id: string; syncStatus: string; drift?: string[] }>
       >();
       expect(list.filter((a) => a.syncStatus === 'stale').map((a) => a.id)).toEqual(stale);
+      // Shown as data, the agent says the same, not the state its last commit left.
+      const shown = await t('agent', 'show', 'ada', '--json');
+      expect(shown.json<{ syncStatus: string }>().syncStatus).toBe(
+        stale.includes('ada') ? 'stale' : 'synchronized',
+      );
       const show = await t('agent', 'show', 'ada', '--resolved');
       expect(show.stdout).toMatch(/stale: .*edited by hand.*troupe reconcile/);
+      // What is shown is taken back as it is (the update composes it again). is taken back as it is.
+      await write(dir, '../shown.json', shown.stdout);
+      const back = await t('agent', 'update', 'ada', '--from', join(dir, '..', 'shown.json'), '--json');
+      expect(back.code, back.stderr).toBe(0);
 
       const r = await t('reconcile');
-      expect(r.code).toBe(0);
+      expect(r.code, r.stdout + r.stderr).toBe(0);
       expect(await t('validate')).toMatchObject({ code: 0, stdout: 'valid\n' });
       // The edit is kept, and the resolved file now says what the edited content says.
       const resolved = await readJson(dir, 'resolved/ada.json');

@@ -168,10 +168,12 @@ export function register(program: Command, ctx: CliContext): void {
         const judged = (await config.syncStates([agent])).get(id);
         const sync = judged?.state ?? agent.syncStatus;
         if (!opts.resolved)
+          // As data, the stored document with its sync state judged now (as `agent list` says
+          // it), and nothing more: what is shown is taken back by `update --from`.
           return printShown(
             out,
             opts.output,
-            agent,
+            { ...agent, syncStatus: sync },
             describeAgent(agent, sync, (kind) => ctx.placeOf(cmd, kind, agent.id)),
           );
         const file = await s.files.get(id);

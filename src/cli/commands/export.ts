@@ -7,8 +7,8 @@ import { TroupeError, validationError } from '../../domain/errors.js';
 import { entityIdFromFileName } from '../../storage/file/layout.js';
 import type { Store } from '../../storage/store.js';
 import type { CliContext } from '../context.js';
-import { refuseInsideStore } from '../outside-store.js';
 import { plural } from '../format.js';
+import { refuseInsideStore } from '../outside-store.js';
 
 const isYaml = (file: string) => /\.ya?ml$/i.test(file);
 
