@@ -45,7 +45,11 @@ describe('troupe edit KIND ID, as kubectl edit', () => {
       { from: '^  openness: \\d+', to: '  openness: 500' },
       { from: '^  openness: 500', to: '  openness: 61' },
     ]);
-    const r = await run(['--dir', dir, 'edit', 'personality', 'calm-analyst'], { cwd: root, env: ed.env });
+    const r = await run(['--dir', dir, 'edit', 'personality', 'calm-analyst'], {
+      cwd: root,
+      env: ed.env,
+      isTTY: true,
+    });
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toContain('Edited personality calm-analyst: bigFive changed (revision 2)');
     expect(await ed.seen(0)).toContain('# Edit personality calm-analyst (revision 1)');
@@ -54,6 +58,37 @@ describe('troupe edit KIND ID, as kubectl edit', () => {
     expect(second).toContain('openness: 500'); // the user's edit, kept for fixing
     const stored = JSON.parse(await readFile(join(dir, 'personalities', 'calm-analyst.json'), 'utf8'));
     expect(stored).toMatchObject({ revision: 2, bigFive: { openness: 61 } });
+  });
+
+  it('no one reopens forever: without a terminal it is given up at the first error, with one after 10 tries', async () => {
+    const { root, dir } = await setup();
+    const before = await snapshot(dir);
+    // An editor run by a script, making a new mistake each time it is opened.
+    const steps = Array.from({ length: 30 }, (_, i) => ({
+      from: '^  openness: \\d+',
+      to: `  openness: ${500 + i}`,
+    }));
+    const script = await scriptedEditor(steps);
+    const piped = await run(['--dir', dir, 'edit', 'personality', 'calm-analyst', '--json'], {
+      cwd: root,
+      env: script.env,
+    });
+    expect(piped.code).toBe(1);
+    expect(piped.error().message).toMatch(
+      /^edit of personality calm-analyst abandoned after 1 try \(no terminal: it is not reopened\): .*bigFive\.openness.*; nothing written$/s,
+    );
+    await expect(script.seen(1)).rejects.toThrow(); // opened once
+    const person = await scriptedEditor(steps);
+    const typed = await run(['--dir', dir, 'edit', 'personality', 'calm-analyst'], {
+      cwd: root,
+      env: person.env,
+      isTTY: true,
+    });
+    expect(typed.code).toBe(1);
+    expect(typed.stderr).toContain('abandoned after 10 tries');
+    expect(await person.seen(9)).toContain('openness: 508');
+    await expect(person.seen(10)).rejects.toThrow();
+    expect(await snapshot(dir)).toEqual(before);
   });
 
   it('an edit left as it was changes nothing; an edit saved again with its error is abandoned', async () => {
@@ -67,6 +102,7 @@ describe('troupe edit KIND ID, as kubectl edit', () => {
     const s = await run(['--dir', dir, 'edit', 'personality', 'calm-analyst'], {
       cwd: root,
       env: stubborn.env,
+      isTTY: true,
     });
     expect(s.code).toBe(1);
     expect(s.stderr).toContain('abandoned');
@@ -77,7 +113,11 @@ describe('troupe edit KIND ID, as kubectl edit', () => {
     const { root, dir } = await setup();
     const before = await snapshot(dir);
     const proto = await scriptedEditor([{ from: '^name: (.*)$', to: 'name: $1\n__proto__:\n  name: Evil' }]);
-    const p = await run(['--dir', dir, 'edit', 'personality', 'calm-analyst'], { cwd: root, env: proto.env });
+    const p = await run(['--dir', dir, 'edit', 'personality', 'calm-analyst'], {
+      cwd: root,
+      env: proto.env,
+      isTTY: true,
+    });
     expect(await proto.seen(1)).toContain('# error: __proto__: "__proto__" is not allowed as a key');
     expect(p.code).toBe(1);
     expect(p.stdout).not.toContain('Edited');
@@ -85,6 +125,7 @@ describe('troupe edit KIND ID, as kubectl edit', () => {
     const m = await run(['--dir', dir, 'edit', 'personality', 'calm-analyst', '--json'], {
       cwd: root,
       env: meta.env,
+      isTTY: true,
     });
     expect(m.code, m.stderr).toBe(0);
     expect(m.json()).toEqual({ kind: 'personality', id: 'calm-analyst', changed: false, revision: 1 });
@@ -94,7 +135,11 @@ describe('troupe edit KIND ID, as kubectl edit', () => {
   it('removing a field removes it; a change by someone else meanwhile is a conflict, not a lost update', async () => {
     const { root, dir } = await setup();
     const ed = await scriptedEditor([{ from: '^description: .*\\n(  .*\\n)*', to: '' }]);
-    const r = await run(['--dir', dir, 'edit', 'personality', 'calm-analyst'], { cwd: root, env: ed.env });
+    const r = await run(['--dir', dir, 'edit', 'personality', 'calm-analyst'], {
+      cwd: root,
+      env: ed.env,
+      isTTY: true,
+    });
     expect(r.code, r.stderr).toBe(0);
     const stored = JSON.parse(await readFile(join(dir, 'personalities', 'calm-analyst.json'), 'utf8'));
     expect(stored).not.toHaveProperty('description');
@@ -176,7 +221,11 @@ writeFileSync(f, readFileSync(f, 'utf8').replace(/^name: .*$/m, 'name: Mine'));
       { from: '^  openness: 500', to: '  openness: 700' },
       { from: '^  openness: 700', to: '  openness: 44' },
     ]);
-    const r = await run(['--dir', dir, 'edit', 'personality', 'calm-analyst'], { cwd: root, env: ed.env });
+    const r = await run(['--dir', dir, 'edit', 'personality', 'calm-analyst'], {
+      cwd: root,
+      env: ed.env,
+      isTTY: true,
+    });
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toContain('Edited personality calm-analyst: bigFive changed (revision 2)');
     const first = await ed.seen(0);

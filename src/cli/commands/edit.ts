@@ -123,6 +123,9 @@ const withoutComments = (text: string) =>
     .filter((l) => !l.startsWith('#'))
     .join('\n');
 
+/** How often an edit is reopened with its error before it is given up. */
+const MAX_TRIES = 10;
+
 /** `troupe edit KIND ID`, as `kubectl edit`: nothing is written until the edit is valid. */
 export function register(program: Command, ctx: CliContext): void {
   program
@@ -141,8 +144,16 @@ export function register(program: Command, ctx: CliContext): void {
         const file = join(dir, `${kind}-${id}.yaml`);
         let body = stringify(doc);
         let errors: string[] = broken;
+        // Reopened with the error for a person to fix; without a terminal there is none (an
+        // editor run by a script that makes the same mistake every time), and no one reopens forever.
+        const tries = ctx.io.isTTY ? MAX_TRIES : 1;
         try {
-          for (;;) {
+          for (let round = 0; ; round++) {
+            if (round > 0 && errors.length && round >= tries)
+              throw new TroupeError(
+                'VALIDATION_FAILED',
+                `edit of ${kind} ${id} abandoned after ${round} ${round === 1 ? 'try' : 'tries'}${ctx.io.isTTY ? '' : ' (no terminal: it is not reopened)'}: ${errors.join('; ')}; nothing written`,
+              );
             await writeFile(file, header(kind, id, revision, errors) + body, { mode: 0o600 });
             const r = spawnSync(`${editor} '${file.replaceAll("'", `'\\''`)}'`, {
               shell: true,
