@@ -18,6 +18,8 @@ export interface EntityApi {
   reads: (config: ConfigurationService) => {
     list(): Promise<Revisioned[]>;
     get(id: string): Promise<Revisioned | undefined>;
+    /** What can be read, and the refusal of each document that cannot (one broken by hand). */
+    readable?(): Promise<{ entities: Revisioned[]; refused: Error[] }>;
   };
   create: (config: ConfigurationService, body: unknown, req: Request) => Promise<Revisioned>;
   update: (
@@ -52,6 +54,15 @@ const found = (api: EntityApi, id: string, e: Revisioned | undefined): Revisione
   return e;
 };
 
+/** The files (rows) a listing left out, for a header: each named by its error's file, URI-encoded. */
+const leftOut = (refused: Error[]): string =>
+  refused
+    .map((e) => {
+      const file = (e as { context?: { file?: unknown } }).context?.file;
+      return encodeURIComponent(typeof file === 'string' ? file : 'unreadable');
+    })
+    .join(', ');
+
 /** List, read, create, merge-patch and delete of one noun, over the ConfigurationService. */
 export function entityRoutes(api: EntityApi, config: ConfigurationService): Route[] {
   const base = `/${api.noun}`;
@@ -73,8 +84,14 @@ export function entityRoutes(api: EntityApi, config: ConfigurationService): Rout
       tag,
       scope: 'read',
       handle: async () => {
-        const stored = await api.reads(config).list();
-        return { body: api.shown ? (await api.shown(config, stored)).bodies : stored };
+        // As `troupe … list`: what can be read, and each document broken by hand left out and
+        // named (`Troupe-Left-Out`), not the whole list refused for one of them.
+        const reads = api.reads(config);
+        const { entities: stored, refused } = reads.readable
+          ? await reads.readable()
+          : { entities: await reads.list(), refused: [] };
+        const headers = refused.length ? { 'Troupe-Left-Out': leftOut(refused) } : undefined;
+        return { body: api.shown ? (await api.shown(config, stored)).bodies : stored, headers };
       },
     },
     {

@@ -204,6 +204,17 @@ describe('the HTTP API at its edges', () => {
     expect((await store.get('agents', 'ada'))?.revision).toBe(1);
   });
 
+  it('a list leaves out a file broken by hand, naming it in Troupe-Left-Out, as the CLI lists what it can read', async () => {
+    const { call, dir } = await withAda();
+    await writeFile(join(dir, 'personalities', 'hand.json'), '{"garbage');
+    const listed = await call('GET', '/personalities');
+    expect(listed.status).toBe(200);
+    expect(listed.json.map((p: { id: string }) => p.id)).toEqual(['calm']);
+    expect(listed.headers.get('troupe-left-out')).toBe(encodeURIComponent('personalities/hand.json'));
+    // Nothing broken, no header.
+    expect((await call('GET', '/agents')).headers.get('troupe-left-out')).toBeNull();
+  });
+
   it('refuses at start a token with a space or line break in it (no client could ever send it)', () => {
     for (const token of ['correct horse battery staple', 'abcdefghijklmnopqrstuvwx\n'])
       expect(() => checkListen('127.0.0.1', { write: token }), JSON.stringify(token)).toThrow(
