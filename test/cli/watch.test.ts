@@ -110,6 +110,21 @@ describe('troupe watch --json on stderr', () => {
   }, 30_000);
 });
 
+describe('troupe watch beside a file broken by hand', () => {
+  it('watches all the same, and tells of the changes made then', async () => {
+    const where = await castDir(1, 'file');
+    await writeFile(join(where, 'personalities', 'hand.json'), '{"garbage');
+    const w = watchProcess(where);
+    await w.ready();
+    const upd = await troupe(where, ['personality', 'update', 'hub', '--trait', 'humor=9']);
+    expect(upd.code, upd.stderr).toBe(0);
+    await w.until(() => w.events().some((e) => e.kind === 'personalities' && e.id === 'hub'), 'the update');
+    w.p.kill('SIGINT');
+    const [code] = await once(w.p, 'exit');
+    expect(code).toBe(0);
+  }, 30_000);
+});
+
 describe('troupe watch --from', () => {
   it('refuses a position that is not a whole number, naming it', async () => {
     const where = await castDir(0, 'file');

@@ -26,7 +26,7 @@ const RECHECK_MS = 150;
  * `fromRevision` is answered with `relist`.
  */
 export async function* watchDirectory(
-  store: Pick<Store, 'get' | 'list'>,
+  store: Pick<Store, 'get' | 'list' | 'scan'>,
   kindDir: (kind: Kind) => string,
   opts: WatchOptions = {},
 ): AsyncGenerator<ChangeEvent | RelistEvent> {
@@ -58,7 +58,10 @@ export async function* watchDirectory(
     // says, so what it changed is told by the content.
     const known = new Map<string, { revision: number; content: string }>();
     const seen = (d: StoredDoc) => ({ revision: d.revision, content: JSON.stringify(d) });
-    for (const k of KINDS) for (const d of await store.list(k)) known.set(keyOf(k, d.id), seen(d));
+    // What can be read: a file broken by hand is no reason to stop watching (its fix is news).
+    const readable = async (k: Kind) =>
+      store.scan ? (await store.scan(k)).flatMap((e) => (e.doc ? [e.doc] : [])) : store.list(k);
+    for (const k of KINDS) for (const d of await readable(k)) known.set(keyOf(k, d.id), seen(d));
     let position = 0;
     opts.onReady?.();
     if (opts.fromRevision !== undefined)
