@@ -204,11 +204,15 @@ export class CliContext {
       import('../orchestration/file-run-log.js'),
       import('../storage/file/index.js'),
     ]);
-    const store = await FileStore.open(where.dir).catch((e: unknown) => {
-      throw where.how === 'default' && isTroupeError(e) && e.code === 'NOT_A_TROUPE_DIRECTORY'
-        ? notFound(this.io.cwd)
-        : e;
-    });
+    // Named, the runs folder is the run log's for certain: a fenced run with nothing of it
+    // there any more (taken over, ended, its log pruned) is refused, not taken for one kept elsewhere.
+    const store = await FileStore.open(where.dir, { runsDir: join(where.dir, RUNS_DIR) }).catch(
+      (e: unknown) => {
+        throw where.how === 'default' && isTroupeError(e) && e.code === 'NOT_A_TROUPE_DIRECTORY'
+          ? notFound(this.io.cwd)
+          : e;
+      },
+    );
     return { store, runLog: new FileRunLog(join(store.dir, RUNS_DIR)) };
   }
 

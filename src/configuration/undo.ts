@@ -248,12 +248,14 @@ export async function applyUndo(
   intent?: RecordIntent,
   unconfirmed = false,
   fence?: Fence,
+  /** By a recovery: the writer of the commit the intent announced may be alive still. */
+  recovering = false,
 ): Promise<AppliedUndo> {
   // Judged on what it read: a commit refused as a whole (another writer got in between) wrote
   // nothing, so the undo is judged again on what is stored now.
   for (let tries = 1; ; tries++) {
     try {
-      return await applyUndoOnce(store, undo, intent, unconfirmed, fence);
+      return await applyUndoOnce(store, undo, intent, unconfirmed, fence, recovering);
     } catch (e) {
       if (!isTroupeError(e) || !REFUSED.has(e.code) || e.code === 'VALIDATION_FAILED') throw e;
       // A write refused because the run was taken over is the new holder's to undo: stop at once.
@@ -286,7 +288,14 @@ async function applyUndoOnce(
   intent: RecordIntent,
   unconfirmed: boolean,
   fence: Fence | undefined,
+  recovering = false,
 ): Promise<AppliedUndo> {
+  if (unconfirmed && recovering)
+    // The commit the intent announced may be under way still: its writer past the run's fence,
+    // holding the store's lock (or stalled there), its files landing one by one for a reader
+    // without the lock. An empty commit waits for it to finish whole; after it, that writer's
+    // next commit is refused by the fence. So what is read below is all of it or none of it.
+    await store.commit([], { fence });
   const ops: BatchOp[] = [];
   const skipped: SkippedUndo[] = [];
   const current = new Map<UndoOp, StoredDoc | undefined>();

@@ -95,6 +95,7 @@ export async function compensate(ctx: RunContext): Promise<CompensationResult> {
             stepId: step.id,
             clock,
             ...(ctx.epoch === undefined ? {} : { fence: { runId: ctx.runId, epoch: ctx.epoch } }),
+            ...(ctx.recovering ? { recovering: true as const } : {}),
           }),
         );
       });

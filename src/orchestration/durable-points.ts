@@ -28,6 +28,9 @@ export class DurablePoints {
       this.forget(runId);
       return true;
     }
+    // A claim of a run another held: once durable, what the earlier holder still appends is
+    // not part of the run, so it must be before anything the new holder does to the store.
+    if (event.type === 'claimed') return true;
     if (event.type !== 'step') return false;
     const { kind, stepId } = event;
     if (kind === 'intent') this.#intended.add(`${runId}\u0000${stepId}`);

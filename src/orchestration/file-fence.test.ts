@@ -72,6 +72,18 @@ describe('the file store fences a taken-over run', () => {
         fence: { runId: 'away-1', epoch: 1 },
       });
       expect((await store.get('personalities', 'away'))?.revision).toBe(1);
+      // With its runs folder named, a store takes a run with nothing there for one that ended
+      // (its log pruned since), not for one kept elsewhere: as the CLI opens it.
+      const named = await FileStore.open(dir, { runsDir: join(dir, '.troupe', 'runs') });
+      try {
+        await expect(
+          named.commit([{ op: 'put', kind: 'personalities', doc: { id: 'gone' } }], {
+            fence: { runId: 'pruned-1', epoch: 1 },
+          }),
+        ).rejects.toThrow(/run pruned-1 was taken over by another instance, which has finished it since/);
+      } finally {
+        await named.close();
+      }
       // Named as the store's run log, the same leases fence it.
       const fenced = await FileStore.open(dir, { runsDir: elsewhere });
       try {

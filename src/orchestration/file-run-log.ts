@@ -11,7 +11,7 @@ import { claimedSince, leaseEpochsIn, leaseFileName, releasedFileName } from '..
 import { bootedAt } from '../platform/liveness.js';
 import { readRegular } from '../platform/read-regular.js';
 import { DurablePoints } from './durable-points.js';
-import { DONE_STATES, ENDED_STATES } from './events.js';
+import { DONE_STATES, ENDED_STATES, type RunStatus } from './events.js';
 import { type ClaimOptions, LeaseKeeper, type LeaseRecord, leaseHeld, type RunLease } from './lease.js';
 import {
   foldRunEvents,
@@ -253,6 +253,13 @@ export class FileRunLog implements RunLog {
       return { latest, record, held: false };
     const state = holderState(record.owner);
     return { latest, record, held: state === 'alive' || state === 'elsewhere' };
+  }
+
+  async superseded(lease: RunLease, ended: RunStatus): Promise<boolean> {
+    if ((await claimedSince(this.dir, lease.runId, lease.epoch)) === undefined) return false;
+    // Claimed since: the log says whose the run's end is (an end appended after the claim is a
+    // zombie's, not part of the run).
+    return (await this.read(lease.runId))?.state !== ended;
   }
 
   /** True when the run was claimed at a later epoch than `epoch` (best effort: false if unreadable). */

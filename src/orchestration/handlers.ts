@@ -18,6 +18,11 @@ export interface StepContext {
    * keeps runs refuses the write once another instance has taken the run over.
    */
   fence?: { runId: string; epoch: number };
+  /**
+   * Set when a recovery compensates the step, not the process that ran it: that process may be
+   * alive still (a stalled holder taken over) and its commit under way.
+   */
+  recovering?: true;
   /** The runner's source of randomness (seeded in tests), for a handler's own jitter. */
   random?: Random;
   /** Set when the step is re-run to resolve a conflict: the error of the previous run. */

@@ -35,6 +35,7 @@ export function contextFromRecord(
     redactor: new Redactor([...sensitiveKeys, ...plan.sensitive]),
   });
   ctx.state = record.state;
+  ctx.recovering = true;
   const byId = new Map(record.steps.map((s) => [s.stepId, s]));
   for (const id of record.completionOrder) {
     const s = byId.get(id);

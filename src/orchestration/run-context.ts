@@ -57,6 +57,8 @@ export class RunContext {
   signal: AbortSignal | undefined;
   /** The epoch of the lease this runner holds on the run: stamped on every event it appends. */
   epoch: number | undefined;
+  /** Rebuilt from the log by a recovery: the process that ran the run may be alive still. */
+  recovering = false;
   state: RunState | null = null;
   /** Completed steps in completion order (the order compensation reverses). */
   readonly completed = new Map<string, StepResult>();

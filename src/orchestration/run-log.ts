@@ -8,6 +8,7 @@ import type {
   DeferredStep,
   RunResult,
   RunState,
+  RunStatus,
   StepEvent,
 } from './events.js';
 import type { CarriedEvents } from './handlers.js';
@@ -147,6 +148,12 @@ export interface RunLog {
   claim(runId: string, opts?: ClaimOptions): Promise<RunLease | undefined>;
   /** Extends a held lease; false once the run was claimed by another (the holder must stop). */
   renew(lease: RunLease): Promise<boolean>;
+  /**
+   * True when the run was claimed by another since `lease` before its holder's end (`ended`)
+   * reached the log: the end is not the run's, and its holder does not report it. A log whose
+   * every write is fenced by the lease (PostgreSQL) need not have it.
+   */
+  superseded?(lease: RunLease, ended: RunStatus): Promise<boolean>;
   /** Gives the lease back, so another runner may claim the run at once. */
   release(lease: RunLease): Promise<void>;
   /** Whether a live runner holds the run's lease now (`workflow show` says "still running"). */

@@ -1,6 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { formatIssues } from '../domain/common.js';
-import { type Issue, isTroupeError, notFound, TroupeError, validationError } from '../domain/errors.js';
+import {
+  type Issue,
+  isTroupeError,
+  notFound,
+  serializeError,
+  TroupeError,
+  validationError,
+} from '../domain/errors.js';
 import { scrubRandomWords } from '../domain/secrets.js';
 import { nestedDeeperThan } from '../domain/text.js';
 import { currentHolder } from '../platform/holder.js';
@@ -251,11 +258,27 @@ export class WorkflowRunner {
         ctx,
         plan.steps.map((s) => s.id),
       );
-      return this.#suspendIfPartial(ctx, await finishPass(ctx, pass));
+      return await this.#stillHeld(lease, this.#suspendIfPartial(ctx, await finishPass(ctx, pass)));
     } finally {
       linked.release();
       await this.#letGo(ctx, lease);
     }
+  }
+
+  /**
+   * A run taken from this runner while it ran (`workflow recover --force` of a holder that
+   * stalled) is not reported completed: what it did is the new holder's to keep or undo.
+   */
+  async #stillHeld(lease: RunLease, result: RunResult): Promise<RunResult> {
+    const log = this.#engine.runLog;
+    if (result.status !== 'completed' || !(await log.superseded?.(lease, result.status).catch(() => false)))
+      return result;
+    const error = new TroupeError(
+      'CONCURRENT_MODIFICATION',
+      `run ${result.runId} was taken over by another process while it ran (its lease moved past epoch ${lease.epoch}): it is not reported done here; what it did is the new holder's to keep or undo (troupe workflow show ${result.runId})`,
+      { retryable: false, context: { runId: result.runId, heldEpoch: lease.epoch } },
+    );
+    return { ...result, status: 'failed', error: serializeError(error) };
   }
 
   /** The run is no longer this runner's: its log is written, its lease given back. */
@@ -387,7 +410,9 @@ export class WorkflowRunner {
         // Read again under the lease: its holder may have finished it between the read above
         // and the claim (and a finished run is never undone).
         const now = await readUnlessDamaged(log, record.runId);
-        if (now && INTERRUPTED_STATES.has(now.state)) results.push(await this.#recover(now, lease));
+        const recovered =
+          now && INTERRUPTED_STATES.has(now.state) ? await this.#recover(now, lease) : undefined;
+        if (recovered) results.push(recovered);
       } finally {
         this.#active.delete(record.runId);
         await log.release(lease).catch(() => undefined);
@@ -396,7 +421,7 @@ export class WorkflowRunner {
     return results;
   }
 
-  async #recover(record: RunRecord, lease: RunLease): Promise<RunResult> {
+  async #recover(record: RunRecord, lease: RunLease): Promise<RunResult | undefined> {
     const interruptedSteps = record.steps.filter((s) => s.status === 'running').map((s) => s.stepId);
     const error = new TroupeError(
       'WORKFLOW_FAILED',
@@ -415,7 +440,14 @@ export class WorkflowRunner {
       this.#stamp(ctx0, lease);
       return endRun(ctx0, 'failed', { error: ctx0.describeError(failure) });
     }
+    // The claim is in the log, durably, before anything is undone: what the earlier holder
+    // appends after it is not part of the run. Read once more behind it: a holder that went on
+    // (a stalled one, taken over by --force) may have ended the run just before the claim, and
+    // an ended run is never undone. A claim that cannot be logged leaves the run for later.
     this.#stamp(ctx, lease);
+    if (await ctx.flush()) return undefined;
+    const behind = await readUnlessDamaged(this.#engine.runLog, record.runId);
+    if (!behind || !INTERRUPTED_STATES.has(behind.state)) return undefined;
     return compensateAndEnd(ctx, error);
   }
 

@@ -46,6 +46,8 @@ export async function claimedSince(
   dir: string,
   runId: string,
   epoch: number,
+  /** The run's log is kept in `dir` for certain: nothing of it there means it ended (pruned since). */
+  kept = false,
 ): Promise<number | 'ended' | undefined> {
   const moved =
     (await exists(join(dir, leaseFileName(runId, epoch + 1)))) ||
@@ -58,5 +60,5 @@ export async function claimedSince(
   const { max } = leaseEpochsIn(names, runId);
   if (max > epoch) return max;
   // Its own file gone and none later: the run ended under another holder, if it is logged here.
-  return names.some((n) => n.startsWith(`${runId}.`)) ? 'ended' : undefined;
+  return kept || names.some((n) => n.startsWith(`${runId}.`)) ? 'ended' : undefined;
 }

@@ -64,8 +64,10 @@ export interface FileStoreOptions extends StoreOptions {
   /**
    * The folder of the file run log whose leases fence this store's commits (`Store.commit({
    * fence })`): a step of a run claimed since by another process, or by `workflow recover
-   * --force`, writes nothing. Default `.troupe/runs` in the store, where the CLI keeps its run
-   * log; a run whose log is elsewhere has nothing to check.
+   * --force`, writes nothing. Named, it is the run log's folder for certain: a run with no file
+   * there (taken over and ended since, its log pruned) is refused too. Default `.troupe/runs` in
+   * the store, where the CLI keeps its run log, where a run with no file there is taken for one
+   * whose log is elsewhere, with nothing to check.
    */
   runsDir?: string | undefined;
 }
@@ -197,6 +199,7 @@ export class FileStore extends BatchStore {
   readonly #checkpointCommits: number;
   readonly #lockOpts: { dir: string; staleMs: number; timeoutMs: number };
   readonly #runsDir: string;
+  readonly #runsNamed: boolean;
   readonly #pending = new Set<Promise<unknown>>();
   #closed = false;
   #closing: Promise<void> | undefined;
@@ -218,6 +221,7 @@ export class FileStore extends BatchStore {
     this.#journal = new Journal(layout.journal);
     this.#checkpointCommits = opts.checkpointCommits ?? 64;
     this.#runsDir = opts.runsDir === undefined ? join(layout.troupe, 'runs') : resolve(opts.runsDir);
+    this.#runsNamed = opts.runsDir !== undefined;
     this.#lockOpts = {
       dir: layout.root,
       staleMs: opts.lockStaleMs ?? 10_000,
@@ -257,7 +261,7 @@ export class FileStore extends BatchStore {
   /** The epoch a fenced run was claimed at since its fence's, if it was (see claimedSince). */
   async #claimedSince(fence: Fence): Promise<number | 'ended' | undefined> {
     try {
-      return await claimedSince(this.#runsDir, fence.runId, fence.epoch);
+      return await claimedSince(this.#runsDir, fence.runId, fence.epoch, this.#runsNamed);
     } catch (e) {
       throw ioError(`read the leases of run ${fence.runId} in`, this.#runsDir, e);
     }
