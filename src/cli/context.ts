@@ -206,14 +206,13 @@ export class CliContext {
     ]);
     // Named, the runs folder is the run log's for certain: a fenced run with nothing of it
     // there any more (taken over, ended, its log pruned) is refused, not taken for one kept elsewhere.
-    const store = await FileStore.open(where.dir, { runsDir: join(where.dir, RUNS_DIR) }).catch(
-      (e: unknown) => {
-        throw where.how === 'default' && isTroupeError(e) && e.code === 'NOT_A_TROUPE_DIRECTORY'
-          ? notFound(this.io.cwd)
-          : e;
-      },
-    );
-    return { store, runLog: new FileRunLog(join(store.dir, RUNS_DIR)) };
+    const runsDir = join(resolve(where.dir), RUNS_DIR);
+    const store = await FileStore.open(where.dir, { runsDir }).catch((e: unknown) => {
+      throw where.how === 'default' && isTroupeError(e) && e.code === 'NOT_A_TROUPE_DIRECTORY'
+        ? notFound(this.io.cwd)
+        : e;
+    });
+    return { store, runLog: new FileRunLog(runsDir) };
   }
 
   /** Compensates interrupted runs; a run log that cannot be read is a warning, not a failed command. */

@@ -240,6 +240,20 @@ export async function planReconcile(s: Services, found: Inconsistency[]) {
     }
     return next === e.revision ? e : { ...e, revision: next };
   };
+  /** Re-composes an agent against what this batch adopts (an edit of its sources in place among it). */
+  const compose = async (a: Agent) => {
+    const model = await modelOf(a);
+    const p0 = await s.personalities.require(a.personalityId);
+    const r0 = await s.roles.require(a.roleId);
+    const inPlace = (recorded: number, hash: string | undefined, e: { revision: number }) =>
+      recorded === e.revision && hash !== undefined && hash !== contentHash(e);
+    const p = await adopt('personalities', p0, inPlace(a.personalityVersion, a.personalityHash, p0));
+    const r = r0.predefined ? r0 : await adopt('roles', r0, inPlace(a.roleVersion, a.roleHash, r0));
+    if (model && (model as { revision?: number }).revision === 0)
+      await adopt('models', model as { id: string; revision: number }, false);
+    ops.push(...s.agents.prepareSync(a, p, r, model).ops);
+    synced.add(a.id);
+  };
   const unfixable: Inconsistency[] = [];
   for (const f of found) {
     if (!f.fixable) continue;
@@ -278,18 +292,7 @@ export async function planReconcile(s: Services, found: Inconsistency[]) {
       fixed.push(f);
       continue;
     }
-    const a = (await s.agents.get(f.entity)) as Agent;
-    const model = await modelOf(a);
-    const p0 = await s.personalities.require(a.personalityId);
-    const r0 = await s.roles.require(a.roleId);
-    const inPlace = (recorded: number, hash: string | undefined, e: { revision: number }) =>
-      recorded === e.revision && hash !== undefined && hash !== contentHash(e);
-    const p = await adopt('personalities', p0, inPlace(a.personalityVersion, a.personalityHash, p0));
-    const r = r0.predefined ? r0 : await adopt('roles', r0, inPlace(a.roleVersion, a.roleHash, r0));
-    if (model && (model as { revision?: number }).revision === 0)
-      await adopt('models', model as { id: string; revision: number }, false);
-    ops.push(...s.agents.prepareSync(a, p, r, model).ops);
-    synced.add(f.entity);
+    await compose((await s.agents.get(f.entity)) as Agent);
     fixed.push(f);
   }
   // An edit adopted in place moves its entity to the next revision: every agent on it is
@@ -305,12 +308,7 @@ export async function planReconcile(s: Services, found: Inconsistency[]) {
       [],
     )) {
       if (synced.has(a.id)) continue;
-      if (!moved.has(`personalities/${a.personalityId}`) && !moved.has(`roles/${a.roleId}`)) continue;
-      const p = await adopt('personalities', await s.personalities.require(a.personalityId), false);
-      const r0 = await s.roles.require(a.roleId);
-      const r = r0.predefined ? r0 : await adopt('roles', r0, false);
-      ops.push(...s.agents.prepareSync(a, p, r, await modelOf(a)).ops);
-      synced.add(a.id);
+      if (moved.has(`personalities/${a.personalityId}`) || moved.has(`roles/${a.roleId}`)) await compose(a);
     }
   return {
     ops: [...adoptions, ...ops],

@@ -361,7 +361,11 @@ export function buildOperations(s: Services, nowIso: () => string) {
  */
 async function undoAndResync(s: Services, undo: UndoOp[], ctx?: StepContext, unconfirmed = false) {
   allowFor(ctx, 2 * undo.length); // the undo and the re-sync of the agents it touched
-  const restored = await applyUndo(s.store, undo, ctx?.intent, unconfirmed, ctx?.fence, ctx?.recovering);
+  const restored = await applyUndo(s.store, undo, ctx?.intent, {
+    unconfirmed,
+    fence: ctx?.fence,
+    recovering: ctx?.recovering,
+  });
   // Every personality and role the undo names, written now or by an earlier try of this undo
   // that was cut off before its re-sync: their agents are re-composed if stale.
   const named = undo.map((u) => keyOf(u.kind, u.op === 'put' ? u.doc.id : u.id));

@@ -157,7 +157,7 @@ describe('commitWithUndo / applyUndo', () => {
     // Someone else writes the very content, at the very revision, this run had planned.
     const theirs = await store.put('roles', { id: 'r', v: 2 });
     expect(theirs.revision).toBe(undo[0]!.expectedRevision);
-    await applyUndo(store, undo, undefined, true);
+    await applyUndo(store, undo, undefined, { unconfirmed: true });
     expect(await store.get('roles', 'r')).toEqual(theirs);
   });
 

@@ -228,6 +228,15 @@ export async function commitWithUndo(
   }
 }
 
+/** How an undo is applied: see applyUndo. */
+interface UndoOptions {
+  unconfirmed?: boolean | undefined;
+  /** The run's lease: a taken-over run's undo writes nothing (it is the new holder's). */
+  fence?: Fence | undefined;
+  /** By a recovery: the writer of the commit the intent announced may be alive still. */
+  recovering?: boolean | undefined;
+}
+
 /**
  * Applies an undo idempotently and only to this run's own writes: ops whose commit never
  * happened, or that were already undone, are skipped; a document someone else wrote since is
@@ -246,16 +255,13 @@ export async function applyUndo(
   store: Store,
   undo: UndoOp[],
   intent?: RecordIntent,
-  unconfirmed = false,
-  fence?: Fence,
-  /** By a recovery: the writer of the commit the intent announced may be alive still. */
-  recovering = false,
+  opts: UndoOptions = {},
 ): Promise<AppliedUndo> {
   // Judged on what it read: a commit refused as a whole (another writer got in between) wrote
   // nothing, so the undo is judged again on what is stored now.
   for (let tries = 1; ; tries++) {
     try {
-      return await applyUndoOnce(store, undo, intent, unconfirmed, fence, recovering);
+      return await applyUndoOnce(store, undo, intent, opts);
     } catch (e) {
       if (!isTroupeError(e) || !REFUSED.has(e.code) || e.code === 'VALIDATION_FAILED') throw e;
       // A write refused because the run was taken over is the new holder's to undo: stop at once.
@@ -286,9 +292,7 @@ async function applyUndoOnce(
   store: Store,
   undo: UndoOp[],
   intent: RecordIntent,
-  unconfirmed: boolean,
-  fence: Fence | undefined,
-  recovering = false,
+  { unconfirmed = false, fence, recovering = false }: UndoOptions,
 ): Promise<AppliedUndo> {
   if (unconfirmed && recovering)
     // The commit the intent announced may be under way still: its writer past the run's fence,
